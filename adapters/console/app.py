@@ -1,0 +1,139 @@
+"""The whole bot in a terminal: lines in, replies and notices out.
+
+Reads an interactive terminal (with line editing and history) or piped standard input,
+so a script of commands runs to its end and exits. The console is one workspace with
+one channel; `/as NAME [ORG]` switches who you are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from coalition_bot.adapters.console.render import render_notice, render_reply
+from coalition_bot.bot import Bot
+from coalition_bot.commands.grammar import tokenize
+from coalition_bot.errors import CoalitionError
+from coalition_bot.replies import Invocation, Notice
+
+__all__ = ["ConsoleAdapter"]
+
+PLATFORM = "console"
+CHANNEL = "console"
+HISTORY = Path.home() / ".coalition_bot_history"
+CONSOLE_HELP = (
+    "Console: /as NAME [ORG] switches who you are (and declares your organization); "
+    "/whoami shows who you are; /quit leaves. The slash before a command is optional."
+)
+
+
+class ConsoleAdapter:
+    """Turns terminal lines into invocations and prints what comes back."""
+
+    platform = PLATFORM
+
+    def __init__(self, bot: Bot, *, user: str, workspace: str = "local",
+                 out: TextIO | None = None) -> None:
+        self.bot = bot
+        self.user = user
+        self.workspace = workspace
+        self.out = out or sys.stdout
+        bot.add_outlet(self)
+
+    def print(self, text: str) -> None:
+        if text:
+            print(text, file=self.out, flush=True)
+
+    async def post_notice(self, notice: Notice, channel_id: str) -> None:
+        self.print(render_notice(notice))
+
+    def invocation(self, line: str) -> Invocation:
+        from coalition_bot.services.people import console_user_id
+
+        return Invocation(platform=PLATFORM, workspace_id=self.workspace, channel_id=CHANNEL,
+                          user_id=console_user_id(self.user), user_name=self.user, line=line)
+
+    async def handle_line(self, line: str) -> bool:
+        """Run one line; False when the user asked to leave."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        word = line.split()[0].lower()
+        if word in ("/quit", "/exit", "quit", "exit"):
+            return False
+        if word == "/as":
+            await self._switch(line)
+        elif word == "/whoami":
+            self.print(f"You are {self.user}.")
+        else:
+            if word in ("/help", "help"):
+                self.print(CONSOLE_HELP)
+            self.print(render_reply(await self.bot.handle(self.invocation(line))))
+        await self.bot.drain()
+        return True
+
+    async def _switch(self, line: str) -> None:
+        try:
+            words = [t.text for t in tokenize(line)][1:]
+        except CoalitionError as error:
+            self.print(f"! {error}")
+            return
+        if not words or len(words) > 2:
+            self.print('! Usage: /as NAME [ORG]  (quote names with spaces: /as "Ana Ruiz")')
+            return
+        self.user = words[0]
+        self.print(f"You are now {self.user}.")
+        if len(words) == 2:
+            org = words[1].replace('"', '\\"')
+            reply = await self.bot.handle(self.invocation(f'coalition join "{org}"'))
+            self.print(render_reply(reply))
+
+    async def run(self, stdin: TextIO | None = None) -> None:
+        """Read and answer lines until end of input or /quit."""
+        stdin = stdin or sys.stdin
+        interactive = stdin.isatty()
+        if interactive:
+            _enable_history()
+            self.print(f"coalition-bot console. {CONSOLE_HELP} Type `help` for commands.")
+        loop = asyncio.get_running_loop()
+        while True:
+            if interactive:
+                try:
+                    line = await loop.run_in_executor(None, input, f"{self.user}> ")
+                except EOFError:
+                    self.print("")
+                    break
+            else:
+                line = await loop.run_in_executor(None, stdin.readline)
+                if not line:
+                    break
+                if line.strip() and not line.lstrip().startswith("#"):
+                    self.print(f"{self.user}> {line.rstrip()}")
+            if not await self.handle_line(line):
+                break
+        if interactive:
+            _save_history()
+
+
+def _enable_history() -> None:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        return
+    try:
+        readline.read_history_file(os.environ.get("COALITION_BOT_HISTORY", HISTORY))
+    except OSError:
+        pass
+    readline.set_history_length(1000)
+
+
+def _save_history() -> None:
+    try:
+        import readline
+
+        readline.write_history_file(os.environ.get("COALITION_BOT_HISTORY", HISTORY))
+    except (ImportError, OSError):
+        pass

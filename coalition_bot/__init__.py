@@ -1,0 +1,1 @@
+"""coalition-bot: a chat bot for a coalition of partner organizations."""

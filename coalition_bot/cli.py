@@ -1,0 +1,104 @@
+"""`coalition-bot`: the command-line entry point. Reads the environment; wires adapters."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from coalition_bot.errors import SchemaTooNew
+
+__all__ = ["main"]
+
+DB_ENV = "COALITION_BOT_DB"
+DEFAULT_DB = "coalition.db"
+
+
+def _db_path(arg: str | None) -> str:
+    return arg or os.environ.get(DB_ENV) or DEFAULT_DB
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coalition-bot",
+        description="A chat bot for a coalition of partner organizations.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="action", required=True)
+    console = sub.add_parser("console", help="the whole bot in this terminal (no tokens)")
+    console.add_argument("--db", help=f"SQLite file (default: ${DB_ENV} or ./{DEFAULT_DB})")
+    console.add_argument("--as", dest="user", default=os.environ.get("USER") or "You",
+                         help="who you are at the start (switch later with /as NAME)")
+    console.add_argument("--workspace", default="local",
+                         help="console workspace id: each one holds its own coalition")
+    migrate = sub.add_parser("migrate", help="create or upgrade the database, then exit")
+    migrate.add_argument("--db", help=f"SQLite file (default: ${DB_ENV} or ./{DEFAULT_DB})")
+    helper = sub.add_parser("help", help="the command reference")
+    helper.add_argument("--markdown", action="store_true", help="as Markdown, for README.md")
+    return parser
+
+
+async def _console(args: argparse.Namespace) -> None:
+    from coalition_bot.adapters.console.app import ConsoleAdapter
+    from coalition_bot.bot import Bot
+
+    bot = await Bot.open(_db_path(args.db))
+    try:
+        await ConsoleAdapter(bot, user=args.user, workspace=args.workspace).run()
+    finally:
+        await bot.close()
+
+
+async def _migrate(args: argparse.Namespace) -> None:
+    from coalition_bot.store.database import Database
+
+    path = _db_path(args.db)
+    db = Database(path)
+    await db.open(run_migrations=False)
+    try:
+        from coalition_bot.store.migrate import migrate
+
+        applied = await migrate(db.conn)
+    finally:
+        await db.close()
+    if applied:
+        print(f"{path}: applied migration(s) {', '.join(f'{v:04d}' for v in applied)}")
+    else:
+        print(f"{path}: up to date")
+
+
+def _help(args: argparse.Namespace) -> None:
+    from coalition_bot.commands.help import help_reply, markdown_reference
+    from coalition_bot.commands.registry import COMMANDS
+
+    if args.markdown:
+        sys.stdout.write(markdown_reference(COMMANDS))
+        return
+    from coalition_bot.adapters.console.render import render_reply
+
+    print(render_reply(help_reply(COMMANDS, None, None)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.action == "console":
+            asyncio.run(_console(args))
+        elif args.action == "migrate":
+            asyncio.run(_migrate(args))
+        elif args.action == "help":
+            _help(args)
+    except SchemaTooNew as error:
+        print(f"coalition-bot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

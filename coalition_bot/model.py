@@ -1,0 +1,92 @@
+"""Plain records the core passes around. No behaviour beyond small derived facts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = [
+    "GOAL_STATUSES",
+    "Binding",
+    "Coalition",
+    "Goal",
+    "GoalUpdate",
+    "Level",
+    "Org",
+    "Person",
+]
+
+GOAL_STATUSES = ("open", "in-progress", "blocked", "done", "dropped")
+
+
+class Level(enum.IntEnum):
+    """What a command needs from its caller. Higher levels include the lower ones."""
+
+    ANYONE = 0  # works before a coalition exists (setup, help)
+    MEMBER = 1
+    REPRESENTATIVE = 2
+    COORDINATOR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Coalition:
+    id: int
+    name: str
+    timezone: str
+    created_by: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """One platform workspace (Slack team, Discord guild, console) bound to a coalition."""
+
+    id: int
+    coalition_id: int
+    platform: str
+    workspace_id: str
+    home_channel_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    coalition_id: int
+    platform: str
+    platform_user_id: str
+    display_name: str
+    org_id: int | None  # the organization they declared with `join`
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    id: int
+    coalition_id: int
+    number: int
+    name: str
+    observer: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    id: int
+    coalition_id: int
+    number: int
+    text: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GoalUpdate:
+    goal_id: int
+    status: str
+    note: str
+    author: str
+    created_at: datetime

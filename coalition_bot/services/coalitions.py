@@ -1,0 +1,122 @@
+"""Setting a coalition up and keeping its membership: orgs, representatives, coordinators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coalition_bot.errors import Conflict, UsageError
+from coalition_bot.model import Binding, Coalition, Org, Person
+from coalition_bot.rules.text import clean_line, name_key
+from coalition_bot.services.context import Context
+from coalition_bot.services.people import caller_for
+from coalition_bot.store import coalitions as coalition_sql
+from coalition_bot.store import goals as goal_sql
+from coalition_bot.store import orgs as org_sql
+from coalition_bot.store import people as people_sql
+
+__all__ = [
+    "Overview",
+    "add_coordinator",
+    "add_org",
+    "add_representative",
+    "join_org",
+    "org_roster",
+    "overview",
+    "setup",
+]
+
+
+def _name(text: str, what: str) -> str:
+    name = clean_line(text)
+    if not name:
+        raise UsageError(f"The {what} needs a name.")
+    return name
+
+
+async def setup(ctx: Context, name: str, timezone: str) -> Coalition:
+    """Create a coalition bound to the caller's workspace; the caller becomes coordinator."""
+    if ctx.coalition_record is not None:
+        raise Conflict(f"This workspace already belongs to the coalition "
+                       f"`{ctx.coalition_record.name}`.",
+                       hint="See it with `/coalition info`.")
+    inv = ctx.invocation
+    coalition_id = await coalition_sql.create_coalition(ctx.conn, _name(name, "coalition"),
+                                                        timezone, ctx.now)
+    await coalition_sql.add_binding(ctx.conn, coalition_id, inv.platform, inv.workspace_id,
+                                    inv.channel_id or None, ctx.now)
+    ctx.coalition_record = await coalition_sql.get_coalition(ctx.conn, coalition_id)
+    caller = await caller_for(ctx)
+    await coalition_sql.set_creator(ctx.conn, coalition_id, caller.person.id)
+    await coalition_sql.add_coordinator(ctx.conn, coalition_id, caller.person.id, None, ctx.now)
+    return await coalition_sql.get_coalition(ctx.conn, coalition_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    org: Org
+    representatives: tuple[Person, ...]
+
+
+async def org_roster(ctx: Context) -> list[Roster]:
+    """Every organization with its representatives, in number order."""
+    reps = await people_sql.representatives(ctx.conn, ctx.coalition.id)
+    orgs = await org_sql.list_orgs(ctx.conn, ctx.coalition.id)
+    return [Roster(o, tuple(reps.get(o.id, ()))) for o in orgs]
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    coalition: Coalition
+    creator: Person | None
+    bindings: tuple[Binding, ...]
+    coordinators: tuple[Person, ...]
+    roster: tuple[Roster, ...]
+    goal_counts: dict[str, int]
+
+
+async def overview(ctx: Context) -> Overview:
+    """What `/coalition info` shows."""
+    coalition = ctx.coalition
+    conn = ctx.conn
+    coordinator_ids = await coalition_sql.coordinator_ids(conn, coalition.id)
+    coordinators = [await people_sql.get_person(conn, pid) for pid in sorted(coordinator_ids)]
+    creator = (await people_sql.get_person(conn, coalition.created_by)
+               if coalition.created_by else None)
+    counts: dict[str, int] = {}
+    for goal in await goal_sql.list_goals(conn, coalition.id):
+        counts[goal.status] = counts.get(goal.status, 0) + 1
+    return Overview(coalition, creator,
+                    tuple(await coalition_sql.bindings(conn, coalition.id)),
+                    tuple(coordinators), tuple(await org_roster(ctx)), counts)
+
+
+async def add_org(ctx: Context, name: str, observer: bool) -> Org:
+    """Register a partner organization (an observer takes part but does not vote)."""
+    clean = _name(name, "organization")
+    key = name_key(clean)
+    existing = await org_sql.find_org_by_name(ctx.conn, ctx.coalition.id, key)
+    if existing is not None:
+        raise Conflict(f"`{existing.name}` is already organization #{existing.number}.")
+    return await org_sql.add_org(ctx.conn, ctx.coalition.id, clean, key, observer, ctx.now)
+
+
+async def add_representative(ctx: Context, person: Person, org: Org) -> bool:
+    """Empower a person to decide for an organization; False if they already could."""
+    added = await people_sql.add_representative(ctx.conn, org.id, person.id,
+                                                ctx.caller.person.id, ctx.now)
+    if person.org_id is None:
+        await people_sql.set_declared_org(ctx.conn, person.id, org.id)
+    return added
+
+
+async def join_org(ctx: Context, org: Org) -> bool:
+    """The caller declares their organization. False if they already represent it."""
+    caller = ctx.caller
+    await people_sql.set_declared_org(ctx.conn, caller.person.id, org.id)
+    return org.id not in caller.org_ids
+
+
+async def add_coordinator(ctx: Context, person: Person) -> bool:
+    """Make a person a coordinator; False if they already were."""
+    return await coalition_sql.add_coordinator(ctx.conn, ctx.coalition.id, person.id,
+                                               ctx.caller.person.id, ctx.now)

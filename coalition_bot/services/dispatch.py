@@ -1,0 +1,129 @@
+"""One command from any front door: parse, check, run in one transaction, answer.
+
+    Invocation → grammar → (transaction: caller, permission, typed values, handler)
+               → Outcome(reply for the caller, notices for the home channels)
+
+A `CoalitionError` becomes a private reply saying what was expected; anything else is
+logged with its context and answered with a short apology. Either way the
+transaction rolls back, so nothing half-written stays.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from coalition_bot.clock import Clock
+from coalition_bot.commands.grammar import Parsed, bind, parse, resolve
+from coalition_bot.commands.help import help_reply
+from coalition_bot.commands.spec import Command, OptionType, Subcommand
+from coalition_bot.errors import CoalitionError, NotSetUp, PermissionDenied
+from coalition_bot.model import Level
+from coalition_bot.replies import Invocation, Notice, Reply
+from coalition_bot.rules.times import parse_when
+from coalition_bot.services.context import Context
+from coalition_bot.services.people import caller_for, find_org, find_user
+from coalition_bot.store import coalitions as coalition_sql
+from coalition_bot.store import people as people_sql
+from coalition_bot.store.database import Database
+
+__all__ = ["Dispatcher", "Outcome", "error_reply"]
+
+log = logging.getLogger(__name__)
+
+APOLOGY = ("Sorry, something went wrong on my side and nothing was changed. "
+           "The error was logged; please try again or tell a coordinator.")
+_ARTICLE = {Level.COORDINATOR: "coordinators", Level.REPRESENTATIVE: "representatives",
+            Level.MEMBER: "members"}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    reply: Reply
+    notices: tuple[Notice, ...] = ()
+
+
+def error_reply(error: CoalitionError) -> Reply:
+    return Reply(text=str(error), private=True, error=True)
+
+
+class Dispatcher:
+    """Runs invocations against the command specs, one transaction each."""
+
+    def __init__(self, *, db: Database, commands: Mapping[str, Command], clock: Clock) -> None:
+        self.db = db
+        self.commands = commands
+        self.clock = clock
+
+    async def run(self, inv: Invocation) -> Outcome:
+        """Answer one invocation. Never raises for anything a user can type."""
+        try:
+            parsed, values = self._parse(inv)
+            if parsed.help or parsed.sub is None:
+                return Outcome(help_reply(self.commands, parsed.command, parsed.sub))
+            assert parsed.command is not None
+            typed = bind(parsed.command, parsed.sub, values)
+            return await self._execute(inv, parsed.command, parsed.sub, typed)
+        except CoalitionError as error:
+            return Outcome(error_reply(error))
+        except Exception:
+            log.exception("command failed: platform=%s workspace=%s user=%s line=%r "
+                          "command=%s path=%s", inv.platform, inv.workspace_id, inv.user_id,
+                          inv.line, inv.command, inv.path)
+            return Outcome(Reply(text=APOLOGY, private=True, error=True))
+
+    def _parse(self, inv: Invocation) -> tuple[Parsed, Mapping[str, str]]:
+        if inv.args is not None:
+            parsed = resolve(self.commands, inv.command, inv.path)
+            return parsed, inv.args
+        parsed = parse(inv.line, self.commands)
+        return parsed, parsed.values
+
+    async def _execute(self, inv: Invocation, command: Command, sub: Subcommand,
+                       typed: dict[str, Any]) -> Outcome:
+        async with self.db.transaction() as conn:
+            ctx = Context(conn=conn, invocation=inv, now=self.clock())
+            ctx.binding = await coalition_sql.find_binding(conn, inv.platform, inv.workspace_id)
+            if ctx.binding is not None:
+                ctx.coalition_record = await coalition_sql.get_coalition(
+                    conn, ctx.binding.coalition_id)
+                ctx.caller_record = await caller_for(ctx)
+            await self._check_level(ctx, command, sub)
+            await _resolve_values(ctx, sub, typed)
+            reply = await sub.handler(ctx, typed)
+        if sub.private and not reply.private:
+            reply = Reply(reply.title, reply.text, reply.fields, reply.buttons, True, reply.error)
+        return Outcome(reply, tuple(ctx.notices))
+
+    async def _check_level(self, ctx: Context, command: Command, sub: Subcommand) -> None:
+        if sub.level is Level.ANYONE:
+            return
+        if ctx.caller_record is None:
+            raise NotSetUp(
+                "There is no coalition here yet.",
+                hint="A coordinator starts one with `/coalition setup NAME [timezone]`.")
+        if ctx.caller.level >= sub.level:
+            return
+        coordinator_ids = await coalition_sql.coordinator_ids(ctx.conn, ctx.coalition.id)
+        names = [(await people_sql.get_person(ctx.conn, pid)).display_name
+                 for pid in sorted(coordinator_ids)]
+        raise PermissionDenied(
+            f"`/{command.name} {sub.words}` is for {_ARTICLE[sub.level]}; "
+            f"you are a {ctx.caller.level.label} here.",
+            hint=f"Ask a coordinator ({', '.join(names)})." if names else "")
+
+
+async def _resolve_values(ctx: Context, sub: Subcommand, typed: dict[str, Any]) -> None:
+    """Turn TIME, USER and ORG values into times and records of the caller's coalition."""
+    for option in sub.options:
+        raw = typed.get(option.name)
+        if raw is None:
+            continue
+        if option.type is OptionType.USER:
+            typed[option.name] = await find_user(ctx, raw)
+        elif option.type is OptionType.ORG:
+            typed[option.name] = await find_org(ctx, raw)
+        elif option.type is OptionType.TIME:
+            typed[option.name] = parse_when(raw, ctx.coalition.timezone, ctx.now)

@@ -1,0 +1,92 @@
+"""Who is who: the caller's standing, and names or mentions turned into people and orgs."""
+
+from __future__ import annotations
+
+import re
+
+from coalition_bot.errors import NotFound, UsageError
+from coalition_bot.model import Level, Org, Person
+from coalition_bot.rules.text import clean_line, name_key
+from coalition_bot.services.context import Caller, Context
+from coalition_bot.store import coalitions as coalition_sql
+from coalition_bot.store import orgs as org_sql
+from coalition_bot.store import people as people_sql
+
+__all__ = ["caller_for", "find_org", "find_user", "standing"]
+
+# <@U123>, <@U123|name> (Slack), <@123>, <@!123> (Discord)
+_MENTION = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+CONSOLE = "console"
+
+
+async def standing(ctx: Context, person: Person) -> Caller:
+    """A person's level in their coalition and the organizations they represent."""
+    org_ids = tuple(await people_sql.represented_org_ids(ctx.conn, person.id))
+    if person.id in await coalition_sql.coordinator_ids(ctx.conn, person.coalition_id):
+        level = Level.COORDINATOR
+    elif org_ids:
+        level = Level.REPRESENTATIVE
+    else:
+        level = Level.MEMBER
+    return Caller(person, level, org_ids)
+
+
+async def caller_for(ctx: Context) -> Caller:
+    """The invoking user as a person of the coalition (created on first sight)."""
+    inv = ctx.invocation
+    person = await people_sql.ensure_person(
+        ctx.conn, ctx.coalition.id, inv.platform, inv.user_id, clean_line(inv.user_name) or None,
+        ctx.now)
+    return await standing(ctx, person)
+
+
+def console_user_id(name: str) -> str:
+    """On the console a person is their name: `Alice` and `alice` are one person."""
+    return name_key(name.lstrip("@"))
+
+
+async def find_user(ctx: Context, raw: str) -> Person:
+    """A USER option's value (a mention, or on the console a name) as a person.
+
+    Someone mentioned for the first time gets a person record, so a coordinator can
+    make them a representative before they have ever used the bot.
+    """
+    inv = ctx.invocation
+    mention = _MENTION.match(raw.strip())
+    if mention:
+        user_id = mention[1]
+        name = inv.user_names.get(user_id)
+        return await people_sql.ensure_person(ctx.conn, ctx.coalition.id, inv.platform,
+                                              user_id, name, ctx.now)
+    name = clean_line(raw.lstrip("@"))
+    if not name:
+        raise UsageError("USER must name a person, for example @alice.")
+    if inv.platform == CONSOLE:
+        return await people_sql.ensure_person(ctx.conn, ctx.coalition.id, CONSOLE,
+                                              console_user_id(name), name, ctx.now)
+    matches = await people_sql.people_by_name(ctx.conn, ctx.coalition.id, name)
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotFound(f"I don't know anyone called `{name}` in this coalition yet.",
+                       hint="Mention them with @ so I can tell who you mean.")
+    raise UsageError(f"Several people here are called `{name}`.",
+                     hint="Mention the one you mean with @.")
+
+
+async def find_org(ctx: Context, raw: str) -> Org:
+    """An ORG option's value (`#2` or a name, any case) as an organization."""
+    coalition_id = ctx.coalition.id
+    text = raw.strip()
+    org: Org | None
+    if text.startswith("#") and text[1:].isdigit():
+        org = await org_sql.find_org_by_number(ctx.conn, coalition_id, int(text[1:]))
+    else:
+        org = await org_sql.find_org_by_name(ctx.conn, coalition_id, name_key(text))
+    if org is not None:
+        return org
+    known = await org_sql.list_orgs(ctx.conn, coalition_id)
+    names = ", ".join(o.name for o in known) or "none yet"
+    raise NotFound(f"There is no organization `{text}` in this coalition.",
+                   hint=f"Organizations: {names}. A coordinator adds one with "
+                        "`/coalition org add NAME`.")

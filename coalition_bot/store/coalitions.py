@@ -1,0 +1,86 @@
+"""SQL for coalitions, their platform bindings and their coordinators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from coalition_bot.model import Binding, Coalition
+from coalition_bot.store.database import Conn
+from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso
+
+__all__ = [
+    "add_binding",
+    "add_coordinator",
+    "bindings",
+    "coordinator_ids",
+    "create_coalition",
+    "find_binding",
+    "get_coalition",
+    "set_creator",
+]
+
+
+def _coalition(row) -> Coalition:
+    return Coalition(row["id"], row["name"], row["timezone"], row["created_by"],
+                     from_iso(row["created_at"]))
+
+
+def _binding(row) -> Binding:
+    return Binding(row["id"], row["coalition_id"], row["platform"], row["workspace_id"],
+                   row["home_channel_id"])
+
+
+async def create_coalition(conn: Conn, name: str, timezone: str, now: datetime) -> int:
+    cur = await conn.execute(
+        "INSERT INTO coalition (name, timezone, created_at) VALUES (?, ?, ?)",
+        (name, timezone, iso(now)),
+    )
+    return int(cur.lastrowid)
+
+
+async def set_creator(conn: Conn, coalition_id: int, person_id: int) -> None:
+    await conn.execute("UPDATE coalition SET created_by = ? WHERE id = ?",
+                       (person_id, coalition_id))
+
+
+async def get_coalition(conn: Conn, coalition_id: int) -> Coalition:
+    row = await fetch_one(conn, "SELECT * FROM coalition WHERE id = ?", (coalition_id,))
+    return _coalition(row)
+
+
+async def add_binding(conn: Conn, coalition_id: int, platform: str, workspace_id: str,
+                      home_channel_id: str | None, now: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO binding (coalition_id, platform, workspace_id, home_channel_id, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (coalition_id, platform, workspace_id, home_channel_id, iso(now)),
+    )
+
+
+async def find_binding(conn: Conn, platform: str, workspace_id: str) -> Binding | None:
+    row = await fetch_one(conn, "SELECT * FROM binding WHERE platform = ? AND workspace_id = ?",
+                          (platform, workspace_id))
+    return _binding(row) if row else None
+
+
+async def bindings(conn: Conn, coalition_id: int) -> list[Binding]:
+    rows = await fetch_all(conn, "SELECT * FROM binding WHERE coalition_id = ? ORDER BY id",
+                           (coalition_id,))
+    return [_binding(r) for r in rows]
+
+
+async def add_coordinator(conn: Conn, coalition_id: int, person_id: int,
+                          added_by: int | None, now: datetime) -> bool:
+    """Make a person coordinator; False if they already were."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO coordinator (coalition_id, person_id, added_by, added_at)"
+        " VALUES (?, ?, ?, ?)",
+        (coalition_id, person_id, added_by, iso(now)),
+    )
+    return cur.rowcount == 1
+
+
+async def coordinator_ids(conn: Conn, coalition_id: int) -> set[int]:
+    rows = await fetch_all(conn, "SELECT person_id FROM coordinator WHERE coalition_id = ?",
+                           (coalition_id,))
+    return {r[0] for r in rows}

@@ -1,0 +1,108 @@
+"""SQL for people (platform users inside a coalition) and representatives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from coalition_bot.model import Person
+from coalition_bot.store.database import Conn
+from coalition_bot.store.rows import fetch_all, fetch_one, iso
+
+__all__ = [
+    "add_representative",
+    "ensure_person",
+    "find_person",
+    "get_person",
+    "people_by_name",
+    "representatives",
+    "represented_org_ids",
+    "set_declared_org",
+]
+
+
+def _person(row) -> Person:
+    return Person(row["id"], row["coalition_id"], row["platform"], row["platform_user_id"],
+                  row["display_name"], row["org_id"])
+
+
+async def ensure_person(conn: Conn, coalition_id: int, platform: str, user_id: str,
+                        display_name: str | None, now: datetime) -> Person:
+    """The person for a platform user, created on first sight; keeps the name current."""
+    row = await fetch_one(
+        conn,
+        "INSERT INTO person (coalition_id, platform, platform_user_id, display_name, created_at)"
+        " VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (coalition_id, platform, platform_user_id) DO UPDATE"
+        " SET display_name = coalesce(?, display_name)"
+        " WHERE ? IS NOT NULL AND display_name IS NOT ?"
+        " RETURNING *",
+        (coalition_id, platform, user_id, display_name or user_id, iso(now),
+         display_name, display_name, display_name),
+    )
+    if row is None:  # conflict with nothing to update: RETURNING yields no row
+        row = await fetch_one(
+            conn,
+            "SELECT * FROM person WHERE coalition_id = ? AND platform = ?"
+            " AND platform_user_id = ?",
+            (coalition_id, platform, user_id),
+        )
+    return _person(row)
+
+
+async def find_person(conn: Conn, coalition_id: int, platform: str,
+                      user_id: str) -> Person | None:
+    row = await fetch_one(
+        conn,
+        "SELECT * FROM person WHERE coalition_id = ? AND platform = ? AND platform_user_id = ?",
+        (coalition_id, platform, user_id),
+    )
+    return _person(row) if row else None
+
+
+async def get_person(conn: Conn, person_id: int) -> Person:
+    return _person(await fetch_one(conn, "SELECT * FROM person WHERE id = ?", (person_id,)))
+
+
+async def people_by_name(conn: Conn, coalition_id: int, name: str) -> list[Person]:
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM person WHERE coalition_id = ? AND display_name = ? COLLATE NOCASE",
+        (coalition_id, name),
+    )
+    return [_person(r) for r in rows]
+
+
+async def set_declared_org(conn: Conn, person_id: int, org_id: int) -> None:
+    await conn.execute("UPDATE person SET org_id = ? WHERE id = ?", (org_id, person_id))
+
+
+async def add_representative(conn: Conn, org_id: int, person_id: int, added_by: int | None,
+                             now: datetime) -> bool:
+    """Make a person a representative of an org; False if they already were."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO representative (org_id, person_id, added_by, added_at)"
+        " VALUES (?, ?, ?, ?)",
+        (org_id, person_id, added_by, iso(now)),
+    )
+    return cur.rowcount == 1
+
+
+async def represented_org_ids(conn: Conn, person_id: int) -> list[int]:
+    rows = await fetch_all(
+        conn, "SELECT org_id FROM representative WHERE person_id = ? ORDER BY org_id",
+        (person_id,))
+    return [r[0] for r in rows]
+
+
+async def representatives(conn: Conn, coalition_id: int) -> dict[int, list[Person]]:
+    """Representatives of every org in the coalition, keyed by org id."""
+    rows = await fetch_all(
+        conn,
+        "SELECT r.org_id AS rep_org, p.* FROM representative r JOIN person p"
+        " ON p.id = r.person_id WHERE p.coalition_id = ? ORDER BY r.added_at, p.id",
+        (coalition_id,),
+    )
+    found: dict[int, list[Person]] = {}
+    for row in rows:
+        found.setdefault(row["rep_org"], []).append(_person(row))
+    return found

@@ -1,0 +1,41 @@
+"""Small helpers shared by the SQL modules: timestamps and row fetching."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+__all__ = ["fetch_all", "fetch_one", "from_iso", "iso", "next_number"]
+
+
+def iso(when: datetime) -> str:
+    """A timezone-aware datetime as UTC ISO 8601 text, the form every table stores."""
+    return when.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
+    async with conn.execute(sql, tuple(params)) as cur:
+        return await cur.fetchone()
+
+
+async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> list:
+    async with conn.execute(sql, tuple(params)) as cur:
+        return list(await cur.fetchall())
+
+
+async def next_number(conn: aiosqlite.Connection, coalition_id: int, kind: str) -> int:
+    """Hand out the next short per-coalition number for `kind` (1, 2, 3, ...)."""
+    row = await fetch_one(
+        conn,
+        "INSERT INTO number_seq (coalition_id, kind, last) VALUES (?, ?, 1) "
+        "ON CONFLICT (coalition_id, kind) DO UPDATE SET last = last + 1 RETURNING last",
+        (coalition_id, kind),
+    )
+    return int(row[0])

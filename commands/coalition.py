@@ -1,0 +1,170 @@
+"""`/coalition`: set the coalition up, its partner organizations, people and goals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
+from coalition_bot.model import GOAL_STATUSES, Level
+from coalition_bot.replies import Field, Reply
+from coalition_bot.rules.times import format_local
+from coalition_bot.services import coalitions, goals
+from coalition_bot.services.context import Context
+
+__all__ = ["COMMAND"]
+
+NAME_MAX = 80
+GOAL_MAX = 300
+NOTE_MAX = 500
+DEFAULT_TIMEZONE = "UTC"
+
+
+async def _setup(ctx: Context, args: dict[str, Any]) -> Reply:
+    coalition = await coalitions.setup(ctx, args["name"], args["timezone"] or DEFAULT_TIMEZONE)
+    return Reply(
+        title=f"Coalition {coalition.name} is set up",
+        text=(f"Times are read and shown in {coalition.timezone}. This channel is the home "
+              "channel for reminders and decisions. You are its first coordinator.\n"
+              "Next: add partner organizations with `/coalition org add NAME`."))
+
+
+async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
+    o = await coalitions.overview(ctx)
+    homes = ", ".join(f"{b.platform}: {b.home_channel_id or 'not set'}" for b in o.bindings)
+    orgs = "\n".join(
+        f"#{r.org.number} {r.org.name}{' (observer)' if r.org.observer else ''}: "
+        f"{len(r.representatives)} representative(s)" for r in o.roster) or "none yet"
+    goal_line = ", ".join(f"{n} {s}" for s, n in o.goal_counts.items()) or "none yet"
+    since = format_local(o.coalition.created_at, o.coalition.timezone)
+    by = f" by {o.creator.display_name}" if o.creator else ""
+    return Reply(title=o.coalition.name, text=f"Set up {since}{by}.", fields=(
+        Field("Time zone", o.coalition.timezone, inline=True),
+        Field("Home channel", homes, inline=True),
+        Field("Coordinators", ", ".join(p.display_name for p in o.coordinators)),
+        Field("Partner organizations", orgs),
+        Field("Goals", goal_line),
+    ))
+
+
+async def _org_add(ctx: Context, args: dict[str, Any]) -> Reply:
+    org = await coalitions.add_org(ctx, args["name"], bool(args["observer"]))
+    role = "an observer (takes part, does not vote)" if org.observer else "a voting partner"
+    return Reply(title=f"Organization #{org.number} added",
+                 text=f"{org.name} is {role}. Add its representatives with "
+                      f"`/coalition rep add USER ORG`.")
+
+
+async def _org_list(ctx: Context, args: dict[str, Any]) -> Reply:
+    roster = await coalitions.org_roster(ctx)
+    if not roster:
+        return Reply(title="Partner organizations",
+                     text="None yet. A coordinator adds one with `/coalition org add NAME`.")
+    fields = tuple(
+        Field(f"#{r.org.number} {r.org.name}" + (" (observer)" if r.org.observer else ""),
+              ", ".join(p.display_name for p in r.representatives) or "no representative yet")
+        for r in roster)
+    return Reply(title="Partner organizations", fields=fields)
+
+
+async def _rep_add(ctx: Context, args: dict[str, Any]) -> Reply:
+    person, org = args["user"], args["org"]
+    added = await coalitions.add_representative(ctx, person, org)
+    if not added:
+        return Reply(text=f"{person.display_name} already represents {org.name}.", private=True)
+    return Reply(title="Representative added",
+                 text=f"{person.display_name} now represents {org.name} and can vote for it.")
+
+
+async def _join(ctx: Context, args: dict[str, Any]) -> Reply:
+    org = args["org"]
+    if not await coalitions.join_org(ctx, org):
+        return Reply(text=f"You already represent {org.name}.", private=True)
+    return Reply(private=True, title=f"You are with {org.name}",
+                 text="A coordinator can make you one of its representatives with "
+                      f"`/coalition rep add @you \"{org.name}\"`.")
+
+
+async def _coordinator_add(ctx: Context, args: dict[str, Any]) -> Reply:
+    person = args["user"]
+    if not await coalitions.add_coordinator(ctx, person):
+        return Reply(text=f"{person.display_name} is already a coordinator.", private=True)
+    return Reply(title="Coordinator added", text=f"{person.display_name} is now a coordinator.")
+
+
+async def _goal_add(ctx: Context, args: dict[str, Any]) -> Reply:
+    goal = await goals.add_goal(ctx, args["text"])
+    return Reply(title=f"Goal #{goal.number} added", text=goal.text)
+
+
+async def _goal_update(ctx: Context, args: dict[str, Any]) -> Reply:
+    goal = await goals.update_goal(ctx, args["goal"], args["status"], args["note"] or "")
+    return Reply(title=f"Goal #{goal.number}: {goal.status}", text=goal.text)
+
+
+async def _goals(ctx: Context, args: dict[str, Any]) -> Reply:
+    board = await goals.goal_board(ctx)
+    if not board:
+        return Reply(title="Shared goals",
+                     text="None yet. A coordinator adds one with `/coalition goal add TEXT`.")
+    tz = ctx.coalition.timezone
+    fields = []
+    for goal, updates in board:
+        lines = [goal.text]
+        for u in updates[-3:]:
+            when = format_local(u.created_at, tz).split(",")[0]
+            lines.append(f"{when}, {u.author}: {u.status}" + (f" ({u.note})" if u.note else ""))
+        fields.append(Field(f"#{goal.number} [{goal.status}]", "\n".join(lines)))
+    return Reply(title="Shared goals", fields=tuple(fields))
+
+
+_NAME = Option("name", OptionType.TEXT, "the organization's name", max_length=NAME_MAX)
+_USER = Option("user", OptionType.USER, "the person (mention them, or their name on the "
+               "console)", max_length=NAME_MAX)
+_ORG = Option("org", OptionType.ORG, "an organization's name or #number", max_length=NAME_MAX)
+
+COMMAND = Command(
+    name="coalition",
+    help="Set up the coalition, its partner organizations, their representatives, "
+         "coordinators and shared goals.",
+    subcommands=(
+        Subcommand(("setup",), "Start a coalition here. You become its first coordinator and "
+                   "this channel its home channel.", Level.ANYONE, _setup, (
+                       Option("name", OptionType.TEXT, "the coalition's name",
+                              max_length=NAME_MAX),
+                       Option("timezone", OptionType.TIMEZONE,
+                              "the time zone times are read and shown in (default UTC)",
+                              required=False),
+                   ), example='/coalition setup "Eastside Tenants Coalition" America/New_York'),
+        Subcommand(("info",), "Show the coalition: time zone, home channel, coordinators, "
+                   "organizations, goals.", Level.MEMBER, _info),
+        Subcommand(("org", "add"), "Register a partner organization.", Level.COORDINATOR,
+                   _org_add, (_NAME, Option("observer", OptionType.BOOL,
+                                            "yes for an organization that takes part but "
+                                            "does not vote", required=False)),
+                   example='/coalition org add "Tenants United"'),
+        Subcommand(("org", "list"), "List the partner organizations and their representatives.",
+                   Level.MEMBER, _org_list),
+        Subcommand(("rep", "add"), "Make someone a representative who votes for an "
+                   "organization (an organization may have several).", Level.COORDINATOR,
+                   _rep_add, (_USER, _ORG), example='/coalition rep add @maria "Tenants United"'),
+        Subcommand(("join",), "Say which organization you are with; a coordinator then confirms "
+                   "you as representative with `rep add`.", Level.MEMBER, _join, (_ORG,),
+                   private=True),
+        Subcommand(("coordinator", "add"), "Make someone a coordinator.", Level.COORDINATOR,
+                   _coordinator_add, (_USER,)),
+        Subcommand(("goal", "add"), "Record a shared goal of the coalition.", Level.COORDINATOR,
+                   _goal_add, (Option("text", OptionType.TEXT, "what the coalition wants to "
+                                      "achieve", max_length=GOAL_MAX, rest=True),),
+                   example="/coalition goal add Pass the rent stabilization ordinance"),
+        Subcommand(("goal", "update"), "Record progress on a goal, with a new status.",
+                   Level.REPRESENTATIVE, _goal_update, (
+                       Option("goal", OptionType.NUMBER, "the goal's number", kind="goal"),
+                       Option("status", OptionType.CHOICE, "the goal's status now",
+                              choices=GOAL_STATUSES),
+                       Option("note", OptionType.TEXT, "what happened", required=False,
+                              max_length=NOTE_MAX, rest=True),
+                   ), example="/coalition goal update #1 in-progress Hearing set for March 3"),
+        Subcommand(("goals",), "List the shared goals and their latest progress.",
+                   Level.MEMBER, _goals),
+    ),
+)

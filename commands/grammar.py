@@ -1,0 +1,313 @@
+"""The text grammar shared by Slack and the console.
+
+A line is `[/]COMMAND SUBCOMMAND... VALUES...`. Values are positional, in option
+order, or `name:value`; a value with spaces goes in double quotes (`"a b"`; curly
+quotes from phones count too; `\\"` inside quotes is a literal quote). `help` or
+`--help` anywhere asks for help instead of running the command.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from zoneinfo import available_timezones
+
+from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
+from coalition_bot.errors import UsageError
+from coalition_bot.rules.times import parse_duration
+
+__all__ = ["Parsed", "Token", "bind", "parse", "resolve", "suggest", "tokenize"]
+
+_OPENING = '"“”„'
+_CLOSING = '"“”'
+_KEY = re.compile(r"^([a-z][a-z0-9_-]*):(.*)$", re.DOTALL)
+_NUMBER = re.compile(r"^#?(\d{1,9})$")
+HELP_WORDS = ("help", "--help", "-h")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    quoted: bool = False  # some part was in quotes: never a subcommand or option name
+    key: str = ""  # set for `name:value` tokens; `text` is then the value
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A line matched to a command. `sub` is None, or `help` True, when help was asked."""
+
+    command: Command | None
+    sub: Subcommand | None
+    values: dict[str, str]
+    help: bool = False
+
+
+def tokenize(line: str) -> list[Token]:
+    """Split a line into words, honouring double quotes and `name:value` pairs."""
+    tokens: list[Token] = []
+    buf: list[str] = []
+    quoted = in_quote = False
+    prefix_end = -1  # where the unquoted part before the first quote ended
+    i = 0
+    started = False
+    while i < len(line):
+        ch = line[i]
+        if in_quote:
+            if ch == "\\" and i + 1 < len(line) and line[i + 1] in '"\\':
+                buf.append(line[i + 1])
+                i += 2
+                continue
+            if ch in _CLOSING:
+                in_quote = False
+            else:
+                buf.append(ch)
+        elif ch in _OPENING:
+            in_quote = quoted = started = True
+            if prefix_end < 0:
+                prefix_end = len(buf)
+        elif ch.isspace():
+            if started:
+                tokens.append(_token("".join(buf), quoted, prefix_end))
+            buf, quoted, started, prefix_end = [], False, False, -1
+        else:
+            buf.append(ch)
+            started = True
+        i += 1
+    if in_quote:
+        raise UsageError("A double quote (\") was opened but never closed.",
+                         hint='Put values with spaces in double quotes: "like this".')
+    if started:
+        tokens.append(_token("".join(buf), quoted, prefix_end))
+    return tokens
+
+
+def _token(text: str, quoted: bool, prefix_end: int) -> Token:
+    unquoted_head = text if prefix_end < 0 else text[:prefix_end]
+    match = _KEY.match(unquoted_head)
+    if match and not match[2].startswith("//"):  # `https://...` is a value, not a key
+        key = match[1]
+        return Token(text[len(key) + 1:], quoted, key)
+    return Token(text, quoted)
+
+
+def suggest(word: str, candidates: Sequence[str]) -> str:
+    """` Did you mean X?` for the closest candidate, or an empty string."""
+    close = difflib.get_close_matches(word.lower(), list(candidates), n=1, cutoff=0.5)
+    return f" Did you mean `{close[0]}`?" if close else ""
+
+
+def _find_command(commands: Mapping[str, Command], word: str) -> Command:
+    name = word.lstrip("/").lower()
+    if name in commands:
+        return commands[name]
+    names = [f"/{n}" for n in commands]
+    owners = [c.name for c in commands.values() if any(s.path[0] == name for s in c.subcommands)]
+    hint = f" Did you mean `/{owners[0]} {name}`?" if owners else suggest(name, list(commands))
+    raise UsageError(
+        f"There is no command `/{name}`.{hint}",
+        hint=f"Commands: {', '.join(names)}. Type `help` for more.",
+    )
+
+
+def _match_sub(command: Command, words: list[str]) -> tuple[Subcommand, int]:
+    """The longest subcommand path that starts the words; how many words it used."""
+    lowered = [w.lower() for w in words]
+    best: tuple[Subcommand, int] | None = None
+    for sub in command.subcommands:
+        n = len(sub.path)
+        if tuple(lowered[:n]) == sub.path and (best is None or n > best[1]):
+            best = (sub, n)
+    if best is None:
+        given = " ".join(words[:2]) if words else ""
+        choices = [s.words for s in command.subcommands]
+        raise UsageError(
+            f"`/{command.name}` has no subcommand `{given}`.{suggest(given, choices)}",
+            hint=f"Subcommands: {', '.join(choices)}. Try `/{command.name} help`.",
+        )
+    return best
+
+
+def parse(line: str, commands: Mapping[str, Command]) -> Parsed:
+    """Match a text line to a command, subcommand and raw values (not yet typed)."""
+    tokens = tokenize(line)
+    if not tokens:
+        return Parsed(None, None, {}, help=True)
+    plain = [t.text for t in tokens if not t.quoted and not t.key]
+    wants_help = any(w.lower() in HELP_WORDS for w in plain)
+    if tokens[0].text.lstrip("/").lower() in ("help", "--help") and not tokens[0].quoted:
+        if len(tokens) == 1:
+            return Parsed(None, None, {}, help=True)
+        tokens = tokens[1:]
+        wants_help = True
+    command = _find_command(commands, tokens[0].text)
+    rest = [t for t in tokens[1:] if not (t.text.lower() in HELP_WORDS and not t.quoted)]
+    if not rest:
+        return Parsed(command, None, {}, help=True)
+    words = []
+    for token in rest:
+        if token.quoted or token.key:
+            break
+        words.append(token.text)
+    if wants_help:
+        try:
+            sub, _ = _match_sub(command, words)
+        except UsageError:
+            return Parsed(command, None, {}, help=True)
+        return Parsed(command, sub, {}, help=True)
+    sub, used = _match_sub(command, words)
+    return Parsed(command, sub, _assign(command, sub, rest[used:]))
+
+
+def _assign(command: Command, sub: Subcommand, tokens: list[Token]) -> dict[str, str]:
+    """Give each value its option: `name:value` by name, the others by position."""
+    values: dict[str, str] = {}
+    positional: list[str] = []
+    for token in tokens:
+        if token.key and sub.option(token.key) is not None:
+            if token.key in values:
+                raise UsageError(f"`{token.key}` is given twice.",
+                                 hint=f"Usage: {command.usage(sub)}")
+            values[token.key] = token.text
+        elif token.key and not _takes_free_text(sub, values):
+            names = [o.name for o in sub.options]
+            raise UsageError(
+                f"`{command.usage(sub).split(' [')[0]}` has no option `{token.key}`."
+                f"{suggest(token.key, names)}",
+                hint=f"Usage: {command.usage(sub)}",
+            )
+        else:
+            positional.append(f"{token.key}:{token.text}" if token.key else token.text)
+    free = [o for o in sub.options if o.name not in values]
+    for option in free:
+        if not positional:
+            break
+        if option.rest:
+            values[option.name] = " ".join(positional)
+            positional = []
+        else:
+            values[option.name] = positional.pop(0)
+    if positional:
+        extra = " ".join(positional)
+        raise UsageError(
+            f"Too many values for `/{command.name} {sub.words}`: `{extra}` is left over.",
+            hint=f"Usage: {command.usage(sub)}. Put values with spaces in double quotes.",
+        )
+    return values
+
+
+def _takes_free_text(sub: Subcommand, values: Mapping[str, str]) -> bool:
+    """Whether an unknown `word:` could be the start of free text (a `rest` option)."""
+    return any(o.rest and o.name not in values for o in sub.options)
+
+
+def bind(command: Command, sub: Subcommand, values: Mapping[str, str]) -> dict[str, Any]:
+    """Check raw values against the options and convert the ones that need no database.
+
+    TIME, USER and ORG values stay text here; the dispatcher resolves them inside the
+    caller's coalition.
+    """
+    usage = f"Usage: {command.usage(sub)}"
+    for name in values:
+        if sub.option(name) is None:
+            names = [o.name for o in sub.options]
+            raise UsageError(f"`/{command.name} {sub.words}` has no option `{name}`."
+                             f"{suggest(name, names)}", hint=usage)
+    out: dict[str, Any] = {}
+    for option in sub.options:
+        raw = values.get(option.name)
+        if raw is None or raw.strip() == "":
+            if option.required:
+                raise UsageError(
+                    f"`/{command.name} {sub.words}` needs {option.usage}: {option.help}",
+                    hint=usage)
+            out[option.name] = None
+            continue
+        out[option.name] = convert(option, raw.strip(), usage)
+    return out
+
+
+def convert(option: Option, raw: str, usage: str = "") -> Any:
+    """Turn one raw value into its option's type, or raise a `UsageError` saying why."""
+    label = option.usage if option.required else option.name
+    kind = option.type
+    if kind in (OptionType.TEXT, OptionType.TIME, OptionType.USER, OptionType.ORG):
+        if len(raw) > option.max_length:
+            raise UsageError(
+                f"{label} is {len(raw)} characters long; at most {option.max_length} fit.",
+                hint="Shorten it and try again.")
+        return raw
+    if kind is OptionType.INTEGER:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise UsageError(f"{label} must be a whole number, not `{raw}`.", hint=usage) from None
+        low, high = option.min_value, option.max_value
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise UsageError(f"{label} must be between {low} and {high}, not {value}.",
+                             hint=usage)
+        return value
+    if kind is OptionType.NUMBER:
+        match = _NUMBER.match(raw)
+        if not match or int(match[1]) == 0:
+            what = option.kind or "item"
+            raise UsageError(f"{label} must be a {what} number like #2, not `{raw}`.",
+                             hint=usage)
+        return int(match[1])
+    if kind is OptionType.CHOICE:
+        lowered = raw.lower()
+        if lowered in option.choices:
+            return lowered
+        raise UsageError(
+            f"{label} must be one of {', '.join(option.choices)}, not `{raw}`."
+            f"{suggest(lowered, option.choices)}", hint=usage)
+    if kind is OptionType.BOOL:
+        lowered = raw.lower()
+        if lowered in ("yes", "y", "true", "on"):
+            return True
+        if lowered in ("no", "n", "false", "off"):
+            return False
+        raise UsageError(f"{label} must be yes or no, not `{raw}`.", hint=usage)
+    if kind is OptionType.DURATION:
+        duration: timedelta = parse_duration(raw)
+        return duration
+    if kind is OptionType.TIMEZONE:
+        return resolve_timezone(raw, label)
+    raise AssertionError(f"unhandled option type {kind}")
+
+
+def resolve_timezone(raw: str, label: str = "TIMEZONE") -> str:
+    """The canonical IANA name for `raw` (case-insensitive), or a `UsageError`."""
+    zones = _zones()
+    key = raw.replace(" ", "_").lower()
+    if key in zones:
+        return zones[key]
+    return _bad_zone(raw, label, zones)
+
+
+def _bad_zone(raw: str, label: str, zones: Mapping[str, str]) -> str:
+    close = difflib.get_close_matches(raw.lower(), list(zones), n=1, cutoff=0.6)
+    hint = f" Did you mean `{zones[close[0]]}`?" if close else ""
+    raise UsageError(f"{label} must be a time zone name like America/New_York or "
+                     f"Europe/Berlin, not `{raw}`.{hint}")
+
+
+_ZONES: dict[str, str] = {}
+
+
+def _zones() -> dict[str, str]:
+    if not _ZONES:
+        _ZONES.update({z.lower(): z for z in available_timezones()})
+    return _ZONES
+
+
+def resolve(commands: Mapping[str, Command], name: str, path: Sequence[str]) -> Parsed:
+    """Find a command and subcommand by name and path (for front doors with typed options)."""
+    command = _find_command(commands, name)
+    sub, used = _match_sub(command, list(path))
+    if used != len(path):
+        raise UsageError(f"`/{command.name}` has no subcommand `{' '.join(path)}`.")
+    return Parsed(command, sub, {})

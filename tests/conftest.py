@@ -1,0 +1,48 @@
+"""Shared fixtures: a real SQLite file, the real bot, a clock tests can move.
+
+`chat` is a queue-in/queue-out front door in the style of errbot's test backend: it
+builds the same `Invocation`s an adapter builds and records the notices the bot posts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import Chat, MovableClock, RecordingOutlet
+
+from coalition_bot.bot import Bot
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "coalition.db"
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+async def bot(db_path: Path, clock: MovableClock):
+    bot = await Bot.open(db_path, clock=clock)
+    yield bot
+    await bot.close()
+
+
+@pytest.fixture
+async def chat(bot: Bot) -> Chat:
+    outlet = RecordingOutlet("console")
+    bot.add_outlet(outlet)
+    return Chat(bot, outlet)
+
+
+@pytest.fixture
+async def coalition(chat: Chat) -> Chat:
+    """A coalition set up by Alice with two organizations, one represented by Bob."""
+    await chat.ok("Alice", 'coalition setup "Eastside Tenants" America/New_York')
+    await chat.ok("Alice", 'coalition org add "Tenants United"')
+    await chat.ok("Alice", 'coalition org add "Climate Now"')
+    await chat.ok("Alice", 'coalition rep add Bob "Tenants United"')
+    return chat

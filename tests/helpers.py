@@ -1,0 +1,84 @@
+"""Test helpers: a clock tests can move, a recording outlet, a chat front door, snapshots."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from coalition_bot.bot import Bot
+from coalition_bot.replies import Invocation, Notice, Reply
+from coalition_bot.services.people import console_user_id
+
+START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+@dataclass
+class MovableClock:
+    """A clock the test sets and advances; the bot asks it for `now`."""
+
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@dataclass
+class RecordingOutlet:
+    """An outlet that keeps what the bot posts to home channels."""
+
+    platform: str
+    posted: list[tuple[str, Notice]] = field(default_factory=list)
+
+    async def post_notice(self, notice: Notice, channel_id: str) -> None:
+        self.posted.append((channel_id, notice))
+
+
+@dataclass
+class Chat:
+    """Talk to the bot as named console users of one workspace."""
+
+    bot: Bot
+    outlet: RecordingOutlet
+    workspace: str = "local"
+    channel: str = "console"
+
+    async def say(self, user: str, line: str, *, workspace: str | None = None) -> Reply:
+        inv = Invocation(platform="console", workspace_id=workspace or self.workspace,
+                         channel_id=self.channel, user_id=console_user_id(user),
+                         user_name=user, line=line)
+        reply = await self.bot.handle(inv)
+        await self.bot.drain()
+        return reply
+
+    async def ok(self, user: str, line: str, **kwargs: str) -> Reply:
+        """Say a line that must succeed."""
+        reply = await self.say(user, line, **kwargs)
+        assert not reply.error, f"{line!r} failed: {reply.text}"
+        return reply
+
+    @property
+    def notices(self) -> list[Notice]:
+        return [n for _, n in self.outlet.posted]
+
+
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table, read with the standard sqlite3 module."""
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)
+                for t in tables}
+
+
+def text_of(reply: Reply) -> str:
+    """A reply's title, text and fields as one string, for assertions."""
+    parts = [reply.title, reply.text]
+    for f in reply.fields:
+        parts += [f.name, f.value]
+    parts += [f"{b.label} {b.command}" for b in reply.buttons]
+    return "\n".join(parts)
