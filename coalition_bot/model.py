@@ -10,11 +10,14 @@ __all__ = [
     "GOAL_STATUSES",
     "Binding",
     "Coalition",
+    "Decision",
     "Goal",
     "GoalUpdate",
     "Level",
     "Org",
     "Person",
+    "Poll",
+    "Vote",
 ]
 
 GOAL_STATUSES = ("open", "in-progress", "blocked", "done", "dropped")
@@ -90,3 +93,58 @@ class GoalUpdate:
     note: str
     author: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    id: int
+    coalition_id: int
+    number: int
+    question: str
+    proposal: bool
+    choices: tuple[str, ...]
+    electorate: str  # 'orgs' or 'members'
+    rule: str
+    quorum_pct: int
+    anonymous: bool
+    results: str  # 'live' or 'hidden'
+    closes_at: datetime
+    status: str  # 'open' or 'closed'
+    closed_at: datetime | None
+    created_at: datetime
+
+    def accepts_votes(self, now: datetime) -> bool:
+        """Open and not past its closing time (whether or not anything closed it yet)."""
+        return self.status == "open" and now < self.closes_at
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """A voter's counted vote. `choice` and `reason` are None in anonymous polls."""
+
+    voter: str  # 'org:ID' or 'person:ID'
+    voter_name: str  # the organization's or the person's name
+    cast_by: str  # the person who cast it
+    cast_by_id: int
+    choice: str | None
+    reason: str | None
+    cast_at: datetime
+    changes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    number: int
+    poll_number: int | None
+    question: str
+    rule: str
+    outcome: str
+    summary: str
+    tallies: dict[str, int]
+    voters: list[dict[str, str]]
+    electorate: int
+    voted: int
+    quorum_met: bool
+    anonymous: bool
+    decided_at: datetime
+    closed_by: str

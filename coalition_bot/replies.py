@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Button", "Field", "Invocation", "Notice", "Reply"]
+__all__ = ["Attachment", "Button", "Field", "Invocation", "Mention", "Notice", "Reply"]
 
 ButtonStyle = Literal["primary", "secondary", "danger"]
 
@@ -55,6 +55,25 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Mention:
+    """A person a notice means to ping, individually. Adapters ping only these, and only
+    people of their own platform; nothing else in any text ever pings anyone."""
+
+    platform: str
+    user_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that goes with a reply (an export). The console writes it to disk."""
+
+    filename: str
+    content: str
+    media_type: str = "text/plain"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """The answer to one invocation. `private` replies are seen by the caller only."""
 
@@ -64,6 +83,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     private: bool = False
     error: bool = False
+    files: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +95,4 @@ class Notice:
     text: str = ""
     fields: tuple[Field, ...] = ()
     buttons: tuple[Button, ...] = ()
+    mentions: tuple[Mention, ...] = ()

@@ -8,7 +8,7 @@ from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import GOAL_STATUSES, Level
 from coalition_bot.replies import Field, Reply
 from coalition_bot.rules.times import format_local
-from coalition_bot.services import coalitions, goals
+from coalition_bot.services import coalitions, decisions, goals
 from coalition_bot.services.context import Context
 
 __all__ = ["COMMAND"]
@@ -117,6 +117,28 @@ async def _goals(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title="Shared goals", fields=tuple(fields))
 
 
+async def _log(ctx: Context, args: dict[str, Any]) -> Reply:
+    found = await decisions.latest(ctx, args["count"] or 5)
+    if not found:
+        return Reply(title="Decision log", text="Nothing decided yet. Decisions are recorded "
+                                                "when a poll closes.")
+    tz = ctx.coalition.timezone
+    fields = []
+    for d in found:
+        poll = f" (poll #{d.poll_number})" if d.poll_number else ""
+        lines = [d.summary, f"{format_local(d.decided_at, tz)}, closed by {d.closed_by}."]
+        voters = decisions.voters_line(d)
+        if voters:
+            lines.append(("Voted: " if d.anonymous else "Votes: ") + voters)
+        fields.append(Field(f"#{d.number} {d.question}{poll}: {d.outcome}", "\n".join(lines)))
+    return Reply(title="Decision log", fields=tuple(fields))
+
+
+async def _export(ctx: Context, args: dict[str, Any]) -> Reply:
+    file = await decisions.export(ctx, args["format"] or "csv")
+    return Reply(private=True, text="The decision log, oldest first.", files=(file,))
+
+
 _NAME = Option("name", OptionType.TEXT, "the organization's name", max_length=NAME_MAX)
 _USER = Option("user", OptionType.USER, "the person (mention them, or their name on the "
                "console)", max_length=NAME_MAX)
@@ -166,5 +188,15 @@ COMMAND = Command(
                    ), example="/coalition goal update #1 in-progress Hearing set for March 3"),
         Subcommand(("goals",), "List the shared goals and their latest progress.",
                    Level.MEMBER, _goals),
+        Subcommand(("log",), "Show the latest decisions: outcome, tallies and who voted.",
+                   Level.MEMBER, _log, (
+                       Option("count", OptionType.INTEGER, "how many (default 5)",
+                              required=False, min_value=1, max_value=50),)),
+        Subcommand(("export",), "Get the whole decision log as a file.", Level.MEMBER,
+                   _export, (
+                       Option("what", OptionType.CHOICE, "what to export", choices=("decisions",)),
+                       Option("format", OptionType.CHOICE, "csv (default) or json",
+                              required=False, choices=("csv", "json")),
+                   ), private=True, example="/coalition export decisions json"),
     ),
 )

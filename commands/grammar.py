@@ -106,7 +106,9 @@ def _find_command(commands: Mapping[str, Command], word: str) -> Command:
         return commands[name]
     names = [f"/{n}" for n in commands]
     owners = [c.name for c in commands.values() if any(s.path[0] == name for s in c.subcommands)]
-    hint = f" Did you mean `/{owners[0]} {name}`?" if owners else suggest(name, list(commands))
+    close = difflib.get_close_matches(name, list(commands), n=1, cutoff=0.5)
+    hint = (f" Did you mean `/{owners[0]} {name}`?" if owners
+            else f" Did you mean `/{close[0]}`?" if close else "")
     raise UsageError(
         f"There is no command `/{name}`.{hint}",
         hint=f"Commands: {', '.join(names)}. Type `help` for more.",
@@ -181,7 +183,7 @@ def _assign(command: Command, sub: Subcommand, tokens: list[Token]) -> dict[str,
             )
         else:
             positional.append(f"{token.key}:{token.text}" if token.key else token.text)
-    free = [o for o in sub.options if o.name not in values]
+    free = [o for o in sub.options if o.name not in values and not o.keyword_only]
     for option in free:
         if not positional:
             break
@@ -274,6 +276,12 @@ def convert(option: Option, raw: str, usage: str = "") -> Any:
     if kind is OptionType.DURATION:
         duration: timedelta = parse_duration(raw)
         return duration
+    if kind is OptionType.PERCENT:
+        digits = raw.removesuffix("%").strip()
+        if not digits.isdigit() or int(digits) > 100:
+            raise UsageError(f"{label} must be a percentage from 0 to 100, like 50%, "
+                             f"not `{raw}`.", hint=usage)
+        return int(digits)
     if kind is OptionType.TIMEZONE:
         return resolve_timezone(raw, label)
     raise AssertionError(f"unhandled option type {kind}")

@@ -51,7 +51,8 @@ def markdown_reference(commands: Mapping[str, Command]) -> str:
             what = sub.help
             if sub.options:
                 what += "<br>" + "<br>".join(_option_line(o) for o in sub.options)
-            out.append(f"| `{command.usage(sub)}` | {_WHO[sub.level]} | "
+            usage = command.usage(sub).replace("|", "\\|")
+            out.append(f"| `{usage}` | {_WHO[sub.level]} | "
                        f"{what.replace('|', '&#124;')} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from coalition_bot.commands import coalition
+from coalition_bot.commands import coalition, poll
 from coalition_bot.commands.spec import Command
 
 __all__ = ["COMMANDS"]
 
-COMMANDS: dict[str, Command] = {c.name: c for c in (coalition.COMMAND,)}
+COMMANDS: dict[str, Command] = {c.name: c for c in (coalition.COMMAND, poll.COMMAND)}

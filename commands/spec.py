@@ -34,6 +34,17 @@ class OptionType(enum.Enum):
     USER = "user"
     ORG = "organization"
     TIMEZONE = "time zone"
+    PERCENT = "percent"
+
+
+_TYPE_METAVARS = {
+    OptionType.PERCENT: "PERCENT",
+    OptionType.TIME: "TIME",
+    OptionType.DURATION: "DURATION",
+    OptionType.USER: "USER",
+    OptionType.ORG: "ORG",
+    OptionType.TIMEZONE: "TIMEZONE",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +52,9 @@ class Option:
     """One typed value a subcommand takes.
 
     Required options come first and may be given by position; optional ones are given
-    as `name:value` (or by position after the required ones). A `rest` option is the
-    last one and takes every remaining positional word, so free text needs no quotes.
+    as `name:value` (or by position after the required ones, unless `keyword_only`).
+    A `rest` option is the last positional one and takes every remaining positional
+    word, so free text needs no quotes.
     """
 
     name: str
@@ -55,6 +67,7 @@ class Option:
     kind: str = ""  # for NUMBER: what the number refers to ("goal")
     min_value: int | None = None
     max_value: int | None = None
+    keyword_only: bool = False
 
     @property
     def metavar(self) -> str:
@@ -64,6 +77,8 @@ class Option:
             return "yes|no"
         if self.type is OptionType.NUMBER:
             return "#N"
+        if self.type in _TYPE_METAVARS:
+            return _TYPE_METAVARS[self.type]
         return self.name.upper()
 
     @property
@@ -85,9 +100,11 @@ class Subcommand:
 
     def __post_init__(self) -> None:
         seen_optional = False
-        for i, option in enumerate(self.options):
-            if option.rest and i != len(self.options) - 1:
-                raise ValueError(f"{self.path}: only the last option may take the rest")
+        positional = [o for o in self.options if not o.keyword_only]
+        for i, option in enumerate(positional):
+            if option.rest and i != len(positional) - 1:
+                raise ValueError(f"{self.path}: only the last positional option takes the rest")
+        for option in self.options:
             if option.required and seen_optional:
                 raise ValueError(f"{self.path}: required option after an optional one")
             seen_optional = seen_optional or not option.required

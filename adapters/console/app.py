@@ -17,7 +17,7 @@ from coalition_bot.adapters.console.render import render_notice, render_reply
 from coalition_bot.bot import Bot
 from coalition_bot.commands.grammar import tokenize
 from coalition_bot.errors import CoalitionError
-from coalition_bot.replies import Invocation, Notice
+from coalition_bot.replies import Attachment, Invocation, Notice
 
 __all__ = ["ConsoleAdapter"]
 
@@ -36,8 +36,9 @@ class ConsoleAdapter:
     platform = PLATFORM
 
     def __init__(self, bot: Bot, *, user: str, workspace: str = "local",
-                 out: TextIO | None = None) -> None:
+                 out: TextIO | None = None, files_dir: Path | None = None) -> None:
         self.bot = bot
+        self.files_dir = files_dir or Path.cwd()
         self.user = user
         self.workspace = workspace
         self.out = out or sys.stdout
@@ -71,9 +72,17 @@ class ConsoleAdapter:
         else:
             if word in ("/help", "help"):
                 self.print(CONSOLE_HELP)
-            self.print(render_reply(await self.bot.handle(self.invocation(line))))
+            reply = await self.bot.handle(self.invocation(line))
+            self.print(render_reply(reply))
+            for file in reply.files:
+                self._write(file)
         await self.bot.drain()
         return True
+
+    def _write(self, file: Attachment) -> None:
+        path = self.files_dir / Path(file.filename).name
+        path.write_text(file.content, encoding="utf-8")
+        self.print(f"(only you) File written: {path}")
 
     async def _switch(self, line: str) -> None:
         try:

@@ -41,4 +41,6 @@ def render_reply(reply: Reply) -> str:
 def render_notice(notice: Notice) -> str:
     """A notice to the home channel, marked so it stands out from replies."""
     lines = _body(notice.title, notice.text, notice.fields, notice.buttons)
+    if notice.mentions:
+        lines.append(_strip_controls(" ".join(f"@{m.name}" for m in notice.mentions)))
     return "\n".join(f"📣 {line}" for line in lines)

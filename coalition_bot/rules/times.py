@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from coalition_bot.errors import UsageError
 
-__all__ = ["format_local", "parse_duration", "parse_when"]
+__all__ = ["format_local", "format_span", "parse_duration", "parse_when"]
 
 _DURATION = re.compile(r"(\d+)\s*(d|h|m|min|mins|minutes?|hours?|days?|w|weeks?)", re.I)
 _ISO = re.compile(
@@ -92,3 +92,15 @@ def format_local(when: datetime, timezone: str) -> str:
     """`Tue 1 Dec 2026, 18:00 (America/New_York)`: a time as the coalition reads it."""
     local = when.astimezone(ZoneInfo(timezone))
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({timezone})"
+
+
+def format_span(span: timedelta) -> str:
+    """`2 days 3 hours`, `45 minutes`, `less than a minute`: a duration for people."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 1:
+        return "less than a minute"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [(days, "day"), (hours, "hour")] if days else [(hours, "hour"), (mins, "minute")]
+    words = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
+    return " ".join(words)

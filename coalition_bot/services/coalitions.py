@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from coalition_bot.errors import Conflict, UsageError
@@ -93,6 +94,9 @@ async def overview(ctx: Context) -> Overview:
 async def add_org(ctx: Context, name: str, observer: bool) -> Org:
     """Register a partner organization (an observer takes part but does not vote)."""
     clean = _name(name, "organization")
+    if re.fullmatch(r"#?[0-9]+", clean):
+        raise UsageError(f"`{clean}` looks like a number; an organization needs a name.",
+                         hint="Numbers like #2 refer to organizations already added.")
     key = name_key(clean)
     existing = await org_sql.find_org_by_name(ctx.conn, ctx.coalition.id, key)
     if existing is not None:

@@ -10,6 +10,7 @@ transaction rolls back, so nothing half-written stays.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ class Dispatcher:
             await _resolve_values(ctx, sub, typed)
             reply = await sub.handler(ctx, typed)
         if sub.private and not reply.private:
-            reply = Reply(reply.title, reply.text, reply.fields, reply.buttons, True, reply.error)
+            reply = dataclasses.replace(reply, private=True)
         return Outcome(reply, tuple(ctx.notices))
 
     async def _check_level(self, ctx: Context, command: Command, sub: Subcommand) -> None:

@@ -16,6 +16,7 @@ __all__ = ["caller_for", "find_org", "find_user", "standing"]
 
 # <@U123>, <@U123|name> (Slack), <@123>, <@!123> (Discord)
 _MENTION = re.compile(r"^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+_ORG_NUMBER = re.compile(r"#([0-9]{1,9})")
 CONSOLE = "console"
 
 
@@ -62,8 +63,10 @@ async def find_user(ctx: Context, raw: str) -> Person:
     if not name:
         raise UsageError("USER must name a person, for example @alice.")
     if inv.platform == CONSOLE:
-        return await people_sql.ensure_person(ctx.conn, ctx.coalition.id, CONSOLE,
-                                              console_user_id(name), name, ctx.now)
+        user_id = console_user_id(name)
+        known = await people_sql.find_person(ctx.conn, ctx.coalition.id, CONSOLE, user_id)
+        return known or await people_sql.ensure_person(ctx.conn, ctx.coalition.id, CONSOLE,
+                                                       user_id, name, ctx.now)
     matches = await people_sql.people_by_name(ctx.conn, ctx.coalition.id, name)
     if len(matches) == 1:
         return matches[0]
@@ -79,8 +82,9 @@ async def find_org(ctx: Context, raw: str) -> Org:
     coalition_id = ctx.coalition.id
     text = raw.strip()
     org: Org | None
-    if text.startswith("#") and text[1:].isdigit():
-        org = await org_sql.find_org_by_number(ctx.conn, coalition_id, int(text[1:]))
+    number = _ORG_NUMBER.fullmatch(text)
+    if number:
+        org = await org_sql.find_org_by_number(ctx.conn, coalition_id, int(number[1]))
     else:
         org = await org_sql.find_org_by_name(ctx.conn, coalition_id, name_key(text))
     if org is not None:

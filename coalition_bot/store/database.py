@@ -41,7 +41,11 @@ class Database:
         await conn.execute("PRAGMA foreign_keys = ON")
         self._conn = conn
         if run_migrations:
-            await migrate(conn)
+            try:
+                await migrate(conn)
+            except BaseException:
+                await self.close()  # its thread would keep the process alive
+                raise
         return self
 
     async def close(self) -> None:

@@ -13,6 +13,7 @@ __all__ = [
     "ensure_person",
     "find_person",
     "get_person",
+    "list_people",
     "people_by_name",
     "representatives",
     "represented_org_ids",
@@ -106,3 +107,10 @@ async def representatives(conn: Conn, coalition_id: int) -> dict[int, list[Perso
     for row in rows:
         found.setdefault(row["rep_org"], []).append(_person(row))
     return found
+
+
+async def list_people(conn: Conn, coalition_id: int) -> list[Person]:
+    """Everyone the coalition knows, in the order they first appeared."""
+    rows = await fetch_all(conn, "SELECT * FROM person WHERE coalition_id = ? ORDER BY id",
+                           (coalition_id,))
+    return [_person(r) for r in rows]

@@ -1,0 +1,126 @@
+"""Counting votes and deciding an outcome: one pure function per step, no I/O.
+
+Rules (Loomio's proposal, with an electorate that may be organizations):
+
+- majority: the leading choice (for a proposal: agree) has more than half of the
+  non-abstaining votes;
+- supermajority: it has at least two thirds of the non-abstaining votes;
+- consensus (proposals only): quorum met, at least one agree, and no block;
+- plurality: the choice with most votes wins; a tie is reported as a tie.
+
+Quorum is the share of the electorate that voted (an abstention counts as voting);
+below quorum nothing passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+__all__ = [
+    "ABSTAIN",
+    "BLOCK",
+    "PROPOSAL_CHOICES",
+    "RULES",
+    "Ballot",
+    "Outcome",
+    "count",
+    "decide",
+    "latest_votes",
+]
+
+AGREE, ABSTAIN, DISAGREE, BLOCK = "agree", "abstain", "disagree", "block"
+PROPOSAL_CHOICES = (AGREE, ABSTAIN, DISAGREE, BLOCK)
+RULES = ("majority", "supermajority", "consensus", "plurality")
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """One vote as cast: `seq` orders the casts (later wins), whatever the list order."""
+
+    voter: str
+    choice: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a count means. `passed` is True/False for a decision, None for a tie."""
+
+    passed: bool | None
+    winner: str | None
+    quorum_met: bool
+    summary: str
+    tied: tuple[str, ...] = ()
+
+
+def latest_votes(ballots: Iterable[Ballot]) -> dict[str, str]:
+    """Each voter's latest choice (highest `seq`); earlier casts do not count."""
+    latest: dict[str, Ballot] = {}
+    for ballot in ballots:
+        seen = latest.get(ballot.voter)
+        if seen is None or ballot.seq > seen.seq:
+            latest[ballot.voter] = ballot
+    return {voter: b.choice for voter, b in latest.items()}
+
+
+def count(choices: Sequence[str], votes: Mapping[str, str]) -> dict[str, int]:
+    """Votes per choice, every choice present (zero if nobody chose it), in choice order."""
+    tallies = dict.fromkeys(choices, 0)
+    for choice in votes.values():
+        tallies[choice] = tallies.get(choice, 0) + 1
+    return tallies
+
+
+def _leaders(tallies: Mapping[str, int]) -> list[str]:
+    top = max(tallies.values(), default=0)
+    return [c for c, n in tallies.items() if n == top and top > 0]
+
+
+def decide(tallies: Mapping[str, int], *, rule: str, electorate: int, quorum_pct: int,
+           proposal: bool) -> Outcome:
+    """The outcome of a count under `rule` for an electorate of `electorate` voters."""
+    voted = sum(tallies.values())
+    quorum_met = electorate > 0 and Fraction(voted, electorate) * 100 >= quorum_pct
+    turnout = f"{voted} of {electorate} voted"
+    if not quorum_met:
+        return Outcome(False, None, False,
+                       f"Quorum not met: {turnout}, {quorum_pct}% needed.")
+    deciding = {c: n for c, n in tallies.items() if c != ABSTAIN}
+    considered = sum(deciding.values())
+    if rule == "consensus":
+        blocks = tallies.get(BLOCK, 0)
+        agrees = tallies.get(AGREE, 0)
+        if blocks:
+            return Outcome(False, None, True, f"Blocked by {blocks} ({turnout}).")
+        if not agrees:
+            return Outcome(False, None, True, f"No one agreed ({turnout}).")
+        return Outcome(True, AGREE, True, f"Consensus reached ({turnout}).")
+    if considered == 0:
+        return Outcome(False, None, True, f"Only abstentions ({turnout}).")
+    leaders = _leaders(deciding)
+    if rule == "plurality":
+        if len(leaders) > 1:
+            return Outcome(None, None, True,
+                           f"Tie between {', '.join(leaders)} with {deciding[leaders[0]]} "
+                           f"each ({turnout}).", tied=tuple(leaders))
+        winner = leaders[0]
+        return Outcome(winner == AGREE if proposal else True, winner, True,
+                       f"{winner} has the most votes: {deciding[winner]} ({turnout}).")
+    need = Fraction(1, 2) if rule == "majority" else Fraction(2, 3)
+    candidate = AGREE if proposal else (leaders[0] if len(leaders) == 1 else None)
+    share = Fraction(deciding.get(candidate, 0), considered) if candidate else Fraction(0)
+    wins = share > need if rule == "majority" else share >= need
+    bar = "more than half" if rule == "majority" else "at least two thirds"
+    if wins:
+        return Outcome(True, candidate, True,
+                       f"{candidate} has {deciding[candidate]} of {considered} deciding votes, "
+                       f"{bar} ({turnout}).")
+    if candidate is None:
+        return Outcome(False, None, True,
+                       f"No choice has {bar} of the deciding votes: tie between "
+                       f"{', '.join(leaders)} ({turnout}).", tied=tuple(leaders))
+    return Outcome(False, None, True,
+                   f"{candidate} has {deciding.get(candidate, 0)} of {considered} deciding "
+                   f"votes, not {bar} ({turnout}).")

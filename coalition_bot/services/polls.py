@@ -1,0 +1,317 @@
+"""Decision polls: one organization one vote (or one member one vote), and their close.
+
+`close_poll` takes a connection rather than a command context so that the scheduler
+can close a poll at its deadline with the same code a coordinator's `/poll close` runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
+from coalition_bot.model import Coalition, Org, Person, Poll, Vote
+from coalition_bot.replies import Button, Field, Mention, Notice
+from coalition_bot.rules.tally import PROPOSAL_CHOICES, Outcome, count, decide
+from coalition_bot.rules.text import clean_line, name_key, quote_arg
+from coalition_bot.rules.times import format_local
+from coalition_bot.services.context import Context
+from coalition_bot.store import orgs as org_sql
+from coalition_bot.store import people as people_sql
+from coalition_bot.store import polls as poll_sql
+from coalition_bot.store.database import Conn
+
+__all__ = [
+    "Elector",
+    "PollState",
+    "cast",
+    "close_poll",
+    "create",
+    "get_poll",
+    "list_polls",
+    "outcome_label",
+    "poll_state",
+    "remind",
+    "tally_fields",
+    "vote_buttons",
+]
+
+DEFAULT_OPEN_FOR = timedelta(days=3)
+MAX_CHOICES = 10
+CHOICE_MAX = 40
+_ALIASES = {"yes": "agree", "y": "agree", "no": "disagree", "n": "disagree"}
+
+
+@dataclass(frozen=True, slots=True)
+class Elector:
+    """One vote's worth of the electorate: an organization, or a member."""
+
+    key: str  # 'org:ID' or 'person:ID', as in vote.voter
+    name: str
+    people: tuple[Person, ...]  # who may cast it
+
+
+@dataclass(frozen=True, slots=True)
+class PollState:
+    poll: Poll
+    electors: tuple[Elector, ...]
+    votes: tuple[Vote, ...]  # counted votes of current electors
+    tallies: dict[str, int]
+    outcome: Outcome
+
+    @property
+    def not_voted(self) -> list[Elector]:
+        voted = {v.voter for v in self.votes}
+        return [e for e in self.electors if e.key not in voted]
+
+
+def parse_choices(raw: str | None) -> tuple[bool, tuple[str, ...]]:
+    """`a|b|c` → (False, choices); nothing → (True, the proposal's four choices)."""
+    if raw is None:
+        return True, PROPOSAL_CHOICES
+    choices = tuple(clean_line(c) for c in raw.split("|"))
+    if any(not c for c in choices) or len(choices) < 2:
+        raise UsageError("choices needs at least two choices separated by |, "
+                         'like choices:"Saturday|Sunday".')
+    if len(choices) > MAX_CHOICES:
+        raise UsageError(f"A poll can have at most {MAX_CHOICES} choices, not {len(choices)}.")
+    too_long = [c for c in choices if len(c) > CHOICE_MAX]
+    if too_long:
+        raise UsageError(f"Each choice can be at most {CHOICE_MAX} characters; "
+                         f"`{too_long[0][:50]}` is {len(too_long[0])}.")
+    keys = [name_key(c) for c in choices]
+    if len(set(keys)) != len(keys):
+        raise UsageError("Each choice must be different from the others.")
+    return False, choices
+
+
+async def create(ctx: Context, *, question: str, choices: str | None, electorate: str,
+                 rule: str, quorum_pct: int, closes_at: datetime | None, anonymous: bool,
+                 results: str) -> Poll:
+    """Open a poll. Proposals (no choices) vote agree / abstain / disagree / block."""
+    proposal, options = parse_choices(choices)
+    if rule == "consensus" and not proposal:
+        raise UsageError("rule:consensus is for proposals (agree / abstain / disagree / "
+                         "block); leave out choices, or pick another rule.")
+    closes = closes_at or ctx.now + DEFAULT_OPEN_FOR
+    if closes <= ctx.now:
+        raise UsageError(f"The closing time {format_local(closes, ctx.coalition.timezone)} "
+                         "is in the past.", hint="Give a time in the future, like "
+                         'closes:"friday 17:00" or closes:"in 2 days".')
+    text = clean_line(question)
+    if not text:
+        raise UsageError("The poll needs a question.")
+    return await poll_sql.create_poll(
+        ctx.conn, ctx.coalition.id, question=text, proposal=proposal, choices=options,
+        electorate=electorate, rule=rule, quorum_pct=quorum_pct, anonymous=anonymous,
+        results=results, closes_at=closes, created_by=ctx.caller.person.id, now=ctx.now)
+
+
+async def get_poll(conn: Conn, coalition_id: int, number: int) -> Poll:
+    poll = await poll_sql.find_poll(conn, coalition_id, number)
+    if poll is None:
+        raise NotFound(f"There is no poll #{number} in this coalition.",
+                       hint="See the polls with `/poll list`.")
+    return poll
+
+
+def match_choice(poll: Poll, raw: str) -> str:
+    """A typed choice (any case, its number, or yes/no on a proposal) as the poll's choice."""
+    key = name_key(raw)
+    for choice in poll.choices:
+        if name_key(choice) == key:
+            return choice
+    if poll.proposal and key in _ALIASES:
+        return _ALIASES[key]
+    if key.isdigit() and 1 <= int(key) <= len(poll.choices):
+        return poll.choices[int(key) - 1]
+    raise UsageError(f"`{raw}` is not a choice in poll #{poll.number}.",
+                     hint=f"Choices: {', '.join(poll.choices)}.")
+
+
+async def electors(conn: Conn, poll: Poll) -> list[Elector]:
+    """Who has a vote now: voting (non-observer) organizations, or every member."""
+    if poll.electorate == "orgs":
+        reps = await people_sql.representatives(conn, poll.coalition_id)
+        return [Elector(f"org:{o.id}", o.name, tuple(reps.get(o.id, ())))
+                for o in await org_sql.list_orgs(conn, poll.coalition_id) if not o.observer]
+    people = await people_sql.list_people(conn, poll.coalition_id)
+    return [Elector(f"person:{p.id}", p.display_name, (p,)) for p in people]
+
+
+async def poll_state(conn: Conn, poll: Poll) -> PollState:
+    """The electorate, counted votes, tallies and the outcome if the poll closed now."""
+    electorate = await electors(conn, poll)
+    keys = {e.key for e in electorate}
+    counted = [v for v in await poll_sql.votes(conn, poll.id) if v.voter in keys]
+    if poll.anonymous:
+        tallies = count(poll.choices, {})
+        tallies.update(await poll_sql.anonymous_tallies(conn, poll.id))
+    else:
+        tallies = count(poll.choices, {v.voter: v.choice or "" for v in counted})
+    outcome = decide(tallies, rule=poll.rule, electorate=len(electorate),
+                     quorum_pct=poll.quorum_pct, proposal=poll.proposal)
+    return PollState(poll, tuple(electorate), tuple(counted), tallies, outcome)
+
+
+async def _voting_org(ctx: Context, poll: Poll, org: Org | None) -> Org:
+    """The organization the caller votes for in an org poll, or a clear refusal."""
+    caller = ctx.caller
+    represented = [await org_sql.get_org(ctx.conn, oid) for oid in caller.org_ids]
+    if org is not None:
+        if org.id not in caller.org_ids:
+            raise PermissionDenied(f"You are not a representative of {org.name}.",
+                                   hint="A coordinator adds you with `/coalition rep add`.")
+        chosen = [org]
+    else:
+        chosen = [o for o in represented if not o.observer] or represented
+    if not chosen:
+        raise PermissionDenied(
+            f"Poll #{poll.number} is an organization poll: only representatives of partner "
+            "organizations vote, one vote per organization.",
+            hint="If you speak for an organization, ask a coordinator to run "
+                 "`/coalition rep add @you ORG`.")
+    if len(chosen) > 1:
+        names = ", ".join(o.name for o in chosen)
+        raise UsageError(f"You represent {names}. Say which one this vote is for.",
+                         hint=f'Add org:NAME, for example org:"{chosen[0].name}".')
+    if chosen[0].observer:
+        raise PermissionDenied(f"{chosen[0].name} is an observer organization: it takes "
+                               "part but does not vote.")
+    return chosen[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    poll: Poll
+    choice: str
+    voter_name: str  # the organization, or the caller
+    previous: str | None  # the choice it replaced, if any
+    reason_dropped: bool
+
+
+async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
+               org: Org | None) -> Cast:
+    """Cast (or change) the caller's vote, checked against the poll's clock and electorate."""
+    poll = await get_poll(ctx.conn, ctx.coalition.id, number)
+    if not poll.accepts_votes(ctx.now):
+        when = format_local(poll.closed_at or poll.closes_at, ctx.coalition.timezone)
+        raise Conflict(f"Poll #{poll.number} closed on {when}; it takes no more votes.",
+                       hint=f"See the result with `/poll status #{poll.number}`.")
+    picked = match_choice(poll, choice)
+    person = ctx.caller.person
+    if poll.electorate == "orgs":
+        voting_org = await _voting_org(ctx, poll, org)
+        voter, voter_name, org_id = f"org:{voting_org.id}", voting_org.name, voting_org.id
+    else:
+        if org is not None:
+            raise UsageError(f"Poll #{poll.number} is a member poll: everyone votes for "
+                             "themselves, so org: does not apply.")
+        voter, voter_name, org_id = f"person:{person.id}", person.display_name, None
+    note = clean_line(reason) if reason else None
+    if poll.anonymous:
+        if not await poll_sql.cast_anonymous_vote(ctx.conn, poll.id, voter, org_id, person.id,
+                                                  picked, ctx.now):
+            raise Conflict(
+                f"{voter_name} has already voted in anonymous poll #{poll.number}.",
+                hint="Anonymous votes cannot be changed: nobody, not even the bot, "
+                     "knows which choice was whose.")
+        return Cast(poll, picked, voter_name, None, bool(note))
+    previous = {v.voter: v.choice for v in await poll_sql.votes(ctx.conn, poll.id)}.get(voter)
+    await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now)
+    return Cast(poll, picked, voter_name, previous, False)
+
+
+def vote_buttons(poll: Poll) -> tuple[Button, ...]:
+    """One button per choice, each carrying the command line it stands for."""
+    styles = {"agree": "primary", "block": "danger"}
+    return tuple(Button(choice, f"poll vote {poll.number} {quote_arg(choice)}",
+                        styles.get(choice, "secondary") if poll.proposal else "secondary")
+                 for choice in poll.choices)
+
+
+def outcome_label(outcome: Outcome, poll: Poll) -> str:
+    """One word or phrase for the decision log: passed, failed, tie, no quorum, or a choice."""
+    if not outcome.quorum_met:
+        return "no quorum"
+    if outcome.passed is None:
+        return "tie"
+    if poll.proposal:
+        return "passed" if outcome.passed else "failed"
+    return outcome.winner or "no decision"
+
+
+def tally_fields(state: PollState) -> tuple[Field, ...]:
+    total = sum(state.tallies.values())
+    lines = [f"{choice}: {n}" for choice, n in state.tallies.items()]
+    return (Field("Tally", "\n".join(lines) if total else "no votes yet"),)
+
+
+def public_votes(state: PollState) -> list[dict[str, str]]:
+    """Who voted, and unless the poll is anonymous how and why, for the log and export."""
+    rows = []
+    for v in state.votes:
+        row = {"voter": v.voter_name, "cast_by": v.cast_by}
+        if not state.poll.anonymous:
+            row["choice"] = v.choice or ""
+            row["reason"] = v.reason or ""
+        rows.append(row)
+    return rows
+
+
+async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datetime,
+                     closed_by: Person | None) -> tuple[PollState, int, Notice]:
+    """Close a poll: status, outcome and decision-log entry in the caller's transaction.
+
+    Returns the final state, the decision's number and the notice for the home channel.
+    Raises Conflict if the poll was already closed.
+    """
+    state = await poll_state(conn, poll)
+    if not await poll_sql.mark_closed(conn, poll.id, closed_by.id if closed_by else None, now):
+        raise Conflict(f"Poll #{poll.number} is already closed.",
+                       hint=f"See the result with `/poll status #{poll.number}`.")
+    label = outcome_label(state.outcome, poll)
+    number = await poll_sql.add_decision(
+        conn, coalition.id, poll, outcome=label, summary=state.outcome.summary,
+        tallies=state.tallies, voters=public_votes(state), electorate=len(state.electors),
+        quorum_met=state.outcome.quorum_met,
+        closed_by=closed_by.display_name if closed_by else "deadline", now=now)
+    notice = Notice(coalition.id, f"Poll #{poll.number} closed: {label}",
+                    f"{poll.question}\n{state.outcome.summary}", fields=tally_fields(state))
+    return state, number, notice
+
+
+async def remind(ctx: Context, number: int) -> tuple[Poll, list[Elector], Notice | None]:
+    """A notice naming who has not voted, mentioning each of their people individually."""
+    poll = await get_poll(ctx.conn, ctx.coalition.id, number)
+    if not poll.accepts_votes(ctx.now):
+        raise Conflict(f"Poll #{poll.number} is closed; there is nobody left to remind.")
+    state = await poll_state(ctx.conn, poll)
+    missing = state.not_voted
+    if not missing:
+        return poll, [], None
+    left = format_local(poll.closes_at, ctx.coalition.timezone)
+    people = [p for e in missing for p in e.people]
+    if poll.electorate == "orgs":
+        fields = tuple(Field(e.name, ", ".join(p.display_name for p in e.people)
+                             or "no representative yet") for e in missing)
+        text = (f"{poll.question}\nThese organizations have not voted yet; the poll closes "
+                f"{left}. Vote with `/poll vote #{poll.number} CHOICE`.")
+    else:
+        fields = (Field("Not voted yet", ", ".join(e.name for e in missing)),)
+        text = (f"{poll.question}\nThe poll closes {left}. "
+                f"Vote with `/poll vote #{poll.number} CHOICE`.")
+    mentions = tuple(Mention(p.platform, p.platform_user_id, p.display_name) for p in people)
+    notice = Notice(ctx.coalition.id, f"Reminder: poll #{poll.number} needs your vote", text,
+                    fields=fields, buttons=vote_buttons(poll), mentions=mentions)
+    ctx.notify(notice)
+    return poll, missing, notice
+
+
+async def list_polls(ctx: Context, status: str | None) -> list[tuple[Poll, int, int]]:
+    """Polls newest first, each with how many have voted and the electorate's size."""
+    found = []
+    for poll in await poll_sql.list_polls(ctx.conn, ctx.coalition.id, status):
+        state = await poll_state(ctx.conn, poll)
+        found.append((poll, len(state.votes), len(state.electors)))
+    return found

@@ -1,0 +1,167 @@
+"""SQL for polls, their votes and the decision log."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import aiosqlite
+
+from coalition_bot.model import Decision, Poll, Vote
+from coalition_bot.store.database import Conn
+from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, next_number
+
+__all__ = [
+    "add_decision",
+    "anonymous_tallies",
+    "cast_anonymous_vote",
+    "cast_vote",
+    "count_people",
+    "create_poll",
+    "decisions",
+    "find_poll",
+    "list_polls",
+    "mark_closed",
+    "votes",
+]
+
+
+def _poll(row) -> Poll:
+    return Poll(
+        row["id"], row["coalition_id"], row["number"], row["question"], bool(row["proposal"]),
+        tuple(json.loads(row["choices"])), row["electorate"], row["rule"], row["quorum_pct"],
+        bool(row["anonymous"]), row["results"], from_iso(row["closes_at"]), row["status"],
+        from_iso(row["closed_at"]) if row["closed_at"] else None, from_iso(row["created_at"]))
+
+
+async def create_poll(conn: Conn, coalition_id: int, *, question: str, proposal: bool,
+                      choices: tuple[str, ...], electorate: str, rule: str, quorum_pct: int,
+                      anonymous: bool, results: str, closes_at: datetime, created_by: int,
+                      now: datetime) -> Poll:
+    number = await next_number(conn, coalition_id, "poll")
+    row = await fetch_one(
+        conn,
+        "INSERT INTO poll (coalition_id, number, question, proposal, choices, electorate,"
+        " rule, quorum_pct, anonymous, results, closes_at, created_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        (coalition_id, number, question, int(proposal), json.dumps(list(choices)), electorate,
+         rule, quorum_pct, int(anonymous), results, iso(closes_at), created_by, iso(now)),
+    )
+    return _poll(row)
+
+
+async def find_poll(conn: Conn, coalition_id: int, number: int) -> Poll | None:
+    row = await fetch_one(conn, "SELECT * FROM poll WHERE coalition_id = ? AND number = ?",
+                          (coalition_id, number))
+    return _poll(row) if row else None
+
+
+async def list_polls(conn: Conn, coalition_id: int, status: str | None) -> list[Poll]:
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM poll WHERE coalition_id = ? AND (? IS NULL OR status = ?)"
+        " ORDER BY number DESC",
+        (coalition_id, status, status))
+    return [_poll(r) for r in rows]
+
+
+async def cast_vote(conn: Conn, poll_id: int, voter: str, org_id: int | None, cast_by: int,
+                    choice: str, reason: str | None, now: datetime) -> bool:
+    """Record a voter's vote, replacing their earlier one. True if it replaced one.
+
+    The (poll, voter) primary key makes two votes arriving at once end as one row.
+    """
+    row = await fetch_one(
+        conn,
+        "INSERT INTO vote (poll_id, voter, org_id, cast_by, choice, reason, cast_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (poll_id, voter) DO UPDATE SET cast_by = excluded.cast_by,"
+        " choice = excluded.choice, reason = excluded.reason, cast_at = excluded.cast_at,"
+        " changes = changes + 1 RETURNING changes",
+        (poll_id, voter, org_id, cast_by, choice, reason, iso(now)))
+    return bool(row[0])
+
+
+async def cast_anonymous_vote(conn: Conn, poll_id: int, voter: str, org_id: int | None,
+                              cast_by: int, choice: str, now: datetime) -> bool:
+    """Record that a voter voted and add their choice to the tally, apart from them.
+
+    False (and nothing recorded) if this voter has voted already.
+    """
+    try:
+        await conn.execute(
+            "INSERT INTO vote (poll_id, voter, org_id, cast_by, cast_at) VALUES (?, ?, ?, ?, ?)",
+            (poll_id, voter, org_id, cast_by, iso(now)))
+    except aiosqlite.IntegrityError:
+        return False
+    await conn.execute(
+        "INSERT INTO anonymous_tally (poll_id, choice, votes) VALUES (?, ?, 1)"
+        " ON CONFLICT (poll_id, choice) DO UPDATE SET votes = votes + 1",
+        (poll_id, choice))
+    return True
+
+
+async def votes(conn: Conn, poll_id: int) -> list[Vote]:
+    """The counted votes of a poll, first cast first, with voter and caster names.
+
+    In a member poll the voter is the person who cast the vote.
+    """
+    rows = await fetch_all(
+        conn,
+        "SELECT v.*, coalesce(o.name, caster.display_name) AS voter_name,"
+        " caster.display_name AS cast_by_name FROM vote v"
+        " JOIN person caster ON caster.id = v.cast_by"
+        " LEFT JOIN org o ON o.id = v.org_id"
+        " WHERE v.poll_id = ? ORDER BY v.cast_at, v.voter",
+        (poll_id,))
+    return [Vote(r["voter"], r["voter_name"] or "?", r["cast_by_name"], r["cast_by"], r["choice"],
+                 r["reason"], from_iso(r["cast_at"]), r["changes"]) for r in rows]
+
+
+async def anonymous_tallies(conn: Conn, poll_id: int) -> dict[str, int]:
+    rows = await fetch_all(conn, "SELECT choice, votes FROM anonymous_tally WHERE poll_id = ?",
+                           (poll_id,))
+    return {r["choice"]: r["votes"] for r in rows}
+
+
+async def count_people(conn: Conn, coalition_id: int) -> int:
+    row = await fetch_one(conn, "SELECT count(*) FROM person WHERE coalition_id = ?",
+                          (coalition_id,))
+    return int(row[0])
+
+
+async def mark_closed(conn: Conn, poll_id: int, closed_by: int | None, now: datetime) -> bool:
+    """Close an open poll; False if it was closed already (by someone or something else)."""
+    cur = await conn.execute(
+        "UPDATE poll SET status = 'closed', closed_at = ?, closed_by = ?"
+        " WHERE id = ? AND status = 'open'",
+        (iso(now), closed_by, poll_id))
+    return cur.rowcount == 1
+
+
+async def add_decision(conn: Conn, coalition_id: int, poll: Poll, *, outcome: str,
+                       summary: str, tallies: dict[str, int], voters: list[dict[str, str]],
+                       electorate: int, quorum_met: bool, closed_by: str,
+                       now: datetime) -> int:
+    number = await next_number(conn, coalition_id, "decision")
+    await conn.execute(
+        "INSERT INTO decision (coalition_id, number, poll_id, question, rule, outcome, summary,"
+        " tallies, voters, electorate, voted, quorum_met, anonymous, decided_at, closed_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (coalition_id, number, poll.id, poll.question, poll.rule, outcome, summary,
+         json.dumps(tallies), json.dumps(voters), electorate, len(voters), int(quorum_met),
+         int(poll.anonymous), iso(now), closed_by))
+    return number
+
+
+async def decisions(conn: Conn, coalition_id: int, limit: int | None = None) -> list[Decision]:
+    """The decision log, newest first."""
+    rows = await fetch_all(
+        conn,
+        "SELECT d.*, p.number AS poll_number FROM decision d LEFT JOIN poll p ON p.id = d.poll_id"
+        " WHERE d.coalition_id = ? ORDER BY d.number DESC LIMIT ?",
+        (coalition_id, -1 if limit is None else limit))
+    return [Decision(r["number"], r["poll_number"], r["question"], r["rule"], r["outcome"],
+                     r["summary"], json.loads(r["tallies"]), json.loads(r["voters"]),
+                     r["electorate"], r["voted"], bool(r["quorum_met"]), bool(r["anonymous"]),
+                     from_iso(r["decided_at"]), r["closed_by"]) for r in rows]

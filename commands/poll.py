@@ -1,0 +1,194 @@
+"""`/poll`: decision polls, one organization one vote, with a decision log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
+from coalition_bot.model import Level, Poll
+from coalition_bot.replies import Field, Reply
+from coalition_bot.rules.tally import RULES
+from coalition_bot.rules.times import format_local, format_span
+from coalition_bot.services import polls
+from coalition_bot.services.context import Context
+
+__all__ = ["COMMAND"]
+
+QUESTION_MAX = 300
+REASON_MAX = 300
+RULE_WORDS = {
+    "majority": "more than half of the deciding votes",
+    "supermajority": "at least two thirds of the deciding votes",
+    "consensus": "consensus: no block and at least one agree",
+    "plurality": "the most votes (ties are reported, not broken)",
+}
+
+
+def _electorate(poll: Poll) -> str:
+    return "one vote per organization" if poll.electorate == "orgs" else "one vote per member"
+
+
+def _terms(poll: Poll, ctx: Context) -> str:
+    lines = [f"Rule: {RULE_WORDS[poll.rule]}; {_electorate(poll)}; quorum {poll.quorum_pct}%.",
+             f"Closes {format_local(poll.closes_at, ctx.coalition.timezone)}."]
+    if poll.anonymous:
+        lines.append("Anonymous: nobody, not even the bot, records who chose what.")
+    if poll.results == "hidden":
+        lines.append("Results stay hidden until the poll closes.")
+    return "\n".join(lines)
+
+
+async def _create(ctx: Context, args: dict[str, Any]) -> Reply:
+    poll = await polls.create(
+        ctx, question=args["question"], choices=args["choices"],
+        electorate=args["electorate"] or "orgs", rule=args["rule"] or "majority",
+        quorum_pct=50 if args["quorum"] is None else args["quorum"], closes_at=args["closes"],
+        anonymous=bool(args["anonymous"]), results=args["results"] or "live")
+    return Reply(title=f"Poll #{poll.number}: {poll.question}",
+                 text=_terms(poll, ctx) + f"\nVote with `/poll vote #{poll.number} CHOICE "
+                                          "[reason]` or a button.",
+                 buttons=polls.vote_buttons(poll))
+
+
+async def _vote(ctx: Context, args: dict[str, Any]) -> Reply:
+    cast = await polls.cast(ctx, number=args["poll"], choice=args["choice"],
+                            reason=args["reason"], org=args["org"])
+    who = "your" if cast.poll.electorate == "members" else f"{cast.voter_name}'s"
+    if cast.previous and cast.previous != cast.choice:
+        text = f"Changed {who} vote on poll #{cast.poll.number} from {cast.previous} to " \
+               f"{cast.choice}."
+    else:
+        text = f"Recorded {who} vote on poll #{cast.poll.number}: {cast.choice}."
+    if cast.poll.anonymous:
+        text += " The poll is anonymous: your choice went into the tally only"
+        text += ", and your reason was not kept." if cast.reason_dropped else "."
+    else:
+        text += " You can change it until the poll closes."
+    return Reply(text=text, private=True)
+
+
+async def _status(ctx: Context, args: dict[str, Any]) -> Reply:
+    poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args["poll"])
+    state = await polls.poll_state(ctx.conn, poll)
+    tz = ctx.coalition.timezone
+    is_open = poll.accepts_votes(ctx.now)
+    if is_open:
+        head = f"Open: closes {format_local(poll.closes_at, tz)}, in " \
+               f"{format_span(poll.closes_at - ctx.now)}."
+    else:
+        head = f"Closed {format_local(poll.closed_at or poll.closes_at, tz)}."
+    fields: list[Field] = []
+    show_results = poll.results == "live" or poll.status == "closed"
+    if show_results:
+        fields += polls.tally_fields(state)
+    voted_lines = []
+    for v in state.votes:
+        how = "" if poll.anonymous or not show_results else f": {v.choice}"
+        by = f" (by {v.cast_by})" if poll.electorate == "orgs" else ""
+        why = f" ({v.reason})" if v.reason and show_results and not poll.anonymous else ""
+        voted_lines.append(f"{v.voter_name}{how}{by}{why}")
+    fields.append(Field("Voted", "\n".join(voted_lines) or "nobody yet"))
+    fields.append(Field("Not voted", ", ".join(e.name for e in state.not_voted) or "nobody"))
+    voted = len(state.votes)
+    size = len(state.electors)
+    share = f"{round(100 * voted / size)}%" if size else "0%"
+    met = "met" if state.outcome.quorum_met else "not met"
+    fields.append(Field("Quorum", f"{voted} of {size} voted ({share}); {poll.quorum_pct}% "
+                                  f"needed: {met}"))
+    if poll.status == "closed":
+        fields.append(Field("Outcome", f"{polls.outcome_label(state.outcome, poll)}: "
+                                       f"{state.outcome.summary}"))
+    elif show_results:
+        fields.append(Field("If it closed now", state.outcome.summary))
+    return Reply(title=f"Poll #{poll.number}: {poll.question}",
+                 text=head + "\n" + _terms(poll, ctx).split("\n", 1)[0], fields=tuple(fields),
+                 buttons=polls.vote_buttons(poll) if is_open else ())
+
+
+async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
+    which = args["which"] or "open"
+    found = await polls.list_polls(ctx, None if which == "all" else which)
+    if not found:
+        return Reply(title=f"Polls ({which})", text="None. A coordinator opens one with "
+                                                    "`/poll create QUESTION`.")
+    tz = ctx.coalition.timezone
+    lines = []
+    for poll, voted, size in found:
+        when = (f"closes {format_local(poll.closes_at, tz)}" if poll.status == "open"
+                else f"closed {format_local(poll.closed_at or poll.closes_at, tz)}")
+        lines.append(f"#{poll.number} [{poll.status}] {poll.question} ({when}; "
+                     f"{voted} of {size} voted)")
+    return Reply(title=f"Polls ({which})", text="\n".join(lines))
+
+
+async def _close(ctx: Context, args: dict[str, Any]) -> Reply:
+    poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args["poll"])
+    state, number, notice = await polls.close_poll(ctx.conn, ctx.coalition, poll, now=ctx.now,
+                                                   closed_by=ctx.caller.person)
+    ctx.notify(notice)
+    return Reply(private=True, text=f"You closed poll #{poll.number}: "
+                 f"{polls.outcome_label(state.outcome, poll)}. It is decision #{number} in "
+                 "the log (`/coalition log`); the result is posted in the home channel.")
+
+
+async def _remind(ctx: Context, args: dict[str, Any]) -> Reply:
+    poll, missing, _ = await polls.remind(ctx, args["poll"])
+    if not missing:
+        return Reply(private=True, text=f"Everyone has voted on poll #{poll.number}.")
+    return Reply(private=True, text=f"Reminder posted in the home channel for {len(missing)} "
+                                    f"who have not voted on poll #{poll.number}.")
+
+
+_POLL = Option("poll", OptionType.NUMBER, "the poll's number", kind="poll")
+
+COMMAND = Command(
+    name="poll",
+    help="Decide together: polls where each partner organization has one vote, cast by "
+         "any of its representatives, and a log of what was decided.",
+    subcommands=(
+        Subcommand(("create",), "Open a poll. Without choices it is a proposal: agree, "
+                   "abstain, disagree or block.", Level.COORDINATOR, _create, (
+                       Option("question", OptionType.TEXT, "what is being decided",
+                              max_length=QUESTION_MAX, rest=True),
+                       Option("choices", OptionType.TEXT, 'the choices, separated by | (like '
+                              '"Saturday|Sunday"); leave out for a proposal', required=False,
+                              keyword_only=True, max_length=polls.MAX_CHOICES * 42),
+                       Option("electorate", OptionType.CHOICE, "orgs: one vote per "
+                              "organization (default); members: one per member",
+                              required=False, choices=("orgs", "members"), keyword_only=True),
+                       Option("rule", OptionType.CHOICE, "how it passes (default majority)",
+                              required=False, choices=RULES, keyword_only=True),
+                       Option("quorum", OptionType.PERCENT, "share of the electorate that must "
+                              "vote (default 50%)", required=False, keyword_only=True),
+                       Option("closes", OptionType.TIME, "when voting ends (default in 3 days)",
+                              required=False, keyword_only=True, max_length=80),
+                       Option("anonymous", OptionType.BOOL, "yes: nobody sees who chose what "
+                              "(default no)", required=False, keyword_only=True),
+                       Option("results", OptionType.CHOICE, "hidden: tallies stay hidden until "
+                              "close (default live)", required=False, choices=("live", "hidden"),
+                              keyword_only=True),
+                   ), example='/poll create Join the May Day march? rule:consensus '
+                              'closes:"friday 17:00"'),
+        Subcommand(("vote",), "Vote, or change your vote until the poll closes. In an "
+                   "organization poll you vote for your organization.", Level.MEMBER, _vote, (
+                       _POLL,
+                       Option("choice", OptionType.TEXT, "your choice (its name or number)",
+                              max_length=polls.CHOICE_MAX),
+                       Option("reason", OptionType.TEXT, "why, in a sentence (shown with the "
+                              "vote unless the poll is anonymous)", required=False,
+                              max_length=REASON_MAX, rest=True),
+                       Option("org", OptionType.ORG, "which organization, if you represent "
+                              "several", required=False, keyword_only=True, max_length=80),
+                   ), private=True, example="/poll vote #3 agree We can bring 20 people"),
+        Subcommand(("status",), "Tallies, who has and has not voted, quorum and time left.",
+                   Level.MEMBER, _status, (_POLL,)),
+        Subcommand(("list",), "List the polls.", Level.MEMBER, _list, (
+            Option("which", OptionType.CHOICE, "open (default), closed or all", required=False,
+                   choices=("open", "closed", "all")),)),
+        Subcommand(("close",), "Close a poll now and record the decision.", Level.COORDINATOR,
+                   _close, (_POLL,)),
+        Subcommand(("remind",), "Remind, in the home channel, those who have not voted; "
+                   "their representatives are mentioned one by one.", Level.COORDINATOR,
+                   _remind, (_POLL,)),
+    ),
+)
