@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 __all__ = [
     "GOAL_STATUSES",
@@ -14,9 +14,14 @@ __all__ = [
     "Goal",
     "GoalUpdate",
     "Level",
+    "Meeting",
+    "Note",
+    "Occurrence",
     "Org",
     "Person",
     "Poll",
+    "Role",
+    "RoleHolder",
     "Vote",
 ]
 
@@ -148,3 +153,65 @@ class Decision:
     anonymous: bool
     decided_at: datetime
     closed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    id: int
+    coalition_id: int
+    number: int
+    title: str
+    timezone: str
+    start_local: datetime  # naive: wall-clock time in `timezone`
+    rrule: str | None
+    until_local: datetime | None
+    duration_min: int
+    location: str
+    remind_min: tuple[int, ...]
+    cancelled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One meeting occurrence: `key` names it (its original local start); `start` is
+    when it actually happens (moved occurrences differ), timezone-aware."""
+
+    meeting: Meeting
+    key: str
+    start: datetime
+    cancelled: bool = False
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.meeting.duration_min)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    id: int
+    meeting_number: int
+    occurrence: str
+    kind: str  # action / decision / info
+    text: str
+    action_number: int | None
+    owner_id: int | None
+    owner_name: str | None
+    due_at: datetime | None
+    done_at: datetime | None
+    added_at: datetime
+    added_by: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    id: int
+    number: int
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoleHolder:
+    role: Role
+    person: Person
+    org_id: int | None

@@ -22,11 +22,12 @@ from coalition_bot.rules.times import parse_duration
 
 __all__ = ["Parsed", "Token", "bind", "parse", "resolve", "suggest", "tokenize"]
 
-_OPENING = '"“”„'
-_CLOSING = '"“”'
+# which characters close a quote opened by each opening character
+_QUOTES = {'"': '"', "“": '”"', "”": '”"', "„": '“”"'}
 _KEY = re.compile(r"^([a-z][a-z0-9_-]*):(.*)$", re.DOTALL)
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
 HELP_WORDS = ("help", "--help", "-h")
+FLAG_HELP = ("--help", "-h")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,23 +51,25 @@ def tokenize(line: str) -> list[Token]:
     """Split a line into words, honouring double quotes and `name:value` pairs."""
     tokens: list[Token] = []
     buf: list[str] = []
-    quoted = in_quote = False
+    quoted = False
+    closing = ""  # non-empty while inside quotes: the characters that end them
     prefix_end = -1  # where the unquoted part before the first quote ended
     i = 0
     started = False
     while i < len(line):
         ch = line[i]
-        if in_quote:
+        if closing:
             if ch == "\\" and i + 1 < len(line) and line[i + 1] in '"\\':
                 buf.append(line[i + 1])
                 i += 2
                 continue
-            if ch in _CLOSING:
-                in_quote = False
+            if ch in closing:
+                closing = ""
             else:
                 buf.append(ch)
-        elif ch in _OPENING:
-            in_quote = quoted = started = True
+        elif ch in _QUOTES:
+            closing = _QUOTES[ch]
+            quoted = started = True
             if prefix_end < 0:
                 prefix_end = len(buf)
         elif ch.isspace():
@@ -77,7 +80,7 @@ def tokenize(line: str) -> list[Token]:
             buf.append(ch)
             started = True
         i += 1
-    if in_quote:
+    if closing:
         raise UsageError("A double quote (\") was opened but never closed.",
                          hint='Put values with spaces in double quotes: "like this".')
     if started:
@@ -115,38 +118,57 @@ def _find_command(commands: Mapping[str, Command], word: str) -> Command:
     )
 
 
-def _match_sub(command: Command, words: list[str]) -> tuple[Subcommand, int]:
-    """The longest subcommand path that starts the words; how many words it used."""
+def _match_sub(command: Command, words: list[str], typed: str) -> tuple[Subcommand, int]:
+    """The longest subcommand path that starts the (plain) words; how many words it used.
+
+    `typed` is what the user wrote there, for the error message.
+    """
     lowered = [w.lower() for w in words]
     best: tuple[Subcommand, int] | None = None
     for sub in command.subcommands:
         n = len(sub.path)
         if tuple(lowered[:n]) == sub.path and (best is None or n > best[1]):
             best = (sub, n)
-    if best is None:
-        given = " ".join(words[:2]) if words else ""
-        choices = [s.words for s in command.subcommands]
-        raise UsageError(
-            f"`/{command.name}` has no subcommand `{given}`.{suggest(given, choices)}",
-            hint=f"Subcommands: {', '.join(choices)}. Try `/{command.name} help`.",
-        )
-    return best
+    if best is not None:
+        return best
+    choices = [s.words for s in command.subcommands]
+    starting = [s.words for s in command.subcommands if lowered and s.path[0] == lowered[0]]
+    if typed.lower() in choices:
+        hint = " Write subcommand words without quotes or `name:`."
+    elif starting:
+        hint = f" Did you mean {' or '.join(f'`{c}`' for c in starting)}?"
+    else:
+        hint = suggest(typed, choices)
+    raise UsageError(
+        f"`/{command.name}` has no subcommand `{typed}`.{hint}",
+        hint=f"Subcommands: {', '.join(choices)}. Try `/{command.name} help`.",
+    )
+
+
+def _plain(token: Token, words: tuple[str, ...]) -> bool:
+    return not token.quoted and not token.key and token.text.lower() in words
 
 
 def parse(line: str, commands: Mapping[str, Command]) -> Parsed:
-    """Match a text line to a command, subcommand and raw values (not yet typed)."""
+    """Match a text line to a command, subcommand and raw values (not yet typed).
+
+    Help is asked by `--help` or `-h` anywhere, or by `help` in place of the command, of
+    the subcommand, or of all the values (`help poll`, `poll help vote`, `poll vote help`);
+    elsewhere `help` is an ordinary word (`goal add Help tenants stay housed`).
+    """
     tokens = tokenize(line)
+    wants_help = any(_plain(t, FLAG_HELP) for t in tokens)
+    tokens = [t for t in tokens if not _plain(t, FLAG_HELP)]
+    if tokens and _plain(tokens[0], ("help", "/help")):
+        wants_help = True
+        tokens = [t for t in tokens[1:] if not _plain(t, ("help",))]
     if not tokens:
         return Parsed(None, None, {}, help=True)
-    plain = [t.text for t in tokens if not t.quoted and not t.key]
-    wants_help = any(w.lower() in HELP_WORDS for w in plain)
-    if tokens[0].text.lstrip("/").lower() in ("help", "--help") and not tokens[0].quoted:
-        if len(tokens) == 1:
-            return Parsed(None, None, {}, help=True)
-        tokens = tokens[1:]
-        wants_help = True
     command = _find_command(commands, tokens[0].text)
-    rest = [t for t in tokens[1:] if not (t.text.lower() in HELP_WORDS and not t.quoted)]
+    rest = tokens[1:]
+    if rest and _plain(rest[0], ("help",)):
+        wants_help = True
+        rest = rest[1:]
     if not rest:
         return Parsed(command, None, {}, help=True)
     words = []
@@ -154,14 +176,18 @@ def parse(line: str, commands: Mapping[str, Command]) -> Parsed:
         if token.quoted or token.key:
             break
         words.append(token.text)
+    typed = " ".join(words[:2]) if words else rest[0].text
     if wants_help:
         try:
-            sub, _ = _match_sub(command, words)
+            sub, _ = _match_sub(command, words, typed)
         except UsageError:
             return Parsed(command, None, {}, help=True)
         return Parsed(command, sub, {}, help=True)
-    sub, used = _match_sub(command, words)
-    return Parsed(command, sub, _assign(command, sub, rest[used:]))
+    sub, used = _match_sub(command, words, typed)
+    values = rest[used:]
+    if len(values) == 1 and _plain(values[0], ("help",)):  # `poll vote help`
+        return Parsed(command, sub, {}, help=True)
+    return Parsed(command, sub, _assign(command, sub, values))
 
 
 def _assign(command: Command, sub: Subcommand, tokens: list[Token]) -> dict[str, str]:
@@ -209,7 +235,7 @@ def _takes_free_text(sub: Subcommand, values: Mapping[str, str]) -> bool:
 def bind(command: Command, sub: Subcommand, values: Mapping[str, str]) -> dict[str, Any]:
     """Check raw values against the options and convert the ones that need no database.
 
-    TIME, USER and ORG values stay text here; the dispatcher resolves them inside the
+    TIME, DATE, USER and ORG values stay text here; the dispatcher resolves them inside the
     caller's coalition.
     """
     usage = f"Usage: {command.usage(sub)}"
@@ -236,7 +262,8 @@ def convert(option: Option, raw: str, usage: str = "") -> Any:
     """Turn one raw value into its option's type, or raise a `UsageError` saying why."""
     label = option.usage if option.required else option.name
     kind = option.type
-    if kind in (OptionType.TEXT, OptionType.TIME, OptionType.USER, OptionType.ORG):
+    if kind in (OptionType.TEXT, OptionType.TIME, OptionType.DATE, OptionType.USER,
+                OptionType.ORG):
         if len(raw) > option.max_length:
             raise UsageError(
                 f"{label} is {len(raw)} characters long; at most {option.max_length} fit.",
@@ -249,8 +276,9 @@ def convert(option: Option, raw: str, usage: str = "") -> Any:
             raise UsageError(f"{label} must be a whole number, not `{raw}`.", hint=usage) from None
         low, high = option.min_value, option.max_value
         if (low is not None and value < low) or (high is not None and value > high):
-            raise UsageError(f"{label} must be between {low} and {high}, not {value}.",
-                             hint=usage)
+            bound = (f"between {low} and {high}" if low is not None and high is not None
+                     else f"at least {low}" if low is not None else f"at most {high}")
+            raise UsageError(f"{label} must be {bound}, not {value}.", hint=usage)
         return value
     if kind is OptionType.NUMBER:
         match = _NUMBER.match(raw)
@@ -278,7 +306,7 @@ def convert(option: Option, raw: str, usage: str = "") -> Any:
         return duration
     if kind is OptionType.PERCENT:
         digits = raw.removesuffix("%").strip()
-        if not digits.isdigit() or int(digits) > 100:
+        if not re.fullmatch(r"[0-9]{1,3}", digits) or int(digits) > 100:
             raise UsageError(f"{label} must be a percentage from 0 to 100, like 50%, "
                              f"not `{raw}`.", hint=usage)
         return int(digits)
@@ -315,7 +343,7 @@ def _zones() -> dict[str, str]:
 def resolve(commands: Mapping[str, Command], name: str, path: Sequence[str]) -> Parsed:
     """Find a command and subcommand by name and path (for front doors with typed options)."""
     command = _find_command(commands, name)
-    sub, used = _match_sub(command, list(path))
+    sub, used = _match_sub(command, list(path), " ".join(path))
     if used != len(path):
         raise UsageError(f"`/{command.name}` has no subcommand `{' '.join(path)}`.")
     return Parsed(command, sub, {})

@@ -28,6 +28,7 @@ class OptionType(enum.Enum):
     INTEGER = "integer"
     NUMBER = "number"  # a `#N` reference to something with a per-coalition number
     TIME = "time"
+    DATE = "date"
     DURATION = "duration"
     CHOICE = "choice"
     BOOL = "yes/no"
@@ -40,6 +41,7 @@ class OptionType(enum.Enum):
 _TYPE_METAVARS = {
     OptionType.PERCENT: "PERCENT",
     OptionType.TIME: "TIME",
+    OptionType.DATE: "DATE",
     OptionType.DURATION: "DURATION",
     OptionType.USER: "USER",
     OptionType.ORG: "ORG",

@@ -69,7 +69,8 @@ async def test_an_unknown_command_is_refused_with_the_closest_command(
 
 @pytest.mark.parametrize(("line", "words"), [
     ("coalition orgs list", ["no subcommand `orgs list`", "Did you mean `org list`?"]),
-    ("coalition goal remove #1", ["no subcommand `goal remove`", "Did you mean `goal update`?"]),
+    ("coalition goal remove #1", ["no subcommand `goal remove`",
+                                  "Did you mean `goal add` or `goal update`?"]),
     ("coalition infos", ["no subcommand `infos`", "Did you mean `info`?"]),
     ("coalition setpu Other", ["no subcommand `setpu Other`", "Did you mean `setup`?"]),
 ], ids=["orgs-list", "goal-remove", "infos", "setpu"])

@@ -378,8 +378,7 @@ def test_a_single_block_among_many_agrees_fails_consensus() -> None:
     assert outcome.summary == "Blocked by 1 (10 of 10 voted)."
 
 
-def test_three_agree_one_disagree_one_abstain_passes_supermajority_at_exactly_two_thirds(
-) -> None:
+def test_supermajority_includes_exactly_two_thirds_but_not_three_fifths() -> None:
     assert run(proposal(agree=2, disagree=1), rule="supermajority").passed is True
     assert run(proposal(agree=3, disagree=2), rule="supermajority").passed is False
 

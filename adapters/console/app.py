@@ -18,6 +18,7 @@ from coalition_bot.bot import Bot
 from coalition_bot.commands.grammar import tokenize
 from coalition_bot.errors import CoalitionError
 from coalition_bot.replies import Attachment, Invocation, Notice
+from coalition_bot.rules.text import quote_arg
 
 __all__ = ["ConsoleAdapter"]
 
@@ -96,8 +97,7 @@ class ConsoleAdapter:
         self.user = words[0]
         self.print(f"You are now {self.user}.")
         if len(words) == 2:
-            org = words[1].replace('"', '\\"')
-            reply = await self.bot.handle(self.invocation(f'coalition join "{org}"'))
+            reply = await self.bot.handle(self.invocation(f"coalition join {quote_arg(words[1])}"))
             self.print(render_reply(reply))
 
     async def run(self, stdin: TextIO | None = None) -> None:

@@ -7,9 +7,15 @@ import unicodedata
 __all__ = ["clean_line", "name_key", "quote_arg"]
 
 
+_BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def clean_line(text: str) -> str:
-    """One line of user text: control characters dropped, runs of spaces folded."""
-    kept = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    """One line of user text: control characters (newlines, escapes) become spaces,
+    bidirectional overrides are dropped, runs of spaces folded. Joiners stay, so emoji
+    sequences and Persian words keep their shape."""
+    kept = "".join(" " if unicodedata.category(ch) == "Cc" else ch
+                   for ch in text if ch not in _BIDI_OVERRIDES)
     return " ".join(kept.split())
 
 
@@ -20,6 +26,7 @@ def name_key(name: str) -> str:
 
 def quote_arg(value: str) -> str:
     """A value as the command grammar reads it back: in double quotes when it needs them."""
-    if value and not any(ch.isspace() or ch in '"“”„\\:' for ch in value):
+    if value and not any(ch.isspace() or ch in '"“”„\\:' for ch in value) \
+            and value.lower() not in ("help", "--help", "-h"):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

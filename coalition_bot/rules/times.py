@@ -1,25 +1,31 @@
 """Reading and showing times. Pure functions: the caller passes `now` and the zone.
 
 Local times are read in the coalition's time zone. A wall-clock time that does not
-exist (skipped by a daylight-saving change) is refused; one that happens twice takes
-the first (`fold=0`).
+exist (skipped by a daylight-saving change) is refused; so is one that happens twice
+(when the clocks go back), like any other ambiguous time, with the reading shown.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from coalition_bot.errors import UsageError
 
-__all__ = ["format_local", "format_span", "parse_duration", "parse_when"]
+__all__ = ["format_local", "format_span", "parse_date", "parse_duration", "parse_when"]
 
-_DURATION = re.compile(r"(\d+)\s*(d|h|m|min|mins|minutes?|hours?|days?|w|weeks?)", re.I)
+_DURATION = re.compile(
+    r"(\d+)\s*(weeks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|m)(?![a-z])", re.I)
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2}))?$"
 )
+MAX_DURATION = timedelta(days=366)
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
+_SLASHED = re.compile(r"(?<![\d/.])(\d{1,2})[/.](\d{1,2})(?![\d/.])")
+_HAS_TIME = re.compile(
+    r"\d{1,2}:\d{2}|\d\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}h\b|\b(?:noon|midnight|midday)\b")
+_RELATIVE = re.compile(r"\b(?:in|after)\s+(?:an?|\d+)\s*\w+|\b(?:from now|now|ago)\b")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -30,11 +36,16 @@ def parse_duration(text: str) -> timedelta:
         raise UsageError(f"`{text}` is not a duration.",
                          hint="Write it like 90m, 1h30m, 2h or 1d.")
     total = timedelta()
-    for part in parts:
-        unit = _UNITS[part[2][0].lower()]
-        total += timedelta(**{unit: int(part[1])})
+    try:
+        for part in parts:
+            unit = _UNITS[part[2][0].lower()]
+            total += timedelta(**{unit: int(part[1])})
+    except (OverflowError, ValueError):  # more days than timedelta holds, or digits than int
+        total = MAX_DURATION + MAX_DURATION
     if total <= timedelta():
         raise UsageError(f"`{text}` is not a positive duration.")
+    if total > MAX_DURATION:
+        raise UsageError(f"`{text}` is too long: at most {MAX_DURATION.days} days.")
     return total
 
 
@@ -50,13 +61,9 @@ def _localize(naive: datetime, zone: ZoneInfo, text: str) -> datetime:
     return aware
 
 
-def parse_when(text: str, timezone: str, now: datetime) -> datetime:
-    """Read a time in the coalition's zone: ISO (`2026-12-01 18:00`) or a natural phrase.
-
-    Returns an aware datetime in that zone. Raises UsageError when nothing sensible is
-    read. Whether a past time is acceptable is the caller's rule.
-    """
-    zone = ZoneInfo(timezone)
+def _read(text: str, zone: ZoneInfo, now: datetime) -> tuple[datetime, bool]:
+    """The wall-clock time (naive, in `zone`) that `text` names, ISO or a natural phrase;
+    and whether the text named its own zone or offset (then it is one exact instant)."""
     cleaned = " ".join(text.split())
     iso = _ISO.match(cleaned)
     if iso:
@@ -64,10 +71,9 @@ def parse_when(text: str, timezone: str, now: datetime) -> datetime:
         hour = int(iso[4]) if iso[4] is not None else 0
         minute = int(iso[5]) if iso[5] is not None else 0
         try:
-            naive = datetime(year, month, day, hour, minute)
+            return datetime(year, month, day, hour, minute), False
         except ValueError as exc:
             raise UsageError(f"`{text}` is not a real date or time ({exc}).") from None
-        return _localize(naive, zone, text)
     import dateparser  # slow to import: only when a natural phrase needs it
 
     local_now = now.astimezone(zone).replace(tzinfo=None)
@@ -77,7 +83,6 @@ def parse_when(text: str, timezone: str, now: datetime) -> datetime:
         settings={
             "RELATIVE_BASE": local_now,
             "PREFER_DATES_FROM": "future",
-            "RETURN_AS_TIMEZONE_AWARE": False,
             "STRICT_PARSING": False,
         },
     )
@@ -85,7 +90,68 @@ def parse_when(text: str, timezone: str, now: datetime) -> datetime:
         raise UsageError(
             f"I can't read `{text}` as a time.",
             hint="Try 2026-12-01 18:00, tomorrow 6pm, next tuesday 18:00 or in 3 days.")
-    return _localize(parsed.replace(second=0, microsecond=0), zone, text)
+    parsed = parsed.replace(second=0, microsecond=0)
+    if parsed.tzinfo is not None:  # `18:00 UTC`, `6pm +02:00`: that instant, shown locally
+        return parsed.astimezone(zone).replace(tzinfo=None), True
+    return parsed, False
+
+
+def _ambiguity(text: str, naive: datetime, zone: ZoneInfo) -> str:
+    """Why `text` (read as `naive`) could mean more than one time, or ''."""
+    cleaned = text.lower()
+    clash = _day_month_clash(cleaned)
+    if clash:
+        return clash
+    if not (_HAS_TIME.search(cleaned) or _RELATIVE.search(cleaned)):
+        return "it gives no time of day"
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset() and _exists(naive, zone):
+        return (f"{naive:%H:%M} happens twice that night in {zone.key}, as the clocks go "
+                "back for daylight saving")
+    return ""
+
+
+def _day_month_clash(text: str) -> str:
+    match = _SLASHED.search(text)
+    if match:
+        first, second = int(match[1]), int(match[2])
+        if first != second and first <= 12 and second <= 12:
+            return f"`{match[0]}` could be day/month or month/day"
+    return ""
+
+
+def _exists(naive: datetime, zone: ZoneInfo) -> bool:
+    aware = naive.replace(tzinfo=zone)
+    return aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
+
+
+def parse_when(text: str, timezone: str, now: datetime) -> datetime:
+    """Read a time in the coalition's zone: ISO (`2026-12-01 18:00`) or a natural phrase.
+
+    Returns an aware datetime in that zone. Refuses, with the reading it would have used,
+    a time that is ambiguous: no time of day (`friday`), day/month order (`3/4 18:00`),
+    or a wall-clock time that happens twice when DST ends. Whether a past time is
+    acceptable is the caller's rule.
+    """
+    zone = ZoneInfo(timezone)
+    naive, exact = _read(text, zone, now)
+    aware = _localize(naive, zone, text)
+    why = "" if exact else _ambiguity(text, naive, zone)
+    if why:
+        raise UsageError(
+            f"`{text}` is ambiguous: {why}. I would have read it as "
+            f"{format_local(aware, timezone)}.",
+            hint="Say exactly, for example 2026-12-01 18:00 or tomorrow 6pm.")
+    return aware
+
+
+def parse_date(text: str, timezone: str, now: datetime) -> date:
+    """Read a calendar date (`2026-12-01`, `dec 1`, `next friday`) in the coalition's zone."""
+    clash = _day_month_clash(text.lower())
+    if clash:
+        raise UsageError(f"`{text}` is ambiguous: {clash}.", hint="Write the date as 2026-12-01.")
+    return _read(text, ZoneInfo(timezone), now)[0].date()
 
 
 def format_local(when: datetime, timezone: str) -> str:

@@ -23,7 +23,7 @@ from coalition_bot.commands.spec import Command, OptionType, Subcommand
 from coalition_bot.errors import CoalitionError, NotSetUp, PermissionDenied
 from coalition_bot.model import Level
 from coalition_bot.replies import Invocation, Notice, Reply
-from coalition_bot.rules.times import parse_when
+from coalition_bot.rules.times import parse_date, parse_when
 from coalition_bot.services.context import Context
 from coalition_bot.services.people import caller_for, find_org, find_user
 from coalition_bot.store import coalitions as coalition_sql
@@ -117,7 +117,7 @@ class Dispatcher:
 
 
 async def _resolve_values(ctx: Context, sub: Subcommand, typed: dict[str, Any]) -> None:
-    """Turn TIME, USER and ORG values into times and records of the caller's coalition."""
+    """Turn TIME, DATE, USER and ORG values into times and records of the caller's coalition."""
     for option in sub.options:
         raw = typed.get(option.name)
         if raw is None:
@@ -128,3 +128,5 @@ async def _resolve_values(ctx: Context, sub: Subcommand, typed: dict[str, Any]) 
             typed[option.name] = await find_org(ctx, raw)
         elif option.type is OptionType.TIME:
             typed[option.name] = parse_when(raw, ctx.coalition.timezone, ctx.now)
+        elif option.type is OptionType.DATE:
+            typed[option.name] = parse_date(raw, ctx.coalition.timezone, ctx.now)

@@ -291,7 +291,7 @@ async def remind(ctx: Context, number: int) -> tuple[Poll, list[Elector], Notice
     if not missing:
         return poll, [], None
     left = format_local(poll.closes_at, ctx.coalition.timezone)
-    people = [p for e in missing for p in e.people]
+    people = list({p.id: p for e in missing for p in e.people}.values())  # each person once
     if poll.electorate == "orgs":
         fields = tuple(Field(e.name, ", ".join(p.display_name for p in e.people)
                              or "no representative yet") for e in missing)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from coalition_bot.store.migrate import migrate
+from coalition_bot.store.migrate import migrate, refuse_newer
 
 __all__ = ["Conn", "Database"]
 
@@ -35,17 +35,18 @@ class Database:
         """Connect, set the pragmas, and bring the schema up to date."""
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = FULL")
-        await conn.execute("PRAGMA foreign_keys = ON")
         self._conn = conn
-        if run_migrations:
-            try:
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await refuse_newer(conn)  # before anything writes to the file
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = FULL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            if run_migrations:
                 await migrate(conn)
-            except BaseException:
-                await self.close()  # its thread would keep the process alive
-                raise
+        except BaseException:
+            await self.close()  # its thread would keep the process alive
+            raise
         return self
 
     async def close(self) -> None:

@@ -49,21 +49,34 @@ async def applied_versions(conn: aiosqlite.Connection) -> set[int]:
         return {row[0] for row in await cur.fetchall()}
 
 
+async def refuse_newer(conn: aiosqlite.Connection) -> None:
+    """Raise `SchemaTooNew` if the database records a version this code lacks. Reads only."""
+    async with conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'"
+    ) as cur:
+        if await cur.fetchone() is None:
+            return
+    async with conn.execute("SELECT max(version) FROM schema_migration") as cur:
+        newest = (await cur.fetchone())[0] or 0
+    known = available_migrations()
+    newest_known = known[-1].version if known else 0
+    if newest > newest_known:
+        raise SchemaTooNew(
+            f"This database has schema version {newest}, but this coalition-bot only "
+            f"knows up to version {newest_known}.",
+            hint="Upgrade coalition-bot (pip install -U coalition-bot), or point --db at "
+            "another file. Nothing was changed.",
+        )
+
+
 async def migrate(conn: aiosqlite.Connection) -> list[int]:
     """Apply every pending migration; return the versions applied (empty when current).
 
     Refuses, with `SchemaTooNew`, a database that records a version this code lacks.
     """
+    await refuse_newer(conn)
     known = available_migrations()
     applied = await applied_versions(conn)
-    newest_known = known[-1].version if known else 0
-    if applied and max(applied) > newest_known:
-        raise SchemaTooNew(
-            f"This database has schema version {max(applied)}, but this coalition-bot only "
-            f"knows up to version {newest_known}.",
-            hint="Upgrade coalition-bot (pip install -U coalition-bot), or point --db at "
-            "another file. Nothing was changed.",
-        )
     done: list[int] = []
     for migration in known:
         if migration.version in applied:

@@ -47,6 +47,10 @@ async def create_poll(conn: Conn, coalition_id: int, *, question: str, proposal:
         (coalition_id, number, question, int(proposal), json.dumps(list(choices)), electorate,
          rule, quorum_pct, int(anonymous), results, iso(closes_at), created_by, iso(now)),
     )
+    if anonymous:  # every counter exists from the start: no row's age tells a first vote
+        await conn.executemany(
+            "INSERT INTO anonymous_tally (poll_id, choice, votes) VALUES (?, ?, 0)",
+            [(row["id"], choice) for choice in choices])
     return _poll(row)
 
 
@@ -95,8 +99,7 @@ async def cast_anonymous_vote(conn: Conn, poll_id: int, voter: str, org_id: int 
     except aiosqlite.IntegrityError:
         return False
     await conn.execute(
-        "INSERT INTO anonymous_tally (poll_id, choice, votes) VALUES (?, ?, 1)"
-        " ON CONFLICT (poll_id, choice) DO UPDATE SET votes = votes + 1",
+        "UPDATE anonymous_tally SET votes = votes + 1 WHERE poll_id = ? AND choice = ?",
         (poll_id, choice))
     return True
 

@@ -1,0 +1,374 @@
+"""Strategy meetings: scheduling, occurrences, RSVPs, agendas, notes, minutes, calendar.
+
+`reminders_due` and `actions_due` answer the scheduler's one question, "what is due
+between t1 and t2", for every coalition at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
+from coalition_bot.model import Level, Meeting, Note, Occurrence, Person
+from coalition_bot.rules.recurrence import describe, expand, local_key, rule_for
+from coalition_bot.rules.text import clean_line
+from coalition_bot.rules.times import format_local, parse_date, parse_duration
+from coalition_bot.services.context import Context
+from coalition_bot.store import meetings as meeting_sql
+from coalition_bot.store import orgs as org_sql
+from coalition_bot.store import people as people_sql
+from coalition_bot.store.database import Conn
+
+__all__ = [
+    "DEFAULT_REMIND",
+    "Due",
+    "actions_due",
+    "cancel",
+    "find_occurrence",
+    "get_meeting",
+    "reminders_due",
+    "reschedule",
+    "schedule",
+    "upcoming",
+]
+
+DEFAULT_DURATION = timedelta(minutes=60)
+DEFAULT_REMIND = "24h,1h"
+MAX_REMINDERS = 5
+HORIZON = timedelta(days=400)  # how far ahead `next occurrence` looks
+_AUTO_MONTHLY = "FREQ=MONTHLY;BYDAY="
+
+
+def _local(when: datetime, timezone: str) -> datetime:
+    return when.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+def parse_remind(text: str) -> tuple[int, ...]:
+    """`24h,1h` → (1440, 60): reminder offsets in minutes, largest first."""
+    parts = [p for p in text.replace(" ", "").split(",") if p]
+    if not parts and text.strip().lower() not in ("none", "no", "off"):
+        raise UsageError("remind needs offsets like \"24h,1h\", or none.")
+    if text.strip().lower() in ("none", "no", "off"):
+        return ()
+    if len(parts) > MAX_REMINDERS:
+        raise UsageError(f"At most {MAX_REMINDERS} reminders per meeting, not {len(parts)}.")
+    minutes = sorted({int(parse_duration(p).total_seconds() // 60) for p in parts},
+                     reverse=True)
+    if minutes[0] > 14 * 24 * 60:
+        raise UsageError("A reminder can come at most 14 days before the meeting.")
+    return tuple(minutes)
+
+
+async def schedule(ctx: Context, *, title: str, start: datetime, every: str | None,
+                   until: date | None, duration: timedelta | None, where: str | None,
+                   remind: str | None) -> Meeting:
+    """Schedule a meeting (one-off, or a series when `every` is given)."""
+    tz = ctx.coalition.timezone
+    if start <= ctx.now:
+        raise UsageError(f"That time is in the past: I read it as {format_local(start, tz)}.",
+                         hint="Give a time in the future, like tomorrow 6pm.")
+    text = clean_line(title)
+    if not text:
+        raise UsageError("The meeting needs a title.")
+    start_local = _local(start, tz)
+    rule = rule_for(every, start_local) if every else None
+    until_local = None
+    if until is not None:
+        if rule is None:
+            raise UsageError("until: only applies to a recurring meeting (with every:).")
+        if until < start_local.date():
+            raise UsageError(f"until {until:%Y-%m-%d} is before the first meeting.")
+        until_local = datetime.combine(until, time(23, 59))
+    span = duration or DEFAULT_DURATION
+    if span > timedelta(hours=24):
+        raise UsageError("A meeting can last at most 24 hours.")
+    return await meeting_sql.create_meeting(
+        ctx.conn, ctx.coalition.id, title=text, timezone=tz, start_local=start_local,
+        rrule=rule, until_local=until_local, duration_min=int(span.total_seconds() // 60),
+        location=clean_line(where or ""), remind_min=parse_remind(remind or DEFAULT_REMIND),
+        created_by=ctx.caller.person.id, now=ctx.now)
+
+
+async def get_meeting(ctx: Context, number: int) -> Meeting:
+    meeting = await meeting_sql.find_meeting(ctx.conn, ctx.coalition.id, number)
+    if meeting is None:
+        raise NotFound(f"There is no meeting #{number} in this coalition.",
+                       hint="See the meetings with `/meeting list`.")
+    return meeting
+
+
+async def occurrences_between(conn: Conn, meeting: Meeting, after: datetime, before: datetime,
+                              *, with_cancelled: bool = False) -> list[Occurrence]:
+    changed = (await meeting_sql.changes(conn, [meeting.id])).get(meeting.id, {})
+    return expand(meeting, changed, after, before, with_cancelled=with_cancelled)
+
+
+async def next_occurrence(conn: Conn, meeting: Meeting, now: datetime) -> Occurrence | None:
+    """The occurrence going on now, or else the next one; None when the series is over."""
+    window = now - timedelta(minutes=meeting.duration_min)
+    for occ in await occurrences_between(conn, meeting, window, now + HORIZON):
+        if occ.end > now:
+            return occ
+    return None
+
+
+async def latest_started(conn: Conn, meeting: Meeting, now: datetime) -> Occurrence | None:
+    """The most recent occurrence that has started (for notes and minutes)."""
+    past = await occurrences_between(conn, meeting, now - HORIZON, now + timedelta(seconds=1))
+    return past[-1] if past else None
+
+
+async def find_occurrence(ctx: Context, meeting: Meeting, on: date | None, *,
+                          default: str = "next") -> Occurrence:
+    """The occurrence on a local date, or by default the next (or latest started) one."""
+    tz = meeting.timezone
+    if on is None:
+        occ = (await next_occurrence(ctx.conn, meeting, ctx.now) if default == "next"
+               else await latest_started(ctx.conn, meeting, ctx.now)
+               or await next_occurrence(ctx.conn, meeting, ctx.now))
+        if occ is None:
+            raise Conflict(f"Meeting #{meeting.number} has no occurrence left.",
+                           hint="Give one with occurrence:DATE.")
+        return occ
+    start = datetime.combine(on, time()).replace(tzinfo=ZoneInfo(tz))
+    found = await occurrences_between(ctx.conn, meeting, start, start + timedelta(days=1),
+                                      with_cancelled=True)
+    if not found:
+        raise NotFound(f"Meeting #{meeting.number} has no occurrence on {on:%a %d %b %Y}.",
+                       hint=f"See its dates with `/meeting info #{meeting.number}`.")
+    return found[0]
+
+
+async def upcoming(ctx: Context, horizon: timedelta = timedelta(days=60)) -> list[Occurrence]:
+    """The next occurrence of every active meeting within the horizon, soonest first."""
+    found = []
+    for meeting in await meeting_sql.list_meetings(ctx.conn, ctx.coalition.id):
+        occ = await next_occurrence(ctx.conn, meeting, ctx.now)
+        if occ is not None and occ.start < ctx.now + horizon:
+            found.append(occ)
+    return sorted(found, key=lambda o: o.start)
+
+
+async def past(ctx: Context, limit: int = 20) -> list[Occurrence]:
+    """Occurrences that have ended, newest first."""
+    found: list[Occurrence] = []
+    for meeting in await meeting_sql.list_meetings(ctx.conn, ctx.coalition.id):
+        found += [o for o in await occurrences_between(ctx.conn, meeting, ctx.now - HORIZON,
+                                                       ctx.now) if o.end <= ctx.now]
+    return sorted(found, key=lambda o: o.start, reverse=True)[:limit]
+
+
+async def cancel(ctx: Context, number: int, which: str | None) -> tuple[Meeting, str]:
+    """Cancel one occurrence (by date, default the next) or, with `all`, the whole meeting.
+    Returns what was cancelled, in words."""
+    meeting = await get_meeting(ctx, number)
+    if meeting.cancelled:
+        raise Conflict(f"Meeting #{meeting.number} is already cancelled.")
+    tz = meeting.timezone
+    if (which or "").strip().lower() == "all" or (meeting.rrule is None and not which):
+        await meeting_sql.set_cancelled(ctx.conn, meeting.id)
+        return meeting, "the meeting" if meeting.rrule is None else "every occurrence"
+    on = parse_date(which, tz, ctx.now) if which else None
+    occ = await find_occurrence(ctx, meeting, on)
+    if occ.cancelled:
+        raise Conflict(f"The occurrence on {format_local(occ.start, tz)} is already cancelled.")
+    moved = _local(occ.start, tz) if occ.key != local_key(_local(occ.start, tz)) else None
+    await meeting_sql.set_change(ctx.conn, meeting.id, occ.key, cancelled=True, moved_to=moved)
+    return meeting, f"the occurrence on {format_local(occ.start, tz)}"
+
+
+async def reschedule(ctx: Context, number: int, start: datetime,
+                     on: date | None) -> tuple[Meeting, str]:
+    """Move one occurrence (occurrence:DATE), or the meeting / the whole series."""
+    meeting = await get_meeting(ctx, number)
+    tz = meeting.timezone
+    if start <= ctx.now:
+        raise UsageError(f"That time is in the past: I read it as {format_local(start, tz)}.")
+    if meeting.cancelled:
+        raise Conflict(f"Meeting #{meeting.number} is cancelled.")
+    new_local = _local(start, tz)
+    if on is None and meeting.rrule is None:
+        await meeting_sql.update_series(ctx.conn, meeting.id, new_local, None)
+        return meeting, f"the meeting to {format_local(start, tz)}"
+    if on is None:
+        rule = meeting.rrule
+        if rule and rule.startswith(_AUTO_MONTHLY):  # keep "the 2nd Tuesday" meaning
+            rule = rule_for("monthly", new_local)
+        await meeting_sql.update_series(ctx.conn, meeting.id, new_local, rule)
+        return meeting, f"the series: from {format_local(start, tz)}, {describe(rule)}"
+    occ = await find_occurrence(ctx, meeting, on)
+    await meeting_sql.set_change(ctx.conn, meeting.id, occ.key, cancelled=False,
+                                 moved_to=new_local)
+    return meeting, f"the occurrence of {format_local(occ.start, tz)} to " \
+                    f"{format_local(start, tz)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Attendance:
+    answers: dict[str, list[Person]]  # yes / maybe / no → people
+    orgs_present: list[str]  # organizations with someone who said yes
+
+
+async def attendance(ctx: Context, occ: Occurrence) -> Attendance:
+    answers: dict[str, list[Person]] = {"yes": [], "maybe": [], "no": []}
+    for person_id, answer in await meeting_sql.rsvps(ctx.conn, occ.meeting.id, occ.key):
+        answers[answer].append(await people_sql.get_person(ctx.conn, person_id))
+    org_ids: list[int] = []
+    for person in answers["yes"]:
+        for oid in await people_sql.represented_org_ids(ctx.conn, person.id) or (
+                [person.org_id] if person.org_id else []):
+            if oid not in org_ids:
+                org_ids.append(oid)
+    names = [(await org_sql.get_org(ctx.conn, oid)).name for oid in org_ids]
+    return Attendance(answers, names)
+
+
+async def rsvp(ctx: Context, number: int, answer: str, on: date | None) -> Occurrence:
+    meeting = await get_meeting(ctx, number)
+    occ = await find_occurrence(ctx, meeting, on)
+    if occ.cancelled:
+        raise Conflict(f"The occurrence on {format_local(occ.start, meeting.timezone)} "
+                       "is cancelled.")
+    await meeting_sql.set_rsvp(ctx.conn, meeting.id, occ.key, ctx.caller.person.id, answer,
+                               ctx.now)
+    return occ
+
+
+async def add_agenda(ctx: Context, number: int, text: str, on: date | None) -> tuple[Occurrence,
+                                                                                     int]:
+    meeting = await get_meeting(ctx, number)
+    occ = await find_occurrence(ctx, meeting, on)
+    position = await meeting_sql.add_agenda_item(ctx.conn, meeting.id, occ.key,
+                                                 clean_line(text), ctx.caller.person.id,
+                                                 ctx.now)
+    return occ, position
+
+
+async def add_note(ctx: Context, number: int, kind: str, text: str, owner: Person | None,
+                   due: datetime | None, on: date | None) -> tuple[Occurrence, Note]:
+    meeting = await get_meeting(ctx, number)
+    if kind != "action" and (owner is not None or due is not None):
+        raise UsageError("owner: and due: go with action notes only.")
+    occ = await find_occurrence(ctx, meeting, on, default="latest")
+    note = await meeting_sql.add_note(
+        ctx.conn, ctx.coalition.id, meeting.id, occ.key, kind, clean_line(text),
+        owner.id if owner else (ctx.caller.person.id if kind == "action" else None), due,
+        ctx.caller.person.id, ctx.now)
+    return occ, note
+
+
+async def finish_action(ctx: Context, number: int) -> Note:
+    """Close an action item: its owner, whoever wrote it down, or a coordinator."""
+    note = await meeting_sql.find_action(ctx.conn, ctx.coalition.id, number)
+    if note is None:
+        raise NotFound(f"There is no action #{number} in this coalition.",
+                       hint="See them with `/meeting actions all`.")
+    if note.done_at is not None:
+        raise Conflict(f"Action #{number} is already done.")
+    caller = ctx.caller
+    if caller.person.id not in (note.owner_id, note.added_by) and caller.level < Level.COORDINATOR:
+        raise PermissionDenied(f"Action #{number} belongs to {note.owner_name}; they, whoever "
+                               "wrote it down, or a coordinator can mark it done.")
+    await meeting_sql.mark_done(ctx.conn, note.id, caller.person.id, ctx.now)
+    return note
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """One thing the scheduler should deliver: a meeting reminder or an action coming due."""
+
+    kind: str  # 'meeting-reminder' or 'action-due'
+    coalition_id: int
+    at: datetime  # when it is due
+    subject_id: int  # meeting id or note id
+    occurrence: str  # occurrence key, or '' for actions
+    offset_min: int  # minutes before the meeting, or 0
+
+
+async def reminders_due(conn: Conn, start: datetime, end: datetime) -> list[Due]:
+    """Meeting reminders of every coalition that fall in [start, end), in time order."""
+    meetings = await meeting_sql.all_active_meetings(conn)
+    changed = await meeting_sql.changes(conn, [m.id for m in meetings])
+    found = []
+    for meeting in meetings:
+        if not meeting.remind_min:
+            continue
+        widest = timedelta(minutes=max(meeting.remind_min))
+        for occ in expand(meeting, changed.get(meeting.id, {}), start, end + widest):
+            for offset in meeting.remind_min:
+                at = occ.start - timedelta(minutes=offset)
+                if start <= at < end:
+                    found.append(Due("meeting-reminder", meeting.coalition_id, at, meeting.id,
+                                     occ.key, offset))
+    return sorted(found, key=lambda d: d.at)
+
+
+async def actions_due(conn: Conn, start: datetime, end: datetime) -> list[Due]:
+    """Open action items of every coalition whose due time falls in [start, end)."""
+    return [Due("action-due", coalition_id, note.due_at, note.id, "", 0)
+            for coalition_id, note in await meeting_sql.open_actions_due(conn, start, end)
+            if note.due_at is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class Minutes:
+    occurrence: Occurrence
+    attendees: list[Person]
+    orgs_present: list[str]
+    notes: list[Note]
+
+    def of_kind(self, kind: str) -> list[Note]:
+        return [n for n in self.notes if n.kind == kind]
+
+
+async def minutes(ctx: Context, number: int, on: date | None) -> Minutes:
+    """What an occurrence's minutes are made of: who said yes, and its notes."""
+    meeting = await get_meeting(ctx, number)
+    occ = await find_occurrence(ctx, meeting, on, default="latest")
+    present = await attendance(ctx, occ)
+    return Minutes(occ, present.answers["yes"], present.orgs_present,
+                   await meeting_sql.notes(ctx.conn, meeting.id, occ.key))
+
+
+def _md(text: str) -> str:
+    """User text made inert in Markdown (no headings, links, emphasis or HTML)."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]<>()#+-!|~" else ch for ch in text)
+
+
+def minutes_markdown(m: Minutes, coalition_name: str) -> str:
+    """The minutes as a Markdown document."""
+    occ = m.occurrence
+    tz = occ.meeting.timezone
+    lines = [f"# {_md(occ.meeting.title)}: minutes", "",
+             f"{_md(coalition_name)}, {format_local(occ.start, tz)}", "", "## Attendees", ""]
+    lines += [f"- {_md(p.display_name)}" for p in m.attendees] or ["- (nobody said yes)"]
+    if m.orgs_present:
+        lines += ["", "Organizations represented: " + ", ".join(_md(o) for o in m.orgs_present)]
+    lines += ["", "## Decisions", ""]
+    lines += [f"- {_md(n.text)}" for n in m.of_kind("decision")] or ["- none recorded"]
+    lines += ["", "## Action items", ""]
+    for n in m.of_kind("action"):
+        owner = _md(n.owner_name or "nobody yet")
+        due = f", due {format_local(n.due_at, tz)}" if n.due_at else ""
+        done = " (done)" if n.done_at else ""
+        lines.append(f"- #{n.action_number} {_md(n.text)} ({owner}{due}){done}")
+    if not m.of_kind("action"):
+        lines.append("- none recorded")
+    lines += ["", "## Information", ""]
+    lines += [f"- {_md(n.text)}" for n in m.of_kind("info")] or ["- none recorded"]
+    return "\n".join(lines) + "\n"
+
+
+async def action_list(ctx: Context, which: str) -> list[Note]:
+    """Action items: `mine` (open, mine), `open`, or `all`."""
+    if which == "mine":
+        return await meeting_sql.actions(ctx.conn, ctx.coalition.id, open_only=True,
+                                         owner_id=ctx.caller.person.id)
+    return await meeting_sql.actions(ctx.conn, ctx.coalition.id, open_only=which == "open")
+
+
+async def agenda_items(ctx: Context, occ: Occurrence) -> list[tuple[str, str]]:
+    """(text, added by) of an occurrence's agenda, in order."""
+    return await meeting_sql.agenda(ctx.conn, occ.meeting.id, occ.key)

@@ -1,0 +1,216 @@
+"""SQL for meetings, their changed occurrences, RSVPs, agendas and notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from coalition_bot.model import Meeting, Note
+from coalition_bot.rules.recurrence import KEY_FORMAT, local_key, parse_key
+from coalition_bot.store.database import Conn
+from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, next_number
+
+__all__ = [
+    "actions",
+    "add_agenda_item",
+    "add_note",
+    "agenda",
+    "all_active_meetings",
+    "changes",
+    "create_meeting",
+    "find_action",
+    "find_meeting",
+    "list_meetings",
+    "mark_done",
+    "notes",
+    "open_actions_due",
+    "rsvps",
+    "set_cancelled",
+    "set_change",
+    "set_rsvp",
+    "update_series",
+]
+
+
+def _local(text: str | None) -> datetime | None:
+    return datetime.strptime(text, KEY_FORMAT) if text else None
+
+
+def _meeting(row) -> Meeting:
+    remind = tuple(int(m) for m in row["remind_min"].split(",") if m)
+    return Meeting(row["id"], row["coalition_id"], row["number"], row["title"],
+                   row["timezone"], parse_key(row["start_local"]), row["rrule"],
+                   _local(row["until_local"]), row["duration_min"], row["location"], remind,
+                   bool(row["cancelled"]))
+
+
+async def create_meeting(conn: Conn, coalition_id: int, *, title: str, timezone: str,
+                         start_local: datetime, rrule: str | None,
+                         until_local: datetime | None, duration_min: int, location: str,
+                         remind_min: tuple[int, ...], created_by: int,
+                         now: datetime) -> Meeting:
+    number = await next_number(conn, coalition_id, "meeting")
+    row = await fetch_one(
+        conn,
+        "INSERT INTO meeting (coalition_id, number, title, timezone, start_local, rrule,"
+        " until_local, duration_min, location, remind_min, created_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        (coalition_id, number, title, timezone, local_key(start_local), rrule,
+         local_key(until_local) if until_local else None, duration_min, location,
+         ",".join(str(m) for m in remind_min), created_by, iso(now)))
+    return _meeting(row)
+
+
+async def find_meeting(conn: Conn, coalition_id: int, number: int) -> Meeting | None:
+    row = await fetch_one(conn, "SELECT * FROM meeting WHERE coalition_id = ? AND number = ?",
+                          (coalition_id, number))
+    return _meeting(row) if row else None
+
+
+async def list_meetings(conn: Conn, coalition_id: int) -> list[Meeting]:
+    rows = await fetch_all(conn, "SELECT * FROM meeting WHERE coalition_id = ? ORDER BY number",
+                           (coalition_id,))
+    return [_meeting(r) for r in rows]
+
+
+async def all_active_meetings(conn: Conn) -> list[Meeting]:
+    """Every meeting of every coalition that is not cancelled (for the scheduler)."""
+    rows = await fetch_all(conn, "SELECT * FROM meeting WHERE cancelled = 0 ORDER BY id")
+    return [_meeting(r) for r in rows]
+
+
+async def set_cancelled(conn: Conn, meeting_id: int) -> None:
+    await conn.execute("UPDATE meeting SET cancelled = 1 WHERE id = ?", (meeting_id,))
+
+
+async def update_series(conn: Conn, meeting_id: int, start_local: datetime,
+                        rrule: str | None) -> None:
+    await conn.execute("UPDATE meeting SET start_local = ?, rrule = ? WHERE id = ?",
+                       (local_key(start_local), rrule, meeting_id))
+
+
+async def changes(conn: Conn, meeting_ids: list[int]) -> dict[int, dict[str, tuple[bool, str]]]:
+    """Cancelled or moved occurrences: meeting id → occurrence → (cancelled, moved_to)."""
+    if not meeting_ids:
+        return {}
+    marks = ",".join("?" * len(meeting_ids))
+    rows = await fetch_all(
+        conn, f"SELECT * FROM meeting_change WHERE meeting_id IN ({marks})", meeting_ids)
+    found: dict[int, dict[str, tuple[bool, str]]] = {}
+    for r in rows:
+        found.setdefault(r["meeting_id"], {})[r["occurrence"]] = (
+            bool(r["cancelled"]), r["moved_to"] or "")
+    return found
+
+
+async def set_change(conn: Conn, meeting_id: int, occurrence: str, *, cancelled: bool,
+                     moved_to: datetime | None) -> None:
+    await conn.execute(
+        "INSERT INTO meeting_change (meeting_id, occurrence, cancelled, moved_to)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (meeting_id, occurrence) DO UPDATE SET"
+        " cancelled = excluded.cancelled, moved_to = excluded.moved_to",
+        (meeting_id, occurrence, int(cancelled), local_key(moved_to) if moved_to else None))
+
+
+async def set_rsvp(conn: Conn, meeting_id: int, occurrence: str, person_id: int, answer: str,
+                   now: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO rsvp (meeting_id, occurrence, person_id, answer, answered_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (meeting_id, occurrence, person_id)"
+        " DO UPDATE SET answer = excluded.answer, answered_at = excluded.answered_at",
+        (meeting_id, occurrence, person_id, answer, iso(now)))
+
+
+async def rsvps(conn: Conn, meeting_id: int, occurrence: str) -> list[tuple[int, str]]:
+    """(person id, answer) for one occurrence, in the order they answered."""
+    rows = await fetch_all(
+        conn, "SELECT person_id, answer FROM rsvp WHERE meeting_id = ? AND occurrence = ?"
+              " ORDER BY answered_at, person_id", (meeting_id, occurrence))
+    return [(r["person_id"], r["answer"]) for r in rows]
+
+
+async def add_agenda_item(conn: Conn, meeting_id: int, occurrence: str, text: str,
+                          added_by: int, now: datetime) -> int:
+    await conn.execute(
+        "INSERT INTO agenda_item (meeting_id, occurrence, text, added_by, added_at)"
+        " VALUES (?, ?, ?, ?, ?)", (meeting_id, occurrence, text, added_by, iso(now)))
+    row = await fetch_one(
+        conn, "SELECT count(*) FROM agenda_item WHERE meeting_id = ? AND occurrence = ?",
+        (meeting_id, occurrence))
+    return int(row[0])
+
+
+async def agenda(conn: Conn, meeting_id: int, occurrence: str) -> list[tuple[str, str]]:
+    """(text, added by) for one occurrence's agenda, in order."""
+    rows = await fetch_all(
+        conn,
+        "SELECT a.text, coalesce(p.display_name, '?') AS who FROM agenda_item a"
+        " LEFT JOIN person p ON p.id = a.added_by"
+        " WHERE a.meeting_id = ? AND a.occurrence = ? ORDER BY a.id",
+        (meeting_id, occurrence))
+    return [(r["text"], r["who"]) for r in rows]
+
+
+_NOTE_SELECT = (
+    "SELECT n.*, m.number AS meeting_number, o.display_name AS owner_name FROM note n"
+    " JOIN meeting m ON m.id = n.meeting_id LEFT JOIN person o ON o.id = n.owner_id")
+
+
+def _note(row) -> Note:
+    return Note(row["id"], row["meeting_number"], row["occurrence"], row["kind"], row["text"],
+                row["action_number"], row["owner_id"], row["owner_name"],
+                from_iso(row["due_at"]) if row["due_at"] else None,
+                from_iso(row["done_at"]) if row["done_at"] else None, from_iso(row["added_at"]),
+                row["added_by"])
+
+
+async def add_note(conn: Conn, coalition_id: int, meeting_id: int, occurrence: str, kind: str,
+                   text: str, owner_id: int | None, due_at: datetime | None, added_by: int,
+                   now: datetime) -> Note:
+    number = await next_number(conn, coalition_id, "action") if kind == "action" else None
+    row = await fetch_one(
+        conn,
+        "INSERT INTO note (coalition_id, meeting_id, occurrence, kind, text, action_number,"
+        " owner_id, due_at, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " RETURNING id",
+        (coalition_id, meeting_id, occurrence, kind, text, number, owner_id,
+         iso(due_at) if due_at else None, added_by, iso(now)))
+    return _note(await fetch_one(conn, _NOTE_SELECT + " WHERE n.id = ?", (row[0],)))
+
+
+async def notes(conn: Conn, meeting_id: int, occurrence: str) -> list[Note]:
+    rows = await fetch_all(conn, _NOTE_SELECT + " WHERE n.meeting_id = ? AND n.occurrence = ?"
+                                                " ORDER BY n.id", (meeting_id, occurrence))
+    return [_note(r) for r in rows]
+
+
+async def actions(conn: Conn, coalition_id: int, *, open_only: bool,
+                  owner_id: int | None = None) -> list[Note]:
+    rows = await fetch_all(
+        conn,
+        _NOTE_SELECT + " WHERE n.coalition_id = ? AND n.kind = 'action'"
+        " AND (? = 0 OR n.done_at IS NULL) AND (? IS NULL OR n.owner_id = ?)"
+        " ORDER BY n.action_number",
+        (coalition_id, int(open_only), owner_id, owner_id))
+    return [_note(r) for r in rows]
+
+
+async def find_action(conn: Conn, coalition_id: int, number: int) -> Note | None:
+    row = await fetch_one(conn, _NOTE_SELECT + " WHERE n.coalition_id = ? AND"
+                                               " n.action_number = ?", (coalition_id, number))
+    return _note(row) if row else None
+
+
+async def mark_done(conn: Conn, note_id: int, person_id: int, now: datetime) -> bool:
+    cur = await conn.execute(
+        "UPDATE note SET done_at = ?, done_by = ? WHERE id = ? AND done_at IS NULL",
+        (iso(now), person_id, note_id))
+    return cur.rowcount == 1
+
+
+async def open_actions_due(conn: Conn, start: datetime, end: datetime) -> list[tuple[int, Note]]:
+    """(coalition id, action) for open actions of every coalition due in [start, end)."""
+    rows = await fetch_all(
+        conn, _NOTE_SELECT + " WHERE n.kind = 'action' AND n.done_at IS NULL"
+                             " AND n.due_at >= ? AND n.due_at < ? ORDER BY n.due_at",
+        (iso(start), iso(end)))
+    return [(r["coalition_id"], _note(r)) for r in rows]

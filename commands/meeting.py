@@ -1,0 +1,282 @@
+"""`/meeting`: strategy meetings, RSVPs, agendas, minutes and action items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
+from coalition_bot.model import Level, Meeting, Occurrence
+from coalition_bot.replies import Attachment, Button, Field, Reply
+from coalition_bot.rules.recurrence import describe
+from coalition_bot.rules.times import format_local
+from coalition_bot.services import meetings
+from coalition_bot.services.calendar import ical
+from coalition_bot.services.context import Context
+
+__all__ = ["COMMAND"]
+
+TITLE_MAX = 120
+TEXT_MAX = 500
+WHERE_MAX = 300
+
+
+def _when(occ: Occurrence) -> str:
+    return format_local(occ.start, occ.meeting.timezone)
+
+
+def _rsvp_buttons(occ: Occurrence) -> tuple[Button, ...]:
+    n = occ.meeting.number
+    day = occ.key[:10]
+    return (Button("Going", f"meeting rsvp {n} yes occurrence:{day}", "primary"),
+            Button("Maybe", f"meeting rsvp {n} maybe occurrence:{day}"),
+            Button("Can't make it", f"meeting rsvp {n} no occurrence:{day}"))
+
+
+def _summary(meeting: Meeting) -> str:
+    parts = [describe(meeting.rrule), f"{meeting.duration_min} min"]
+    if meeting.until_local:
+        parts.append(f"until {meeting.until_local:%Y-%m-%d}")
+    if meeting.location:
+        parts.append(f"at {meeting.location}")
+    if meeting.remind_min:
+        parts.append("reminders " + ", ".join(_offset(m) for m in meeting.remind_min)
+                     + " before")
+    return "; ".join(parts)
+
+
+def _offset(minutes: int) -> str:
+    if minutes % (24 * 60) == 0:
+        return f"{minutes // (24 * 60)}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"
+
+
+async def _schedule(ctx: Context, args: dict[str, Any]) -> Reply:
+    meeting = await meetings.schedule(
+        ctx, title=args["title"], start=args["when"], every=args["every"], until=args["until"],
+        duration=args["duration"], where=args["where"], remind=args["remind"])
+    occ = await meetings.next_occurrence(ctx.conn, meeting, ctx.now)
+    assert occ is not None
+    return Reply(title=f"Meeting #{meeting.number}: {meeting.title}",
+                 text=f"First: {_when(occ)}.\n{_summary(meeting)}.",
+                 buttons=_rsvp_buttons(occ))
+
+
+async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
+    which = args["which"] or "upcoming"
+    found = await (meetings.upcoming(ctx) if which == "upcoming" else meetings.past(ctx))
+    if not found:
+        return Reply(title=f"Meetings ({which})",
+                     text="None. A coordinator schedules one with `/meeting schedule TITLE "
+                          "WHEN`." if which == "upcoming" else "None yet.")
+    lines = [f"#{o.meeting.number} {o.meeting.title}: {_when(o)} ({describe(o.meeting.rrule)})"
+             for o in found]
+    return Reply(title=f"Meetings ({which})", text="\n".join(lines))
+
+
+async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
+    meeting = await meetings.get_meeting(ctx, args["meeting"])
+    head = f"Meeting #{meeting.number}: {meeting.title}"
+    if meeting.cancelled:
+        return Reply(title=head, text="Cancelled.")
+    occ = await meetings.find_occurrence(ctx, meeting, args["occurrence"])
+    present = await meetings.attendance(ctx, occ)
+    agenda = await meetings.agenda_items(ctx, occ)
+    answers = present.answers
+    fields = [
+        Field("When", _when(occ) + (" (cancelled)" if occ.cancelled else "")),
+        Field("Details", _summary(meeting)),
+        Field("RSVPs", f"yes {len(answers['yes'])}, maybe {len(answers['maybe'])}, "
+                       f"no {len(answers['no'])}"
+              + "".join(f"\n{a}: {', '.join(p.display_name for p in answers[a])}"
+                        for a in ("yes", "maybe", "no") if answers[a])),
+        Field("Organizations represented", ", ".join(present.orgs_present) or "none yet"),
+        Field("Agenda", "\n".join(f"{i}. {text} ({who})" for i, (text, who)
+                                  in enumerate(agenda, 1)) or "nothing yet"),
+    ]
+    later = await meetings.occurrences_between(ctx.conn, meeting, occ.end, occ.end +
+                                               meetings.HORIZON)
+    if later:
+        fields.append(Field("Then", ", ".join(_when(o).split(" (")[0] for o in later[:3])))
+    return Reply(title=head, fields=tuple(fields),
+                 buttons=() if occ.cancelled else _rsvp_buttons(occ))
+
+
+async def _cancel(ctx: Context, args: dict[str, Any]) -> Reply:
+    meeting, what = await meetings.cancel(ctx, args["meeting"], args["occurrence"])
+    return Reply(title=f"Meeting #{meeting.number} cancelled",
+                 text=f"{meeting.title}: cancelled {what}.")
+
+
+async def _reschedule(ctx: Context, args: dict[str, Any]) -> Reply:
+    meeting, what = await meetings.reschedule(ctx, args["meeting"], args["when"],
+                                              args["occurrence"])
+    return Reply(title=f"Meeting #{meeting.number} moved", text=f"{meeting.title}: moved {what}.")
+
+
+async def _rsvp(ctx: Context, args: dict[str, Any]) -> Reply:
+    occ = await meetings.rsvp(ctx, args["meeting"], args["answer"], args["occurrence"])
+    return Reply(private=True, text=f"Noted: {args['answer']} for {occ.meeting.title} on "
+                                    f"{_when(occ)}.")
+
+
+async def _agenda_add(ctx: Context, args: dict[str, Any]) -> Reply:
+    occ, position = await meetings.add_agenda(ctx, args["meeting"], args["text"],
+                                              args["occurrence"])
+    return Reply(text=f"Agenda item {position} added to {occ.meeting.title} on {_when(occ)}.")
+
+
+async def _agenda(ctx: Context, args: dict[str, Any]) -> Reply:
+    meeting = await meetings.get_meeting(ctx, args["meeting"])
+    occ = await meetings.find_occurrence(ctx, meeting, args["occurrence"])
+    items = await meetings.agenda_items(ctx, occ)
+    text = "\n".join(f"{i}. {t} ({who})" for i, (t, who) in enumerate(items, 1))
+    return Reply(title=f"Agenda: {meeting.title}, {_when(occ)}",
+                 text=text or f"Nothing yet. Add with `/meeting agenda add #{meeting.number} "
+                              "TEXT`.")
+
+
+async def _note(ctx: Context, args: dict[str, Any]) -> Reply:
+    occ, note = await meetings.add_note(ctx, args["meeting"], args["kind"], args["text"],
+                                        args["owner"], args["due"], args["occurrence"])
+    if note.kind == "action":
+        due = f", due {format_local(note.due_at, ctx.coalition.timezone)}" if note.due_at else ""
+        return Reply(title=f"Action #{note.action_number}",
+                     text=f"{note.text} ({note.owner_name}{due}). Close it with "
+                          f"`/meeting done {note.action_number}`.")
+    return Reply(text=f"{note.kind.capitalize()} noted for {occ.meeting.title} on {_when(occ)}.")
+
+
+async def _minutes(ctx: Context, args: dict[str, Any]) -> Reply:
+    m = await meetings.minutes(ctx, args["meeting"], args["occurrence"])
+    occ = m.occurrence
+    doc = meetings.minutes_markdown(m, ctx.coalition.name)
+    tz = ctx.coalition.timezone
+
+    def lines(kind: str) -> str:
+        found = m.of_kind(kind)
+        if kind == "action":
+            return "\n".join(
+                f"#{n.action_number} {n.text} ({n.owner_name or 'nobody yet'}"
+                + (f", due {format_local(n.due_at, tz)}" if n.due_at else "") + ")"
+                + (" done" if n.done_at else "") for n in found) or "none"
+        return "\n".join(n.text for n in found) or "none"
+
+    return Reply(
+        title=f"Minutes: {occ.meeting.title}, {_when(occ)}",
+        fields=(Field("Attendees", ", ".join(p.display_name for p in m.attendees) or "nobody "
+                                   "said yes"),
+                Field("Decisions", lines("decision")), Field("Actions", lines("action")),
+                Field("Information", lines("info"))),
+        files=(Attachment(f"minutes-meeting-{occ.meeting.number}-{occ.key[:10]}.md", doc,
+                          "text/markdown"),))
+
+
+async def _actions(ctx: Context, args: dict[str, Any]) -> Reply:
+    which = args["which"] or "open"
+    found = await meetings.action_list(ctx, which)
+    if not found:
+        return Reply(title=f"Action items ({which})", text="None.")
+    tz = ctx.coalition.timezone
+    lines = []
+    for n in found:
+        due = f", due {format_local(n.due_at, tz)}" if n.due_at else ""
+        late = " OVERDUE" if n.due_at and not n.done_at and n.due_at < ctx.now else ""
+        done = " (done)" if n.done_at else ""
+        lines.append(f"#{n.action_number} {n.text} ({n.owner_name or 'nobody'}{due}; meeting "
+                     f"#{n.meeting_number}){late}{done}")
+    return Reply(title=f"Action items ({which})", text="\n".join(lines))
+
+
+async def _done(ctx: Context, args: dict[str, Any]) -> Reply:
+    note = await meetings.finish_action(ctx, args["action"])
+    return Reply(text=f"Action #{note.action_number} done: {note.text}")
+
+
+async def _ical(ctx: Context, args: dict[str, Any]) -> Reply:
+    file = await ical(ctx.conn, ctx.coalition, ctx.now)
+    return Reply(private=True, text="The coalition's meetings as a calendar file: import it "
+                                    "into any calendar app.", files=(file,))
+
+
+_MEETING = Option("meeting", OptionType.NUMBER, "the meeting's number", kind="meeting")
+_OCCURRENCE = Option("occurrence", OptionType.DATE, "which date of a recurring meeting "
+                     "(default: the next one)", required=False, keyword_only=True,
+                     max_length=40)
+
+COMMAND = Command(
+    name="meeting",
+    help="Regular strategy meetings: schedule them, RSVP, build the agenda, take notes, "
+         "get minutes, and follow up on action items.",
+    subcommands=(
+        Subcommand(("schedule",), "Schedule a meeting, once or recurring. Times are read in the "
+                   "coalition's time zone.", Level.COORDINATOR, _schedule, (
+                       Option("title", OptionType.TEXT, "what the meeting is",
+                              max_length=TITLE_MAX),
+                       Option("when", OptionType.TIME, "the (first) start: 2026-12-01 18:00, "
+                              "tomorrow 6pm, next tuesday 18:00", max_length=80),
+                       Option("every", OptionType.TEXT, "weekly, biweekly, monthly (same "
+                              "weekday of the month) or an RRULE", required=False,
+                              keyword_only=True, max_length=200),
+                       Option("until", OptionType.DATE, "last date of a recurring meeting",
+                              required=False, keyword_only=True, max_length=40),
+                       Option("duration", OptionType.DURATION, "how long (default 60m)",
+                              required=False, keyword_only=True),
+                       Option("where", OptionType.TEXT, "a place or a call link",
+                              required=False, keyword_only=True, max_length=WHERE_MAX),
+                       Option("remind", OptionType.TEXT, 'reminder offsets before each '
+                              'meeting (default "24h,1h"; none for no reminders)',
+                              required=False, keyword_only=True, max_length=60),
+                   ), example='/meeting schedule "Strategy call" "next tuesday 18:00" '
+                              'every:weekly duration:90m where:https://meet.example/abc'),
+        Subcommand(("list",), "List upcoming (default) or past meetings.", Level.MEMBER, _list,
+                   (Option("which", OptionType.CHOICE, "upcoming or past", required=False,
+                           choices=("upcoming", "past")),)),
+        Subcommand(("info",), "The next occurrence of a meeting: RSVPs, organizations "
+                   "represented, agenda.", Level.MEMBER, _info, (_MEETING, _OCCURRENCE)),
+        Subcommand(("cancel",), "Cancel the next occurrence, one date, or all of a meeting.",
+                   Level.COORDINATOR, _cancel, (
+                       _MEETING,
+                       Option("occurrence", OptionType.TEXT, "a date, or all (default: the "
+                              "next occurrence; a one-off meeting is cancelled whole)",
+                              required=False, keyword_only=True, max_length=40),
+                   )),
+        Subcommand(("reschedule",), "Move one occurrence (occurrence:DATE) or the whole "
+                   "meeting.", Level.COORDINATOR, _reschedule,
+                   (_MEETING, Option("when", OptionType.TIME, "the new start", max_length=80),
+                    _OCCURRENCE)),
+        Subcommand(("rsvp",), "Say whether you are coming.", Level.MEMBER, _rsvp, (
+            _MEETING, Option("answer", OptionType.CHOICE, "yes, no or maybe",
+                             choices=("yes", "no", "maybe")), _OCCURRENCE), private=True),
+        Subcommand(("agenda", "add"), "Add an item to the next meeting's agenda.", Level.MEMBER,
+                   _agenda_add, (_MEETING, Option("text", OptionType.TEXT, "the agenda item",
+                                                  max_length=TEXT_MAX, rest=True),
+                                 _OCCURRENCE)),
+        Subcommand(("agenda",), "Show the next meeting's agenda.", Level.MEMBER, _agenda,
+                   (_MEETING, _OCCURRENCE)),
+        Subcommand(("note",), "Record an action, decision or information during or after a "
+                   "meeting.", Level.REPRESENTATIVE, _note, (
+                       _MEETING,
+                       Option("kind", OptionType.CHOICE, "action, decision or info",
+                              choices=("action", "decision", "info")),
+                       Option("text", OptionType.TEXT, "what to record", max_length=TEXT_MAX,
+                              rest=True),
+                       Option("owner", OptionType.USER, "who does it (actions; default you)",
+                              required=False, keyword_only=True, max_length=80),
+                       Option("due", OptionType.TIME, "when it is due (actions)",
+                              required=False, keyword_only=True, max_length=80),
+                       _OCCURRENCE,
+                   ), example='/meeting note #1 action Book the hall owner:Bob '
+                              'due:"friday 17:00"'),
+        Subcommand(("minutes",), "The minutes of a meeting (default: the latest), with a "
+                   "Markdown file.", Level.MEMBER, _minutes, (_MEETING, _OCCURRENCE)),
+        Subcommand(("actions",), "Action items: open (default), mine or all.", Level.MEMBER,
+                   _actions, (Option("which", OptionType.CHOICE, "open, mine or all",
+                                     required=False, choices=("open", "mine", "all")),)),
+        Subcommand(("done",), "Mark an action item done.", Level.MEMBER, _done, (
+            Option("action", OptionType.NUMBER, "the action's number", kind="action"),)),
+        Subcommand(("ical",), "All meetings as an iCalendar (.ics) file.", Level.MEMBER, _ical,
+                   private=True),
+    ),
+)

@@ -1,0 +1,115 @@
+"""`/role`: who does what, and who carries how much."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
+from coalition_bot.model import Level
+from coalition_bot.replies import Field, Reply
+from coalition_bot.rules.times import format_local
+from coalition_bot.services import meetings, roles
+from coalition_bot.services.context import Context
+
+__all__ = ["COMMAND"]
+
+ROLE_MAX = 60
+
+
+async def _create(ctx: Context, args: dict[str, Any]) -> Reply:
+    role = await roles.create(ctx, args["name"], args["description"])
+    return Reply(title=f"Role #{role.number}: {role.name}",
+                 text=(role.description + "\n" if role.description else "")
+                 + f"Assign it with `/role assign \"{role.name}\" USER`.")
+
+
+async def _assign(ctx: Context, args: dict[str, Any]) -> Reply:
+    person, org = args["user"], args["org"]
+    role = await roles.assign(ctx, args["role"], person, org)
+    behalf = f" for {org.name}" if org else ""
+    return Reply(text=f"{person.display_name} is now {role.name}{behalf}.")
+
+
+async def _unassign(ctx: Context, args: dict[str, Any]) -> Reply:
+    person = args["user"]
+    role = await roles.unassign(ctx, args["role"], person)
+    return Reply(text=f"{person.display_name} is no longer {role.name}.")
+
+
+async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
+    found = await roles.roster(ctx)
+    if not found:
+        return Reply(title="Roles", text="None yet. A coordinator creates one with "
+                                         "`/role create NAME [description]`.")
+    fields = tuple(
+        Field(f"#{role.number} {role.name}",
+              (role.description + "\n" if role.description else "")
+              + (", ".join(h.person.display_name for h in holders) or "nobody yet"))
+        for role, holders in found)
+    return Reply(title="Roles", fields=fields)
+
+
+async def _mine(ctx: Context, args: dict[str, Any]) -> Reply:
+    me = ctx.caller.person.id
+    held = [role.name for role, holders in await roles.roster(ctx)
+            if any(h.person.id == me for h in holders)]
+    actions = await meetings.action_list(ctx, "mine")
+    tz = ctx.coalition.timezone
+    lines = [f"#{n.action_number} {n.text}"
+             + (f" (due {format_local(n.due_at, tz)})" if n.due_at else "") for n in actions]
+    return Reply(private=True, title="What you carry", fields=(
+        Field("Roles", ", ".join(held) or "none"),
+        Field("Open action items", "\n".join(lines) or "none")))
+
+
+def _load_line(load: roles.Load) -> str:
+    parts = [f"{len(load.roles)} role(s)"]
+    if load.roles:
+        parts[0] += f" ({', '.join(load.roles)})"
+    parts.append(f"{load.open_actions} open action(s)")
+    if load.overdue:
+        parts.append(f"{load.overdue} overdue")
+    flag = f"  ⚠ {load.flag}" if load.flag else ""
+    return f"{load.name}: {', '.join(parts)}{flag}"
+
+
+async def _workload(ctx: Context, args: dict[str, Any]) -> Reply:
+    w = await roles.workload(ctx)
+    flagged = [x for x in w.people + w.orgs if x.flag]
+    text = ("Uneven: " + "; ".join(f"{x.name} {x.flag}" for x in flagged) + "."
+            if flagged else "No one stands out.")
+    return Reply(title="Workload", text=text, fields=(
+        Field("People", "\n".join(_load_line(p) for p in w.people) or "nobody carries "
+                                                                       "anything yet"),
+        Field("Organizations", "\n".join(_load_line(o) for o in w.orgs) or "none yet")))
+
+
+_ROLE = Option("role", OptionType.TEXT, "the role's name or #number", max_length=ROLE_MAX)
+_USER = Option("user", OptionType.USER, "the person (mention them, or their name on the "
+               "console)", max_length=80)
+
+COMMAND = Command(
+    name="role",
+    help="Clear roles and fair workloads: who does what for the coalition.",
+    subcommands=(
+        Subcommand(("create",), "Create a role.", Level.COORDINATOR, _create, (
+            Option("name", OptionType.TEXT, "the role's name", max_length=ROLE_MAX),
+            Option("description", OptionType.TEXT, "what it involves", required=False,
+                   max_length=300, rest=True),
+        ), example='/role create "Press contact" Talks to journalists for the coalition'),
+        Subcommand(("assign",), "Give someone a role, optionally on behalf of an organization.",
+                   Level.COORDINATOR, _assign, (
+                       _ROLE, _USER,
+                       Option("org", OptionType.ORG, "the organization they do it for",
+                              required=False, keyword_only=True, max_length=80),
+                   ), example='/role assign "Press contact" @maria org:"Tenants United"'),
+        Subcommand(("unassign",), "Take a role from someone.", Level.COORDINATOR, _unassign,
+                   (_ROLE, _USER)),
+        Subcommand(("list",), "Every role and who holds it.", Level.MEMBER, _list),
+        Subcommand(("mine",), "Your roles and open action items.", Level.MEMBER, _mine,
+                   private=True),
+        Subcommand(("workload",), "Roles and action items per person and organization; flags "
+                   "anyone carrying more than twice the median, and organizations carrying "
+                   "nothing.", Level.MEMBER, _workload),
+    ),
+)
