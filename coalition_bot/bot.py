@@ -11,22 +11,35 @@ from typing import Protocol
 from coalition_bot.clock import Clock, system_clock
 from coalition_bot.commands.registry import COMMANDS
 from coalition_bot.commands.spec import Command
-from coalition_bot.replies import Invocation, Notice, Reply
+from coalition_bot.replies import Invocation, Message, Notice, Reply
 from coalition_bot.services.dispatch import Dispatcher
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store.database import Database
 
-__all__ = ["Bot", "Outlet"]
+__all__ = ["Bot", "FrontDoor", "Outlet"]
 
 log = logging.getLogger(__name__)
 
 
 class Outlet(Protocol):
-    """What an adapter implements so the core can post to a coalition's home channel."""
+    """What an adapter implements so the core can post for a coalition: to a home channel,
+    or privately to one person. Both raise when the platform did not take the post."""
 
     platform: str
 
     async def post_notice(self, notice: Notice, channel_id: str) -> None: ...
+
+    async def post_private(self, user_id: str, notice: Notice) -> None: ...
+
+
+class FrontDoor(Outlet, Protocol):
+    """A platform adapter that `coalition-bot run` starts and stops."""
+
+    async def start(self) -> str:
+        """Connect or listen; return a line saying where (for the log)."""
+        ...
+
+    async def stop(self) -> None: ...
 
 
 class Bot:
@@ -65,6 +78,11 @@ class Bot:
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
         return outcome.reply
+
+    async def on_message(self, message: Message) -> Reply | None:
+        """A channel message: a private nudge for its author if it touches one of the
+        coalition's agreed off-limits topics, else None. The text is never stored."""
+        return None
 
     async def publish(self, notices: tuple[Notice, ...]) -> None:
         """Post notices to each home channel whose platform has an outlet."""

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from coalition_bot.errors import SchemaTooNew
+from coalition_bot.errors import CoalitionError
 
 __all__ = ["main"]
 
@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="console workspace id: each one holds its own coalition")
     migrate = sub.add_parser("migrate", help="create or upgrade the database, then exit")
     migrate.add_argument("--db", help=f"SQLite file (default: ${DB_ENV} or ./{DEFAULT_DB})")
+    run = sub.add_parser("run", help="start the Discord and/or Slack front doors of "
+                                     "config.toml, with the scheduler")
+    run.add_argument("--config", default="config.toml", help="the config file")
     helper = sub.add_parser("help", help="the command reference")
     helper.add_argument("--markdown", action="store_true", help="as Markdown, for README.md")
     return parser
@@ -48,6 +51,45 @@ async def _console(args: argparse.Namespace) -> None:
     try:
         await ConsoleAdapter(bot, user=args.user, workspace=args.workspace).run()
     finally:
+        await bot.close()
+
+
+async def _run(args: argparse.Namespace) -> None:
+    """Start every front door the config enables and serve until SIGINT / SIGTERM."""
+    import signal
+
+    from coalition_bot.bot import Bot, FrontDoor
+    from coalition_bot.config import ConfigError, load_config
+
+    config = load_config(args.config)
+    logging.getLogger().setLevel(config.bot.log_level.upper())
+    bot = await Bot.open(os.environ.get(DB_ENV) or config.bot.database)
+    doors: list[FrontDoor] = []
+    try:
+        if config.slack.enabled:
+            from coalition_bot.adapters.slack import build as build_slack
+
+            doors.append(build_slack(bot, config.slack))
+        if config.discord.enabled:
+            from coalition_bot.adapters.discord import build as build_discord
+
+            doors.append(build_discord(bot, config.discord))
+        if not doors:
+            raise ConfigError("Neither [slack] nor [discord] is enabled in the config.",
+                              hint="Set enabled = true in one of them, or try "
+                                   "`coalition-bot console`.")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        for door in doors:
+            bot.add_outlet(door)
+            where = await door.start()
+            print(f"coalition-bot: {door.platform} ready: {where}", flush=True)
+        await stop.wait()
+    finally:
+        for door in reversed(doors):
+            await door.stop()
         await bot.close()
 
 
@@ -88,11 +130,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.action == "console":
             asyncio.run(_console(args))
+        elif args.action == "run":
+            asyncio.run(_run(args))
         elif args.action == "migrate":
             asyncio.run(_migrate(args))
         elif args.action == "help":
             _help(args)
-    except SchemaTooNew as error:
+    except CoalitionError as error:
         print(f"coalition-bot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

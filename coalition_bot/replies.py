@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Attachment", "Button", "Field", "Invocation", "Mention", "Notice", "Reply"]
+__all__ = [
+    "Attachment", "Button", "Field", "Invocation", "Mention", "Message", "Notice", "Reply",
+]
 
 ButtonStyle = Literal["primary", "secondary", "danger"]
 
@@ -96,3 +98,16 @@ class Notice:
     fields: tuple[Field, ...] = ()
     buttons: tuple[Button, ...] = ()
     mentions: tuple[Mention, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message someone posted in a channel the bot can see. Only checked against the
+    coalition's off-limits topics, never stored."""
+
+    platform: str
+    workspace_id: str
+    channel_id: str
+    user_id: str
+    user_name: str
+    text: str

@@ -229,7 +229,8 @@ COMMAND = Command(
                               'meeting (default "24h,1h"; none for no reminders)',
                               required=False, keyword_only=True, max_length=60),
                    ), example='/meeting schedule "Strategy call" "next tuesday 18:00" '
-                              'every:weekly duration:90m where:https://meet.example/abc'),
+                              'every:weekly duration:90m where:https://meet.example/abc',
+                   form=True),
         Subcommand(("list",), "List upcoming (default) or past meetings.", Level.MEMBER, _list,
                    (Option("which", OptionType.CHOICE, "upcoming or past", required=False,
                            choices=("upcoming", "past")),)),

@@ -135,8 +135,9 @@ async def _remind(ctx: Context, args: dict[str, Any]) -> Reply:
     poll, missing, _ = await polls.remind(ctx, args["poll"])
     if not missing:
         return Reply(private=True, text=f"Everyone has voted on poll #{poll.number}.")
-    return Reply(private=True, text=f"Reminder posted in the home channel for {len(missing)} "
-                                    f"who have not voted on poll #{poll.number}.")
+    who = "organization(s)" if poll.electorate == "orgs" else "member(s)"
+    return Reply(private=True, text=f"Reminder posted in the home channel: {len(missing)} "
+                                    f"{who} still to vote on poll #{poll.number}.")
 
 
 _POLL = Option("poll", OptionType.NUMBER, "the poll's number", kind="poll")
@@ -168,7 +169,7 @@ COMMAND = Command(
                               "close (default live)", required=False, choices=("live", "hidden"),
                               keyword_only=True),
                    ), example='/poll create Join the May Day march? rule:consensus '
-                              'closes:"friday 17:00"'),
+                              'closes:"friday 17:00"', form=True),
         Subcommand(("vote",), "Vote, or change your vote until the poll closes. In an "
                    "organization poll you vote for your organization.", Level.MEMBER, _vote, (
                        _POLL,

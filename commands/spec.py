@@ -99,6 +99,7 @@ class Subcommand:
     options: tuple[Option, ...] = ()
     private: bool = False  # the reply is for the caller only
     example: str = ""
+    form: bool = False  # run with no values, platforms with forms (modals) show one
 
     def __post_init__(self) -> None:
         seen_optional = False

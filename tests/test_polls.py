@@ -468,8 +468,8 @@ async def test_remind_mentions_exactly_the_representatives_of_orgs_that_have_not
     await partners.ok("Alice", "poll create Go?")
     await partners.ok("Bob", "poll vote 1 agree")
     reply = await partners.ok("Alice", "poll remind 1")
-    assert reply.text == ("Reminder posted in the home channel for 2 who have not voted on "
-                          "poll #1.")
+    assert reply.text == ("Reminder posted in the home channel: 2 organization(s) still to "
+                          "vote on poll #1.")
     notice = partners.notices[-1]
     assert notice.title == "Reminder: poll #1 needs your vote"
     assert mentioned(notice) == sorted([person("Dan"), person("Erin"), person("Frank")])

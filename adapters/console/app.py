@@ -52,6 +52,9 @@ class ConsoleAdapter:
     async def post_notice(self, notice: Notice, channel_id: str) -> None:
         self.print(render_notice(notice))
 
+    async def post_private(self, user_id: str, notice: Notice) -> None:
+        self.print(render_notice(notice, private_to=user_id))
+
     def invocation(self, line: str) -> Invocation:
         from coalition_bot.services.people import console_user_id
 

@@ -38,9 +38,11 @@ def render_reply(reply: Reply) -> str:
     return "\n".join(lines)
 
 
-def render_notice(notice: Notice) -> str:
-    """A notice to the home channel, marked so it stands out from replies."""
+def render_notice(notice: Notice, *, private_to: str = "") -> str:
+    """A notice to the home channel (📣), or to one person (✉ to NAME), marked so it
+    stands out from replies."""
     lines = _body(notice.title, notice.text, notice.fields, notice.buttons)
     if notice.mentions:
         lines.append(_strip_controls(" ".join(f"@{m.name}" for m in notice.mentions)))
-    return "\n".join(f"📣 {line}" for line in lines)
+    mark = f"✉ to {private_to}:" if private_to else "📣"
+    return "\n".join(f"{mark} {line}" for line in lines)
