@@ -13,6 +13,7 @@ from coalition_bot.commands.registry import COMMANDS
 from coalition_bot.commands.spec import Command
 from coalition_bot.replies import Invocation, Message, Notice, Reply
 from coalition_bot.services.dispatch import Dispatcher
+from coalition_bot.services.topics import TopicWatch
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store.database import Database
 
@@ -56,6 +57,7 @@ class Bot:
         self.commands = commands
         self.dispatcher = Dispatcher(db=db, commands=commands, clock=clock)
         self.outlets: dict[str, Outlet] = {}
+        self.topics = TopicWatch()
         self._pending: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -82,7 +84,13 @@ class Bot:
     async def on_message(self, message: Message) -> Reply | None:
         """A channel message: a private nudge for its author if it touches one of the
         coalition's agreed off-limits topics, else None. The text is never stored."""
-        return None
+        try:
+            async with self.db.transaction() as conn:
+                return await self.topics.on_message(conn, message, self.clock())
+        except Exception:  # never the text: it is not ours to keep, not even in a log
+            log.exception("checking a message failed: platform=%s workspace=%s user=%s",
+                          message.platform, message.workspace_id, message.user_id)
+            return None
 
     async def publish(self, notices: tuple[Notice, ...]) -> None:
         """Post notices to each home channel whose platform has an outlet."""

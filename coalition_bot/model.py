@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 __all__ = [
     "GOAL_STATUSES",
@@ -183,7 +183,9 @@ class Occurrence:
 
     @property
     def end(self) -> datetime:
-        return self.start + timedelta(minutes=self.meeting.duration_min)
+        """Elapsed time, not wall-clock: a 60-minute meeting across a DST change lasts 60."""
+        return (self.start.astimezone(UTC) + timedelta(minutes=self.meeting.duration_min)
+                ).astimezone(self.start.tzinfo)
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,7 +126,8 @@ async def _log(ctx: Context, args: dict[str, Any]) -> Reply:
     fields = []
     for d in found:
         poll = f" (poll #{d.poll_number})" if d.poll_number else ""
-        lines = [d.summary, f"{format_local(d.decided_at, tz)}, closed by {d.closed_by}."]
+        how = "by" if d.poll_number is None else "closed by"
+        lines = [d.summary, f"{format_local(d.decided_at, tz)}, {how} {d.closed_by}."]
         voters = decisions.voters_line(d)
         if voters:
             lines.append(("Voted: " if d.anonymous else "Votes: ") + voters)

@@ -26,7 +26,7 @@ def _when(occ: Occurrence) -> str:
 
 def _rsvp_buttons(occ: Occurrence) -> tuple[Button, ...]:
     n = occ.meeting.number
-    day = occ.key[:10]
+    day = f"{occ.start:%Y-%m-%d}"  # the date it happens on, which `occurrence:` looks up
     return (Button("Going", f"meeting rsvp {n} yes occurrence:{day}", "primary"),
             Button("Maybe", f"meeting rsvp {n} maybe occurrence:{day}"),
             Button("Can't make it", f"meeting rsvp {n} no occurrence:{day}"))
@@ -177,7 +177,7 @@ async def _actions(ctx: Context, args: dict[str, Any]) -> Reply:
     which = args["which"] or "open"
     found = await meetings.action_list(ctx, which)
     if not found:
-        return Reply(title=f"Action items ({which})", text="None.")
+        return Reply(title=f"Action items ({which})", text="None.", private=which == "mine")
     tz = ctx.coalition.timezone
     lines = []
     for n in found:
@@ -186,7 +186,8 @@ async def _actions(ctx: Context, args: dict[str, Any]) -> Reply:
         done = " (done)" if n.done_at else ""
         lines.append(f"#{n.action_number} {n.text} ({n.owner_name or 'nobody'}{due}; meeting "
                      f"#{n.meeting_number}){late}{done}")
-    return Reply(title=f"Action items ({which})", text="\n".join(lines))
+    return Reply(title=f"Action items ({which})", text="\n".join(lines),
+                 private=which == "mine")
 
 
 async def _done(ctx: Context, args: dict[str, Any]) -> Reply:

@@ -390,3 +390,9 @@ def test_every_weekly_occurrence_keeps_the_starts_wall_clock_time(
             assert wall.replace(tzinfo=None) == naive + timedelta(hours=1)
     # 400 days always cross a daylight-saving change: the UTC time is not constant
     assert len(offsets) == 2
+
+
+@pytest.mark.parametrize("rule", ["FREQ=MONTHLY;BYDAY=+1TU,+3TU", "FREQ=MONTHLY;BYDAY=MO,FR"])
+def test_describe_falls_back_to_the_rrule_for_several_monthly_weekdays(rule: str) -> None:
+    assert rule_for(rule, datetime(2026, 12, 7, 18, 0)) == rule  # accepted as a recurrence
+    assert describe(rule) == f"RRULE {rule}"

@@ -17,7 +17,7 @@ from coalition_bot.adapters.console.render import render_notice, render_reply
 from coalition_bot.bot import Bot
 from coalition_bot.commands.grammar import tokenize
 from coalition_bot.errors import CoalitionError
-from coalition_bot.replies import Attachment, Invocation, Notice
+from coalition_bot.replies import Attachment, Invocation, Message, Notice
 from coalition_bot.rules.text import quote_arg
 
 __all__ = ["ConsoleAdapter"]
@@ -27,7 +27,8 @@ CHANNEL = "console"
 HISTORY = Path.home() / ".coalition_bot_history"
 CONSOLE_HELP = (
     "Console: /as NAME [ORG] switches who you are (and declares your organization); "
-    "/whoami shows who you are; /quit leaves. The slash before a command is optional."
+    "/say TEXT posts a message in the channel; /whoami shows who you are; /quit leaves. "
+    "The slash before a command is optional."
 )
 
 
@@ -73,6 +74,8 @@ class ConsoleAdapter:
             await self._switch(line)
         elif word == "/whoami":
             self.print(f"You are {self.user}.")
+        elif word == "/say":
+            await self._say(line[len("/say"):].strip())
         else:
             if word in ("/help", "help"):
                 self.print(CONSOLE_HELP)
@@ -82,6 +85,18 @@ class ConsoleAdapter:
                 self._write(file)
         await self.bot.drain()
         return True
+
+    async def _say(self, text: str) -> None:
+        """Post a message into the channel, as on a chat platform: only a nudge answers."""
+        if not text:
+            self.print("! Usage: /say TEXT")
+            return
+        self.print(f"[{self.user} in #{CHANNEL}] {text}")
+        inv = self.invocation("")
+        nudge = await self.bot.on_message(Message(PLATFORM, self.workspace, CHANNEL,
+                                                  inv.user_id, self.user, text))
+        if nudge is not None:
+            self.print(render_reply(nudge))
 
     def _write(self, file: Attachment) -> None:
         path = self.files_dir / Path(file.filename).name

@@ -9,6 +9,7 @@ when that one occurrence is moved or cancelled.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -67,8 +68,8 @@ def rule_for(every: str, start_local: datetime) -> str:
     text = text[len("RRULE:"):] if text.upper().startswith("RRULE:") else text
     try:
         parsed = rrulestr(text, dtstart=start_local)
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"`{every}` is not a recurrence I can read ({exc}).",
+    except (ValueError, TypeError, IndexError, KeyError):
+        raise UsageError(f"`{every}` is not a recurrence I can read.",
                          hint="Use weekly, biweekly, monthly, or an RRULE such as "
                               "FREQ=WEEKLY;BYDAY=TU,TH.") from None
     if not isinstance(parsed, rrule):
@@ -110,10 +111,10 @@ def describe(rule: str | None) -> str:
     if set(parts) <= {"FREQ", "INTERVAL"} and freq in ("WEEKLY", "DAILY", "MONTHLY"):
         unit = {"WEEKLY": "week", "DAILY": "day", "MONTHLY": "month"}[freq]
         return f"every {unit}" if interval == 1 else f"every {interval} {unit}s"
-    if set(parts) == {"FREQ", "BYDAY"} and freq == "MONTHLY" and len(parts["BYDAY"]) >= 3:
-        day = parts["BYDAY"]
-        nth, weekday = int(day[:-2]), day[-2:]
-        if nth in _ORDINALS and weekday in _WEEKDAYS:
+    single = re.fullmatch(r"([+-]?\d)(MO|TU|WE|TH|FR|SA|SU)", parts.get("BYDAY", ""))
+    if set(parts) == {"FREQ", "BYDAY"} and freq == "MONTHLY" and single:
+        nth, weekday = int(single[1]), single[2]
+        if nth in _ORDINALS:
             return f"every month on the {_ORDINALS[nth]} {_DAY_NAMES[_WEEKDAYS.index(weekday)]}"
     return f"RRULE {rule}"
 

@@ -6,8 +6,9 @@ between t1 and t2", for every coalition at once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
@@ -38,7 +39,7 @@ DEFAULT_DURATION = timedelta(minutes=60)
 DEFAULT_REMIND = "24h,1h"
 MAX_REMINDERS = 5
 HORIZON = timedelta(days=400)  # how far ahead `next occurrence` looks
-_AUTO_MONTHLY = "FREQ=MONTHLY;BYDAY="
+_AUTO_MONTHLY = re.compile(r"FREQ=MONTHLY;BYDAY=[+-][1-4](?:MO|TU|WE|TH|FR|SA|SU)")
 
 
 def _local(when: datetime, timezone: str) -> datetime:
@@ -84,11 +85,15 @@ async def schedule(ctx: Context, *, title: str, start: datetime, every: str | No
     span = duration or DEFAULT_DURATION
     if span > timedelta(hours=24):
         raise UsageError("A meeting can last at most 24 hours.")
-    return await meeting_sql.create_meeting(
+    meeting = await meeting_sql.create_meeting(
         ctx.conn, ctx.coalition.id, title=text, timezone=tz, start_local=start_local,
         rrule=rule, until_local=until_local, duration_min=int(span.total_seconds() // 60),
         location=clean_line(where or ""), remind_min=parse_remind(remind or DEFAULT_REMIND),
         created_by=ctx.caller.person.id, now=ctx.now)
+    if await next_occurrence(ctx.conn, meeting, ctx.now) is None:
+        raise UsageError(f"`{every}` gives no meeting in the next {HORIZON.days} days.",
+                         hint="Check the recurrence, or use weekly, biweekly or monthly.")
+    return meeting
 
 
 async def get_meeting(ctx: Context, number: int) -> Meeting:
@@ -194,8 +199,14 @@ async def reschedule(ctx: Context, number: int, start: datetime,
         return meeting, f"the meeting to {format_local(start, tz)}"
     if on is None:
         rule = meeting.rrule
-        if rule and rule.startswith(_AUTO_MONTHLY):  # keep "the 2nd Tuesday" meaning
+        if rule and _AUTO_MONTHLY.fullmatch(rule):  # keep the "2nd Tuesday" kind of meaning
             rule = rule_for("monthly", new_local)
+        # occurrences already held keep their dates (and their notes and RSVPs); changes
+        # made to single future dates belonged to the old pattern and are dropped
+        held = await occurrences_between(ctx.conn, meeting, ctx.now - HORIZON, ctx.now)
+        await meeting_sql.pin_past_and_forget_future(
+            ctx.conn, meeting.id, [(o.key, _local(o.start, tz)) for o in held],
+            local_key(_local(ctx.now, tz)))
         await meeting_sql.update_series(ctx.conn, meeting.id, new_local, rule)
         return meeting, f"the series: from {format_local(start, tz)}, {describe(rule)}"
     occ = await find_occurrence(ctx, meeting, on)
@@ -298,7 +309,7 @@ async def reminders_due(conn: Conn, start: datetime, end: datetime) -> list[Due]
         widest = timedelta(minutes=max(meeting.remind_min))
         for occ in expand(meeting, changed.get(meeting.id, {}), start, end + widest):
             for offset in meeting.remind_min:
-                at = occ.start - timedelta(minutes=offset)
+                at = occ.start.astimezone(UTC) - timedelta(minutes=offset)  # elapsed time
                 if start <= at < end:
                     found.append(Due("meeting-reminder", meeting.coalition_id, at, meeting.id,
                                      occ.key, offset))

@@ -15,10 +15,12 @@ from coalition_bot.replies import Button, Field, Mention, Notice
 from coalition_bot.rules.tally import PROPOSAL_CHOICES, Outcome, count, decide
 from coalition_bot.rules.text import clean_line, name_key, quote_arg
 from coalition_bot.rules.times import format_local
+from coalition_bot.rules.topics import phrase_words
 from coalition_bot.services.context import Context
 from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import people as people_sql
 from coalition_bot.store import polls as poll_sql
+from coalition_bot.store import topics as topic_sql
 from coalition_bot.store.database import Conn
 
 __all__ = [
@@ -261,7 +263,8 @@ def public_votes(state: PollState) -> list[dict[str, str]]:
 
 async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datetime,
                      closed_by: Person | None) -> tuple[PollState, int, Notice]:
-    """Close a poll: status, outcome and decision-log entry in the caller's transaction.
+    """Close a poll: status, outcome and decision-log entry in the caller's transaction;
+    if the poll proposed an off-limits topic and passed, the topic too.
 
     Returns the final state, the decision's number and the notice for the home channel.
     Raises Conflict if the poll was already closed.
@@ -276,8 +279,16 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
         tallies=state.tallies, voters=public_votes(state), electorate=len(state.electors),
         quorum_met=state.outcome.quorum_met,
         closed_by=closed_by.display_name if closed_by else "deadline", now=now)
-    notice = Notice(coalition.id, f"Poll #{poll.number} closed: {label}",
-                    f"{poll.question}\n{state.outcome.summary}", fields=tally_fields(state))
+    text = f"{poll.question}\n{state.outcome.summary}"
+    proposed = await topic_sql.proposal(conn, poll.id)
+    if proposed is not None and label == "passed":
+        adopted = await topic_sql.adopt_proposal(conn, coalition.id, poll.id,
+                                                 " ".join(phrase_words(proposed[0])), number,
+                                                 now)
+        if adopted:
+            text += f"\n“{adopted}” is now an off-limits topic."
+    notice = Notice(coalition.id, f"Poll #{poll.number} closed: {label}", text,
+                    fields=tally_fields(state))
     return state, number, notice
 
 

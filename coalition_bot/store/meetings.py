@@ -23,6 +23,7 @@ __all__ = [
     "mark_done",
     "notes",
     "open_actions_due",
+    "pin_past_and_forget_future",
     "rsvps",
     "set_cancelled",
     "set_change",
@@ -109,6 +110,19 @@ async def set_change(conn: Conn, meeting_id: int, occurrence: str, *, cancelled:
         " VALUES (?, ?, ?, ?) ON CONFLICT (meeting_id, occurrence) DO UPDATE SET"
         " cancelled = excluded.cancelled, moved_to = excluded.moved_to",
         (meeting_id, occurrence, int(cancelled), local_key(moved_to) if moved_to else None))
+
+
+async def pin_past_and_forget_future(conn: Conn, meeting_id: int,
+                                     held: list[tuple[str, datetime]], now_key: str) -> None:
+    """Before a series moves: keep each held occurrence where it was (a change that moves
+    it to its own time), and drop single-date changes of occurrences still to come."""
+    await conn.execute("DELETE FROM meeting_change WHERE meeting_id = ? AND occurrence >= ?"
+                       " AND (moved_to IS NULL OR moved_to >= ?)",
+                       (meeting_id, now_key, now_key))
+    await conn.executemany(
+        "INSERT INTO meeting_change (meeting_id, occurrence, cancelled, moved_to)"
+        " VALUES (?, ?, 0, ?) ON CONFLICT (meeting_id, occurrence) DO NOTHING",
+        [(meeting_id, key, local_key(start)) for key, start in held])
 
 
 async def set_rsvp(conn: Conn, meeting_id: int, occurrence: str, person_id: int, answer: str,

@@ -13,6 +13,7 @@ from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, next_n
 
 __all__ = [
     "add_decision",
+    "add_record",
     "anonymous_tallies",
     "cast_anonymous_vote",
     "cast_vote",
@@ -168,3 +169,16 @@ async def decisions(conn: Conn, coalition_id: int, limit: int | None = None) -> 
                      r["summary"], json.loads(r["tallies"]), json.loads(r["voters"]),
                      r["electorate"], r["voted"], bool(r["quorum_met"]), bool(r["anonymous"]),
                      from_iso(r["decided_at"]), r["closed_by"]) for r in rows]
+
+
+async def add_record(conn: Conn, coalition_id: int, *, question: str, outcome: str,
+                     summary: str, decided_by: str, now: datetime) -> int:
+    """A decision-log entry that no poll decided (a coordinator's act, such as removing an
+    off-limits topic). Returns its number."""
+    number = await next_number(conn, coalition_id, "decision")
+    await conn.execute(
+        "INSERT INTO decision (coalition_id, number, poll_id, question, rule, outcome, summary,"
+        " tallies, voters, electorate, voted, quorum_met, anonymous, decided_at, closed_by)"
+        " VALUES (?, ?, NULL, ?, 'coordinator', ?, ?, '{}', '[]', 0, 0, 0, 0, ?, ?)",
+        (coalition_id, number, question, outcome, summary, iso(now), decided_by))
+    return number

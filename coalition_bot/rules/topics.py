@@ -1,0 +1,136 @@
+"""Matching text against the coalition's agreed off-limits topics. Pure, no I/O.
+
+Both phrases and messages are normalized the same way: Unicode NFKC, case-folded,
+accents removed, split into words (letters and digits; an apostrophe inside a word
+stays with it). A phrase matches a run of consecutive words of the text, whatever
+spaces or punctuation lie between them, where a word matches when both have a base form
+in common after dropping a simple plural or possessive ending (`union` matches `unions`,
+`union's`, `unions'`; `party` matches `parties`; `endorsements` matches `endorsement`).
+Nothing is a regular expression: a phrase like `C++ (v2)` is taken as the
+words it contains. A word never matches inside a longer word (`union` ≠ `reunion`).
+
+`compile_topics` builds one `Matcher` for a coalition's whole list: a dictionary from
+each phrase's first word to its phrases, so checking a message costs one lookup per
+word of the message, however many topics there are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["Matcher", "TopicPhrase", "compile_topics", "normalize_words", "phrase_words"]
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*['’]?")
+_POSSESSIVE = ("'s", "’s", "'", "’")
+
+
+@dataclass(frozen=True, slots=True)
+class TopicPhrase:
+    """A topic as the matcher needs it: its id (returned on a match) and its phrase."""
+
+    topic_id: int
+    phrase: str
+
+
+def _fold(text: str) -> str:
+    """NFKC, case-folded, accents dropped: `ＣＡＦÉ` → `cafe`."""
+    if text.isascii():  # the common case, and NFKC, NFKD and casefold change nothing else
+        return text.lower()
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    stripped = "".join(ch for ch in unicodedata.normalize("NFKD", folded)
+                       if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def _strip_possessive(word: str) -> str:
+    for ending in _POSSESSIVE:
+        if word.endswith(ending) and len(word) > len(ending):
+            return word[: -len(ending)]
+    return word
+
+
+def normalize_words(text: str) -> list[str]:
+    """The words of a text as the matcher compares them (possessive endings dropped)."""
+    words = _WORD.findall(_fold(text))
+    if "'" in text or "’" in text:
+        words = [_strip_possessive(w) for w in words]
+    return words
+
+
+def phrase_words(phrase: str) -> tuple[str, ...]:
+    """A phrase as the words it must match; empty if it has no letters or digits."""
+    return tuple(w.replace("’", "'") for w in normalize_words(phrase))
+
+
+def _forms(word: str) -> tuple[str, ...]:
+    """The base forms a text word may stand for: itself, and itself less a plural ending."""
+    word = word.replace("’", "'")
+    forms = [word]
+    if len(word) > 3 and word.endswith("ies"):
+        forms.append(word[:-3] + "y")
+    if len(word) > 2 and word.endswith("es"):
+        forms.append(word[:-2])
+    if len(word) > 1 and word.endswith("s"):
+        forms.append(word[:-1])
+    return tuple(forms)
+
+
+class Matcher:
+    """All of a coalition's topics compiled for fast checking."""
+
+    __slots__ = ("_by_first", "size")
+
+    def __init__(self, topics: Iterable[TopicPhrase]) -> None:
+        self._by_first: dict[str, list[tuple[tuple[frozenset[str], ...], int]]] = {}
+        self.size = 0
+        for topic in topics:
+            words = phrase_words(topic.phrase)
+            if not words:
+                continue
+            phrase = tuple(frozenset(_forms(w)) for w in words)
+            for form in phrase[0]:
+                self._by_first.setdefault(form, []).append((phrase, topic.topic_id))
+            self.size += 1
+        for entries in self._by_first.values():
+            entries.sort(key=lambda e: -len(e[0]))  # the longest phrase wins a tie
+
+    def matches(self, text: str) -> list[int]:
+        """Ids of the topics the text touches, in the order they first appear."""
+        if not self._by_first:
+            return []
+        words = normalize_words(text)
+        forms: list[tuple[str, ...] | None] = [None] * len(words)  # computed when needed
+        by_first = self._by_first
+        found: list[int] = []
+        for i, word in enumerate(words):
+            candidates = by_first.get(word)
+            if word[-1:] == "s" or "’" in word:  # a plural may hide a phrase's first word
+                forms[i] = _forms(word)
+                candidates = [e for f in forms[i] for e in by_first.get(f, ())]
+            if not candidates:
+                continue
+            for phrase, topic_id in candidates:
+                if topic_id not in found and _continues(phrase, words, forms, i):
+                    found.append(topic_id)
+        return found
+
+
+def _continues(phrase: tuple[frozenset[str], ...], words: list[str],
+               forms: list[tuple[str, ...] | None], start: int) -> bool:
+    if start + len(phrase) > len(words):
+        return False
+    for k in range(1, len(phrase)):
+        at = start + k
+        if forms[at] is None:
+            forms[at] = _forms(words[at])
+        if phrase[k].isdisjoint(forms[at]):  # type: ignore[arg-type]
+            return False
+    return True
+
+
+def compile_topics(topics: Iterable[TopicPhrase]) -> Matcher:
+    """One matcher for a whole topic list."""
+    return Matcher(topics)

@@ -1,0 +1,153 @@
+"""Off-limits topics: agreed by coordinators or by a poll, kept visible, nudged gently.
+
+A message is checked against a coalition's compiled matcher (rebuilt only when the
+topic list's version changes); a hit earns its author one private nudge per topic per
+10 minutes. Nothing is deleted, and the message text is never stored or logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from coalition_bot.errors import Conflict, NotFound, UsageError
+from coalition_bot.model import Poll
+from coalition_bot.replies import Message, Reply
+from coalition_bot.rules.text import clean_line
+from coalition_bot.rules.topics import Matcher, TopicPhrase, compile_topics, phrase_words
+from coalition_bot.services import polls
+from coalition_bot.services.context import Context
+from coalition_bot.store import coalitions as coalition_sql
+from coalition_bot.store import people as people_sql
+from coalition_bot.store import polls as poll_sql
+from coalition_bot.store import topics as topic_sql
+from coalition_bot.store.database import Conn
+from coalition_bot.store.topics import Topic
+
+__all__ = ["NUDGE_WINDOW", "TopicWatch", "add", "check", "propose", "remove", "topic_key"]
+
+NUDGE_WINDOW = timedelta(minutes=10)
+
+
+def topic_key(phrase: str) -> str:
+    """The normalized words of a phrase: two phrases with the same key are one topic."""
+    words = phrase_words(phrase)
+    if not words:
+        raise UsageError("A topic needs at least one word (letters or digits).")
+    return " ".join(words)
+
+
+async def add(ctx: Context, phrase: str, reason: str | None) -> Topic:
+    """A coordinator records an agreed topic; logged in the decision log."""
+    clean, key = clean_line(phrase), topic_key(phrase)
+    existing = await topic_sql.find_active(ctx.conn, ctx.coalition.id, key)
+    if existing:
+        raise Conflict(f"“{existing.phrase}” is already an off-limits topic.")
+    who = ctx.caller.person.display_name
+    number = await poll_sql.add_record(
+        ctx.conn, ctx.coalition.id, question=f"Keep “{clean}” off the table", outcome="added",
+        summary=f"Off-limits topic added by {who}." + (f" Reason: {reason}" if reason else ""),
+        decided_by=who, now=ctx.now)
+    await topic_sql.add_topic(ctx.conn, ctx.coalition.id, clean, key, clean_line(reason or ""),
+                              ctx.caller.person.id, number, ctx.now)
+    found = await topic_sql.find_active(ctx.conn, ctx.coalition.id, key)
+    assert found is not None
+    return found
+
+
+async def remove(ctx: Context, phrase: str) -> Topic:
+    """A coordinator takes a topic off the list; logged in the decision log."""
+    topic = await topic_sql.find_active(ctx.conn, ctx.coalition.id, topic_key(phrase))
+    if topic is None:
+        names = ", ".join(f"“{t.phrase}”" for t in
+                          await topic_sql.active_topics(ctx.conn, ctx.coalition.id))
+        raise NotFound(f"“{clean_line(phrase)}” is not an off-limits topic here.",
+                       hint=f"Topics: {names or 'none'}.")
+    who = ctx.caller.person.display_name
+    await topic_sql.remove_topic(ctx.conn, ctx.coalition.id, topic.id, ctx.caller.person.id,
+                                 ctx.now)
+    await poll_sql.add_record(
+        ctx.conn, ctx.coalition.id, question=f"Keep “{topic.phrase}” off the table",
+        outcome="removed", summary=f"Off-limits topic removed by {who}.", decided_by=who,
+        now=ctx.now)
+    return topic
+
+
+async def propose(ctx: Context, phrase: str, reason: str | None, rule: str,
+                  closes_at: datetime | None) -> Poll:
+    """A representative proposes a topic: an organization poll decides it; if it passes,
+    the topic is added in the same transaction as the poll's close."""
+    clean, key = clean_line(phrase), topic_key(phrase)
+    if await topic_sql.find_active(ctx.conn, ctx.coalition.id, key):
+        raise Conflict(f"“{clean}” is already an off-limits topic.")
+    why = clean_line(reason or "")
+    question = f"Keep “{clean}” off the table in the coalition's shared spaces?"
+    if why:
+        question += f" ({why})"
+    poll = await polls.create(ctx, question=question, choices=None, electorate="orgs",
+                              rule=rule, quorum_pct=50, closes_at=closes_at, anonymous=False,
+                              results="live")
+    await topic_sql.add_proposal(ctx.conn, poll.id, clean, why, ctx.caller.person.id)
+    return poll
+
+
+async def check(ctx: Context, text: str) -> list[Topic]:
+    """The agreed topics a text touches (nothing is stored)."""
+    topics = await topic_sql.active_topics(ctx.conn, ctx.coalition.id)
+    hits = compile_topics(TopicPhrase(t.id, t.phrase) for t in topics).matches(text)
+    by_id = {t.id: t for t in topics}
+    return [by_id[i] for i in hits]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    version: int
+    matcher: Matcher
+    topics: dict[int, Topic]
+
+
+class TopicWatch:
+    """Checks channel messages, keeping one compiled matcher per coalition."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[int, _Compiled] = {}
+        self.builds = 0  # how many matchers were compiled (tests and benchmarks read it)
+
+    async def _matcher(self, conn: Conn, coalition_id: int) -> _Compiled:
+        version = await topic_sql.topic_version(conn, coalition_id)
+        cached = self._compiled.get(coalition_id)
+        if cached is None or cached.version != version:
+            topics = await topic_sql.active_topics(conn, coalition_id)
+            cached = _Compiled(version, compile_topics(TopicPhrase(t.id, t.phrase)
+                                                       for t in topics),
+                               {t.id: t for t in topics})
+            self._compiled[coalition_id] = cached
+            self.builds += 1
+        return cached
+
+    async def on_message(self, conn: Conn, message: Message, now: datetime) -> Reply | None:
+        """At most one private nudge for a message that touches an agreed topic."""
+        binding = await coalition_sql.find_binding(conn, message.platform,
+                                                   message.workspace_id)
+        if binding is None:
+            return None
+        compiled = await self._matcher(conn, binding.coalition_id)
+        if not compiled.matcher.size:
+            return None
+        hits = compiled.matcher.matches(message.text)
+        if not hits:
+            return None
+        person = await people_sql.ensure_person(conn, binding.coalition_id, message.platform,
+                                                message.user_id, message.user_name or None, now)
+        for topic_id in hits:
+            if await topic_sql.claim_nudge(conn, person.id, topic_id, now, now - NUDGE_WINDOW):
+                return nudge_reply(compiled.topics[topic_id])
+        return None
+
+
+def nudge_reply(topic: Topic) -> Reply:
+    reason = f" ({topic.reason})" if topic.reason else ""
+    return Reply(private=True, title="A gentle reminder",
+                 text=f"The coalition agreed to keep “{topic.phrase}” off the table in its "
+                      f"shared spaces{reason}. Nothing was removed; this note is only for "
+                      "you.")

@@ -1,0 +1,100 @@
+"""`/topic`: the topics the coalition agreed to keep off the table, and gentle nudges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
+from coalition_bot.model import Level
+from coalition_bot.replies import Field, Reply
+from coalition_bot.rules.tally import RULES
+from coalition_bot.rules.times import format_local
+from coalition_bot.services import polls, topics
+from coalition_bot.services.context import Context
+from coalition_bot.store import topics as topic_sql
+
+__all__ = ["COMMAND"]
+
+PHRASE_MAX = 100
+REASON_MAX = 300
+CHECK_MAX = 4000
+
+
+async def _add(ctx: Context, args: dict[str, Any]) -> Reply:
+    topic = await topics.add(ctx, args["phrase"], args["reason"])
+    return Reply(title="Off-limits topic added", text=f"“{topic.phrase}”"
+                 + (f": {topic.reason}" if topic.reason else "")
+                 + "\nMessages that touch it earn their author a private reminder; nothing "
+                   "is ever deleted.")
+
+
+async def _propose(ctx: Context, args: dict[str, Any]) -> Reply:
+    poll = await topics.propose(ctx, args["phrase"], args["reason"],
+                                args["rule"] or "consensus", args["closes"])
+    return Reply(title=f"Poll #{poll.number}: {poll.question}",
+                 text=f"Partner organizations decide, rule {poll.rule}; closes "
+                      f"{format_local(poll.closes_at, ctx.coalition.timezone)}. If it passes, "
+                      "the topic is added when the poll closes.",
+                 buttons=polls.vote_buttons(poll))
+
+
+async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
+    found = await topic_sql.active_topics(ctx.conn, ctx.coalition.id)
+    if not found:
+        return Reply(title="Off-limits topics", text="None agreed yet.")
+    tz = ctx.coalition.timezone
+    fields = []
+    for t in found:
+        since = format_local(t.added_at, tz).split(",")[0]
+        how = f"decision #{t.decision_number}" if t.decision_number else "a coordinator"
+        by = f", by {t.added_by}" if t.added_by else ""
+        fields.append(Field(f"“{t.phrase}”", (f"{t.reason}\n" if t.reason else "")
+                            + f"Since {since} ({how}{by})."))
+    return Reply(title="Off-limits topics", fields=tuple(fields))
+
+
+async def _remove(ctx: Context, args: dict[str, Any]) -> Reply:
+    topic = await topics.remove(ctx, args["phrase"])
+    return Reply(title="Off-limits topic removed", text=f"“{topic.phrase}” is no longer off "
+                                                        "the table. This is in the log.")
+
+
+async def _check(ctx: Context, args: dict[str, Any]) -> Reply:
+    hits = await topics.check(ctx, args["text"])
+    if not hits:
+        return Reply(private=True, text="That touches none of the agreed off-limits topics.")
+    return Reply(private=True, title="That touches agreed off-limits topics", fields=tuple(
+        Field(f"“{t.phrase}”", t.reason or "no reason recorded") for t in hits))
+
+
+_PHRASE = Option("phrase", OptionType.TEXT, "the topic: a word or phrase (taken literally, "
+                 "any case, plurals included)", max_length=PHRASE_MAX, rest=True)
+_REASON = Option("reason", OptionType.TEXT, "why the coalition keeps it off the table",
+                 required=False, keyword_only=True, max_length=REASON_MAX)
+
+COMMAND = Command(
+    name="topic",
+    help="Topics the coalition agreed to keep off the table, so disagreement elsewhere does "
+         "not derail common work. The bot reminds people privately; it never deletes.",
+    subcommands=(
+        Subcommand(("add",), "Record an agreed off-limits topic.", Level.COORDINATOR, _add,
+                   (_PHRASE, _REASON),
+                   example='/topic add electoral endorsements reason:"partners differ"'),
+        Subcommand(("propose",), "Propose a topic: the partner organizations decide in a poll "
+                   "(consensus by default).", Level.REPRESENTATIVE, _propose, (
+                       _PHRASE, _REASON,
+                       Option("rule", OptionType.CHOICE, "how the poll passes (default "
+                              "consensus)", required=False, choices=RULES, keyword_only=True),
+                       Option("closes", OptionType.TIME, "when voting ends (default in 3 days)",
+                              required=False, keyword_only=True, max_length=80),
+                   )),
+        Subcommand(("list",), "The agreed topics, why, since when, and by which decision.",
+                   Level.MEMBER, _list),
+        Subcommand(("remove",), "Take a topic off the list (recorded in the log).",
+                   Level.COORDINATOR, _remove, (_PHRASE,)),
+        Subcommand(("check",), "Privately check whether a text touches an agreed topic.",
+                   Level.MEMBER, _check, (Option("text", OptionType.TEXT, "the text to check",
+                                                 max_length=CHECK_MAX, rest=True),),
+                   private=True),
+    ),
+)
