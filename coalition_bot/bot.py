@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -58,6 +58,7 @@ class Bot:
         self.dispatcher = Dispatcher(db=db, commands=commands, clock=clock)
         self.outlets: dict[str, Outlet] = {}
         self.topics = TopicWatch()
+        self._change_listeners: list[Callable[[int], None]] = []
         self._pending: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -72,9 +73,17 @@ class Bot:
     def add_outlet(self, outlet: Outlet) -> None:
         self.outlets[outlet.platform] = outlet
 
+    def add_change_listener(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(coalition_id)` after each command of a coalition that succeeded
+        (the scheduler re-derives that coalition's timers)."""
+        self._change_listeners.append(listener)
+
     async def handle(self, inv: Invocation) -> Reply:
         """Run one command; its notices follow in the background (see `drain`)."""
         outcome = await self.dispatcher.run(inv)
+        if outcome.coalition_id is not None and not outcome.reply.error:
+            for listener in self._change_listeners:
+                listener(outcome.coalition_id)
         if outcome.notices:
             task = asyncio.create_task(self.publish(outcome.notices))
             self._pending.add(task)

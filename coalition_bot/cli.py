@@ -14,6 +14,8 @@ from coalition_bot.errors import CoalitionError
 __all__ = ["main"]
 
 DB_ENV = "COALITION_BOT_DB"
+CLOCK_ENV = "COALITION_BOT_CLOCK"  # ISO[,EPOCH[,SPEED]]: a shifted or faster clock, for
+# trying reminders without waiting, and for process-level tests
 DEFAULT_DB = "coalition.db"
 
 
@@ -38,19 +40,43 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="start the Discord and/or Slack front doors of "
                                      "config.toml, with the scheduler")
     run.add_argument("--config", default="config.toml", help="the config file")
+    dsync = sub.add_parser("discord-sync", help="register the slash commands with Discord")
+    dsync.add_argument("--config", default="config.toml", help="the config file")
+    dsync.add_argument("--guild", action="append", default=[], metavar="ID",
+                       help="sync to this server only (repeatable; default: guild_ids "
+                            "of [discord], else globally)")
     helper = sub.add_parser("help", help="the command reference")
     helper.add_argument("--markdown", action="store_true", help="as Markdown, for README.md")
+    slack_manifest = sub.add_parser("slack-manifest", help="print a Slack app manifest to "
+                                                           "create the Slack app from")
+    slack_manifest.add_argument("--prefix", default="",
+                                help="command prefix, e.g. cb- for /cb-poll (default none)")
+    slack_manifest.add_argument("--url", help="public https:// address of the bot for HTTP; "
+                                              "without it, the app uses Socket Mode")
+    slack_manifest.add_argument("--format", choices=("yaml", "json"), default="yaml")
     return parser
+
+
+def _clock():
+    from coalition_bot.clock import clock_from_text, system_clock
+
+    text = os.environ.get(CLOCK_ENV, "").strip()
+    return clock_from_text(text) if text else system_clock
 
 
 async def _console(args: argparse.Namespace) -> None:
     from coalition_bot.adapters.console.app import ConsoleAdapter
     from coalition_bot.bot import Bot
+    from coalition_bot.scheduler import Scheduler
 
-    bot = await Bot.open(_db_path(args.db))
+    bot = await Bot.open(_db_path(args.db), clock=_clock())
+    scheduler = Scheduler(bot)
     try:
-        await ConsoleAdapter(bot, user=args.user, workspace=args.workspace).run()
+        console = ConsoleAdapter(bot, user=args.user, workspace=args.workspace)
+        await scheduler.start()
+        await console.run()
     finally:
+        await scheduler.stop()
         await bot.close()
 
 
@@ -63,7 +89,11 @@ async def _run(args: argparse.Namespace) -> None:
 
     config = load_config(args.config)
     logging.getLogger().setLevel(config.bot.log_level.upper())
-    bot = await Bot.open(os.environ.get(DB_ENV) or config.bot.database)
+    from coalition_bot.scheduler import Scheduler
+
+    bot = await Bot.open(os.environ.get(DB_ENV) or config.bot.database, clock=_clock())
+    scheduler = Scheduler(bot, grace=config.scheduler.grace_span,
+                          poll_reminder=config.scheduler.poll_reminder_span)
     doors: list[FrontDoor] = []
     try:
         if config.slack.enabled:
@@ -86,8 +116,10 @@ async def _run(args: argparse.Namespace) -> None:
             bot.add_outlet(door)
             where = await door.start()
             print(f"coalition-bot: {door.platform} ready: {where}", flush=True)
+        await scheduler.start()
         await stop.wait()
     finally:
+        await scheduler.stop()
         for door in reversed(doors):
             await door.stop()
         await bot.close()
@@ -123,6 +155,14 @@ def _help(args: argparse.Namespace) -> None:
     print(render_reply(help_reply(COMMANDS, None, None)))
 
 
+def _slack_manifest(args: argparse.Namespace) -> None:
+    from coalition_bot.adapters.slack.manifest import render_manifest
+    from coalition_bot.commands.registry import COMMANDS
+
+    sys.stdout.write(render_manifest(COMMANDS, prefix=args.prefix, url=args.url,
+                                     fmt=args.format))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -134,8 +174,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_run(args))
         elif args.action == "migrate":
             asyncio.run(_migrate(args))
+        elif args.action == "discord-sync":
+            from coalition_bot.adapters.discord.sync import run_sync
+
+            asyncio.run(run_sync(args.config, args.guild))
         elif args.action == "help":
             _help(args)
+        elif args.action == "slack-manifest":
+            _slack_manifest(args)
     except CoalitionError as error:
         print(f"coalition-bot: {error}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ from typing import Any
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import Level, Meeting, Occurrence
-from coalition_bot.replies import Attachment, Button, Field, Reply
+from coalition_bot.replies import Attachment, Field, Reply
 from coalition_bot.rules.recurrence import describe
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import meetings
@@ -22,14 +22,6 @@ WHERE_MAX = 300
 
 def _when(occ: Occurrence) -> str:
     return format_local(occ.start, occ.meeting.timezone)
-
-
-def _rsvp_buttons(occ: Occurrence) -> tuple[Button, ...]:
-    n = occ.meeting.number
-    day = f"{occ.start:%Y-%m-%d}"  # the date it happens on, which `occurrence:` looks up
-    return (Button("Going", f"meeting rsvp {n} yes occurrence:{day}", "primary"),
-            Button("Maybe", f"meeting rsvp {n} maybe occurrence:{day}"),
-            Button("Can't make it", f"meeting rsvp {n} no occurrence:{day}"))
 
 
 def _summary(meeting: Meeting) -> str:
@@ -60,7 +52,7 @@ async def _schedule(ctx: Context, args: dict[str, Any]) -> Reply:
     assert occ is not None
     return Reply(title=f"Meeting #{meeting.number}: {meeting.title}",
                  text=f"First: {_when(occ)}.\n{_summary(meeting)}.",
-                 buttons=_rsvp_buttons(occ))
+                 buttons=meetings.rsvp_buttons(occ))
 
 
 async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -99,8 +91,11 @@ async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
                                                meetings.HORIZON)
     if later:
         fields.append(Field("Then", ", ".join(_when(o).split(" (")[0] for o in later[:3])))
+    reminder = meetings.next_reminder(meeting, [occ, *later[:1]], ctx.now)
+    fields.append(Field("Next reminder", format_local(reminder, meeting.timezone) if reminder
+                        else "none"))
     return Reply(title=head, fields=tuple(fields),
-                 buttons=() if occ.cancelled else _rsvp_buttons(occ))
+                 buttons=() if occ.cancelled else meetings.rsvp_buttons(occ))
 
 
 async def _cancel(ctx: Context, args: dict[str, Any]) -> Reply:

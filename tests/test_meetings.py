@@ -259,7 +259,8 @@ async def test_info_shows_rsvps_organizations_and_agenda(partners: Chat,
     info = await partners.ok("Eve", "meeting info 1")
     assert info.title == "Meeting #1: Call"
     assert [f.name for f in info.fields] == ["When", "Details", "RSVPs",
-                                             "Organizations represented", "Agenda", "Then"]
+                                             "Organizations represented", "Agenda", "Then",
+                                             "Next reminder"]
     assert field(info, "When") == f"Tue 1 Dec 2026, 18:00 {NY}"
     assert field(info, "Details") == ("every week; 60 min; at https://meet.example/abc; "
                                       "reminders 1d, 1h before")
@@ -268,6 +269,7 @@ async def test_info_shows_rsvps_organizations_and_agenda(partners: Chat,
     assert field(info, "Agenda") == "1. Budget for the rally (Eve)\n2. Rent strike plan (Bob)"
     assert field(info, "Then") == ("Tue 8 Dec 2026, 18:00, Tue 15 Dec 2026, 18:00, "
                                    "Tue 22 Dec 2026, 18:00")
+    assert field(info, "Next reminder") == f"Mon 30 Nov 2026, 18:00 {NY}"  # 24h before
     assert info.buttons[0].command == "meeting rsvp 1 yes occurrence:2026-12-01"
 
     clock.advance(minutes=1)

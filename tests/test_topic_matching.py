@@ -146,30 +146,19 @@ def test_when_phrases_start_at_the_same_word_the_longest_comes_first() -> None:
     assert hits(phrases, "The rent control meets") == ["rent control", "rent"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: when the text word is a plural, the candidates "
-                   "of each base form are concatenated unsorted, so a shorter phrase whose "
-                   "first word is the plural comes before a longer one")
 def test_the_longest_phrase_comes_first_even_when_the_first_word_is_a_plural() -> None:
     assert hits(["unions", "union dues"], "unions dues")[0] == "union dues"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: possessive endings are stripped only when the "
-                   "ORIGINAL text holds an ASCII or curly apostrophe, so a fullwidth "
-                   "apostrophe (NFKC → ') leaves `union's` unmatched")
 def test_a_fullwidth_possessive_matches_like_an_ascii_one() -> None:
     assert touches("union", "UNION'S")  # passes
     assert touches("union", "ＵＮＩＯＮ＇Ｓ")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the word pattern is \\w+, which includes `_`, so "
-                   "an underscore joins words (`rent_control` is one word) instead of being "
-                   "punctuation between them")
 def test_an_underscore_between_words_is_punctuation() -> None:
     assert touches("rent control", "rent_control")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `_` counts as a word character, so a phrase of "
-                   "only underscores is a topic although it has no letters or digits")
 def test_a_phrase_of_underscores_has_no_words() -> None:
     assert phrase_words("___") == ()
 

@@ -21,9 +21,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Matcher", "TopicPhrase", "compile_topics", "normalize_words", "phrase_words"]
+__all__ = [
+    "Matcher", "TopicPhrase", "compile_topics", "normalize_words", "phrase_key", "phrase_words",
+]
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*['’]?")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*['’]?")  # letters and digits; `_` separates
 _POSSESSIVE = ("'s", "’s", "'", "’")
 
 
@@ -54,8 +56,9 @@ def _strip_possessive(word: str) -> str:
 
 def normalize_words(text: str) -> list[str]:
     """The words of a text as the matcher compares them (possessive endings dropped)."""
-    words = _WORD.findall(_fold(text))
-    if "'" in text or "’" in text:
+    folded = _fold(text)
+    words = _WORD.findall(folded)
+    if "'" in folded or "’" in folded:
         words = [_strip_possessive(w) for w in words]
     return words
 
@@ -63,6 +66,11 @@ def normalize_words(text: str) -> list[str]:
 def phrase_words(phrase: str) -> tuple[str, ...]:
     """A phrase as the words it must match; empty if it has no letters or digits."""
     return tuple(w.replace("’", "'") for w in normalize_words(phrase))
+
+
+def phrase_key(phrase: str) -> str:
+    """One name for all the spellings the matcher treats alike (`Unions` = `union`)."""
+    return " ".join(min(_forms(w), key=len) for w in phrase_words(phrase))
 
 
 def _forms(word: str) -> tuple[str, ...]:
@@ -109,7 +117,8 @@ class Matcher:
             candidates = by_first.get(word)
             if word[-1:] == "s" or "’" in word:  # a plural may hide a phrase's first word
                 forms[i] = _forms(word)
-                candidates = [e for f in forms[i] for e in by_first.get(f, ())]
+                candidates = sorted((e for f in forms[i] for e in by_first.get(f, ())),
+                                    key=lambda e: -len(e[0]))
             if not candidates:
                 continue
             for phrase, topic_id in candidates:

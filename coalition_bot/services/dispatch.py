@@ -44,6 +44,7 @@ _ARTICLE = {Level.COORDINATOR: "coordinators", Level.REPRESENTATIVE: "representa
 class Outcome:
     reply: Reply
     notices: tuple[Notice, ...] = ()
+    coalition_id: int | None = None  # whose data a successful command may have changed
 
 
 def error_reply(error: CoalitionError) -> Reply:
@@ -96,7 +97,8 @@ class Dispatcher:
             reply = await sub.handler(ctx, typed)
         if sub.private and not reply.private:
             reply = dataclasses.replace(reply, private=True)
-        return Outcome(reply, tuple(ctx.notices))
+        changed = ctx.coalition_record.id if ctx.coalition_record else None
+        return Outcome(reply, tuple(ctx.notices), changed)
 
     async def _check_level(self, ctx: Context, command: Command, sub: Subcommand) -> None:
         if sub.level is Level.ANYONE:

@@ -13,7 +13,15 @@ from zoneinfo import ZoneInfo
 
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from coalition_bot.model import Level, Meeting, Note, Occurrence, Person
-from coalition_bot.rules.recurrence import describe, expand, local_key, rule_for
+from coalition_bot.replies import Button
+from coalition_bot.rules.recurrence import (
+    describe,
+    expand,
+    local_key,
+    localize,
+    parse_key,
+    rule_for,
+)
 from coalition_bot.rules.text import clean_line
 from coalition_bot.rules.times import format_local, parse_date, parse_duration
 from coalition_bot.services.context import Context
@@ -383,3 +391,38 @@ async def action_list(ctx: Context, which: str) -> list[Note]:
 async def agenda_items(ctx: Context, occ: Occurrence) -> list[tuple[str, str]]:
     """(text, added by) of an occurrence's agenda, in order."""
     return await meeting_sql.agenda(ctx.conn, occ.meeting.id, occ.key)
+
+
+def rsvp_buttons(occ: Occurrence) -> tuple[Button, ...]:
+    """Going / maybe / can't buttons for one occurrence, each carrying its command line."""
+    n = occ.meeting.number
+    day = f"{occ.start:%Y-%m-%d}"  # the date it happens on, which `occurrence:` looks up
+    return (Button("Going", f"meeting rsvp {n} yes occurrence:{day}", "primary"),
+            Button("Maybe", f"meeting rsvp {n} maybe occurrence:{day}"),
+            Button("Can't make it", f"meeting rsvp {n} no occurrence:{day}"))
+
+
+async def occurrence_by_key(conn: Conn, meeting: Meeting, key: str) -> Occurrence | None:
+    """The occurrence a key names, where it happens now; None if cancelled or gone."""
+    if meeting.cancelled:
+        return None
+    cancelled, moved_to = (await meeting_sql.changes(conn, [meeting.id])).get(
+        meeting.id, {}).get(key, (False, ""))
+    if cancelled:
+        return None
+    original = localize(parse_key(key), meeting.timezone)
+    if not moved_to:
+        # still part of the series? (a series move may have dropped it)
+        found = [o for o in await occurrences_between(conn, meeting, original,
+                                                      original + timedelta(minutes=1))
+                 if o.key == key]
+        return found[0] if found else None
+    return Occurrence(meeting, key, localize(parse_key(moved_to), meeting.timezone))
+
+
+def next_reminder(meeting: Meeting, upcoming: list[Occurrence], now: datetime) -> datetime | None:
+    """When the next reminder for these upcoming occurrences goes out, if any will."""
+    times = [o.start.astimezone(UTC) - timedelta(minutes=m)
+             for o in upcoming for m in meeting.remind_min]
+    future = [t for t in times if t > now]
+    return min(future) if future else None

@@ -15,7 +15,7 @@ from coalition_bot.replies import Button, Field, Mention, Notice
 from coalition_bot.rules.tally import PROPOSAL_CHOICES, Outcome, count, decide
 from coalition_bot.rules.text import clean_line, name_key, quote_arg
 from coalition_bot.rules.times import format_local
-from coalition_bot.rules.topics import phrase_words
+from coalition_bot.rules.topics import phrase_key
 from coalition_bot.services.context import Context
 from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import people as people_sql
@@ -34,6 +34,8 @@ __all__ = [
     "outcome_label",
     "poll_state",
     "remind",
+    "reminder_notice",
+    "result_notice",
     "tally_fields",
     "vote_buttons",
 ]
@@ -244,9 +246,9 @@ def outcome_label(outcome: Outcome, poll: Poll) -> str:
 
 
 def tally_fields(state: PollState) -> tuple[Field, ...]:
-    total = sum(state.tallies.values())
     lines = [f"{choice}: {n}" for choice, n in state.tallies.items()]
-    return (Field("Tally", "\n".join(lines) if total else "no votes yet"),)
+    return (Field("Tally", "\n".join(lines) if sum(state.tallies.values())
+                  else "no votes yet"),)
 
 
 def public_votes(state: PollState) -> list[dict[str, str]]:
@@ -283,25 +285,31 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
     proposed = await topic_sql.proposal(conn, poll.id)
     if proposed is not None and label == "passed":
         adopted = await topic_sql.adopt_proposal(conn, coalition.id, poll.id,
-                                                 " ".join(phrase_words(proposed[0])), number,
-                                                 now)
+                                                 phrase_key(proposed[0]), number, now)
         if adopted:
             text += f"\n“{adopted}” is now an off-limits topic."
-    notice = Notice(coalition.id, f"Poll #{poll.number} closed: {label}", text,
-                    fields=tally_fields(state))
+    notice = result_notice(coalition.id, poll.number, label, text, state.tallies)
     return state, number, notice
 
 
-async def remind(ctx: Context, number: int) -> tuple[Poll, list[Elector], Notice | None]:
-    """A notice naming who has not voted, mentioning each of their people individually."""
-    poll = await get_poll(ctx.conn, ctx.coalition.id, number)
-    if not poll.accepts_votes(ctx.now):
-        raise Conflict(f"Poll #{poll.number} is closed; there is nobody left to remind.")
-    state = await poll_state(ctx.conn, poll)
+def result_notice(coalition_id: int, poll_number: int | None, outcome: str, text: str,
+                  tallies: dict[str, int]) -> Notice:
+    """The home-channel post that a poll closed, with its outcome and tally."""
+    lines = [f"{choice}: {n}" for choice, n in tallies.items()]
+    return Notice(coalition_id, f"Poll #{poll_number} closed: {outcome}", text,
+                  fields=(Field("Tally", "\n".join(lines) if sum(tallies.values())
+                                else "no votes"),))
+
+
+async def reminder_notice(conn: Conn, coalition: Coalition, poll: Poll,
+                          title: str) -> tuple[list[Elector], Notice | None]:
+    """Who has not voted, and a notice naming them that mentions each of their people
+    individually (None when everyone has voted)."""
+    state = await poll_state(conn, poll)
     missing = state.not_voted
     if not missing:
-        return poll, [], None
-    left = format_local(poll.closes_at, ctx.coalition.timezone)
+        return [], None
+    left = format_local(poll.closes_at, coalition.timezone)
     people = list({p.id: p for e in missing for p in e.people}.values())  # each person once
     if poll.electorate == "orgs":
         fields = tuple(Field(e.name, ", ".join(p.display_name for p in e.people)
@@ -313,9 +321,19 @@ async def remind(ctx: Context, number: int) -> tuple[Poll, list[Elector], Notice
         text = (f"{poll.question}\nThe poll closes {left}. "
                 f"Vote with `/poll vote #{poll.number} CHOICE`.")
     mentions = tuple(Mention(p.platform, p.platform_user_id, p.display_name) for p in people)
-    notice = Notice(ctx.coalition.id, f"Reminder: poll #{poll.number} needs your vote", text,
-                    fields=fields, buttons=vote_buttons(poll), mentions=mentions)
-    ctx.notify(notice)
+    return missing, Notice(coalition.id, title, text, fields=fields, buttons=vote_buttons(poll),
+                           mentions=mentions)
+
+
+async def remind(ctx: Context, number: int) -> tuple[Poll, list[Elector], Notice | None]:
+    """`/poll remind`: post who has not voted to the home channel."""
+    poll = await get_poll(ctx.conn, ctx.coalition.id, number)
+    if not poll.accepts_votes(ctx.now):
+        raise Conflict(f"Poll #{poll.number} is closed; there is nobody left to remind.")
+    missing, notice = await reminder_notice(ctx.conn, ctx.coalition, poll,
+                                            f"Reminder: poll #{poll.number} needs your vote")
+    if notice is not None:
+        ctx.notify(notice)
     return poll, missing, notice
 
 

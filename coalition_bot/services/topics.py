@@ -14,7 +14,13 @@ from coalition_bot.errors import Conflict, NotFound, UsageError
 from coalition_bot.model import Poll
 from coalition_bot.replies import Message, Reply
 from coalition_bot.rules.text import clean_line
-from coalition_bot.rules.topics import Matcher, TopicPhrase, compile_topics, phrase_words
+from coalition_bot.rules.topics import (
+    Matcher,
+    TopicPhrase,
+    compile_topics,
+    phrase_key,
+    phrase_words,
+)
 from coalition_bot.services import polls
 from coalition_bot.services.context import Context
 from coalition_bot.store import coalitions as coalition_sql
@@ -30,11 +36,11 @@ NUDGE_WINDOW = timedelta(minutes=10)
 
 
 def topic_key(phrase: str) -> str:
-    """The normalized words of a phrase: two phrases with the same key are one topic."""
-    words = phrase_words(phrase)
-    if not words:
+    """The normalized words of a phrase, plurals dropped: phrases with one key are one
+    topic (`Unions` and `union`)."""
+    if not phrase_words(phrase):
         raise UsageError("A topic needs at least one word (letters or digits).")
-    return " ".join(words)
+    return phrase_key(phrase)
 
 
 async def add(ctx: Context, phrase: str, reason: str | None) -> Topic:
@@ -78,8 +84,9 @@ async def propose(ctx: Context, phrase: str, reason: str | None, rule: str,
     """A representative proposes a topic: an organization poll decides it; if it passes,
     the topic is added in the same transaction as the poll's close."""
     clean, key = clean_line(phrase), topic_key(phrase)
-    if await topic_sql.find_active(ctx.conn, ctx.coalition.id, key):
-        raise Conflict(f"“{clean}” is already an off-limits topic.")
+    existing = await topic_sql.find_active(ctx.conn, ctx.coalition.id, key)
+    if existing:
+        raise Conflict(f"“{existing.phrase}” is already an off-limits topic.")
     why = clean_line(reason or "")
     question = f"Keep “{clean}” off the table in the coalition's shared spaces?"
     if why:

@@ -19,8 +19,11 @@ __all__ = [
     "create_meeting",
     "find_action",
     "find_meeting",
+    "find_meeting_by_id",
+    "find_note",
     "list_meetings",
     "mark_done",
+    "note_coalition",
     "notes",
     "open_actions_due",
     "pin_past_and_forget_future",
@@ -64,6 +67,11 @@ async def create_meeting(conn: Conn, coalition_id: int, *, title: str, timezone:
 async def find_meeting(conn: Conn, coalition_id: int, number: int) -> Meeting | None:
     row = await fetch_one(conn, "SELECT * FROM meeting WHERE coalition_id = ? AND number = ?",
                           (coalition_id, number))
+    return _meeting(row) if row else None
+
+
+async def find_meeting_by_id(conn: Conn, meeting_id: int) -> Meeting | None:
+    row = await fetch_one(conn, "SELECT * FROM meeting WHERE id = ?", (meeting_id,))
     return _meeting(row) if row else None
 
 
@@ -212,6 +220,16 @@ async def find_action(conn: Conn, coalition_id: int, number: int) -> Note | None
     row = await fetch_one(conn, _NOTE_SELECT + " WHERE n.coalition_id = ? AND"
                                                " n.action_number = ?", (coalition_id, number))
     return _note(row) if row else None
+
+
+async def find_note(conn: Conn, note_id: int) -> Note | None:
+    row = await fetch_one(conn, _NOTE_SELECT + " WHERE n.id = ?", (note_id,))
+    return _note(row) if row else None
+
+
+async def note_coalition(conn: Conn, note_id: int) -> int:
+    row = await fetch_one(conn, "SELECT coalition_id FROM note WHERE id = ?", (note_id,))
+    return int(row[0])
 
 
 async def mark_done(conn: Conn, note_id: int, person_id: int, now: datetime) -> bool:

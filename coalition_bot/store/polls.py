@@ -19,10 +19,13 @@ __all__ = [
     "cast_vote",
     "count_people",
     "create_poll",
+    "decision_for_poll",
     "decisions",
     "find_poll",
+    "find_poll_by_id",
     "list_polls",
     "mark_closed",
+    "open_polls_closing_before",
     "votes",
 ]
 
@@ -165,10 +168,15 @@ async def decisions(conn: Conn, coalition_id: int, limit: int | None = None) -> 
         "SELECT d.*, p.number AS poll_number FROM decision d LEFT JOIN poll p ON p.id = d.poll_id"
         " WHERE d.coalition_id = ? ORDER BY d.number DESC LIMIT ?",
         (coalition_id, -1 if limit is None else limit))
-    return [Decision(r["number"], r["poll_number"], r["question"], r["rule"], r["outcome"],
-                     r["summary"], json.loads(r["tallies"]), json.loads(r["voters"]),
-                     r["electorate"], r["voted"], bool(r["quorum_met"]), bool(r["anonymous"]),
-                     from_iso(r["decided_at"]), r["closed_by"]) for r in rows]
+    return [_decision(r) for r in rows]
+
+
+def _decision(row) -> Decision:
+    return Decision(row["number"], row["poll_number"], row["question"], row["rule"],
+                    row["outcome"], row["summary"], json.loads(row["tallies"]),
+                    json.loads(row["voters"]), row["electorate"], row["voted"],
+                    bool(row["quorum_met"]), bool(row["anonymous"]),
+                    from_iso(row["decided_at"]), row["closed_by"])
 
 
 async def add_record(conn: Conn, coalition_id: int, *, question: str, outcome: str,
@@ -182,3 +190,22 @@ async def add_record(conn: Conn, coalition_id: int, *, question: str, outcome: s
         " VALUES (?, ?, NULL, ?, 'coordinator', ?, ?, '{}', '[]', 0, 0, 0, 0, ?, ?)",
         (coalition_id, number, question, outcome, summary, iso(now), decided_by))
     return number
+
+
+async def open_polls_closing_before(conn: Conn, end: datetime) -> list[Poll]:
+    """Open polls of every coalition whose closing time is before `end`."""
+    rows = await fetch_all(conn, "SELECT * FROM poll WHERE status = 'open' AND closes_at < ?"
+                                 " ORDER BY closes_at", (iso(end),))
+    return [_poll(r) for r in rows]
+
+
+async def find_poll_by_id(conn: Conn, poll_id: int) -> Poll | None:
+    row = await fetch_one(conn, "SELECT * FROM poll WHERE id = ?", (poll_id,))
+    return _poll(row) if row else None
+
+
+async def decision_for_poll(conn: Conn, poll_id: int) -> Decision | None:
+    row = await fetch_one(
+        conn, "SELECT d.*, p.number AS poll_number FROM decision d JOIN poll p ON"
+              " p.id = d.poll_id WHERE d.poll_id = ?", (poll_id,))
+    return _decision(row) if row else None

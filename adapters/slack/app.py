@@ -1,0 +1,366 @@
+"""The Slack front door: a slack-bolt `AsyncApp` served over HTTP or Socket Mode.
+
+It only translates. A slash command, a button click and a form submission each become
+one `Invocation` whose `line` is the command as text; `Bot.handle` answers with a
+`Reply`, which goes back through the command's `response_url` (ephemeral when private,
+in the channel otherwise). Notices go to home channels with `chat.postMessage`;
+channel messages go to `Bot.on_message`, whose nudge is a `chat.postEphemeral`.
+
+Acknowledging: every request is acked before any work (bolt's default,
+`process_before_response=False`), and the answer follows through `response_url`; see
+ARCHITECTURE.md ("Slack") for why. Form submissions are the exception: Slack can only
+show input errors inside a modal through the ack itself, so they are answered in the
+ack when the command finishes within `FORM_DEADLINE`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+from aiohttp import ClientError, web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from coalition_bot.adapters.slack.manifest import check_prefix
+from coalition_bot.adapters.slack.modals import (
+    CALLBACK_ID,
+    errors_for,
+    form_view,
+    read_submission,
+    wanted_form,
+)
+from coalition_bot.adapters.slack.names import NameCache
+from coalition_bot.adapters.slack.render import ACTION_PATTERN, Renderer, response
+from coalition_bot.adapters.slack.retries import RetryGuard
+from coalition_bot.adapters.slack.text import from_slack, mentioned_users
+from coalition_bot.bot import Bot
+from coalition_bot.config import ConfigError, SlackConfig
+from coalition_bot.replies import Attachment, Invocation, Message, Notice, Reply
+
+__all__ = ["EVENTS_PATH", "SlackAdapter"]
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+FORM_DEADLINE = 2.0  # seconds a form submission may take to be answered inside its ack
+STOP_GRACE = 5.0  # seconds stop() waits for commands already running
+MENTIONS_MAX = 10  # display names looked up per command
+CHECKED_MESSAGES = (None, "thread_broadcast")  # message subtypes that are someone talking
+
+
+class _ClientGiven(logging.Filter):
+    """Bolt warns that the token is unused whenever SLACK_BOT_TOKEN is set and a client is
+    given; ours is: the client carries it. The warning would only mislead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("As you gave `client` as well")
+
+
+bolt_log = logging.getLogger(f"{__name__}.bolt")
+bolt_log.addFilter(_ClientGiven())
+
+
+class SlackAdapter:
+    """A `FrontDoor` for one Slack workspace (one bot token)."""
+
+    platform = PLATFORM
+
+    def __init__(self, bot: Bot, config: SlackConfig, *, bot_token: str,
+                 signing_secret: str | None = None, app_token: str | None = None) -> None:
+        if not bot_token:
+            raise ConfigError("Slack needs a bot token (xoxb-…).")
+        if config.transport == "http" and not signing_secret:
+            raise ConfigError("Slack over HTTP needs the signing secret; without it anyone "
+                              "could send commands as anyone.",
+                              hint=f"Set the environment variable {config.signing_secret_env}.")
+        if config.transport == "socket" and not app_token:
+            raise ConfigError("Slack Socket Mode needs an app-level token (xapp-…).",
+                              hint=f"Set the environment variable {config.app_token_env}.")
+        self.bot = bot
+        self.config = config
+        self.prefix = check_prefix(config.command_prefix, bot.commands)
+        self.api_base = config.api_base if config.api_base.endswith("/") \
+            else config.api_base + "/"
+        self.client = AsyncWebClient(token=bot_token, base_url=self.api_base)
+        # Socket Mode requests are not signed (bolt skips the check for them) and no HTTP
+        # endpoint is served; still, the secret is never "": a random one refuses all.
+        self.app = AsyncApp(client=self.client, name="coalition-bot", logger=bolt_log,
+                            signing_secret=signing_secret or secrets.token_hex(32),
+                            process_before_response=False)
+        self._app_token = app_token
+        self.render = Renderer(bot.commands, self.prefix)
+        self.names = NameCache(self.client)
+        self.retries = RetryGuard()
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._socket: Any = None
+        self._register()
+        bot.add_outlet(self)
+
+    # --- wiring -----------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.middleware(self.retries.middleware)
+        for name in self.bot.commands:
+            app.command(f"/{self.prefix}{name}")(self._on_command)
+        app.action(ACTION_PATTERN)(self._on_button)
+        app.view(CALLBACK_ID)(self._on_form)
+        app.event("message")(self._on_message)
+
+    @property
+    def slash_commands(self) -> list[str]:
+        """The slash commands this app answers, as the workspace knows them."""
+        return [f"/{self.prefix}{name}" for name in self.bot.commands]
+
+    async def start(self) -> str:
+        """Check the token, then listen (HTTP) or connect (Socket Mode); say where."""
+        who = await self._call(self.client.auth_test, "check the bot token",
+                               self.config.bot_token_env)
+        team, me = who.get("team") or who.get("team_id"), who.get("user")
+        if self.config.transport == "socket":
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            # apps.connections.open once here, so a bad app token stops the start with a
+            # clear message instead of a reconnect loop.
+            await self._call(lambda: self.client.apps_connections_open(
+                app_token=self._app_token), "open a Socket Mode connection",
+                self.config.app_token_env)
+            self._socket = AsyncSocketModeHandler(self.app, app_token=self._app_token)
+            await self._socket.connect_async()
+            return f"Socket Mode, workspace {team}, as @{me}"
+        web_app = web.Application()
+        web_app.router.add_post(EVENTS_PATH, self._http)
+        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=STOP_GRACE)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.config.host, self.config.port).start()
+        except OSError as error:
+            await runner.cleanup()
+            raise ConfigError(f"Cannot listen on {self.config.host}:{self.config.port}: "
+                              f"{error.strerror or error}.",
+                              hint="Pick another [slack] host or port.") from None
+        self._runner = runner
+        host, port = runner.addresses[0][:2]
+        host = f"[{host}]" if ":" in host else host
+        return f"HTTP on http://{host}:{port}{EVENTS_PATH}, workspace {team}, as @{me}"
+
+    async def _call(self, method: Callable[[], Awaitable[Any]], what: str,
+                    env: str) -> Mapping[str, Any]:
+        try:
+            return await method()
+        except SlackApiError as error:
+            raise ConfigError(f"Slack refused to {what}: {error.response.get('error')}.",
+                              hint=f"Check the token in ${env}.") from None
+        except (ClientError, OSError, TimeoutError) as error:
+            raise ConfigError(f"Could not reach Slack at {self.api_base} to {what}: "
+                              f"{error}.") from None
+
+    async def stop(self) -> None:
+        """Stop listening, then give commands already running a moment to finish."""
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        running = [t for t in self._inflight if t is not asyncio.current_task()]
+        if running:
+            _, late = await asyncio.wait(running, timeout=STOP_GRACE)
+            for task in late:
+                task.cancel()
+
+    async def _http(self, request: web.Request) -> web.StreamResponse:
+        answer = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(answer)
+
+    @contextlib.asynccontextmanager
+    async def _tracked(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    # --- in: commands, clicks, forms, messages ---------------------------------------------
+
+    async def _invocation(self, *, team: str, channel: str, user: str, fallback_name: str,
+                          line: str, raw: str = "") -> Invocation:
+        name = await self.names.name(user, fallback_name)
+        mentioned = list(mentioned_users(raw).items())[:MENTIONS_MAX]
+        user_names = {uid: await self.names.name(uid, label) for uid, label in mentioned}
+        return Invocation(platform=PLATFORM, workspace_id=team, channel_id=channel,
+                          user_id=user, user_name=name, line=line, user_names=user_names)
+
+    def _command_name(self, slash: str) -> str:
+        name = slash.lstrip("/")
+        return name[len(self.prefix):] if self.prefix and name.startswith(self.prefix) else name
+
+    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+        async with self._tracked():
+            await ack()
+            raw = command.get("text") or ""
+            line = f"{self._command_name(command['command'])} {from_slack(raw)}".strip()
+            channel, user = command.get("channel_id") or "", command["user_id"]
+            form = wanted_form(self.bot.commands, line)
+            if form is not None and await self._open_form(form, command):
+                return
+            inv = await self._invocation(team=command.get("team_id") or "", channel=channel,
+                                         user=user, fallback_name=command.get("user_name") or "",
+                                         line=line, raw=raw)
+            reply = await self.bot.handle(inv)
+            await self._answer(reply, response_url=command.get("response_url") or "",
+                               channel_id=channel, user_id=user)
+
+    async def _open_form(self, form: tuple[Any, Any], command: Mapping[str, Any]) -> bool:
+        trigger = command.get("trigger_id")
+        if not trigger:
+            return False
+        view = form_view(*form, slash=command["command"],
+                         channel_id=command.get("channel_id") or "",
+                         response_url=command.get("response_url") or "")
+        try:
+            await self.client.views_open(trigger_id=trigger, view=view)
+        except (SlackApiError, ClientError) as error:
+            log.warning("views.open failed (%s); answering the command instead", error)
+            return False
+        return True
+
+    async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        async with self._tracked():
+            await ack()
+            user = body.get("user") or {}
+            channel = (body.get("channel") or {}).get("id") \
+                or (body.get("container") or {}).get("channel_id") or ""
+            inv = await self._invocation(
+                team=(body.get("team") or {}).get("id") or user.get("team_id") or "",
+                channel=channel, user=user["id"],
+                fallback_name=user.get("name") or user.get("username") or "",
+                line=str(action.get("value") or ""))
+            reply = await self.bot.handle(inv)
+            await self._answer(reply, response_url=body.get("response_url") or "",
+                               channel_id=channel, user_id=user["id"])
+
+    async def _on_form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        async with self._tracked():
+            try:
+                form = read_submission(self.bot.commands, view)
+            except (KeyError, ValueError, TypeError) as error:
+                log.warning("a form came back that this bot did not make: %s", error)
+                await ack()
+                return
+            user = body.get("user") or {}
+
+            async def run() -> Reply:
+                inv = await self._invocation(
+                    team=(body.get("team") or {}).get("id") or user.get("team_id") or "",
+                    channel=form.channel_id, user=user["id"],
+                    fallback_name=user.get("name") or user.get("username") or "",
+                    line=form.line)
+                return await self.bot.handle(inv)
+
+            work = asyncio.ensure_future(run())
+            try:
+                reply = await asyncio.wait_for(asyncio.shield(work), FORM_DEADLINE)
+            except TimeoutError:
+                await ack()  # close the form; the answer follows as a message
+                reply = await work
+            else:
+                if reply.error:  # keep the form open, with what was typed, and say why
+                    await ack(response_action="errors", errors=errors_for(view, form, reply.text))
+                    return
+                await ack()
+            await self._answer(reply, response_url=form.response_url,
+                               channel_id=form.channel_id, user_id=user["id"])
+
+    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """A message in a channel the bot is in: only checked, never kept, never logged."""
+        if event.get("subtype") not in CHECKED_MESSAGES or event.get("bot_id"):
+            return
+        if event.get("channel_type") in ("im", "mpim") or not event.get("user"):
+            return
+        async with self._tracked():
+            user, channel = event["user"], event.get("channel") or ""
+            message = Message(platform=PLATFORM,
+                              workspace_id=body.get("team_id") or event.get("team") or "",
+                              channel_id=channel, user_id=user,
+                              user_name=await self.names.name(user),
+                              text=from_slack(event.get("text") or "", keep_mentions=False))
+            nudge = await self.bot.on_message(message)
+            if nudge is None:
+                return
+            extra = {"thread_ts": event["thread_ts"]} if event.get("thread_ts") else {}
+            await self.client.chat_postEphemeral(channel=channel, user=user,
+                                                 **self.render.reply(nudge), **extra)
+
+    # --- out: replies, files, notices -------------------------------------------------------
+
+    async def _answer(self, reply: Reply, *, response_url: str, channel_id: str,
+                      user_id: str) -> None:
+        """A reply to whoever ran the command: through `response_url` when there is one
+        (it works in any channel, the bot need not be a member), else posted directly."""
+        message = self.render.reply(reply)
+        if not (response_url and await self._respond(response_url, response(
+                message, private=reply.private))):
+            if reply.private:
+                await self.client.chat_postEphemeral(channel=channel_id, user=user_id,
+                                                     **message)
+            else:
+                await self.client.chat_postMessage(channel=channel_id, unfurl_links=False,
+                                                   **message)
+        for file in reply.files:
+            await self._send_file(file, private=reply.private, channel_id=channel_id,
+                                  user_id=user_id)
+
+    async def _respond(self, url: str, payload: dict[str, Any]) -> bool:
+        try:
+            answer = await AsyncWebhookClient(url).send_dict(payload)
+        except (ClientError, OSError, TimeoutError) as error:
+            log.warning("posting to a response_url failed: %s", error)
+            return False
+        if answer.status_code != 200:
+            log.warning("a response_url answered %s: %s", answer.status_code, answer.body)
+            return False
+        return True
+
+    async def _send_file(self, file: Attachment, *, private: bool, channel_id: str,
+                         user_id: str) -> None:
+        """Upload a file (files.uploadV2): into the channel for a public reply, else, or
+        when the bot may not post there, into the person's direct messages with the bot."""
+        if not private and channel_id:
+            try:
+                await self._upload(file, channel_id)
+                return
+            except SlackApiError as error:
+                log.info("uploading %s to %s failed (%s); sending it privately",
+                         file.filename, channel_id, error.response.get("error"))
+        await self._upload(file, await self._direct_channel(user_id))
+
+    async def _upload(self, file: Attachment, channel: str) -> None:
+        await self.client.files_upload_v2(channel=channel, filename=file.filename,
+                                          title=file.filename, content=file.content)
+
+    async def _direct_channel(self, user_id: str) -> str:
+        opened = await self.client.conversations_open(users=user_id)
+        return str(opened["channel"]["id"])
+
+    async def post_notice(self, notice: Notice, channel_id: str) -> None:
+        await self.client.chat_postMessage(channel=channel_id, unfurl_links=False,
+                                           unfurl_media=False, **self.render.notice(notice))
+
+    async def post_private(self, user_id: str, notice: Notice) -> None:
+        await self.client.chat_postMessage(channel=await self._direct_channel(user_id),
+                                           unfurl_links=False, unfurl_media=False,
+                                           **self.render.notice(notice))

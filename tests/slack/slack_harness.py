@@ -1,0 +1,350 @@
+"""A fake Slack for the real slack-bolt app: Web API, response_url sink, file uploads and a
+Socket Mode websocket on 127.0.0.1, recording every call; and a driver that signs requests
+the way Slack does. No internet, nothing of ours mocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import aiohttp
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-bot-token"
+APP_TOKEN = "xapp-test-app-token"
+TEAM = "T0TEAM"
+HOME = "C0HOME"
+BOT_USER = "U0BOT"
+_JSON_FIELDS = ("blocks", "view", "files", "attachments")
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str  # the display name users.info gives
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}|{self.name.lower()}>"
+
+
+ALICE = User("U0ALICE", "Alice")
+BOB = User("U0BOB", "Bob")
+CHEN = User("U0CHEN", "Chen")
+DANA = User("U0DANA", "Dana")
+
+
+@dataclass
+class Call:
+    method: str  # "chat.postMessage", or "response_url:ID", "upload:ID"
+    auth: str | None
+    body: dict[str, Any]
+
+    def dump(self) -> str:
+        return json.dumps(self.body, ensure_ascii=False)
+
+
+@dataclass
+class FakeSlack:
+    """Answers like Slack and records every call in order."""
+
+    users: dict[str, str] = field(default_factory=lambda: {
+        u.id: u.name for u in (ALICE, BOB, CHEN, DANA)})
+    failures: dict[tuple[str, str], str] = field(default_factory=dict)  # (method, channel)
+    calls: list[Call] = field(default_factory=list)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.changed = asyncio.Event()
+        self.sockets: list[web.WebSocketResponse] = []
+        self._files = itertools.count(1)
+        self.app = web.Application()
+        self.app.router.add_route("*", "/api/{method}", self.api)
+        self.app.router.add_post("/response/{rid}", self.response_sink)
+        self.app.router.add_post("/upload/{fid}", self.upload)
+        self.app.router.add_get("/socket", self.socket)
+        self.base = ""
+
+    async def start(self) -> FakeSlack:
+        self._runner = web.AppRunner(self.app, shutdown_timeout=1)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.base = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return self
+
+    async def stop(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
+        await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, rid: str) -> str:
+        return f"{self.base}/response/{rid}"
+
+    def record(self, call: Call) -> None:
+        self.calls.append(call)
+        self.changed.set()
+
+    # --- the fake endpoints ---------------------------------------------------------------
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            body.update(await request.json())
+        elif request.can_read_body:
+            body.update(parse_qsl(await request.text()))
+        for key in _JSON_FIELDS:
+            if isinstance(body.get(key), str):
+                body[key] = json.loads(body[key])
+        self.record(Call(method, request.headers.get("Authorization"), body))
+        failure = self.failures.get((method, str(body.get("channel") or body.get("channel_id") or "")))
+        if failure:
+            return web.json_response({"ok": False, "error": failure})
+        return web.json_response({"ok": True, **self._answer(method, body)})
+
+    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"url": "https://fake.slack.com/", "team": "Fake", "user": "coalition-bot",
+                    "team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT"}
+        if method == "users.info":
+            name = self.users.get(body.get("user", ""))
+            if name is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"user": {"id": body["user"], "name": name.lower(), "real_name": name,
+                             "profile": {"display_name": name, "real_name": name}}}
+        if method == "chat.postMessage":
+            return {"channel": body.get("channel"), "ts": f"{time.time():.6f}"}
+        if method == "chat.postEphemeral":
+            return {"message_ts": f"{time.time():.6f}"}
+        if method == "conversations.open":
+            return {"channel": {"id": "D" + str(body.get("users", "")).removeprefix("U")}}
+        if method == "views.open":
+            return {"view": {"id": "V0VIEW", **(body.get("view") or {})}}
+        if method == "files.getUploadURLExternal":
+            fid = f"F{next(self._files)}"
+            return {"upload_url": f"{self.base}/upload/{fid}", "file_id": fid}
+        if method == "files.completeUploadExternal":
+            return {"files": [{"id": f["id"], "title": f.get("title")}
+                              for f in body.get("files") or ()]}
+        if method == "apps.connections.open":
+            return {"url": f"{self.base.replace('http', 'ws', 1)}/socket"}
+        return {}
+
+    async def response_sink(self, request: web.Request) -> web.Response:
+        self.record(Call("response_url:" + request.match_info["rid"], None,
+                         await request.json()))
+        return web.Response(text="ok")
+
+    async def upload(self, request: web.Request) -> web.Response:
+        data = await request.read()
+        self.record(Call("upload:" + request.match_info["fid"], None,
+                         {"content": data.decode("utf-8", "replace")}))
+        return web.Response(text="OK - " + str(len(data)))
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        self.changed.set()
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(msg.data))
+                self.changed.set()
+        return ws
+
+    # --- what tests ask -------------------------------------------------------------------
+
+    def methods(self) -> list[str]:
+        return [c.method for c in self.calls]
+
+    def to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, condition: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Wait until `condition()` is truthy (and return it); fail after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while not (result := condition()):
+            self.changed.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out; calls so far: {self.methods()}")
+            try:
+                await asyncio.wait_for(self.changed.wait(), left)
+            except TimeoutError:
+                pass
+        return result
+
+    async def wait_call(self, method: str, count: int = 1) -> Call:
+        """The `count`-th call of `method`, once it has come."""
+        calls = await self.wait_for(lambda: len(self.to(method)) >= count and self.to(method))
+        return calls[count - 1]
+
+
+def sign(body: str, *, secret: str = SECRET, ts: int | None = None,
+         retry: int | None = None) -> dict[str, str]:
+    """The headers Slack sends with a request body: timestamp and v0 signature."""
+    stamp = str(int(time.time()) if ts is None else ts)
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "X-Slack-Request-Timestamp": stamp,
+               "X-Slack-Signature": SignatureVerifier(secret).generate_signature(
+                   timestamp=stamp, body=body)}
+    if retry is not None:
+        headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+    return headers
+
+
+def text_of(payload: dict[str, Any]) -> str:
+    """Every text in a message payload (fallback and blocks), for assertions."""
+    parts = [payload.get("text") or ""]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                parts.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(payload.get("blocks") or [])
+    return "\n".join(parts)
+
+
+def buttons_of(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The buttons of a message payload, by label."""
+    return {e["text"]["text"]: e for b in payload.get("blocks") or ()
+            if b["type"] == "actions" for e in b["elements"]}
+
+
+class Workspace:
+    """Drives the bot the way a Slack workspace does: signed POSTs to /slack/events."""
+
+    def __init__(self, fake: FakeSlack, url: str, http: aiohttp.ClientSession,
+                 adapter: Any, prefix: str = "") -> None:
+        self.fake = fake
+        self.url = url
+        self.http = http
+        self.adapter = adapter
+        self.prefix = prefix
+        self._ids = itertools.count(1)
+
+    def next_id(self, kind: str) -> str:
+        return f"{kind}{next(self._ids)}"
+
+    async def post(self, body: str, headers: dict[str, str] | None = None,
+                   **signing: Any) -> tuple[int, str]:
+        async with self.http.post(self.url, data=body.encode(),
+                                  headers=headers if headers is not None
+                                  else sign(body, **signing)) as answer:
+            return answer.status, await answer.text()
+
+    def command_body(self, user: User, command: str, text: str, *, channel: str = HOME,
+                     rid: str = "", trigger: str = "") -> str:
+        return urlencode({
+            "token": "unused", "team_id": TEAM, "team_domain": "fake", "channel_id": channel,
+            "channel_name": "home", "user_id": user.id, "user_name": user.name.lower(),
+            "command": f"/{self.prefix}{command.lstrip('/')}", "text": text,
+            "api_app_id": "A0APP", "response_url": self.fake.response_url(rid),
+            "trigger_id": trigger or f"{rid}.trigger"})
+
+    async def command(self, user: User, command: str, text: str = "", *,
+                      channel: str = HOME, **signing: Any) -> tuple[str, int, str]:
+        """Send a slash command; its response_url id, the HTTP status and body."""
+        rid = self.next_id("cmd")
+        status, body = await self.post(self.command_body(user, command, text, channel=channel,
+                                                         rid=rid), **signing)
+        return rid, status, body
+
+    async def answer(self, rid: str) -> dict[str, Any]:
+        """What the bot posted to the response_url `rid`."""
+        return (await self.fake.wait_call(f"response_url:{rid}")).body
+
+    async def run(self, user: User, command: str, text: str = "", *,
+                  channel: str = HOME) -> dict[str, Any]:
+        """A slash command and the answer it got (asserting it was acked with 200)."""
+        rid, status, _ = await self.command(user, command, text, channel=channel)
+        assert status == 200
+        return await self.answer(rid)
+
+    async def ok(self, user: User, command: str, text: str = "", **kw: Any) -> dict[str, Any]:
+        payload = await self.run(user, command, text, **kw)
+        assert ":warning:" not in payload["text"], text_of(payload)
+        return payload
+
+    async def click(self, user: User, button: dict[str, Any], *,
+                    channel: str = HOME) -> dict[str, Any]:
+        """Click a button of a posted message; the answer it got."""
+        rid = self.next_id("click")
+        payload = {
+            "type": "block_actions", "api_app_id": "A0APP", "token": "unused",
+            "team": {"id": TEAM, "domain": "fake"},
+            "user": {"id": user.id, "username": user.name.lower(), "team_id": TEAM},
+            "channel": {"id": channel, "name": "home"}, "trigger_id": f"{rid}.trigger",
+            "container": {"type": "message", "message_ts": "1.2", "channel_id": channel},
+            "message": {"ts": "1.2", "text": "poll"},
+            "response_url": self.fake.response_url(rid),
+            "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "b",
+                         "value": button["value"], "text": button["text"],
+                         "action_ts": "1.3"}],
+        }
+        status, _ = await self.post(urlencode({"payload": json.dumps(payload)}))
+        assert status == 200
+        return await self.answer(rid)
+
+    async def submit(self, user: User, view: dict[str, Any],
+                     values: dict[str, str]) -> tuple[int, str]:
+        """Submit a modal the bot opened, with `values` typed or picked, by block id."""
+        state: dict[str, Any] = {}
+        for block in view["blocks"]:
+            element = block["element"]
+            value = values.get(block["block_id"])
+            if element["type"] == "static_select":
+                picked = {"text": {"type": "plain_text", "text": value}, "value": value} \
+                    if value else None
+                state[block["block_id"]] = {element["action_id"]: {
+                    "type": "static_select", "selected_option": picked}}
+            else:
+                state[block["block_id"]] = {element["action_id"]: {
+                    "type": element["type"], "value": value}}
+        payload = {
+            "type": "view_submission", "team": {"id": TEAM, "domain": "fake"},
+            "user": {"id": user.id, "username": user.name.lower(), "team_id": TEAM},
+            "api_app_id": "A0APP", "token": "unused", "trigger_id": "form.trigger",
+            "view": {**view, "id": "V0VIEW", "team_id": TEAM, "state": {"values": state},
+                     "hash": "1.abc"},
+            "response_urls": [],
+        }
+        return await self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def message_body(self, user: User, text: str, *, event_id: str,
+                     channel: str = HOME) -> str:
+        return json.dumps({
+            "token": "unused", "team_id": TEAM, "api_app_id": "A0APP",
+            "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
+            "event": {"type": "message", "channel": channel, "channel_type": "channel",
+                      "user": user.id, "text": text, "ts": f"{time.time():.6f}",
+                      "team": TEAM},
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+        })
+
+    async def message(self, user: User, text: str, *, event_id: str, channel: str = HOME,
+                      retry: int | None = None) -> int:
+        body = self.message_body(user, text, event_id=event_id, channel=channel)
+        headers = sign(body, retry=retry) | {"Content-Type": "application/json"}
+        status, _ = await self.post(body, headers)
+        return status

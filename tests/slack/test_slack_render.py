@@ -1,0 +1,142 @@
+"""Slack text both ways, Block Kit rendering, and the app manifest."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from coalition_bot.adapters.slack.manifest import BOT_EVENTS, BOT_SCOPES, manifest, to_yaml
+from coalition_bot.adapters.slack.render import BLOCKS_MAX, Renderer, mention_text
+from coalition_bot.adapters.slack.text import escape, from_slack, mentioned_users
+from coalition_bot.cli import main
+from coalition_bot.commands.registry import COMMANDS
+from coalition_bot.config import ConfigError
+from coalition_bot.replies import Button, Field, Mention, Notice, Reply
+
+
+def test_escape_neutralises_markup() -> None:
+    assert escape("<!channel> & <@U123> > x") == "&lt;!channel&gt; &amp; &lt;@U123&gt; &gt; x"
+
+
+@pytest.mark.parametrize(("raw", "plain"), [
+    ("vote 1 agree", "vote 1 agree"),
+    ("rep add <@U0BOB|bob> \"Tenants United\"", 'rep add <@U0BOB> "Tenants United"'),
+    ("<!channel> march?", "@channel march?"),
+    ("<!here|here> and <!everyone>", "@here and @everyone"),
+    ("&lt;!here&gt; typed", "<!here> typed"),
+    ("Rock &amp; roll &amp;lt;", "Rock & roll &lt;"),
+    ("where:<https://meet.example/abc?a=1&amp;b=2>", "where:https://meet.example/abc?a=1&b=2"),
+    ("<https://x.example|x.example> <mailto:a@b.org|a@b.org>", "https://x.example a@b.org"),
+    ("<#C0HOME|home> <!subteam^S1|@partners>", "#home @partners"),
+])
+def test_from_slack(raw: str, plain: str) -> None:
+    assert from_slack(raw) == plain
+
+
+def test_from_slack_for_messages_names_mentions() -> None:
+    assert from_slack("hi <@U0BOB|bob> <@U0ALICE>", keep_mentions=False) == "hi @bob @U0ALICE"
+
+
+def test_mentioned_users() -> None:
+    assert mentioned_users("<@U0BOB|bob> and <@W0ALICE> <!channel>") == {
+        "U0BOB": "bob", "W0ALICE": ""}
+
+
+def test_only_well_formed_slack_mentions_ping() -> None:
+    mentions = (Mention("slack", "U0BOB", "Bob"), Mention("slack", "U0BOB", "Bob"),
+                Mention("slack", "!channel", "everyone"), Mention("discord", "123", "Chen <3"))
+    assert mention_text(mentions) == "<@U0BOB> @everyone @Chen &lt;3"
+
+
+def test_reply_rendering() -> None:
+    renderer = Renderer()
+    message = renderer.reply(Reply(title="Poll #1: <b>", text="a & b", fields=(
+        Field("x", "1", inline=True), Field("y", "2", inline=True), Field("Long", "z")),
+        buttons=(Button("agree", "poll vote 1 agree", "primary"),
+                 Button("other", "poll vote 1 other"))))
+    kinds = [b["type"] for b in message["blocks"]]
+    assert kinds == ["header", "section", "section", "section", "actions"]
+    assert message["blocks"][0]["text"]["text"] == "Poll #1: &lt;b&gt;"
+    assert message["blocks"][2]["fields"][1]["text"] == "*y*\n2"
+    elements = message["blocks"][-1]["elements"]
+    assert "style" not in elements[1]
+    assert message["text"].startswith("Poll #1: &lt;b&gt;\na &amp; b")
+
+
+def test_long_replies_fit_slack_limits() -> None:
+    renderer = Renderer()
+    message = renderer.reply(Reply(text="word " * 2000, fields=tuple(
+        Field(f"f{i}", "v") for i in range(80)),
+        buttons=tuple(Button(str(i), f"poll vote 1 {i}") for i in range(30))))
+    blocks = message["blocks"]
+    assert len(blocks) == BLOCKS_MAX
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+    assert sum(len(b["elements"]) for b in blocks if b["type"] == "actions") == 30
+    assert len(message["text"]) <= 3000
+
+
+def test_a_prefix_shows_the_workspace_command_names() -> None:
+    renderer = Renderer(COMMANDS, "cb-")
+    message = renderer.reply(Reply(text="Vote with `/poll vote #1 CHOICE`; see /coalition "
+                                        "help. Not a/poll or /polling."))
+    assert message["blocks"][0]["text"]["text"] == (
+        "Vote with `/cb-poll vote #1 CHOICE`; see /cb-coalition help. Not a/poll or /polling.")
+
+
+def test_notice_rendering() -> None:
+    message = Renderer().notice(Notice(1, "Reminder", "vote!", mentions=(
+        Mention("slack", "U0BOB", "Bob"),)))
+    assert message["blocks"][-1]["text"]["text"] == "<@U0BOB>"
+    assert "<@U0BOB>" in message["text"]
+
+
+# --- manifest --------------------------------------------------------------------------------
+
+
+def test_manifest_for_http() -> None:
+    data = manifest(COMMANDS, prefix="cb-", url="https://bot.example.org/")
+    commands = data["features"]["slash_commands"]
+    assert [c["command"] for c in commands] == [f"/cb-{name}" for name in COMMANDS]
+    endpoint = "https://bot.example.org/slack/events"
+    assert {c["url"] for c in commands} == {endpoint}
+    assert all(c["should_escape"] and len(c["description"]) <= 100
+               and len(c["usage_hint"]) <= 100 for c in commands)
+    settings = data["settings"]
+    assert settings["socket_mode_enabled"] is False
+    assert settings["event_subscriptions"]["request_url"] == endpoint
+    assert settings["event_subscriptions"]["bot_events"] == list(BOT_EVENTS)
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": endpoint}
+    assert data["oauth_config"]["scopes"]["bot"] == list(BOT_SCOPES)
+
+
+def test_manifest_for_socket_mode() -> None:
+    data = manifest(COMMANDS)
+    assert data["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in data["settings"]["event_subscriptions"]
+    assert all("url" not in c for c in data["features"]["slash_commands"])
+
+
+@pytest.mark.parametrize(("prefix", "url"), [("CB-", None), ("a b", None),
+                                             ("", "http://plain.example")])
+def test_manifest_refuses_what_slack_would(prefix: str, url: str | None) -> None:
+    with pytest.raises(ConfigError):
+        manifest(COMMANDS, prefix=prefix, url=url)
+
+
+def test_to_yaml() -> None:
+    assert to_yaml({"a": {"b": [1, "x: y"], "c": True, "d": []},
+                    "e": [{"f": "g", "h": "i"}]}) == (
+        'a:\n  b:\n    - 1\n    - "x: y"\n  c: true\n  d: []\ne:\n  - f: "g"\n    h: "i"')
+
+
+def test_slack_manifest_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["slack-manifest", "--prefix", "cb-", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == manifest(COMMANDS, prefix="cb-")
+    assert main(["slack-manifest", "--url", "https://bot.example.org"]) == 0
+    yaml = capsys.readouterr().out
+    assert '  - command: "/coalition"' in yaml
+    assert "  socket_mode_enabled: false" in yaml
+    assert main(["slack-manifest", "--url", "http://insecure.example"]) == 2
+    assert "https://" in capsys.readouterr().err
