@@ -46,3 +46,11 @@ async def coalition(chat: Chat) -> Chat:
     await chat.ok("Alice", 'coalition org add "Climate Now"')
     await chat.ok("Alice", 'coalition rep add Bob "Tenants United"')
     return chat
+
+
+@pytest.fixture
+async def partners(coalition: Chat) -> Chat:
+    """The coalition plus Dan (Climate Now's representative) and Eve (a member)."""
+    await coalition.ok("Alice", 'coalition rep add Dan "Climate Now"')
+    await coalition.ok("Eve", "coalition info")
+    return coalition

@@ -82,3 +82,36 @@ def text_of(reply: Reply) -> str:
         parts += [f.name, f.value]
     parts += [f"{b.label} {b.command}" for b in reply.buttons]
     return "\n".join(parts)
+
+
+APOLOGY = "Sorry, something went wrong on my side"
+
+
+def field(reply: Reply, name: str) -> str:
+    """The value of the field called `name` (fails when there is not exactly one)."""
+    values = [f.value for f in reply.fields if f.name == name]
+    assert len(values) == 1, f"no single field {name!r} in {[f.name for f in reply.fields]}"
+    return values[0]
+
+
+def query(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+async def error(chat: Chat, user: str, line: str, **kwargs: str) -> str:
+    """Say a line that must fail with a private error meant for the user; its message."""
+    reply = await chat.say(user, line, **kwargs)
+    assert reply.error, f"{line!r} should have failed but said: {text_of(reply)}"
+    assert reply.private
+    assert not reply.text.startswith(APOLOGY), reply.text
+    return reply.text
+
+
+async def refused_without_change(chat: Chat, db_path: Path, user: str, line: str,
+                                 **kwargs: str) -> str:
+    """Say a line that must fail privately and leave every table as it was; its message."""
+    before = snapshot(db_path)
+    message = await error(chat, user, line, **kwargs)
+    assert snapshot(db_path) == before, f"{line!r} changed the database"
+    return message

@@ -6,14 +6,19 @@ The clock starts on Monday 23 November 2026, 15:00 UTC: 10:00 in New York.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.rrule import rrulestr
-from helpers import Chat, MovableClock, snapshot, text_of
+from helpers import (
+    Chat,
+    MovableClock,
+    field,
+    query,
+    refused_without_change,
+)
 from icalendar import Calendar
 
 from coalition_bot.bot import Bot
@@ -27,54 +32,20 @@ from coalition_bot.services.meetings import (
 from coalition_bot.store.meetings import find_meeting
 
 NY = "(America/New_York)"
-APOLOGY = "Sorry, something went wrong on my side"
 
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def field(reply: Reply, name: str) -> str:
-    """The value of the field called `name` (fails when there is not exactly one)."""
-    values = [f.value for f in reply.fields if f.name == name]
-    assert len(values) == 1, f"no single field {name!r} in {[f.name for f in reply.fields]}"
-    return values[0]
 
 
-def query(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
-async def error(chat: Chat, user: str, line: str, **kwargs: str) -> str:
-    """Say a line that must fail with a private error meant for the user; its message."""
-    reply = await chat.say(user, line, **kwargs)
-    assert reply.error, f"{line!r} should have failed but said: {text_of(reply)}"
-    assert reply.private
-    assert not reply.text.startswith(APOLOGY), reply.text
-    return reply.text
-
-
-async def refused_without_change(chat: Chat, db_path: Path, user: str, line: str,
-                                 **kwargs: str) -> str:
-    """Say a line that must fail and leave every table as it was; its message."""
-    before = snapshot(db_path)
-    message = await error(chat, user, line, **kwargs)
-    assert snapshot(db_path) == before
-    return message
 
 
 async def weekly(chat: Chat, title: str = "Call", when: str = "2026-12-01 18:00",
                  extra: str = "") -> Reply:
     return await chat.ok("Alice", f'meeting schedule "{title}" "{when}" every:weekly {extra}')
 
-
-@pytest.fixture
-async def partners(coalition: Chat) -> Chat:
-    """The coalition plus Dan (Climate Now's representative) and Eve (a member)."""
-    await coalition.ok("Alice", 'coalition rep add Dan "Climate Now"')
-    await coalition.ok("Eve", "coalition info")
-    return coalition
 
 
 # --- schedule --------------------------------------------------------------------------

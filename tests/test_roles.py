@@ -3,27 +3,17 @@ who carries how much."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
-from helpers import Chat, MovableClock, snapshot, text_of
-
-from coalition_bot.replies import Reply
-
-APOLOGY = "Sorry, something went wrong on my side"
-
-
-def field(reply: Reply, name: str) -> str:
-    """The value of the field called `name` (fails when there is not exactly one)."""
-    values = [f.value for f in reply.fields if f.name == name]
-    assert len(values) == 1, f"no single field {name!r} in {[f.name for f in reply.fields]}"
-    return values[0]
-
-
-def query(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(sql, params).fetchall()
+from helpers import (
+    Chat,
+    MovableClock,
+    field,
+    query,
+    refused_without_change,
+    text_of,
+)
 
 
 def holders(db_path: Path) -> list[tuple]:
@@ -34,24 +24,6 @@ def holders(db_path: Path) -> list[tuple]:
         LEFT JOIN org o ON o.id = h.org_id ORDER BY r.number, p.display_name""")
 
 
-async def refused_without_change(chat: Chat, db_path: Path, user: str, line: str,
-                                 **kwargs: str) -> str:
-    """Say a line that must fail privately and leave every table as it was; its message."""
-    before = snapshot(db_path)
-    reply = await chat.say(user, line, **kwargs)
-    assert reply.error, f"{line!r} should have failed but said: {text_of(reply)}"
-    assert reply.private
-    assert not reply.text.startswith(APOLOGY), reply.text
-    assert snapshot(db_path) == before
-    return reply.text
-
-
-@pytest.fixture
-async def partners(coalition: Chat) -> Chat:
-    """The coalition plus Dan (Climate Now's representative) and Eve (a member)."""
-    await coalition.ok("Alice", 'coalition rep add Dan "Climate Now"')
-    await coalition.ok("Eve", "coalition info")
-    return coalition
 
 
 # --- create ------------------------------------------------------------------------------

@@ -6,7 +6,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from helpers import Chat, MovableClock, snapshot, text_of
+from helpers import (
+    Chat,
+    MovableClock,
+    field,
+    query,
+    refused_without_change,
+    snapshot,
+)
 
 from coalition_bot.bot import Bot
 from coalition_bot.replies import Message, Reply
@@ -14,10 +21,6 @@ from coalition_bot.services.people import console_user_id
 
 SECRET = "Quetzal pelicans whisper about RENT-controls beneath the Zanzibar lighthouse"
 
-
-def query(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(sql, params).fetchall()
 
 
 def topic_rows(db_path: Path) -> list[tuple]:
@@ -32,11 +35,6 @@ def decision_rows(db_path: Path) -> list[tuple]:
                           " ORDER BY number")
 
 
-def field(reply: Reply, name: str) -> str:
-    values = [f.value for f in reply.fields if f.name == name]
-    assert len(values) == 1, f"no single field {name!r} in {[f.name for f in reply.fields]}"
-    return values[0]
-
 
 def message(user: str, text: str, *, workspace: str = "local") -> Message:
     return Message(platform="console", workspace_id=workspace, channel_id="console",
@@ -47,22 +45,6 @@ async def nudge(bot: Bot, user: str, text: str, **kwargs: str) -> Reply | None:
     return await bot.on_message(message(user, text, **kwargs))
 
 
-async def refused_without_change(chat: Chat, db_path: Path, user: str, line: str) -> str:
-    """Say a line that must fail privately and leave every table as it was; its message."""
-    before = snapshot(db_path)
-    reply = await chat.say(user, line)
-    assert reply.error, f"{line!r} should have failed but said: {text_of(reply)}"
-    assert reply.private
-    assert snapshot(db_path) == before
-    return reply.text
-
-
-@pytest.fixture
-async def partners(coalition: Chat) -> Chat:
-    """The coalition plus Dan (Climate Now) and Eve (a member representing nobody)."""
-    await coalition.ok("Alice", 'coalition rep add Dan "Climate Now"')
-    await coalition.ok("Eve", "coalition info")
-    return coalition
 
 
 @pytest.fixture
