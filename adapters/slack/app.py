@@ -26,6 +26,7 @@ from aiohttp import ClientError, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -91,6 +92,8 @@ class SlackAdapter:
         self.api_base = config.api_base if config.api_base.endswith("/") \
             else config.api_base + "/"
         self.client = AsyncWebClient(token=bot_token, base_url=self.api_base)
+        # a burst of reminders can hit Slack's 1 message/second per channel: wait, retry
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         # Socket Mode requests are not signed (bolt skips the check for them) and no HTTP
         # endpoint is served; still, the secret is never "": a random one refuses all.
         self.app = AsyncApp(client=self.client, name="coalition-bot", logger=bolt_log,

@@ -7,10 +7,9 @@ import re
 
 import aiohttp
 import pytest
-from slack_harness import ALICE, BOB, BOT_TOKEN, SECRET, FakeSlack, Workspace
+from slack_harness import ALICE, BOB, BOT_TOKEN, SECRET, FakeSlack, Workspace, http_config
 
 from coalition_bot.adapters.slack import build
-from coalition_bot.config import SlackConfig
 
 
 @pytest.fixture
@@ -25,11 +24,6 @@ def slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
-
-
-def http_config(fake: FakeSlack, **settings: object) -> SlackConfig:
-    return SlackConfig(enabled=True, transport="http", api_base=fake.api_base,
-                       host="127.0.0.1", port=0, **settings)  # type: ignore[arg-type]
 
 
 @pytest.fixture

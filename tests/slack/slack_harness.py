@@ -18,6 +18,8 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from coalition_bot.config import SlackConfig
+
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-bot-token"
 APP_TOKEN = "xapp-test-app-token"
@@ -110,7 +112,8 @@ class FakeSlack:
             if isinstance(body.get(key), str):
                 body[key] = json.loads(body[key])
         self.record(Call(method, request.headers.get("Authorization"), body))
-        failure = self.failures.get((method, str(body.get("channel") or body.get("channel_id") or "")))
+        channel = str(body.get("channel") or body.get("channel_id") or "")
+        failure = self.failures.get((method, channel))
         if failure:
             return web.json_response({"ok": False, "error": failure})
         return web.json_response({"ok": True, **self._answer(method, body)})
@@ -174,9 +177,9 @@ class FakeSlack:
     def to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
-    async def wait_for(self, condition: Callable[[], Any], timeout: float = 5.0) -> Any:
-        """Wait until `condition()` is truthy (and return it); fail after `timeout`."""
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, condition: Callable[[], Any], within: float = 5.0) -> Any:
+        """Wait until `condition()` is truthy (and return it); fail after `within` seconds."""
+        deadline = time.monotonic() + within
         while not (result := condition()):
             self.changed.clear()
             left = deadline - time.monotonic()
@@ -192,6 +195,12 @@ class FakeSlack:
         """The `count`-th call of `method`, once it has come."""
         calls = await self.wait_for(lambda: len(self.to(method)) >= count and self.to(method))
         return calls[count - 1]
+
+
+def http_config(fake: FakeSlack, **settings: Any) -> SlackConfig:
+    """A `[slack]` section for HTTP on 127.0.0.1, any free port, the Web API on `fake`."""
+    return SlackConfig(enabled=True, transport="http", api_base=fake.api_base,
+                       host="127.0.0.1", port=0, **settings)
 
 
 def sign(body: str, *, secret: str = SECRET, ts: int | None = None,

@@ -6,6 +6,7 @@ import pytest
 from slack_harness import ALICE, BOB, BOT_TOKEN, CHEN, HOME, Workspace, buttons_of, text_of
 
 from coalition_bot.commands.registry import COMMANDS
+from coalition_bot.replies import Notice
 
 
 async def test_setup_answers_in_the_channel_with_block_kit(workspace: Workspace) -> None:
@@ -150,3 +151,12 @@ async def test_public_files_fall_back_to_the_direct_messages(coalition: Workspac
     first = coalition.fake.to("files.completeUploadExternal")[0]
     assert first.body["channel_id"] == HOME
     assert fallback.body["channel_id"] == "D0BOB"
+
+
+async def test_private_notices_go_to_the_direct_messages(workspace: Workspace) -> None:
+    await workspace.adapter.post_private(BOB.id, Notice(1, "Action #1 is due", "Bring <!here>"))
+    opened = workspace.fake.to("conversations.open")
+    assert [c.body["users"] for c in opened] == [BOB.id]
+    posted = workspace.fake.to("chat.postMessage")
+    assert [c.body["channel"] for c in posted] == ["D0BOB"]
+    assert "Bring &lt;!here&gt;" in text_of(posted[0].body)

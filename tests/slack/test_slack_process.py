@@ -16,7 +16,7 @@ from slack_harness import ALICE, BOB, BOT_TOKEN, HOME, SECRET, FakeSlack, Worksp
 EXE = Path(sys.executable).parent / "coalition-bot"
 
 
-async def _line(stream: asyncio.StreamReader, pattern: str, timeout: float = 20) -> str:
+async def _line(stream: asyncio.StreamReader, pattern: str, within: float = 20) -> str:
     async def scan() -> str:
         seen = []
         while line := (await stream.readline()).decode():
@@ -25,7 +25,7 @@ async def _line(stream: asyncio.StreamReader, pattern: str, timeout: float = 20)
                 return line
         raise AssertionError(f"the process ended before printing {pattern!r}: {seen}")
 
-    return await asyncio.wait_for(scan(), timeout)
+    return await asyncio.wait_for(scan(), within)
 
 
 async def test_coalition_bot_run_on_slack(tmp_path: Path, fake: FakeSlack) -> None:
@@ -67,7 +67,7 @@ signing_secret_env = "E2E_SLACK_SIGNING"
             notice = await fake.wait_call("chat.postMessage")
             assert notice.body["channel"] == HOME
             assert f"<@{BOB.id}>" in text_of(notice.body) and "<!" not in notice.dump()
-            rid, status, _ = await slack.command(ALICE, "/poll", "status 1", secret="wrong")
+            _, status, _ = await slack.command(ALICE, "/poll", "status 1", secret="wrong")
             assert status == 401
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 20) == 0

@@ -8,7 +8,6 @@ import time
 
 import aiohttp
 import pytest
-from conftest import http_config
 from slack_harness import (
     ALICE,
     APP_TOKEN,
@@ -18,6 +17,7 @@ from slack_harness import (
     TEAM,
     FakeSlack,
     Workspace,
+    http_config,
     sign,
     text_of,
 )
@@ -98,7 +98,7 @@ async def test_a_submitted_form_runs_the_same_command(coalition: Workspace) -> N
 
 
 async def test_a_form_with_a_bad_value_stays_open_and_says_why(coalition: Workspace) -> None:
-    rid, view = await _open_poll_form(coalition)
+    _, view = await _open_poll_form(coalition)
     status, ack = await coalition.submit(ALICE, view, {"question": "March?",
                                                        "quorum": "lots"})
     assert status == 200
@@ -111,7 +111,7 @@ async def test_a_form_with_a_bad_value_stays_open_and_says_why(coalition: Worksp
 
 
 async def test_meeting_schedule_form(coalition: Workspace) -> None:
-    rid, status, _ = await coalition.command(ALICE, "/meeting", "schedule")
+    rid, _, _ = await coalition.command(ALICE, "/meeting", "schedule")
     view = (await coalition.fake.wait_call("views.open")).body["view"]
     assert [b["block_id"] for b in view["blocks"]][:2] == ["title", "when"]
     await coalition.submit(ALICE, view, {"title": 'The "big" call', "when": "2026-12-01 18:00",
