@@ -47,6 +47,7 @@ OTHER_GUILD_ID = 333333333333333999
 CHANNEL_ID = 444444444444444444
 DM_CHANNEL_ID = 454545454545454545
 TOKEN = "fake.discord.token"
+TOKEN_ENV = "FAKE_DISCORD_TOKEN"  # a world's bot reads its token from here
 TIMEOUT = 10.0  # seconds any wait may take before the test fails
 
 
@@ -414,12 +415,100 @@ class Answer:
 # ---- a whole world: fake Discord, a real bot on a real file, the real adapter ----------
 
 
-class World:
+class Driver:
+    """Drives a bot connected to a `FakeDiscord` as Discord would: pushes gateway events,
+    reads the answers from the REST calls the bot made. For a bot in this process
+    (`World`) or in another one (the `coalition-bot run` process)."""
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+
+    async def push(self, payload: dict[str, Any]) -> tuple[int, str]:
+        start = len(self.fake.calls)
+        await self.fake.dispatch("INTERACTION_CREATE", payload)
+        return start, f"/interactions/{payload['id']}/{payload['token']}/callback"
+
+    async def answer(self, payload: dict[str, Any]) -> Answer:
+        start, path = await self.push(payload)
+        calls = await self.fake.wait_for(lambda: self.fake.find("POST", path, start))
+        body = calls[0].body
+        kind = body["type"]
+        if kind in (4, 7):
+            flags = body["data"].get("flags") or 0
+            return Answer(body, Sent(body["data"], calls[0].files, bool(flags & 64)))
+        if kind == 5:  # deferred: the answer edits the thinking message, or follows it
+            hook = f"/webhooks/{APP_ID}/{payload['token']}"
+            done = await self.fake.wait_for(lambda: [
+                c for c in self.fake.calls[start:]
+                if c.path.startswith(hook) and c.method in ("PATCH", "POST")])
+            sent = done[0]
+            ephemeral = bool((sent.body.get("flags") or 0) & 64) if sent.method == "POST" \
+                else bool((body.get("data") or {}).get("flags", 0) & 64)
+            return Answer(body, Sent(sent.body, sent.files, ephemeral))
+        return Answer(body, None)
+
+    async def command(self, words: str, *, by: Person = ALICE, guild: int | None = GUILD_ID,
+                      channel: int = CHANNEL_ID, **options: Any) -> Answer:
+        """Run a slash command as `by`, with typed options; return how the bot answered."""
+        return await self.answer(command_payload(words, options, by=by, guild=guild,
+                                                  channel=channel))
+
+    async def ok(self, words: str, **kwargs: Any) -> Sent:
+        answer = await self.command(words, **kwargs)
+        assert answer.message is not None and not answer.message.is_error, answer.message
+        return answer.message
+
+    async def autocomplete(self, words: str, focus: str, typed: str, *, by: Person = ALICE,
+                           **options: Any) -> list[dict[str, Any]]:
+        answer = await self.answer(command_payload(
+            words, {**options, focus: typed}, by=by, guild=GUILD_ID, channel=CHANNEL_ID,
+            focused=focus))
+        assert answer.type == 8, answer.callback
+        return answer.choices
+
+    async def click(self, custom_id: str, label: str = "button", *, by: Person = ALICE,
+                    guild: int | None = GUILD_ID, channel: int = CHANNEL_ID) -> Answer:
+        """Click a button (in a direct message with `guild=None` and its channel)."""
+        return await self.answer(button_payload(custom_id, label, by=by, guild=guild,
+                                                 channel=channel))
+
+    async def submit(self, custom_id: str, values: dict[str, str], *,
+                     by: Person = ALICE) -> Answer:
+        return await self.answer(modal_payload(custom_id, values, by=by, guild=GUILD_ID,
+                                                channel=CHANNEL_ID))
+
+    async def say(self, content: str, *, by: Person = BOB) -> None:
+        """Post a channel message (MESSAGE_CREATE) as `by`."""
+        await self.fake.dispatch("MESSAGE_CREATE", message_create_payload(
+            content, by=by, guild=GUILD_ID, channel=CHANNEL_ID))
+
+    def direct(self, start: int = 0) -> list[Sent]:
+        """Direct messages the bot sent since call `start`."""
+        return [Sent(c.body, c.files) for c in self.fake.calls[start:]
+                if c.method == "POST" and c.path.startswith("/channels/")
+                and int(c.path.split("/")[2]) != CHANNEL_ID]
+
+    async def coalition(self) -> None:
+        """Alice sets a coalition up here, with two organizations; Bob represents one."""
+        await self.ok("coalition setup", name="Eastside Tenants", timezone="America/New_York")
+        await self.ok("coalition org add", name="Tenants United")
+        await self.ok("coalition org add", name="Climate Now")
+        await self.ok("coalition rep add", user=BOB, org="Tenants United")
+
+    async def posted(self, start: int = 0, channel: int = CHANNEL_ID) -> list[Sent]:
+        """Messages the bot posted to a channel (notices) since call `start`, once there
+        is at least one."""
+        found = await self.fake.wait_for(
+            lambda: self.fake.find("POST", f"/channels/{channel}/messages", start))
+        return [Sent(c.body, c.files) for c in found]
+
+
+class World(Driver):
     """A fake Discord, a real bot on a real SQLite file, and the real adapter, connected."""
 
     def __init__(self, fake: FakeDiscord, db_path: Path, *, message_content: bool,
                  respond_within: float) -> None:
-        self.fake = fake
+        super().__init__(fake)
         self.db_path = db_path
         self.clock = MovableClock()
         self.message_content = message_content
@@ -444,17 +533,18 @@ class World:
                     await world._stop()
             finally:
                 await fake.close()
+                os.environ.pop(TOKEN_ENV, None)
                 discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
         assert not fake.unexpected, [f"{c.method} {c.path}" for c in fake.unexpected]
 
     @property
     def config(self) -> DiscordConfig:
-        return DiscordConfig(enabled=True, token_env="FAKE_DISCORD_TOKEN",
+        return DiscordConfig(enabled=True, token_env=TOKEN_ENV,
                              api_base=self.fake.api_base, gateway_url=self.fake.gateway_url,
                              message_content=self.message_content)
 
     async def _start(self) -> None:
-        os.environ["FAKE_DISCORD_TOKEN"] = TOKEN
+        os.environ[TOKEN_ENV] = TOKEN
         self.bot = await Bot.open(self.db_path, clock=self.clock)
         self.door = DiscordAdapter(self.bot, self.config, guild_ready_timeout=0.0,
                                    respond_within=self.respond_within)
@@ -463,92 +553,20 @@ class World:
 
     async def _stop(self) -> None:
         assert self.door is not None
-        errors = list(self.door.client.errors)
-        await self.door.stop()
-        self.door = None
+        door, self.door = self.door, None
+        await door.stop()
         await self.bot.close()
-        assert not errors, f"errors in the Discord client: {errors!r}"
+        assert not door.client.errors, f"errors in the Discord client: {door.client.errors!r}"
 
     async def restart(self) -> None:
         """Stop the bot and its client; start a new client and bot on the same database."""
         await self._stop()
         await self._start()
 
-    # ---- driving it ----
-
-    async def _push(self, payload: dict[str, Any]) -> tuple[int, str]:
-        start = len(self.fake.calls)
-        await self.fake.dispatch("INTERACTION_CREATE", payload)
-        return start, f"/interactions/{payload['id']}/{payload['token']}/callback"
-
-    async def _answer(self, payload: dict[str, Any]) -> Answer:
-        start, path = await self._push(payload)
-        calls = await self.fake.wait_for(lambda: self.fake.find("POST", path, start))
-        body = calls[0].body
-        kind = body["type"]
-        if kind in (4, 7):
-            flags = body["data"].get("flags") or 0
-            return Answer(body, Sent(body["data"], calls[0].files, bool(flags & 64)))
-        if kind == 5:  # deferred: the answer edits the thinking message, or follows it
-            hook = f"/webhooks/{APP_ID}/{payload['token']}"
-            done = await self.fake.wait_for(lambda: [
-                c for c in self.fake.calls[start:] if c.path.startswith(hook)
-                and (c.method == "PATCH" or (c.method == "POST"))])
-            sent = done[0]
-            ephemeral = bool((sent.body.get("flags") or 0) & 64) if sent.method == "POST" \
-                else bool((body.get("data") or {}).get("flags", 0) & 64)
-            return Answer(body, Sent(sent.body, sent.files, ephemeral))
-        return Answer(body, None)
-
-    async def command(self, words: str, *, by: Person = ALICE, guild: int | None = GUILD_ID,
-                      channel: int = CHANNEL_ID, **options: Any) -> Answer:
-        """Run a slash command as `by`, with typed options; return how the bot answered."""
-        return await self._answer(command_payload(words, options, by=by, guild=guild,
-                                                  channel=channel))
-
-    async def ok(self, words: str, **kwargs: Any) -> Sent:
-        answer = await self.command(words, **kwargs)
-        assert answer.message is not None and not answer.message.is_error, answer.message
-        return answer.message
-
-    async def autocomplete(self, words: str, focus: str, typed: str, *, by: Person = ALICE,
-                           **options: Any) -> list[dict[str, Any]]:
-        answer = await self._answer(command_payload(
-            words, {**options, focus: typed}, by=by, guild=GUILD_ID, channel=CHANNEL_ID,
-            focused=focus))
-        assert answer.type == 8, answer.callback
-        return answer.choices
-
-    async def click(self, custom_id: str, label: str = "button", *,
-                    by: Person = ALICE) -> Answer:
-        return await self._answer(button_payload(custom_id, label, by=by, guild=GUILD_ID,
-                                                 channel=CHANNEL_ID))
-
-    async def submit(self, custom_id: str, values: dict[str, str], *,
-                     by: Person = ALICE) -> Answer:
-        return await self._answer(modal_payload(custom_id, values, by=by, guild=GUILD_ID,
-                                                channel=CHANNEL_ID))
-
-    async def say(self, content: str, *, by: Person = BOB) -> None:
-        """Post a channel message (MESSAGE_CREATE) as `by`."""
-        await self.fake.dispatch("MESSAGE_CREATE", message_create_payload(
-            content, by=by, guild=GUILD_ID, channel=CHANNEL_ID))
-
     async def posted(self, start: int = 0, channel: int = CHANNEL_ID) -> list[Sent]:
-        """Messages the bot posted to a channel (notices) since call `start`."""
+        """Messages the bot posted to a channel (notices) since call `start`, once every
+        notice raised so far has been posted."""
         await self.bot.drain()
         return [Sent(c.body, c.files) for c in
                 self.fake.find("POST", f"/channels/{channel}/messages", start)]
 
-    def direct(self, start: int = 0) -> list[Sent]:
-        """Direct messages the bot sent since call `start`."""
-        return [Sent(c.body, c.files) for c in self.fake.calls[start:]
-                if c.method == "POST" and c.path.startswith("/channels/")
-                and int(c.path.split("/")[2]) != CHANNEL_ID]
-
-    async def coalition(self) -> None:
-        """Alice sets a coalition up here, with two organizations; Bob represents one."""
-        await self.ok("coalition setup", name="Eastside Tenants", timezone="America/New_York")
-        await self.ok("coalition org add", name="Tenants United")
-        await self.ok("coalition org add", name="Climate Now")
-        await self.ok("coalition rep add", user=BOB, org="Tenants United")

@@ -250,3 +250,18 @@ def test_discord_limits_hold_for_every_command() -> None:
                     total += len(p.display_name) + len(p.description)
                     total += sum(len(c.name) + len(str(c.value)) for c in p.choices)
         assert total <= 8000, (group.name, total)
+
+
+async def test_a_deferred_private_answer_with_a_file_arrives_with_its_file(
+        tmp_path: Path) -> None:
+    async with World.open(tmp_path, respond_within=0.05) as world:
+        await world.coalition()
+        async with world.bot.db.transaction():
+            pushed = asyncio.create_task(world.command("meeting ical", by=BOB))
+            await world.fake.wait_for(lambda: [
+                c for c in world.fake.find("POST", "/interactions/") if c.body["type"] == 5])
+        answer = await pushed
+        assert answer.callback["data"]["flags"] == 64  # deferred privately: the spec is private
+        (edit,) = world.fake.find("PATCH", "/webhooks/")
+        (content,) = edit.files.values()
+        assert "BEGIN:VCALENDAR" in content

@@ -9,6 +9,7 @@ import pytest
 from fake_discord import BOB, CHEN, ERIN, GUILD_ID, World, command_payload
 
 from coalition_bot.adapters.discord.modals import MORE_ID
+from coalition_bot.replies import Button, Notice
 
 
 @pytest.fixture
@@ -62,6 +63,27 @@ async def test_a_meeting_rsvp_button(world: World) -> None:
     assert not answer.message.is_error, answer.message.text
 
 
+async def test_a_button_in_a_direct_message_runs_in_the_coalition_it_came_from(
+        world: World) -> None:
+    await world.coalition()
+    await world.ok("meeting schedule", title="Call", when="2026-11-23 10:30")
+    world.clock.advance(minutes=45)  # the meeting is on
+    await world.ok("meeting note", meeting="1", kind="action", text="Book the hall",
+                   owner=CHEN, by=BOB)
+    start = len(world.fake.calls)
+    await world.door.post_private(str(CHEN.id), Notice(
+        1, "Action #1 is due", "Book the hall",
+        buttons=(Button("Mark done", "meeting done 1", "primary"),)))
+    (dm,) = world.direct(start)
+    (label, custom_id), = dm.buttons
+    assert custom_id == f"cb@{GUILD_ID}:meeting done 1"
+    dm_channel = int(world.fake.find("POST", "/channels/", start)[0].path.split("/")[2])
+    done = await world.click(custom_id, label, by=CHEN, guild=None, channel=dm_channel)
+    assert done.message is not None and not done.message.is_error, done.message.text
+    with sqlite3.connect(world.db_path) as conn:
+        assert conn.execute("SELECT done_at IS NOT NULL FROM note").fetchall() == [(1,)]
+
+
 async def test_a_custom_id_that_is_no_command_is_answered_with_help(world: World) -> None:
     await world.coalition()
     answer = await world.click("cb:poll explode 1", "?", by=BOB)
@@ -106,7 +128,7 @@ async def test_autocomplete_never_shows_another_servers_coalition(world: World) 
     await world.ok("poll create", question="Secret plans")
     payload = command_payload("poll vote", {"poll": ""}, by=BOB, guild=GUILD_ID + 1,
                               channel=1, focused="poll")
-    answer = await world._answer(payload)
+    answer = await world.answer(payload)
     assert answer.type == 8 and answer.choices == []
 
 

@@ -37,6 +37,7 @@ from coalition_bot.errors import CoalitionError
 from coalition_bot.replies import Invocation, Message, Notice, Reply
 from coalition_bot.services.dispatch import APOLOGY, error_reply
 from coalition_bot.services.suggest import suggest
+from coalition_bot.store import coalitions as coalition_sql
 
 __all__ = ["PLATFORM", "DiscordAdapter"]
 
@@ -125,7 +126,12 @@ class DiscordAdapter:
         await channel.send(**render_notice(notice).kwargs())
 
     async def post_private(self, user_id: str, notice: Notice) -> None:
-        await self._direct(int(user_id), render_notice(notice, ping=False))
+        """A direct message; its buttons name the coalition's server, so a click there
+        runs in that coalition."""
+        async with self.bot.db.transaction() as conn:
+            homes = await coalition_sql.bindings(conn, notice.coalition_id)
+        guild = next((b.workspace_id for b in homes if b.platform == PLATFORM), None)
+        await self._direct(int(user_id), render_notice(notice, ping=False, guild=guild))
 
     # ---- interactions (called by the tree, the buttons, the client) ------------------
 
@@ -136,15 +142,18 @@ class DiscordAdapter:
                                args=dict(args), user_names=dict(user_names))
         await self._answer(interaction, inv, private=sub.private)
 
-    async def run_line(self, interaction: discord.Interaction[Any], line: str) -> None:
+    async def run_line(self, interaction: discord.Interaction[Any], line: str,
+                       guild: str | None = None) -> None:
         """A command given as a text line (a button, `help`): the grammar reads it."""
-        await self._answer(interaction, self._invocation(interaction, line=line),
+        await self._answer(interaction, self._invocation(interaction, guild, line=line),
                            private=self._private(line))
 
-    async def click(self, interaction: discord.Interaction[Any], line: str) -> None:
-        """A button: the command line in its custom_id, run as the person who clicked."""
+    async def click(self, interaction: discord.Interaction[Any], line: str,
+                    guild: str | None = None) -> None:
+        """A button: the command line in its custom_id, run as the person who clicked, in
+        the server it was clicked in (or, in a direct message, the one it names)."""
         try:
-            await self.run_line(interaction, line)
+            await self.run_line(interaction, line, guild)
         except Exception as error:
             self.client.record(error, f"button {line!r}")
             await self.apologize(interaction)
@@ -188,11 +197,15 @@ class DiscordAdapter:
         return [app_commands.Choice(name=s.label, value=s.value) for s in found]
 
     async def apologize(self, interaction: discord.Interaction[Any]) -> None:
-        if interaction.response.is_done():
-            return
+        """A short private apology, unless the interaction was already answered (a
+        deferred one gets it in place of its "thinking" message)."""
+        sorry = render_reply(Reply(text=APOLOGY, private=True, error=True))
         try:
-            await self._send(interaction, render_reply(Reply(text=APOLOGY, private=True,
-                                                             error=True)))
+            if not interaction.response.is_done():
+                await self._send(interaction, sorry)
+            elif interaction.response.type is \
+                    discord.InteractionResponseType.deferred_channel_message:
+                await interaction.edit_original_response(**sorry.edit_kwargs())
         except Exception:
             log.exception("could not even apologize for an interaction")
 
@@ -212,16 +225,21 @@ class DiscordAdapter:
                 user_name=message.author.display_name, text=message.content))
             if nudge is not None:
                 await self._direct(message.author.id, render_reply(nudge))
+        except discord.Forbidden:  # they accept no direct messages from this server
+            log.info("could not send an off-limits nudge to user %s: direct messages closed",
+                     message.author.id)
         except Exception as error:
             self.client.record(error, "watching a message")
 
     # ---- helpers ---------------------------------------------------------------------
 
-    def _invocation(self, interaction: discord.Interaction[Any], **what: Any) -> Invocation | None:
-        if interaction.guild_id is None:
+    def _invocation(self, interaction: discord.Interaction[Any], guild: str | None = None,
+                    **what: Any) -> Invocation | None:
+        workspace = str(interaction.guild_id) if interaction.guild_id else guild
+        if workspace is None:
             return None
         user = interaction.user
-        return Invocation(platform=PLATFORM, workspace_id=str(interaction.guild_id),
+        return Invocation(platform=PLATFORM, workspace_id=workspace,
                           channel_id=str(interaction.channel_id or ""), user_id=str(user.id),
                           user_name=user.display_name, **what)
 

@@ -5,9 +5,12 @@ A `Button("agree", "poll vote 3 agree")` goes out with custom_id `cb:poll vote 3
 on any message the bot ever sent is routed by its custom_id alone: it works after a
 restart, and a click runs the same path as the typed command, as the clicking user.
 
-Discord caps custom_id at 100 characters, so a line may be at most 97. Longer lines
-get no button: `command_id` returns None, and the renderer lists the command to type
-instead (and logs it), so nothing is silently cut.
+A click in a server runs in that server's coalition. A button in a direct message (an
+action item's "Mark done") names its server: `cb@GUILD_ID:meeting done 4`.
+
+Discord caps custom_id at 100 characters, so a line may be at most 97 (about 77 in a
+direct message). Longer lines get no button: `command_id` returns None, and the renderer
+lists the command to type instead (and logs it), so nothing is silently cut.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 import discord
 
-__all__ = ["CUSTOM_ID_MAX", "PREFIX", "CommandButton", "command_id", "line_of"]
+__all__ = ["CUSTOM_ID_MAX", "PREFIX", "CommandButton", "command_id", "parse_id"]
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +36,28 @@ _STYLES = {
 }
 
 
-def command_id(line: str) -> str | None:
-    """The custom_id for a command line, or None when it does not fit in 100 characters."""
-    custom_id = PREFIX + line
+_TEMPLATE = re.compile(r"cb(?:@(?P<guild>[0-9]{1,20}))?:(?P<line>.+)", re.DOTALL)
+
+
+def command_id(line: str, guild: str | None = None) -> str | None:
+    """The custom_id for a command line (naming its server when sent in a direct
+    message), or None when it does not fit in 100 characters."""
+    custom_id = (f"cb@{guild}:" if guild else PREFIX) + line
     return custom_id if len(custom_id) <= CUSTOM_ID_MAX else None
 
 
-def line_of(custom_id: str) -> str | None:
-    """The command line a custom_id carries, or None if it is not one of ours."""
-    return custom_id[len(PREFIX):] if custom_id.startswith(PREFIX) else None
+def parse_id(custom_id: str) -> tuple[str | None, str] | None:
+    """(server or None, command line) of one of our custom_ids, else None."""
+    match = _TEMPLATE.fullmatch(custom_id)
+    return (match["guild"], match["line"]) if match else None
 
 
-class CommandButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                    template=re.compile(re.escape(PREFIX) + r"(?P<line>.+)", re.DOTALL)):
+class CommandButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_TEMPLATE):
     """A button whose click runs the command line in its custom_id."""
 
-    def __init__(self, line: str, label: str = "…", style: str = "secondary") -> None:
-        custom_id = command_id(line)
+    def __init__(self, line: str, label: str = "…", style: str = "secondary",
+                 guild: str | None = None) -> None:
+        custom_id = command_id(line, guild)
         if custom_id is None:
             raise ValueError(f"command line too long for a button: {line!r}")
         button: discord.ui.Button[Any] = discord.ui.Button(
@@ -57,12 +65,12 @@ class CommandButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             style=_STYLES.get(style, discord.ButtonStyle.secondary))
         super().__init__(button)
         self.line = line
+        self.guild = guild
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any],
                              item: discord.ui.Item[Any], match: re.Match[str]) -> CommandButton:
-        label = getattr(item, "label", None) or "…"
-        made = cls(match["line"], label)
+        made = cls(match["line"], getattr(item, "label", None) or "…", guild=match["guild"])
         made.item.style = getattr(item, "style", discord.ButtonStyle.secondary)
         return made
 
@@ -71,4 +79,4 @@ class CommandButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         if door is None:
             log.warning("a button was clicked on a client with no front door")
             return
-        await door.click(interaction, self.line)
+        await door.click(interaction, self.line, self.guild)

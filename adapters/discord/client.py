@@ -11,6 +11,7 @@ raised (tests fail on any); each is also logged.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,11 @@ class CoalitionClient(discord.Client):
     def record(self, error: BaseException, what: str) -> None:
         self.errors.append(error)
         log.error("Discord %s failed", what, exc_info=error)
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        error = sys.exc_info()[1]
+        if error is not None:
+            self.record(error, f"event {event_method}")
 
     async def _tree_error(self, interaction: discord.Interaction[Any],
                           error: app_commands.AppCommandError) -> None:

@@ -84,8 +84,10 @@ def _timestamp(match: re.Match[str]) -> str | None:
     return f"<t:{unix}:F> (<t:{unix}:R>; {match['hh']}:{match['mm']} {escape(match['zone'])})"
 
 
-def _prose(text: str) -> str:
+def _prose(text: str, stamps: bool) -> str:
     """Text outside code spans: times become timestamps, the rest is escaped."""
+    if not stamps:
+        return escape(text)
     out: list[str] = []
     at = 0
     for match in _LOCAL_TIME.finditer(text):
@@ -98,12 +100,14 @@ def _prose(text: str) -> str:
     return "".join(out)
 
 
-def markup(text: str) -> str:
-    """Core text as Discord text: escaped, `code spans` kept, times as timestamps."""
+def markup(text: str, *, stamps: bool = True) -> str:
+    """Core text as Discord text: escaped, `code spans` kept, and (unless `stamps` is
+    False: titles and field names, where Discord shows no timestamps) times as
+    timestamps."""
     parts = text.split("`")
     if len(parts) % 2 == 0:  # an odd number of backticks: no code spans, escape them all
-        return _prose(text)
-    return "".join(f"`{discord.utils.escape_mentions(p)}`" if i % 2 else _prose(p)
+        return _prose(text, stamps)
+    return "".join(f"`{discord.utils.escape_mentions(p)}`" if i % 2 else _prose(p, stamps)
                    for i, p in enumerate(parts))
 
 
@@ -113,14 +117,14 @@ def _clip(text: str, limit: int) -> str:
 
 def _embed(title: str, text: str, fields: Sequence[Field], color: discord.Colour,
            extra: Sequence[Field] = ()) -> discord.Embed:
-    embed = discord.Embed(title=_clip(markup(title), TITLE_MAX) if title else None,
+    embed = discord.Embed(title=_clip(markup(title, stamps=False), TITLE_MAX) if title else None,
                           description=_clip(markup(text), DESCRIPTION_MAX) if text else None,
                           colour=color)
     all_fields = [*fields, *extra]
     shown = all_fields if len(all_fields) <= FIELDS_MAX else all_fields[:FIELDS_MAX - 1]
     total = len(embed.title or "") + len(embed.description or "")
     for f in shown:
-        name = _clip(markup(f.name), FIELD_NAME_MAX) if f.name else "\u200b"
+        name = _clip(markup(f.name, stamps=False), FIELD_NAME_MAX) if f.name else "\u200b"
         value = _clip(markup(f.value), FIELD_VALUE_MAX) if f.value else "\u200b"
         if total + len(name) + len(value) > EMBED_TOTAL_MAX - 100:
             break
@@ -132,18 +136,19 @@ def _embed(title: str, text: str, fields: Sequence[Field], color: discord.Colour
     return embed
 
 
-def _buttons(buttons: Sequence[Button]) -> tuple[discord.ui.View | None, list[Field], int]:
+def _buttons(buttons: Sequence[Button],
+             guild: str | None = None) -> tuple[discord.ui.View | None, list[Field], int]:
     """A persistent view of command buttons, a field listing the commands of those that
     cannot be buttons (line too long, or too many), and how many those are."""
     view = discord.ui.View(timeout=None)
     typed: list[str] = []
     for b in buttons:
-        if command_id(b.command) is None or len(view.children) >= BUTTONS_MAX:
+        if command_id(b.command, guild) is None or len(view.children) >= BUTTONS_MAX:
             log.warning("button %r not shown: its command line is %d characters, or there "
                         "are more than %d buttons", b.label, len(b.command), BUTTONS_MAX)
             typed.append(f"{b.label}: `/{b.command}`")
             continue
-        view.add_item(CommandButton(b.command, b.label, b.style))
+        view.add_item(CommandButton(b.command, b.label, b.style, guild))
     extra = [Field("Type instead", "\n".join(typed))] if typed else []
     return (view if view.children else None), extra, len(typed)
 
@@ -201,9 +206,10 @@ def render_reply(reply: Reply) -> Outgoing:
                     typed_instead=skipped)
 
 
-def render_notice(notice: Notice, *, ping: bool = True) -> Outgoing:
-    """A notice: an embed, with only the Discord users it mentions pinged, one by one."""
-    view, extra, skipped = _buttons(notice.buttons)
+def render_notice(notice: Notice, *, ping: bool = True, guild: str | None = None) -> Outgoing:
+    """A notice: an embed, with only the Discord users it mentions pinged, one by one.
+    Sent outside its server (a direct message), its buttons name the server `guild`."""
+    view, extra, skipped = _buttons(notice.buttons, guild)
     embed = _embed(notice.title, notice.text, notice.fields, NOTICE_COLOR, extra)
     ids: list[int] = []
     for m in notice.mentions:

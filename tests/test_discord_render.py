@@ -1,0 +1,161 @@
+"""What the bot sends to Discord: escaping, mentions, timestamps, buttons and limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fake_discord import BOB, CHEN, World
+
+from coalition_bot.adapters.discord.buttons import command_id, parse_id
+from coalition_bot.adapters.discord.render import markup, render_notice, render_reply
+from coalition_bot.replies import Button, Field, Mention, Notice, Reply
+from coalition_bot.rules.times import format_local
+
+
+@pytest.fixture
+async def world(tmp_path: Path):
+    async with World.open(tmp_path) as w:
+        yield w
+
+
+# ---- escaping and timestamps ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "must_not_contain"), [
+    ("**bold** and __under__", "**bold**"),
+    ("~~gone~~", "~~gone~~"),
+    ("||spoiler||", "||spoiler||"),
+    ("@everyone look", "@everyone"),
+    ("@here look", "@here"),
+    ("<@123456789012345678> and <@&123456789012345678>", "<@1"),
+])
+def test_user_text_is_escaped(text: str, must_not_contain: str) -> None:
+    assert must_not_contain not in markup(text)
+
+
+def test_masked_links_headings_quotes_and_lists_are_escaped() -> None:
+    assert markup("[click me](https://evil.example)").startswith("\\[click me]")
+    assert markup("# Big").startswith("\\#")
+    assert markup("> quoted").startswith("\\>")
+    assert markup("- item").startswith("\\-")
+
+
+def test_the_cores_code_spans_are_kept_and_an_odd_backtick_is_escaped() -> None:
+    assert markup("Vote with `/poll vote #1 CHOICE`.") == "Vote with `/poll vote #1 CHOICE`."
+    assert markup("a ` b") == "a \\` b"
+    assert "@everyone" not in markup("`@everyone`")
+
+
+def test_core_times_become_discord_timestamps_with_the_zone_named() -> None:
+    when = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
+    text = f"First: {format_local(when, 'America/New_York')}."
+    unix = int(when.timestamp())
+    assert markup(text) == f"First: <t:{unix}:F> (<t:{unix}:R>; 18:00 America/New\\_York)."
+
+
+def test_titles_and_field_names_keep_times_as_text() -> None:
+    when = format_local(datetime(2026, 12, 1, 23, 0, tzinfo=UTC), "UTC")
+    embed = render_reply(Reply(title=f"At {when}", fields=(Field(f"At {when}", when),)))
+    title, field = embed.embeds[0].title or "", embed.embeds[0].fields[0]
+    assert "<t:" not in title and "<t:" not in (field.name or "")
+    assert (field.value or "").startswith("<t:")
+
+
+@pytest.mark.parametrize("text", [
+    "Mon 1 Dec 2026, 18:00 (America/New_York)",  # 1 Dec 2026 is a Tuesday
+    "Tue 1 Dec 2026, 18:00 (Mars/Olympus)",  # no such zone
+    "Tue 31 Feb 2026, 18:00 (UTC)",  # no such day
+])
+def test_things_that_only_look_like_times_stay_text(text: str) -> None:
+    assert "<t:" not in markup(text)
+
+
+# ---- buttons and limits ---------------------------------------------------------------
+
+
+def test_a_custom_id_carries_at_most_97_characters_of_command() -> None:
+    assert command_id("x" * 97) == "cb:" + "x" * 97
+    assert command_id("x" * 98) is None
+    assert parse_id("cb:poll vote 1 agree") == (None, "poll vote 1 agree")
+    assert parse_id("other:thing") is None
+    dm = command_id("meeting done 4", "333333333333333333")
+    assert dm == "cb@333333333333333333:meeting done 4"
+    assert parse_id(dm) == ("333333333333333333", "meeting done 4")
+
+
+def test_a_button_whose_line_is_too_long_is_shown_as_a_command_to_type() -> None:
+    long = "poll vote 12 " + '"' + "a very long choice " * 5 + '"'
+    out = render_reply(Reply(title="Vote", buttons=(Button("ok", "poll vote 1 ok"),
+                                                    Button("long one", long))))
+    assert out.typed_instead == 1
+    assert out.view is not None and [c.custom_id for c in out.view.children] == [
+        "cb:poll vote 1 ok"]
+    field = out.embeds[0].fields[-1]
+    assert field.name == "Type instead" and "long one" in field.value and "a very long" in \
+        field.value
+
+
+def test_discord_size_limits_are_kept() -> None:
+    reply = Reply(title="T" * 300, text="x" * 5000,
+                  fields=tuple(Field(f"f{i}", "v" * 2000) for i in range(30)))
+    embed = render_reply(reply).embeds[0]
+    assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
+    assert len(embed.fields) <= 25 and all(len(f.value or "") <= 1024 for f in embed.fields)
+    assert len(embed) <= 6000
+    assert embed.footer.text and "more not shown" in embed.footer.text
+
+
+def test_private_and_error_replies_are_ephemeral() -> None:
+    assert render_reply(Reply(text="only you", private=True)).ephemeral
+    assert render_reply(Reply(text="bad", error=True)).ephemeral
+    assert not render_reply(Reply(text="everyone")).ephemeral
+
+
+def test_a_notice_pings_its_discord_mentions_one_by_one_and_nobody_else() -> None:
+    notice = Notice(1, "Reminder @everyone", "@here please vote", mentions=(
+        Mention("discord", "500000000000000002", "Bob"),
+        Mention("discord", "500000000000000002", "Bob"),
+        Mention("slack", "U123", "Sam")))
+    out = render_notice(notice)
+    assert out.content == "<@500000000000000002>"
+    assert out.allowed_mentions.to_dict() == {"parse": [], "users": [500000000000000002]}
+    assert "@everyone" not in (out.embeds[0].title or "")
+    quiet = render_notice(notice, ping=False)
+    assert quiet.content is None and quiet.allowed_mentions.to_dict() == {"parse": []}
+
+
+# ---- through the real client ------------------------------------------------------------
+
+
+async def test_a_poll_question_with_everyone_pings_no_one(world: World) -> None:
+    await world.coalition()
+    created = await world.ok("poll create", question="@everyone come to the @here march?")
+    assert created.allowed_mentions == {"parse": []}
+    assert "@everyone" not in created.text and "@here" not in created.text
+    assert "@\u200beveryone come to the @\u200bhere march?" in created.text
+
+
+async def test_a_poll_reminder_mentions_only_the_representatives_who_have_not_voted(
+        world: World) -> None:
+    await world.coalition()
+    await world.ok("coalition rep add", user=CHEN, org="Climate Now")
+    await world.ok("poll create", question="@everyone: march?")
+    await world.ok("poll vote", poll="1", choice="agree", by=BOB)
+    start = len(world.fake.calls)
+    await world.ok("poll remind", poll="1")
+    (notice,) = await world.posted(start)
+    assert notice.body["content"] == f"<@{CHEN.id}>"
+    assert notice.allowed_mentions == {"parse": [], "users": [CHEN.id]}
+    assert "@everyone" not in notice.text
+    assert [label for label, _ in notice.buttons] == ["agree", "abstain", "disagree", "block"]
+
+
+async def test_a_private_notice_is_a_direct_message(world: World) -> None:
+    start = len(world.fake.calls)
+    await world.door.post_private(str(BOB.id), Notice(1, "Just for you", "@everyone no"))
+    opened = world.fake.find("POST", "/users/@me/channels", start)
+    assert opened and opened[0].body == {"recipient_id": BOB.id}
+    (dm,) = world.direct(start)
+    assert "Just for you" in dm.text and dm.allowed_mentions == {"parse": []}
