@@ -1,5 +1,6 @@
 -- Every scheduled delivery (meeting reminder, poll closing soon, poll result, action
--- item due) gets one row per place it goes to, keyed by what it is, created 'pending'
+-- item due) gets one row per place it goes to, keyed by what it is and when it is due
+-- (an occurrence moved after its reminder went out is reminded again), created 'pending'
 -- when it comes due. It is claimed ('sending') in a transaction before anything is
 -- sent, then marked 'sent'; a failed send goes back to 'pending' with a later
 -- next_try_at. See ARCHITECTURE.md, "Scheduler", for what happens after a crash.
@@ -25,7 +26,7 @@ CREATE TABLE delivery (
     created_at    TEXT NOT NULL,
     claimed_at    TEXT,
     sent_at       TEXT,
-    UNIQUE (kind, subject_id, occurrence, offset_min, platform)
+    UNIQUE (kind, subject_id, occurrence, offset_min, platform, due_at)
 );
 CREATE INDEX delivery_pending ON delivery(status, next_try_at);
 

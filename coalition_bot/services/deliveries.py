@@ -51,7 +51,8 @@ async def close_overdue_polls(conn: Conn, now: datetime) -> list[Due]:
     closed = []
     for poll in await poll_sql.open_polls_closing_before(conn, now):
         coalition = await coalition_sql.get_coalition(conn, poll.coalition_id)
-        await polls.close_poll(conn, coalition, poll, now=now, closed_by=None)
+        await polls.close_poll(conn, coalition, poll, now=min(now, poll.closes_at),
+                               closed_by=None)  # dated at its deadline, even if found late
         closed.append(Due("poll-result", poll.coalition_id, poll.closes_at, poll.id, "", 0))
     return closed
 
@@ -107,7 +108,9 @@ async def _render(conn: Conn, kind: str, subject_id: int, occurrence: str, offse
         occ = await meetings.occurrence_by_key(conn, meeting, occurrence) if meeting else None
         if meeting is None or occ is None or occ.end <= now:
             return None
-        coming = format_span(timedelta(minutes=offset_min))
+        planned = timedelta(minutes=offset_min)
+        left = occ.start - now
+        coming = format_span(planned if left > planned - timedelta(minutes=2) else left)
         fields = [Field("When", format_local(occ.start, meeting.timezone))]
         if meeting.location:
             fields.append(Field("Where", meeting.location))

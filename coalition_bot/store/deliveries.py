@@ -52,7 +52,7 @@ async def create(conn: Conn, *, coalition_id: int, kind: str, subject_id: int,
         "INSERT INTO delivery (coalition_id, kind, subject_id, occurrence, offset_min,"
         " platform, target, due_at, expires_at, status, next_try_at, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (kind, subject_id, occurrence, offset_min, platform) DO NOTHING",
+        " ON CONFLICT (kind, subject_id, occurrence, offset_min, platform, due_at) DO NOTHING",
         (coalition_id, kind, subject_id, occurrence, offset_min, platform, target,
          iso(due_at), iso(expires_at), status, iso(now), iso(now)))
     return cur.rowcount == 1

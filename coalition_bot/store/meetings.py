@@ -7,7 +7,7 @@ from datetime import datetime
 from coalition_bot.model import Meeting, Note
 from coalition_bot.rules.recurrence import KEY_FORMAT, local_key, parse_key
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, next_number
+from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, iso_end, next_number
 
 __all__ = [
     "actions",
@@ -244,5 +244,5 @@ async def open_actions_due(conn: Conn, start: datetime, end: datetime) -> list[t
     rows = await fetch_all(
         conn, _NOTE_SELECT + " WHERE n.kind = 'action' AND n.done_at IS NULL"
                              " AND n.due_at >= ? AND n.due_at < ? ORDER BY n.due_at",
-        (iso(start), iso(end)))
+        (iso_end(start), iso_end(end)))
     return [(r["coalition_id"], _note(r)) for r in rows]

@@ -9,7 +9,7 @@ import aiosqlite
 
 from coalition_bot.model import Decision, Poll, Vote
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, next_number
+from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, iso_end, next_number
 
 __all__ = [
     "add_decision",
@@ -195,7 +195,7 @@ async def add_record(conn: Conn, coalition_id: int, *, question: str, outcome: s
 async def open_polls_closing_before(conn: Conn, end: datetime) -> list[Poll]:
     """Open polls of every coalition whose closing time is before `end`."""
     rows = await fetch_all(conn, "SELECT * FROM poll WHERE status = 'open' AND closes_at < ?"
-                                 " ORDER BY closes_at", (iso(end),))
+                                 " ORDER BY closes_at", (iso_end(end),))
     return [_poll(r) for r in rows]
 
 

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
-__all__ = ["fetch_all", "fetch_one", "from_iso", "iso", "next_number"]
+__all__ = ["fetch_all", "fetch_one", "from_iso", "iso", "iso_end", "next_number"]
 
 
 def iso(when: datetime) -> str:
-    """A timezone-aware datetime as UTC ISO 8601 text, the form every table stores."""
+    """A timezone-aware datetime as UTC ISO 8601 text to the second, the one form every
+    table stores, so that comparing the text compares the times."""
     return when.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def iso_end(when: datetime) -> str:
+    """An exclusive upper bound as stored text: `when` rounded up to the next whole
+    second, so `stored < iso_end(t)` holds for every stored time before `t`."""
+    whole = when.replace(microsecond=0)
+    return iso(whole if whole == when else whole + timedelta(seconds=1))
 
 
 def from_iso(text: str) -> datetime:
