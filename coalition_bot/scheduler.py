@@ -9,7 +9,8 @@ its time from the bot's clock, so tests move time without sleeping:
    the sweep mark moves on. A restart resumes from that mark.
 2. Each pending row whose time has come is claimed ('sending') and rendered in a short
    transaction, then sent, then marked 'sent'. A send that raises puts the row back to
-   'pending' with exponential backoff until it succeeds or expires.
+   'pending' with exponential backoff until it succeeds or expires. A row a dead process
+   left 'sending' is pending again at the next start.
 
 APScheduler (AsyncIOScheduler) only decides *when* `tick()` runs: a date job at each
 due time in the next hours, derived from the database at start-up and again for a
@@ -160,11 +161,10 @@ class Scheduler:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         async with self.bot.db.transaction() as conn:
-            interrupted = await delivery_sql.interrupt_unfinished(conn)
-        if interrupted:
-            log.warning("%d deliveries were being sent when the last run stopped; they are "
-                        "marked interrupted and not sent again (see ARCHITECTURE.md)",
-                        interrupted)
+            unfinished = await delivery_sql.requeue_unfinished(conn, self.clock())
+        if unfinished:
+            log.warning("%d deliveries were being sent when the last run stopped; they go "
+                        "out again (at least once: see ARCHITECTURE.md)", unfinished)
         await self.tick()
         self._aps = AsyncIOScheduler(timezone=UTC)
         self._aps.add_job(self.tick, "interval", seconds=self.sweep_every / self._speed(),

@@ -17,8 +17,7 @@ CREATE TABLE delivery (
     due_at        TEXT NOT NULL,
     expires_at    TEXT NOT NULL,            -- after this, a failed delivery is given up
     status        TEXT NOT NULL CHECK (status IN
-                  ('pending', 'sending', 'sent', 'skipped', 'expired', 'interrupted',
-                   'dropped')),
+                  ('pending', 'sending', 'sent', 'skipped', 'expired', 'dropped')),
     late          INTEGER NOT NULL DEFAULT 0,
     attempts      INTEGER NOT NULL DEFAULT 0,
     next_try_at   TEXT,

@@ -586,7 +586,7 @@ async def test_an_action_done_while_its_notice_waits_for_a_retry_is_dropped(
 # --- a process that died mid-send ------------------------------------------------------------
 
 
-async def test_a_delivery_left_sending_by_a_dead_process_becomes_interrupted_and_is_not_resent(
+async def test_a_delivery_left_sending_by_a_dead_process_is_sent_again_after_a_restart(
         coalition: Chat, bot: Bot, outbox: Outbox, scheduler: Scheduler, clock: MovableClock,
         db_path: Path) -> None:
     await coalition.ok("Alice", KICKOFF)
@@ -596,17 +596,18 @@ async def test_a_delivery_left_sending_by_a_dead_process_becomes_interrupted_and
     await bot.close()
     # the state a process killed between claiming and marking leaves behind
     assert execute(db_path, "UPDATE delivery SET status = 'sending' WHERE status = 'pending'") == 1
+    assert outbox.reminders() == []
     async with restarted(db_path, clock, outbox) as second:
         clock.now = KICKOFF_24H + timedelta(minutes=10)
-        await second.start()
+        await second.start()  # requeues it, then its first tick sends it
         try:
-            assert statuses(db_path) == [(KICKOFF_24H.isoformat(), 1440, "interrupted")]
             await tick_at(second, clock, KICKOFF_24H + timedelta(minutes=20))
             await tick_at(second, clock, KICKOFF_1H)
         finally:
             await second.stop()
-    assert [s.title for s in outbox.reminders()] == ["Reminder: Kickoff in 1 hour"]
-    assert statuses(db_path) == [(KICKOFF_24H.isoformat(), 1440, "interrupted"),
+    assert [s.title for s in outbox.reminders()] == [
+        "(late) Reminder: Kickoff in 23 hours 50 minutes", "Reminder: Kickoff in 1 hour"]
+    assert statuses(db_path) == [(KICKOFF_24H.isoformat(), 1440, "sent"),
                                  (KICKOFF_1H.isoformat(), 60, "sent")]
 
 

@@ -14,8 +14,9 @@ meeting starts, and a restart (about 0.3 s here) must fit before that even on a 
 machine. Expected: every reminder printed once (`(late) ` when a restart made it more
 than 2 fake minutes late, which cannot happen before it expires), none twice, and each
 delivery row 'sent'. A kill that falls between claiming a row and marking it sent leaves
-it 'interrupted' (at most once, by design: see ARCHITECTURE.md); the test then still
-requires that it was printed at most once, and reports it as a warning.
+it 'sending', and the next run sends it again (at least once, by design: see
+ARCHITECTURE.md): only a kill in the tens of microseconds between the print and the
+mark's write could then repeat it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -145,8 +145,8 @@ def test_kill_9_restarts_around_due_times_print_every_reminder_once_and_none_twi
         now = time.time()
         upcoming = [t for t in due if t > now + 0.35] or [now + 1.0]
         style = rng.random()
-        if style < 0.5:  # within a few milliseconds of a due time
-            at = upcoming[0] + rng.uniform(-0.01, 0.01)
+        if style < 0.5:  # close to a due time, when the sweep, claim and print happen
+            at = upcoming[0] + rng.uniform(-0.05, 0.15)
         elif style < 0.75:  # around it
             at = upcoming[0] + rng.uniform(-0.3, 0.3)
         else:  # any moment, sometimes before the process has even started its scheduler
@@ -174,21 +174,16 @@ def test_kill_9_restarts_around_due_times_print_every_reminder_once_and_none_twi
     printed = [reminder for run in runs for reminder in run.reminders()]
     counts = Counter(title for title, _ in printed)
     rows = {title: (status, late) for title, status, late in reminder_rows(db)}
-    report = (f"{len(kills)} kills ({sum(k < 0.02 for k in kills)} within 20 ms of a due "
+    report = (f"{len(kills)} kills ({sum(k < 0.2 for k in kills)} within 200 ms of a due "
               f"time), {len(runs)} runs; printed per run: "
               f"{[len(r.reminders()) for r in runs]}; rows: {rows}")
     assert len(kills) >= CYCLES
-    assert sum(k < 0.05 for k in kills) >= 5, report
+    assert sum(k < 0.2 for k in kills) >= 5, report
     duplicates = {title: n for title, n in counts.items() if n > 1}
     assert not duplicates, f"printed more than once: {duplicates}\n{report}"
     assert sorted(rows) == titles, report
-    interrupted = [title for title, (status, _) in rows.items() if status == "interrupted"]
     for title, (status, late) in rows.items():
-        assert status in ("sent", "interrupted"), f"{title} is {status}\n{report}"
-        if status == "sent":
-            assert counts[title] == 1, f"{title} sent but printed {counts[title]} times"
-            assert [lt for t, lt in printed if t == title] == [bool(late)], (title, report)
-    if interrupted:  # at most once is still kept; say which were caught in the instant
-        warnings.warn(f"kill fell between claim and mark for {interrupted}: printed "
-                      f"{[counts[t] for t in interrupted]} time(s)\n{report}", stacklevel=1)
+        assert status == "sent", f"{title} is {status}\n{report}"
+        assert counts[title] == 1, f"{title} printed {counts[title]} times\n{report}"
+        assert [lt for t, lt in printed if t == title] == [bool(late)], (title, report)
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]

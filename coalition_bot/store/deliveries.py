@@ -13,8 +13,8 @@ __all__ = [
     "claim",
     "create",
     "due_pending",
-    "interrupt_unfinished",
     "mark",
+    "requeue_unfinished",
     "set_swept_to",
     "swept_to",
 ]
@@ -85,10 +85,13 @@ async def mark(conn: Conn, delivery_id: int, status: str, *, now: datetime, late
          iso(next_try_at) if next_try_at else None, delivery_id))
 
 
-async def interrupt_unfinished(conn: Conn) -> int:
-    """At start-up: deliveries a dead process left in 'sending' become 'interrupted'."""
-    cur = await conn.execute("UPDATE delivery SET status = 'interrupted'"
-                             " WHERE status = 'sending'")
+async def requeue_unfinished(conn: Conn, now: datetime) -> int:
+    """At start-up: deliveries a dead process left 'sending' are pending again (sent again:
+    at least once, see ARCHITECTURE.md)."""
+    cur = await conn.execute(
+        "UPDATE delivery SET status = 'pending', next_try_at = ?,"
+        " last_error = 'the process stopped while sending it' WHERE status = 'sending'",
+        (iso(now),))
     return cur.rowcount
 
 
