@@ -70,6 +70,7 @@ class Scheduler:
         self.retry_base = retry_base
         self.retry_max = retry_max
         self._lock = asyncio.Lock()
+        self._queued: asyncio.Future[TickReport] | None = None  # a tick waiting to start
         self._aps = None
         self._planned: dict[int | None, set[str]] = {}
         self._replan: set[int] = set()
@@ -78,18 +79,41 @@ class Scheduler:
     # -- the delivery cycle -------------------------------------------------------------
 
     async def tick(self) -> TickReport:
-        """Create what came due, then claim, send and mark each pending delivery."""
-        async with self._lock:
-            report = TickReport()
-            now = self.clock()
-            await self._sweep(now, report)
-            async with self.bot.db.transaction() as conn:
-                pending = await delivery_sql.due_pending(conn, now)
-            for row in pending:
-                await self._deliver(row, report)
-            if report.sent or report.failed or report.skipped:
-                log.info("tick: %s", report)
-            return report
+        """Create what came due, then claim, send and mark each pending delivery.
+
+        A tick asked for while another one waits to start joins that one (and gets its
+        report): a tick that starts after a due time delivers it, so a burst of timers
+        (a thousand reminders at 18:00) costs one sweep, not a thousand in a row."""
+        if self._queued is not None:
+            return await asyncio.shield(self._queued)
+        queued = self._queued = asyncio.get_running_loop().create_future()
+        try:
+            async with self._lock:
+                self._queued = None  # started: a later call must wait for a new tick
+                report = await self._tick()
+        except BaseException as error:
+            if self._queued is queued:
+                self._queued = None
+            if isinstance(error, Exception):
+                queued.set_exception(error)
+                queued.exception()  # retrieved: nobody may have joined
+            else:
+                queued.cancel()
+            raise
+        queued.set_result(report)
+        return report
+
+    async def _tick(self) -> TickReport:
+        report = TickReport()
+        now = self.clock()
+        await self._sweep(now, report)
+        async with self.bot.db.transaction() as conn:
+            pending = await delivery_sql.due_pending(conn, now)
+        for row in pending:
+            await self._deliver(row, report)
+        if report.sent or report.failed or report.skipped:
+            log.info("tick: %s", report)
+        return report
 
     async def _sweep(self, now: datetime, report: TickReport) -> None:
         platforms = set(self.bot.outlets)

@@ -12,6 +12,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.rrule import rrulestr
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -396,3 +397,27 @@ def test_every_weekly_occurrence_keeps_the_starts_wall_clock_time(
 def test_describe_falls_back_to_the_rrule_for_several_monthly_weekdays(rule: str) -> None:
     assert rule_for(rule, datetime(2026, 12, 7, 18, 0)) == rule  # accepted as a recurrence
     assert describe(rule) == f"RRULE {rule}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(rule=st.sampled_from(["FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2", "FREQ=DAILY",
+                             "FREQ=DAILY;INTERVAL=3", "FREQ=WEEKLY;INTERVAL=5"]),
+       start=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 12, 31)),
+       until_days=st.none() | st.integers(min_value=0, max_value=900),
+       window_days=st.integers(min_value=-60, max_value=1200),
+       width_hours=st.integers(min_value=1, max_value=24 * 40))
+def test_every_n_days_or_weeks_gives_what_dateutil_gives(
+        rule: str, start: datetime, until_days: int | None, window_days: int,
+        width_hours: int) -> None:
+    # computed directly, not by walking dateutil's rrule from the first meeting
+    start = start.replace(second=0, microsecond=0)
+    until = None if until_days is None else start + timedelta(days=until_days, hours=5)
+    after = localize(start + timedelta(days=window_days), BERLIN)
+    before = after + timedelta(hours=width_hours)
+    text = rule if until is None else f"{rule};UNTIL={until:%Y%m%dT%H%M%S}"
+    zone = ZoneInfo(BERLIN)
+    lo = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
+    hi = before.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+    expected = [n for n in rrulestr(text, dtstart=start).between(lo, hi, inc=True)
+                if after <= localize(n, BERLIN) < before]
+    assert list(occurrences(start, rule, until, BERLIN, after, before)) == expected

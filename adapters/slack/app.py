@@ -6,11 +6,13 @@ one `Invocation` whose `line` is the command as text; `Bot.handle` answers with 
 in the channel otherwise). Notices go to home channels with `chat.postMessage`;
 channel messages go to `Bot.on_message`, whose nudge is a `chat.postEphemeral`.
 
-Acknowledging: every request is acked before any work (bolt's default,
-`process_before_response=False`), and the answer follows through `response_url`; see
-ARCHITECTURE.md ("Slack") for why. Form submissions are the exception: Slack can only
-show input errors inside a modal through the ack itself, so they are answered in the
-ack when the command finishes within `FORM_DEADLINE`.
+Acknowledging: every request is acked before any work, and the answer follows through
+`response_url`; see ARCHITECTURE.md ("Slack") for why. Bolt sends the ack when a
+listener returns (`process_before_response=True`), so each listener acks and hands the
+rest to a task of ours (`_spawn`); bolt's other mode polls for the ack every 10 ms,
+which made every ack 10-12 ms (bench/slack_latency.py). Form submissions are the
+exception: Slack can only show input errors inside a modal through the ack itself, so
+they are answered in the ack when the command finishes within `FORM_DEADLINE`.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
-from aiohttp import ClientError, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -98,12 +100,13 @@ class SlackAdapter:
         # endpoint is served; still, the secret is never "": a random one refuses all.
         self.app = AsyncApp(client=self.client, name="coalition-bot", logger=bolt_log,
                             signing_secret=signing_secret or secrets.token_hex(32),
-                            process_before_response=False)
+                            process_before_response=True)
         self._app_token = app_token
         self.render = Renderer(bot.commands, self.prefix)
         self.names = NameCache(self.client)
         self.retries = RetryGuard()
         self._inflight: set[asyncio.Task[Any]] = set()
+        self._session: ClientSession | None = None  # shared by every call out, once started
         self._runner: web.AppRunner | None = None
         self._socket: Any = None
         self._register()
@@ -140,6 +143,7 @@ class SlackAdapter:
                 self.config.app_token_env)
             self._socket = AsyncSocketModeHandler(self.app, app_token=self._app_token)
             await self._socket.connect_async()
+            self._share_session()
             return f"Socket Mode, workspace {team}, as @{me}"
         web_app = web.Application()
         web_app.router.add_post(EVENTS_PATH, self._http)
@@ -153,9 +157,16 @@ class SlackAdapter:
                               f"{error.strerror or error}.",
                               hint="Pick another [slack] host or port.") from None
         self._runner = runner
+        self._share_session()
         host, port = runner.addresses[0][:2]
         host = f"[{host}]" if ":" in host else host
         return f"HTTP on http://{host}:{port}{EVENTS_PATH}, workspace {team}, as @{me}"
+
+    def _share_session(self) -> None:
+        """One aiohttp session (its connections kept alive) for the Web API and every
+        response_url, instead of slack_sdk's new session and connection per call."""
+        self._session = ClientSession(timeout=ClientTimeout(total=self.client.timeout))
+        self.client.session = self._session
 
     async def _call(self, method: Callable[[], Awaitable[Any]], what: str,
                     env: str) -> Mapping[str, Any]:
@@ -181,10 +192,28 @@ class SlackAdapter:
             _, late = await asyncio.wait(running, timeout=STOP_GRACE)
             for task in late:
                 task.cancel()
+        if self._session is not None:
+            self.client.session = None
+            await self._session.close()
+            self._session = None
 
     async def _http(self, request: web.Request) -> web.StreamResponse:
         answer = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(answer)
+
+    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        """Go on with a request in a task of ours, so that the listener can return and
+        bolt send the ack now; `stop()` waits for these tasks."""
+        task = asyncio.create_task(self._logged(work, what))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    @staticmethod
+    async def _logged(work: Coroutine[Any, Any, None], what: str) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("Slack %s failed", what)
 
     @contextlib.asynccontextmanager
     async def _tracked(self) -> AsyncIterator[None]:
@@ -212,20 +241,22 @@ class SlackAdapter:
         return name[len(self.prefix):] if self.prefix and name.startswith(self.prefix) else name
 
     async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
-        async with self._tracked():
-            await ack()
-            raw = command.get("text") or ""
-            line = f"{self._command_name(command['command'])} {from_slack(raw)}".strip()
-            channel, user = command.get("channel_id") or "", command["user_id"]
-            form = wanted_form(self.bot.commands, line)
-            if form is not None and await self._open_form(form, command):
-                return
-            inv = await self._invocation(team=command.get("team_id") or "", channel=channel,
-                                         user=user, fallback_name=command.get("user_name") or "",
-                                         line=line, raw=raw)
-            reply = await self.bot.handle(inv)
-            await self._answer(reply, response_url=command.get("response_url") or "",
-                               channel_id=channel, user_id=user)
+        await ack()
+        self._spawn(self._command(command), f"command {command.get('command')}")
+
+    async def _command(self, command: dict[str, Any]) -> None:
+        raw = command.get("text") or ""
+        line = f"{self._command_name(command['command'])} {from_slack(raw)}".strip()
+        channel, user = command.get("channel_id") or "", command["user_id"]
+        form = wanted_form(self.bot.commands, line)
+        if form is not None and await self._open_form(form, command):
+            return
+        inv = await self._invocation(team=command.get("team_id") or "", channel=channel,
+                                     user=user, fallback_name=command.get("user_name") or "",
+                                     line=line, raw=raw)
+        reply = await self.bot.handle(inv)
+        await self._answer(reply, response_url=command.get("response_url") or "",
+                           channel_id=channel, user_id=user)
 
     async def _open_form(self, form: tuple[Any, Any], command: Mapping[str, Any]) -> bool:
         trigger = command.get("trigger_id")
@@ -242,19 +273,21 @@ class SlackAdapter:
         return True
 
     async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        async with self._tracked():
-            await ack()
-            user = body.get("user") or {}
-            channel = (body.get("channel") or {}).get("id") \
-                or (body.get("container") or {}).get("channel_id") or ""
-            inv = await self._invocation(
-                team=(body.get("team") or {}).get("id") or user.get("team_id") or "",
-                channel=channel, user=user["id"],
-                fallback_name=user.get("name") or user.get("username") or "",
-                line=str(action.get("value") or ""))
-            reply = await self.bot.handle(inv)
-            await self._answer(reply, response_url=body.get("response_url") or "",
-                               channel_id=channel, user_id=user["id"])
+        await ack()
+        self._spawn(self._button(body, action), "button")
+
+    async def _button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        user = body.get("user") or {}
+        channel = (body.get("channel") or {}).get("id") \
+            or (body.get("container") or {}).get("channel_id") or ""
+        inv = await self._invocation(
+            team=(body.get("team") or {}).get("id") or user.get("team_id") or "",
+            channel=channel, user=user["id"],
+            fallback_name=user.get("name") or user.get("username") or "",
+            line=str(action.get("value") or ""))
+        reply = await self.bot.handle(inv)
+        await self._answer(reply, response_url=body.get("response_url") or "",
+                           channel_id=channel, user_id=user["id"])
 
     async def _on_form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         async with self._tracked():
@@ -274,19 +307,22 @@ class SlackAdapter:
                     line=form.line)
                 return await self.bot.handle(inv)
 
+            async def answer(work: Awaitable[Reply]) -> None:
+                await self._answer(await work, response_url=form.response_url,
+                                   channel_id=form.channel_id, user_id=user["id"])
+
             work = asyncio.ensure_future(run())
             try:
                 reply = await asyncio.wait_for(asyncio.shield(work), FORM_DEADLINE)
             except TimeoutError:
                 await ack()  # close the form; the answer follows as a message
-                reply = await work
-            else:
-                if reply.error:  # keep the form open, with what was typed, and say why
-                    await ack(response_action="errors", errors=errors_for(view, form, reply.text))
-                    return
-                await ack()
-            await self._answer(reply, response_url=form.response_url,
-                               channel_id=form.channel_id, user_id=user["id"])
+                self._spawn(answer(work), "form")
+                return
+            if reply.error:  # keep the form open, with what was typed, and say why
+                await ack(response_action="errors", errors=errors_for(view, form, reply.text))
+                return
+            await ack()
+            self._spawn(answer(work), "form")
 
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """A message in a channel the bot is in: only checked, never kept, never logged."""
@@ -294,19 +330,22 @@ class SlackAdapter:
             return
         if event.get("channel_type") in ("im", "mpim") or not event.get("user"):
             return
-        async with self._tracked():
-            user, channel = event["user"], event.get("channel") or ""
-            message = Message(platform=PLATFORM,
-                              workspace_id=body.get("team_id") or event.get("team") or "",
-                              channel_id=channel, user_id=user,
-                              user_name=await self.names.name(user),
-                              text=from_slack(event.get("text") or "", keep_mentions=False))
-            nudge = await self.bot.on_message(message)
-            if nudge is None:
-                return
-            extra = {"thread_ts": event["thread_ts"]} if event.get("thread_ts") else {}
-            await self.client.chat_postEphemeral(channel=channel, user=user,
-                                                 **self.render.reply(nudge), **extra)
+        self._spawn(self._check(event, body), "message check")  # bolt acks events itself
+
+    async def _check(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """Check a channel message for off-limits topics; nudge its author privately."""
+        user, channel = event["user"], event.get("channel") or ""
+        message = Message(platform=PLATFORM,
+                          workspace_id=body.get("team_id") or event.get("team") or "",
+                          channel_id=channel, user_id=user,
+                          user_name=await self.names.name(user),
+                          text=from_slack(event.get("text") or "", keep_mentions=False))
+        nudge = await self.bot.on_message(message)
+        if nudge is None:
+            return
+        extra = {"thread_ts": event["thread_ts"]} if event.get("thread_ts") else {}
+        await self.client.chat_postEphemeral(channel=channel, user=user,
+                                             **self.render.reply(nudge), **extra)
 
     # --- out: replies, files, notices -------------------------------------------------------
 
@@ -329,7 +368,7 @@ class SlackAdapter:
 
     async def _respond(self, url: str, payload: dict[str, Any]) -> bool:
         try:
-            answer = await AsyncWebhookClient(url).send_dict(payload)
+            answer = await AsyncWebhookClient(url, session=self._session).send_dict(payload)
         except (ClientError, OSError, TimeoutError) as error:
             log.warning("posting to a response_url failed: %s", error)
             return False

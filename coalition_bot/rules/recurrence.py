@@ -9,6 +9,7 @@ when that one occurrence is moved or cancelled.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
@@ -79,23 +80,47 @@ def rule_for(every: str, start_local: datetime) -> str:
     return text.upper()
 
 
-def _series(start_local: datetime, rule: str | None, until_local: datetime | None):
-    if rule is None:
-        return None
+# Every n days or weeks from the first meeting: what `weekly` and `biweekly` are.
+_EVERY_N = re.compile(r"FREQ=(DAILY|WEEKLY)(?:;INTERVAL=([1-9][0-9]{0,3}))?")
+
+
+@functools.lru_cache(maxsize=16384)
+def _series(start_local: datetime, rule: str, until_local: datetime | None):
+    """The parsed rule, once per (start, rule, until): the scheduler expands every
+    series on every tick (bench/scheduler_bench.py). dateutil rrules are not changed by
+    iterating them (no `cache=True`), so one object serves every caller."""
     text = rule if until_local is None else f"{rule};UNTIL={until_local:%Y%m%dT%H%M%S}"
     return rrulestr(text, dtstart=start_local)
+
+
+def _between(start_local: datetime, rule: str, until_local: datetime | None, lo: datetime,
+             hi: datetime) -> list[datetime]:
+    """The series' local starts in [lo, hi]. dateutil walks from the first occurrence,
+    so its cost grows with the series' age; every n days or weeks is computed directly
+    (the same dates: dateutil's weekly rule with no BYDAY repeats the first meeting's
+    weekday and time)."""
+    simple = _EVERY_N.fullmatch(rule)
+    if simple is None:
+        return _series(start_local, rule, until_local).between(lo, hi, inc=True)
+    step = timedelta(days=1 if simple[1] == "DAILY" else 7) * int(simple[2] or 1)
+    at = start_local + max(0, -((start_local - lo) // step)) * step  # first one >= lo
+    found = []
+    while at <= hi and (until_local is None or at <= until_local):
+        found.append(at)
+        at += step
+    return found
 
 
 def occurrences(start_local: datetime, rule: str | None, until_local: datetime | None,
                 timezone: str, after: datetime, before: datetime) -> Iterator[datetime]:
     """Original local starts (naive) of the occurrences whose zoned start lies in
     [after, before). A single meeting has one occurrence."""
-    series = _series(start_local, rule, until_local)
     # a day of margin each side: the window is in UTC, the rule in local time
     zone = ZoneInfo(timezone)
     lo = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
     hi = before.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
-    candidates = [start_local] if series is None else series.between(lo, hi, inc=True)
+    candidates = [start_local] if rule is None else _between(start_local, rule, until_local,
+                                                             lo, hi)
     for naive in candidates:
         if after <= localize(naive, timezone) < before:
             yield naive

@@ -87,10 +87,10 @@ class Dispatcher:
                        typed: dict[str, Any]) -> Outcome:
         async with self.db.transaction() as conn:
             ctx = Context(conn=conn, invocation=inv, now=self.clock())
-            ctx.binding = await coalition_sql.find_binding(conn, inv.platform, inv.workspace_id)
-            if ctx.binding is not None:
-                ctx.coalition_record = await coalition_sql.get_coalition(
-                    conn, ctx.binding.coalition_id)
+            bound = await coalition_sql.find_bound_coalition(conn, inv.platform,
+                                                             inv.workspace_id)
+            if bound is not None:
+                ctx.binding, ctx.coalition_record = bound
                 ctx.caller_record = await caller_for(ctx)
             await self._check_level(ctx, command, sub)
             await _resolve_values(ctx, sub, typed)

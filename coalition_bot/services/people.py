@@ -8,7 +8,6 @@ from coalition_bot.errors import NotFound, UsageError
 from coalition_bot.model import Level, Org, Person
 from coalition_bot.rules.text import clean_line, name_key
 from coalition_bot.services.context import Caller, Context
-from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import people as people_sql
 
@@ -22,8 +21,9 @@ CONSOLE = "console"
 
 async def standing(ctx: Context, person: Person) -> Caller:
     """A person's level in their coalition and the organizations they represent."""
-    org_ids = tuple(await people_sql.represented_org_ids(ctx.conn, person.id))
-    if person.id in await coalition_sql.coordinator_ids(ctx.conn, person.coalition_id):
+    coordinator, represented = await people_sql.standing(ctx.conn, person)
+    org_ids = tuple(represented)
+    if coordinator:
         level = Level.COORDINATOR
     elif org_ids:
         level = Level.REPRESENTATIVE

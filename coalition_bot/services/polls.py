@@ -221,7 +221,7 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
                 hint="Anonymous votes cannot be changed: nobody, not even the bot, "
                      "knows which choice was whose.")
         return Cast(poll, picked, voter_name, None, bool(note))
-    previous = {v.voter: v.choice for v in await poll_sql.votes(ctx.conn, poll.id)}.get(voter)
+    previous = await poll_sql.vote_choice(ctx.conn, poll.id, voter)
     await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now)
     return Cast(poll, picked, voter_name, previous, False)
 

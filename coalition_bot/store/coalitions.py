@@ -15,6 +15,7 @@ __all__ = [
     "coordinator_ids",
     "create_coalition",
     "find_binding",
+    "find_bound_coalition",
     "get_coalition",
     "set_creator",
 ]
@@ -61,6 +62,20 @@ async def find_binding(conn: Conn, platform: str, workspace_id: str) -> Binding 
     row = await fetch_one(conn, "SELECT * FROM binding WHERE platform = ? AND workspace_id = ?",
                           (platform, workspace_id))
     return _binding(row) if row else None
+
+
+async def find_bound_coalition(conn: Conn, platform: str,
+                               workspace_id: str) -> tuple[Binding, Coalition] | None:
+    """A workspace's binding and its coalition, in one statement (every command asks)."""
+    row = await fetch_one(
+        conn,
+        "SELECT b.id AS binding_id, b.platform, b.workspace_id, b.home_channel_id, c.*"
+        " FROM binding b JOIN coalition c ON c.id = b.coalition_id"
+        " WHERE b.platform = ? AND b.workspace_id = ?", (platform, workspace_id))
+    if row is None:
+        return None
+    return (Binding(row["binding_id"], row["id"], row["platform"], row["workspace_id"],
+                    row["home_channel_id"]), _coalition(row))
 
 
 async def bindings(conn: Conn, coalition_id: int) -> list[Binding]:

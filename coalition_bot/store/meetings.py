@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from coalition_bot.model import Meeting, Note
-from coalition_bot.rules.recurrence import KEY_FORMAT, local_key, parse_key
+from coalition_bot.rules.recurrence import local_key
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, iso_end, next_number
 
@@ -36,13 +36,15 @@ __all__ = [
 
 
 def _local(text: str | None) -> datetime | None:
-    return datetime.strptime(text, KEY_FORMAT) if text else None
+    # stored local times are always KEY_FORMAT (written by local_key); fromisoformat reads
+    # them ~30x faster than strptime, and the scheduler reads every meeting on every tick
+    return datetime.fromisoformat(text) if text else None
 
 
 def _meeting(row) -> Meeting:
     remind = tuple(int(m) for m in row["remind_min"].split(",") if m)
     return Meeting(row["id"], row["coalition_id"], row["number"], row["title"],
-                   row["timezone"], parse_key(row["start_local"]), row["rrule"],
+                   row["timezone"], datetime.fromisoformat(row["start_local"]), row["rrule"],
                    _local(row["until_local"]), row["duration_min"], row["location"], remind,
                    bool(row["cancelled"]))
 

@@ -18,6 +18,7 @@ __all__ = [
     "representatives",
     "represented_org_ids",
     "set_declared_org",
+    "standing",
 ]
 
 
@@ -29,6 +30,9 @@ def _person(row) -> Person:
 async def ensure_person(conn: Conn, coalition_id: int, platform: str, user_id: str,
                         display_name: str | None, now: datetime) -> Person:
     """The person for a platform user, created on first sight; keeps the name current."""
+    known = await find_person(conn, coalition_id, platform, user_id)
+    if known is not None and (display_name is None or known.display_name == display_name):
+        return known  # the usual case, every command: known, name unchanged; one read
     row = await fetch_one(
         conn,
         "INSERT INTO person (coalition_id, platform, platform_user_id, display_name, created_at)"
@@ -93,6 +97,18 @@ async def represented_org_ids(conn: Conn, person_id: int) -> list[int]:
         conn, "SELECT org_id FROM representative WHERE person_id = ? ORDER BY org_id",
         (person_id,))
     return [r[0] for r in rows]
+
+
+async def standing(conn: Conn, person: Person) -> tuple[bool, list[int]]:
+    """Whether a person coordinates their coalition, and the organizations they represent
+    (in id order), in one statement: every command asks."""
+    rows = await fetch_all(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM coordinator WHERE coalition_id = ? AND person_id = ?),"
+        " r.org_id FROM (SELECT 1) LEFT JOIN representative r ON r.person_id = ?"
+        " ORDER BY r.org_id",
+        (person.coalition_id, person.id, person.id))
+    return bool(rows[0][0]), [r[1] for r in rows if r[1] is not None]
 
 
 async def representatives(conn: Conn, coalition_id: int) -> dict[int, list[Person]]:

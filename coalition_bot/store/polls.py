@@ -26,6 +26,7 @@ __all__ = [
     "list_polls",
     "mark_closed",
     "open_polls_closing_before",
+    "vote_choice",
     "votes",
 ]
 
@@ -123,6 +124,13 @@ async def votes(conn: Conn, poll_id: int) -> list[Vote]:
         (poll_id,))
     return [Vote(r["voter"], r["voter_name"] or "?", r["cast_by_name"], r["cast_by"], r["choice"],
                  r["reason"], from_iso(r["cast_at"]), r["changes"]) for r in rows]
+
+
+async def vote_choice(conn: Conn, poll_id: int, voter: str) -> str | None:
+    """The choice a voter's counted vote holds now, if they voted."""
+    row = await fetch_one(conn, "SELECT choice FROM vote WHERE poll_id = ? AND voter = ?",
+                          (poll_id, voter))
+    return row[0] if row else None
 
 
 async def anonymous_tallies(conn: Conn, poll_id: int) -> dict[str, int]:

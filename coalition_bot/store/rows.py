@@ -28,14 +28,19 @@ def from_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+# One aiosqlite call each (`execute_fetchall` runs the statement and reads its rows in
+# aiosqlite's thread), not three (execute, fetch, close): every call is a hop to that
+# thread and back, and a command makes about ten of these (bench/votes_throughput.py).
+
+
 async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
-    async with conn.execute(sql, tuple(params)) as cur:
-        return await cur.fetchone()
+    """The first row, or None. For statements that give at most a few rows."""
+    rows = await conn.execute_fetchall(sql, tuple(params))
+    return next(iter(rows), None)
 
 
 async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> list:
-    async with conn.execute(sql, tuple(params)) as cur:
-        return list(await cur.fetchall())
+    return list(await conn.execute_fetchall(sql, tuple(params)))
 
 
 async def next_number(conn: aiosqlite.Connection, coalition_id: int, kind: str) -> int:

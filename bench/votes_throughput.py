@@ -1,0 +1,165 @@
+"""Durable votes per second through the service layer, against raw aiosqlite.
+
+Run by hand:  python bench/votes_throughput.py
+
+Ours: `Bot.handle` with `poll vote #1 CHOICE` invocations (the whole path a front door
+takes: grammar, one BEGIN IMMEDIATE transaction, caller, permission, the vote upsert,
+COMMIT) by the representatives of 200 organizations, each voting 5 times (first votes,
+then changes), one after the other and also 50 at a time.
+Floor: raw aiosqlite, one single-row INSERT + commit per row, on a file in the same
+directory with the same settings as coalition_bot/store/database.py (WAL,
+synchronous=FULL, foreign keys, busy timeout): the least a durable write costs here.
+Both are measured in alternating rounds in the same run (the machine's other load drifts);
+the ratio is taken per round, ours against the floor measured just before it, and the
+median of those ratios is the figure.
+The aiosqlite calls (each a hop to aiosqlite's worker thread and back) and the SQL
+statements one vote makes are counted and printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import aiosqlite
+from common import Calls, goal, machine, median, say
+
+from coalition_bot.bot import Bot
+from coalition_bot.store.database import BUSY_TIMEOUT_MS
+
+ORGS = 200
+ROUNDS = 5
+VOTES_PER_ROUND = 1000  # ORGS voters x 5 votes each
+CONCURRENCY = 50
+CHOICES = ("agree", "disagree", "abstain", "block", "agree")
+
+
+async def hop_us(path: Path, calls: int = 2000) -> float:
+    """One aiosqlite call's round trip (SELECT 1), in µs: what every statement costs on
+    top of its own work. It varies with the machine's load (2 shared cores)."""
+    conn = await aiosqlite.connect(path)
+    try:
+        start = time.perf_counter()
+        for _ in range(calls):
+            await conn.execute_fetchall("SELECT 1")
+        return (time.perf_counter() - start) / calls * 1e6
+    finally:
+        await conn.close()
+
+
+async def floor_round(path: Path, rows: int) -> float:
+    """Rows per second: one INSERT + commit each, the database.py pragmas."""
+    conn = await aiosqlite.connect(path)
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = FULL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("CREATE TABLE IF NOT EXISTS vote (id INTEGER PRIMARY KEY,"
+                           " poll_id INTEGER, voter TEXT, choice TEXT, cast_at TEXT)")
+        await conn.commit()
+        start = time.perf_counter()
+        for i in range(rows):
+            await conn.execute("INSERT INTO vote (poll_id, voter, choice, cast_at)"
+                               " VALUES (?, ?, ?, ?)", (1, f"org:{i}", "agree",
+                                                        "2026-11-23T15:00:00+00:00"))
+            await conn.commit()
+        return rows / (time.perf_counter() - start)
+    finally:
+        await conn.close()
+
+
+async def setup(bot: Bot) -> None:
+    await say(bot, "console", "bench", "alice", 'coalition setup "Bench Coalition" UTC',
+              name="Alice")
+    for i in range(ORGS):
+        await say(bot, "console", "bench", "alice", f'coalition org add "Org {i}"')
+        await say(bot, "console", "bench", "alice", f'coalition rep add rep{i} "Org {i}"')
+    await say(bot, "console", "bench", "alice", 'poll create "Endorse the bench?"')
+
+
+def vote_lines(round_no: int) -> list[tuple[str, str]]:
+    return [(f"rep{i}", f"poll vote 1 {CHOICES[(k + round_no) % len(CHOICES)]}")
+            for k in range(VOTES_PER_ROUND // ORGS) for i in range(ORGS)]
+
+
+async def ours_round(bot: Bot, round_no: int, concurrency: int) -> float:
+    lines = vote_lines(round_no)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(user: str, line: str) -> None:
+        async with gate:
+            await say(bot, "console", "bench", user, line)
+
+    start = time.perf_counter()
+    if concurrency == 1:
+        for user, line in lines:
+            await say(bot, "console", "bench", user, line)
+    else:
+        await asyncio.gather(*(one(u, line) for u, line in lines))
+    return len(lines) / (time.perf_counter() - start)
+
+
+async def count_one_vote(bot: Bot, calls: Calls) -> None:
+    await calls.trace(bot.db.conn)
+    with calls.counting(keep_sql=True):
+        await say(bot, "console", "bench", "rep7", "poll vote 1 block")
+    print(f"one vote (a change, {ORGS} votes already in the poll): {calls.hops} aiosqlite "
+          f"calls, {calls.statements} SQL statements:")
+    for sql in calls.sql:
+        print(f"    {sql}")
+
+
+async def main() -> None:
+    print(machine())
+    work = Path(tempfile.mkdtemp(prefix="votes-bench-"))
+    calls = Calls()
+    try:
+        bot = await Bot.open(work / "coalition.db")
+        await setup(bot)
+        await ours_round(bot, 99, 1)  # warm-up: every voter has voted once
+        floors, seq, conc, hops = [], [], [], []
+        for r in range(ROUNDS):
+            hops.append(await hop_us(work / "hop.db"))
+            floors.append(await floor_round(work / f"floor{r}.db", VOTES_PER_ROUND))
+            seq.append(await ours_round(bot, r, 1))
+            conc.append(await ours_round(bot, r + 10, CONCURRENCY))
+        with calls.counting():
+            await ours_round(bot, 50, 1)
+        per_vote_hops = calls.hops / VOTES_PER_ROUND
+        per_vote_stmts = 0.0
+        await calls.trace(bot.db.conn)
+        with calls.counting():
+            await ours_round(bot, 51, 1)
+        per_vote_stmts = calls.statements / VOTES_PER_ROUND
+        await count_one_vote(bot, calls)
+        await bot.close()
+    finally:
+        calls.restore()
+        shutil.rmtree(work, ignore_errors=True)
+
+    def line(values: list[float]) -> str:
+        return ", ".join(f"{v:.0f}" for v in values)
+
+    ratio_seq = median([s / f for s, f in zip(seq, floors, strict=True)])
+    ratio_conc = median([c / f for c, f in zip(conc, floors, strict=True)])
+    print(f"{ORGS} voters (org representatives), {VOTES_PER_ROUND} votes per round, "
+          f"{ROUNDS} rounds, files in {tempfile.gettempdir()}")
+    print(f"floor: raw aiosqlite INSERT + commit: median {median(floors):6.0f} rows/s   "
+          f"(rounds: {line(floors)}; 2 aiosqlite calls per row)")
+    print(f"ours, one at a time:                 median {median(seq):6.0f} votes/s  "
+          f"ratio {ratio_seq:.2f} of the floor (median of rounds; rounds: {line(seq)})")
+    print(f"ours, {CONCURRENCY} at a time:                  median {median(conc):6.0f} votes/s  "
+          f"ratio {ratio_conc:.2f} of the floor (rounds: {line(conc)})")
+    print(f"per vote: {per_vote_hops:.1f} aiosqlite calls, {per_vote_stmts:.1f} SQL statements "
+          f"(floor: 2 calls, 2 statements)")
+    print(f"one aiosqlite call's round trip (SELECT 1), this run: median {median(hops):.0f} µs "
+          f"(rounds: {line(hops)})")
+    print(f"goal: >= 50% of the floor -> {goal(ratio_seq >= 0.5)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
