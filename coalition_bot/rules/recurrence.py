@@ -36,6 +36,7 @@ _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", -1: "last"}
 KEY_FORMAT = "%Y-%m-%dT%H:%M"
+_TOO_OFTEN = re.compile(r"FREQ=(?:HOURLY|MINUTELY|SECONDLY)|BY(?:HOUR|MINUTE|SECOND)=")
 
 
 def local_key(local: datetime) -> str:
@@ -75,9 +76,18 @@ def rule_for(every: str, start_local: datetime) -> str:
                               "FREQ=WEEKLY;BYDAY=TU,TH.") from None
     if not isinstance(parsed, rrule):
         raise UsageError(f"`{every}` must be a single RRULE.")
-    if "UNTIL" in text.upper() or "COUNT" in text.upper():
+    upper = text.upper()
+    if "UNTIL" in upper or "COUNT" in upper:
         raise UsageError("Give the end of a series with until:DATE, not inside the RRULE.")
-    return text.upper()
+    if _TOO_OFTEN.search(upper):
+        raise UsageError(f"`{every}` repeats more than once a day; a strategy meeting "
+                         "recurs at most daily.", hint="Use FREQ=DAILY, WEEKLY, MONTHLY or "
+                                                       "YEARLY, without BYHOUR/BYMINUTE.")
+    try:
+        parsed.after(start_local)  # some rules only fail when expanded (BYMONTHDAY=32)
+    except (ValueError, TypeError, OverflowError):
+        raise UsageError(f"`{every}` is not a recurrence I can read.") from None
+    return upper
 
 
 # Every n days or weeks from the first meeting: what `weekly` and `biweekly` are.

@@ -21,6 +21,7 @@ _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2}))?$"
 )
 MAX_DURATION = timedelta(days=366)
+FIRST_YEAR, LAST_YEAR = 1970, 2200
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
 _SLASHED = re.compile(r"(?<![\d/.])(\d{1,2})[/.](\d{1,2})(?![\d/.])")
 _HAS_TIME = re.compile(
@@ -96,6 +97,14 @@ def _read(text: str, zone: ZoneInfo, now: datetime) -> tuple[datetime, bool]:
     return parsed, False
 
 
+def _in_range(naive: datetime, text: str) -> datetime:
+    """Refuse dates no coalition plans for (and that the calendar arithmetic cannot hold)."""
+    if not FIRST_YEAR <= naive.year <= LAST_YEAR:
+        raise UsageError(f"`{text}` is out of range: I read the year {naive.year}.",
+                         hint=f"Give a date between {FIRST_YEAR} and {LAST_YEAR}.")
+    return naive
+
+
 def _ambiguity(text: str, naive: datetime, zone: ZoneInfo) -> str:
     """Why `text` (read as `naive`) could mean more than one time, or ''."""
     cleaned = text.lower()
@@ -136,7 +145,7 @@ def parse_when(text: str, timezone: str, now: datetime) -> datetime:
     """
     zone = ZoneInfo(timezone)
     naive, exact = _read(text, zone, now)
-    aware = _localize(naive, zone, text)
+    aware = _localize(_in_range(naive, text), zone, text)
     why = "" if exact else _ambiguity(text, naive, zone)
     if why:
         raise UsageError(
@@ -151,7 +160,7 @@ def parse_date(text: str, timezone: str, now: datetime) -> date:
     clash = _day_month_clash(text.lower())
     if clash:
         raise UsageError(f"`{text}` is ambiguous: {clash}.", hint="Write the date as 2026-12-01.")
-    return _read(text, ZoneInfo(timezone), now)[0].date()
+    return _in_range(_read(text, ZoneInfo(timezone), now)[0], text).date()
 
 
 def format_local(when: datetime, timezone: str) -> str:
