@@ -68,6 +68,11 @@ def rule_for(every: str, start_local: datetime) -> str:
         return f"FREQ=MONTHLY;BYDAY={nth:+d}{_WEEKDAYS[start_local.weekday()]}"
     text = every.strip()
     text = text[len("RRULE:"):] if text.upper().startswith("RRULE:") else text
+    hint = "Use weekly, biweekly, monthly, or an RRULE such as FREQ=WEEKLY;BYDAY=TU,TH."
+    if "\n" in text or re.search(r"(?i)(?:DTSTART|EXDATE|RDATE|EXRULE|RRULE)\s*:", text):
+        raise UsageError(f"`{every}` must be a single RRULE.", hint=hint)
+    if not re.fullmatch(r"[A-Za-z0-9=;,+-]+", text):
+        raise UsageError(f"`{every}` is not a recurrence I can read.", hint=hint)
     try:
         parsed = rrulestr(text, dtstart=start_local)
     except (ValueError, TypeError, IndexError, KeyError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,22 @@ class Outcome:
     coalition_id: int | None = None  # whose data a successful command may have changed
 
 
+BUSY = ("The database is busy: another program is using it, so nothing was changed; "
+        "try again in a moment.")
+FULL = ("The bot's disk is full, so nothing was changed (everything saved before is safe). "
+        "Please tell whoever runs the bot, and try again once they have freed some space.")
+
+
+def _storage_trouble(error: sqlite3.OperationalError) -> str | None:
+    """A clear sentence for the storage failures a person can act on, else None."""
+    text = str(error).lower()
+    if "locked" in text or "busy" in text:
+        return BUSY
+    if "full" in text:
+        return FULL
+    return None
+
+
 def error_reply(error: CoalitionError) -> Reply:
     return Reply(text=str(error), private=True, error=True)
 
@@ -70,6 +87,13 @@ class Dispatcher:
             return await self._execute(inv, parsed.command, parsed.sub, typed)
         except CoalitionError as error:
             return Outcome(error_reply(error))
+        except sqlite3.OperationalError as error:
+            trouble = _storage_trouble(error)
+            if trouble is None:
+                raise
+            log.warning("command refused, storage: %s (platform=%s workspace=%s)", error,
+                        inv.platform, inv.workspace_id)
+            return Outcome(Reply(text=trouble, private=True, error=True))
         except Exception:
             log.exception("command failed: platform=%s workspace=%s user=%s line=%r "
                           "command=%s path=%s", inv.platform, inv.workspace_id, inv.user_id,

@@ -74,7 +74,8 @@ class Database:
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                await conn.execute("COMMIT")
             except BaseException:
-                await conn.execute("ROLLBACK")
+                if conn.in_transaction:  # also when COMMIT itself failed (disk full)
+                    await conn.execute("ROLLBACK")
                 raise
-            await conn.execute("COMMIT")
