@@ -109,8 +109,8 @@ class Renderer:
                        for chunk in _chunks(body, SECTION_MAX)]
         blocks += self._fields(fields)
         who = mention_text(mentions)
-        if who:
-            blocks.append({"type": "section", "text": _mrkdwn(who)})
+        blocks += [{"type": "section", "text": _mrkdwn(chunk)}
+                   for chunk in _word_chunks(who, SECTION_MAX)]
         actions = _buttons(buttons)
         room = BLOCKS_MAX - len(actions)
         if len(blocks) > room:
@@ -118,6 +118,8 @@ class Renderer:
                 _mrkdwn("(cut short: too long for one Slack message)")]}]
         blocks += actions
         fallback = "\n".join(p for p in (escape(title), lead + escape(text), who) if p.strip())
+        if len(fallback) > FALLBACK_MAX:  # cut between words: never inside a <@U…> mention
+            fallback = fallback[: fallback.rfind(" ", 0, FALLBACK_MAX - 1)] + "…"
         return {"text": truncate(fallback or escape(title) or " ", FALLBACK_MAX),
                 "blocks": blocks}
 
@@ -144,6 +146,17 @@ class Renderer:
                     break
         flush()
         return blocks
+
+
+def _word_chunks(text: str, limit: int) -> list[str]:
+    """Split space-separated text (mentions) into pieces under `limit`, between words."""
+    out: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind(" ", 0, limit)
+        cut = cut if cut > 0 else limit
+        out.append(text[:cut])
+        text = text[cut:].lstrip(" ")
+    return [*out, text] if text else out
 
 
 def mention_text(mentions: Iterable[Mention]) -> str:

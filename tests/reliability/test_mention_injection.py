@@ -20,6 +20,7 @@ Three levels:
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -331,3 +332,29 @@ async def test_pings_typed_on_discord_ping_nobody(world: World) -> None:
     for escaped in ("@\u200beveryone", "@\u200bhere", "<@\u200b&123456789012345678>",
                     "<@\u200b!223456789012345678>", "<@\u200b223456789012345678>"):
         assert escaped in shown, escaped
+
+
+async def test_pings_in_deferred_discord_answers_ping_nobody(tmp_path: Path) -> None:
+    """Answers later than `respond_within` go out as an edit of the "thinking" message, or
+    (an error after a public deferral) as a follow-up: the same checks hold there."""
+    t = DISCORD_TYPED
+    async with World.open(tmp_path, respond_within=0.05) as slow:
+        await slow.coalition()
+        await slow.ok("poll create", question=t)
+        start = len(slow.fake.calls)
+        for words, options in (("coalition goal add", {"text": t}),  # an edit, public
+                               ("coalition org add", {"name": t[:70], "by": D_BOB})):  # error
+            async with slow.bot.db.transaction():  # the bot cannot answer in time
+                pushed = asyncio.create_task(slow.command(words, **options))
+                await slow.fake.wait_for(lambda since=start: [
+                    c for c in slow.fake.find("POST", "/interactions/", since)
+                    if c.body["type"] == 5])
+            answer = await pushed
+            assert answer.type == 5 and answer.message is not None
+            start = len(slow.fake.calls)
+        late = [(f"{c.method} {c.path}", c.body) for c in slow.fake.calls
+                if c.path.startswith("/webhooks/") and c.method in ("PATCH", "POST")]
+        assert {what.split()[0] for what, _ in late} == {"PATCH", "POST"}
+        for what, body in late:
+            problems = discord_problems(body) + discord_limit_problems(body)
+            assert not problems, f"{what}: {problems}"

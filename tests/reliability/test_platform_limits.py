@@ -72,15 +72,6 @@ async def test_a_coalition_with_many_long_things_renders_within_both_platforms_l
         assert not render_problems(notice), (notice.title, render_problems(notice))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: adapters/slack/render.py puts all of a notice's Slack mentions into one section "
-    "block (`mention_text`), never split: from about 215 people (a `/poll remind` of a "
-    "member poll in a big workspace, or of an organization poll with many "
-    "representatives) the section passes Block Kit's 3000 characters, Slack refuses the "
-    "message (invalid_blocks) and the reminder is never posted (the scheduler retries it "
-    "until it expires). The fallback text is also cut in the middle of a mention "
-    "('<@U00000220…'). Fix: split the mentions over sections with _chunks (at spaces), "
-    "and cut the fallback at a space."))
 async def test_a_reminder_pinging_hundreds_of_slack_members_fits_in_a_slack_message(
         tmp_path: Path) -> None:
     bot = await Bot.open(tmp_path / "many.db", clock=MovableClock())

@@ -96,9 +96,7 @@ async def test_a_forged_or_stale_click_votes_nothing(slack_coalition: Workspace,
         await barrier(ws)
         assert "response_url:forged" not in ws.fake.methods()
         assert watch.rows("SELECT count(*) FROM vote") == [(0,)]
-        after = watch.snapshot()
-        after.pop("person"), before.pop("person")  # Alice's barrier may refresh her name
-        assert after == before
+        assert watch.snapshot() == before
         # the same click, signed, votes: the refusal was the signature's doing
         status, _ = await ws.post(body)
         assert status == 200
