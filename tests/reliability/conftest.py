@@ -6,26 +6,21 @@ folder is put on the path here so these tests use the same harness as tests/slac
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "slack"))
 
 from slack_harness import (
-    ALICE,
-    BOB,
     BOT_TOKEN,
     SECRET,
     FakeSlack,
     Workspace,
-    http_config,
+    serving,
+    set_up_coalition,
 )
-
-from coalition_bot.adapters.slack import build
 
 
 @pytest.fixture
@@ -41,20 +36,11 @@ async def slack(bot, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
-    adapter = build(bot, http_config(fake_slack))
-    where = await adapter.start()
-    url = re.search(r"http://\S+/slack/events", where)
-    assert url, where
-    async with aiohttp.ClientSession() as http:
-        yield Workspace(fake_slack, url[0], http, adapter)
-    await adapter.stop()
+    async with serving(bot, fake_slack) as workspace:
+        yield workspace
 
 
 @pytest.fixture
 async def slack_coalition(slack: Workspace) -> Workspace:
     """A coalition set up on Slack by Alice; Bob represents Tenants United."""
-    await slack.ok(ALICE, "/coalition", 'setup "Eastside Tenants" America/New_York')
-    await slack.ok(ALICE, "/coalition", 'org add "Tenants United"')
-    await slack.ok(ALICE, "/coalition", 'org add "Climate Now"')
-    await slack.ok(ALICE, "/coalition", f'rep add {BOB.mention} "Tenants United"')
-    return slack
+    return await set_up_coalition(slack)

@@ -3,13 +3,8 @@
 
 from __future__ import annotations
 
-import re
-
-import aiohttp
 import pytest
-from slack_harness import ALICE, BOB, BOT_TOKEN, SECRET, FakeSlack, Workspace, http_config
-
-from coalition_bot.adapters.slack import build
+from slack_harness import BOT_TOKEN, SECRET, FakeSlack, Workspace, serving, set_up_coalition
 
 
 @pytest.fixture
@@ -29,21 +24,12 @@ def slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 async def workspace(bot, fake: FakeSlack, slack_env):
     """The bot on Slack over HTTP, and a workspace to drive it."""
-    adapter = build(bot, http_config(fake))
-    where = await adapter.start()
-    url = re.search(r"http://\S+/slack/events", where)
-    assert url, where
-    async with aiohttp.ClientSession() as http:
-        yield Workspace(fake, url[0], http, adapter)
-    await adapter.stop()
+    async with serving(bot, fake) as workspace:
+        yield workspace
 
 
 @pytest.fixture
 async def coalition(workspace: Workspace) -> Workspace:
     """A coalition set up on Slack by Alice in the home channel; Bob represents Tenants
     United, Climate Now has no representative yet."""
-    await workspace.ok(ALICE, "/coalition", 'setup "Eastside Tenants" America/New_York')
-    await workspace.ok(ALICE, "/coalition", 'org add "Tenants United"')
-    await workspace.ok(ALICE, "/coalition", 'org add "Climate Now"')
-    await workspace.ok(ALICE, "/coalition", f'rep add {BOB.mention} "Tenants United"')
-    return workspace
+    return await set_up_coalition(workspace)

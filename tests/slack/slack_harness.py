@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -357,3 +359,30 @@ class Workspace:
         headers = sign(body, retry=retry) | {"Content-Type": "application/json"}
         status, _ = await self.post(body, headers)
         return status
+
+
+@asynccontextmanager
+async def serving(bot: Any, fake: FakeSlack) -> AsyncIterator[Workspace]:
+    """The real Slack adapter serving HTTP on 127.0.0.1 for `bot`, its Web API pointed at
+    `fake`, and a workspace to drive it (the tokens must be in the environment)."""
+    from coalition_bot.adapters.slack import build
+
+    adapter = build(bot, http_config(fake))
+    where = await adapter.start()
+    url = re.search(r"http://\S+/slack/events", where)
+    assert url, where
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Workspace(fake, url[0], http, adapter)
+    finally:
+        await adapter.stop()
+
+
+async def set_up_coalition(workspace: Workspace) -> Workspace:
+    """Alice sets a coalition up on Slack; Bob represents Tenants United, Climate Now has
+    no representative yet."""
+    await workspace.ok(ALICE, "/coalition", 'setup "Eastside Tenants" America/New_York')
+    await workspace.ok(ALICE, "/coalition", 'org add "Tenants United"')
+    await workspace.ok(ALICE, "/coalition", 'org add "Climate Now"')
+    await workspace.ok(ALICE, "/coalition", f'rep add {BOB.mention} "Tenants United"')
+    return workspace
