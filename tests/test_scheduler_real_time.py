@@ -168,8 +168,8 @@ async def poll_closing_in(bot: Bot, seconds: float) -> tuple[int, datetime]:
     now = datetime.now(UTC)
     closes = (now + timedelta(seconds=seconds + 1)).replace(microsecond=0)
     async with bot.db.transaction() as conn:
-        [(coalition_id, person_id)] = await (await conn.execute(
-            "SELECT c.id, p.id FROM coalition c, person p")).fetchall()
+        [(coalition_id, person_id)] = await conn.execute_fetchall(
+            "SELECT c.id, p.id FROM coalition c, person p")
         poll = await poll_sql.create_poll(
             conn, coalition_id, question="Go?", proposal=True,
             choices=("agree", "abstain", "disagree", "block"), electorate="orgs",

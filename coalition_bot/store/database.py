@@ -3,37 +3,74 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
 from coalition_bot.store.migrate import migrate, refuse_newer
 
-__all__ = ["Conn", "Database"]
-
-Conn = aiosqlite.Connection
+__all__ = ["BUSY_TIMEOUT_MS", "Conn", "Database"]
 
 BUSY_TIMEOUT_MS = 5000
+_BUSY_PAUSES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # seconds, the last one repeats
+
+
+class Conn:
+    """The connection as a transaction's statements see it.
+
+    Statements run at once on the calling (event loop) thread: inside a transaction
+    opened with BEGIN IMMEDIATE no statement can wait for another connection's lock,
+    and a small indexed query takes microseconds, while a hop to aiosqlite's thread and
+    back costs 30-130 µs here (bench/votes_throughput.py). What can wait, the COMMIT's
+    fsync and opening the file, goes through aiosqlite's thread (`Database`). The
+    methods are coroutines so the store reads the same whichever thread runs them.
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        """Run one statement; the cursor gives `rowcount`, `lastrowid` and the rows."""
+        return self._raw.execute(sql, tuple(params))
+
+    async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        return self._raw.execute(sql, tuple(params)).fetchall()
+
+    async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> sqlite3.Cursor:
+        return self._raw.executemany(sql, rows)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._raw.in_transaction
 
 
 class Database:
-    """One aiosqlite connection to one SQLite file (WAL, foreign keys, busy timeout).
+    """One SQLite connection to one file (WAL, foreign keys), owned by aiosqlite.
 
     Every use is a transaction taken through `transaction()`. A lock serialises them,
     because coroutines sharing one connection would otherwise interleave statements
-    inside each other's transactions.
+    inside each other's transactions. While another process holds the file's write
+    lock, BEGIN waits without blocking the event loop, up to `busy_timeout_ms`.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self._conn: Conn | None = None
+        self.busy_timeout_ms = BUSY_TIMEOUT_MS
+        self._conn: aiosqlite.Connection | None = None
+        self._inline: Conn | None = None
         self._lock = asyncio.Lock()
 
     async def open(self, *, run_migrations: bool = True) -> Database:
         """Connect, set the pragmas, and bring the schema up to date."""
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn = await aiosqlite.connect(self.path, isolation_level=None,
+                                       check_same_thread=False)
         conn.row_factory = aiosqlite.Row
         self._conn = conn
         try:
@@ -44,13 +81,17 @@ class Database:
             await conn.execute("PRAGMA foreign_keys = ON")
             if run_migrations:
                 await migrate(conn)
+            # From here on SQLite never sleeps on a lock inside a call: `_begin` waits.
+            await conn.execute("PRAGMA busy_timeout = 0")
         except BaseException:
             await self.close()  # its thread would keep the process alive
             raise
+        self._inline = Conn(conn._conn)  # aiosqlite's sqlite3 connection, shared
         return self
 
     async def close(self) -> None:
         if self._conn is not None:
+            self._inline = None
             await self._conn.close()
             self._conn = None
 
@@ -61,21 +102,57 @@ class Database:
         await self.close()
 
     @property
-    def conn(self) -> Conn:
+    def conn(self) -> aiosqlite.Connection:
+        """The aiosqlite connection, for work outside `transaction()` (migrations)."""
         if self._conn is None:
             raise RuntimeError("database is not open")
         return self._conn
 
+    async def _begin(self, raw: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE, retried with short sleeps while another process writes."""
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
+        for attempt in range(1_000_000):
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                pause = _BUSY_PAUSES[min(attempt, len(_BUSY_PAUSES) - 1)]
+                if time.monotonic() + pause > deadline:
+                    raise
+                await asyncio.sleep(pause)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
-        """One write transaction: commits on normal exit, rolls back on any exception."""
+        """One write transaction: commits on normal exit, rolls back on any exception.
+
+        A transaction that changed nothing commits on the spot; one that wrote commits
+        in aiosqlite's thread, so the fsync does not hold up the event loop.
+        """
         async with self._lock:
-            conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
+            if self._inline is None:
+                raise RuntimeError("database is not open")
+            conn, raw = self._inline, self._inline._raw
+            await self._begin(raw)
+            changes = raw.total_changes
             try:
                 yield conn
-                await conn.execute("COMMIT")
+                if raw.total_changes == changes:
+                    raw.execute("COMMIT")
+                else:
+                    await self._commit()
             except BaseException:
-                if conn.in_transaction:  # also when COMMIT itself failed (disk full)
-                    await conn.execute("ROLLBACK")
+                if raw.in_transaction:  # also when COMMIT itself failed (disk full)
+                    raw.execute("ROLLBACK")
                 raise
+
+    async def _commit(self) -> None:
+        """COMMIT in aiosqlite's thread; a cancelled caller still waits for it to end,
+        so the lock is never released while the connection is mid-COMMIT."""
+        commit = asyncio.ensure_future(self.conn.execute("COMMIT"))
+        try:
+            await asyncio.shield(commit)
+        except asyncio.CancelledError:
+            await asyncio.wait({commit})
+            raise

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
-
-import aiosqlite
 
 from coalition_bot.model import Decision, Poll, Vote
 from coalition_bot.store.database import Conn
@@ -101,7 +100,7 @@ async def cast_anonymous_vote(conn: Conn, poll_id: int, voter: str, org_id: int 
         await conn.execute(
             "INSERT INTO vote (poll_id, voter, org_id, cast_by, cast_at) VALUES (?, ?, ?, ?, ?)",
             (poll_id, voter, org_id, cast_by, iso(now)))
-    except aiosqlite.IntegrityError:
+    except sqlite3.IntegrityError:
         return False
     await conn.execute(
         "UPDATE anonymous_tally SET votes = votes + 1 WHERE poll_id = ? AND choice = ?",

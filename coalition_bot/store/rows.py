@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiosqlite
+from coalition_bot.store.database import Conn
 
 __all__ = ["fetch_all", "fetch_one", "from_iso", "iso", "iso_end", "next_number"]
 
@@ -28,22 +28,19 @@ def from_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-# One aiosqlite call each (`execute_fetchall` runs the statement and reads its rows in
-# aiosqlite's thread), not three (execute, fetch, close): every call is a hop to that
-# thread and back, and a command makes about ten of these (bench/votes_throughput.py).
 
 
-async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> Any:
+async def fetch_one(conn: Conn, sql: str, params: Iterable[Any] = ()) -> Any:
     """The first row, or None. For statements that give at most a few rows."""
     rows = await conn.execute_fetchall(sql, tuple(params))
     return next(iter(rows), None)
 
 
-async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()) -> list:
+async def fetch_all(conn: Conn, sql: str, params: Iterable[Any] = ()) -> list:
     return list(await conn.execute_fetchall(sql, tuple(params)))
 
 
-async def next_number(conn: aiosqlite.Connection, coalition_id: int, kind: str) -> int:
+async def next_number(conn: Conn, coalition_id: int, kind: str) -> int:
     """Hand out the next short per-coalition number for `kind` (1, 2, 3, ...)."""
     row = await fetch_one(
         conn,

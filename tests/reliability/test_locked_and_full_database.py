@@ -77,7 +77,7 @@ def failed_cleanly(reply: Reply) -> None:
 
 async def test_a_command_against_a_locked_database_fails_privately_and_changes_nothing(
         coalition: Chat, db_path: Path) -> None:
-    await coalition.bot.db.conn.execute(f"PRAGMA busy_timeout = {SHORT_BUSY_MS}")
+    coalition.bot.db.busy_timeout_ms = SHORT_BUSY_MS
     watch = DbWatch(db_path)
     try:
         with locked(db_path):
@@ -108,7 +108,7 @@ async def test_a_short_lock_is_waited_out(coalition: Chat, db_path: Path) -> Non
 
 async def test_a_command_against_a_locked_database_says_the_database_is_busy(
         coalition: Chat, db_path: Path) -> None:
-    await coalition.bot.db.conn.execute(f"PRAGMA busy_timeout = {SHORT_BUSY_MS}")
+    coalition.bot.db.busy_timeout_ms = SHORT_BUSY_MS
     with locked(db_path):
         reply = await coalition.say("Alice", "coalition goal add Survive the lock")
     if not reply.error:  # not the failure this test is about
