@@ -120,7 +120,8 @@ class Scheduler:
         async with self.bot.db.transaction() as conn:
             since = await delivery_sql.swept_to(conn) or now
             since = min(max(since, now - self.lookback), now)
-            due = await deliveries.due_between(conn, since, now + EPSILON, self.poll_reminder)
+            due = await deliveries.due_between(conn, since, now + EPSILON, self.poll_reminder,
+                                               sweep=True)
             closed = await deliveries.close_overdue_polls(conn, now)
             report.closed_polls = len(closed)
             for item in due + closed:
@@ -225,15 +226,14 @@ class Scheduler:
             return 0
         now = self.clock()
         async with self.bot.db.transaction() as conn:
-            due: list[Due] = await deliveries.due_between(conn, now, now + self.horizon,
-                                                          self.poll_reminder)
+            due: list[Due] = await deliveries.due_between(
+                conn, now, now + self.horizon, self.poll_reminder, coalition_id=coalition_id)
             for poll in await poll_sql.open_polls_closing_before(conn, now + self.horizon):
-                due.append(Due("poll-result", poll.coalition_id, poll.closes_at, poll.id, "",
-                               0))
+                if coalition_id in (None, poll.coalition_id):
+                    due.append(Due("poll-result", poll.coalition_id, poll.closes_at, poll.id,
+                                   "", 0))
         if self._aps is None:  # stopped meanwhile
             return 0
-        if coalition_id is not None:
-            due = [d for d in due if d.coalition_id == coalition_id]
         keys = {coalition_id} if coalition_id is not None else set(self._planned)
         for key in keys:
             for job_id in self._planned.pop(key, set()):

@@ -33,15 +33,23 @@ ACTION_KEEP = timedelta(days=1)
 
 
 async def due_between(conn: Conn, start: datetime, end: datetime,
-                      poll_reminder: timedelta) -> list[Due]:
-    """Every delivery of every coalition due in [start, end), in time order."""
-    found = await meetings.reminders_due(conn, start, end)
+                      poll_reminder: timedelta, *, sweep: bool = False,
+                      coalition_id: int | None = None) -> list[Due]:
+    """Every delivery (of every coalition, or one) due in [start, end), in time order.
+    With `sweep`, the caller moves the sweep mark to `end` in this transaction, and
+    each meeting series read records when it next needs reading."""
+    if sweep:
+        found = await meetings.sweep_reminders(conn, start, end)
+    else:
+        found = await meetings.reminders_due(conn, start, end, coalition_id)
     found += await meetings.actions_due(conn, start, end)
     for poll in await poll_sql.open_polls_closing_before(conn, end + poll_reminder):
         at = poll.closes_at - poll_reminder
         if start <= at < end and at > poll.created_at:
             found.append(Due("poll-closing", poll.coalition_id, at, poll.id, "",
                              int(poll_reminder.total_seconds() // 60)))
+    if coalition_id is not None:
+        found = [d for d in found if d.coalition_id == coalition_id]
     return sorted(found, key=lambda d: d.at)
 
 

@@ -1,7 +1,7 @@
 """Strategy meetings: scheduling, occurrences, RSVPs, agendas, notes, minutes, calendar.
 
-`reminders_due` and `actions_due` answer the scheduler's one question, "what is due
-between t1 and t2", for every coalition at once.
+`reminders_due`, `sweep_reminders` and `actions_due` answer the scheduler's one
+question, "what is due between t1 and t2", for every coalition at once.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ __all__ = [
     "reminders_due",
     "reschedule",
     "schedule",
+    "sweep_reminders",
     "upcoming",
 ]
 
@@ -47,6 +48,7 @@ DEFAULT_DURATION = timedelta(minutes=60)
 DEFAULT_REMIND = "24h,1h"
 MAX_REMINDERS = 5
 HORIZON = timedelta(days=400)  # how far ahead `next occurrence` looks
+REMIND_LOOKAHEAD = timedelta(days=7)  # how far a sweep looks for a series' next reminder
 _AUTO_MONTHLY = re.compile(r"FREQ=MONTHLY;BYDAY=[+-][1-4](?:MO|TU|WE|TH|FR|SA|SU)")
 
 
@@ -306,22 +308,49 @@ class Due:
     offset_min: int  # minutes before the meeting, or 0
 
 
-async def reminders_due(conn: Conn, start: datetime, end: datetime) -> list[Due]:
-    """Meeting reminders of every coalition that fall in [start, end), in time order."""
-    meetings = await meeting_sql.all_active_meetings(conn)
+async def reminders_due(conn: Conn, start: datetime, end: datetime,
+                        coalition_id: int | None = None) -> list[Due]:
+    """Meeting reminders (of every coalition, or one) that fall in [start, end), in time
+    order. Reads only the series whose next reminder may come before `end`; valid for a
+    `start` at or after the scheduler's sweep mark (see `sweep_reminders`)."""
+    meetings = await meeting_sql.reminder_candidates(conn, end, coalition_id)
     changed = await meeting_sql.changes(conn, [m.id for m in meetings])
     found = []
     for meeting in meetings:
-        if not meeting.remind_min:
-            continue
-        widest = timedelta(minutes=max(meeting.remind_min))
-        for occ in expand(meeting, changed.get(meeting.id, {}), start, end + widest):
-            for offset in meeting.remind_min:
-                at = occ.start.astimezone(UTC) - timedelta(minutes=offset)  # elapsed time
-                if start <= at < end:
-                    found.append(Due("meeting-reminder", meeting.coalition_id, at, meeting.id,
-                                     occ.key, offset))
+        found += _reminders(meeting, changed.get(meeting.id, {}), start, end)
     return sorted(found, key=lambda d: d.at)
+
+
+async def sweep_reminders(conn: Conn, start: datetime, end: datetime) -> list[Due]:
+    """`reminders_due(start, end)` for the scheduler's sweep, which then moves its mark to
+    `end`: each series read also records when its next reminder at or after `end` can
+    come (at most `REMIND_LOOKAHEAD` on), so the next ticks skip it until then."""
+    meetings = await meeting_sql.reminder_candidates(conn, end)
+    changed = await meeting_sql.changes(conn, [m.id for m in meetings])
+    found: list[Due] = []
+    marks: list[tuple[int, datetime]] = []
+    for meeting in meetings:
+        coming = _reminders(meeting, changed.get(meeting.id, {}), start,
+                            end + REMIND_LOOKAHEAD)
+        found += [d for d in coming if d.at < end]
+        later = [d.at for d in coming if d.at >= end]
+        marks.append((meeting.id, min(later) if later else end + REMIND_LOOKAHEAD))
+    await meeting_sql.set_next_reminders(conn, marks)
+    return sorted(found, key=lambda d: d.at)
+
+
+def _reminders(meeting: Meeting, changed: dict[str, tuple[bool, str]], start: datetime,
+               end: datetime) -> list[Due]:
+    """One series' reminders in [start, end)."""
+    found = []
+    widest = timedelta(minutes=max(meeting.remind_min, default=0))
+    for occ in expand(meeting, changed, start, end + widest):
+        for offset in meeting.remind_min:
+            at = occ.start.astimezone(UTC) - timedelta(minutes=offset)  # elapsed time
+            if start <= at < end:
+                found.append(Due("meeting-reminder", meeting.coalition_id, at, meeting.id,
+                                 occ.key, offset))
+    return found
 
 
 async def actions_due(conn: Conn, start: datetime, end: datetime) -> list[Due]:

@@ -27,9 +27,11 @@ __all__ = [
     "notes",
     "open_actions_due",
     "pin_past_and_forget_future",
+    "reminder_candidates",
     "rsvps",
     "set_cancelled",
     "set_change",
+    "set_next_reminders",
     "set_rsvp",
     "update_series",
 ]
@@ -84,9 +86,28 @@ async def list_meetings(conn: Conn, coalition_id: int) -> list[Meeting]:
 
 
 async def all_active_meetings(conn: Conn) -> list[Meeting]:
-    """Every meeting of every coalition that is not cancelled (for the scheduler)."""
+    """Every meeting of every coalition that is not cancelled."""
     rows = await fetch_all(conn, "SELECT * FROM meeting WHERE cancelled = 0 ORDER BY id")
     return [_meeting(r) for r in rows]
+
+
+async def reminder_candidates(conn: Conn, before: datetime,
+                              coalition_id: int | None = None) -> list[Meeting]:
+    """Active series with reminders whose next one may fall before `before` (or is not
+    known): the only series a scheduler tick needs to expand (migration 0006)."""
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM meeting WHERE cancelled = 0 AND remind_min != ''"
+        " AND (next_remind_at IS NULL OR next_remind_at < ?)"
+        " AND (? IS NULL OR coalition_id = ?) ORDER BY id",
+        (iso_end(before), coalition_id, coalition_id))
+    return [_meeting(r) for r in rows]
+
+
+async def set_next_reminders(conn: Conn, marks: list[tuple[int, datetime]]) -> None:
+    """Record (meeting id, the earliest its next reminder can be) for the scheduler."""
+    await conn.executemany("UPDATE meeting SET next_remind_at = ? WHERE id = ?",
+                           [(iso(at), meeting_id) for meeting_id, at in marks])
 
 
 async def set_cancelled(conn: Conn, meeting_id: int) -> None:
@@ -99,13 +120,16 @@ async def update_series(conn: Conn, meeting_id: int, start_local: datetime,
                        (local_key(start_local), rrule, meeting_id))
 
 
+_IDS_PER_QUERY = 500
+
+
 async def changes(conn: Conn, meeting_ids: list[int]) -> dict[int, dict[str, tuple[bool, str]]]:
     """Cancelled or moved occurrences: meeting id → occurrence → (cancelled, moved_to)."""
-    if not meeting_ids:
-        return {}
-    marks = ",".join("?" * len(meeting_ids))
-    rows = await fetch_all(
-        conn, f"SELECT * FROM meeting_change WHERE meeting_id IN ({marks})", meeting_ids)
+    rows = []
+    for first in range(0, len(meeting_ids), _IDS_PER_QUERY):  # SQLite caps parameters
+        chunk = meeting_ids[first:first + _IDS_PER_QUERY]
+        rows += await fetch_all(conn, "SELECT * FROM meeting_change WHERE meeting_id IN"
+                                      f" ({','.join('?' * len(chunk))})", chunk)
     found: dict[int, dict[str, tuple[bool, str]]] = {}
     for r in rows:
         found.setdefault(r["meeting_id"], {})[r["occurrence"]] = (
