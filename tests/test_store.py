@@ -292,3 +292,27 @@ async def test_fifty_organizations_added_at_once_get_numbers_1_to_50(
     listing = await chat.ok("Alice", "coalition org list")
     assert [f.name for f in listing.fields] == [
         f"#{n} {name}" for name, n in sorted(numbers.items(), key=lambda kv: kv[1])]
+
+
+@pytest.mark.parametrize("steps", range(0, 12))
+async def test_a_transaction_cancelled_at_any_point_leaves_the_connection_usable(
+        db: Database, db_path: Path, steps: int) -> None:
+    """Cancelled after `steps` turns of the loop: before BEGIN, while waiting for the
+    COMMIT in aiosqlite's thread, or after it. The row is there or not, never half, and
+    the next transaction runs."""
+    async def write() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO coalition (name, timezone, created_at)"
+                               " VALUES ('Maybe', 'UTC', ?)", (NOW,))
+
+    task = asyncio.create_task(write())
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert coalition_names(db_path) in ([], ["Maybe"])
+    assert not db.conn.in_transaction
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO coalition (name, timezone, created_at)"
+                           " VALUES ('Next', 'UTC', ?)", (NOW,))
+    assert coalition_names(db_path)[-1] == "Next"

@@ -3,12 +3,12 @@ private answer, nothing is half-written, and the bot serves again once the lock 
 there is space.
 
 The lock is held by a separate process (`sqlite3` in another Python) with BEGIN
-EXCLUSIVE. The bot waits for a lock up to its busy timeout (5 s); to keep the test fast
-that timeout is lowered, on the bot's own connection, with the same PRAGMA the database
-module sets. A full disk is a real one: a 4 MB tmpfs mounted for the test and filled
-with a file (skipped where mounting is not allowed); and, everywhere, SQLite's own
-`max_page_count` on the bot's connection, which makes the file unable to grow and gives
-the same SQLITE_FULL.
+EXCLUSIVE. The bot waits for a lock up to its busy timeout (5 s), retrying BEGIN with
+`asyncio.sleep` so the event loop keeps serving meanwhile; to keep the test fast that
+timeout is lowered (`Database.busy_timeout_ms`). A full disk is a real one: a 4 MB tmpfs
+mounted for the test and filled with a file (skipped where mounting is not allowed); and,
+everywhere, SQLite's own `max_page_count` on the bot's connection, which makes the file
+unable to grow and gives the same SQLITE_FULL.
 
 The bot answers privately with the cause ("busy", or the disk is "full"), that nothing
 was changed, and when to try again; it keeps serving once the lock or the space is back.
@@ -104,6 +104,30 @@ async def test_a_short_lock_is_waited_out(coalition: Chat, db_path: Path) -> Non
     reply = await asyncio.wait_for(pending, WAIT)
     assert not reply.error, reply.text
     assert reply.title == "Goal #1 added"
+
+
+async def test_waiting_for_another_process_lock_does_not_block_the_event_loop(
+        coalition: Chat, db_path: Path) -> None:
+    """SQLite's own busy wait would freeze every platform connection for up to 5 s."""
+    beats = 0
+
+    async def heartbeat() -> None:
+        nonlocal beats
+        while True:
+            await asyncio.sleep(0.01)
+            beats += 1
+
+    beating = asyncio.create_task(heartbeat())
+    try:
+        with locked(db_path):
+            pending = asyncio.create_task(coalition.say("Alice", "coalition goal add Wait"))
+            await asyncio.sleep(0.5)
+            assert not pending.done()
+            during = beats
+        assert during >= 20, f"the loop ran {during} times in 0.5 s while the command waited"
+        assert not (await asyncio.wait_for(pending, WAIT)).error
+    finally:
+        beating.cancel()
 
 
 async def test_a_command_against_a_locked_database_says_the_database_is_busy(
