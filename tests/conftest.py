@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from helpers import Chat, MovableClock, RecordingOutlet
+from scheduler_support import Outbox
 
 from coalition_bot.bot import Bot
+from coalition_bot.scheduler import Scheduler
 
 
 @pytest.fixture
@@ -54,3 +56,18 @@ async def partners(coalition: Chat) -> Chat:
     await coalition.ok("Alice", 'coalition rep add Dan "Climate Now"')
     await coalition.ok("Eve", "coalition info")
     return coalition
+
+
+@pytest.fixture
+async def outbox(bot: Bot, coalition: Chat, clock: MovableClock) -> Outbox:
+    """The console outlet, replaced (after the coalition is set up) by a recording one
+    that can be made to fail (the scheduler tests)."""
+    box = Outbox("console", clock)
+    bot.add_outlet(box)
+    return box
+
+
+@pytest.fixture
+def scheduler(bot: Bot) -> Scheduler:
+    """A real Scheduler on the bot; tests call `tick()` (its timers are never started)."""
+    return Scheduler(bot)

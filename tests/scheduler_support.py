@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from helpers import MovableClock
+
 from coalition_bot.clock import Clock, system_clock
 from coalition_bot.replies import Notice
+from coalition_bot.scheduler import Scheduler
 
 
 class PlatformDown(RuntimeError):
@@ -70,6 +73,12 @@ class Outbox:
 
     def reminders(self) -> list[Sent]:
         return self.titled("Reminder: ")
+
+
+async def tick_at(scheduler: Scheduler, clock: MovableClock, when: datetime) -> None:
+    """Set the clock to `when` and run one whole delivery cycle."""
+    clock.now = when
+    await scheduler.tick()
 
 
 def utc(*args: int) -> datetime:

@@ -11,10 +11,11 @@ import asyncio
 import sqlite3
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from fake_discord import ALICE, BOB, CHANNEL_ID, CHEN, ERIN, GUILD_ID, World
+from fake_discord import ALICE, BOB, CHANNEL_ID, CHEN, ERIN, GUILD_ID, Answer, World
 
 from coalition_bot.adapters.discord.tree import build_groups
 from coalition_bot.commands.registry import COMMANDS
@@ -202,29 +203,36 @@ async def test_each_server_is_its_own_coalition(world: World) -> None:
     assert other.message is not None and "no coalition here yet" in other.message.text
 
 
+async def deferred(world: World, words: str, **options: Any) -> Answer:
+    """Run a command while the test holds the database, so the bot cannot answer in
+    time; let go once the bot has deferred this interaction (type 5). Only calls made
+    after the push count: a set-up command slower than `respond_within` on a loaded
+    machine was deferred too."""
+    start = len(world.fake.calls)
+    async with world.bot.db.transaction():  # the bot cannot answer while this is open
+        pushed = asyncio.create_task(world.command(words, **options))
+        await world.fake.wait_for(lambda: [
+            c for c in world.fake.find("POST", "/interactions/", start) if c.body["type"] == 5])
+    return await pushed
+
+
 async def test_a_slow_answer_is_deferred_then_edited_in(tmp_path: Path) -> None:
     async with World.open(tmp_path, respond_within=0.05) as world:
         await world.coalition()
-        async with world.bot.db.transaction():  # the bot cannot answer while this is open
-            pushed = asyncio.create_task(world.command("coalition org add", name="Slow Org"))
-            await world.fake.wait_for(lambda: [
-                c for c in world.fake.find("POST", "/interactions/") if c.body["type"] == 5])
-        answer = await pushed
+        start = len(world.fake.calls)
+        answer = await deferred(world, "coalition org add", name="Slow Org")
         assert answer.type == 5 and not (answer.callback.get("data") or {}).get("flags")
         assert answer.message is not None and "Organization #3 added" in answer.message.text
-        assert world.fake.find("PATCH", "/webhooks/")  # the thinking message was edited
+        assert world.fake.find("PATCH", "/webhooks/", start)  # the thinking message was edited
 
 
 async def test_a_deferred_error_replaces_the_public_thinking_message_privately(
         tmp_path: Path) -> None:
     async with World.open(tmp_path, respond_within=0.05) as world:
         await world.coalition()
-        async with world.bot.db.transaction():
-            pushed = asyncio.create_task(world.command("coalition org add", name="X", by=ERIN))
-            await world.fake.wait_for(lambda: [
-                c for c in world.fake.find("POST", "/interactions/") if c.body["type"] == 5])
-        answer = await pushed
-        assert world.fake.find("DELETE", "/webhooks/")  # the public "thinking…" is gone
+        start = len(world.fake.calls)
+        answer = await deferred(world, "coalition org add", name="X", by=ERIN)
+        assert world.fake.find("DELETE", "/webhooks/", start)  # the public "thinking…" is gone
         assert answer.message is not None and answer.message.ephemeral
         assert "is for coordinators" in answer.message.text
 
@@ -256,12 +264,9 @@ async def test_a_deferred_private_answer_with_a_file_arrives_with_its_file(
         tmp_path: Path) -> None:
     async with World.open(tmp_path, respond_within=0.05) as world:
         await world.coalition()
-        async with world.bot.db.transaction():
-            pushed = asyncio.create_task(world.command("meeting ical", by=BOB))
-            await world.fake.wait_for(lambda: [
-                c for c in world.fake.find("POST", "/interactions/") if c.body["type"] == 5])
-        answer = await pushed
+        start = len(world.fake.calls)
+        answer = await deferred(world, "meeting ical", by=BOB)
         assert answer.callback["data"]["flags"] == 64  # deferred privately: the spec is private
-        (edit,) = world.fake.find("PATCH", "/webhooks/")
+        (edit,) = world.fake.find("PATCH", "/webhooks/", start)
         (content,) = edit.files.values()
         assert "BEGIN:VCALENDAR" in content

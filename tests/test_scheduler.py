@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from helpers import Chat, MovableClock
-from scheduler_support import Outbox, Sent, deliveries, execute, query, utc
+from scheduler_support import Outbox, Sent, deliveries, execute, query, tick_at, utc
 
 from coalition_bot.bot import Bot
 from coalition_bot.rules.times import format_span
@@ -37,24 +37,6 @@ KICKOFF_START = utc(2026, 11, 25, 23)
 # `poll create` at the start closes three days later: Thursday 26 November, 15:00 UTC.
 DEADLINE = utc(2026, 11, 26, 15)
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-async def outbox(bot: Bot, coalition: Chat, clock: MovableClock) -> Outbox:
-    """The console outlet, replaced (after the coalition is set up) by a recording one."""
-    box = Outbox("console", clock)
-    bot.add_outlet(box)
-    return box
-
-
-@pytest.fixture
-def scheduler(bot: Bot) -> Scheduler:
-    return Scheduler(bot)
-
-
-async def tick_at(scheduler: Scheduler, clock: MovableClock, when: datetime) -> None:
-    clock.now = when
-    await scheduler.tick()
 
 
 @asynccontextmanager

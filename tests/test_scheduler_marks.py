@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from helpers import Chat, MovableClock
-from scheduler_support import Outbox, execute, query, utc
+from scheduler_support import Outbox, execute, query, tick_at, utc
 
 from coalition_bot.bot import Bot
 from coalition_bot.rules.recurrence import expand
@@ -28,26 +28,9 @@ from coalition_bot.store.rows import from_iso
 CALL = 'meeting schedule Call "2026-12-01 18:00" every:weekly'  # 23:00 UTC on Tuesdays
 
 
-@pytest.fixture
-async def outbox(bot: Bot, coalition: Chat, clock: MovableClock) -> Outbox:
-    box = Outbox("console", clock)
-    bot.add_outlet(box)
-    return box
-
-
-@pytest.fixture
-def scheduler(bot: Bot, outbox: Outbox) -> Scheduler:
-    return Scheduler(bot)
-
-
 def marks(db_path: Path) -> dict[int, str | None]:
     """meeting number → its next_remind_at as stored."""
     return dict(query(db_path, "SELECT number, next_remind_at FROM meeting ORDER BY number"))
-
-
-async def tick_at(scheduler: Scheduler, clock: MovableClock, when: datetime) -> None:
-    clock.now = when
-    await scheduler.tick()
 
 
 async def test_a_sweep_marks_each_series_with_its_next_reminder(
