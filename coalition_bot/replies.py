@@ -42,9 +42,13 @@ class Invocation:
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """A named value. With `channel_id` the value names that channel of the reader's own
+    platform: adapters show a link to it (never a ping), and `value` where they cannot."""
+
     name: str
     value: str
     inline: bool = False
+    channel_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

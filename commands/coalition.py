@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import GOAL_STATUSES, Level
+from coalition_bot.model import GOAL_STATUSES, Binding, Level
 from coalition_bot.replies import Field, Reply
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import coalitions, decisions, goals
@@ -30,7 +30,7 @@ async def _setup(ctx: Context, args: dict[str, Any]) -> Reply:
 
 async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
     o = await coalitions.overview(ctx)
-    homes = ", ".join(f"{b.platform}: {b.home_channel_id or 'not set'}" for b in o.bindings)
+    home = _home_field(ctx, o.bindings)
     orgs = "\n".join(
         f"#{r.org.number} {r.org.name}{' (observer)' if r.org.observer else ''}: "
         f"{len(r.representatives)} representative(s)" for r in o.roster) or "none yet"
@@ -39,11 +39,34 @@ async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
     by = f" by {o.creator.display_name}" if o.creator else ""
     return Reply(title=o.coalition.name, text=f"Set up {since}{by}.", fields=(
         Field("Time zone", o.coalition.timezone, inline=True),
-        Field("Home channel", homes, inline=True),
+        home,
         Field("Coordinators", ", ".join(p.display_name for p in o.coordinators)),
         Field("Partner organizations", orgs),
         Field("Goals", goal_line),
     ))
+
+
+def _home_field(ctx: Context, bindings: tuple[Binding, ...]) -> Field:
+    """Where this workspace's notices go: a link to the channel, "this channel" where a
+    front door cannot link (the console)."""
+    here = ctx.invocation
+    mine = next((b for b in bindings if b.platform == here.platform
+                 and b.workspace_id == here.workspace_id), None)
+    if mine is None or not mine.home_channel_id:
+        return Field("Home channel", "not set: run `/coalition home` in the channel to use",
+                     inline=True)
+    if mine.home_channel_id == here.channel_id:
+        return Field("Home channel", "this channel", inline=True, channel_id=here.channel_id)
+    return Field("Home channel", f"channel {mine.home_channel_id}", inline=True,
+                 channel_id=mine.home_channel_id)
+
+
+async def _home(ctx: Context, args: dict[str, Any]) -> Reply:
+    if not await coalitions.set_home(ctx):
+        return Reply(private=True, text="This channel already is the home channel.")
+    return Reply(title="This is now the home channel",
+                 text="Meeting reminders, poll results and decisions of "
+                      f"{ctx.coalition.name} are posted here from now on.")
 
 
 async def _org_add(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -160,6 +183,8 @@ COMMAND = Command(
                    ), example='/coalition setup "Eastside Tenants Coalition" America/New_York'),
         Subcommand(("info",), "Show the coalition: time zone, home channel, coordinators, "
                    "organizations, goals.", Level.MEMBER, _info),
+        Subcommand(("home",), "Make this channel the home channel, where reminders, poll "
+                   "results and decisions are posted.", Level.COORDINATOR, _home),
         Subcommand(("org", "add"), "Register a partner organization.", Level.COORDINATOR,
                    _org_add, (_NAME, Option("observer", OptionType.BOOL,
                                             "yes for an organization that takes part but "

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from helpers import Chat, MovableClock, snapshot, text_of
+from helpers import Chat, MovableClock, refused_without_change, snapshot, text_of
 
 from coalition_bot.bot import Bot
 from coalition_bot.replies import Invocation, Reply
@@ -58,7 +59,7 @@ async def test_info_shows_the_whole_coalition(coalition: Chat) -> None:
     assert info.title == "Eastside Tenants"
     assert not info.private
     assert field(info, "Time zone") == "America/New_York"
-    assert field(info, "Home channel") == "console: console"
+    assert field(info, "Home channel") == "this channel"
     assert field(info, "Coordinators") == "Alice"
     assert field(info, "Partner organizations") == (
         "#1 Tenants United: 1 representative(s)\n#2 Climate Now: 0 representative(s)")
@@ -350,3 +351,37 @@ async def test_everything_is_still_there_after_reopening_the_database(
             "Goal #2 added"
     finally:
         await reopened.close()
+
+
+# --- the home channel --------------------------------------------------------------------
+
+
+async def test_a_coordinator_moves_the_home_channel_and_notices_follow(
+        coalition: Chat, db_path: Path) -> None:
+    elsewhere = replace(coalition, channel="announcements")
+    before = await elsewhere.ok("Carol", "coalition info")
+    home = [f for f in before.fields if f.name == "Home channel"]
+    assert [(f.value, f.channel_id) for f in home] == [("channel console", "console")]
+    moved = await elsewhere.ok("Alice", "coalition home")
+    assert moved.title == "This is now the home channel" and not moved.private
+    assert "Eastside Tenants" in moved.text
+    assert field(await elsewhere.ok("Carol", "coalition info"), "Home channel") == \
+        "this channel"
+    assert field(await coalition.ok("Carol", "coalition info"), "Home channel") == \
+        "channel announcements"
+    await coalition.ok("Alice", "coalition goal add Pass the ordinance")
+    coalition.outlet.posted.clear()
+    await coalition.ok("Bob", "coalition goal update #1 in-progress")
+    assert [where for where, _ in coalition.outlet.posted] == ["announcements"]
+
+
+async def test_moving_the_home_channel_where_it_already_is_says_so(coalition: Chat) -> None:
+    again = await coalition.ok("Alice", "coalition home")
+    assert again.private and "already" in again.text
+
+
+async def test_only_a_coordinator_moves_the_home_channel(coalition: Chat,
+                                                         db_path: Path) -> None:
+    elsewhere = replace(coalition, channel="random")
+    message = await refused_without_change(elsewhere, db_path, "Bob", "coalition home")
+    assert "coordinator" in message

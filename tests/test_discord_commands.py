@@ -64,7 +64,7 @@ async def test_coalition_setup_org_rep_join_goals(world: World) -> None:
     goals = await world.ok("coalition goals")
     assert "Hearing set for March 3" in goals.text
     info = await world.ok("coalition info")
-    assert f"discord: {CHANNEL_ID}" in info.text  # this channel is the home channel
+    assert f"<#{CHANNEL_ID}>" in info.text  # a link to the home channel: this one
     people = rows(world.db_path, "SELECT platform, platform_user_id, display_name FROM person"
                                  " ORDER BY id")
     assert ("discord", str(BOB.id), "Bob") in people

@@ -159,3 +159,17 @@ async def test_a_private_notice_is_a_direct_message(world: World) -> None:
     assert opened and opened[0].body == {"recipient_id": BOB.id}
     (dm,) = world.direct(start)
     assert "Just for you" in dm.text and dm.allowed_mentions == {"parse": []}
+
+
+@pytest.mark.parametrize(("channel_id", "shown"), [
+    ("123456789012345678", "<#123456789012345678>"),  # a link to the channel
+    ("C0HOME", "channel @\u200beveryone"),  # not a Discord id: the escaped text
+    ("1> @everyone <#2", "channel @\u200beveryone"),
+    ("", "channel @\u200beveryone"),
+])
+def test_a_field_naming_a_channel_links_it_only_when_it_is_a_discord_id(
+        channel_id: str, shown: str) -> None:
+    out = render_reply(Reply(fields=(
+        Field("Home channel", "channel @everyone", inline=True, channel_id=channel_id),)))
+    [embed] = out.embeds
+    assert embed.fields[0].value == shown

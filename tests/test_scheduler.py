@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -658,3 +659,13 @@ async def test_a_tick_just_after_the_due_time_delivers_what_came_due(
     assert [r["status"] for r in deliveries(db_path, kind)] == ["sent"]
     [sent] = outbox.titled(title)
     assert sent.at == due + JUST_AFTER
+
+
+async def test_reminders_follow_the_home_channel_when_it_moves(
+        coalition: Chat, outbox: Outbox, scheduler: Scheduler, clock: MovableClock) -> None:
+    await coalition.ok("Alice", KICKOFF)
+    await scheduler.tick()
+    await replace(coalition, channel="announcements").ok("Alice", "coalition home")
+    await tick_at(scheduler, clock, KICKOFF_24H)
+    assert [(s.where, s.title) for s in outbox.reminders()] == [
+        ("announcements", "Reminder: Kickoff in 1 day")]

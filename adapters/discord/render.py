@@ -115,6 +115,13 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def _field_value(f: Field) -> str:
+    """A channel link for a field naming a channel (a link never pings), else the text."""
+    if f.channel_id.isdigit():  # a snowflake: nothing else may become markup
+        return f"<#{f.channel_id}>"
+    return _clip(markup(f.value), FIELD_VALUE_MAX) if f.value else "\u200b"
+
+
 def _embed(title: str, text: str, fields: Sequence[Field], color: discord.Colour,
            extra: Sequence[Field] = ()) -> discord.Embed:
     embed = discord.Embed(title=_clip(markup(title, stamps=False), TITLE_MAX) if title else None,
@@ -125,7 +132,7 @@ def _embed(title: str, text: str, fields: Sequence[Field], color: discord.Colour
     total = len(embed.title or "") + len(embed.description or "")
     for f in shown:
         name = _clip(markup(f.name, stamps=False), FIELD_NAME_MAX) if f.name else "\u200b"
-        value = _clip(markup(f.value), FIELD_VALUE_MAX) if f.value else "\u200b"
+        value = _field_value(f)
         if total + len(name) + len(value) > EMBED_TOTAL_MAX - 100:
             break
         total += len(name) + len(value)

@@ -21,6 +21,7 @@ PLATFORM = "slack"
 ACTION_PREFIX = "coalition-run-"
 ACTION_PATTERN = re.compile(rf"^{ACTION_PREFIX}\d+$")
 ACTION_ID = ACTION_PREFIX + "{}"
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")  # a Slack conversation id
 
 # Block Kit limits (characters unless said otherwise)
 HEADER_MAX = 150
@@ -134,6 +135,8 @@ class Renderer:
 
         for f in fields:
             name, value = escape(self._text(f.name)), escape(self._text(f.value))
+            if _CHANNEL_ID.fullmatch(f.channel_id):  # a link to the channel, never a ping
+                value = f"<#{f.channel_id}>"
             if f.inline:
                 row.append(_mrkdwn(truncate(f"*{name}*\n{value}", FIELD_MAX)))
                 if len(row) == FIELDS_PER_SECTION:

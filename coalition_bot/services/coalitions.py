@@ -23,6 +23,7 @@ __all__ = [
     "join_org",
     "org_roster",
     "overview",
+    "set_home",
     "setup",
 ]
 
@@ -89,6 +90,21 @@ async def overview(ctx: Context) -> Overview:
     return Overview(coalition, creator,
                     tuple(await coalition_sql.bindings(conn, coalition.id)),
                     tuple(coordinators), tuple(await org_roster(ctx)), counts)
+
+
+async def set_home(ctx: Context) -> bool:
+    """Make the caller's channel the home channel of their workspace's binding (where
+    reminders, results and decisions are posted); False if it already was."""
+    binding = ctx.binding
+    channel = ctx.invocation.channel_id
+    if binding is None:  # a coalition record without a binding is never built
+        raise UsageError("There is no coalition here yet.")
+    if not channel:
+        raise UsageError("Run this in the channel that should become the home channel.")
+    if binding.home_channel_id == channel:
+        return False
+    await coalition_sql.set_home_channel(ctx.conn, binding.id, channel)
+    return True
 
 
 async def add_org(ctx: Context, name: str, observer: bool) -> Org:

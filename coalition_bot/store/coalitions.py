@@ -18,6 +18,7 @@ __all__ = [
     "find_bound_coalition",
     "get_coalition",
     "set_creator",
+    "set_home_channel",
 ]
 
 
@@ -76,6 +77,11 @@ async def find_bound_coalition(conn: Conn, platform: str,
         return None
     return (Binding(row["binding_id"], row["id"], row["platform"], row["workspace_id"],
                     row["home_channel_id"]), _coalition(row))
+
+
+async def set_home_channel(conn: Conn, binding_id: int, channel_id: str) -> None:
+    await conn.execute("UPDATE binding SET home_channel_id = ? WHERE id = ?",
+                       (channel_id, binding_id))
 
 
 async def bindings(conn: Conn, coalition_id: int) -> list[Binding]:

@@ -177,16 +177,20 @@ def _texts(node: Any) -> Iterator[str]:
             yield from _texts(item)
 
 
+_SLACK_CHANNEL_LINK = re.compile(r"<#[CGD][A-Z0-9]+>")
+
+
 def slack_problems(payload: dict[str, Any], intended: Iterable[str] = ()) -> list[str]:
     """What in a Slack message payload could ping or link: `<!…>` specials, `<@…>`
-    other than the intended user ids, any other `<…>` markup, or `link_names`/`parse`."""
+    other than the intended user ids, any other `<…>` markup but a bare channel link
+    (`<#C…>`, which pings nobody), or `link_names`/`parse`."""
     allowed = {f"<@{uid}>" for uid in intended}
     found = []
     if payload.get("link_names") or payload.get("parse") not in (None, "none"):
         found.append(f"link_names/parse set: {payload.get('link_names')!r} "
                      f"{payload.get('parse')!r}")
     for text in _texts(payload):
-        rest = text
+        rest = _SLACK_CHANNEL_LINK.sub("", text)
         for mention in allowed:
             rest = rest.replace(mention, "")
         if "<" in rest or ">" in rest:

@@ -179,6 +179,8 @@ def test_the_checks_catch_a_ping() -> None:
     assert slack_problems({"text": "<!channel> hi"})
     assert slack_problems({"blocks": [{"type": "section", "text": {"text": "<@U0BOB>"}}]})
     assert not slack_problems({"text": "<@U0BOB>"}, intended=["U0BOB"])
+    assert not slack_problems({"text": "home: <#C0HOME>"})  # a channel link pings nobody
+    assert slack_problems({"text": "<#C0HOME|x> <!subteam^S1>"})
     assert slack_problems({"text": "x", "link_names": True})
     assert discord_problems({"content": "@everyone", "allowed_mentions": {"parse": []}})
     assert discord_problems({"content": "x", "allowed_mentions": {"parse": ["everyone"]}})

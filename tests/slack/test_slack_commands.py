@@ -22,7 +22,7 @@ async def test_setup_answers_in_the_channel_with_block_kit(workspace: Workspace)
     assert info[0].auth == f"Bearer {BOT_TOKEN}"
     info_reply = await workspace.ok(ALICE, "/coalition", "info")
     assert "Alice" in text_of(info_reply)
-    assert "slack" in text_of(info_reply) and HOME in text_of(info_reply)
+    assert f"*Home channel*\n<#{HOME}>" in text_of(info_reply)  # a link, not an id
 
 
 async def test_display_names_are_looked_up_once(coalition: Workspace) -> None:

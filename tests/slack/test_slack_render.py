@@ -140,3 +140,17 @@ def test_slack_manifest_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "  socket_mode_enabled: false" in yaml
     assert main(["slack-manifest", "--url", "http://insecure.example"]) == 2
     assert "https://" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("channel_id", "shown"), [
+    ("C0HOME", "<#C0HOME>"),  # a link to the channel
+    ("G0PRIVATE1", "<#G0PRIVATE1>"),
+    ("console", "channel &lt;!here&gt;"),  # not a Slack id: the escaped text
+    ("C0X>|<!here", "channel &lt;!here&gt;"),
+    ("", "channel &lt;!here&gt;"),
+])
+def test_a_field_naming_a_channel_links_it_only_when_it_is_a_slack_id(
+        channel_id: str, shown: str) -> None:
+    message = Renderer().reply(Reply(fields=(
+        Field("Home channel", "channel <!here>", inline=True, channel_id=channel_id),)))
+    assert message["blocks"][0]["fields"][0]["text"] == f"*Home channel*\n{shown}"
