@@ -98,6 +98,16 @@ async def _rep_add(ctx: Context, args: dict[str, Any]) -> Reply:
                  text=f"{person.display_name} now represents {org.name} and can vote for it.")
 
 
+async def _rep_remove(ctx: Context, args: dict[str, Any]) -> Reply:
+    person, org = args["user"], args["org"]
+    left = await coalitions.remove_representative(ctx, person, org)
+    after = ("" if left else f" {org.name} has no representative now: add one with "
+             "`/coalition rep add USER ORG` so it can vote.")
+    return Reply(title="Representative removed",
+                 text=f"{person.display_name} no longer votes for {org.name}; the votes "
+                      f"already cast stay counted.{after}")
+
+
 async def _join(ctx: Context, args: dict[str, Any]) -> Reply:
     org = args["org"]
     if not await coalitions.join_org(ctx, org):
@@ -112,6 +122,13 @@ async def _coordinator_add(ctx: Context, args: dict[str, Any]) -> Reply:
     if not await coalitions.add_coordinator(ctx, person):
         return Reply(text=f"{person.display_name} is already a coordinator.", private=True)
     return Reply(title="Coordinator added", text=f"{person.display_name} is now a coordinator.")
+
+
+async def _coordinator_remove(ctx: Context, args: dict[str, Any]) -> Reply:
+    person = args["user"]
+    await coalitions.remove_coordinator(ctx, person)
+    return Reply(title="Coordinator removed",
+                 text=f"{person.display_name} is no longer a coordinator.")
 
 
 async def _goal_add(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -195,11 +212,17 @@ COMMAND = Command(
         Subcommand(("rep", "add"), "Make someone a representative who votes for an "
                    "organization (an organization may have several).", Level.COORDINATOR,
                    _rep_add, (_USER, _ORG), example='/coalition rep add @maria "Tenants United"'),
+        Subcommand(("rep", "remove"), "Stop someone representing an organization (their "
+                   "votes so far stay counted).", Level.COORDINATOR, _rep_remove,
+                   (_USER, _ORG), example='/coalition rep remove @maria "Tenants United"'),
         Subcommand(("join",), "Say which organization you are with; a coordinator then confirms "
                    "you as representative with `rep add`.", Level.MEMBER, _join, (_ORG,),
                    private=True),
         Subcommand(("coordinator", "add"), "Make someone a coordinator.", Level.COORDINATOR,
                    _coordinator_add, (_USER,)),
+        Subcommand(("coordinator", "remove"), "Make a coordinator an ordinary member again "
+                   "(the coalition keeps at least one).", Level.COORDINATOR,
+                   _coordinator_remove, (_USER,)),
         Subcommand(("goal", "add"), "Record a shared goal of the coalition.", Level.COORDINATOR,
                    _goal_add, (Option("text", OptionType.TEXT, "what the coalition wants to "
                                       "achieve", max_length=GOAL_MAX, rest=True),),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from helpers import Chat, MovableClock, refused_without_change, snapshot, text_of
 
 from coalition_bot.bot import Bot
@@ -385,3 +386,69 @@ async def test_only_a_coordinator_moves_the_home_channel(coalition: Chat,
     elsewhere = replace(coalition, channel="random")
     message = await refused_without_change(elsewhere, db_path, "Bob", "coalition home")
     assert "coordinator" in message
+
+
+# --- people leave: representatives and coordinators -------------------------------------
+
+
+async def test_a_representative_removed_can_no_longer_vote_but_their_vote_stays(
+        coalition: Chat, db_path: Path) -> None:
+    await coalition.ok("Alice", "poll create Join the May Day march?")
+    await coalition.ok("Bob", "poll vote 1 agree")
+    removed = await coalition.ok("Alice", 'coalition rep remove Bob "Tenants United"')
+    assert removed.title == "Representative removed" and not removed.private
+    assert "Bob no longer votes for Tenants United" in removed.text
+    assert "Tenants United has no representative now" in removed.text
+    orgs = await coalition.ok("Carol", "coalition org list")
+    assert field(orgs, "#1 Tenants United") == "no representative yet"
+    message = await refused_without_change(coalition, db_path, "Bob", "poll vote 1 disagree")
+    assert "represent" in message
+    status = text_of(await coalition.ok("Carol", "poll status 1"))
+    assert "agree" in status and "1 of 2" in status, status
+
+
+async def test_removing_one_of_two_representatives_leaves_the_other_voting(
+        coalition: Chat) -> None:
+    await coalition.ok("Alice", 'coalition rep add Dora "Tenants United"')
+    removed = await coalition.ok("Alice", 'coalition rep remove Bob "Tenants United"')
+    assert "no representative now" not in removed.text
+    await coalition.ok("Alice", "poll create Join the May Day march?")
+    await coalition.ok("Dora", "poll vote 1 agree")
+
+
+@pytest.mark.parametrize(("user", "line", "expected"), [
+    ("Alice", 'coalition rep remove Carol "Tenants United"', "Carol does not represent"),
+    ("Alice", 'coalition rep remove Bob "Climate Now"', "Bob does not represent Climate Now"),
+    ("Bob", 'coalition rep remove Bob "Tenants United"', "coordinator"),
+    ("Alice", "coalition rep remove Bob", "org"),
+])
+async def test_a_representative_removal_that_cannot_be_done_changes_nothing(
+        coalition: Chat, db_path: Path, user: str, line: str, expected: str) -> None:
+    await coalition.ok("Carol", "coalition info")  # Carol is known
+    assert expected in await refused_without_change(coalition, db_path, user, line)
+
+
+async def test_a_coordinator_removed_is_an_ordinary_member_again(
+        coalition: Chat, db_path: Path) -> None:
+    await coalition.ok("Alice", "coalition coordinator add Carol")
+    removed = await coalition.ok("Alice", "coalition coordinator remove Carol")
+    assert removed.title == "Coordinator removed"
+    assert field(await coalition.ok("Bob", "coalition info"), "Coordinators") == "Alice"
+    message = await refused_without_change(coalition, db_path, "Carol",
+                                           "coalition goal add Sneak it in")
+    assert "coordinator" in message
+
+
+async def test_a_coordinator_may_step_down_while_another_remains(coalition: Chat) -> None:
+    await coalition.ok("Alice", "coalition coordinator add Carol")
+    await coalition.ok("Alice", "coalition coordinator remove Alice")
+    assert field(await coalition.ok("Bob", "coalition info"), "Coordinators") == "Carol"
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("coalition coordinator remove Alice", "Alice is the only coordinator"),
+    ("coalition coordinator remove Bob", "Bob is not a coordinator"),
+])
+async def test_the_last_coordinator_stays_and_a_member_cannot_be_removed_as_one(
+        coalition: Chat, db_path: Path, line: str, expected: str) -> None:
+    assert expected in await refused_without_change(coalition, db_path, "Alice", line)

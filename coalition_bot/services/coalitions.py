@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from coalition_bot.errors import Conflict, UsageError
+from coalition_bot.errors import Conflict, NotFound, UsageError
 from coalition_bot.model import Binding, Coalition, Org, Person
 from coalition_bot.rules.text import clean_line, name_key
 from coalition_bot.services.context import Context
@@ -23,6 +23,8 @@ __all__ = [
     "join_org",
     "org_roster",
     "overview",
+    "remove_coordinator",
+    "remove_representative",
     "set_home",
     "setup",
 ]
@@ -129,11 +131,34 @@ async def add_representative(ctx: Context, person: Person, org: Org) -> bool:
     return added
 
 
+async def remove_representative(ctx: Context, person: Person, org: Org) -> int:
+    """A person stops representing an organization (their past votes stay counted).
+    Returns how many representatives the organization has left."""
+    if not await people_sql.remove_representative(ctx.conn, org.id, person.id):
+        raise NotFound(f"{person.display_name} does not represent {org.name}.",
+                       hint="See who represents whom with `/coalition org list`.")
+    reps = await people_sql.representatives(ctx.conn, ctx.coalition.id)
+    return len(reps.get(org.id, ()))
+
+
 async def join_org(ctx: Context, org: Org) -> bool:
     """The caller declares their organization. False if they already represent it."""
     caller = ctx.caller
     await people_sql.set_declared_org(ctx.conn, caller.person.id, org.id)
     return org.id not in caller.org_ids
+
+
+async def remove_coordinator(ctx: Context, person: Person) -> None:
+    """A person stops being a coordinator; the coalition always keeps at least one."""
+    coordinators = await coalition_sql.coordinator_ids(ctx.conn, ctx.coalition.id)
+    if person.id not in coordinators:
+        raise NotFound(f"{person.display_name} is not a coordinator.",
+                       hint="`/coalition info` lists the coordinators.")
+    if len(coordinators) == 1:
+        raise Conflict(f"{person.display_name} is the only coordinator; a coalition needs one.",
+                       hint="Make someone else coordinator first with "
+                            "`/coalition coordinator add USER`.")
+    await coalition_sql.remove_coordinator(ctx.conn, ctx.coalition.id, person.id)
 
 
 async def add_coordinator(ctx: Context, person: Person) -> bool:

@@ -17,6 +17,7 @@ __all__ = [
     "find_binding",
     "find_bound_coalition",
     "get_coalition",
+    "remove_coordinator",
     "set_creator",
     "set_home_channel",
 ]
@@ -98,6 +99,13 @@ async def add_coordinator(conn: Conn, coalition_id: int, person_id: int,
         " VALUES (?, ?, ?, ?)",
         (coalition_id, person_id, added_by, iso(now)),
     )
+    return cur.rowcount == 1
+
+
+async def remove_coordinator(conn: Conn, coalition_id: int, person_id: int) -> bool:
+    """A person is no longer coordinator; False if they were not."""
+    cur = await conn.execute("DELETE FROM coordinator WHERE coalition_id = ? AND person_id = ?",
+                             (coalition_id, person_id))
     return cur.rowcount == 1
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "get_person",
     "list_people",
     "people_by_name",
+    "remove_representative",
     "representatives",
     "represented_org_ids",
     "set_declared_org",
@@ -89,6 +90,13 @@ async def add_representative(conn: Conn, org_id: int, person_id: int, added_by: 
         " VALUES (?, ?, ?, ?)",
         (org_id, person_id, added_by, iso(now)),
     )
+    return cur.rowcount == 1
+
+
+async def remove_representative(conn: Conn, org_id: int, person_id: int) -> bool:
+    """A person no longer represents an org (their past votes stay); False if they did not."""
+    cur = await conn.execute("DELETE FROM representative WHERE org_id = ? AND person_id = ?",
+                             (org_id, person_id))
     return cur.rowcount == 1
 
 
