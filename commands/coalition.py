@@ -6,7 +6,7 @@ from typing import Any
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import GOAL_STATUSES, Binding, Level
-from coalition_bot.replies import Field, Reply
+from coalition_bot.replies import Field, Notice, Reply
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import coalitions, decisions, goals
 from coalition_bot.services.context import Context
@@ -28,6 +28,23 @@ async def _setup(ctx: Context, args: dict[str, Any]) -> Reply:
               "Next: add partner organizations with `/coalition org add NAME`."))
 
 
+_PLATFORMS = {"slack": "Slack", "discord": "Discord", "console": "the console"}
+
+
+def _elsewhere(ctx: Context, bindings: tuple[Binding, ...]) -> tuple[Field, ...]:
+    """The coalition's other workspaces, by platform, if it has any."""
+    here = (ctx.invocation.platform, ctx.invocation.workspace_id)
+    counts: dict[str, int] = {}
+    for b in bindings:
+        if (b.platform, b.workspace_id) != here:
+            counts[b.platform] = counts.get(b.platform, 0) + 1
+    if not counts:
+        return ()
+    return (Field("Also on", ", ".join(
+        _PLATFORMS.get(p, p) + (f" ({n} workspaces)" if n > 1 else "")
+        for p, n in sorted(counts.items())), inline=True),)
+
+
 async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
     o = await coalitions.overview(ctx)
     home = _home_field(ctx, o.bindings)
@@ -40,6 +57,7 @@ async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title=o.coalition.name, text=f"Set up {since}{by}.", fields=(
         Field("Time zone", o.coalition.timezone, inline=True),
         home,
+        *_elsewhere(ctx, o.bindings),
         Field("Coordinators", ", ".join(p.display_name for p in o.coordinators)),
         Field("Partner organizations", orgs),
         Field("Goals", goal_line),
@@ -59,6 +77,30 @@ def _home_field(ctx: Context, bindings: tuple[Binding, ...]) -> Field:
         return Field("Home channel", "this channel", inline=True, channel_id=here.channel_id)
     return Field("Home channel", f"channel {mine.home_channel_id}", inline=True,
                  channel_id=mine.home_channel_id)
+
+
+async def _link(ctx: Context, args: dict[str, Any]) -> Reply:
+    code, expires = await coalitions.new_link_code(ctx)
+    until = format_local(expires, ctx.coalition.timezone)
+    return Reply(private=True, title="Link code for another workspace",
+                 text=f"`{code}`\nIn the Slack workspace or Discord server to connect, run "
+                      f"`/coalition connect {code}` in the channel that should be its home "
+                      f"channel. The person who runs it becomes a coordinator there. The code "
+                      f"works once, until {until}; share it only with that person.")
+
+
+async def _connect(ctx: Context, args: dict[str, Any]) -> Reply:
+    person = await coalitions.connect(ctx, args["code"])
+    name = ctx.coalition.name
+    platform = _PLATFORMS.get(ctx.invocation.platform, ctx.invocation.platform)
+    ctx.notify(Notice(
+        ctx.coalition.id, f"{name} is now also on {platform}",
+        f"Connected by {person.display_name}, a coordinator there. Organizations, polls, "
+        "meetings, goals and topics are shared; each organization still has one vote."))
+    return Reply(private=True, title=f"This workspace is now part of {name}",
+                 text="This channel is its home channel here, and you are a coordinator. "
+                      "See the coalition with `/coalition info`; make people of this "
+                      "workspace representatives with `/coalition rep add USER ORG`.")
 
 
 async def _home(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -202,6 +244,14 @@ COMMAND = Command(
                    "organizations, goals.", Level.MEMBER, _info),
         Subcommand(("home",), "Make this channel the home channel, where reminders, poll "
                    "results and decisions are posted.", Level.COORDINATOR, _home),
+        Subcommand(("link",), "Get a one-time code that connects another Slack workspace "
+                   "or Discord server to this coalition.", Level.COORDINATOR, _link,
+                   private=True),
+        Subcommand(("connect",), "Connect this workspace to an existing coalition with a "
+                   "code from `/coalition link`; this channel becomes its home channel.",
+                   Level.ANYONE, _connect, (
+                       Option("code", OptionType.TEXT, "the link code", max_length=40),),
+                   private=True, example="/coalition connect K7QM-3XPD-2WHN"),
         Subcommand(("org", "add"), "Register a partner organization.", Level.COORDINATOR,
                    _org_add, (_NAME, Option("observer", OptionType.BOOL,
                                             "yes for an organization that takes part but "

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from coalition_bot.errors import Conflict, NotFound, UsageError
 from coalition_bot.model import Binding, Coalition, Org, Person
@@ -20,7 +23,9 @@ __all__ = [
     "add_coordinator",
     "add_org",
     "add_representative",
+    "connect",
     "join_org",
+    "new_link_code",
     "org_roster",
     "overview",
     "remove_coordinator",
@@ -37,22 +42,71 @@ def _name(text: str, what: str) -> str:
     return name
 
 
-async def setup(ctx: Context, name: str, timezone: str) -> Coalition:
-    """Create a coalition bound to the caller's workspace; the caller becomes coordinator."""
+def _unbound(ctx: Context) -> None:
     if ctx.coalition_record is not None:
         raise Conflict(f"This workspace already belongs to the coalition "
                        f"`{ctx.coalition_record.name}`.",
                        hint="See it with `/coalition info`.")
+
+
+async def _bind_caller(ctx: Context, coalition_id: int) -> tuple[int, Person]:
+    """Bind the caller's workspace to a coalition (home: the caller's channel) and make
+    the caller one of its coordinators: the binding's id and the caller."""
     inv = ctx.invocation
-    coalition_id = await coalition_sql.create_coalition(ctx.conn, _name(name, "coalition"),
-                                                        timezone, ctx.now)
-    await coalition_sql.add_binding(ctx.conn, coalition_id, inv.platform, inv.workspace_id,
-                                    inv.channel_id or None, ctx.now)
+    binding_id = await coalition_sql.add_binding(ctx.conn, coalition_id, inv.platform,
+                                                 inv.workspace_id, inv.channel_id or None,
+                                                 ctx.now)
     ctx.coalition_record = await coalition_sql.get_coalition(ctx.conn, coalition_id)
     caller = await caller_for(ctx)
-    await coalition_sql.set_creator(ctx.conn, coalition_id, caller.person.id)
     await coalition_sql.add_coordinator(ctx.conn, coalition_id, caller.person.id, None, ctx.now)
+    return binding_id, caller.person
+
+
+async def setup(ctx: Context, name: str, timezone: str) -> Coalition:
+    """Create a coalition bound to the caller's workspace; the caller becomes coordinator."""
+    _unbound(ctx)
+    coalition_id = await coalition_sql.create_coalition(ctx.conn, _name(name, "coalition"),
+                                                        timezone, ctx.now)
+    _, person = await _bind_caller(ctx, coalition_id)
+    await coalition_sql.set_creator(ctx.conn, coalition_id, person.id)
     return await coalition_sql.get_coalition(ctx.conn, coalition_id)
+
+
+LINK_LIFETIME = timedelta(hours=24)
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud safely
+_CODE_LENGTH = 12
+
+
+def _code_hash(code: str) -> str:
+    plain = re.sub(r"[\s-]", "", code).upper()
+    return hashlib.sha256(plain.encode()).hexdigest()
+
+
+async def new_link_code(ctx: Context) -> tuple[str, datetime]:
+    """A one-time code that connects another workspace to this coalition, and until
+    when it works. Only its hash is stored."""
+    plain = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+    code = "-".join(plain[i:i + 4] for i in range(0, _CODE_LENGTH, 4))
+    expires = ctx.now + LINK_LIFETIME
+    await coalition_sql.add_link_code(ctx.conn, ctx.coalition.id, _code_hash(code),
+                                      ctx.caller.person.id, ctx.now, expires)
+    return code, expires
+
+
+async def connect(ctx: Context, code: str) -> Person:
+    """Bind the caller's workspace to the coalition a link code was made for (its home
+    channel: the caller's channel); the caller becomes a coordinator there."""
+    _unbound(ctx)
+    hashed = _code_hash(code)
+    coalition_id = await coalition_sql.use_link_code(ctx.conn, hashed, ctx.now)
+    if coalition_id is None:
+        raise NotFound("That link code does not work: it is mistyped, used already, or "
+                       f"older than {LINK_LIFETIME.days * 24} hours.",
+                       hint="Ask a coordinator of the coalition for a new one: "
+                            "`/coalition link`.")
+    binding_id, person = await _bind_caller(ctx, coalition_id)
+    await coalition_sql.set_link_binding(ctx.conn, hashed, binding_id)
+    return person
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso
 __all__ = [
     "add_binding",
     "add_coordinator",
+    "add_link_code",
     "bindings",
     "coordinator_ids",
     "create_coalition",
@@ -20,6 +21,8 @@ __all__ = [
     "remove_coordinator",
     "set_creator",
     "set_home_channel",
+    "set_link_binding",
+    "use_link_code",
 ]
 
 
@@ -52,12 +55,14 @@ async def get_coalition(conn: Conn, coalition_id: int) -> Coalition:
 
 
 async def add_binding(conn: Conn, coalition_id: int, platform: str, workspace_id: str,
-                      home_channel_id: str | None, now: datetime) -> None:
-    await conn.execute(
+                      home_channel_id: str | None, now: datetime) -> int:
+    """Bind a workspace to a coalition; the binding's id."""
+    cur = await conn.execute(
         "INSERT INTO binding (coalition_id, platform, workspace_id, home_channel_id, created_at)"
         " VALUES (?, ?, ?, ?, ?)",
         (coalition_id, platform, workspace_id, home_channel_id, iso(now)),
     )
+    return int(cur.lastrowid)
 
 
 async def find_binding(conn: Conn, platform: str, workspace_id: str) -> Binding | None:
@@ -83,6 +88,28 @@ async def find_bound_coalition(conn: Conn, platform: str,
 async def set_home_channel(conn: Conn, binding_id: int, channel_id: str) -> None:
     await conn.execute("UPDATE binding SET home_channel_id = ? WHERE id = ?",
                        (channel_id, binding_id))
+
+
+async def add_link_code(conn: Conn, coalition_id: int, code_hash: str, created_by: int,
+                        now: datetime, expires_at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO link_code (coalition_id, code_hash, created_by, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?)", (coalition_id, code_hash, created_by, iso(now),
+                                    iso(expires_at)))
+
+
+async def use_link_code(conn: Conn, code_hash: str, now: datetime) -> int | None:
+    """Spend a valid code (unused, not expired): the id of its coalition, else None."""
+    row = await fetch_one(
+        conn,
+        "UPDATE link_code SET used_at = ? WHERE code_hash = ? AND used_at IS NULL"
+        " AND expires_at > ? RETURNING id, coalition_id", (iso(now), code_hash, iso(now)))
+    return None if row is None else int(row["coalition_id"])
+
+
+async def set_link_binding(conn: Conn, code_hash: str, binding_id: int) -> None:
+    await conn.execute("UPDATE link_code SET used_binding = ? WHERE code_hash = ?",
+                       (binding_id, code_hash))
 
 
 async def bindings(conn: Conn, coalition_id: int) -> list[Binding]:

@@ -99,6 +99,8 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
     # references to the names above carry their pings too
     filled |= {("poll", "vote", "choice"), ("role", "assign", "role"),
                ("role", "unassign", "role")}
+    # a link code is only hashed, never stored or shown back (tests/test_linked_workspaces)
+    filled.add(("coalition", "connect", "code"))
     lines = [
         ("Alice", f"coalition setup {q('coalition', 'setup', 'name')} UTC"),
         ("Alice", f"coalition org add {q('coalition', 'org add', 'name')}"),
