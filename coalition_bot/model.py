@@ -78,6 +78,7 @@ class Org:
     number: int
     name: str
     observer: bool
+    left_at: datetime | None = None  # left the coalition: no vote, in no electorate
 
 
 @dataclass(frozen=True, slots=True)

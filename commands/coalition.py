@@ -112,11 +112,25 @@ async def _home(ctx: Context, args: dict[str, Any]) -> Reply:
 
 
 async def _org_add(ctx: Context, args: dict[str, Any]) -> Reply:
-    org = await coalitions.add_org(ctx, args["name"], bool(args["observer"]))
+    org, back = await coalitions.add_org(ctx, args["name"], bool(args["observer"]))
     role = "an observer (takes part, does not vote)" if org.observer else "a voting partner"
+    if back:
+        return Reply(title=f"Organization #{org.number} is back",
+                     text=f"{org.name} rejoined the coalition as {role}. Its representatives "
+                          "need adding again: `/coalition rep add USER ORG`.")
     return Reply(title=f"Organization #{org.number} added",
                  text=f"{org.name} is {role}. Add its representatives with "
                       f"`/coalition rep add USER ORG`.")
+
+
+async def _org_remove(ctx: Context, args: dict[str, Any]) -> Reply:
+    org = args["org"]
+    reps = await coalitions.remove_org(ctx, org)
+    who = f" Its {reps} representative(s) no longer vote for it." if reps else ""
+    return Reply(title=f"{org.name} left the coalition",
+                 text=f"It keeps number #{org.number} and its place in past decisions, but no "
+                      f"longer votes or counts toward any quorum, open polls included.{who} "
+                      f"Bring it back with `/coalition org add \"{org.name}\"`.")
 
 
 async def _org_list(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -257,6 +271,10 @@ COMMAND = Command(
                                             "yes for an organization that takes part but "
                                             "does not vote", required=False)),
                    example='/coalition org add "Tenants United"'),
+        Subcommand(("org", "remove"), "An organization leaves the coalition: it no longer "
+                   "votes or counts toward quorums; past decisions keep it.",
+                   Level.COORDINATOR, _org_remove, (_ORG,),
+                   example='/coalition org remove "Tenants United"'),
         Subcommand(("org", "list"), "List the partner organizations and their representatives.",
                    Level.MEMBER, _org_list),
         Subcommand(("rep", "add"), "Make someone a representative who votes for an "

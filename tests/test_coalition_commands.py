@@ -452,3 +452,63 @@ async def test_a_coordinator_may_step_down_while_another_remains(coalition: Chat
 async def test_the_last_coordinator_stays_and_a_member_cannot_be_removed_as_one(
         coalition: Chat, db_path: Path, line: str, expected: str) -> None:
     assert expected in await refused_without_change(coalition, db_path, "Alice", line)
+
+
+# --- an organization leaves ---------------------------------------------------------------
+
+
+async def test_an_organization_that_leaves_stops_counting_in_open_polls(
+        partners: Chat, db_path: Path) -> None:
+    await partners.ok("Alice", "poll create Join the May Day march?")
+    await partners.ok("Bob", "poll vote 1 agree")
+    assert "1 of 2" in text_of(await partners.ok("Alice", "poll status 1"))
+    left = await partners.ok("Alice", 'coalition org remove "Tenants United"')
+    assert left.title == "Tenants United left the coalition" and not left.private
+    assert "keeps number #1" in left.text and "1 representative(s)" in left.text
+    status = text_of(await partners.ok("Alice", "poll status 1"))
+    assert "0 of 1" in status, status  # its vote no longer counts: one partner is left
+    orgs = await partners.ok("Carol", "coalition org list")
+    assert [f.name for f in orgs.fields] == ["#2 Climate Now"]
+    message = await refused_without_change(partners, db_path, "Bob", "poll vote 1 disagree")
+    assert "represent" in message
+    message = await refused_without_change(
+        partners, db_path, "Alice", 'coalition rep add Bob "Tenants United"')
+    assert "Tenants United left the coalition" in message and "org add" in message
+
+
+async def test_decisions_taken_before_an_organization_left_keep_it(partners: Chat) -> None:
+    await partners.ok("Alice", "poll create Join the May Day march?")
+    await partners.ok("Bob", "poll vote 1 agree")
+    await partners.ok("Dan", "poll vote 1 agree")
+    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "coalition org remove #1")
+    log = text_of(await partners.ok("Carol", "coalition log"))
+    assert "Tenants United" in log, log
+
+
+async def test_an_organization_that_left_comes_back_with_its_number(partners: Chat) -> None:
+    await partners.ok("Alice", "coalition org remove #1")
+    back = await partners.ok("Alice", 'coalition org add "tenants united"')
+    assert back.title == "Organization #1 is back"
+    assert "representatives need adding again" in back.text
+    orgs = await partners.ok("Carol", "coalition org list")
+    assert field(orgs, "#1 Tenants United") == "no representative yet"
+    await partners.ok("Alice", 'coalition rep add Bob "Tenants United"')
+    await partners.ok("Alice", "poll create Join the May Day march?")
+    await partners.ok("Bob", "poll vote 1 agree")
+
+
+@pytest.mark.parametrize(("user", "line", "expected"), [
+    ("Bob", "coalition org remove #2", "coordinator"),
+    ("Alice", "coalition org remove #9", "no organization `#9`"),
+])
+async def test_an_organization_removal_that_cannot_be_done_changes_nothing(
+        partners: Chat, db_path: Path, user: str, line: str, expected: str) -> None:
+    assert expected in await refused_without_change(partners, db_path, user, line)
+
+
+async def test_an_organization_cannot_leave_twice(partners: Chat, db_path: Path) -> None:
+    await partners.ok("Alice", "coalition org remove #2")
+    message = await refused_without_change(partners, db_path, "Alice",
+                                           "coalition org remove #2")
+    assert "Climate Now left the coalition (Mon 23 Nov 2026)" in message

@@ -360,14 +360,14 @@ def test_unknown_subcommand_suggests_the_closest_one() -> None:
 def test_incomplete_two_word_subcommand_is_refused() -> None:
     error = _usage_error("coalition org")
     assert error.message.startswith("`/coalition` has no subcommand `org`.")
-    assert "org add, org list" in error.hint
+    assert "org add, org remove, org list" in error.hint
 
 
 def test_incomplete_two_word_subcommand_suggests_those_that_start_with_it() -> None:
     # Was a bug: `org` was matched by spelling and suggested `log`.
     error = _usage_error("coalition org")
     assert error.message == ("`/coalition` has no subcommand `org`. "
-                             "Did you mean `org add` or `org list`?")
+                             "Did you mean `org add` or `org remove` or `org list`?")
 
 
 def test_quoted_unknown_subcommand_error_names_what_was_typed() -> None:

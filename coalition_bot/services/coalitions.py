@@ -29,6 +29,7 @@ __all__ = [
     "org_roster",
     "overview",
     "remove_coordinator",
+    "remove_org",
     "remove_representative",
     "set_home",
     "setup",
@@ -163,17 +164,30 @@ async def set_home(ctx: Context) -> bool:
     return True
 
 
-async def add_org(ctx: Context, name: str, observer: bool) -> Org:
-    """Register a partner organization (an observer takes part but does not vote)."""
+async def add_org(ctx: Context, name: str, observer: bool) -> tuple[Org, bool]:
+    """Register a partner organization (an observer takes part but does not vote), or
+    bring back one that left (same number); the org, and whether it came back."""
     clean = _name(name, "organization")
     if re.fullmatch(r"#?[0-9]+", clean):
         raise UsageError(f"`{clean}` looks like a number; an organization needs a name.",
                          hint="Numbers like #2 refer to organizations already added.")
     key = name_key(clean)
     existing = await org_sql.find_org_by_name(ctx.conn, ctx.coalition.id, key)
+    if existing is not None and existing.left_at is not None:
+        return await org_sql.rejoin(ctx.conn, existing.id, observer), True
     if existing is not None:
         raise Conflict(f"`{existing.name}` is already organization #{existing.number}.")
-    return await org_sql.add_org(ctx.conn, ctx.coalition.id, clean, key, observer, ctx.now)
+    return await org_sql.add_org(ctx.conn, ctx.coalition.id, clean, key, observer,
+                                 ctx.now), False
+
+
+async def remove_org(ctx: Context, org: Org) -> int:
+    """An organization leaves the coalition: it keeps its number and its place in past
+    decisions, but no longer votes or counts toward any quorum, and its representatives
+    stop representing it. Returns how many representatives it had."""
+    reps = (await people_sql.representatives(ctx.conn, ctx.coalition.id)).get(org.id, [])
+    await org_sql.set_left(ctx.conn, org.id, ctx.now)
+    return len(reps)
 
 
 async def add_representative(ctx: Context, person: Person, org: Org) -> bool:

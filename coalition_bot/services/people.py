@@ -7,6 +7,7 @@ import re
 from coalition_bot.errors import NotFound, UsageError
 from coalition_bot.model import Level, Org, Person
 from coalition_bot.rules.text import clean_line, name_key
+from coalition_bot.rules.times import format_local
 from coalition_bot.services.context import Caller, Context
 from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import people as people_sql
@@ -87,6 +88,11 @@ async def find_org(ctx: Context, raw: str) -> Org:
         org = await org_sql.find_org_by_number(ctx.conn, coalition_id, int(number[1]))
     else:
         org = await org_sql.find_org_by_name(ctx.conn, coalition_id, name_key(text))
+    if org is not None and org.left_at is not None:
+        since = format_local(org.left_at, ctx.coalition.timezone).split(",")[0]
+        raise NotFound(f"{org.name} left the coalition ({since}).",
+                       hint="A coordinator brings it back with "
+                            f"`/coalition org add \"{org.name}\"`.")
     if org is not None:
         return org
     known = await org_sql.list_orgs(ctx.conn, coalition_id)

@@ -6,13 +6,17 @@ from datetime import datetime
 
 from coalition_bot.model import Org
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, iso, next_number
+from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, next_number
 
-__all__ = ["add_org", "find_org_by_name", "find_org_by_number", "get_org", "list_orgs"]
+__all__ = [
+    "add_org", "find_org_by_name", "find_org_by_number", "get_org", "list_orgs", "rejoin",
+    "set_left",
+]
 
 
 def _org(row) -> Org:
-    return Org(row["id"], row["coalition_id"], row["number"], row["name"], bool(row["observer"]))
+    return Org(row["id"], row["coalition_id"], row["number"], row["name"], bool(row["observer"]),
+               from_iso(row["left_at"]) if row["left_at"] else None)
 
 
 async def add_org(conn: Conn, coalition_id: int, name: str, name_key: str, observer: bool,
@@ -44,6 +48,19 @@ async def get_org(conn: Conn, org_id: int) -> Org:
 
 
 async def list_orgs(conn: Conn, coalition_id: int) -> list[Org]:
-    rows = await fetch_all(conn, "SELECT * FROM org WHERE coalition_id = ? ORDER BY number",
-                           (coalition_id,))
+    """The coalition's current partner organizations (not those that left), by number."""
+    rows = await fetch_all(conn, "SELECT * FROM org WHERE coalition_id = ? AND left_at IS NULL"
+                                 " ORDER BY number", (coalition_id,))
     return [_org(r) for r in rows]
+
+
+async def set_left(conn: Conn, org_id: int, now: datetime) -> None:
+    """An organization leaves: it keeps its row and number, and loses its representatives."""
+    await conn.execute("UPDATE org SET left_at = ? WHERE id = ?", (iso(now), org_id))
+    await conn.execute("DELETE FROM representative WHERE org_id = ?", (org_id,))
+
+
+async def rejoin(conn: Conn, org_id: int, observer: bool) -> Org:
+    row = await fetch_one(conn, "UPDATE org SET left_at = NULL, observer = ? WHERE id = ?"
+                                " RETURNING *", (int(observer), org_id))
+    return _org(row)
