@@ -507,23 +507,26 @@ class World(Driver):
     """A fake Discord, a real bot on a real SQLite file, and the real adapter, connected."""
 
     def __init__(self, fake: FakeDiscord, db_path: Path, *, message_content: bool,
-                 respond_within: float) -> None:
+                 respond_within: float, bot: Bot | None = None) -> None:
         super().__init__(fake)
         self.db_path = db_path
-        self.clock = MovableClock()
+        self.clock = bot.clock if bot is not None else MovableClock()
         self.message_content = message_content
         self.respond_within = respond_within
+        self.shared = bot  # a bot someone else opened (and closes), or None: ours
         self.bot: Bot
         self.door: DiscordAdapter | None = None
 
     @classmethod
     @asynccontextmanager
     async def open(cls, tmp_path: Path, *, message_content: bool = False,
-                   respond_within: float = 2.0) -> AsyncIterator[World]:
+                   respond_within: float = 2.0, bot: Bot | None = None) -> AsyncIterator[World]:
+        """With `bot`, the adapter joins that bot (which other front doors may share, and
+        whose opener closes it); otherwise the world opens its own on tmp_path."""
         saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
         fake = await FakeDiscord().start()
         world = cls(fake, tmp_path / "coalition.db", message_content=message_content,
-                    respond_within=respond_within)
+                    respond_within=respond_within, bot=bot)
         try:
             await world._start()
             yield world
@@ -545,7 +548,7 @@ class World(Driver):
 
     async def _start(self) -> None:
         os.environ[TOKEN_ENV] = TOKEN
-        self.bot = await Bot.open(self.db_path, clock=self.clock)
+        self.bot = self.shared or await Bot.open(self.db_path, clock=self.clock)
         self.door = DiscordAdapter(self.bot, self.config, guild_ready_timeout=0.0,
                                    respond_within=self.respond_within)
         self.bot.add_outlet(self.door)
@@ -554,8 +557,11 @@ class World(Driver):
     async def _stop(self) -> None:
         assert self.door is not None
         door, self.door = self.door, None
+        if self.shared is not None:
+            await self.bot.drain()  # notices on their way out still find the client
         await door.stop()
-        await self.bot.close()
+        if self.shared is None:
+            await self.bot.close()
         assert not door.client.errors, f"errors in the Discord client: {door.client.errors!r}"
 
     async def restart(self) -> None:
