@@ -110,6 +110,16 @@ async def _reschedule(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title=f"Meeting #{meeting.number} moved", text=f"{meeting.title}: moved {what}.")
 
 
+async def _update(ctx: Context, args: dict[str, Any]) -> Reply:
+    meeting, changed = await meetings.update(
+        ctx, args["meeting"], title=args["title"], where=args["where"],
+        duration=args["duration"], remind=args["remind"])
+    if not changed:
+        return Reply(private=True, text=f"Meeting #{meeting.number} already is that way.")
+    return Reply(title=f"Meeting #{meeting.number} updated: {', '.join(changed)}",
+                 text=f"{meeting.title}: {_summary(meeting)}.")
+
+
 async def _rsvp(ctx: Context, args: dict[str, Any]) -> Reply:
     occ = await meetings.rsvp(ctx, args["meeting"], args["answer"], args["occurrence"])
     return Reply(private=True, text=f"Noted: {args['answer']} for {occ.meeting.title} on "
@@ -243,6 +253,19 @@ COMMAND = Command(
                    "meeting.", Level.COORDINATOR, _reschedule,
                    (_MEETING, Option("when", OptionType.TIME, "the new start", max_length=80),
                     _OCCURRENCE)),
+        Subcommand(("update",), "Change a meeting's title, place, length or reminders (every "
+                   "occurrence).", Level.COORDINATOR, _update, (
+                       _MEETING,
+                       Option("title", OptionType.TEXT, "the new title", required=False,
+                              keyword_only=True, max_length=TITLE_MAX),
+                       Option("where", OptionType.TEXT, "a place or a call link (none to "
+                              "clear)", required=False, keyword_only=True,
+                              max_length=WHERE_MAX),
+                       Option("duration", OptionType.DURATION, "how long", required=False,
+                              keyword_only=True),
+                       Option("remind", OptionType.TEXT, 'reminder offsets, like "24h,1h", '
+                              "or none", required=False, keyword_only=True, max_length=60),
+                   ), example="/meeting update 1 where:https://meet.example/new remind:2h"),
         Subcommand(("rsvp",), "Say whether you are coming.", Level.MEMBER, _rsvp, (
             _MEETING, Option("answer", OptionType.CHOICE, "yes, no or maybe",
                              choices=("yes", "no", "maybe")), _OCCURRENCE), private=True),

@@ -988,3 +988,53 @@ async def test_moving_a_series_leaves_one_meeting_a_week(partners: Chat) -> None
     info = await partners.ok("Eve", "meeting info 1")
     assert field(info, "Then") == ("Wed 9 Dec 2026, 17:00, Wed 16 Dec 2026, 17:00, "
                                    "Wed 23 Dec 2026, 17:00")
+
+
+# --- update: title, place, length, reminders ----------------------------------------------
+
+
+async def test_update_changes_the_place_and_reminders_of_every_occurrence(
+        coalition: Chat) -> None:
+    await weekly(coalition, extra="where:https://meet.example/old")
+    reply = await coalition.ok("Alice", "meeting update 1 where:https://meet.example/new "
+                                        "remind:2h duration:90m")
+    assert reply.title == "Meeting #1 updated: where, duration, reminders"
+    assert reply.text == ("Call: every week; 90 min; at https://meet.example/new; "
+                          "reminders 2h before.")
+    info = await coalition.ok("Bob", "meeting info 1 occurrence:2026-12-15")
+    assert "at https://meet.example/new" in field(info, "Details")
+
+
+async def test_update_renames_and_clears_the_place(coalition: Chat) -> None:
+    await weekly(coalition, extra="where:Library")
+    reply = await coalition.ok("Alice", 'meeting update 1 title:"Strategy call" where:none')
+    assert reply.title == "Meeting #1 updated: title, where"
+    assert "at Library" not in reply.text and reply.text.startswith("Strategy call: ")
+    assert "Strategy call" in (await coalition.ok("Bob", "meeting list")).text
+
+
+async def test_an_update_that_changes_nothing_says_so(coalition: Chat) -> None:
+    await weekly(coalition)
+    reply = await coalition.ok("Alice", 'meeting update 1 remind:"24h,1h"')
+    assert reply.private and "already" in reply.text
+
+
+@pytest.mark.parametrize(("user", "line", "expected"), [
+    ("Alice", "meeting update 1", "Say what to change"),
+    ("Alice", "meeting update 1 duration:25h", "between 1 minute and 24 hours"),
+    ("Alice", "meeting update 1 remind:soon", "`soon` is not a duration"),
+    ("Alice", "meeting update 2 where:Hall", "no meeting #2"),
+    ("Bob", "meeting update 1 where:Hall", "coordinator"),
+])
+async def test_an_update_that_cannot_be_done_changes_nothing(
+        coalition: Chat, db_path: Path, user: str, line: str, expected: str) -> None:
+    await weekly(coalition)
+    assert expected in await refused_without_change(coalition, db_path, user, line)
+
+
+async def test_a_cancelled_meeting_is_not_updated(coalition: Chat, db_path: Path) -> None:
+    await weekly(coalition)
+    await coalition.ok("Alice", "meeting cancel 1 occurrence:all")
+    message = await refused_without_change(coalition, db_path, "Alice",
+                                           "meeting update 1 where:Hall")
+    assert "cancelled" in message

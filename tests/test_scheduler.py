@@ -669,3 +669,16 @@ async def test_reminders_follow_the_home_channel_when_it_moves(
     await tick_at(scheduler, clock, KICKOFF_24H)
     assert [(s.where, s.title) for s in outbox.reminders()] == [
         ("announcements", "Reminder: Kickoff in 1 day")]
+
+
+async def test_changing_a_meetings_reminders_moves_them(
+        coalition: Chat, outbox: Outbox, scheduler: Scheduler, clock: MovableClock) -> None:
+    """Earlier than the series' next reminder was: the sweep's mark must not hide it."""
+    await coalition.ok("Alice", f"{KICKOFF} remind:1h")
+    await scheduler.tick()  # marks the series with its next reminder: KICKOFF_1H
+    await coalition.ok("Alice", "meeting update 1 remind:24h where:Library")
+    for when in (KICKOFF_24H, KICKOFF_1H):
+        await tick_at(scheduler, clock, when)
+    [sent] = outbox.reminders()
+    assert (sent.at, sent.title) == (KICKOFF_24H, "Reminder: Kickoff in 1 day")
+    assert field(sent, "Where") == "Library"

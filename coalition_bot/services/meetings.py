@@ -42,6 +42,7 @@ __all__ = [
     "schedule",
     "sweep_reminders",
     "upcoming",
+    "update",
 ]
 
 DEFAULT_DURATION = timedelta(minutes=60)
@@ -224,6 +225,38 @@ async def reschedule(ctx: Context, number: int, start: datetime,
                                  moved_to=new_local)
     return meeting, f"the occurrence of {format_local(occ.start, tz)} to " \
                     f"{format_local(start, tz)}"
+
+
+async def update(ctx: Context, number: int, *, title: str | None, where: str | None,
+                 duration: timedelta | None, remind: str | None) -> tuple[Meeting, list[str]]:
+    """Change a meeting's title, place, length or reminders, for every occurrence (past
+    ones too: they are one series); the meeting, and what changed, in words."""
+    meeting = await get_meeting(ctx, number)
+    if meeting.cancelled:
+        raise Conflict(f"Meeting #{meeting.number} is cancelled.")
+    if title is None and where is None and duration is None and remind is None:
+        raise UsageError("Say what to change: title:, where:, duration: or remind:.",
+                         hint=f"For example `/meeting update {number} where:\"Union hall\"`.")
+    new_title = meeting.title if title is None else clean_line(title)
+    if not new_title:
+        raise UsageError("The meeting needs a title.")
+    location = meeting.location
+    if where is not None:
+        location = "" if where.strip().lower() in ("none", "-") else clean_line(where)
+    minutes = meeting.duration_min
+    if duration is not None:
+        if not timedelta(minutes=1) <= duration <= timedelta(hours=24):
+            raise UsageError("A meeting lasts between 1 minute and 24 hours.")
+        minutes = int(duration.total_seconds() // 60)
+    offsets = meeting.remind_min if remind is None else parse_remind(remind)
+    updated = await meeting_sql.update_details(ctx.conn, meeting.id, title=new_title,
+                                               location=location, duration_min=minutes,
+                                               remind_min=offsets)
+    changed = [what for what, old, new in (
+        ("title", meeting.title, new_title), ("where", meeting.location, location),
+        ("duration", meeting.duration_min, minutes), ("reminders", meeting.remind_min, offsets))
+        if old != new]
+    return updated, changed
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ __all__ = [
     "set_change",
     "set_next_reminders",
     "set_rsvp",
+    "update_details",
     "update_series",
 ]
 
@@ -121,6 +122,16 @@ async def update_series(conn: Conn, meeting_id: int, start_local: datetime,
 
 
 _IDS_PER_QUERY = 500
+
+
+async def update_details(conn: Conn, meeting_id: int, *, title: str, location: str,
+                         duration_min: int, remind_min: tuple[int, ...]) -> Meeting:
+    """Change what a whole meeting series is called, where, how long, and its reminders."""
+    row = await fetch_one(
+        conn, "UPDATE meeting SET title = ?, location = ?, duration_min = ?, remind_min = ?"
+              " WHERE id = ? RETURNING *",
+        (title, location, duration_min, ",".join(str(m) for m in remind_min), meeting_id))
+    return _meeting(row)
 
 
 async def changes(conn: Conn, meeting_ids: list[int]) -> dict[int, dict[str, tuple[bool, str]]]:

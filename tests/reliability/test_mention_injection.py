@@ -50,7 +50,7 @@ from coalition_bot.rules.text import quote_arg
 
 # TEXT options that are not free text: a recurrence, reminder offsets, an occurrence date.
 STRUCTURED = {("meeting", "schedule", "every"), ("meeting", "schedule", "remind"),
-              ("meeting", "cancel", "occurrence")}
+              ("meeting", "update", "remind"), ("meeting", "cancel", "occurrence")}
 
 
 def free_text_fields() -> set[tuple[str, str, str]]:
@@ -111,6 +111,9 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
         ("Alice", f"coalition goal update 1 in-progress {p('coalition', 'goal update', 'note')}"),
         ("Alice", f"meeting schedule {q('meeting', 'schedule', 'title')} \"2026-12-01 18:00\" "
                   f"every:weekly where:{q('meeting', 'schedule', 'where')}"),
+        ("Alice", "meeting schedule Second \"2026-12-02 18:00\" remind:1h"),
+        ("Alice", f"meeting update 2 title:{q('meeting', 'update', 'title')} "
+                  f"where:{q('meeting', 'update', 'where')}"),
         (rep, f"meeting agenda add 1 {p('meeting', 'agenda add', 'text')}"),
         ("Alice", f"meeting note 1 action {p('meeting', 'note', 'text')} "
                   f"owner:{quote_arg(rep)}"),
@@ -137,7 +140,7 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
         ("Alice", "poll status 2"), ("Alice", "poll remind 1"), ("Alice", "poll remind 2"),
         ("Alice", "poll close 2"), ("Alice", "coalition log"),
         ("Alice", "coalition export decisions json"), ("Alice", "meeting list"),
-        ("Alice", "meeting info 1"), ("Alice", "meeting agenda 1"),
+        ("Alice", "meeting info 1"), ("Alice", "meeting info 2"), ("Alice", "meeting agenda 1"),
         ("Alice", "meeting minutes 1"), ("Alice", "meeting actions all"),
         ("Alice", "role list"), (rep, "role mine"), ("Alice", "role workload"),
         ("Alice", "topic list"), ("Alice", "poll status 3"),
