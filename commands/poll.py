@@ -131,6 +131,13 @@ async def _close(ctx: Context, args: dict[str, Any]) -> Reply:
                  "the log (`/coalition log`); the result is posted in the home channel.")
 
 
+async def _extend(ctx: Context, args: dict[str, Any]) -> Reply:
+    poll = await polls.extend(ctx, args["poll"], args["closes"])
+    return Reply(private=True, text=f"Poll #{poll.number} now closes "
+                 f"{format_local(poll.closes_at, ctx.coalition.timezone)}; the home channel "
+                 "was told.")
+
+
 async def _remind(ctx: Context, args: dict[str, Any]) -> Reply:
     poll, missing, _ = await polls.remind(ctx, args["poll"])
     if not missing:
@@ -188,6 +195,11 @@ COMMAND = Command(
                    choices=("open", "closed", "all")),)),
         Subcommand(("close",), "Close a poll now and record the decision.", Level.COORDINATOR,
                    _close, (_POLL,)),
+        Subcommand(("extend",), "Give an open poll more time: a later closing time.",
+                   Level.COORDINATOR, _extend, (
+                       _POLL, Option("closes", OptionType.TIME, "the new closing time",
+                                     max_length=80)),
+                   example='/poll extend #1 "friday 17:00"'),
         Subcommand(("remind",), "Remind, in the home channel, those who have not voted; "
                    "their representatives are mentioned one by one.", Level.COORDINATOR,
                    _remind, (_POLL,)),

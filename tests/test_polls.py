@@ -838,3 +838,50 @@ async def test_concurrent_votes_of_different_organizations_are_all_counted(
     assert sum(not r.error for r in replies) == 11  # one vote per org, the rest refused
     status = await coalition.ok("Alice", "poll status 2")
     assert field(status, "Tally") == "agree: 1\nabstain: 0\ndisagree: 10\nblock: 0"
+
+
+# --- extending a poll ---------------------------------------------------------------------
+
+
+async def test_a_poll_is_extended_and_the_home_channel_is_told(
+        partners: Chat, clock: MovableClock, db_path: Path) -> None:
+    await partners.ok("Alice", "poll create Join the May Day march?")  # closes Thu 26 Nov
+    reply = await partners.ok("Alice", 'poll extend 1 "2026-11-30 18:00"')
+    assert reply.private
+    assert reply.text.startswith("Poll #1 now closes Mon 30 Nov 2026, 18:00")
+    assert poll_row(db_path)["closes_at"] == "2026-11-30T23:00:00+00:00"
+    notice = partners.notices[-1]
+    assert notice.title == "Poll #1 now closes Mon 30 Nov 2026, 18:00 (America/New_York)"
+    assert "Extended by Alice" in notice.text
+    assert [b.command for b in notice.buttons][0] == "poll vote 1 agree"
+    clock.advance(days=4)  # past the first deadline, before the new one
+    await partners.ok("Bob", "poll vote 1 agree")
+
+
+@pytest.mark.parametrize(("user", "line", "expected"), [
+    ("Alice", 'poll extend 1 "2026-11-25 18:00"', "is not later"),
+    ("Alice", "poll extend 1", "needs CLOSES"),
+    ("Alice", 'poll extend 2 "2026-11-30 18:00"', "no poll #2"),
+    ("Bob", 'poll extend 1 "2026-11-30 18:00"', "coordinator"),
+])
+async def test_an_extension_that_cannot_be_done_changes_nothing(
+        partners: Chat, db_path: Path, user: str, line: str, expected: str) -> None:
+    await partners.ok("Alice", "poll create Join the May Day march?")
+    before = snapshot(db_path)
+    reply = await partners.say(user, line)
+    assert reply.error and reply.private and expected in reply.text, reply.text
+    assert snapshot(db_path) == before
+
+
+@pytest.mark.parametrize("closed_by", ["hand", "deadline"])
+async def test_a_closed_poll_is_not_reopened(partners: Chat, clock: MovableClock,
+                                            db_path: Path, closed_by: str) -> None:
+    await partners.ok("Alice", "poll create Join the May Day march?")
+    if closed_by == "hand":
+        await partners.ok("Alice", "poll close 1")
+    else:
+        clock.advance(days=3, seconds=1)  # past its deadline; nothing closed it yet
+    before = snapshot(db_path)
+    reply = await partners.say("Alice", 'poll extend 1 "2026-12-30 18:00"')
+    assert reply.error and "cannot be reopened" in reply.text, reply.text
+    assert snapshot(db_path) == before

@@ -682,3 +682,18 @@ async def test_changing_a_meetings_reminders_moves_them(
     [sent] = outbox.reminders()
     assert (sent.at, sent.title) == (KICKOFF_24H, "Reminder: Kickoff in 1 day")
     assert field(sent, "Where") == "Library"
+
+
+async def test_an_extended_poll_closes_itself_at_its_new_deadline(
+        coalition: Chat, outbox: Outbox, scheduler: Scheduler, clock: MovableClock,
+        db_path: Path) -> None:
+    await coalition.ok("Alice", "poll create Join the May Day march?")
+    await scheduler.tick()
+    later = DEADLINE + timedelta(days=2)
+    await coalition.ok("Alice", 'poll extend 1 "2026-11-28 10:00"')  # 15:00 UTC
+    await tick_at(scheduler, clock, DEADLINE + SECOND)
+    assert poll_status(db_path) == "open"
+    await tick_at(scheduler, clock, later + SECOND)
+    assert poll_status(db_path) == "closed"
+    [sent] = outbox.titled("Poll #1 closed")
+    assert sent.at == later + SECOND

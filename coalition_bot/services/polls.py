@@ -6,7 +6,7 @@ can close a poll at its deadline with the same code a coordinator's `/poll close
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
@@ -224,6 +224,29 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
     previous = await poll_sql.vote_choice(ctx.conn, poll.id, voter)
     await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now)
     return Cast(poll, picked, voter_name, previous, False)
+
+
+async def extend(ctx: Context, number: int, closes: datetime) -> Poll:
+    """Give an open poll a later closing time (quorum not reached yet, say); the home
+    channel hears of it."""
+    poll = await get_poll(ctx.conn, ctx.coalition.id, number)
+    tz = ctx.coalition.timezone
+    if not poll.accepts_votes(ctx.now):
+        when = format_local(poll.closed_at or poll.closes_at, tz)
+        raise Conflict(f"Poll #{poll.number} closed on {when}; it cannot be reopened.",
+                       hint="Open a new poll with `/poll create`.")
+    if closes <= poll.closes_at:
+        raise UsageError(f"Poll #{poll.number} already closes {format_local(poll.closes_at, tz)}"
+                         f"; {format_local(closes, tz)} is not later.",
+                         hint="To end it now, use `/poll close`.")
+    await poll_sql.set_closes_at(ctx.conn, poll.id, closes)
+    extended = replace(poll, closes_at=closes)
+    ctx.notify(Notice(ctx.coalition.id, f"Poll #{poll.number} now closes "
+                                        f"{format_local(closes, tz)}",
+                      f"{poll.question}\nExtended by {ctx.caller.person.display_name}; "
+                      "votes can be cast or changed until then.",
+                      buttons=vote_buttons(extended)))
+    return extended
 
 
 def vote_buttons(poll: Poll) -> tuple[Button, ...]:

@@ -25,6 +25,7 @@ __all__ = [
     "list_polls",
     "mark_closed",
     "open_polls_closing_before",
+    "set_closes_at",
     "vote_choice",
     "votes",
 ]
@@ -142,6 +143,13 @@ async def count_people(conn: Conn, coalition_id: int) -> int:
     row = await fetch_one(conn, "SELECT count(*) FROM person WHERE coalition_id = ?",
                           (coalition_id,))
     return int(row[0])
+
+
+async def set_closes_at(conn: Conn, poll_id: int, closes_at: datetime) -> bool:
+    """Move an open poll's closing time; False if it is closed."""
+    cur = await conn.execute("UPDATE poll SET closes_at = ? WHERE id = ? AND status = 'open'",
+                             (iso(closes_at), poll_id))
+    return cur.rowcount == 1
 
 
 async def mark_closed(conn: Conn, poll_id: int, closed_by: int | None, now: datetime) -> bool:
