@@ -853,7 +853,7 @@ async def test_a_poll_is_extended_and_the_home_channel_is_told(
     notice = partners.notices[-1]
     assert notice.title == "Poll #1 now closes Mon 30 Nov 2026, 18:00 (America/New_York)"
     assert "Extended by Alice" in notice.text
-    assert [b.command for b in notice.buttons][0] == "poll vote 1 agree"
+    assert notice.buttons[0].command == "poll vote 1 agree"
     clock.advance(days=4)  # past the first deadline, before the new one
     await partners.ok("Bob", "poll vote 1 agree")
 
