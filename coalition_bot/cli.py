@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
                          help="console workspace id: each one holds its own coalition")
     migrate = sub.add_parser("migrate", help="create or upgrade the database, then exit")
     migrate.add_argument("--db", help=f"SQLite file (default: ${DB_ENV} or ./{DEFAULT_DB})")
+    backup = sub.add_parser("backup", help="copy the database safely, even while the bot "
+                                           "runs")
+    backup.add_argument("dest", help="the backup file to write")
+    backup.add_argument("--db", help=f"SQLite file (default: ${DB_ENV} or ./{DEFAULT_DB})")
+    backup.add_argument("--force", action="store_true", help="overwrite DEST if it exists")
     run = sub.add_parser("run", help="start the Discord and/or Slack front doors of "
                                      "config.toml, with the scheduler")
     run.add_argument("--config", default="config.toml", help="the config file")
@@ -143,6 +148,14 @@ async def _migrate(args: argparse.Namespace) -> None:
         print(f"{path}: up to date")
 
 
+def _backup(args: argparse.Namespace) -> None:
+    from coalition_bot.store.backup import backup
+
+    report = backup(_db_path(args.db), args.dest, force=args.force)
+    print(f"{report.path}: {report.bytes} bytes, schema version {report.schema_version}, "
+          f"{report.coalitions} coalition(s), {report.decisions} decision(s); checked")
+
+
 def _help(args: argparse.Namespace) -> None:
     from coalition_bot.commands.help import help_reply, markdown_reference
     from coalition_bot.commands.registry import COMMANDS
@@ -174,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_run(args))
         elif args.action == "migrate":
             asyncio.run(_migrate(args))
+        elif args.action == "backup":
+            _backup(args)
         elif args.action == "discord-sync":
             from coalition_bot.adapters.discord.sync import run_sync
 
