@@ -36,6 +36,13 @@ async def _unassign(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(text=f"{person.display_name} is no longer {role.name}.")
 
 
+async def _delete(ctx: Context, args: dict[str, Any]) -> Reply:
+    role, held = await roles.delete(ctx, args["role"])
+    who = f"; the {held} people who held it no longer do" if held > 1 else \
+        ("; the person who held it no longer does" if held else "")
+    return Reply(text=f"Role {role.name} removed{who}.")
+
+
 async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
     found = await roles.roster(ctx)
     if not found:
@@ -105,6 +112,9 @@ COMMAND = Command(
                    ), example='/role assign "Press contact" @maria org:"Tenants United"'),
         Subcommand(("unassign",), "Take a role from someone.", Level.COORDINATOR, _unassign,
                    (_ROLE, _USER)),
+        Subcommand(("delete",), "Remove a role the coalition no longer needs (and who held "
+                   "it).", Level.COORDINATOR, _delete, (_ROLE,),
+                   example='/role delete "Press contact"'),
         Subcommand(("list",), "Every role and who holds it.", Level.MEMBER, _list),
         Subcommand(("mine",), "Your roles and open action items.", Level.MEMBER, _mine,
                    private=True),

@@ -15,7 +15,10 @@ from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import people as people_sql
 from coalition_bot.store import roles as role_sql
 
-__all__ = ["Load", "Workload", "assign", "create", "get_role", "roster", "unassign", "workload"]
+__all__ = [
+    "Load", "Workload", "assign", "create", "delete", "get_role", "roster", "unassign",
+    "workload",
+]
 
 
 async def create(ctx: Context, name: str, description: str | None) -> Role:
@@ -56,6 +59,15 @@ async def unassign(ctx: Context, role_name: str, person: Person) -> Role:
     if not await role_sql.remove_holder(ctx.conn, role.id, person.id):
         raise Conflict(f"{person.display_name} does not hold the role {role.name}.")
     return role
+
+
+async def delete(ctx: Context, role_name: str) -> tuple[Role, int]:
+    """Remove a role the coalition no longer needs; the role, and how many held it."""
+    role = await get_role(ctx, role_name)
+    count = sum(1 for h in await role_sql.holders(ctx.conn, ctx.coalition.id)
+                if h.role.id == role.id)
+    await role_sql.delete_role(ctx.conn, role.id)
+    return role, count
 
 
 async def roster(ctx: Context) -> list[tuple[Role, list[RoleHolder]]]:

@@ -8,7 +8,15 @@ from coalition_bot.model import Person, Role, RoleHolder
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import fetch_all, fetch_one, iso, next_number
 
-__all__ = ["add_holder", "create_role", "find_role", "holders", "list_roles", "remove_holder"]
+__all__ = [
+    "add_holder",
+    "create_role",
+    "delete_role",
+    "find_role",
+    "holders",
+    "list_roles",
+    "remove_holder",
+]
 
 
 def _role(row) -> Role:
@@ -54,6 +62,11 @@ async def remove_holder(conn: Conn, role_id: int, person_id: int) -> bool:
     cur = await conn.execute("DELETE FROM role_holder WHERE role_id = ? AND person_id = ?",
                              (role_id, person_id))
     return cur.rowcount == 1
+
+
+async def delete_role(conn: Conn, role_id: int) -> None:
+    """Remove a role and who held it (its number is not reused)."""
+    await conn.execute("DELETE FROM role WHERE id = ?", (role_id,))
 
 
 async def holders(conn: Conn, coalition_id: int) -> list[RoleHolder]:

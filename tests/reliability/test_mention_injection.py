@@ -98,7 +98,8 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
                           for s in ("A", "B"))
     # references to the names above carry their pings too
     filled |= {("poll", "vote", "choice"), ("role", "assign", "role"),
-               ("role", "unassign", "role")}
+               ("role", "unassign", "role"), ("role", "delete", "role")}
+    spare_role = quote_arg(payload(r + 5, 50) + " spare")
     # a link code is only hashed, never stored or shown back (tests/test_linked_workspaces)
     filled.add(("coalition", "connect", "code"))
     lines = [
@@ -123,6 +124,8 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
         ("Alice", f"role assign {role} {quote_arg(rep)}"),
         ("Alice", f"role assign {role} {quote_arg(coord)}"),
         ("Alice", f"role unassign {role} {quote_arg(coord)}"),
+        ("Alice", f"role create {spare_role}"),
+        ("Alice", f"role delete {spare_role}"),
         ("Alice", f"poll create {p('poll', 'create', 'question')}"),
         ("Alice", f"poll create {p('poll', 'create', 'question')} electorate:members "
                   f"choices:{quote_arg(choice_a + '|' + choice_b)}"),
