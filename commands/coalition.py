@@ -103,6 +103,31 @@ async def _connect(ctx: Context, args: dict[str, Any]) -> Reply:
                       "workspace representatives with `/coalition rep add USER ORG`.")
 
 
+def _workspace_name(b: Binding) -> str:
+    kind = {"slack": "Slack workspace", "discord": "Discord server"}.get(
+        b.platform, f"{b.platform} workspace")
+    return f"{kind} {b.workspace_id}"
+
+
+async def _workspaces(ctx: Context, args: dict[str, Any]) -> Reply:
+    here = ctx.binding.id if ctx.binding else None
+    fields = tuple(
+        Field(f"#{i} {_workspace_name(b)}" + (" (this one)" if b.id == here else ""),
+              f"home channel {b.home_channel_id or 'not set'}")
+        for i, b in enumerate(await coalitions.workspaces(ctx), 1))
+    return Reply(private=True, title=f"Workspaces of {ctx.coalition.name}", fields=fields,
+                 text="A coordinator takes one out with `/coalition disconnect #N`.")
+
+
+async def _disconnect(ctx: Context, args: dict[str, Any]) -> Reply:
+    gone = await coalitions.disconnect(ctx, args["workspace"])
+    ctx.notify(Notice(ctx.coalition.id, f"{_workspace_name(gone)} left {ctx.coalition.name}",
+                      f"Disconnected by {ctx.caller.person.display_name}. Its channels get no "
+                      "more notices; a coordinator can connect it again with a new code "
+                      "from `/coalition link`."))
+    return Reply(private=True, text=f"Disconnected {_workspace_name(gone)}.")
+
+
 async def _home(ctx: Context, args: dict[str, Any]) -> Reply:
     if not await coalitions.set_home(ctx):
         return Reply(private=True, text="This channel already is the home channel.")
@@ -266,6 +291,12 @@ COMMAND = Command(
                    Level.ANYONE, _connect, (
                        Option("code", OptionType.TEXT, "the link code", max_length=40),),
                    private=True, example="/coalition connect K7QM-3XPD-2WHN"),
+        Subcommand(("workspaces",), "The Slack workspaces and Discord servers of this "
+                   "coalition.", Level.COORDINATOR, _workspaces, private=True),
+        Subcommand(("disconnect",), "Take another workspace out of the coalition (its "
+                   "people keep their past votes).", Level.COORDINATOR, _disconnect, (
+                       Option("workspace", OptionType.INTEGER, "its number in "
+                              "`/coalition workspaces`", min_value=1, max_value=1000),)),
         Subcommand(("org", "add"), "Register a partner organization.", Level.COORDINATOR,
                    _org_add, (_NAME, Option("observer", OptionType.BOOL,
                                             "yes for an organization that takes part but "

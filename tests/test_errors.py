@@ -77,7 +77,8 @@ async def test_an_unknown_command_is_refused_with_the_closest_command(
 async def test_an_unknown_subcommand_is_refused_with_the_closest_subcommand(
         coalition: Chat, db_path: Path, line: str, words: list[str]) -> None:
     reply = await rejected(coalition, db_path, "Alice", line, *words)
-    assert "Subcommands: setup, info, home, link, connect, org add" in reply.text
+    assert "Subcommands: setup, info, home, link, connect, workspaces, disconnect, org add" \
+        in reply.text
     await still_answers(coalition)
 
 

@@ -354,7 +354,8 @@ def test_unknown_subcommand_suggests_the_closest_one() -> None:
     error = _usage_error("coalition orgg add Acme")
     assert error.message == ("`/coalition` has no subcommand `orgg add`. "
                              "Did you mean `org add`?")
-    assert "Subcommands: setup, info, home, link, connect, org add" in error.hint
+    assert "Subcommands: setup, info, home, link, connect, workspaces, disconnect, org add" \
+        in error.hint
 
 
 def test_incomplete_two_word_subcommand_is_refused() -> None:

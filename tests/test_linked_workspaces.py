@@ -137,3 +137,38 @@ async def test_only_a_hash_of_the_code_is_stored(coalition: Chat, db_path: Path)
     assert snapshot(db_path)["link_code"]
 
 
+
+
+# --- taking a workspace out --------------------------------------------------------------
+
+
+async def test_a_coordinator_lists_the_workspaces_and_disconnects_one(
+        coalition: Chat, hall: Chat, db_path: Path) -> None:
+    await hall.ok("Erin", f"coalition connect {await link_code(coalition)}")
+    listed = await coalition.ok("Alice", "coalition workspaces")
+    assert listed.private
+    assert [(f.name, f.value) for f in listed.fields] == [
+        ("#1 console workspace local (this one)", "home channel console"),
+        ("#2 console workspace northside", "home channel hall")]
+    coalition.outlet.posted.clear()
+    gone = await coalition.ok("Alice", "coalition disconnect 2")
+    assert gone.text == "Disconnected console workspace northside."
+    [(where, notice)] = coalition.outlet.posted  # only the workspace that stays hears it
+    assert where == "console" and notice.title == (
+        "console workspace northside left Eastside Tenants")
+    reply = await hall.say("Erin", "coalition info")
+    assert reply.error and "no coalition here" in reply.text
+    # the link works again with a new code; Erin's record was kept
+    await hall.ok("Erin", f"coalition connect {await link_code(coalition)}")
+
+
+@pytest.mark.parametrize(("user", "line", "expected"), [
+    ("Alice", "coalition disconnect 1", "That is this workspace"),
+    ("Alice", "coalition disconnect 3", "no workspace #3"),
+    ("Bob", "coalition disconnect 2", "coordinator"),
+])
+async def test_a_disconnection_that_cannot_be_done_changes_nothing(
+        coalition: Chat, hall: Chat, db_path: Path, user: str, line: str,
+        expected: str) -> None:
+    await hall.ok("Erin", f"coalition connect {await link_code(coalition)}")
+    assert expected in await refused_without_change(coalition, db_path, user, line)

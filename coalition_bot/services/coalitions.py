@@ -24,6 +24,7 @@ __all__ = [
     "add_org",
     "add_representative",
     "connect",
+    "disconnect",
     "join_org",
     "new_link_code",
     "org_roster",
@@ -33,6 +34,7 @@ __all__ = [
     "remove_representative",
     "set_home",
     "setup",
+    "workspaces",
 ]
 
 
@@ -147,6 +149,27 @@ async def overview(ctx: Context) -> Overview:
     return Overview(coalition, creator,
                     tuple(await coalition_sql.bindings(conn, coalition.id)),
                     tuple(coordinators), tuple(await org_roster(ctx)), counts)
+
+
+async def workspaces(ctx: Context) -> list[Binding]:
+    """The workspaces of the coalition, in the order they joined (numbered from 1)."""
+    return await coalition_sql.bindings(ctx.conn, ctx.coalition.id)
+
+
+async def disconnect(ctx: Context, position: int) -> Binding:
+    """Take a workspace (by its place in `workspaces`) out of the coalition: its channels
+    get no more notices and commands there find no coalition. Not the caller's own."""
+    bound = await workspaces(ctx)
+    if not 1 <= position <= len(bound):
+        raise NotFound(f"There is no workspace #{position} in this coalition.",
+                       hint="See them with `/coalition workspaces`.")
+    binding = bound[position - 1]
+    here = ctx.binding
+    if here is not None and binding.id == here.id:
+        raise Conflict("That is this workspace; disconnect it from another one.",
+                       hint="A coalition always keeps the workspace a coordinator is in.")
+    await coalition_sql.remove_binding(ctx.conn, binding.id)
+    return binding
 
 
 async def set_home(ctx: Context) -> bool:

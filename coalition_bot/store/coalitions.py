@@ -18,6 +18,7 @@ __all__ = [
     "find_binding",
     "find_bound_coalition",
     "get_coalition",
+    "remove_binding",
     "remove_coordinator",
     "set_creator",
     "set_home_channel",
@@ -110,6 +111,10 @@ async def use_link_code(conn: Conn, code_hash: str, now: datetime) -> int | None
 async def set_link_binding(conn: Conn, code_hash: str, binding_id: int) -> None:
     await conn.execute("UPDATE link_code SET used_binding = ? WHERE code_hash = ?",
                        (binding_id, code_hash))
+
+
+async def remove_binding(conn: Conn, binding_id: int) -> None:
+    await conn.execute("DELETE FROM binding WHERE id = ?", (binding_id,))
 
 
 async def bindings(conn: Conn, coalition_id: int) -> list[Binding]:
