@@ -136,7 +136,9 @@ def _match_sub(command: Command, words: list[str], typed: str) -> tuple[Subcomma
     if typed.lower() in choices:
         hint = " Write subcommand words without quotes or `name:`."
     elif starting:
-        hint = f" Did you mean {' or '.join(f'`{c}`' for c in starting)}?"
+        named = [f"`{c}`" for c in starting]
+        listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
+        hint = f" Did you mean {listed}?"
     else:
         hint = suggest(typed, choices)
     raise UsageError(

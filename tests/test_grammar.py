@@ -368,7 +368,7 @@ def test_incomplete_two_word_subcommand_suggests_those_that_start_with_it() -> N
     # Was a bug: `org` was matched by spelling and suggested `log`.
     error = _usage_error("coalition org")
     assert error.message == ("`/coalition` has no subcommand `org`. "
-                             "Did you mean `org add` or `org remove` or `org list`?")
+                             "Did you mean `org add`, `org remove` or `org list`?")
 
 
 def test_quoted_unknown_subcommand_error_names_what_was_typed() -> None:
