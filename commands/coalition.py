@@ -8,7 +8,7 @@ from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import GOAL_STATUSES, Binding, Level
 from coalition_bot.replies import Field, Notice, Reply
 from coalition_bot.rules.times import format_local
-from coalition_bot.services import coalitions, decisions, goals
+from coalition_bot.services import coalitions, decisions, exports, goals
 from coalition_bot.services.context import Context
 
 __all__ = ["COMMAND"]
@@ -257,8 +257,11 @@ async def _log(ctx: Context, args: dict[str, Any]) -> Reply:
 
 
 async def _export(ctx: Context, args: dict[str, Any]) -> Reply:
-    file = await decisions.export(ctx, args["format"] or "csv")
-    return Reply(private=True, text="The decision log, oldest first.", files=(file,))
+    what = args["what"]
+    file = await exports.export(ctx, what, args["format"] or "csv")
+    described = {"decisions": "The decision log", "goals": "The shared goals and their "
+                 "progress", "actions": "Every action item, open and done"}[what]
+    return Reply(private=True, text=f"{described}, oldest first.", files=(file,))
 
 
 _NAME = Option("name", OptionType.TEXT, "the organization's name", max_length=NAME_MAX)
@@ -340,9 +343,10 @@ COMMAND = Command(
                    Level.MEMBER, _log, (
                        Option("count", OptionType.INTEGER, "how many (default 5)",
                               required=False, min_value=1, max_value=50),)),
-        Subcommand(("export",), "Get the whole decision log as a file.", Level.MEMBER,
-                   _export, (
-                       Option("what", OptionType.CHOICE, "what to export", choices=("decisions",)),
+        Subcommand(("export",), "Get the decision log, the goals or the action items as a "
+                   "file (CSV or JSON).", Level.MEMBER, _export, (
+                       Option("what", OptionType.CHOICE, "decisions, goals or actions",
+                              choices=exports.EXPORTS),
                        Option("format", OptionType.CHOICE, "csv (default) or json",
                               required=False, choices=("csv", "json")),
                    ), private=True, example="/coalition export decisions json"),

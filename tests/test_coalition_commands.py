@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -512,3 +516,52 @@ async def test_an_organization_cannot_leave_twice(partners: Chat, db_path: Path)
     message = await refused_without_change(partners, db_path, "Alice",
                                            "coalition org remove #2")
     assert "Climate Now left the coalition (Mon 23 Nov 2026)" in message
+
+
+# --- exports: goals and action items -------------------------------------------------------
+
+
+async def test_export_goals_with_their_progress(coalition: Chat, clock: MovableClock) -> None:
+    await coalition.ok("Alice", "coalition goal add Pass the rent stabilization ordinance")
+    await coalition.ok("Alice", "coalition goal add =HYPERLINK(1)")
+    clock.advance(days=1)
+    await coalition.ok("Bob", "coalition goal update 1 in-progress Hearing set for March 3")
+    reply = await coalition.ok("Carol", "coalition export goals")
+    assert reply.private and reply.text == "The shared goals and their progress, oldest first."
+    (file,) = reply.files
+    assert (file.filename, file.media_type) == ("goals-20261124-1500.csv", "text/csv")
+    rows = list(csv.DictReader(io.StringIO(file.content)))
+    assert [(r["goal"], r["text"], r["status"]) for r in rows] == [
+        ("1", "Pass the rent stabilization ordinance", "in-progress"),
+        ("2", "'=HYPERLINK(1)", "open")]  # never a spreadsheet formula
+    assert json.loads(rows[0]["updates"]) == [
+        {"at": "2026-11-24T10:00:00-05:00", "by": "Bob", "status": "in-progress",
+         "note": "Hearing set for March 3"}]
+    records = json.loads((await coalition.ok("Carol", "coalition export goals json")
+                          ).files[0].content)
+    assert records[1] == {"goal": 2, "text": "=HYPERLINK(1)", "status": "open",
+                          "created_at": "2026-11-23T10:00:00-05:00",
+                          "updated_at": "2026-11-23T10:00:00-05:00", "updates": []}
+
+
+async def test_export_every_action_item_open_and_done(coalition: Chat,
+                                                      clock: MovableClock) -> None:
+    await coalition.ok("Alice", 'meeting schedule Call "2026-12-01 18:00" remind:none')
+    clock.now = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
+    await coalition.ok("Bob", 'meeting note 1 action Book the hall owner:Bob '
+                              'due:"2026-12-10 17:00"')
+    await coalition.ok("Bob", "meeting note 1 action Call the press")
+    await coalition.ok("Bob", "meeting done 2")
+    (file,) = (await coalition.ok("Carol", "coalition export actions json")).files
+    assert file.filename == "actions-20261201-2330.json"
+    assert json.loads(file.content) == [
+        {"action": 1, "meeting": 1, "occurrence": "2026-12-01T18:00", "text": "Book the hall",
+         "owner": "Bob", "due_at": "2026-12-10T17:00:00-05:00", "done_at": None,
+         "added_at": "2026-12-01T18:30:00-05:00"},
+        {"action": 2, "meeting": 1, "occurrence": "2026-12-01T18:00",
+         "text": "Call the press", "owner": "Bob", "due_at": None,  # whoever wrote it
+         "done_at": "2026-12-01T18:30:00-05:00", "added_at": "2026-12-01T18:30:00-05:00"}]
+    rows = list(csv.DictReader(io.StringIO(
+        (await coalition.ok("Carol", "coalition export actions")).files[0].content)))
+    assert [(r["action"], r["owner"], r["done_at"]) for r in rows] == [
+        ("1", "Bob", ""), ("2", "Bob", "2026-12-01T18:30:00-05:00")]

@@ -1,0 +1,79 @@
+"""Files a coalition takes elsewhere (a report, a spreadsheet): the decision log, the
+shared goals with their progress, the action items. CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from coalition_bot.replies import Attachment
+from coalition_bot.services import decisions, goals, meetings
+from coalition_bot.services.context import Context
+
+__all__ = ["EXPORTS", "export", "table_file"]
+
+EXPORTS = ("decisions", "goals", "actions")
+GOAL_COLUMNS = ("goal", "text", "status", "created_at", "updated_at", "updates")
+ACTION_COLUMNS = ("action", "meeting", "occurrence", "text", "owner", "due_at", "done_at",
+                  "added_at")
+
+
+def _cell(value: object) -> object:
+    """Keep spreadsheets from running user text as a formula (`=cmd|...`)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def table_file(kind: str, rows: list[dict[str, object]], columns: Sequence[str], fmt: str,
+               now: datetime) -> Attachment:
+    """Rows as a CSV (nested values as JSON text, formula-safe) or JSON file."""
+    stamp = now.strftime("%Y%m%d-%H%M")
+    if fmt == "json":
+        return Attachment(f"{kind}-{stamp}.json",
+                          json.dumps(rows, indent=2, ensure_ascii=False) + "\n",
+                          "application/json")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(json.dumps(v, ensure_ascii=False)
+                                  if isinstance(v, dict | list) else v)
+                         for k, v in row.items()})
+    return Attachment(f"{kind}-{stamp}.csv", out.getvalue(), "text/csv")
+
+
+def _local(when: datetime | None, timezone: str) -> str | None:
+    return when.astimezone(ZoneInfo(timezone)).isoformat() if when else None
+
+
+async def _goal_rows(ctx: Context) -> list[dict[str, object]]:
+    tz = ctx.coalition.timezone
+    return [{"goal": g.number, "text": g.text, "status": g.status,
+             "created_at": _local(g.created_at, tz), "updated_at": _local(g.updated_at, tz),
+             "updates": [{"at": _local(u.created_at, tz), "by": u.author, "status": u.status,
+                          "note": u.note} for u in updates]}
+            for g, updates in await goals.goal_board(ctx)]
+
+
+async def _action_rows(ctx: Context) -> list[dict[str, object]]:
+    tz = ctx.coalition.timezone
+    return [{"action": n.action_number, "meeting": n.meeting_number,
+             "occurrence": n.occurrence, "text": n.text, "owner": n.owner_name,
+             "due_at": _local(n.due_at, tz), "done_at": _local(n.done_at, tz),
+             "added_at": _local(n.added_at, tz)}
+            for n in await meetings.action_list(ctx, "all")]
+
+
+async def export(ctx: Context, what: str, fmt: str) -> Attachment:
+    """One of `EXPORTS`, oldest first, as CSV or JSON."""
+    if what == "goals":
+        return table_file("goals", await _goal_rows(ctx), GOAL_COLUMNS, fmt, ctx.now)
+    if what == "actions":
+        return table_file("actions", await _action_rows(ctx), ACTION_COLUMNS, fmt, ctx.now)
+    return table_file("decisions", await decisions.records(ctx), decisions.EXPORT_COLUMNS,
+                      fmt, ctx.now)
