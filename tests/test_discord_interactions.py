@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -189,3 +190,18 @@ async def test_a_form_command_with_options_runs_directly(world: World) -> None:
     answer = await world.command("poll create", rule="consensus")  # options, but no question
     assert answer.type == 4 and answer.message is not None and answer.message.is_error
     assert "needs QUESTION" in answer.message.text
+
+
+def test_the_client_starts_without_voice_library_warnings(
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot never joins voice; "PyNaCl is not installed" at start alarms whoever runs it."""
+    import discord
+
+    from coalition_bot.adapters.discord.client import CoalitionClient
+    from coalition_bot.commands.registry import COMMANDS
+
+    monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)  # as on a fresh process
+    monkeypatch.setattr(discord.VoiceClient, "warn_dave", True)
+    with caplog.at_level(logging.WARNING, logger="discord"):
+        CoalitionClient(COMMANDS)
+    assert [r.getMessage() for r in caplog.records if "not installed" in r.getMessage()] == []

@@ -45,6 +45,9 @@ class CoalitionClient(discord.Client):
 
     def __init__(self, commands: Mapping[str, Command], *, door: DiscordAdapter | None = None,
                  message_content: bool = False, **options: Any) -> None:
+        # The bot never joins voice: no "PyNaCl/davey is not installed" warnings at start,
+        # which read like something is broken to whoever runs it.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(intents=intents_for(message_content), max_messages=None,
                          allowed_mentions=discord.AllowedMentions.none(), **options)
         self.door = door
