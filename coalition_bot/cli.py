@@ -137,8 +137,11 @@ async def _migrate(args: argparse.Namespace) -> None:
     db = Database(path)
     await db.open(run_migrations=False)
     try:
+        from coalition_bot.store.database import BUSY_TIMEOUT_MS
         from coalition_bot.store.migrate import migrate
 
+        # nothing else runs on this loop: let SQLite wait for a running bot's write
+        await db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         applied = await migrate(db.conn)
     finally:
         await db.close()

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from helpers import Chat, MovableClock, RecordingOutlet, field, snapshot, text_of
 from scheduler_support import Outbox, tick_at, utc
 
 from coalition_bot.bot import Bot
+from coalition_bot.cli import main
 from coalition_bot.scheduler import Scheduler
 from coalition_bot.store.migrate import available_migrations
 
@@ -126,3 +129,19 @@ async def test_a_used_database_of_the_previous_release_upgrades_and_keeps_workin
         assert "code" in text_of(await chat.ok("Alice", "coalition link"))
     finally:
         await bot.close()
+
+
+def test_migrate_waits_for_a_running_bots_write(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`coalition-bot migrate` while another connection (a running bot) is mid-write:
+    it waits for the write to end instead of failing at once."""
+    path = tmp_path / "old.db"
+    previous_release_schema(path)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")  # as every file a bot has run on is
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None,
+                                            check_same_thread=False)) as writer:
+        writer.execute("BEGIN IMMEDIATE")
+        threading.Timer(0.5, writer.execute, ("COMMIT",)).start()
+        assert main(["migrate", "--db", str(path)]) == 0
+    assert "applied migration(s) 0006, 0007, 0008" in capsys.readouterr().out
