@@ -33,10 +33,10 @@ _PLATFORMS = {"slack": "Slack", "discord": "Discord", "console": "the console"}
 
 def _elsewhere(ctx: Context, bindings: tuple[Binding, ...]) -> tuple[Field, ...]:
     """The coalition's other workspaces, by platform, if it has any."""
-    here = (ctx.invocation.platform, ctx.invocation.workspace_id)
+    here = ctx.binding.id if ctx.binding else None
     counts: dict[str, int] = {}
     for b in bindings:
-        if (b.platform, b.workspace_id) != here:
+        if b.id != here:
             counts[b.platform] = counts.get(b.platform, 0) + 1
     if not counts:
         return ()
@@ -47,7 +47,7 @@ def _elsewhere(ctx: Context, bindings: tuple[Binding, ...]) -> tuple[Field, ...]
 
 async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
     o = await coalitions.overview(ctx)
-    home = _home_field(ctx, o.bindings)
+    home = _home_field(ctx)
     orgs = "\n".join(
         f"#{r.org.number} {r.org.name}{' (observer)' if r.org.observer else ''}: "
         f"{len(r.representatives)} representative(s)" for r in o.roster) or "none yet"
@@ -64,12 +64,10 @@ async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
     ))
 
 
-def _home_field(ctx: Context, bindings: tuple[Binding, ...]) -> Field:
+def _home_field(ctx: Context) -> Field:
     """Where this workspace's notices go: a link to the channel, "this channel" where a
     front door cannot link (the console)."""
-    here = ctx.invocation
-    mine = next((b for b in bindings if b.platform == here.platform
-                 and b.workspace_id == here.workspace_id), None)
+    here, mine = ctx.invocation, ctx.binding
     if mine is None or not mine.home_channel_id:
         return Field("Home channel", "not set: run `/coalition home` in the channel to use",
                      inline=True)
@@ -298,8 +296,8 @@ COMMAND = Command(
                    "coalition.", Level.COORDINATOR, _workspaces, private=True),
         Subcommand(("disconnect",), "Take another workspace out of the coalition (its "
                    "people keep their past votes).", Level.COORDINATOR, _disconnect, (
-                       Option("workspace", OptionType.INTEGER, "its number in "
-                              "`/coalition workspaces`", min_value=1, max_value=1000),)),
+                       Option("workspace", OptionType.NUMBER, "its number in "
+                              "`/coalition workspaces`"),)),
         Subcommand(("org", "add"), "Register a partner organization.", Level.COORDINATOR,
                    _org_add, (_NAME, Option("observer", OptionType.BOOL,
                                             "yes for an organization that takes part but "

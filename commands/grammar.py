@@ -285,9 +285,8 @@ def convert(option: Option, raw: str, usage: str = "") -> Any:
     if kind is OptionType.NUMBER:
         match = _NUMBER.match(raw)
         if not match or int(match[1]) == 0:
-            what = option.kind or "item"
-            raise UsageError(f"{label} must be a {what} number like #2, not `{raw}`.",
-                             hint=usage)
+            what = f"a {option.kind} number" if option.kind else "a number"
+            raise UsageError(f"{label} must be {what} like #2, not `{raw}`.", hint=usage)
         return int(match[1])
     if kind is OptionType.CHOICE:
         lowered = raw.lower()

@@ -615,9 +615,9 @@ def test_bad_number_is_refused_naming_the_kind(raw: str) -> None:
     assert error.message == f"#N must be a goal number like #2, not `{raw}`."
 
 
-def test_number_without_kind_says_item() -> None:
+def test_number_without_kind_says_a_number() -> None:
     option = Option("n", OptionType.NUMBER, "n", required=False)
-    assert _convert_error(option, "x").message == "n must be a item number like #2, not `x`."
+    assert _convert_error(option, "x").message == "n must be a number like #2, not `x`."
 
 
 QUORUM = Option("quorum", OptionType.PERCENT, "share", required=False)

@@ -151,7 +151,7 @@ async def test_a_coordinator_lists_the_workspaces_and_disconnects_one(
         ("#1 console workspace local (this one)", "home channel console"),
         ("#2 console workspace northside", "home channel hall")]
     coalition.outlet.posted.clear()
-    gone = await coalition.ok("Alice", "coalition disconnect 2")
+    gone = await coalition.ok("Alice", "coalition disconnect #2")
     assert gone.text == "Disconnected console workspace northside."
     [(where, notice)] = coalition.outlet.posted  # only the workspace that stays hears it
     assert where == "console" and notice.title == (
@@ -166,6 +166,8 @@ async def test_a_coordinator_lists_the_workspaces_and_disconnects_one(
     ("Alice", "coalition disconnect 1", "That is this workspace"),
     ("Alice", "coalition disconnect 3", "no workspace #3"),
     ("Bob", "coalition disconnect 2", "coordinator"),
+    ("Bob", "coalition workspaces", "coordinator"),
+    ("Alice", "coalition disconnect second", "must be a number like #2, not `second`"),
 ])
 async def test_a_disconnection_that_cannot_be_done_changes_nothing(
         coalition: Chat, hall: Chat, db_path: Path, user: str, line: str,

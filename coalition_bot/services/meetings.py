@@ -346,8 +346,7 @@ async def reminders_due(conn: Conn, start: datetime, end: datetime,
     """Meeting reminders (of every coalition, or one) that fall in [start, end), in time
     order. Reads only the series whose next reminder may come before `end`; valid for a
     `start` at or after the scheduler's sweep mark (see `sweep_reminders`)."""
-    meetings = await meeting_sql.reminder_candidates(conn, end, coalition_id)
-    changed = await meeting_sql.changes(conn, [m.id for m in meetings])
+    meetings, changed = await _reminder_candidates(conn, end, coalition_id)
     found = []
     for meeting in meetings:
         found += _reminders(meeting, changed.get(meeting.id, {}), start, end)
@@ -358,8 +357,7 @@ async def sweep_reminders(conn: Conn, start: datetime, end: datetime) -> list[Du
     """`reminders_due(start, end)` for the scheduler's sweep, which then moves its mark to
     `end`: each series read also records when its next reminder at or after `end` can
     come (at most `REMIND_LOOKAHEAD` on), so the next ticks skip it until then."""
-    meetings = await meeting_sql.reminder_candidates(conn, end)
-    changed = await meeting_sql.changes(conn, [m.id for m in meetings])
+    meetings, changed = await _reminder_candidates(conn, end)
     found: list[Due] = []
     marks: list[tuple[int, datetime]] = []
     for meeting in meetings:
@@ -370,6 +368,13 @@ async def sweep_reminders(conn: Conn, start: datetime, end: datetime) -> list[Du
         marks.append((meeting.id, min(later) if later else end + REMIND_LOOKAHEAD))
     await meeting_sql.set_next_reminders(conn, marks)
     return sorted(found, key=lambda d: d.at)
+
+
+async def _reminder_candidates(conn: Conn, end: datetime, coalition_id: int | None = None
+                               ) -> tuple[list[Meeting], dict[int, dict[str, tuple[bool, str]]]]:
+    """The series whose next reminder may fall before `end`, and their changed dates."""
+    meetings = await meeting_sql.reminder_candidates(conn, end, coalition_id)
+    return meetings, await meeting_sql.changes(conn, [m.id for m in meetings])
 
 
 def _reminders(meeting: Meeting, changed: dict[str, tuple[bool, str]], start: datetime,
