@@ -112,7 +112,8 @@ class Stamp:
         self.extra = 0
         self.done = asyncio.Event()
 
-    async def post_notice(self, notice: Any, channel_id: str) -> None:
+    async def post_notice(self, notice: Any, channel_id: str, *,
+                          workspace_id: str = "") -> None:
         at = time.time()
         found = re.search(r"Meeting (\d+)", notice.title)
         if found is None or int(found[1]) in self.got:
@@ -122,7 +123,8 @@ class Stamp:
         if len(self.got) >= self.expected:
             self.done.set()
 
-    async def post_private(self, user_id: str, notice: Any) -> None:
+    async def post_private(self, user_id: str, notice: Any, *,
+                           workspace_id: str = "") -> None:
         self.extra += 1
 
 

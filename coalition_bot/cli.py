@@ -13,6 +13,8 @@ from coalition_bot.errors import CoalitionError
 
 __all__ = ["main"]
 
+log = logging.getLogger("coalition_bot")
+
 DB_ENV = "COALITION_BOT_DB"
 CLOCK_ENV = "COALITION_BOT_CLOCK"  # ISO[,EPOCH[,SPEED]]: a shifted or faster clock, for
 # trying reminders without waiting, and for process-level tests
@@ -123,8 +125,9 @@ async def _run(args: argparse.Namespace) -> None:
             print(f"coalition-bot: {door.platform} ready: {where}", flush=True)
         await scheduler.start()
         await stop.wait()
+        log.info("stopping: finishing the sends in progress")
     finally:
-        await scheduler.stop()
+        await scheduler.stop(float(config.scheduler.stop_grace))
         for door in reversed(doors):
             await door.stop()
         await bot.close()

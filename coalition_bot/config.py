@@ -45,6 +45,7 @@ class BotConfig:
 class SchedulerConfig:
     grace: str = "1h"  # how late a missed delivery may still go out
     poll_closing_reminder: str = "24h"  # before a poll closes
+    stop_grace: float = 10.0  # seconds a stopping bot lets sends in progress finish
 
     @property
     def grace_span(self) -> timedelta:
@@ -123,6 +124,10 @@ def parse_config(data: Mapping[str, Any]) -> Config:
                           f"not {config.slack.transport!r}.")
     config.scheduler.grace_span  # noqa: B018 - checks the durations read
     config.scheduler.poll_reminder_span  # noqa: B018
+    grace = config.scheduler.stop_grace
+    if isinstance(grace, bool) or not isinstance(grace, int | float) or not 0 <= grace <= 300:
+        raise ConfigError(f"[scheduler] stop_grace must be a number of seconds from 0 to 300, "
+                          f"not {grace!r}.")
     return config
 
 

@@ -7,10 +7,10 @@ its time from the bot's clock, so tests move time without sleeping:
    `delivery` row per place it goes ('pending'; 'skipped' if older than the grace
    window), polls past their deadline are closed (their results become rows too), and
    the sweep mark moves on. A restart resumes from that mark.
-2. Each pending row whose time has come is claimed ('sending') and rendered in a short
-   transaction, then sent, then marked 'sent'. A send that raises puts the row back to
-   'pending' with exponential backoff until it succeeds or expires. A row a dead process
-   left 'sending' is pending again at the next start.
+   Rows are written for every home channel of every binding, whatever platforms this
+   process serves, so the mark can move on without skipping another platform.
+2. The bot's outbox sends every row due on the platforms this process has (claim with
+   a lease, send, mark; see `coalition_bot.outbox`).
 
 APScheduler (AsyncIOScheduler) only decides *when* `tick()` runs: a date job at each
 due time in the next hours, derived from the database at start-up and again for a
@@ -22,10 +22,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from coalition_bot.bot import Bot
+from coalition_bot.outbox import Coalesced, SendReport
 from coalition_bot.services import deliveries
 from coalition_bot.services.meetings import Due
 from coalition_bot.store import deliveries as delivery_sql
@@ -39,16 +40,12 @@ EPSILON = timedelta(milliseconds=1)
 
 
 @dataclass
-class TickReport:
+class TickReport(SendReport):
     """What one tick did, for tests, benchmarks and the log."""
 
     created: int = 0
     skipped: int = 0
     closed_polls: int = 0
-    sent: list[tuple[str, int, str, int, str]] = field(default_factory=list)
-    failed: int = 0
-    dropped: int = 0
-    expired: int = 0
 
 
 class Scheduler:
@@ -58,8 +55,8 @@ class Scheduler:
                  poll_reminder: timedelta = timedelta(hours=24),
                  lookback: timedelta = timedelta(days=7),
                  horizon: timedelta = timedelta(hours=6),
-                 sweep_every: float = 30.0, retry_base: timedelta = timedelta(seconds=30),
-                 retry_max: timedelta = timedelta(minutes=30)) -> None:
+                 sweep_every: float = 30.0, retry_base: timedelta | None = None,
+                 retry_max: timedelta | None = None) -> None:
         self.bot = bot
         self.clock = bot.clock
         self.grace = grace
@@ -67,10 +64,12 @@ class Scheduler:
         self.lookback = lookback
         self.horizon = horizon
         self.sweep_every = sweep_every
-        self.retry_base = retry_base
-        self.retry_max = retry_max
-        self._lock = asyncio.Lock()
-        self._queued: asyncio.Future[TickReport] | None = None  # a tick waiting to start
+        if retry_base is not None:
+            bot.outbox.retry_base = retry_base
+        if retry_max is not None:
+            bot.outbox.retry_max = retry_max
+        self._tick = Coalesced(self._run_tick)
+        self._ticks: set[asyncio.Task[TickReport]] = set()
         self._aps = None
         self._planned: dict[int | None, set[str]] = {}
         self._replan: set[int] = set()
@@ -79,44 +78,25 @@ class Scheduler:
     # -- the delivery cycle -------------------------------------------------------------
 
     async def tick(self) -> TickReport:
-        """Create what came due, then claim, send and mark each pending delivery.
+        """Create what came due, then send what is due on our platforms.
 
         A tick asked for while another one waits to start joins that one (and gets its
         report): a tick that starts after a due time delivers it, so a burst of timers
         (a thousand reminders at 18:00) costs one sweep, not a thousand in a row."""
-        if self._queued is not None:
-            return await asyncio.shield(self._queued)
-        queued = self._queued = asyncio.get_running_loop().create_future()
-        try:
-            async with self._lock:
-                self._queued = None  # started: a later call must wait for a new tick
-                report = await self._tick()
-        except BaseException as error:
-            if self._queued is queued:
-                self._queued = None
-            if isinstance(error, Exception):
-                queued.set_exception(error)
-                queued.exception()  # retrieved: nobody may have joined
-            else:
-                queued.cancel()
-            raise
-        queued.set_result(report)
-        return report
+        return await self._tick()
 
-    async def _tick(self) -> TickReport:
+    async def _run_tick(self) -> TickReport:
         report = TickReport()
-        now = self.clock()
-        await self._sweep(now, report)
-        async with self.bot.db.transaction() as conn:
-            pending = await delivery_sql.due_pending(conn, now)
-        for row in pending:
-            await self._deliver(row, report)
-        if report.sent or report.failed or report.skipped:
+        await self._sweep(self.clock(), report)
+        sent = await self.bot.outbox.send_due()
+        for name in ("failed", "refused", "dropped", "expired"):
+            setattr(report, name, getattr(sent, name))
+        report.sent = sent.sent
+        if report.sent or report.failed or report.skipped or report.refused:
             log.info("tick: %s", report)
         return report
 
     async def _sweep(self, now: datetime, report: TickReport) -> None:
-        platforms = set(self.bot.outlets)
         async with self.bot.db.transaction() as conn:
             since = await delivery_sql.swept_to(conn) or now
             since = min(max(since, now - self.lookback), now)
@@ -126,58 +106,18 @@ class Scheduler:
             report.closed_polls = len(closed)
             for item in due + closed:
                 too_old = now - item.at > self.grace and item.kind != "poll-result"
-                for target in await deliveries.targets(conn, item, platforms):
+                for target in await deliveries.targets(conn, item):
                     created = await delivery_sql.create(
                         conn, coalition_id=item.coalition_id, kind=item.kind,
                         subject_id=item.subject_id, occurrence=item.occurrence,
                         offset_min=item.offset_min, platform=target.platform,
-                        target=target.channel_id or f"user:{target.user_id}", due_at=item.at,
-                        expires_at=deliveries.expiry(item),
+                        workspace_id=target.workspace_id, target=target.key, due_at=item.at,
+                        expires_at=deliveries.expiry(item, now),
                         status="skipped" if too_old else "pending", now=now)
                     if created:
                         report.skipped += too_old
                         report.created += not too_old
             await delivery_sql.set_swept_to(conn, now + EPSILON)
-
-    async def _deliver(self, row: delivery_sql.Delivery, report: TickReport) -> None:
-        now = self.clock()
-        async with self.bot.db.transaction() as conn:
-            claimed = await delivery_sql.claim(conn, row.id, now)
-            if claimed is None:
-                return
-            if now >= claimed.expires_at:
-                await delivery_sql.mark(conn, row.id, "expired", now=now)
-                report.expired += 1
-                return
-            late = deliveries.is_late(claimed.due_at, now)
-            notice = await deliveries.render(conn, claimed.kind, claimed.subject_id,
-                                             claimed.occurrence, claimed.offset_min,
-                                             late=late, now=now)
-            if notice is None:
-                await delivery_sql.mark(conn, row.id, "dropped", now=now)
-                report.dropped += 1
-                return
-        outlet = self.bot.outlets.get(claimed.platform)
-        try:
-            if outlet is None:
-                raise RuntimeError(f"no outlet for {claimed.platform}")
-            if claimed.target.startswith("user:"):
-                await outlet.post_private(claimed.target[len("user:"):], notice)
-            else:
-                await outlet.post_notice(notice, claimed.target)
-        except Exception as exc:  # network, rate limit, platform refusal: try again later
-            wait = min(self.retry_base * 2 ** (claimed.attempts - 1), self.retry_max)
-            log.warning("delivery %s (%s) failed, attempt %d, next in %s: %s", claimed.id,
-                        claimed.kind, claimed.attempts, wait, exc)
-            async with self.bot.db.transaction() as conn:
-                await delivery_sql.mark(conn, row.id, "pending", now=now, error=repr(exc),
-                                        next_try_at=now + wait)
-            report.failed += 1
-            return
-        async with self.bot.db.transaction() as conn:
-            await delivery_sql.mark(conn, row.id, "sent", now=self.clock(), late=late)
-        report.sent.append((claimed.kind, claimed.subject_id, claimed.occurrence,
-                            claimed.offset_min, claimed.platform))
 
     # -- when ticks run (APScheduler) ---------------------------------------------------
 
@@ -186,13 +126,13 @@ class Scheduler:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         async with self.bot.db.transaction() as conn:
-            unfinished = await delivery_sql.requeue_unfinished(conn, self.clock())
-        if unfinished:
-            log.warning("%d deliveries were being sent when the last run stopped; they go "
-                        "out again (at least once: see ARCHITECTURE.md)", unfinished)
+            orphaned = await delivery_sql.orphaned(conn, self.clock())
+        if orphaned:
+            log.warning("%d deliveries were being sent by a process that stopped; they go "
+                        "out again (at least once: see ARCHITECTURE.md)", orphaned)
         await self.tick()
         self._aps = AsyncIOScheduler(timezone=UTC)
-        self._aps.add_job(self.tick, "interval", seconds=self.sweep_every / self._speed(),
+        self._aps.add_job(self._fire, "interval", seconds=self.sweep_every / self._speed(),
                           id="sweep", max_instances=1, coalesce=True)
         self._aps.add_job(self.plan, "interval",
                           seconds=self.horizon.total_seconds() / 2 / self._speed(),
@@ -201,15 +141,34 @@ class Scheduler:
         self.bot.add_change_listener(self.changed)
         await self.plan()
 
-    async def stop(self) -> None:
+    async def _fire(self) -> None:
+        """What a timer runs: a tick in a task of our own, so that stopping APScheduler
+        (which cancels its jobs) never cancels a send half way."""
+        task = asyncio.ensure_future(self.tick())
+        self._ticks.add(task)
+        task.add_done_callback(self._ticks.discard)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            pass  # APScheduler is shutting down; `stop` waits for the tick itself
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop the timers and take no new work; let the sends in progress finish (at
+        most `grace` seconds) and mark them. Never raises for what it waits on."""
+        deadline = time.monotonic() + grace
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
         if self._replan_task is not None:
             self._replan_task.cancel()
             await asyncio.gather(self._replan_task, return_exceptions=True)
-        async with self._lock:  # let a tick in progress finish
-            pass
+        self.bot.outbox.stopping = True  # a pass stops after the send in progress
+        if self._ticks:
+            _, late = await asyncio.wait(list(self._ticks), timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*self._ticks, return_exceptions=True)
+        await self.bot.outbox.stop(deadline - time.monotonic())
 
     def _speed(self) -> float:
         return float(getattr(self.clock, "speed", 1.0))
@@ -240,7 +199,7 @@ class Scheduler:
                 self._remove_job(job_id)
         for item in due:
             job_id = f"{item.kind}:{item.subject_id}:{item.occurrence}:{item.offset_min}"
-            self._aps.add_job(self.tick, "date", run_date=self._real_time(item.at),
+            self._aps.add_job(self._fire, "date", run_date=self._real_time(item.at),
                               id=job_id, replace_existing=True, misfire_grace_time=None)
             self._planned.setdefault(coalition_id if coalition_id is not None
                                      else item.coalition_id, set()).add(job_id)

@@ -8,7 +8,7 @@ from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import GOAL_STATUSES, Binding, Level
 from coalition_bot.replies import Field, Notice, Reply
 from coalition_bot.rules.times import format_local
-from coalition_bot.services import coalitions, decisions, exports, goals
+from coalition_bot.services import coalitions, decisions, delivery_status, exports, goals
 from coalition_bot.services.context import Context
 
 __all__ = ["COMMAND"]
@@ -61,7 +61,44 @@ async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
         Field("Coordinators", ", ".join(p.display_name for p in o.coordinators)),
         Field("Partner organizations", orgs),
         Field("Goals", goal_line),
+        *await _delivery_field(ctx),
     ))
+
+
+async def _delivery_field(ctx: Context) -> tuple[Field, ...]:
+    """A warning when notices could not be delivered lately (coordinators can act)."""
+    failed = await delivery_status.recent_failures(ctx)
+    if not failed:
+        return ()
+    return (Field("Deliveries", f"{failed} notice(s) could not be delivered in the last 7 "
+                                "days: see `/coalition deliveries`."),)
+
+
+async def _deliveries(ctx: Context, args: dict[str, Any]) -> Reply:
+    status = await delivery_status.delivery_status(ctx)
+    tz = ctx.coalition.timezone
+    fields = tuple(
+        Field(f"{f.what} ({format_local(f.due_at, tz)})",
+              f"{_PLATFORMS.get(f.platform, f.platform)}, {_where(f.target)}: {f.reason}"
+              + (f"\nWhat to do: {f.hint}" if f.hint else ""))
+        for f in status.failed)
+    if status.waiting:
+        since = format_local(status.oldest_waiting, tz) if status.oldest_waiting else ""
+        waiting = (f"{status.waiting} waiting to be sent (the oldest due {since}); they go "
+                   "out as soon as the platform takes them.")
+    else:
+        waiting = "Nothing is waiting to be sent."
+    if not fields:
+        return Reply(private=True, title="Deliveries",
+                     text=f"Every notice of the last 7 days was delivered or is on its way. "
+                          f"{waiting}")
+    return Reply(private=True, title="Deliveries that failed in the last 7 days",
+                 text=f"These were refused by the platform and will not be retried. {waiting}",
+                 fields=fields)
+
+
+def _where(target: str) -> str:
+    return "a direct message" if target.startswith("user:") else f"channel {target}"
 
 
 def _home_field(ctx: Context) -> Field:
@@ -292,6 +329,9 @@ COMMAND = Command(
                    Level.ANYONE, _connect, (
                        Option("code", OptionType.TEXT, "the link code", max_length=40),),
                    private=True, example="/coalition connect K7QM-3XPD-2WHN"),
+        Subcommand(("deliveries",), "Notices and reminders that could not be delivered "
+                   "lately, with what to do, and how many are waiting.", Level.COORDINATOR,
+                   _deliveries, private=True),
         Subcommand(("workspaces",), "The Slack workspaces and Discord servers of this "
                    "coalition.", Level.COORDINATOR, _workspaces, private=True),
         Subcommand(("disconnect",), "Take another workspace out of the coalition (its "

@@ -128,14 +128,14 @@ async def _close(ctx: Context, args: dict[str, Any]) -> Reply:
     ctx.notify(notice)
     return Reply(private=True, text=f"You closed poll #{poll.number}: "
                  f"{polls.outcome_label(state.outcome, poll)}. It is decision #{number} in "
-                 "the log (`/coalition log`); the result is posted in the home channel.")
+                 "the log (`/coalition log`); the result goes to the home channel(s) now.")
 
 
 async def _extend(ctx: Context, args: dict[str, Any]) -> Reply:
     poll = await polls.extend(ctx, args["poll"], args["closes"])
     return Reply(private=True, text=f"Poll #{poll.number} now closes "
-                 f"{format_local(poll.closes_at, ctx.coalition.timezone)}; the home channel "
-                 "was told.")
+                 f"{format_local(poll.closes_at, ctx.coalition.timezone)}; the home channel(s) "
+                 "will be told now.")
 
 
 async def _remind(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -143,8 +143,9 @@ async def _remind(ctx: Context, args: dict[str, Any]) -> Reply:
     if not missing:
         return Reply(private=True, text=f"Everyone has voted on poll #{poll.number}.")
     who = "organization(s)" if poll.electorate == "orgs" else "member(s)"
-    return Reply(private=True, text=f"Reminder posted in the home channel: {len(missing)} "
-                                    f"{who} still to vote on poll #{poll.number}.")
+    return Reply(private=True, text=f"A reminder goes to the home channel(s) now: "
+                                    f"{len(missing)} {who} still to vote on poll "
+                                    f"#{poll.number}.")
 
 
 _POLL = Option("poll", OptionType.NUMBER, "the poll's number", kind="poll")

@@ -202,6 +202,10 @@ class FakeDiscord:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.unexpected: list[Call] = []
+        # per channel id: (HTTP status, Discord error code) to answer once each, in order,
+        # before posting normally; and the channel posts that succeeded
+        self.outages: dict[int, list[tuple[int, int]]] = {}
+        self.delivered: list[Call] = []
         self.changed = asyncio.Event()
         self.ws: web.WebSocketResponse | None = None
         self.connections = 0
@@ -287,6 +291,11 @@ class FakeDiscord:
                 return web.Response(status=204)
             return jresp(self._message(CHANNEL_ID, body or {}))
         if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
+            scripted = self.outages.get(int(parts[1]))
+            if scripted:
+                status, code = scripted.pop(0)
+                return jresp({"message": f"fake outage {status}", "code": code}, status=status)
+            self.delivered.append(call)
             return jresp(self._message(int(parts[1]), body or {}))
         if method == "POST" and path == "/users/@me/channels":
             recipient = int(body["recipient_id"])

@@ -34,7 +34,8 @@ class RecordingOutlet:
     platform: str
     posted: list[tuple[str, Notice]] = field(default_factory=list)
 
-    async def post_notice(self, notice: Notice, channel_id: str) -> None:
+    async def post_notice(self, notice: Notice, channel_id: str, *,
+                          workspace_id: str = "") -> None:
         self.posted.append((channel_id, notice))
 
 
@@ -47,11 +48,13 @@ class Chat:
     workspace: str = "local"
     channel: str = "console"
 
+    def invocation(self, user: str, line: str, *, workspace: str | None = None) -> Invocation:
+        return Invocation(platform="console", workspace_id=workspace or self.workspace,
+                          channel_id=self.channel, user_id=console_user_id(user),
+                          user_name=user, line=line)
+
     async def say(self, user: str, line: str, *, workspace: str | None = None) -> Reply:
-        inv = Invocation(platform="console", workspace_id=workspace or self.workspace,
-                         channel_id=self.channel, user_id=console_user_id(user),
-                         user_name=user, line=line)
-        reply = await self.bot.handle(inv)
+        reply = await self.bot.handle(self.invocation(user, line, workspace=workspace))
         await self.bot.drain()
         return reply
 

@@ -60,10 +60,12 @@ class Outbox:
             raise PlatformDown(f"{self.platform} is not answering")
         self.sent.append(Sent(self.clock(), where, notice, private))
 
-    async def post_notice(self, notice: Notice, channel_id: str) -> None:
+    async def post_notice(self, notice: Notice, channel_id: str, *,
+                          workspace_id: str = "") -> None:
         self._take(channel_id, notice, private=False)
 
-    async def post_private(self, user_id: str, notice: Notice) -> None:
+    async def post_private(self, user_id: str, notice: Notice, *,
+                           workspace_id: str = "") -> None:
         self._take(user_id, notice, private=True)
 
     def titled(self, prefix: str) -> list[Sent]:

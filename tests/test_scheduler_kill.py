@@ -1,21 +1,26 @@
-"""kill -9 around due times: every reminder is printed exactly once over all the runs.
+"""kill -9 around due times, two consoles on one file: every reminder, and the notice of
+every acknowledged command, is printed exactly once over all the runs.
 
 `coalition-bot console` runs as a real subprocess on a file database with its clock
 (`COALITION_BOT_CLOCK`) running 60 times real time from a fixed anchor, the same for
-every run, so a fake minute passes every real second. A first run sets up a coalition and
-22 one-off meetings a fake minute apart, each reminded 2 minutes before: one reminder comes
-due about every real second. Then the console is started with its standard input held
-open (so it keeps running) and killed with SIGKILL at seeded random moments, many of them
-within a few milliseconds of a due time, and restarted at once, at least 20 times. A last
-run is left alone until every reminder has been dealt with.
+every run, so a fake minute passes every real second. A first run sets up a coalition, a
+goal and 22 one-off meetings a fake minute apart, each reminded 2 minutes before: one
+reminder comes due about every real second. Then two consoles run on the file, their
+standard input held open (so they keep running); either may send any reminder. At least
+20 times, one of them (in turn) is given a goal update whose notice carries the cycle's
+number, then killed with SIGKILL at a seeded random moment, many of them within a few
+milliseconds of a due time, and replaced at once; the other lives on and takes over
+what the dead one had claimed once its lease runs out (30 fake seconds). At the end both
+are left alone until every reminder and notice has been dealt with.
 
 Reminders are given 2 minutes (2 real seconds) rather than 1: a reminder expires when its
-meeting starts, and a restart (about 0.3 s here) must fit before that even on a busy
-machine. Expected: every reminder printed once (`(late) ` when a restart made it more
-than 2 fake minutes late, which cannot happen before it expires), none twice, and each
-delivery row 'sent'. A kill that falls between claiming a row and marking it sent leaves
-it 'sending', and the next run sends it again (at least once, by design: see
-ARCHITECTURE.md): only a kill in the tens of microseconds between the print and the
+meeting starts, and a lease running out (0.5 s here) must fit before that even on a busy
+machine. Expected: every reminder printed once (`(late) ` when a kill made it more than
+2 fake minutes late, which cannot happen before it expires), none twice, each delivery
+row 'sent'; the notice of every goal update that was answered printed exactly once, and
+none twice. A kill that falls between claiming a row and marking it sent leaves it
+'sending' until its lease runs out, and then it is sent again (at least once, by design:
+see ARCHITECTURE.md): only a kill in the tens of microseconds between the print and the
 mark's write could then repeat it.
 """
 
@@ -40,8 +45,10 @@ MEETINGS = 22
 CYCLES = 20
 SPEED = 60
 ANCHOR = "2026-11-23T15:00:00+00:00"  # 10:00 in New York
-FIRST_DUE = 3  # real seconds after the anchor: M01 at 10:05, reminded at 10:03
+FIRST_DUE = 8  # real seconds after the anchor: M01 at 10:10, reminded at 10:08
 REMINDER = re.compile(r"^📣 == (\(late\) )?Reminder: (M\d\d) in 2 minutes ==$")
+STEP = re.compile(r"^📣 Alice: step (\d+)$")  # the note line of a goal update's notice
+UPDATED = "== Goal #1: in-progress =="  # the reply that acknowledges a goal update
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -87,10 +94,28 @@ class Run:
             if stream is not None:
                 stream.close()
 
+    def send(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{line}\n".encode())
+        self.proc.stdin.flush()
+
+    def answered(self) -> bool:
+        """Whether it has answered `/whoami` (its scheduler has started)."""
+        return any("You are Alice." in line for line in self.lines)
+
     def reminders(self) -> list[tuple[str, bool]]:
         """(title, late) of each reminder this run printed."""
         found = [REMINDER.match(line) for line in self.lines]
         return [(m.group(2), bool(m.group(1))) for m in found if m]
+
+    def steps(self) -> list[int]:
+        """The cycle numbers of the goal-update notices this run printed."""
+        found = [STEP.match(line) for line in self.lines]
+        return [int(m.group(1)) for m in found if m]
+
+    def acknowledged(self) -> bool:
+        """Whether this run answered the goal update it was given."""
+        return any(UPDATED in line for line in self.lines)
 
 
 def reminder_rows(db: Path) -> list[tuple[str, str, int]]:
@@ -101,6 +126,12 @@ def reminder_rows(db: Path) -> list[tuple[str, str, int]]:
         ).fetchall()
 
 
+def unsent_notices(db: Path) -> int:
+    with closing(sqlite3.connect(db, timeout=10)) as conn:
+        return conn.execute("SELECT count(*) FROM delivery WHERE kind = 'notice'"
+                            " AND status IN ('pending', 'sending')").fetchone()[0]
+
+
 def wait_for(check, *, within: float, what: str) -> None:
     deadline = time.monotonic() + within
     while not check():
@@ -109,7 +140,7 @@ def wait_for(check, *, within: float, what: str) -> None:
         time.sleep(0.02)
 
 
-def test_kill_9_restarts_around_due_times_print_every_reminder_once_and_none_twice(
+def test_kill_9_of_either_of_two_consoles_prints_every_reminder_and_notice_once(
         tmp_path: Path) -> None:
     rng = random.Random(SEED)
     db = tmp_path / "coalition.db"
@@ -118,10 +149,11 @@ def test_kill_9_restarts_around_due_times_print_every_reminder_once_and_none_twi
     env = clean_env(COALITION_BOT_CLOCK=f"{ANCHOR},{epoch},{SPEED}")
     argv = [str(SCRIPT), "console", "--as", "Alice", "--db", str(db)]
     titles = [f"M{i:02d}" for i in range(1, MEETINGS + 1)]
-    # M01 at 10:05 is reminded at 10:03, then one a minute: a real second apart
+    # M01 at 10:10 is reminded at 10:08, then one a minute: a real second apart
     due = [epoch + FIRST_DUE + i for i in range(MEETINGS)]
-    script = ['coalition setup "Eastside Tenants" America/New_York']
-    script += [f'meeting schedule {title} "2026-11-23 10:{5 + i:02d}" remind:2m'
+    script = ['coalition setup "Eastside Tenants" America/New_York',
+              "coalition goal add Pass the ordinance"]
+    script += [f'meeting schedule {title} "2026-11-23 10:{10 + i:02d}" remind:2m'
                for i, title in enumerate(titles)]
 
     setup = Run.start(argv, cwd=tmp_path, env=env, log=log)
@@ -135,13 +167,23 @@ def test_kill_9_restarts_around_due_times_print_every_reminder_once_and_none_twi
     assert time.time() < due[0], "setting up took longer than the time to the first reminder"
     runs = [setup]
 
-    kills: list[float] = []  # how far each kill fell from the nearest due time
-    while len(kills) < CYCLES or time.time() < due[-1] + 0.5:
+    def begin() -> Run:
         run = Run.start(argv, cwd=tmp_path, env=env, log=log)
         runs.append(run)
-        assert run.proc.stdin is not None
-        run.proc.stdin.write(b"/whoami\n")  # answered once the scheduler has started
-        run.proc.stdin.flush()
+        run.send("/whoami")  # answered once the scheduler has started
+        return run
+
+    pair = [begin(), begin()]  # two consoles on one file, always
+    for run in pair:
+        wait_for(run.answered, within=20, what="both consoles answering")
+    assert time.time() < due[0], "starting two consoles took longer than the time to M01"
+    kills: list[float] = []  # how far each kill fell from the nearest due time
+    updates: dict[int, Run] = {}  # cycle number -> the run given its goal update
+    while len(kills) < CYCLES or time.time() < due[-1] + 0.5:
+        cycle = len(kills) + 1
+        victim = pair[cycle % 2]  # the other one lives on, and takes over its claims
+        victim.send(f'coalition goal update #1 in-progress "step {cycle}"')
+        updates[cycle] = victim
         now = time.time()
         upcoming = [t for t in due if t > now + 0.35] or [now + 1.0]
         style = rng.random()
@@ -149,27 +191,31 @@ def test_kill_9_restarts_around_due_times_print_every_reminder_once_and_none_twi
             at = upcoming[0] + rng.uniform(-0.05, 0.15)
         elif style < 0.75:  # around it
             at = upcoming[0] + rng.uniform(-0.3, 0.3)
-        else:  # any moment, sometimes before the process has even started its scheduler
-            at = now + rng.uniform(0.02, 1.2)
+        else:  # any moment, sometimes while the goal update is being answered
+            at = now + rng.uniform(0.0, 1.2)
         while time.time() < at:  # the kill moment is the test's input, not a wait for output
             time.sleep(min(0.002, max(at - time.time(), 0)))
-        run.kill()
+        victim.kill()
         kills.append(min(abs(time.time() - t) for t in due))
+        pair[cycle % 2] = begin()
+        survivor = pair[(cycle + 1) % 2]  # the next victim: up before the next kill
+        wait_for(survivor.answered, within=20, what="the other console answering")
         assert len(kills) < 60, "the kill loop does not end"
 
-    last = Run.start(argv, cwd=tmp_path, env=env, log=log)
-    runs.append(last)
     try:
         wait_for(lambda: len(reminder_rows(db)) == MEETINGS
                  and all(status not in ("pending", "sending")
-                         for _, status, _ in reminder_rows(db)),
-                 within=15, what="every reminder dealt with by the last run")
+                         for _, status, _ in reminder_rows(db))
+                 and unsent_notices(db) == 0,
+                 within=15, what="every reminder and notice dealt with by the last two runs")
     finally:
-        assert last.proc.stdin is not None
-        last.proc.stdin.close()  # end of input: the console stops cleanly
-        last.proc.wait(15)
-        last.finish()
-    assert last.proc.returncode == 0, log.read_text()[-3000:]
+        for last in pair:
+            assert last.proc.stdin is not None
+            last.proc.stdin.close()  # end of input: the console stops cleanly
+            last.proc.wait(15)
+            last.finish()
+    for last in pair:
+        assert last.proc.returncode == 0, log.read_text()[-3000:]
 
     printed = [reminder for run in runs for reminder in run.reminders()]
     counts = Counter(title for title, _ in printed)
@@ -186,4 +232,11 @@ def test_kill_9_restarts_around_due_times_print_every_reminder_once_and_none_twi
         assert status == "sent", f"{title} is {status}\n{report}"
         assert counts[title] == 1, f"{title} printed {counts[title]} times\n{report}"
         assert [lt for t, lt in printed if t == title] == [bool(late)], (title, report)
+    steps = Counter(step for run in runs for step in run.steps())
+    repeated = {step: n for step, n in steps.items() if n > 1}
+    assert not repeated, f"goal-update notices printed more than once: {repeated}"
+    acknowledged = [c for c, run in updates.items() if run.acknowledged()]
+    lost = [c for c in acknowledged if steps[c] != 1]
+    assert not lost, f"acknowledged updates whose notice never came: {lost}\n{report}"
+    assert len(acknowledged) >= 5, f"too few updates were acknowledged: {acknowledged}"
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]

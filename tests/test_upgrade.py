@@ -2,9 +2,9 @@
 version 5) left, full of real data, opened by this release.
 
 The old file is made by running real commands on this release, then taking the file back
-to version 5 (dropping what migrations 6-8 added); a check first proves that the
+to version 5 (dropping what migrations 6-9 added); a check first proves that the
 taken-back schema is exactly what migrations 1-5 alone build. Opening it again applies
-6-8 over the data, and everything still works: the meeting's reminder goes out once, on
+6-9 over the data, and everything still works: the meeting's reminder goes out once, on
 time, and the new commands run on the old rows.
 """
 
@@ -26,7 +26,19 @@ from coalition_bot.scheduler import Scheduler
 from coalition_bot.store.migrate import available_migrations
 
 PREVIOUS = 5  # the schema version of the previous release
-BACK_TO_5 = """
+# the delivery table exactly as migration 0005 made it (comments included: SQLite keeps them)
+_OLD = available_migrations()[4].sql
+OLD_DELIVERY = _OLD[_OLD.index("CREATE TABLE delivery ("):_OLD.index("CREATE INDEX delivery_p")]
+BACK_TO_5 = f"""
+DROP TABLE notice;
+DROP INDEX delivery_failed;
+ALTER TABLE delivery RENAME TO delivery_9;
+{OLD_DELIVERY}INSERT INTO delivery SELECT id, coalition_id, kind, subject_id, occurrence,
+    offset_min, platform, target, due_at, expires_at, status, late, attempts, next_try_at,
+    last_error, created_at, claimed_at, sent_at FROM delivery_9
+    WHERE kind != 'notice' AND status != 'failed';
+DROP TABLE delivery_9;
+CREATE INDEX delivery_pending ON delivery(status, next_try_at);
 DROP TRIGGER meeting_series_changed;
 DROP TRIGGER meeting_occurrence_added;
 DROP TRIGGER meeting_occurrence_changed;
@@ -104,7 +116,7 @@ async def test_a_used_database_of_the_previous_release_upgrades_and_keeps_workin
         db_path: Path, clock: MovableClock) -> None:
     await used_by_the_previous_release(db_path, clock)
     before, columns_before = snapshot(db_path), columns(db_path)
-    bot = await Bot.open(db_path, clock=clock)  # applies migrations 6-8
+    bot = await Bot.open(db_path, clock=clock)  # applies migrations 6-9
     outbox = Outbox("console", clock)
     bot.add_outlet(outbox)
     chat = Chat(bot, RecordingOutlet("console"))

@@ -50,10 +50,12 @@ class ConsoleAdapter:
         if text:
             print(text, file=self.out, flush=True)
 
-    async def post_notice(self, notice: Notice, channel_id: str) -> None:
+    async def post_notice(self, notice: Notice, channel_id: str, *,
+                          workspace_id: str = "") -> None:
         self.print(render_notice(notice))
 
-    async def post_private(self, user_id: str, notice: Notice) -> None:
+    async def post_private(self, user_id: str, notice: Notice, *,
+                           workspace_id: str = "") -> None:
         self.print(render_notice(notice, private_to=user_id))
 
     def invocation(self, line: str) -> Invocation:

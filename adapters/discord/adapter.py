@@ -28,6 +28,7 @@ from discord import app_commands
 
 from coalition_bot.adapters.discord.client import CoalitionClient
 from coalition_bot.adapters.discord.modals import FormModal, read_submission, spec_of
+from coalition_bot.adapters.discord.refusals import classify
 from coalition_bot.adapters.discord.render import Outgoing, render_notice, render_reply
 from coalition_bot.bot import Bot
 from coalition_bot.commands.grammar import parse
@@ -121,17 +122,28 @@ class DiscordAdapter:
                 restore(self._saved)
                 self._saved = None
 
-    async def post_notice(self, notice: Notice, channel_id: str) -> None:
+    async def post_notice(self, notice: Notice, channel_id: str, *,
+                          workspace_id: str = "") -> None:
+        """A notice to a home channel; a refusal says whether trying again can help."""
         channel = self.client.get_partial_messageable(int(channel_id))
-        await channel.send(**render_notice(notice).kwargs())
+        try:
+            await channel.send(**render_notice(notice).kwargs())
+        except discord.DiscordException as error:
+            raise classify(error) from error
 
-    async def post_private(self, user_id: str, notice: Notice) -> None:
+    async def post_private(self, user_id: str, notice: Notice, *,
+                           workspace_id: str = "") -> None:
         """A direct message; its buttons name the coalition's server, so a click there
         runs in that coalition."""
-        async with self.bot.db.transaction() as conn:
-            homes = await coalition_sql.bindings(conn, notice.coalition_id)
-        guild = next((b.workspace_id for b in homes if b.platform == PLATFORM), None)
-        await self._direct(int(user_id), render_notice(notice, ping=False, guild=guild))
+        guild = workspace_id or None
+        if guild is None:
+            async with self.bot.db.transaction() as conn:
+                homes = await coalition_sql.bindings(conn, notice.coalition_id)
+            guild = next((b.workspace_id for b in homes if b.platform == PLATFORM), None)
+        try:
+            await self._direct(int(user_id), render_notice(notice, ping=False, guild=guild))
+        except discord.DiscordException as error:
+            raise classify(error) from error
 
     # ---- interactions (called by the tree, the buttons, the client) ------------------
 

@@ -41,6 +41,7 @@ from coalition_bot.adapters.slack.modals import (
     wanted_form,
 )
 from coalition_bot.adapters.slack.names import NameCache
+from coalition_bot.adapters.slack.refusals import classify
 from coalition_bot.adapters.slack.render import ACTION_PATTERN, Renderer, response
 from coalition_bot.adapters.slack.retries import RetryGuard
 from coalition_bot.adapters.slack.text import from_slack, mentioned_users
@@ -398,11 +399,21 @@ class SlackAdapter:
         opened = await self.client.conversations_open(users=user_id)
         return str(opened["channel"]["id"])
 
-    async def post_notice(self, notice: Notice, channel_id: str) -> None:
-        await self.client.chat_postMessage(channel=channel_id, unfurl_links=False,
-                                           unfurl_media=False, **self.render.notice(notice))
+    async def post_notice(self, notice: Notice, channel_id: str, *,
+                          workspace_id: str = "") -> None:
+        """A notice to a home channel; a refusal says whether trying again can help."""
+        try:
+            await self.client.chat_postMessage(channel=channel_id, unfurl_links=False,
+                                               unfurl_media=False,
+                                               **self.render.notice(notice))
+        except SlackApiError as error:
+            raise classify(error) from error
 
-    async def post_private(self, user_id: str, notice: Notice) -> None:
-        await self.client.chat_postMessage(channel=await self._direct_channel(user_id),
-                                           unfurl_links=False, unfurl_media=False,
-                                           **self.render.notice(notice))
+    async def post_private(self, user_id: str, notice: Notice, *,
+                           workspace_id: str = "") -> None:
+        try:
+            await self.client.chat_postMessage(channel=await self._direct_channel(user_id),
+                                               unfurl_links=False, unfurl_media=False,
+                                               **self.render.notice(notice))
+        except SlackApiError as error:
+            raise classify(error) from error

@@ -1,34 +1,45 @@
-"""What the scheduler delivers, to whom, and what each delivery says.
+"""What the outbox delivers, to whom, and what each delivery says.
 
-Four kinds: `meeting-reminder` (each offset before each occurrence, to the home
+Five kinds: `meeting-reminder` (each offset before each occurrence, to the home
 channels), `poll-closing` (before a poll's deadline, naming who has not voted),
 `poll-result` (when a poll closes at its deadline; the close itself happens in the
-transaction that claims it) and `action-due` (privately, to the action's owner).
-A delivery is rendered from the database when it is sent, so a meeting moved or
-cancelled after its reminder was planned is reminded as it is now, or not at all.
+sweep that finds it), `action-due` (privately, to the action's owner) and `notice`
+(raised by a command, kept as it was written). A scheduled delivery is rendered from
+the database when it is sent, so a meeting moved or cancelled after its reminder was
+planned is reminded as it is now, or not at all.
+
+Rows go to every home channel of the coalition (every binding), whichever platforms the
+process that writes them can post to: the process that has the platform sends them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from coalition_bot.model import Coalition
-from coalition_bot.replies import Button, Field, Notice
+from coalition_bot.replies import Button, Field, Mention, Notice
 from coalition_bot.rules.times import format_local, format_span
 from coalition_bot.services import meetings, polls
 from coalition_bot.services.meetings import Due
 from coalition_bot.store import coalitions as coalition_sql
+from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.store import meetings as meeting_sql
 from coalition_bot.store import people as people_sql
 from coalition_bot.store import polls as poll_sql
 from coalition_bot.store.database import Conn
 
 __all__ = [
-    "Target", "close_overdue_polls", "due_between", "expiry", "is_late", "render", "targets",
+    "Target", "close_overdue_polls", "current_target", "describe", "due_between",
+    "enqueue_notices", "expiry", "is_late",
+    "notice_from_json", "notice_to_json", "render", "targets",
 ]
 
-RESULT_KEEP = timedelta(days=7)
+RESULT_KEEP = timedelta(days=7)  # after the row is written, not after the poll closed
+NOTICE_KEEP = timedelta(days=7)
 ACTION_KEEP = timedelta(days=1)
 
 
@@ -65,13 +76,14 @@ async def close_overdue_polls(conn: Conn, now: datetime) -> list[Due]:
     return closed
 
 
-def expiry(due: Due) -> datetime:
+def expiry(due: Due, now: datetime) -> datetime:
     """When a delivery still unsent is given up: a reminder once its meeting starts or
-    its poll closes; a poll result after a week; an action notice after a day."""
+    its poll closes; an action notice after a day; a poll result a week after it was
+    found (a result found after a long outage is still announced, marked late)."""
     if due.kind in ("meeting-reminder", "poll-closing"):  # the offset ends at the event
         return due.at + timedelta(minutes=due.offset_min)
     if due.kind == "poll-result":
-        return due.at + RESULT_KEEP
+        return max(due.at, now) + RESULT_KEEP
     return due.at + ACTION_KEEP
 
 
@@ -80,22 +92,87 @@ class Target:
     """Where one delivery goes: a platform, and a channel or (private) a user there."""
 
     platform: str
+    workspace_id: str = ""
     channel_id: str = ""
     user_id: str = ""
 
+    @property
+    def key(self) -> str:
+        """The row's `target` column: a channel id, or 'user:ID'."""
+        return self.channel_id or f"user:{self.user_id}"
 
-async def targets(conn: Conn, due: Due, platforms: set[str]) -> list[Target]:
-    """The home channels (or, for an action, its owner) on platforms we can post to."""
+
+async def targets(conn: Conn, due: Due) -> list[Target]:
+    """Every home channel of the coalition (or, for an action, its owner), on every
+    platform: whichever process serves that platform sends it."""
     if due.kind == "action-due":
         note = await meeting_sql.find_note(conn, due.subject_id)
         if note is None or note.owner_id is None:
             return []
         owner = await people_sql.get_person(conn, note.owner_id)
-        return [Target(owner.platform, user_id=owner.platform_user_id)] \
-            if owner.platform in platforms else []
-    return [Target(b.platform, channel_id=b.home_channel_id)
-            for b in await coalition_sql.bindings(conn, due.coalition_id)
-            if b.platform in platforms and b.home_channel_id]
+        workspace = next((b.workspace_id for b in await coalition_sql.bindings(
+            conn, due.coalition_id) if b.platform == owner.platform), "")
+        return [Target(owner.platform, workspace, user_id=owner.platform_user_id)]
+    return await home_targets(conn, due.coalition_id)
+
+
+async def home_targets(conn: Conn, coalition_id: int) -> list[Target]:
+    """The home channel of each of the coalition's bindings that has one."""
+    return [Target(b.platform, b.workspace_id, channel_id=b.home_channel_id)
+            for b in await coalition_sql.bindings(conn, coalition_id) if b.home_channel_id]
+
+
+async def enqueue_notices(conn: Conn, notices: Sequence[Notice], now: datetime) -> int:
+    """Write a command's notices into the outbox, in the command's transaction: one
+    `notice` row each, one delivery row per home channel. How many rows were written."""
+    rows = 0
+    for notice in notices:
+        notice_id = await delivery_sql.add_notice(conn, notice.coalition_id,
+                                                  notice_to_json(notice), now)
+        for target in await home_targets(conn, notice.coalition_id):
+            rows += await delivery_sql.create(
+                conn, coalition_id=notice.coalition_id, kind="notice", subject_id=notice_id,
+                occurrence="", offset_min=0, platform=target.platform,
+                workspace_id=target.workspace_id, target=target.key, due_at=now,
+                expires_at=now + NOTICE_KEEP, status="pending", now=now)
+    return rows
+
+
+async def current_target(conn: Conn, delivery: delivery_sql.Delivery) -> str | None:
+    """Where a delivery goes now. A home-channel row follows its workspace's home channel
+    (moved by `/coalition home` since the row was written); None when that workspace has
+    left the coalition. A private row goes where it says."""
+    if delivery.target.startswith("user:") or not delivery.workspace_id:
+        return delivery.target
+    binding = await coalition_sql.find_binding(conn, delivery.platform, delivery.workspace_id)
+    if binding is None or binding.coalition_id != delivery.coalition_id:
+        return None
+    return binding.home_channel_id or None
+
+
+KIND_LABELS = {"meeting-reminder": "Meeting reminder", "poll-closing": "Poll closing soon",
+               "poll-result": "Poll result", "action-due": "Action item due"}
+
+
+async def describe(conn: Conn, delivery: delivery_sql.Delivery) -> str:
+    """A few words saying what a delivery was: a notice's title, else its kind."""
+    if delivery.kind == "notice":
+        body = await delivery_sql.notice_body(conn, delivery.subject_id)
+        if body is not None:
+            return notice_from_json(body).title
+    return KIND_LABELS.get(delivery.kind, delivery.kind)
+
+
+def notice_to_json(notice: Notice) -> str:
+    return json.dumps(dataclasses.asdict(notice), ensure_ascii=False, separators=(",", ":"))
+
+
+def notice_from_json(body: str) -> Notice:
+    data = json.loads(body)
+    return Notice(data["coalition_id"], data["title"], data["text"],
+                  fields=tuple(Field(**f) for f in data["fields"]),
+                  buttons=tuple(Button(**b) for b in data["buttons"]),
+                  mentions=tuple(Mention(**m) for m in data["mentions"]))
 
 
 async def render(conn: Conn, kind: str, subject_id: int, occurrence: str, offset_min: int,
@@ -111,6 +188,9 @@ async def render(conn: Conn, kind: str, subject_id: int, occurrence: str, offset
 
 async def _render(conn: Conn, kind: str, subject_id: int, occurrence: str, offset_min: int,
                   now: datetime) -> Notice | None:
+    if kind == "notice":
+        body = await delivery_sql.notice_body(conn, subject_id)
+        return notice_from_json(body) if body is not None else None
     if kind == "meeting-reminder":
         meeting = await meeting_sql.find_meeting_by_id(conn, subject_id)
         occ = await meetings.occurrence_by_key(conn, meeting, occurrence) if meeting else None

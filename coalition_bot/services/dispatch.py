@@ -26,6 +26,7 @@ from coalition_bot.model import Level
 from coalition_bot.replies import Invocation, Notice, Reply
 from coalition_bot.rules.times import parse_date, parse_when
 from coalition_bot.services.context import Context
+from coalition_bot.services.deliveries import enqueue_notices
 from coalition_bot.services.people import caller_for, find_org, find_user
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import people as people_sql
@@ -119,6 +120,8 @@ class Dispatcher:
             await self._check_level(ctx, command, sub)
             await _resolve_values(ctx, sub, typed)
             reply = await sub.handler(ctx, typed)
+            if ctx.notices:  # into the outbox, in this transaction: sent after the commit
+                await enqueue_notices(conn, ctx.notices, ctx.now)
         if sub.private and not reply.private:
             reply = dataclasses.replace(reply, private=True)
         changed = ctx.coalition_record.id if ctx.coalition_record else None

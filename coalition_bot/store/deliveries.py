@@ -1,7 +1,8 @@
-"""SQL for scheduled deliveries: creating, claiming, marking, retrying."""
+"""SQL for the outbox: notices, delivery rows, claims with leases, marking, retrying."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,13 +11,18 @@ from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso
 
 __all__ = [
     "Delivery",
+    "add_notice",
     "claim",
     "create",
     "due_pending",
+    "extend_lease",
+    "failed_since",
     "mark",
-    "requeue_unfinished",
+    "notice_body",
+    "orphaned",
     "set_swept_to",
     "swept_to",
+    "waiting",
 ]
 
 
@@ -29,70 +35,125 @@ class Delivery:
     occurrence: str
     offset_min: int
     platform: str
+    workspace_id: str
     target: str  # a channel id, or 'user:ID' for a private delivery
     due_at: datetime
     expires_at: datetime
     status: str
     attempts: int
+    last_error: str
+    hint: str
 
 
 def _delivery(row) -> Delivery:
     return Delivery(row["id"], row["coalition_id"], row["kind"], row["subject_id"],
-                    row["occurrence"], row["offset_min"], row["platform"], row["target"],
-                    from_iso(row["due_at"]), from_iso(row["expires_at"]), row["status"],
-                    row["attempts"])
+                    row["occurrence"], row["offset_min"], row["platform"],
+                    row["workspace_id"], row["target"], from_iso(row["due_at"]),
+                    from_iso(row["expires_at"]), row["status"], row["attempts"],
+                    row["last_error"] or "", row["hint"] or "")
 
 
 async def create(conn: Conn, *, coalition_id: int, kind: str, subject_id: int,
-                 occurrence: str, offset_min: int, platform: str, target: str,
-                 due_at: datetime, expires_at: datetime, status: str,
+                 occurrence: str, offset_min: int, platform: str, workspace_id: str,
+                 target: str, due_at: datetime, expires_at: datetime, status: str,
                  now: datetime) -> bool:
     """Create a delivery row ('pending', or 'skipped' when too late); False if it exists."""
     cur = await conn.execute(
         "INSERT INTO delivery (coalition_id, kind, subject_id, occurrence, offset_min,"
-        " platform, target, due_at, expires_at, status, next_try_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (kind, subject_id, occurrence, offset_min, platform, due_at) DO NOTHING",
-        (coalition_id, kind, subject_id, occurrence, offset_min, platform, target,
-         iso(due_at), iso(expires_at), status, iso(now), iso(now)))
+        " platform, workspace_id, target, due_at, expires_at, status, next_try_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (kind, subject_id, occurrence, offset_min, platform, workspace_id,"
+        " target, due_at) DO NOTHING",
+        (coalition_id, kind, subject_id, occurrence, offset_min, platform, workspace_id,
+         target, iso(due_at), iso(expires_at), status, iso(now), iso(now)))
     return cur.rowcount == 1
 
 
-async def due_pending(conn: Conn, now: datetime) -> list[Delivery]:
-    """Pending deliveries whose (next) try has come, oldest first."""
-    rows = await fetch_all(conn, "SELECT * FROM delivery WHERE status = 'pending'"
-                                 " AND next_try_at <= ? ORDER BY due_at, id", (iso(now),))
+async def add_notice(conn: Conn, coalition_id: int, body: str, now: datetime) -> int:
+    """Keep a command's notice (as JSON) for its deliveries; its id."""
+    row = await fetch_one(conn, "INSERT INTO notice (coalition_id, body, created_at)"
+                                " VALUES (?, ?, ?) RETURNING id",
+                          (coalition_id, body, iso(now)))
+    return int(row[0])
+
+
+async def notice_body(conn: Conn, notice_id: int) -> str | None:
+    row = await fetch_one(conn, "SELECT body FROM notice WHERE id = ?", (notice_id,))
+    return row[0] if row else None
+
+
+_CLAIMABLE = ("(status = 'pending' AND next_try_at <= ?"
+              " OR status = 'sending' AND coalesce(lease_until, '') < ?)")
+
+
+async def due_pending(conn: Conn, now: datetime, platforms: Collection[str]) -> list[Delivery]:
+    """Deliveries on these platforms that can be claimed now, oldest first: pending ones
+    whose (next) try has come, and ones whose claim's lease ran out (its owner died)."""
+    if not platforms:
+        return []
+    marks = ", ".join("?" * len(platforms))
+    rows = await fetch_all(conn, f"SELECT * FROM delivery WHERE {_CLAIMABLE}"
+                                 f" AND platform IN ({marks}) ORDER BY due_at, id",
+                           (iso(now), iso(now), *platforms))
     return [_delivery(r) for r in rows]
 
 
-async def claim(conn: Conn, delivery_id: int, now: datetime) -> Delivery | None:
-    """Claim one pending delivery for sending; None if someone else already did."""
+async def claim(conn: Conn, delivery_id: int, *, owner: str, now: datetime,
+                lease_until: datetime) -> Delivery | None:
+    """Claim one delivery for sending, for `owner` until `lease_until`; None if it is not
+    claimable (sent, or claimed by a process whose lease still runs)."""
     row = await fetch_one(
         conn,
-        "UPDATE delivery SET status = 'sending', attempts = attempts + 1, claimed_at = ?"
-        " WHERE id = ? AND status = 'pending' RETURNING *", (iso(now), delivery_id))
+        "UPDATE delivery SET status = 'sending', attempts = attempts + 1, claimed_at = ?,"
+        f" owner = ?, lease_until = ? WHERE id = ? AND {_CLAIMABLE} RETURNING *",
+        (iso(now), owner, iso(lease_until), delivery_id, iso(now), iso(now)))
     return _delivery(row) if row else None
 
 
-async def mark(conn: Conn, delivery_id: int, status: str, *, now: datetime, late: bool = False,
-               error: str = "", next_try_at: datetime | None = None) -> None:
-    """Record what became of a claimed delivery: sent, pending again (failed, with its next
-    try), expired or dropped."""
-    await conn.execute(
-        "UPDATE delivery SET status = ?, late = ?, sent_at = CASE WHEN ? = 'sent' THEN ? END,"
-        " last_error = nullif(?, ''), next_try_at = ? WHERE id = ?",
-        (status, int(late), status, iso(now), error[:500],
-         iso(next_try_at) if next_try_at else None, delivery_id))
-
-
-async def requeue_unfinished(conn: Conn, now: datetime) -> int:
-    """At start-up: deliveries a dead process left 'sending' are pending again (sent again:
-    at least once, see ARCHITECTURE.md)."""
+async def extend_lease(conn: Conn, delivery_ids: Collection[int], *, owner: str,
+                       lease_until: datetime) -> int:
+    """Extend the owner's claims on these deliveries; how many it still holds."""
+    if not delivery_ids:
+        return 0
+    marks = ", ".join("?" * len(delivery_ids))
     cur = await conn.execute(
-        "UPDATE delivery SET status = 'pending', next_try_at = ?,"
-        " last_error = 'the process stopped while sending it' WHERE status = 'sending'",
-        (iso(now),))
+        f"UPDATE delivery SET lease_until = ? WHERE id IN ({marks}) AND owner = ?"
+        " AND status = 'sending'", (iso(lease_until), *delivery_ids, owner))
     return cur.rowcount
+
+
+async def mark(conn: Conn, delivery_id: int, status: str, *, owner: str, now: datetime,
+               late: bool = False, error: str = "", hint: str = "",
+               next_try_at: datetime | None = None) -> bool:
+    """Record what became of the owner's claim: sent, pending again (failed, with its next
+    try), failed for good, expired or dropped. False if the claim is no longer the
+    owner's (its lease ran out and another process took the row back)."""
+    cur = await conn.execute(
+        "UPDATE delivery SET status = ?, late = ?, sent_at = CASE WHEN ? = 'sent' THEN ? END,"
+        " last_error = nullif(?, ''), hint = nullif(?, ''), next_try_at = ?,"
+        " owner = NULL, lease_until = NULL"
+        " WHERE id = ? AND owner = ? AND status = 'sending'",
+        (status, int(late), status, iso(now), error[:500], hint[:500],
+         iso(next_try_at) if next_try_at else None, delivery_id, owner))
+    return cur.rowcount == 1
+
+
+async def orphaned(conn: Conn, now: datetime) -> int:
+    """Deliveries left 'sending' by a process whose lease has run out (it died or was
+    killed mid-send): they will be claimed and sent again."""
+    row = await fetch_one(conn, "SELECT count(*) FROM delivery WHERE status = 'sending'"
+                                " AND coalesce(lease_until, '') < ?", (iso(now),))
+    return int(row[0])
+
+
+async def failed_since(conn: Conn, coalition_id: int, since: datetime,
+                       limit: int = 20) -> list[Delivery]:
+    """The coalition's deliveries that failed for good since `since`, newest first."""
+    rows = await fetch_all(conn, "SELECT * FROM delivery WHERE coalition_id = ?"
+                                 " AND status = 'failed' AND coalesce(claimed_at, created_at) >= ?"
+                                 " ORDER BY claimed_at DESC, id DESC LIMIT ?",
+                           (coalition_id, iso(since), limit))
+    return [_delivery(r) for r in rows]
 
 
 async def swept_to(conn: Conn) -> datetime | None:
@@ -104,3 +165,12 @@ async def set_swept_to(conn: Conn, when: datetime) -> None:
     await conn.execute(
         "INSERT INTO scheduler_state (id, swept_to) VALUES (1, ?)"
         " ON CONFLICT (id) DO UPDATE SET swept_to = excluded.swept_to", (iso(when),))
+
+
+async def waiting(conn: Conn, coalition_id: int, now: datetime) -> tuple[int, datetime | None]:
+    """How many of the coalition's deliveries are due and not yet sent, and the oldest
+    one's due time."""
+    row = await fetch_one(conn, "SELECT count(*), min(due_at) FROM delivery"
+                                " WHERE coalition_id = ? AND status IN ('pending', 'sending')"
+                                " AND due_at <= ?", (coalition_id, iso(now)))
+    return int(row[0]), (from_iso(row[1]) if row[1] else None)

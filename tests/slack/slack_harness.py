@@ -64,6 +64,13 @@ class FakeSlack:
     users: dict[str, str] = field(default_factory=lambda: {
         u.id: u.name for u in (ALICE, BOB, CHEN, DANA)})
     failures: dict[tuple[str, str], str] = field(default_factory=dict)  # (method, channel)
+    # answers to give, once each, before answering normally: an HTTP status (an outage
+    # page) or an `ok: false` error, per (method, channel)
+    outages: dict[tuple[str, str], list[int | str]] = field(default_factory=dict)
+    delivered: list[Call] = field(default_factory=list)  # calls answered `ok: true`
+    # seconds to hold the answer to the next calls, once each, per (method, channel): a
+    # slow platform (the post lands, but the bot hears so only later)
+    holds: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
 
@@ -113,11 +120,23 @@ class FakeSlack:
         for key in _JSON_FIELDS:
             if isinstance(body.get(key), str):
                 body[key] = json.loads(body[key])
-        self.record(Call(method, request.headers.get("Authorization"), body))
+        call = Call(method, request.headers.get("Authorization"), body)
+        self.record(call)
         channel = str(body.get("channel") or body.get("channel_id") or "")
         failure = self.failures.get((method, channel))
         if failure:
             return web.json_response({"ok": False, "error": failure})
+        scripted = self.outages.get((method, channel))
+        if scripted:
+            answer = scripted.pop(0)
+            if isinstance(answer, int):
+                return web.Response(status=answer, text="<html>upstream unavailable</html>",
+                                    content_type="text/html")
+            return web.json_response({"ok": False, "error": answer})
+        held = self.holds.get((method, channel))
+        if held:
+            await asyncio.sleep(held.pop(0))
+        self.delivered.append(call)
         return web.json_response({"ok": True, **self._answer(method, body)})
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -246,16 +265,17 @@ class Workspace:
     """Drives the bot the way a Slack workspace does: signed POSTs to /slack/events."""
 
     def __init__(self, fake: FakeSlack, url: str, http: aiohttp.ClientSession,
-                 adapter: Any, prefix: str = "") -> None:
+                 adapter: Any, prefix: str = "", team: str = TEAM) -> None:
         self.fake = fake
         self.url = url
         self.http = http
         self.adapter = adapter
         self.prefix = prefix
+        self.team = team  # another team id: a second workspace on the same app
         self._ids = itertools.count(1)
 
     def next_id(self, kind: str) -> str:
-        return f"{kind}{next(self._ids)}"
+        return f"{kind}{'' if self.team == TEAM else self.team}{next(self._ids)}"
 
     async def post(self, body: str, headers: dict[str, str] | None = None,
                    **signing: Any) -> tuple[int, str]:
@@ -267,7 +287,8 @@ class Workspace:
     def command_body(self, user: User, command: str, text: str, *, channel: str = HOME,
                      rid: str = "", trigger: str = "") -> str:
         return urlencode({
-            "token": "unused", "team_id": TEAM, "team_domain": "fake", "channel_id": channel,
+            "token": "unused", "team_id": self.team, "team_domain": "fake",
+            "channel_id": channel,
             "channel_name": "home", "user_id": user.id, "user_name": user.name.lower(),
             "command": f"/{self.prefix}{command.lstrip('/')}", "text": text,
             "api_app_id": "A0APP", "response_url": self.fake.response_url(rid),

@@ -1,0 +1,245 @@
+"""The sender of the outbox: claim, send and mark every delivery this process can post.
+
+A delivery row is claimed in a short transaction (status 'sending', this process as its
+owner, a lease), rendered, sent through the outlet of its platform, then marked, and the
+mark checks that the claim is still ours. While a send is slow the owner extends its
+lease; a process that dies mid-send leaves a lease that runs out, and only then may
+another process (or the next start) take the row back and send it again. That is the
+one at-least-once window left: see ARCHITECTURE.md, "Deliveries".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+from coalition_bot.clock import Clock
+from coalition_bot.outlets import DeliveryDeferred, DeliveryRefused, Outlet
+from coalition_bot.replies import Notice
+from coalition_bot.services import deliveries
+from coalition_bot.store import deliveries as delivery_sql
+from coalition_bot.store.database import Conn, Database
+
+__all__ = ["Coalesced", "Outbox", "SendReport", "process_identity"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def process_identity() -> str:
+    """Who claims a row: this host and process, plus a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Coalesced(Generic[T]):
+    """Runs `work` one at a time; a call made while a run waits to start joins that run
+    (and gets its result): a burst of calls costs one run, not one each."""
+
+    def __init__(self, work: Callable[[], Awaitable[T]]) -> None:
+        self._work = work
+        self.lock = asyncio.Lock()
+        self._queued: asyncio.Future[T] | None = None
+
+    async def __call__(self) -> T:
+        if self._queued is not None:
+            return await asyncio.shield(self._queued)
+        queued = self._queued = asyncio.get_running_loop().create_future()
+        try:
+            async with self.lock:
+                self._queued = None  # started: a later call must wait for a new run
+                result = await self._work()
+        except BaseException as error:
+            if self._queued is queued:
+                self._queued = None
+            if isinstance(error, Exception):
+                queued.set_exception(error)
+                queued.exception()  # retrieved: nobody may have joined
+            else:
+                queued.cancel()
+            raise
+        queued.set_result(result)
+        return result
+
+
+@dataclass
+class SendReport:
+    """What one pass over the outbox did."""
+
+    sent: list[tuple[str, int, str, int, str]] = field(default_factory=list)
+    failed: int = 0    # transient: pending again, with a later try
+    refused: int = 0   # for good: marked failed, shown to coordinators
+    dropped: int = 0   # nothing to say any more (meeting cancelled, action done)
+    expired: int = 0
+
+
+class Outbox:
+    """Sends the pending deliveries of the platforms that have an outlet in this process."""
+
+    def __init__(self, *, db: Database, clock: Clock, outlets: Mapping[str, Outlet],
+                 owner: str | None = None, lease: timedelta = timedelta(seconds=30),
+                 retry_base: timedelta = timedelta(seconds=30),
+                 retry_max: timedelta = timedelta(minutes=30)) -> None:
+        self.db = db
+        self.clock = clock
+        self.outlets = outlets
+        self.owner = owner or process_identity()
+        self.lease = lease
+        self.retry_base = retry_base
+        self.retry_max = retry_max
+        self.stopping = False
+        self._pass = Coalesced(self._send_due)
+        self._tasks: set[asyncio.Task[object]] = set()
+
+    async def send_due(self) -> SendReport:
+        """One pass: every delivery due now on our platforms (joins a pass about to
+        start). Stops early, between two sends, once the outbox is stopping."""
+        return await self._pass()
+
+    def kick(self) -> None:
+        """A command wrote deliveries: send them soon, in the background."""
+        if not self.stopping:
+            self.spawn(self.send_due())
+
+    def spawn(self, work: Awaitable[object]) -> None:
+        """Run `work` as a task that `drain` and `stop` wait for."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sending deliveries failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait until every pass started so far has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def stop(self, grace: float) -> None:
+        """Take no new work, let the sends in progress finish (at most `grace` seconds)
+        and mark them. A send still running then is cancelled: its row stays claimed
+        until the lease runs out, and the next start sends it again."""
+        self.stopping = True
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(list(self._tasks), timeout=max(grace, 0.0))
+        if late:
+            log.warning("%d send(s) still running after %.0f s at stop; they go out again "
+                        "once their lease runs out", len(late), grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    # -- one pass -----------------------------------------------------------------------
+
+    async def _send_due(self) -> SendReport:
+        report = SendReport()
+        if self.stopping:
+            return report
+        async with self.db.transaction() as conn:
+            rows = await delivery_sql.due_pending(conn, self.clock(), list(self.outlets))
+        for row in rows:
+            if self.stopping:
+                break
+            await self._deliver(row, report)
+        return report
+
+    async def _deliver(self, row: delivery_sql.Delivery, report: SendReport) -> None:
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            claimed = await delivery_sql.claim(conn, row.id, owner=self.owner, now=now,
+                                               lease_until=now + self.lease)
+            if claimed is None:
+                return  # another process has it, or sent it meanwhile
+            if now >= claimed.expires_at:
+                await self._mark(conn, claimed, "expired", now)
+                report.expired += 1
+                return
+            late = deliveries.is_late(claimed.due_at, now)
+            notice = await deliveries.render(conn, claimed.kind, claimed.subject_id,
+                                             claimed.occurrence, claimed.offset_min,
+                                             late=late, now=now)
+            target = await deliveries.current_target(conn, claimed)
+            if notice is None or target is None:  # nothing to say, or nowhere to say it
+                await self._mark(conn, claimed, "dropped", now)
+                report.dropped += 1
+                return
+        try:
+            await self._send_holding_lease(claimed, target, notice)
+        except DeliveryRefused as refused:
+            log.warning("delivery %s (%s to %s) refused for good: %s", claimed.id,
+                        claimed.kind, claimed.platform, refused.reason)
+            async with self.db.transaction() as conn:
+                await self._mark(conn, claimed, "failed", self.clock(), error=refused.reason,
+                                 hint=refused.hint)
+            report.refused += 1
+            return
+        except Exception as error:  # network, 5xx, rate limit: try again later
+            await self._retry_later(claimed, error)
+            report.failed += 1
+            return
+        async with self.db.transaction() as conn:
+            await self._mark(conn, claimed, "sent", self.clock(), late=late)
+        report.sent.append((claimed.kind, claimed.subject_id, claimed.occurrence,
+                            claimed.offset_min, claimed.platform))
+
+    async def _retry_later(self, claimed: delivery_sql.Delivery, error: Exception) -> None:
+        now = self.clock()
+        wait = min(self.retry_base * 2 ** (claimed.attempts - 1), self.retry_max)
+        if isinstance(error, DeliveryDeferred):
+            wait = max(wait, timedelta(seconds=error.retry_after))
+        reason = error.reason if isinstance(error, DeliveryDeferred) else repr(error)
+        log.warning("delivery %s (%s to %s) failed, attempt %d, next in %s: %s", claimed.id,
+                    claimed.kind, claimed.platform, claimed.attempts, wait, reason)
+        async with self.db.transaction() as conn:
+            await self._mark(conn, claimed, "pending", now, error=reason,
+                             next_try_at=now + wait)
+
+    async def _mark(self, conn: Conn, claimed: delivery_sql.Delivery,
+                    status: str, now: datetime, *, late: bool = False, error: str = "",
+                    hint: str = "", next_try_at: datetime | None = None) -> None:
+        if not await delivery_sql.mark(conn, claimed.id, status, owner=self.owner, now=now,
+                                       late=late, error=error, hint=hint,
+                                       next_try_at=next_try_at):
+            log.warning("delivery %s (%s to %s): the claim ran out before it could be marked "
+                        "%s, so another process may send it again", claimed.id, claimed.kind,
+                        claimed.platform, status)
+
+    async def _send_holding_lease(self, claimed: delivery_sql.Delivery, target: str,
+                                  notice: Notice) -> None:
+        """Send through the platform's outlet, extending the claim's lease meanwhile."""
+        outlet = self.outlets.get(claimed.platform)
+        if outlet is None:  # the outlet went away since the rows were read
+            raise RuntimeError(f"no outlet for {claimed.platform}")
+        keeper = asyncio.create_task(self._keep_lease(claimed.id))
+        try:
+            if target.startswith("user:"):
+                await outlet.post_private(target[len("user:"):], notice,
+                                          workspace_id=claimed.workspace_id)
+            else:
+                await outlet.post_notice(notice, target, workspace_id=claimed.workspace_id)
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+
+    async def _keep_lease(self, delivery_id: int) -> None:
+        """Every third of a lease (in real seconds), extend the claim by a whole lease."""
+        speed = float(getattr(self.clock, "speed", 1.0))
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3 / speed)
+            now = self.clock()
+            async with self.db.transaction() as conn:
+                held = await delivery_sql.extend_lease(conn, [delivery_id], owner=self.owner,
+                                                       lease_until=now + self.lease)
+            if not held:
+                log.warning("delivery %s: lost its claim while sending", delivery_id)
+                return
