@@ -35,6 +35,7 @@ ROUNDS = 5
 VOTES_PER_ROUND = 1000  # ORGS voters x 5 votes each
 CONCURRENCY = 50
 CHOICES = ("agree", "disagree", "abstain", "block", "agree")
+NOTICES_PER_ROUND = 300
 
 
 async def hop_us(path: Path, calls: int = 2000) -> float:
@@ -79,6 +80,7 @@ async def setup(bot: Bot) -> None:
         await say(bot, "console", "bench", "alice", f'coalition org add "Org {i}"')
         await say(bot, "console", "bench", "alice", f'coalition rep add rep{i} "Org {i}"')
     await say(bot, "console", "bench", "alice", 'poll create "Endorse the bench?"')
+    await say(bot, "console", "bench", "alice", "coalition goal add Bench the bench")
 
 
 def vote_lines(round_no: int) -> list[tuple[str, str]]:
@@ -103,6 +105,33 @@ async def ours_round(bot: Bot, round_no: int, concurrency: int) -> float:
     return len(lines) / (time.perf_counter() - start)
 
 
+class NullOutlet:
+    """Takes every post at once: what is left is the outbox's own cost."""
+
+    platform = "console"
+
+    async def post_notice(self, notice: object, channel_id: str, *,
+                          workspace_id: str = "") -> None:
+        return None
+
+    async def post_private(self, user_id: str, notice: object, *,
+                           workspace_id: str = "") -> None:
+        return None
+
+
+async def notice_round(bot: Bot, round_no: int) -> float:
+    """Commands per second for a command that raises a notice (a goal update: one goal
+    update row, one notice row, one delivery row per home channel), one at a time, each
+    followed by its notice's send (claim, post, mark) when an outlet is there."""
+    statuses = ("in-progress", "blocked")
+    start = time.perf_counter()
+    for k in range(NOTICES_PER_ROUND):
+        await say(bot, "console", "bench", "alice",
+                  f"coalition goal update 1 {statuses[(k + round_no) % 2]}")
+        await bot.drain()
+    return NOTICES_PER_ROUND / (time.perf_counter() - start)
+
+
 async def count_one_vote(bot: Bot, calls: Calls) -> None:
     await calls.trace(bot.db.conn)
     with calls.counting(keep_sql=True):
@@ -121,12 +150,17 @@ async def main() -> None:
         bot = await Bot.open(work / "coalition.db")
         await setup(bot)
         await ours_round(bot, 99, 1)  # warm-up: every voter has voted once
-        floors, seq, conc, hops = [], [], [], []
+        floors, seq, conc, hops, unsent, sent = [], [], [], [], [], []
         for r in range(ROUNDS):
             hops.append(await hop_us(work / "hop.db"))
             floors.append(await floor_round(work / f"floor{r}.db", VOTES_PER_ROUND))
             seq.append(await ours_round(bot, r, 1))
             conc.append(await ours_round(bot, r + 10, CONCURRENCY))
+            bot.outlets.pop("console", None)
+            unsent.append(await notice_round(bot, r))
+            bot.add_outlet(NullOutlet())
+            sent.append(await notice_round(bot, r))
+            bot.outlets.pop("console", None)
         with calls.counting():
             await ours_round(bot, 50, 1)
         per_vote_hops = calls.hops / VOTES_PER_ROUND
@@ -158,6 +192,12 @@ async def main() -> None:
           f"(floor: 2 calls, 2 statements)")
     print(f"one aiosqlite call's round trip (SELECT 1), this run: median {median(hops):.0f} µs "
           f"(rounds: {line(hops)})")
+    ratio_unsent = median([n / f for n, f in zip(unsent, floors, strict=True)])
+    ratio_sent = median([n / f for n, f in zip(sent, floors, strict=True)])
+    print(f"a command raising a notice (goal update), rows only: median {median(unsent):6.0f}"
+          f"/s ratio {ratio_unsent:.2f} of the floor (rounds: {line(unsent)})")
+    print(f"  ... and its notice sent (claim, post, mark):   median {median(sent):6.0f}/s "
+          f"ratio {ratio_sent:.2f} of the floor (rounds: {line(sent)})")
     print(f"goal: >= 50% of the floor -> {goal(ratio_seq >= 0.5)}")
 
 

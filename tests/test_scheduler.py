@@ -342,6 +342,21 @@ async def test_a_poll_whose_deadline_passed_while_the_bot_was_down_closes_at_res
     assert (row["status"], row["late"], row["due_at"]) == ("sent", 1, DEADLINE.isoformat())
 
 
+async def test_a_result_found_after_a_ten_day_outage_is_still_announced_late(
+        coalition: Chat, bot: Bot, outbox: Outbox, clock: MovableClock,
+        db_path: Path) -> None:
+    await coalition.ok("Alice", "poll create Join the May Day march?")
+    await coalition.ok("Bob", "poll vote 1 agree")
+    await bot.close()
+    back = DEADLINE + timedelta(days=10)  # beyond a week: the old expiry
+    async with restarted(db_path, clock, outbox) as second:
+        await tick_at(second, clock, back)
+    [sent] = outbox.titled("Poll #1 closed")
+    assert sent.title.startswith("(late) Poll #1 closed: ")
+    [row] = deliveries(db_path, "poll-result")
+    assert (row["status"], row["late"]) == ("sent", 1)
+
+
 async def test_a_poll_closed_after_downtime_is_recorded_as_closed_at_its_deadline(
         coalition: Chat, bot: Bot, outbox: Outbox, scheduler: Scheduler, clock: MovableClock,
         db_path: Path) -> None:
