@@ -232,7 +232,7 @@ COMMAND = Command(
                        Option("title", OptionType.TEXT, "what the meeting is",
                               max_length=TITLE_MAX),
                        Option("when", OptionType.TIME, "the (first) start: 2026-12-01 18:00, "
-                              "tomorrow 6pm, next tuesday 18:00", max_length=80),
+                              "tomorrow 6pm, tuesday 18:00", max_length=80),
                        Option("every", OptionType.TEXT, "weekly, biweekly, monthly (same "
                               "weekday of the month) or an RRULE", required=False,
                               keyword_only=True, max_length=200),
@@ -245,7 +245,7 @@ COMMAND = Command(
                        Option("remind", OptionType.TEXT, 'reminder offsets before each '
                               'meeting (default "24h,1h"; none for no reminders)',
                               required=False, keyword_only=True, max_length=60),
-                   ), example='/meeting schedule "Strategy call" "next tuesday 18:00" '
+                   ), example='/meeting schedule "Strategy call" "tuesday 18:00" '
                               'every:weekly duration:90m where:https://meet.example/abc',
                    form=True),
         Subcommand(("list",), "List upcoming (default) or past meetings.", Level.MEMBER, _list,

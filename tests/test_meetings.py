@@ -84,12 +84,15 @@ async def test_schedule_reads_natural_phrases_and_shows_the_reading(
     assert query(db_path, "SELECT start_local, rrule FROM meeting") == [(stored, None)]
 
 
-async def test_next_tuesday_reads_as_a_tuesday_at_1800(coalition: Chat, db_path: Path) -> None:
-    reply = await coalition.ok("Alice", 'meeting schedule Call "next tuesday 18:00"')
-    [(stored,)] = query(db_path, "SELECT start_local FROM meeting")
-    assert stored in ("2026-11-24T18:00", "2026-12-01T18:00")
-    start = datetime.fromisoformat(stored)
-    assert reply.text.splitlines()[0] == f"First: Tue {start.day} {start:%b %Y}, 18:00 {NY}."
+async def test_next_tuesday_said_on_a_monday_is_refused_with_both_readings(
+        coalition: Chat, db_path: Path) -> None:
+    message = await refused_without_change(coalition, db_path, "Alice",
+                                           'meeting schedule Call "next tuesday 18:00"')
+    assert message.splitlines()[0] == (
+        "`next tuesday 18:00` is ambiguous: `next tuesday` could mean Tue 24 Nov 2026, "
+        f"18:00 {NY} (the coming one) or Tue 1 Dec 2026, 18:00 {NY} (a week later).")
+    reply = await coalition.ok("Alice", 'meeting schedule Call "tuesday 18:00"')
+    assert reply.text.splitlines()[0] == f"First: Tue 24 Nov 2026, 18:00 {NY}."
 
 
 async def test_the_same_phrase_reads_in_each_coalitions_own_zone(coalition: Chat,
