@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import GOAL_STATUSES, Binding, Level
+from coalition_bot.model import GOAL_STATUSES, Binding, Level, Occurrence
 from coalition_bot.replies import Field, Notice, Reply
+from coalition_bot.rules.recurrence import describe
 from coalition_bot.rules.times import format_local
+from coalition_bot.rules.zones import describe_zone
 from coalition_bot.services import coalitions, decisions, delivery_status, exports, goals
 from coalition_bot.services.context import Context
 
@@ -26,6 +29,42 @@ async def _setup(ctx: Context, args: dict[str, Any]) -> Reply:
         text=(f"Times are read and shown in {coalition.timezone}. This channel is the home "
               "channel for reminders and decisions. You are its first coordinator.\n"
               "Next: add partner organizations with `/coalition org add NAME`."))
+
+
+async def _update(ctx: Context, args: dict[str, Any]) -> Reply:
+    changed = await coalitions.update(ctx, args["name"], args["timezone"])
+    before, after = changed.before, changed.after
+    lines = []
+    if after.name != before.name:
+        lines.append(f"Renamed from {before.name} to {after.name}.")
+    zone = after.timezone
+    if zone != before.timezone:
+        lines.append(f"Times are now read and shown in {describe_zone(zone, ctx.now)}, "
+                     f"instead of {before.timezone}. Poll deadlines and action due times "
+                     "stay the same moments.")
+        lines.append("Meetings keep their own time zone and local time, so none of them "
+                     "moves:" if changed.meetings else "There are no upcoming meetings.")
+    if not lines:
+        return Reply(private=True, text=f"{after.name} already is that way.")
+    fields = tuple(_meeting_stays(occ, zone) for occ in changed.meetings
+                   ) if zone != before.timezone else ()
+    ctx.notify(Notice(after.id, f"{after.name}: coalition updated", "\n".join(lines),
+                      fields=fields))
+    return Reply(private=True, title=f"{after.name} updated", text="\n".join(lines),
+                 fields=fields)
+
+
+def _meeting_stays(occ: Occurrence, zone: str) -> Field:
+    """What a zone change does to one meeting: nothing, said in both zones."""
+    meeting = occ.meeting
+    at = format_local(occ.start, meeting.timezone)
+    if meeting.timezone == zone:
+        how = f"stays at {at}, already in {zone}."
+    else:
+        there = occ.start.astimezone(ZoneInfo(zone))
+        how = (f"stays at {at}, which is {there:%H:%M} on {there:%a} {there.day} {there:%b} in "
+               f"{zone}. To move it: `/meeting reschedule #{meeting.number} WHEN`.")
+    return Field(f"Meeting #{meeting.number} {meeting.title} ({describe(meeting.rrule)})", how)
 
 
 _PLATFORMS = {"slack": "Slack", "discord": "Discord", "console": "the console"}
@@ -317,6 +356,13 @@ COMMAND = Command(
                               "the time zone times are read and shown in (default UTC)",
                               required=False),
                    ), example='/coalition setup "Eastside Tenants Coalition" America/New_York'),
+        Subcommand(("update",), "Rename the coalition or change its time zone (meetings "
+                   "keep their own zone and local times).", Level.COORDINATOR, _update, (
+                       Option("name", OptionType.TEXT, "the coalition's new name",
+                              required=False, keyword_only=True, max_length=NAME_MAX),
+                       Option("timezone", OptionType.TIMEZONE, "the time zone times are read "
+                              "and shown in from now on", required=False, keyword_only=True),
+                   ), example="/coalition update timezone:America/Chicago"),
         Subcommand(("info",), "Show the coalition: time zone, home channel, coordinators, "
                    "organizations, goals.", Level.MEMBER, _info),
         Subcommand(("home",), "Make this channel the home channel, where reminders, poll "

@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from zoneinfo import available_timezones
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.errors import UsageError
 from coalition_bot.rules.times import parse_duration
+from coalition_bot.rules.zones import resolve_zone
 
 __all__ = ["Parsed", "Token", "bind", "parse", "resolve", "suggest", "tokenize"]
 
@@ -317,28 +317,8 @@ def convert(option: Option, raw: str, usage: str = "") -> Any:
 
 
 def resolve_timezone(raw: str, label: str = "TIMEZONE") -> str:
-    """The canonical IANA name for `raw` (case-insensitive), or a `UsageError`."""
-    zones = _zones()
-    key = raw.replace(" ", "_").lower()
-    if key in zones:
-        return zones[key]
-    return _bad_zone(raw, label, zones)
-
-
-def _bad_zone(raw: str, label: str, zones: Mapping[str, str]) -> str:
-    close = difflib.get_close_matches(raw.lower(), list(zones), n=1, cutoff=0.6)
-    hint = f" Did you mean `{zones[close[0]]}`?" if close else ""
-    raise UsageError(f"{label} must be a time zone name like America/New_York or "
-                     f"Europe/Berlin, not `{raw}`.{hint}")
-
-
-_ZONES: dict[str, str] = {}
-
-
-def _zones() -> dict[str, str]:
-    if not _ZONES:
-        _ZONES.update({z.lower(): z for z in available_timezones()})
-    return _ZONES
+    """The IANA zone `raw` means (see `rules.zones`), or a `UsageError`."""
+    return resolve_zone(raw, label)
 
 
 def resolve(commands: Mapping[str, Command], name: str, path: Sequence[str]) -> Parsed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
@@ -91,11 +92,21 @@ async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
                                                meetings.HORIZON)
     if later:
         fields.append(Field("Then", ", ".join(_when(o).split(" (")[0] for o in later[:3])))
-    reminder = meetings.next_reminder(meeting, [occ, *later[:1]], ctx.now)
-    fields.append(Field("Next reminder", format_local(reminder, meeting.timezone) if reminder
-                        else "none"))
+    fields.append(Field("Next reminder", _next_reminder(meeting, occ, later, ctx.now)))
     return Reply(title=head, fields=tuple(fields),
                  buttons=() if occ.cancelled else meetings.rsvp_buttons(occ))
+
+
+def _next_reminder(meeting: Meeting, occ: Occurrence, later: list[Occurrence],
+                   now: datetime) -> str:
+    """When the next reminder goes out; a cancelled date gets none (later ones may)."""
+    coming = [o for o in (occ, *later[:1]) if not o.cancelled]
+    reminder = meetings.next_reminder(meeting, coming, now)
+    when = format_local(reminder, meeting.timezone) if reminder else "none"
+    if not occ.cancelled:
+        return when
+    return "none for this date: it is cancelled" + (
+        f" (the next one: {when})" if reminder else "")
 
 
 async def _cancel(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -221,7 +232,7 @@ COMMAND = Command(
                        Option("title", OptionType.TEXT, "what the meeting is",
                               max_length=TITLE_MAX),
                        Option("when", OptionType.TIME, "the (first) start: 2026-12-01 18:00, "
-                              "tomorrow 6pm, next tuesday 18:00", max_length=80),
+                              "tomorrow 6pm, tuesday 18:00", max_length=80),
                        Option("every", OptionType.TEXT, "weekly, biweekly, monthly (same "
                               "weekday of the month) or an RRULE", required=False,
                               keyword_only=True, max_length=200),
@@ -234,7 +245,7 @@ COMMAND = Command(
                        Option("remind", OptionType.TEXT, 'reminder offsets before each '
                               'meeting (default "24h,1h"; none for no reminders)',
                               required=False, keyword_only=True, max_length=60),
-                   ), example='/meeting schedule "Strategy call" "next tuesday 18:00" '
+                   ), example='/meeting schedule "Strategy call" "tuesday 18:00" '
                               'every:weekly duration:90m where:https://meet.example/abc',
                    form=True),
         Subcommand(("list",), "List upcoming (default) or past meetings.", Level.MEMBER, _list,

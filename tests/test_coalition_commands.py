@@ -10,7 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from helpers import Chat, MovableClock, refused_without_change, snapshot, text_of
+from helpers import (
+    Chat,
+    MovableClock,
+    query,
+    refused_without_change,
+    snapshot,
+    text_of,
+)
 
 from coalition_bot.bot import Bot
 from coalition_bot.replies import Invocation, Reply
@@ -565,3 +572,70 @@ async def test_export_every_action_item_open_and_done(coalition: Chat,
         (await coalition.ok("Carol", "coalition export actions")).files[0].content)))
     assert [(r["action"], r["owner"], r["done_at"]) for r in rows] == [
         ("1", "Bob", ""), ("2", "Bob", "2026-12-01T18:30:00-05:00")]
+
+
+# --- time zones and /coalition update ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "zone"), [("CST", "America/Chicago"),
+                                             ("PST", "America/Los_Angeles"),
+                                             ("EST", "America/New_York")])
+async def test_setup_reads_an_abbreviation_as_the_place_people_mean(
+        chat: Chat, typed: str, zone: str) -> None:
+    reply = await chat.ok("Alice", f'coalition setup "Eastside Tenants" {typed}')
+    assert f"Times are read and shown in {zone}." in reply.text
+
+
+@pytest.mark.parametrize("typed", ["localtime", "Factory", "IST"])
+async def test_setup_refuses_a_zone_that_is_no_place_or_several(
+        chat: Chat, db_path: Path, typed: str) -> None:
+    message = await refused_without_change(chat, db_path, "Alice",
+                                           f'coalition setup "Eastside Tenants" {typed}')
+    assert "not the time zone of a place" in message or "more than one time zone" in message
+
+
+async def test_update_changes_the_zone_and_says_each_meeting_stays(
+        coalition: Chat, db_path: Path) -> None:
+    await coalition.ok("Alice", 'meeting schedule Call "2026-12-01 18:00" every:weekly')
+    await coalition.ok("Alice", 'meeting schedule Gala "2027-07-01 18:00"')
+    reply = await coalition.ok("Alice", "coalition update timezone:CST")
+    assert reply.private
+    assert reply.text.splitlines() == [
+        "Times are now read and shown in America/Chicago (now UTC-06:00; follows daylight "
+        "saving), instead of America/New_York. Poll deadlines and action due times stay the "
+        "same moments.",
+        "Meetings keep their own time zone and local time, so none of them moves:"]
+    assert [(f.name, f.value) for f in reply.fields] == [
+        ("Meeting #1 Call (every week)", "stays at Tue 1 Dec 2026, 18:00 (America/New_York), "
+         "which is 17:00 on Tue 1 Dec in America/Chicago. To move it: "
+         "`/meeting reschedule #1 WHEN`."),
+        ("Meeting #2 Gala (once)", "stays at Thu 1 Jul 2027, 18:00 (America/New_York), which "
+         "is 17:00 on Thu 1 Jul in America/Chicago. To move it: "
+         "`/meeting reschedule #2 WHEN`.")]
+    assert coalition.notices[-1].title == "Eastside Tenants: coalition updated"
+    assert coalition.notices[-1].fields == reply.fields
+    assert query(db_path, "SELECT timezone FROM coalition") == [("America/Chicago",)]
+    assert query(db_path, "SELECT start_local, timezone FROM meeting ORDER BY number") == [
+        ("2026-12-01T18:00", "America/New_York"), ("2027-07-01T18:00", "America/New_York")]
+    info = await coalition.ok("Bob", "meeting info 1")
+    assert field(info, "When") == "Tue 1 Dec 2026, 18:00 (America/New_York)"
+    # times typed from now on are read in the new zone
+    new = await coalition.ok("Alice", 'meeting schedule Later "2026-12-02 18:00"')
+    assert new.text.startswith("First: Wed 2 Dec 2026, 18:00 (America/Chicago).")
+
+
+async def test_update_renames_the_coalition(coalition: Chat) -> None:
+    reply = await coalition.ok("Alice", 'coalition update name:"Eastside Coalition"')
+    assert reply.text == "Renamed from Eastside Tenants to Eastside Coalition."
+    assert (await coalition.ok("Bob", "coalition info")).title == "Eastside Coalition"
+
+
+async def test_update_is_for_coordinators_and_needs_something_to_change(
+        coalition: Chat, db_path: Path) -> None:
+    message = await refused_without_change(coalition, db_path, "Bob",
+                                           "coalition update timezone:UTC")
+    assert "is for coordinators" in message
+    message = await refused_without_change(coalition, db_path, "Alice", "coalition update")
+    assert message.startswith("Say what to change: name: or timezone:.")
+    await refused_without_change(coalition, db_path, "Alice",
+                                 "coalition update timezone:localtime")

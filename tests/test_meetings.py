@@ -6,6 +6,7 @@ The clock starts on Monday 23 November 2026, 15:00 UTC: 10:00 in New York.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -83,12 +84,15 @@ async def test_schedule_reads_natural_phrases_and_shows_the_reading(
     assert query(db_path, "SELECT start_local, rrule FROM meeting") == [(stored, None)]
 
 
-async def test_next_tuesday_reads_as_a_tuesday_at_1800(coalition: Chat, db_path: Path) -> None:
-    reply = await coalition.ok("Alice", 'meeting schedule Call "next tuesday 18:00"')
-    [(stored,)] = query(db_path, "SELECT start_local FROM meeting")
-    assert stored in ("2026-11-24T18:00", "2026-12-01T18:00")
-    start = datetime.fromisoformat(stored)
-    assert reply.text.splitlines()[0] == f"First: Tue {start.day} {start:%b %Y}, 18:00 {NY}."
+async def test_next_tuesday_said_on_a_monday_is_refused_with_both_readings(
+        coalition: Chat, db_path: Path) -> None:
+    message = await refused_without_change(coalition, db_path, "Alice",
+                                           'meeting schedule Call "next tuesday 18:00"')
+    assert message.splitlines()[0] == (
+        "`next tuesday 18:00` is ambiguous: `next tuesday` could mean Tue 24 Nov 2026, "
+        f"18:00 {NY} (the coming one) or Tue 1 Dec 2026, 18:00 {NY} (a week later).")
+    reply = await coalition.ok("Alice", 'meeting schedule Call "tuesday 18:00"')
+    assert reply.text.splitlines()[0] == f"First: Tue 24 Nov 2026, 18:00 {NY}."
 
 
 async def test_the_same_phrase_reads_in_each_coalitions_own_zone(coalition: Chat,
@@ -1038,3 +1042,65 @@ async def test_a_cancelled_meeting_is_not_updated(coalition: Chat, db_path: Path
     message = await refused_without_change(coalition, db_path, "Alice",
                                            "meeting update 1 where:Hall")
     assert "cancelled" in message
+
+
+# --- far ahead, cancelled dates, impossible rules ---------------------------------------
+
+
+async def test_a_one_off_meeting_more_than_400_days_ahead_is_scheduled(coalition: Chat) -> None:
+    reply = await coalition.ok("Alice", 'meeting schedule "General assembly" '
+                                        '"2028-06-01 18:00"')
+    assert reply.text.startswith("First: Thu 1 Jun 2028, 18:00 (America/New_York).")
+    info = await coalition.ok("Bob", "meeting info 1")
+    assert field(info, "When") == "Thu 1 Jun 2028, 18:00 (America/New_York)"
+
+
+async def test_a_series_starting_more_than_400_days_ahead_is_scheduled(coalition: Chat) -> None:
+    reply = await weekly(coalition, when="2028-06-06 18:00")
+    assert reply.text.startswith("First: Tue 6 Jun 2028, 18:00")
+
+
+async def test_list_shows_meetings_however_far_ahead(coalition: Chat) -> None:
+    await coalition.ok("Alice", 'meeting schedule "Spring retreat" "2027-04-10 10:00"')
+    await coalition.ok("Alice", 'meeting schedule "General assembly" "2028-06-01 18:00"')
+    await weekly(coalition)
+    listed = await coalition.ok("Bob", "meeting list")
+    assert listed.text.splitlines() == [
+        f"#3 Call: Tue 1 Dec 2026, 18:00 {NY} (every week)",
+        f"#1 Spring retreat: Sat 10 Apr 2027, 10:00 {NY} (once)",
+        f"#2 General assembly: Thu 1 Jun 2028, 18:00 {NY} (once)"]
+
+
+async def test_info_of_a_cancelled_date_promises_no_reminder_for_it(partners: Chat) -> None:
+    await weekly(partners)
+    await partners.ok("Alice", "meeting cancel 1 occurrence:2026-12-08")
+    info = await partners.ok("Eve", "meeting info 1 occurrence:2026-12-08")
+    assert field(info, "When") == f"Tue 8 Dec 2026, 18:00 {NY} (cancelled)"
+    assert field(info, "Next reminder") == (
+        "none for this date: it is cancelled (the next one: Mon 14 Dec 2026, 18:00 "
+        f"{NY})")
+    await partners.ok("Alice", "meeting cancel 1 occurrence:2026-12-15")
+    info = await partners.ok("Eve", "meeting info 1 occurrence:2026-12-15")
+    assert field(info, "Next reminder").startswith("none for this date: it is cancelled")
+    assert "Tue 15 Dec" not in field(info, "Next reminder")
+
+
+async def test_an_impossible_recurrence_is_refused_quickly_and_changes_nothing(
+        coalition: Chat, db_path: Path) -> None:
+    began = time.perf_counter()
+    message = await refused_without_change(
+        coalition, db_path, "Alice",
+        'meeting schedule Call "2026-12-01 18:00" every:"FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"')
+    assert "never happens: February never has a 30th day" in message
+    assert time.perf_counter() - began < 0.5  # it took seconds, blocking every coalition
+
+
+async def test_moving_a_series_to_a_day_its_rule_never_has_is_refused(
+        coalition: Chat, db_path: Path) -> None:
+    await coalition.ok("Alice", 'meeting schedule Annual "2027-02-10 18:00" '
+                                'every:"FREQ=YEARLY;BYMONTH=2"')
+    began = time.perf_counter()
+    message = await refused_without_change(coalition, db_path, "Alice",
+                                           'meeting reschedule 1 "2027-01-30 18:00"')
+    assert "February never has a 30th day (the first meeting's day)" in message
+    assert time.perf_counter() - began < 0.5

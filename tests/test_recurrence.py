@@ -7,6 +7,7 @@ on Sun 1 November 2026; Europe/Berlin on Sun 29 March and Sun 25 October 2026.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from coalition_bot.model import Meeting
 from coalition_bot.rules.recurrence import (
     describe,
     expand,
+    impossible,
     local_key,
     localize,
     occurrences,
@@ -421,3 +423,81 @@ def test_every_n_days_or_weeks_gives_what_dateutil_gives(
     expected = [n for n in rrulestr(text, dtstart=start).between(lo, hi, inc=True)
                 if after <= localize(n, BERLIN) < before]
     assert list(occurrences(start, rule, until, BERLIN, after, before)) == expected
+
+
+# --- rules that never happen --------------------------------------------------------------
+
+NEVER = [
+    "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+    "FREQ=WEEKLY;BYMONTH=2;BYMONTHDAY=31",
+    "FREQ=MONTHLY;BYMONTH=4,6,9,11;BYMONTHDAY=31",
+    "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-30",
+    "FREQ=DAILY;BYMONTHDAY=-30;BYMONTH=2",
+    "FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=15",
+    "FREQ=MONTHLY;BYDAY=6TU",
+    "FREQ=YEARLY;BYMONTH=2",  # takes its day, the 30th, from the first meeting
+]
+
+
+@pytest.mark.parametrize("rule", NEVER)
+def test_a_rule_that_never_happens_is_named_without_expanding_it(rule: str) -> None:
+    assert impossible(rule, datetime(2026, 12, 30, 18, 0))
+
+
+@pytest.mark.parametrize("rule", ["FREQ=MONTHLY;BYMONTHDAY=31", "FREQ=YEARLY;BYMONTH=2;"
+                                  "BYMONTHDAY=29", "FREQ=MONTHLY;BYDAY=-1FR",
+                                  "FREQ=MONTHLY;BYMONTHDAY=13;BYDAY=FR",
+                                  "FREQ=MONTHLY;BYDAY=5MO;BYMONTH=2", "FREQ=WEEKLY"])
+def test_a_rule_that_happens_even_rarely_is_not_impossible(rule: str) -> None:
+    assert impossible(rule, datetime(2026, 12, 30, 18, 0)) == ""
+
+
+def test_impossible_rules_are_refused_at_once_with_the_reason() -> None:
+    start = datetime(2026, 12, 30, 18, 0)
+    began = time.perf_counter()
+    for rule in NEVER:
+        with pytest.raises(UsageError, match="never happens"):
+            rule_for(rule, start)
+    # generous: each took seconds of CPU before (dateutil searched up to the year 9999)
+    assert time.perf_counter() - began < 0.5
+    with pytest.raises(UsageError) as info:
+        rule_for("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", start)
+    assert "February never has a 30th day" in info.value.message
+
+
+@pytest.mark.parametrize("rule", ["FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6",  # no 6th Monday
+                                  "FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29",  # 2027+4n
+                                  "FREQ=DAILY;INTERVAL=7;BYDAY=MO"])  # from a Wednesday
+def test_rules_only_expansion_shows_empty_are_refused_within_a_bounded_search(
+        rule: str) -> None:
+    began = time.perf_counter()
+    with pytest.raises(UsageError, match="gives no meeting in the 400 days"):
+        rule_for(rule, datetime(2027, 1, 6, 18, 0))
+    assert time.perf_counter() - began < 0.5
+
+
+@pytest.mark.parametrize("rule", ["FREQ=YEARLY;BYYEARDAY=366;BYMONTH=1",
+                                  "FREQ=YEARLY;BYWEEKNO=53;BYMONTH=1", "FREQ=YEARLY;BYEASTER=0"])
+def test_year_day_week_number_and_easter_rules_are_not_for_meetings(rule: str) -> None:
+    with pytest.raises(UsageError, match="which meetings do not support"):
+        rule_for(rule, datetime(2026, 12, 1, 18, 0))
+
+
+def test_a_stored_rule_that_never_happens_expands_to_nothing_at_once() -> None:
+    began = time.perf_counter()
+    found = all_of(datetime(2026, 12, 1, 18, 0), "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+                   NEW_YORK)
+    assert found == []
+    assert time.perf_counter() - began < 0.5
+
+
+def test_expansion_far_from_the_year_9999_matches_dateutil() -> None:
+    """The 400-year shift that bounds the search gives dateutil's own dates."""
+    start = datetime(2027, 1, 29, 18, 0)
+    for rule in ("FREQ=MONTHLY;BYDAY=-1FR", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+                 "FREQ=MONTHLY;INTERVAL=5;BYMONTHDAY=29,31", "FREQ=WEEKLY;INTERVAL=3;BYDAY=MO"):
+        expected = rrulestr(rule, dtstart=start).between(datetime(2027, 1, 1),
+                                                         datetime(2060, 1, 1))
+        assert len(expected) >= 8
+        assert list(occurrences(start, rule, None, "UTC", utc(2027, 1, 1),
+                                utc(2060, 1, 1))) == expected

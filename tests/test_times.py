@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from coalition_bot.errors import UsageError
-from coalition_bot.rules.times import format_local, format_span, parse_duration, parse_when
+from coalition_bot.rules.times import (
+    format_local,
+    format_span,
+    parse_date,
+    parse_duration,
+    parse_when,
+)
 
 NEW_YORK = "America/New_York"
 BERLIN = "Europe/Berlin"
@@ -213,8 +219,9 @@ def test_natural_phrase_landing_in_the_spring_gap_is_refused() -> None:
 @pytest.mark.parametrize(("text", "zone", "local"), [
     ("tomorrow 6pm", NEW_YORK, ("2026-11-26 18:00", "-0500")),
     ("tomorrow 6pm", BERLIN, ("2026-11-26 18:00", "+0100")),
-    ("next tuesday 18:00", NEW_YORK, ("2026-12-01 18:00", "-0500")),
-    ("next tuesday 18:00", BERLIN, ("2026-12-01 18:00", "+0100")),
+    ("tuesday 18:00", NEW_YORK, ("2026-12-01 18:00", "-0500")),
+    ("tuesday 18:00", BERLIN, ("2026-12-01 18:00", "+0100")),
+    ("next wednesday 18:00", NEW_YORK, ("2026-12-02 18:00", "-0500")),  # said on a Wednesday
     ("in 3 days", NEW_YORK, ("2026-11-28 10:00", "-0500")),
     ("in 3 days", BERLIN, ("2026-11-28 16:00", "+0100")),
     ("in 2 hours", NEW_YORK, ("2026-11-25 12:00", "-0500")),
@@ -224,6 +231,33 @@ def test_natural_phrase_landing_in_the_spring_gap_is_refused() -> None:
 def test_natural_phrases_are_read_relative_to_now_in_the_zone(
         text: str, zone: str, local: tuple[str, str]) -> None:
     assert _local(parse_when(text, zone, WEDNESDAY)) == local
+
+
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@pytest.mark.parametrize("today", range(7))
+@pytest.mark.parametrize("named", range(7))
+def test_next_weekday_is_read_the_same_way_whatever_the_day(today: int, named: int) -> None:
+    """`next thursday` on a Tuesday could be in 2 days or in 9: refused with both. On a
+    Thursday it can only be a week on. No weekday is special."""
+    now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC) + timedelta(days=today)  # a Monday on
+    ahead = (named - today) % 7 or 7
+    coming = now.date() + timedelta(days=ahead)
+    if ahead == 7:
+        assert parse_when(f"next {_DAYS[named]} 18:00", NEW_YORK, now).date() == coming
+        assert parse_date(f"next {_DAYS[named]}", NEW_YORK, now) == coming
+        return
+    later = coming + timedelta(days=7)
+    for text in (f"next {_DAYS[named]} 18:00", f"Next {_DAYS[named].title()} 6pm"):
+        with pytest.raises(UsageError) as info:
+            parse_when(text, NEW_YORK, now)
+        message = info.value.message
+        assert f"{coming:%a} {coming.day} {coming:%b %Y}, 18:00" in message
+        assert f"{later:%a} {later.day} {later:%b %Y}, 18:00" in message
+    with pytest.raises(UsageError, match=f"{later:%a} {later.day} {later:%b %Y}"):
+        parse_date(f"next {_DAYS[named]}", NEW_YORK, now)
+    assert parse_when(f"{_DAYS[named]} 18:00", NEW_YORK, now).date() == coming
 
 
 def test_natural_phrase_uses_the_local_date_not_the_utc_date() -> None:

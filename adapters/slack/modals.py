@@ -32,7 +32,7 @@ INPUT_MAX = 3000
 OPTIONS_MAX = 100
 ERROR_MAX = 300
 _PLACEHOLDERS = {
-    OptionType.TIME: "tomorrow 6pm, next tuesday 18:00, 2026-12-01 18:00",
+    OptionType.TIME: "tomorrow 6pm, tuesday 18:00, 2026-12-01 18:00",
     OptionType.DATE: "2026-12-31",
     OptionType.DURATION: "90m",
     OptionType.PERCENT: "50%",

@@ -102,8 +102,10 @@ class Renderer:
                  lead: str = "") -> dict[str, Any]:
         title, text = self._text(title), self._text(text)
         blocks: list[dict[str, Any]] = []
-        if title:
+        if title and len(escape(title)) <= HEADER_MAX:
             blocks.append({"type": "header", "text": _plain(title, HEADER_MAX)})
+        elif title:  # a header would cut it: a long poll question is read whole
+            blocks.append({"type": "section", "text": _plain(title, SECTION_MAX)})
         body = lead + escape(text) if text else ""
         if body:
             blocks += [{"type": "section", "text": _mrkdwn(chunk)}

@@ -24,6 +24,7 @@ __all__ = [
     "EVERY",
     "describe",
     "expand",
+    "impossible",
     "local_key",
     "localize",
     "occurrences",
@@ -37,6 +38,13 @@ _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"
 _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", -1: "last"}
 KEY_FORMAT = "%Y-%m-%dT%H:%M"
 _TOO_OFTEN = re.compile(r"FREQ=(?:HOURLY|MINUTELY|SECONDLY)|BY(?:HOUR|MINUTE|SECOND)=")
+_PARTS = ("FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST")
+FIRST_WITHIN = timedelta(days=400)  # a series must meet within this long of its start
+_CYCLE = 400  # years after which the Gregorian calendar repeats, weekdays included
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")
+_MONTH_LENGTHS = ((31,), (28, 29), (31,), (30,), (31,), (30,), (31,), (31,), (30,), (31,),
+                  (30,), (31,))
 
 
 def local_key(local: datetime) -> str:
@@ -88,11 +96,100 @@ def rule_for(every: str, start_local: datetime) -> str:
         raise UsageError(f"`{every}` repeats more than once a day; a strategy meeting "
                          "recurs at most daily.", hint="Use FREQ=DAILY, WEEKLY, MONTHLY or "
                                                        "YEARLY, without BYHOUR/BYMINUTE.")
-    try:
-        parsed.after(start_local)  # some rules only fail when expanded (BYMONTHDAY=32)
-    except (ValueError, TypeError, OverflowError):
+    unknown = [k for k in _parts(upper) if k not in _PARTS]
+    if unknown:
+        raise UsageError(f"`{every}` uses {', '.join(unknown)}, which meetings do not support.",
+                         hint="Use FREQ, INTERVAL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS "
+                              "and WKST.")
+    why = impossible(upper, start_local)
+    if why:
+        raise UsageError(f"`{every}` never happens: {why}.", hint=hint)
+    try:  # bounded: at most a few centuries of the rule's periods (see `_between`)
+        first = _between(start_local, upper, None, start_local, start_local + FIRST_WITHIN)
+    except (ValueError, TypeError, OverflowError):  # some fail only when expanded
         raise UsageError(f"`{every}` is not a recurrence I can read.") from None
+    if not first:
+        raise UsageError(f"`{every}` gives no meeting in the {FIRST_WITHIN.days} days from "
+                         f"{start_local:%a %d %b %Y}.", hint=hint)
     return upper
+
+
+def _parts(rule: str) -> dict[str, str]:
+    return dict(p.split("=", 1) for p in rule.upper().split(";") if "=" in p)
+
+
+def _numbers(text: str | None, low: int, high: int, what: str) -> list[int]:
+    """The comma-separated numbers of a BY part, each checked (zero never allowed)."""
+    if not text:
+        return []
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"{what}={text} must be numbers.") from None
+    for v in values:
+        if v == 0 or not low <= abs(v) <= high:
+            raise UsageError(f"{what}={v} is out of range: use 1 to {high}"
+                             + (f" or -1 to -{high}." if low == 1 and what != "BYMONTH"
+                                else "."))
+    return values
+
+
+def impossible(rule: str, start_local: datetime) -> str:
+    """Why a rule can never give a date, or '' (a pure check, no expansion): a day its
+    months never have (`BYMONTH=2;BYMONTHDAY=30`, or the first meeting's day where the
+    rule takes it from there), or an nth weekday that never falls on the days asked
+    (`BYDAY=1MO;BYMONTHDAY=15`). dateutil would search up to the year 9999 for them."""
+    parts = _parts(rule)
+    freq = parts.get("FREQ", "")
+    months = _numbers(parts.get("BYMONTH"), 1, 12, "BYMONTH")
+    if any(m < 0 for m in months):
+        raise UsageError("BYMONTH takes months 1 to 12.")
+    days = _numbers(parts.get("BYMONTHDAY"), 1, 31, "BYMONTHDAY")
+    byday = parts.get("BYDAY", "")
+    derived = ""
+    if not days and not byday and freq in ("YEARLY", "MONTHLY"):
+        days, derived = [start_local.day], " (the first meeting's day)"
+        if freq == "YEARLY" and not months:
+            months = [start_local.month]
+    nths = []
+    for entry in filter(None, byday.split(",")):
+        match = re.fullmatch(r"([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)", entry)
+        if match is None:
+            raise UsageError(f"BYDAY={entry} is not a weekday like MO, 2TU or -1FR.")
+        nths.append(int(match[1]) if match[1] else 0)
+    in_month = freq == "MONTHLY" or (freq == "YEARLY" and months)
+    if not in_month or not any(nths):
+        nths = []  # plain weekdays fall on every day of the month some year
+    for month in months or range(1, 13):
+        for length in _MONTH_LENGTHS[month - 1]:
+            allowed = {d if d > 0 else length + 1 + d for d in days} if days else set(
+                range(1, length + 1))
+            allowed &= set(range(1, length + 1))
+            if nths and 0 not in nths:
+                allowed &= {d for n in nths for d in _nth_days(n, length)}
+            if allowed:
+                return ""
+    names = " or ".join(_MONTH_NAMES[m - 1] for m in months) if months else "any month"
+    day_text = ", ".join(_ordinal(d) for d in days)
+    if nths and days:
+        return f"that weekday never falls on the {day_text} of {names}"
+    if days:
+        return f"{names} never has a {day_text} day{derived}"
+    return f"{names} never has that weekday so many times"
+
+
+def _nth_days(n: int, length: int) -> range:
+    """The days of a month of `length` days on which its nth (or -nth) weekday can fall."""
+    if n > 0:
+        return range(7 * (n - 1) + 1, min(7 * n, length) + 1)
+    return range(max(length + 7 * n + 1, 1), length + 7 * (n + 1) + 1)
+
+
+def _ordinal(n: int) -> str:
+    if n < 0:
+        return "last" if n == -1 else f"{_ordinal(-n)} to last"
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 # Every n days or weeks from the first meeting: what `weekly` and `biweekly` are.
@@ -116,7 +213,21 @@ def _between(start_local: datetime, rule: str, until_local: datetime | None, lo:
     weekday and time)."""
     simple = _EVERY_N.fullmatch(rule)
     if simple is None:
-        return _series(start_local, rule, until_local).between(lo, hi, inc=True)
+        try:
+            if impossible(rule, start_local):  # stored before the check existed: no dates
+                return []
+        except UsageError:
+            return []
+        # dateutil stops only at a date past `hi` or at the year 9999, so a rule with no
+        # date left would search for thousands of years. The calendar repeats every 400
+        # years, weekdays included: the same question asked that many centuries later
+        # gives the same dates, and its search ends at 9999, at most ~400 years on.
+        top = max(hi, start_local, until_local or hi)
+        shift = max(0, (datetime.max.year - top.year - 1) // _CYCLE) * _CYCLE
+        series = _series(_later(start_local, shift), rule,
+                         None if until_local is None else _later(until_local, shift))
+        return [_later(d, -shift)
+                for d in series.between(_later(lo, shift), _later(hi, shift), inc=True)]
     step = timedelta(days=1 if simple[1] == "DAILY" else 7) * int(simple[2] or 1)
     at = start_local + max(0, -((start_local - lo) // step)) * step  # first one >= lo
     found = []
@@ -124,6 +235,12 @@ def _between(start_local: datetime, rule: str, until_local: datetime | None, lo:
         found.append(at)
         at += step
     return found
+
+
+def _later(when: datetime, years: int) -> datetime:
+    """The same wall-clock time `years` (a multiple of 400) later: same weekday, and a
+    29 February stays one."""
+    return when.replace(year=when.year + years)
 
 
 def occurrences(start_local: datetime, rule: str | None, until_local: datetime | None,

@@ -27,6 +27,8 @@ _SLASHED = re.compile(r"(?<![\d/.])(\d{1,2})[/.](\d{1,2})(?![\d/.])")
 _HAS_TIME = re.compile(
     r"\d{1,2}:\d{2}|\d\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}h\b|\b(?:noon|midnight|midday)\b")
 _RELATIVE = re.compile(r"\b(?:in|after)\s+(?:an?|\d+)\s*\w+|\b(?:from now|now|ago)\b")
+_NEXT_WEEKDAY = re.compile(r"\bnext\s+(mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", re.I)
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -90,7 +92,7 @@ def _read(text: str, zone: ZoneInfo, now: datetime) -> tuple[datetime, bool]:
     if parsed is None:
         raise UsageError(
             f"I can't read `{text}` as a time.",
-            hint="Try 2026-12-01 18:00, tomorrow 6pm, next tuesday 18:00 or in 3 days.")
+            hint="Try 2026-12-01 18:00, tomorrow 6pm, tuesday 18:00 or in 3 days.")
     parsed = parsed.replace(second=0, microsecond=0)
     if parsed.tzinfo is not None:  # `18:00 UTC`, `6pm +02:00`: that instant, shown locally
         return parsed.astimezone(zone).replace(tzinfo=None), True
@@ -121,6 +123,28 @@ def _ambiguity(text: str, naive: datetime, zone: ZoneInfo) -> str:
     return ""
 
 
+def _next_weekday(text: str, naive: datetime, zone: ZoneInfo, now: datetime,
+                  show: str) -> datetime:
+    """`next thursday` said on a Tuesday is the day after tomorrow to some people and
+    Thursday of next week to others: refused with both readings. Said on a Thursday it
+    can only be a week on. Same rule for every weekday; `thursday` alone is the coming one."""
+    match = _NEXT_WEEKDAY.search(text)
+    if match is None:
+        return naive
+    today = now.astimezone(zone).date()
+    ahead = (_WEEKDAYS.index(match[1].lower()) - today.weekday()) % 7 or 7
+    coming = datetime.combine(today + timedelta(days=ahead), naive.time())
+    if ahead == 7:
+        return coming
+    after = coming + timedelta(days=7)
+    plain = re.sub(r"(?i)\bnext\s+", "", match[0])
+    raise UsageError(
+        f"`{text}` is ambiguous: `{match[0]}` could mean {show(coming)} (the coming "
+        f"one) or {show(after)} (a week later).",
+        hint=f"Say `{plain}` for the coming one, or give the date, like "
+             f"{after:%Y-%m-%d}.")
+
+
 def _day_month_clash(text: str) -> str:
     match = _SLASHED.search(text)
     if match:
@@ -145,6 +169,8 @@ def parse_when(text: str, timezone: str, now: datetime) -> datetime:
     """
     zone = ZoneInfo(timezone)
     naive, exact = _read(text, zone, now)
+    naive = _next_weekday(text, naive, zone, now,
+                          lambda at: format_local(at.replace(tzinfo=zone), timezone))
     aware = _localize(_in_range(naive, text), zone, text)
     why = "" if exact else _ambiguity(text, naive, zone)
     if why:
@@ -156,11 +182,14 @@ def parse_when(text: str, timezone: str, now: datetime) -> datetime:
 
 
 def parse_date(text: str, timezone: str, now: datetime) -> date:
-    """Read a calendar date (`2026-12-01`, `dec 1`, `next friday`) in the coalition's zone."""
+    """Read a calendar date (`2026-12-01`, `dec 1`, `friday`) in the coalition's zone."""
     clash = _day_month_clash(text.lower())
     if clash:
         raise UsageError(f"`{text}` is ambiguous: {clash}.", hint="Write the date as 2026-12-01.")
-    return _in_range(_read(text, ZoneInfo(timezone), now)[0], text).date()
+    zone = ZoneInfo(timezone)
+    naive = _next_weekday(text, _read(text, zone, now)[0], zone, now,
+                          lambda at: f"{at:%a} {at.day} {at:%b %Y}")
+    return _in_range(naive, text).date()
 
 
 def format_local(when: datetime, timezone: str) -> str:

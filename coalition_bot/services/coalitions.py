@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from coalition_bot.errors import Conflict, NotFound, UsageError
-from coalition_bot.model import Binding, Coalition, Org, Person
+from coalition_bot.model import Binding, Coalition, Occurrence, Org, Person
 from coalition_bot.rules.text import clean_line, name_key
 from coalition_bot.services.context import Context
+from coalition_bot.services.meetings import next_occurrence
 from coalition_bot.services.people import caller_for
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import goals as goal_sql
+from coalition_bot.store import meetings as meeting_sql
 from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import people as people_sql
 
@@ -34,6 +36,7 @@ __all__ = [
     "remove_representative",
     "set_home",
     "setup",
+    "update",
     "workspaces",
 ]
 
@@ -73,6 +76,34 @@ async def setup(ctx: Context, name: str, timezone: str) -> Coalition:
     _, person = await _bind_caller(ctx, coalition_id)
     await coalition_sql.set_creator(ctx.conn, coalition_id, person.id)
     return await coalition_sql.get_coalition(ctx.conn, coalition_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """What `/coalition update` changed, and each meeting's next date (they keep theirs)."""
+
+    before: Coalition
+    after: Coalition
+    meetings: tuple[Occurrence, ...]
+
+
+async def update(ctx: Context, name: str | None, timezone: str | None) -> Changed:
+    """Rename the coalition or change its time zone. Meetings keep their own zone and
+    local times (each stores both), so nothing already planned moves."""
+    before = ctx.coalition
+    if name is None and timezone is None:
+        raise UsageError("Say what to change: name: or timezone:.",
+                         hint="For example `/coalition update timezone:America/Chicago`.")
+    new_name = before.name if name is None else _name(name, "coalition")
+    new_zone = timezone or before.timezone
+    await coalition_sql.update_coalition(ctx.conn, before.id, new_name, new_zone)
+    ctx.coalition_record = after = await coalition_sql.get_coalition(ctx.conn, before.id)
+    coming = []
+    for meeting in await meeting_sql.list_meetings(ctx.conn, before.id):
+        occ = await next_occurrence(ctx.conn, meeting, ctx.now)
+        if occ is not None:
+            coming.append(occ)
+    return Changed(before, after, tuple(coming))
 
 
 LINK_LIFETIME = timedelta(hours=24)

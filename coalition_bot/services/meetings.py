@@ -101,9 +101,11 @@ async def schedule(ctx: Context, *, title: str, start: datetime, every: str | No
         rrule=rule, until_local=until_local, duration_min=int(span.total_seconds() // 60),
         location=clean_line(where or ""), remind_min=parse_remind(remind or DEFAULT_REMIND),
         created_by=ctx.caller.person.id, now=ctx.now)
-    if await next_occurrence(ctx.conn, meeting, ctx.now) is None:
-        raise UsageError(f"`{every}` gives no meeting in the next {HORIZON.days} days.",
-                         hint="Check the recurrence, or use weekly, biweekly or monthly.")
+    if await next_occurrence(ctx.conn, meeting, ctx.now) is None:  # until: before the first
+        end = f"until {until:%Y-%m-%d}" if until else f"{HORIZON.days} days on"
+        raise UsageError(f"`{every}` gives no meeting between {start_local:%Y-%m-%d} and "
+                         f"{end}.",
+                         hint="Check the recurrence, or give a later until:DATE.")
     return meeting
 
 
@@ -122,9 +124,12 @@ async def occurrences_between(conn: Conn, meeting: Meeting, after: datetime, bef
 
 
 async def next_occurrence(conn: Conn, meeting: Meeting, now: datetime) -> Occurrence | None:
-    """The occurrence going on now, or else the next one; None when the series is over."""
+    """The occurrence going on now, or else the next one; None when the series is over.
+    Looks `HORIZON` past now, or past the first start when that is later (a one-off
+    meeting, or a series, planned more than `HORIZON` ahead)."""
     window = now - timedelta(minutes=meeting.duration_min)
-    for occ in await occurrences_between(conn, meeting, window, now + HORIZON):
+    first = localize(meeting.start_local, meeting.timezone)
+    for occ in await occurrences_between(conn, meeting, window, max(now, first) + HORIZON):
         if occ.end > now:
             return occ
     return None
@@ -157,12 +162,12 @@ async def find_occurrence(ctx: Context, meeting: Meeting, on: date | None, *,
     return found[0]
 
 
-async def upcoming(ctx: Context, horizon: timedelta = timedelta(days=60)) -> list[Occurrence]:
-    """The next occurrence of every active meeting within the horizon, soonest first."""
+async def upcoming(ctx: Context) -> list[Occurrence]:
+    """The next occurrence of every active meeting, however far ahead, soonest first."""
     found = []
     for meeting in await meeting_sql.list_meetings(ctx.conn, ctx.coalition.id):
         occ = await next_occurrence(ctx.conn, meeting, ctx.now)
-        if occ is not None and occ.start < ctx.now + horizon:
+        if occ is not None:
             found.append(occ)
     return sorted(found, key=lambda o: o.start)
 
@@ -212,6 +217,8 @@ async def reschedule(ctx: Context, number: int, start: datetime,
         rule = meeting.rrule
         if rule and _AUTO_MONTHLY.fullmatch(rule):  # keep the "2nd Tuesday" kind of meaning
             rule = rule_for("monthly", new_local)
+        elif rule:  # a rule may take its day from the start (YEARLY;BYMONTH=2 from the 30th)
+            rule = rule_for(rule, new_local)
         # occurrences already held keep their dates (and their notes and RSVPs); changes
         # made to single future dates belonged to the old pattern and are dropped
         held = await occurrences_between(ctx.conn, meeting, ctx.now - HORIZON, ctx.now)

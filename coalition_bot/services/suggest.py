@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from coalition_bot.model import Coalition
+from coalition_bot.rules.zones import geographic_zones
 from coalition_bot.services.meetings import next_occurrence
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import goals as goal_sql
@@ -114,7 +115,7 @@ _ZONES: list[str] = []
 
 def _timezones(typed: str, limit: int) -> list[Suggestion]:
     if not _ZONES:
-        _ZONES.extend(sorted(available_timezones()))
+        _ZONES.extend(sorted(geographic_zones().values()))
     key = typed.strip().replace(" ", "_").casefold()
     starts = [z for z in _ZONES if z.casefold().startswith(key)]
     inside = [z for z in _ZONES if key in z.casefold() and z not in starts]

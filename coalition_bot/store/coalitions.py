@@ -50,6 +50,11 @@ async def set_creator(conn: Conn, coalition_id: int, person_id: int) -> None:
                        (person_id, coalition_id))
 
 
+async def update_coalition(conn: Conn, coalition_id: int, name: str, timezone: str) -> None:
+    await conn.execute("UPDATE coalition SET name = ?, timezone = ? WHERE id = ?",
+                       (name, timezone, coalition_id))
+
+
 async def get_coalition(conn: Conn, coalition_id: int) -> Coalition:
     row = await fetch_one(conn, "SELECT * FROM coalition WHERE id = ?", (coalition_id,))
     return _coalition(row)

@@ -113,6 +113,8 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
         ("Alice", f"meeting schedule {q('meeting', 'schedule', 'title')} \"2026-12-01 18:00\" "
                   f"every:weekly where:{q('meeting', 'schedule', 'where')}"),
         ("Alice", "meeting schedule Second \"2026-12-02 18:00\" remind:1h"),
+        ("Alice", f"coalition update name:{q('coalition', 'update', 'name')} "
+                  "timezone:Europe/Berlin"),
         ("Alice", f"meeting update 2 title:{q('meeting', 'update', 'title')} "
                   f"where:{q('meeting', 'update', 'where')}"),
         (rep, f"meeting agenda add 1 {p('meeting', 'agenda add', 'text')}"),

@@ -154,3 +154,16 @@ def test_a_field_naming_a_channel_links_it_only_when_it_is_a_slack_id(
     message = Renderer().reply(Reply(fields=(
         Field("Home channel", "channel <!here>", inline=True, channel_id=channel_id),)))
     assert message["blocks"][0]["fields"][0]["text"] == f"*Home channel*\n{shown}"
+
+
+def test_a_question_longer_than_a_header_is_shown_whole() -> None:
+    question = "Should the coalition " + "really " * 30 + "join the May Day march & rally?"
+    assert len(question) > 200
+    message = Renderer().notice(Notice(1, f"Poll #1: {question}", "Vote with a button.",
+                                       buttons=(Button("agree", "poll vote 1 agree"),)))
+    shown = [b["text"]["text"] for b in message["blocks"] if b["type"] in ("header", "section")]
+    assert shown[0] == escape(f"Poll #1: {question}")
+    assert message["blocks"][0]["type"] == "section"
+    short = Renderer().notice(Notice(1, "Poll #2: Lunch?", "Vote."))
+    assert short["blocks"][0] == {"type": "header", "text": {
+        "type": "plain_text", "text": "Poll #2: Lunch?", "emoji": True}}
