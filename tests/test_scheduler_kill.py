@@ -15,13 +15,16 @@ are left alone until every reminder and notice has been dealt with.
 
 Reminders are given 2 minutes (2 real seconds) rather than 1: a reminder expires when its
 meeting starts, and a lease running out (0.5 s here) must fit before that even on a busy
-machine. Expected: every reminder printed once (`(late) ` when a kill made it more than
-2 fake minutes late, which cannot happen before it expires), none twice, each delivery
-row 'sent'; the notice of every goal update that was answered printed exactly once, and
-none twice. A kill that falls between claiming a row and marking it sent leaves it
+machine. Expected: every reminder printed (`(late) ` when a kill made it more than 2 fake
+minutes late), each delivery row 'sent'; the notice of every goal update that was
+answered printed. A kill that falls between claiming a row and marking it sent leaves it
 'sending' until its lease runs out, and then it is sent again (at least once, by design:
-see ARCHITECTURE.md): only a kill in the tens of microseconds between the print and the
-mark's write could then repeat it.
+see ARCHITECTURE.md, "Deliveries"). So a line may be printed twice only like this: the
+run that printed it first was killed, and the second print came after that kill. With two
+processes that window is wider than with one (the mark may wait a few milliseconds for
+the other process's write), and the kills here aim at due times, when both processes
+write: a few of the 40-odd lines are printed twice in some runs. Two live processes
+never both print one.
 """
 
 from __future__ import annotations
@@ -65,7 +68,9 @@ class Run:
     proc: subprocess.Popen[bytes]
     started: float
     lines: list[str] = field(default_factory=list)
+    stamps: list[float] = field(default_factory=list)  # when each line was read
     reader: threading.Thread | None = None
+    killed_at: float | None = None
 
     @classmethod
     def start(cls, argv: list[str], *, cwd: Path, env: dict[str, str], log: Path) -> Run:
@@ -80,10 +85,12 @@ class Run:
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for raw in self.proc.stdout:
+            self.stamps.append(time.time())
             self.lines.append(raw.decode("utf-8", errors="replace").rstrip("\n"))
 
     def kill(self) -> None:
         self.proc.kill()  # SIGKILL
+        self.killed_at = time.time()
         self.proc.wait(10)
         self.finish()
 
@@ -102,6 +109,11 @@ class Run:
     def answered(self) -> bool:
         """Whether it has answered `/whoami` (its scheduler has started)."""
         return any("You are Alice." in line for line in self.lines)
+
+    def printed_at(self, pattern: re.Pattern[str], key: str) -> list[float]:
+        """When this run printed each line matching `pattern` whose group 2 (or 1) is key."""
+        return [at for at, line in zip(self.stamps, self.lines, strict=False)
+                if (m := pattern.match(line)) and m.groups()[-1] == key]
 
     def reminders(self) -> list[tuple[str, bool]]:
         """(title, late) of each reminder this run printed."""
@@ -124,6 +136,18 @@ def reminder_rows(db: Path) -> list[tuple[str, str, int]]:
             "SELECT m.title, d.status, d.late FROM delivery d JOIN meeting m"
             " ON m.id = d.subject_id WHERE d.kind = 'meeting-reminder' ORDER BY m.title"
         ).fetchall()
+
+
+def resent(runs: list[Run], pattern: re.Pattern[str], key: str, n: int, report: str) -> None:
+    """Check that a line printed `n` > 1 times was re-sent only after its first sender
+    died: at most twice, the first printer killed, the second print after that kill."""
+    prints = sorted(((at, run) for run in runs for at in run.printed_at(pattern, key)),
+                    key=lambda pair: pair[0])
+    (first_at, first), (second_at, _) = prints[0], prints[1]
+    assert n == 2, f"{key} printed {n} times\n{report}"
+    assert first.killed_at is not None, f"{key}: printed twice, its first sender lived\n{report}"
+    assert first_at <= first.killed_at <= second_at, (
+        f"{key}: printed again while its first sender was alive\n{report}")
 
 
 def unsent_notices(db: Path) -> int:
@@ -197,9 +221,8 @@ def test_kill_9_of_either_of_two_consoles_prints_every_reminder_and_notice_once(
             time.sleep(min(0.002, max(at - time.time(), 0)))
         victim.kill()
         kills.append(min(abs(time.time() - t) for t in due))
-        pair[cycle % 2] = begin()
-        survivor = pair[(cycle + 1) % 2]  # the next victim: up before the next kill
-        wait_for(survivor.answered, within=20, what="the other console answering")
+        pair[cycle % 2] = replacement = begin()  # up before the other one is killed
+        wait_for(replacement.answered, within=20, what="the new console answering")
         assert len(kills) < 60, "the kill loop does not end"
 
     try:
@@ -225,18 +248,23 @@ def test_kill_9_of_either_of_two_consoles_prints_every_reminder_and_notice_once(
               f"{[len(r.reminders()) for r in runs]}; rows: {rows}")
     assert len(kills) >= CYCLES
     assert sum(k < 0.2 for k in kills) >= 5, report
+    # A reminder may be printed twice only through the at-least-once window: the run
+    # that printed it first was killed before it could mark it sent, and the second
+    # print came after that kill (its lease ran out). Two live processes never both send.
     duplicates = {title: n for title, n in counts.items() if n > 1}
-    assert not duplicates, f"printed more than once: {duplicates}\n{report}"
+    for title, n in duplicates.items():
+        resent(runs, REMINDER, title, n, report)
     assert sorted(rows) == titles, report
     for title, (status, late) in rows.items():
         assert status == "sent", f"{title} is {status}\n{report}"
-        assert counts[title] == 1, f"{title} printed {counts[title]} times\n{report}"
-        assert [lt for t, lt in printed if t == title] == [bool(late)], (title, report)
+        assert counts[title] >= 1, f"{title} was never printed\n{report}"
+        assert [lt for t, lt in printed if t == title][-1] == bool(late), (title, report)
     steps = Counter(step for run in runs for step in run.steps())
-    repeated = {step: n for step, n in steps.items() if n > 1}
-    assert not repeated, f"goal-update notices printed more than once: {repeated}"
+    for step, n in steps.items():
+        if n > 1:
+            resent(runs, STEP, str(step), n, report)
     acknowledged = [c for c, run in updates.items() if run.acknowledged()]
-    lost = [c for c in acknowledged if steps[c] != 1]
+    lost = [c for c in acknowledged if steps[c] < 1]
     assert not lost, f"acknowledged updates whose notice never came: {lost}\n{report}"
     assert len(acknowledged) >= 5, f"too few updates were acknowledged: {acknowledged}"
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
