@@ -8,6 +8,7 @@ one channel; `/as NAME [ORG]` switches who you are.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import sys
 from pathlib import Path
@@ -47,8 +48,14 @@ class ConsoleAdapter:
         bot.add_outlet(self)
 
     def print(self, text: str) -> None:
-        if text:
+        if not text:
+            return
+        try:
             print(text, file=self.out, flush=True)
+        except UnicodeEncodeError:  # an echoed line with bytes that were not UTF-8
+            encoding = getattr(self.out, "encoding", None) or "utf-8"
+            print(text.encode(encoding, "replace").decode(encoding), file=self.out,
+                  flush=True)
 
     async def post_notice(self, notice: Notice, channel_id: str) -> None:
         self.print(render_notice(notice))
@@ -121,6 +128,8 @@ class ConsoleAdapter:
     async def run(self, stdin: TextIO | None = None) -> None:
         """Read and answer lines until end of input or /quit."""
         stdin = stdin or sys.stdin
+        if isinstance(stdin, io.TextIOWrapper):  # bytes that are not UTF-8 reach the
+            stdin.reconfigure(errors="surrogateescape")  # dispatcher, which refuses them
         interactive = stdin.isatty()
         if interactive:
             _enable_history()
