@@ -17,6 +17,7 @@ DB_ENV = "COALITION_BOT_DB"
 CLOCK_ENV = "COALITION_BOT_CLOCK"  # ISO[,EPOCH[,SPEED]]: a shifted or faster clock, for
 # trying reminders without waiting, and for process-level tests
 DEFAULT_DB = "coalition.db"
+EXIT_PIPE = 141  # 128 + SIGPIPE: what a program killed by a closed pipe exits with
 
 
 DEFAULT_CONFIG = "config.toml"
@@ -87,7 +88,7 @@ def _clock():
     return clock_from_text(text) if text else system_clock
 
 
-async def _console(args: argparse.Namespace) -> None:
+async def _console(args: argparse.Namespace) -> int:
     from coalition_bot.adapters.console.app import ConsoleAdapter
     from coalition_bot.bot import Bot
     from coalition_bot.scheduler import Scheduler
@@ -101,6 +102,7 @@ async def _console(args: argparse.Namespace) -> None:
     finally:
         await scheduler.stop()
         await bot.close()
+    return EXIT_PIPE if console.out_closed else 0
 
 
 async def _run(args: argparse.Namespace) -> None:
@@ -227,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.action == "console":
-            asyncio.run(_console(args))
+            return asyncio.run(_console(args))
         elif args.action == "run":
             asyncio.run(_run(args))
         elif args.action == "migrate":
@@ -247,7 +249,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `coalition-bot help | head`: the reader has all it wanted
+        _silence_stdout()
+        return EXIT_PIPE
     return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not fail a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":
