@@ -175,7 +175,7 @@ class Database:
     def _check_same_file(self) -> None:
         """Refuse to go on when the file at `path` is no longer the one opened (deleted,
         or replaced by a restore): SQLite would keep writing to the old, unlinked inode,
-        and every change would be acknowledged and then lost. One stat, ~1 µs."""
+        and every change would be acknowledged and then lost. One stat: a few µs."""
         if self._identity is None or _identity(self.path) == self._identity:
             return
         log.error("%s was deleted or replaced while the bot ran; refusing every command "
