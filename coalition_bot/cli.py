@@ -227,6 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from coalition_bot.logs import install
+
+    install()  # no message text or token in the log, even at DEBUG
     try:
         if args.action == "console":
             return asyncio.run(_console(args))
