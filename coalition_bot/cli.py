@@ -17,10 +17,8 @@ DB_ENV = "COALITION_BOT_DB"
 CLOCK_ENV = "COALITION_BOT_CLOCK"  # ISO[,EPOCH[,SPEED]]: a shifted or faster clock, for
 # trying reminders without waiting, and for process-level tests
 DEFAULT_DB = "coalition.db"
-EXIT_PIPE = 141  # 128 + SIGPIPE: what a program killed by a closed pipe exits with
-
-
 DEFAULT_CONFIG = "config.toml"
+EXIT_PIPE = 141  # 128 + SIGPIPE: what a program killed by a closed pipe exits with
 
 
 def _db_path(arg: str | None, config: str | None = None) -> str:
