@@ -82,7 +82,8 @@ class Database:
         try:
             await self._open(run_migrations)
         except sqlite3.Error as error:
-            raise StorageError(cannot_open(self.path, error)) from None
+            raise StorageError(cannot_open(self.path, error,
+                                           busy_timeout_ms=self.busy_timeout_ms)) from None
         self._identity = _identity(self.path)
         return self
 
@@ -98,7 +99,7 @@ class Database:
         conn.row_factory = aiosqlite.Row
         self._conn = conn
         try:
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await refuse_newer(conn)  # before anything writes to the file
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = FULL")
@@ -216,7 +217,8 @@ def _identity(path: str) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
-def cannot_open(path: str, error: sqlite3.Error) -> str:
+def cannot_open(path: str, error: sqlite3.Error, *,
+                busy_timeout_ms: float = BUSY_TIMEOUT_MS) -> str:
     """One sentence: why SQLite could not open or set up the database at `path`."""
     text = str(error).lower()
     folder = os.path.dirname(os.path.abspath(path))
@@ -224,7 +226,7 @@ def cannot_open(path: str, error: sqlite3.Error) -> str:
         cause = "it is not a coalition-bot database (not an SQLite file, or damaged)"
     elif "locked" in text or "busy" in text:
         cause = (f"another program has held its write lock for more than "
-                 f"{BUSY_TIMEOUT_MS // 1000} s; stop it (or wait for it) and start again")
+                 f"{busy_timeout_ms / 1000:g} s; stop it (or wait for it) and start again")
     elif not os.path.isdir(folder):
         cause = f"the folder {folder} does not exist"
     elif "readonly" in text or "read-only" in text or not os.access(folder, os.W_OK):
