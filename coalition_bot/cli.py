@@ -19,10 +19,21 @@ DB_ENV = "COALITION_BOT_DB"
 CLOCK_ENV = "COALITION_BOT_CLOCK"  # ISO[,EPOCH[,SPEED]]: a shifted or faster clock, for
 # trying reminders without waiting, and for process-level tests
 DEFAULT_DB = "coalition.db"
+DEFAULT_CONFIG = "config.toml"
+EXIT_PIPE = 141  # 128 + SIGPIPE: what a program killed by a closed pipe exits with
 
 
-def _db_path(arg: str | None) -> str:
-    return arg or os.environ.get(DB_ENV) or DEFAULT_DB
+def _db_path(arg: str | None, config: str | None = None) -> str:
+    """--db, else $COALITION_BOT_DB, else the config file's database (relative to the
+    config file), else ./coalition.db. The config is read when named with --config, or
+    when ./config.toml is there: `backup` and `migrate` find the file `run` uses."""
+    if arg or os.environ.get(DB_ENV):
+        return arg or os.environ[DB_ENV]
+    if config is not None or os.path.isfile(DEFAULT_CONFIG):
+        from coalition_bot.config import load_config
+
+        return load_config(config or DEFAULT_CONFIG).bot.database
+    return DEFAULT_DB
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,11 +49,17 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--workspace", default="local",
                          help="console workspace id: each one holds its own coalition")
     migrate = sub.add_parser("migrate", help="create or upgrade the database, then exit")
-    migrate.add_argument("--db", help=f"SQLite file (default: ${DB_ENV} or ./{DEFAULT_DB})")
+    migrate.add_argument("--db", help=f"SQLite file (default: ${DB_ENV}, else the database "
+                                      f"of --config, else ./{DEFAULT_DB})")
+    migrate.add_argument("--config", help=f"the config file whose database to use "
+                                          f"(default: ./{DEFAULT_CONFIG} if there)")
     backup = sub.add_parser("backup", help="copy the database safely, even while the bot "
                                            "runs")
     backup.add_argument("dest", help="the backup file to write")
-    backup.add_argument("--db", help=f"SQLite file (default: ${DB_ENV} or ./{DEFAULT_DB})")
+    backup.add_argument("--db", help=f"SQLite file (default: ${DB_ENV}, else the database "
+                                     f"of --config, else ./{DEFAULT_DB})")
+    backup.add_argument("--config", help=f"the config file whose database to copy "
+                                         f"(default: ./{DEFAULT_CONFIG} if there)")
     backup.add_argument("--force", action="store_true", help="overwrite DEST if it exists")
     run = sub.add_parser("run", help="start the Discord and/or Slack front doors of "
                                      "config.toml, with the scheduler")
@@ -71,7 +88,7 @@ def _clock():
     return clock_from_text(text) if text else system_clock
 
 
-async def _console(args: argparse.Namespace) -> None:
+async def _console(args: argparse.Namespace) -> int:
     from coalition_bot.adapters.console.app import ConsoleAdapter
     from coalition_bot.bot import Bot
     from coalition_bot.scheduler import Scheduler
@@ -85,6 +102,7 @@ async def _console(args: argparse.Namespace) -> None:
     finally:
         await scheduler.stop()
         await bot.close()
+    return EXIT_PIPE if console.out_closed else 0
 
 
 async def _run(args: argparse.Namespace) -> None:
@@ -98,10 +116,22 @@ async def _run(args: argparse.Namespace) -> None:
     logging.getLogger().setLevel(config.bot.log_level.upper())
     from coalition_bot.scheduler import Scheduler
 
-    bot = await Bot.open(os.environ.get(DB_ENV) or config.bot.database, clock=_clock())
+    if not (config.slack.enabled or config.discord.enabled):
+        raise ConfigError("Neither [slack] nor [discord] is enabled in the config.",
+                          hint="Set enabled = true in one of them, or try "
+                               "`coalition-bot console`.")
+    path = os.environ.get(DB_ENV) or config.bot.database
+    created = not _exists(path)  # a start that fails leaves no new file behind
+    try:
+        bot = await Bot.open(path, clock=_clock())
+    except BaseException:
+        if created:
+            _remove_database(path)
+        raise
     scheduler = Scheduler(bot, grace=config.scheduler.grace_span,
                           poll_reminder=config.scheduler.poll_reminder_span)
     doors: list[FrontDoor] = []
+    started = False
     try:
         if config.slack.enabled:
             from coalition_bot.adapters.slack import build as build_slack
@@ -111,10 +141,6 @@ async def _run(args: argparse.Namespace) -> None:
             from coalition_bot.adapters.discord import build as build_discord
 
             doors.append(build_discord(bot, config.discord))
-        if not doors:
-            raise ConfigError("Neither [slack] nor [discord] is enabled in the config.",
-                              hint="Set enabled = true in one of them, or try "
-                                   "`coalition-bot console`.")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -124,6 +150,7 @@ async def _run(args: argparse.Namespace) -> None:
             where = await door.start()
             print(f"coalition-bot: {door.platform} ready: {where}", flush=True)
         await scheduler.start()
+        started = True
         await stop.wait()
         log.info("stopping: finishing the sends in progress")
     finally:
@@ -131,12 +158,27 @@ async def _run(args: argparse.Namespace) -> None:
         for door in reversed(doors):
             await door.stop()
         await bot.close()
+        if created and not started:
+            _remove_database(path)
+
+
+def _exists(path: str) -> bool:
+    return os.path.exists(path)
+
+
+def _remove_database(path: str) -> None:
+    """Remove a database file this start created (and SQLite's files beside it)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            os.remove(path + suffix)
+        except OSError:
+            pass
 
 
 async def _migrate(args: argparse.Namespace) -> None:
     from coalition_bot.store.database import Database
 
-    path = _db_path(args.db)
+    path = _db_path(args.db, args.config)
     db = Database(path)
     await db.open(run_migrations=False)
     try:
@@ -157,7 +199,7 @@ async def _migrate(args: argparse.Namespace) -> None:
 def _backup(args: argparse.Namespace) -> None:
     from coalition_bot.store.backup import backup
 
-    report = backup(_db_path(args.db), args.dest, force=args.force)
+    report = backup(_db_path(args.db, args.config), args.dest, force=args.force)
     print(f"{report.path}: {report.bytes} bytes, schema version {report.schema_version}, "
           f"{report.coalitions} coalition(s), {report.decisions} decision(s); checked")
 
@@ -186,9 +228,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from coalition_bot.logs import install
+
+    install()  # no message text or token in the log, even at DEBUG
     try:
         if args.action == "console":
-            asyncio.run(_console(args))
+            return asyncio.run(_console(args))
         elif args.action == "run":
             asyncio.run(_run(args))
         elif args.action == "migrate":
@@ -208,7 +253,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `coalition-bot help | head`: the reader has all it wanted
+        _silence_stdout()
+        return EXIT_PIPE
     return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not fail a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -132,7 +132,8 @@ def parse_config(data: Mapping[str, Any]) -> Config:
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and check a config file."""
+    """Read and check a config file; a relative `[bot] database` is made relative to the
+    file's folder."""
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
@@ -141,7 +142,10 @@ def load_config(path: str | Path) -> Config:
                           hint="Copy config.example.toml to config.toml and edit it.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
-    return parse_config(data)
+    config = parse_config(data)
+    # a relative `database` is beside the config file, wherever the bot is started from
+    database = Path(path).parent / Path(config.bot.database).expanduser()
+    return replace(config, bot=replace(config.bot, database=str(database)))
 
 
 def secret(name: str, *, needed_for: str) -> str:

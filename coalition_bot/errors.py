@@ -14,6 +14,7 @@ __all__ = [
     "NotSetUp",
     "PermissionDenied",
     "SchemaTooNew",
+    "StorageError",
     "UsageError",
 ]
 
@@ -52,3 +53,8 @@ class NotSetUp(CoalitionError):
 
 class SchemaTooNew(CoalitionError):
     """The database was written by a newer version of coalition-bot."""
+
+
+class StorageError(CoalitionError):
+    """The database file cannot be used as it is: one sentence naming the file and the
+    cause (not a database, read-only, locked by another program, deleted or replaced)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -440,3 +441,51 @@ def test_terminal_console_leaves_on_end_of_input(terminal: Terminal) -> None:
     terminal.expect("Alice> ")
     terminal.type("\x04")  # Ctrl-D on an empty line
     assert terminal.wait() == 0
+
+
+def test_ctrl_c_at_the_prompt_leaves_at_once_without_waiting_for_another_line(
+        terminal: Terminal, tmp_path: Path) -> None:
+    """Ctrl-C ends the console like an interrupted program (status 130), at once: it
+    used to wait for one more line, swallow it, and only then exit."""
+    terminal.expect("Alice> ")
+    terminal.type("coalition setup Eastside\r")
+    terminal.expect("Alice> ")
+    os.killpg(terminal.proc.pid, signal.SIGINT)  # what the terminal sends on Ctrl-C
+    assert terminal.wait(within=5) == 130
+    shown = terminal.seen.decode(errors="replace")
+    assert "Traceback" not in shown, shown
+    assert coalition_names(tmp_path / "c.db") == ["Eastside"]
+    history = tmp_path / ".coalition_bot_history"
+    assert "coalition setup Eastside" in history.read_text(errors="replace")
+
+
+def test_piping_the_console_into_head_stops_it_quietly(tmp_path: Path) -> None:
+    """`coalition-bot console < script | head -1`: the reader leaves after one line."""
+    proc = subprocess.Popen([str(SCRIPT), "console", "--as", "Alice", "--db",
+                             str(tmp_path / "c.db")], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                            env=clean_env())
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(b"coalition setup Eastside\n" + b"help\n" * 300)
+    proc.stdin.close()
+    assert proc.stdout.readline().startswith(b"Alice> coalition setup")
+    proc.stdout.close()  # what `head -1` does after its line
+    err = proc.stderr.read().decode(errors="replace")
+    assert proc.wait(TIMEOUT) == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert coalition_names(tmp_path / "c.db") == ["Eastside"]
+
+
+def test_help_into_a_pipe_nobody_reads_stops_it_quietly(tmp_path: Path) -> None:
+    """The reader left before the first line (`coalition-bot help | true`)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run([str(SCRIPT), "help", "--markdown"], stdout=write,
+                                stderr=subprocess.PIPE, cwd=tmp_path, env=clean_env(),
+                                timeout=TIMEOUT)
+    finally:
+        os.close(write)
+    err = result.stderr.decode(errors="replace")
+    assert result.returncode == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -8,10 +8,14 @@ one channel; `/as NAME [ORG]` switches who you are.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import os
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from coalition_bot.adapters.console.render import render_notice, render_reply
 from coalition_bot.bot import Bot
@@ -44,11 +48,22 @@ class ConsoleAdapter:
         self.user = user
         self.workspace = workspace
         self.out = out or sys.stdout
+        self.out_closed = False  # whoever read the output has gone: stop reading lines
         bot.add_outlet(self)
 
     def print(self, text: str) -> None:
-        if text:
-            print(text, file=self.out, flush=True)
+        if not text or self.out_closed:
+            return
+        try:
+            try:
+                print(text, file=self.out, flush=True)
+            except UnicodeEncodeError:  # an echoed line with bytes that were not UTF-8
+                encoding = getattr(self.out, "encoding", None) or "utf-8"
+                print(text.encode(encoding, "replace").decode(encoding), file=self.out,
+                      flush=True)
+        except BrokenPipeError:  # `coalition-bot console < script | head`: the reader left
+            self.out_closed = True
+            _silence(self.out)
 
     async def post_notice(self, notice: Notice, channel_id: str, *,
                           workspace_id: str = "") -> None:
@@ -121,30 +136,97 @@ class ConsoleAdapter:
             self.print(render_reply(reply))
 
     async def run(self, stdin: TextIO | None = None) -> None:
-        """Read and answer lines until end of input or /quit."""
+        """Read and answer lines until end of input, /quit, or a closed output.
+
+        Ctrl-C (the task cancelled) leaves at once: the line being read is waited for by
+        a daemon thread, not the loop's executor, so nothing waits for one more line, and
+        the terminal's settings are put back as they were.
+        """
         stdin = stdin or sys.stdin
+        if isinstance(stdin, io.TextIOWrapper):  # bytes that are not UTF-8 reach the
+            stdin.reconfigure(errors="surrogateescape")  # dispatcher, which refuses them
         interactive = stdin.isatty()
         if interactive:
             _enable_history()
             self.print(f"coalition-bot console. {CONSOLE_HELP} Type `help` for commands.")
-        loop = asyncio.get_running_loop()
-        while True:
+        terminal = _terminal_settings(stdin) if interactive else None
+        try:
+            while not self.out_closed:
+                if interactive:
+                    try:
+                        line = await _read_line(input, f"{self.user}> ")
+                    except EOFError:
+                        self.print("")
+                        break
+                else:
+                    line = await _read_line(stdin.readline)
+                    if not line:
+                        break
+                    if line.strip() and not line.lstrip().startswith("#"):
+                        self.print(f"{self.user}> {line.rstrip()}")
+                if not await self.handle_line(line):
+                    break
+        except asyncio.CancelledError:  # Ctrl-C
+            _restore_terminal(stdin, terminal)
+            self.print("")
+            raise
+        finally:
             if interactive:
-                try:
-                    line = await loop.run_in_executor(None, input, f"{self.user}> ")
-                except EOFError:
-                    self.print("")
-                    break
-            else:
-                line = await loop.run_in_executor(None, stdin.readline)
-                if not line:
-                    break
-                if line.strip() and not line.lstrip().startswith("#"):
-                    self.print(f"{self.user}> {line.rstrip()}")
-            if not await self.handle_line(line):
-                break
-        if interactive:
-            _save_history()
+                _save_history()
+
+
+async def _read_line(read: Callable[..., str], *args: str) -> str:
+    """`read(*args)` in a daemon thread: a cancelled wait (Ctrl-C) leaves the thread
+    behind, and the process does not wait for it to end at exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def settle(result: str | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result or "")
+
+    def work() -> None:
+        try:
+            result, error = read(*args), None
+        except BaseException as exc:  # handed to the waiting task
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=work, name="console-input", daemon=True).start()
+    return await future
+
+
+def _terminal_settings(stdin: TextIO) -> list[Any] | None:
+    try:
+        import termios
+
+        return termios.tcgetattr(stdin.fileno())
+    except (ImportError, OSError, ValueError):
+        return None
+
+
+def _restore_terminal(stdin: TextIO, settings: list[Any] | None) -> None:
+    """Put back echo and line mode, which readline turns off while it reads a line."""
+    if settings is None:
+        return
+    with contextlib.suppress(ImportError, OSError, ValueError):
+        import termios
+
+        termios.tcsetattr(stdin.fileno(), termios.TCSADRAIN, settings)
+
+
+def _silence(out: TextIO) -> None:
+    """Point `out`'s descriptor at /dev/null, so the buffered text still in it does not
+    raise BrokenPipeError again when Python flushes it at exit."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
 
 
 def _enable_history() -> None:

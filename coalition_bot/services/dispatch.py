@@ -21,7 +21,7 @@ from coalition_bot.clock import Clock
 from coalition_bot.commands.grammar import Parsed, bind, parse, resolve
 from coalition_bot.commands.help import help_reply
 from coalition_bot.commands.spec import Command, OptionType, Subcommand
-from coalition_bot.errors import CoalitionError, NotSetUp, PermissionDenied
+from coalition_bot.errors import CoalitionError, NotSetUp, PermissionDenied, UsageError
 from coalition_bot.model import Level
 from coalition_bot.replies import Invocation, Notice, Reply
 from coalition_bot.rules.times import parse_date, parse_when
@@ -54,14 +54,22 @@ BUSY = ("The database is busy: another program is using it, so nothing was chang
 FULL = ("The bot's disk is full, so nothing was changed (everything saved before is safe). "
         "Please tell whoever runs the bot, and try again once they have freed some space.")
 
+DISK = ("The bot could not write to its disk (a disk I/O error: a file-size limit, or a "
+        "failing disk), so nothing was changed. Please tell whoever runs the bot, and try "
+        "again once they have fixed it.")
 
-def _storage_trouble(error: sqlite3.OperationalError) -> str | None:
+
+def _storage_trouble(error: Exception) -> str | None:
     """A clear sentence for the storage failures a person can act on, else None."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return None
     text = str(error).lower()
     if "locked" in text or "busy" in text:
         return BUSY
     if "full" in text:
         return FULL
+    if "disk i/o" in text:
+        return DISK
     return None
 
 
@@ -80,6 +88,7 @@ class Dispatcher:
     async def run(self, inv: Invocation) -> Outcome:
         """Answer one invocation. Never raises for anything a user can type."""
         try:
+            _refuse_broken_text(inv)
             parsed, values = self._parse(inv)
             if parsed.help or parsed.sub is None:
                 return Outcome(help_reply(self.commands, parsed.command, parsed.sub))
@@ -88,14 +97,12 @@ class Dispatcher:
             return await self._execute(inv, parsed.command, parsed.sub, typed)
         except CoalitionError as error:
             return Outcome(error_reply(error))
-        except sqlite3.OperationalError as error:
+        except Exception as error:
             trouble = _storage_trouble(error)
-            if trouble is None:
-                raise
-            log.warning("command refused, storage: %s (platform=%s workspace=%s)", error,
-                        inv.platform, inv.workspace_id)
-            return Outcome(Reply(text=trouble, private=True, error=True))
-        except Exception:
+            if trouble is not None:
+                log.warning("command refused, storage: %s (platform=%s workspace=%s)", error,
+                            inv.platform, inv.workspace_id)
+                return Outcome(Reply(text=trouble, private=True, error=True))
             log.exception("command failed: platform=%s workspace=%s user=%s line=%r "
                           "command=%s path=%s", inv.platform, inv.workspace_id, inv.user_id,
                           inv.line, inv.command, inv.path)
@@ -159,3 +166,27 @@ async def _resolve_values(ctx: Context, sub: Subcommand, typed: dict[str, Any]) 
             typed[option.name] = parse_when(raw, ctx.coalition.timezone, ctx.now)
         elif option.type is OptionType.DATE:
             typed[option.name] = parse_date(raw, ctx.coalition.timezone, ctx.now)
+
+
+def _refuse_broken_text(inv: Invocation) -> None:
+    """Bytes that were not UTF-8 (a terminal in another encoding: Python hands them on
+    as lone surrogates), or lone surrogates a JSON payload spelled out, cannot be stored
+    or shown: refuse them as bad input, before anything else reads them."""
+    texts = [inv.line, *(inv.args or {}).values()]
+    if any(_broken(text) for text in texts):
+        raise UsageError("The command has characters that are not valid text (bytes that "
+                         "are not UTF-8, or a lone surrogate); nothing was changed.",
+                         hint="Type it again in plain text (check your terminal's encoding "
+                              "is UTF-8).")
+    if _broken(inv.user_name) or any(_broken(n) for n in inv.user_names.values()):
+        raise UsageError("A name in this command (yours, or one mentioned) has characters "
+                         "that are not valid text; nothing was changed.",
+                         hint="Use a name in plain text (on the console: /as NAME).")
+
+
+def _broken(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

@@ -13,7 +13,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from coalition_bot.errors import Conflict, NotFound
+from coalition_bot.errors import Conflict, NotFound, StorageError
+from coalition_bot.store.database import cannot_open
 
 __all__ = ["BackupReport", "backup"]
 
@@ -39,26 +40,43 @@ def backup(source: str | Path, dest: str | Path, *, force: bool = False) -> Back
     source, dest = Path(source), Path(dest)
     if not source.is_file():
         raise NotFound(f"There is no database at {source}.",
-                       hint="Give the bot's file with --db, or set COALITION_BOT_DB.")
+                       hint="Give the bot's file with --db or --config, or set "
+                            "COALITION_BOT_DB.")
     if dest.exists() and not force:
         raise Conflict(f"{dest} exists already; nothing was written.",
                        hint="Choose a new name (one per day, say), or add --force.")
     if dest.resolve() == source.resolve():
         raise Conflict("The backup must go to another file than the database itself.")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)  # `backups/` on a fresh install
+    except OSError as error:
+        raise StorageError(f"Cannot create the folder {dest.parent} for the backup: "
+                           f"{error.strerror}; nothing was written.") from None
     part = dest.with_name(dest.name + ".part")
     part.unlink(missing_ok=True)
     try:
-        with contextlib.closing(sqlite3.connect(source, timeout=30)) as src, \
-                contextlib.closing(sqlite3.connect(part)) as dst:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-            (verdict,) = dst.execute("PRAGMA integrity_check").fetchone()
-            if verdict != "ok":
-                raise Conflict(f"The copy failed SQLite's integrity check: {verdict}.")
-            version = dst.execute("SELECT coalesce(max(version), 0) FROM schema_migration"
-                                  ).fetchone()[0] if _count(dst, "schema_migration") else 0
-            report = (version, _count(dst, "coalition"), _count(dst, "decision"))
+        counts = _copy(source, part)
         os.replace(part, dest)
+    except sqlite3.Error as error:
+        raise StorageError(cannot_open(str(source), error)) from None
+    except OSError as error:
+        raise StorageError(f"Cannot write the backup {dest}: {error.strerror}; "
+                           f"nothing was written.") from None
     finally:
         part.unlink(missing_ok=True)
-    return BackupReport(dest, dest.stat().st_size, *report)
+    return BackupReport(dest, dest.stat().st_size, *counts)
+
+
+def _copy(source: Path, part: Path) -> tuple[int, int, int]:
+    """Copy with the online backup API into `part` and check it; (schema version,
+    coalitions, decisions) of the copy."""
+    with contextlib.closing(sqlite3.connect(source, timeout=30)) as src, \
+            contextlib.closing(sqlite3.connect(part)) as dst:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        (verdict,) = dst.execute("PRAGMA integrity_check").fetchone()
+        if verdict != "ok":
+            raise Conflict(f"The copy failed SQLite's integrity check: {verdict}.")
+        version = dst.execute("SELECT coalesce(max(version), 0) FROM schema_migration"
+                              ).fetchone()[0] if _count(dst, "schema_migration") else 0
+        return version, _count(dst, "coalition"), _count(dst, "decision")

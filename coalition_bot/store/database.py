@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -12,9 +14,12 @@ from typing import Any
 
 import aiosqlite
 
+from coalition_bot.errors import StorageError
 from coalition_bot.store.migrate import migrate, refuse_newer
 
-__all__ = ["BUSY_TIMEOUT_MS", "Conn", "Database"]
+__all__ = ["BUSY_TIMEOUT_MS", "Conn", "Database", "cannot_open"]
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 _BUSY_PAUSES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # seconds, the last one repeats
@@ -66,28 +71,48 @@ class Database:
         self._conn: aiosqlite.Connection | None = None
         self._inline: Conn | None = None
         self._lock = asyncio.Lock()
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
 
     async def open(self, *, run_migrations: bool = True) -> Database:
-        """Connect, set the pragmas, and bring the schema up to date."""
-        conn = await aiosqlite.connect(self.path, isolation_level=None,
-                                       check_same_thread=False)
+        """Connect, set the pragmas, and bring the schema up to date.
+
+        A file SQLite cannot use raises `StorageError`: one sentence naming the file and
+        the cause (not a database, read-only, locked past the busy timeout, no folder).
+        """
+        try:
+            await self._open(run_migrations)
+        except sqlite3.Error as error:
+            raise StorageError(cannot_open(self.path, error,
+                                           busy_timeout_ms=self.busy_timeout_ms)) from None
+        self._identity = _identity(self.path)
+        return self
+
+    async def _open(self, run_migrations: bool) -> None:
+        pending = aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn = await pending
+        except BaseException:
+            # aiosqlite stops its thread, which then reports to this loop: let it end
+            # before the loop does, or it prints a traceback at exit
+            await asyncio.to_thread(pending._thread.join, 5)
+            raise
         conn.row_factory = aiosqlite.Row
         self._conn = conn
         try:
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await refuse_newer(conn)  # before anything writes to the file
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = FULL")
             await conn.execute("PRAGMA foreign_keys = ON")
             if run_migrations:
                 await migrate(conn)
+            await _probe_write(conn)
             # From here on SQLite never sleeps on a lock inside a call: `_begin` waits.
             await conn.execute("PRAGMA busy_timeout = 0")
         except BaseException:
             await self.close()  # its thread would keep the process alive
             raise
         self._inline = Conn(conn._conn)  # aiosqlite's sqlite3 connection, shared
-        return self
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -134,6 +159,7 @@ class Database:
             if self._inline is None:
                 raise RuntimeError("database is not open")
             conn, raw = self._inline, self._inline._raw
+            self._check_same_file()
             await self._begin(raw)
             changes = raw.total_changes
             try:
@@ -147,6 +173,18 @@ class Database:
                     raw.execute("ROLLBACK")
                 raise
 
+    def _check_same_file(self) -> None:
+        """Refuse to go on when the file at `path` is no longer the one opened (deleted,
+        or replaced by a restore): SQLite would keep writing to the old, unlinked inode,
+        and every change would be acknowledged and then lost. One stat: a few µs."""
+        if self._identity is None or _identity(self.path) == self._identity:
+            return
+        log.error("%s was deleted or replaced while the bot ran; refusing every command "
+                  "until the bot is restarted", self.path)
+        raise StorageError(
+            f"The database file {self.path} was deleted or replaced while the bot was "
+            f"running, so nothing was changed; whoever runs the bot must restart it.")
+
     async def _commit(self) -> None:
         """COMMIT in aiosqlite's thread; a cancelled caller still waits for it to end,
         so the lock is never released while the connection is mid-COMMIT."""
@@ -156,3 +194,46 @@ class Database:
         except asyncio.CancelledError:
             await asyncio.wait({commit})
             raise
+
+
+async def _probe_write(conn: aiosqlite.Connection) -> None:
+    """Take the write lock and write a value back unchanged, then roll back: a read-only
+    file (or folder) opens without complaint and would fail only at the first command,
+    and a lock held by another program would too."""
+    async with conn.execute("PRAGMA user_version") as cur:
+        (version,) = await cur.fetchone()
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        await conn.execute(f"PRAGMA user_version = {int(version)}")
+    finally:
+        await conn.execute("ROLLBACK")
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def cannot_open(path: str, error: sqlite3.Error, *,
+                busy_timeout_ms: float = BUSY_TIMEOUT_MS) -> str:
+    """One sentence: why SQLite could not open or set up the database at `path`."""
+    text = str(error).lower()
+    folder = os.path.dirname(os.path.abspath(path))
+    if "not a database" in text or "malformed" in text:
+        cause = "it is not a coalition-bot database (not an SQLite file, or damaged)"
+    elif "locked" in text or "busy" in text:
+        cause = (f"another program has held its write lock for more than "
+                 f"{busy_timeout_ms / 1000:g} s; stop it (or wait for it) and start again")
+    elif not os.path.isdir(folder):
+        cause = f"the folder {folder} does not exist"
+    elif "readonly" in text or "read-only" in text or not os.access(folder, os.W_OK):
+        cause = ("it or its folder is read-only; the bot needs to write both the file "
+                 "and its -wal and -shm files beside it")
+    elif "full" in text:
+        cause = "the disk is full"
+    else:
+        cause = f"SQLite says: {error}"
+    return f"Cannot use the database {path}: {cause}."

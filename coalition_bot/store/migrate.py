@@ -81,12 +81,15 @@ async def migrate(conn: aiosqlite.Connection) -> list[int]:
     for migration in known:
         if migration.version in applied:
             continue
+        # The row goes in first, under the write lock BEGIN IMMEDIATE takes: if another
+        # process (a second bot, `migrate` beside a starting bot) applied this version
+        # since we read `applied`, the primary key refuses it and nothing else runs.
         script = (
             "BEGIN IMMEDIATE;\n"
-            f"{migration.sql}\n;\n"
             "INSERT INTO schema_migration (version, name, applied_at) "
             f"VALUES ({migration.version}, '{migration.name}', "
             "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));\n"
+            f"{migration.sql}\n;\n"
             "COMMIT;"
         )
         try:
@@ -94,6 +97,8 @@ async def migrate(conn: aiosqlite.Connection) -> list[int]:
         except Exception:
             if conn.in_transaction:
                 await conn.execute("ROLLBACK")
+            if migration.version in await applied_versions(conn):
+                continue  # applied by the other process meanwhile
             raise
         done.append(migration.version)
     return done
