@@ -173,6 +173,11 @@ async def _rep_add(ctx: Context, args: dict[str, Any]) -> Reply:
     added = await coalitions.add_representative(ctx, person, org)
     if not added:
         return Reply(text=f"{person.display_name} already represents {org.name}.", private=True)
+    if org.observer:  # an observer takes part but has no vote to cast
+        return Reply(title="Representative added",
+                     text=f"{person.display_name} now represents {org.name}, an observer "
+                          "organization: it takes part in the coalition but does not vote in "
+                          "its polls.")
     return Reply(title="Representative added",
                  text=f"{person.display_name} now represents {org.name} and can vote for it.")
 

@@ -32,8 +32,9 @@ def _terms(poll: Poll, ctx: Context) -> str:
     lines = [f"Rule: {RULE_WORDS[poll.rule]}; {_electorate(poll)}; quorum {poll.quorum_pct}%.",
              f"Closes {format_local(poll.closes_at, ctx.coalition.timezone)}."]
     if poll.anonymous:
-        lines.append("Anonymous: nobody, not even the bot, records who chose what.")
-    if poll.results == "hidden":
+        lines.append("Anonymous: nobody, not even the bot, records who chose what; the "
+                     "tally is shown only when the poll closes.")
+    elif poll.results == "hidden":
         lines.append("Results stay hidden until the poll closes.")
     return "\n".join(lines)
 
@@ -78,9 +79,12 @@ async def _status(ctx: Context, args: dict[str, Any]) -> Reply:
     else:
         head = f"Closed {format_local(poll.closed_at or poll.closes_at, tz)}."
     fields: list[Field] = []
-    show_results = poll.results == "live" or poll.status == "closed"
+    show_results = polls.results_visible(poll, ctx.now)
     if show_results:
         fields += polls.tally_fields(state)
+    elif poll.anonymous:
+        fields.append(Field("Tally", "shown when the poll closes: while it is open, a tally "
+                                     "next to who has voted would tell each ballot"))
     voted_lines = []
     for v in state.votes:
         how = "" if poll.anonymous or not show_results else f": {v.choice}"

@@ -36,6 +36,7 @@ __all__ = [
     "remind",
     "reminder_notice",
     "result_notice",
+    "results_visible",
     "tally_fields",
     "vote_buttons",
 ]
@@ -266,6 +267,15 @@ def outcome_label(outcome: Outcome, poll: Poll) -> str:
     if poll.proposal:
         return "passed" if outcome.passed else "failed"
     return outcome.winner or "no decision"
+
+
+def results_visible(poll: Poll, now: datetime) -> bool:
+    """Whether tallies may be shown now. Hidden-results polls show them once closed.
+    Anonymous polls too, whatever `results` says: the list of who has voted is public,
+    so a live tally read before and after one vote would tell that voter's choice."""
+    if poll.status == "closed" or not poll.accepts_votes(now):
+        return True
+    return poll.results == "live" and not poll.anonymous
 
 
 def tally_fields(state: PollState) -> tuple[Field, ...]:
