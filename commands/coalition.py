@@ -28,7 +28,7 @@ async def _setup(ctx: Context, args: dict[str, Any]) -> Reply:
               "Next: add partner organizations with `/coalition org add NAME`."))
 
 
-_PLATFORMS = {"slack": "Slack", "discord": "Discord", "console": "the console"}
+_PLATFORMS = coalitions.PLATFORM_NAMES
 
 
 def _elsewhere(ctx: Context, bindings: tuple[Binding, ...]) -> tuple[Field, ...]:
@@ -215,6 +215,24 @@ async def _coordinator_remove(ctx: Context, args: dict[str, Any]) -> Reply:
                  text=f"{person.display_name} is no longer a coordinator.")
 
 
+async def _member_remove(ctx: Context, args: dict[str, Any]) -> Reply:
+    person = args["user"]
+    gone = await coalitions.remove_member(ctx, person)
+    name = person.display_name
+    lines = [f"{name} no longer counts as a member: not in the electorate of member polls "
+             "opened from now on."]
+    if gone.polls:
+        lines.append(f"Taken out of {gone.polls} open poll(s) {name} had not voted in; votes "
+                     "already cast stay counted.")
+    if gone.was_coordinator:
+        lines.append(f"{name} is no longer a coordinator.")
+    if gone.organizations:
+        lines.append(f"{name} no longer represents {gone.organizations} organization(s).")
+    lines.append(f"If {name} uses the bot again, they are a member again, for polls opened "
+                 "from then on.")
+    return Reply(title=f"{name} removed", text="\n".join(lines))
+
+
 async def _goal_add(ctx: Context, args: dict[str, Any]) -> Reply:
     goal = await goals.add_goal(ctx, args["text"])
     return Reply(title=f"Goal #{goal.number} added", text=goal.text)
@@ -326,8 +344,11 @@ COMMAND = Command(
         Subcommand(("coordinator", "add"), "Make someone a coordinator.", Level.COORDINATOR,
                    _coordinator_add, (_USER,)),
         Subcommand(("coordinator", "remove"), "Make a coordinator an ordinary member again "
-                   "(the coalition keeps at least one).", Level.COORDINATOR,
+                   "(each workspace keeps at least one).", Level.COORDINATOR,
                    _coordinator_remove, (_USER,)),
+        Subcommand(("member", "remove"), "Someone left: take away their roles and their "
+                   "place in open member polls they have not voted in.", Level.COORDINATOR,
+                   _member_remove, (_USER,), example="/coalition member remove @sam"),
         Subcommand(("goal", "add"), "Record a shared goal of the coalition.", Level.COORDINATOR,
                    _goal_add, (Option("text", OptionType.TEXT, "what the coalition wants to "
                                       "achieve", max_length=GOAL_MAX, rest=True),),

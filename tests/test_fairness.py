@@ -6,8 +6,16 @@ Everything runs through the real bot on a real SQLite file (the `Chat` front doo
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
-from helpers import Chat, field, text_of
+from helpers import Chat, field, query, refused_without_change, snapshot, text_of
+
+from coalition_bot.replies import Invocation
+
+CODE = re.compile(r"`([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})`")
 
 
 @pytest.fixture
@@ -54,3 +62,126 @@ async def test_a_representative_of_an_observer_is_not_told_they_can_vote(
                           "takes part in the coalition but does not vote in its polls.")
     voting = await partners.ok("Alice", 'coalition rep add Olga "Food Bank"')
     assert voting.text == "Olga now represents Food Bank and can vote for it."
+
+
+# --- 2. a poll's electorate is fixed when it opens ---------------------------------------
+
+
+async def test_someone_new_using_the_bot_does_not_grow_an_open_member_polls_quorum(
+        partners: Chat, db_path: Path) -> None:
+    await partners.ok("Alice", "poll create Pizza? electorate:members")
+    await partners.ok("Bob", "poll vote 1 agree")
+    await partners.ok("Dan", "poll vote 1 agree")
+    before = field(await partners.ok("Alice", "poll status 1"), "Quorum")
+    assert before.startswith("2 of 4 voted")  # Alice, Bob, Dan, Erin
+    await partners.ok("Zed", "coalition info")  # first sight of Zed, mid-poll
+    status = await partners.ok("Alice", "poll status 1")
+    assert field(status, "Quorum") == before
+    assert "Zed" not in field(status, "Not voted")
+    message = await refused_without_change(partners, db_path, "Zed", "poll vote 1 agree")
+    assert message.startswith("You are not in the electorate of member poll #1")
+    await partners.ok("Alice", "poll create Again? electorate:members")
+    assert field(await partners.ok("Zed", "poll status 2"),
+                 "Quorum").startswith("0 of 5 voted")  # the next poll counts Zed
+
+
+async def test_an_organization_added_mid_poll_waits_for_the_next_poll(
+        partners: Chat, db_path: Path) -> None:
+    await partners.ok("Alice", "poll create Go? quorum:100")
+    await partners.ok("Alice", 'coalition org add "Bike Club"')
+    await partners.ok("Alice", 'coalition rep add Gus "Bike Club"')
+    status = await partners.ok("Alice", "poll status 1")
+    assert field(status, "Quorum").startswith("0 of 3 voted")
+    message = await refused_without_change(partners, db_path, "Gus", "poll vote 1 agree")
+    assert message.startswith("Bike Club was not a voting partner when poll #1 opened")
+    await partners.ok("Alice", "poll create Again?")
+    await partners.ok("Gus", "poll vote 2 agree")
+
+
+async def test_a_coordinator_removes_a_person_who_left_from_open_member_polls(
+        partners: Chat, db_path: Path) -> None:
+    await partners.ok("Eve", "coalition info")
+    await partners.ok("Alice", "poll create Pizza? electorate:members quorum:100")
+    await partners.ok("Alice", "poll create Pasta? electorate:members")
+    await partners.ok("Eve", "poll vote 2 agree")  # Eve voted in #2, not in #1
+    assert field(await partners.ok("Alice", "poll status 1"),
+                 "Quorum").startswith("0 of 5 voted")
+    removed = await partners.ok("Alice", "coalition member remove Eve")
+    assert removed.title == "Eve removed"
+    assert "Taken out of 1 open poll(s) Eve had not voted in" in removed.text
+    first = await partners.ok("Alice", "poll status 1")
+    assert field(first, "Quorum").startswith("0 of 4 voted")
+    assert "Eve" not in field(first, "Not voted")
+    second = await partners.ok("Alice", "poll status 2")
+    assert field(second, "Quorum").startswith("1 of 5 voted")  # her vote stays counted
+    await partners.ok("Alice", "coalition member remove Erin")  # a representative
+    assert "Erin" not in text_of(await partners.ok("Alice", "coalition org list"))
+    await partners.ok("Alice", "poll create Later? electorate:members")
+    assert field(await partners.ok("Alice", "poll status 3"),
+                 "Quorum").startswith("0 of 3 voted")  # Alice, Bob, Dan
+    await partners.ok("Eve", "coalition info")  # Eve is back: a member again
+    message = await refused_without_change(partners, db_path, "Eve", "poll vote 1 agree")
+    assert message.startswith("You are not in the electorate of member poll #1")
+    await partners.ok("Alice", "poll create Even later? electorate:members")
+    assert field(await partners.ok("Alice", "poll status 4"),
+                 "Quorum").startswith("0 of 4 voted")
+    assert query(db_path, "SELECT left_at FROM person WHERE display_name = 'Eve'") == [(None,)]
+
+
+async def test_removing_a_person_is_for_coordinators(partners: Chat, db_path: Path) -> None:
+    message = await refused_without_change(partners, db_path, "Bob",
+                                           "coalition member remove Dan")
+    assert "is for coordinators" in message
+
+
+# --- 3. every workspace keeps a coordinator who can act there ----------------------------
+
+DISCORD_ERIN = "323456789012345678"
+
+
+async def _with_discord(coalition: Chat) -> Invocation:
+    """The coalition connected to a Discord server by Erin (its coordinator there); an
+    invocation from that server, as the Discord adapter builds it."""
+    code = CODE.search((await coalition.ok("Alice", "coalition link")).text)[1]
+    discord = Invocation(platform="discord", workspace_id="123456789012345678",
+                         channel_id="223456789012345678", user_id=DISCORD_ERIN,
+                         user_name="Erin", line=f"coalition connect {code}")
+    assert not (await coalition.bot.handle(discord)).error
+    return discord
+
+
+async def test_the_last_coordinator_of_a_workspace_cannot_step_down(
+        coalition: Chat, db_path: Path) -> None:
+    discord = await _with_discord(coalition)
+    workspaces = await coalition.bot.handle(replace(discord, line="coalition workspaces"))
+    console = next(f.name for f in workspaces.fields if "console" in f.name)
+    await coalition.bot.handle(replace(discord, line=f"coalition disconnect {console[:2]}"))
+    assert query(db_path, "SELECT platform FROM binding") == [("discord",)]
+    # Alice (console) is still a coordinator but can reach the coalition from nowhere
+    before = snapshot(db_path)
+    step_down = await coalition.bot.handle(replace(
+        discord, line=f"coalition coordinator remove <@{DISCORD_ERIN}>",
+        user_names={DISCORD_ERIN: "Erin"}))
+    assert step_down.error and step_down.private
+    assert step_down.text.startswith("Erin is the last coordinator on Discord;")
+    assert snapshot(db_path) == before
+    # removing the unreachable one is fine: Erin still coordinates
+    removed = await coalition.bot.handle(replace(discord, line="coalition coordinator remove "
+                                                               "Alice"))
+    assert not removed.error, removed.text
+
+
+async def test_no_workspace_loses_its_last_coordinator_while_bound(
+        coalition: Chat, db_path: Path) -> None:
+    discord = await _with_discord(coalition)
+    before = snapshot(db_path)
+    for line in ("coalition coordinator remove Alice", "coalition member remove Alice"):
+        refused = await coalition.bot.handle(replace(discord, line=line))  # from Discord
+        assert refused.error and refused.text.startswith(
+            "Alice is the last coordinator on the console;"), refused.text
+    message = await refused_without_change(coalition, db_path, "Alice",
+                                           "coalition coordinator remove Alice")
+    assert message.startswith("Alice is the last coordinator on the console;")
+    assert snapshot(db_path) == before
+    await coalition.ok("Alice", "coalition coordinator add Carol")
+    await coalition.ok("Alice", "coalition coordinator remove Alice")  # now she may go

@@ -200,9 +200,9 @@ async def test_observer_organizations_neither_vote_nor_count_for_quorum(
 
 async def test_member_polls_give_each_member_one_vote_they_can_change(
         partners: Chat, db_path: Path) -> None:
+    await partners.ok("Eve", "coalition info")  # a member who represents nobody
     await partners.ok("Alice", 'poll create Pizza? choices:"Margherita|Funghi" '
                                "electorate:members")
-    await partners.ok("Eve", "coalition info")  # a member who represents nobody
     first = await partners.ok("Eve", "poll vote 1 margherita")
     assert first.text.startswith("Recorded your vote on poll #1: Margherita.")
     changed = await partners.ok("Eve", "poll vote 1 2")

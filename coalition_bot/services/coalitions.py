@@ -17,6 +17,7 @@ from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import goals as goal_sql
 from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import people as people_sql
+from coalition_bot.store import polls as poll_sql
 
 __all__ = [
     "Overview",
@@ -30,6 +31,7 @@ __all__ = [
     "org_roster",
     "overview",
     "remove_coordinator",
+    "remove_member",
     "remove_org",
     "remove_representative",
     "set_home",
@@ -239,17 +241,58 @@ async def join_org(ctx: Context, org: Org) -> bool:
     return org.id not in caller.org_ids
 
 
+PLATFORM_NAMES = {"slack": "Slack", "discord": "Discord", "console": "the console"}
+
+
+async def _keep_a_coordinator_everywhere(ctx: Context, leaving: Person) -> None:
+    """Refuse a step that would leave a workspace the coalition is bound to without a
+    coordinator who can act there (people are per platform, so: per bound platform)."""
+    ids = await coalition_sql.coordinator_ids(ctx.conn, ctx.coalition.id)
+    if leaving.id not in ids:
+        return
+    others = [await people_sql.get_person(ctx.conn, pid) for pid in sorted(ids - {leaving.id})]
+    if not others:
+        raise Conflict(f"{leaving.display_name} is the only coordinator; a coalition needs one.",
+                       hint="Make someone else coordinator first with "
+                            "`/coalition coordinator add USER`.")
+    bound = {b.platform for b in await coalition_sql.bindings(ctx.conn, ctx.coalition.id)}
+    if leaving.platform in bound and all(p.platform != leaving.platform for p in others):
+        where = PLATFORM_NAMES.get(leaving.platform, leaving.platform)
+        raise Conflict(
+            f"{leaving.display_name} is the last coordinator on {where}; without them nobody "
+            f"there could add a coordinator or manage the coalition.",
+            hint=f"Make someone on {where} a coordinator first with `/coalition coordinator "
+                 "add USER`, or take that workspace out with `/coalition disconnect`.")
+
+
 async def remove_coordinator(ctx: Context, person: Person) -> None:
-    """A person stops being a coordinator; the coalition always keeps at least one."""
+    """A person stops being a coordinator; every workspace of the coalition keeps one."""
     coordinators = await coalition_sql.coordinator_ids(ctx.conn, ctx.coalition.id)
     if person.id not in coordinators:
         raise NotFound(f"{person.display_name} is not a coordinator.",
                        hint="`/coalition info` lists the coordinators.")
-    if len(coordinators) == 1:
-        raise Conflict(f"{person.display_name} is the only coordinator; a coalition needs one.",
-                       hint="Make someone else coordinator first with "
-                            "`/coalition coordinator add USER`.")
+    await _keep_a_coordinator_everywhere(ctx, person)
     await coalition_sql.remove_coordinator(ctx.conn, ctx.coalition.id, person.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    was_coordinator: bool
+    organizations: int  # how many organizations they stopped representing
+    polls: int  # open polls whose electorate they left
+
+
+async def remove_member(ctx: Context, person: Person) -> Removed:
+    """A person left the coalition: no roles, out of the electorate of every open poll
+    they have not voted in (votes cast stay counted), in none opened later. If they use
+    the bot again they are a member again, for polls opened from then on."""
+    if person.left_at is not None:
+        raise Conflict(f"{person.display_name} was removed already.")
+    await _keep_a_coordinator_everywhere(ctx, person)
+    coordinator, reps = await people_sql.remove_roles(ctx.conn, ctx.coalition.id, person.id)
+    await people_sql.set_left(ctx.conn, person.id, ctx.now)
+    polls = await poll_sql.drop_elector(ctx.conn, ctx.coalition.id, f"person:{person.id}")
+    return Removed(bool(coordinator), reps, polls)
 
 
 async def add_coordinator(ctx: Context, person: Person) -> bool:

@@ -135,13 +135,18 @@ def match_choice(poll: Poll, raw: str) -> str:
 
 
 async def electors(conn: Conn, poll: Poll) -> list[Elector]:
-    """Who has a vote now: voting (non-observer) organizations, or every member."""
+    """Who has a vote: the electorate fixed when the poll opened (voting organizations,
+    or the members known then), less organizations that left or became observers and
+    people a coordinator removed before they voted."""
+    fixed = await poll_sql.elector_keys(conn, poll.id)
     if poll.electorate == "orgs":
         reps = await people_sql.representatives(conn, poll.coalition_id)
         return [Elector(f"org:{o.id}", o.name, tuple(reps.get(o.id, ())))
-                for o in await org_sql.list_orgs(conn, poll.coalition_id) if not o.observer]
+                for o in await org_sql.list_orgs(conn, poll.coalition_id)
+                if not o.observer and f"org:{o.id}" in fixed]
     people = await people_sql.list_people(conn, poll.coalition_id)
-    return [Elector(f"person:{p.id}", p.display_name, (p,)) for p in people]
+    return [Elector(f"person:{p.id}", p.display_name, (p,)) for p in people
+            if f"person:{p.id}" in fixed]
 
 
 async def poll_state(conn: Conn, poll: Poll) -> PollState:
@@ -213,6 +218,8 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
             raise UsageError(f"Poll #{poll.number} is a member poll: everyone votes for "
                              "themselves, so org: does not apply.")
         voter, voter_name, org_id = f"person:{person.id}", person.display_name, None
+    if voter not in await poll_sql.elector_keys(ctx.conn, poll.id):
+        raise _not_an_elector(poll, voter_name)
     note = clean_line(reason) if reason else None
     if poll.anonymous:
         if not await poll_sql.cast_anonymous_vote(ctx.conn, poll.id, voter, org_id, person.id,
@@ -225,6 +232,18 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
     previous = await poll_sql.vote_choice(ctx.conn, poll.id, voter)
     await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now)
     return Cast(poll, picked, voter_name, previous, False)
+
+
+def _not_an_elector(poll: Poll, voter_name: str) -> Conflict:
+    """Refusal for a voter outside a poll's electorate, fixed when it opened."""
+    if poll.electorate == "orgs":
+        return Conflict(f"{voter_name} was not a voting partner when poll #{poll.number} "
+                        "opened, so it does not vote in it: a poll's electorate is fixed "
+                        "when it opens.", hint="It votes in the polls opened from now on.")
+    return Conflict(f"You are not in the electorate of member poll #{poll.number}: it is "
+                    "fixed when the poll opens (the members the bot knew then, less anyone "
+                    "a coordinator removed since).",
+                    hint="You vote in the member polls opened from now on.")
 
 
 async def extend(ctx: Context, number: int, closes: datetime) -> Poll:
