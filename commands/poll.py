@@ -60,6 +60,8 @@ async def _vote(ctx: Context, args: dict[str, Any]) -> Reply:
                f"{cast.choice}."
     else:
         text = f"Recorded {who} vote on poll #{cast.poll.number}: {cast.choice}."
+    if cast.counted_as:
+        text += f" {cast.counted_as}"
     if cast.poll.anonymous:
         text += " The poll is anonymous: your choice went into the tally only"
         text += ", and your reason was not kept." if cast.reason_dropped else "."
@@ -159,7 +161,8 @@ COMMAND = Command(
          "any of its representatives, and a log of what was decided.",
     subcommands=(
         Subcommand(("create",), "Open a poll. Without choices it is a proposal: agree, "
-                   "abstain, disagree or block.", Level.COORDINATOR, _create, (
+                   "abstain or disagree (and block, under rule:consensus).", Level.COORDINATOR,
+                   _create, (
                        Option("question", OptionType.TEXT, "what is being decided",
                               max_length=QUESTION_MAX, rest=True),
                        Option("choices", OptionType.TEXT, 'the choices, separated by | (like '

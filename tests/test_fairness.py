@@ -185,3 +185,61 @@ async def test_no_workspace_loses_its_last_coordinator_while_bound(
     assert snapshot(db_path) == before
     await coalition.ok("Alice", "coalition coordinator add Carol")
     await coalition.ok("Alice", "coalition coordinator remove Alice")  # now she may go
+
+
+# --- 5. blocks are announced, named, and offered only where they weigh ------------------
+
+
+async def test_a_block_is_announced_when_cast_and_named_with_its_reason_at_the_close(
+        partners: Chat) -> None:
+    await partners.ok("Alice", "poll create March? rule:consensus")
+    await partners.ok("Bob", "poll vote 1 agree")
+    partners.outlet.posted.clear()
+    await partners.ok("Dan", "poll vote 1 block Not without a safety plan")
+    (notice,) = partners.notices
+    assert notice.title == "Poll #1: Climate Now blocks"
+    assert "Reason: Not without a safety plan" in notice.text
+    await partners.ok("Dan", "poll vote 1 block Still no safety plan")  # no second notice
+    await partners.ok("Erin", "poll vote 1 block")
+    assert [n.title for n in partners.notices] == ["Poll #1: Climate Now blocks",
+                                                   "Poll #1: Food Bank blocks"]
+    await partners.ok("Erin", "poll vote 1 agree")
+    assert partners.notices[-1].title == "Poll #1: Food Bank withdrew its block"
+    await partners.ok("Erin", "poll vote 1 block")
+    await partners.ok("Alice", "poll close 1")
+    closed = partners.notices[-1]
+    assert closed.title == "Poll #1 closed: failed"
+    assert ("Blocked by Climate Now: Still no safety plan; Food Bank (no reason given) "
+            "(3 of 3 voted).") in closed.text
+    log = await partners.ok("Alice", "coalition log")
+    assert "Blocked by Climate Now: Still no safety plan" in text_of(log)
+
+
+async def test_an_anonymous_block_is_counted_but_never_tied_to_a_voter(
+        partners: Chat) -> None:
+    await partners.ok("Alice", "poll create March? rule:consensus anonymous:yes")
+    partners.outlet.posted.clear()
+    await partners.ok("Dan", "poll vote 1 block")
+    await partners.ok("Bob", "poll vote 1 agree")
+    assert partners.notices == []  # the timing would tell whose block it was
+    await partners.ok("Alice", "poll close 1")
+    text = partners.notices[-1].text
+    assert "Blocked: 1 block(s); the poll is anonymous, so who blocked is not recorded" in text
+    assert "Climate Now" not in text
+
+
+async def test_block_is_offered_only_under_consensus_and_elsewhere_counts_as_disagree(
+        partners: Chat, db_path: Path) -> None:
+    majority = await partners.ok("Alice", "poll create March?")
+    assert [b.label for b in majority.buttons] == ["agree", "abstain", "disagree"]
+    consensus = await partners.ok("Alice", "poll create Rally? rule:consensus")
+    assert [b.label for b in consensus.buttons] == ["agree", "abstain", "disagree", "block"]
+    partners.outlet.posted.clear()
+    reply = await partners.ok("Dan", "poll vote 1 block")
+    assert reply.text.startswith("Recorded Climate Now's vote on poll #1: disagree. Poll #1 "
+                                 "is decided by majority, where a block has no special "
+                                 "weight: it was recorded as disagree.")
+    assert query(db_path, "SELECT choice FROM vote") == [("disagree",)]
+    assert partners.notices == []
+    status = await partners.ok("Alice", "poll status 1")
+    assert field(status, "Tally") == "agree: 0\nabstain: 0\ndisagree: 1"

@@ -72,7 +72,8 @@ poll status 1
 poll close 1
 """)
     status = answer(lines, "Dan", "poll status 1")
-    assert "  If it closed now: Blocked by 1 (3 of 3 voted)." in status
+    assert ("  If it closed now: Blocked by Climate Now: We were not consulted (3 of 3 "
+            "voted).") in status
     assert "  Voted: Tenants United: agree (by Bob)" in status
     assert "    Climate Now: block (by Dan) (We were not consulted)" in status
     closed = answer(lines, "Alice", "poll close 1")
@@ -80,7 +81,7 @@ poll close 1
     assert closed[1:] == [
         "📣 == Poll #1 closed: failed ==",
         "📣 Endorse the ordinance?",
-        "📣 Blocked by 1 (3 of 3 voted).",
+        "📣 Blocked by Climate Now: We were not consulted (3 of 3 voted).",
         "📣   Tally: agree: 2",
         "📣     abstain: 0",
         "📣     disagree: 0",

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from coalition_bot.model import Coalition, Org, Person, Poll, Vote
 from coalition_bot.replies import Button, Field, Mention, Notice
-from coalition_bot.rules.tally import PROPOSAL_CHOICES, Outcome, count, decide
+from coalition_bot.rules.tally import BLOCK, PROPOSAL_CHOICES, Outcome, count, decide
 from coalition_bot.rules.text import clean_line, name_key, quote_arg
 from coalition_bot.rules.times import format_local
 from coalition_bot.rules.topics import phrase_key
@@ -95,6 +95,8 @@ async def create(ctx: Context, *, question: str, choices: str | None, electorate
                  results: str) -> Poll:
     """Open a poll. Proposals (no choices) vote agree / abstain / disagree / block."""
     proposal, options = parse_choices(choices)
+    if proposal and rule != "consensus":  # a block weighs only under consensus
+        options = tuple(c for c in options if c != BLOCK)
     if rule == "consensus" and not proposal:
         raise UsageError("rule:consensus is for proposals (agree / abstain / disagree / "
                          "block); leave out choices, or pick another rule.")
@@ -161,7 +163,22 @@ async def poll_state(conn: Conn, poll: Poll) -> PollState:
         tallies = count(poll.choices, {v.voter: v.choice or "" for v in counted})
     outcome = decide(tallies, rule=poll.rule, electorate=len(electorate),
                      quorum_pct=poll.quorum_pct, proposal=poll.proposal)
+    blockers = [v for v in counted if v.choice == BLOCK]
+    if poll.rule == "consensus" and outcome.quorum_met and tallies.get(BLOCK):
+        outcome = replace(outcome, summary=block_summary(
+            blockers, anonymous=poll.anonymous, blocks=tallies[BLOCK],
+            turnout=f"{sum(tallies.values())} of {len(electorate)} voted"))
     return PollState(poll, tuple(electorate), tuple(counted), tallies, outcome)
+
+
+def block_summary(blockers: list[Vote], *, anonymous: bool, blocks: int, turnout: str) -> str:
+    """Who blocked a consensus proposal and why; in an anonymous poll only how many."""
+    if anonymous or not blockers:
+        return (f"Blocked: {blocks} block(s); the poll is anonymous, so who blocked is not "
+                f"recorded ({turnout}).")
+    who = "; ".join(f"{v.voter_name}: {v.reason}" if v.reason
+                    else f"{v.voter_name} (no reason given)" for v in blockers)
+    return f"Blocked by {who} ({turnout})."
 
 
 async def _voting_org(ctx: Context, poll: Poll, org: Org | None) -> Org:
@@ -198,6 +215,7 @@ class Cast:
     voter_name: str  # the organization, or the caller
     previous: str | None  # the choice it replaced, if any
     reason_dropped: bool
+    counted_as: str | None = None  # why the choice was recorded as another one
 
 
 async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
@@ -208,7 +226,7 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
         when = format_local(poll.closed_at or poll.closes_at, ctx.coalition.timezone)
         raise Conflict(f"Poll #{poll.number} closed on {when}; it takes no more votes.",
                        hint=f"See the result with `/poll status #{poll.number}`.")
-    picked = match_choice(poll, choice)
+    picked, counted_as = _weighed_choice(poll, choice)
     person = ctx.caller.person
     if poll.electorate == "orgs":
         voting_org = await _voting_org(ctx, poll, org)
@@ -228,10 +246,40 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
                 f"{voter_name} has already voted in anonymous poll #{poll.number}.",
                 hint="Anonymous votes cannot be changed: nobody, not even the bot, "
                      "knows which choice was whose.")
-        return Cast(poll, picked, voter_name, None, bool(note))
+        return Cast(poll, picked, voter_name, None, bool(note), counted_as)
     previous = await poll_sql.vote_choice(ctx.conn, poll.id, voter)
     await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now)
-    return Cast(poll, picked, voter_name, previous, False)
+    _announce_block(ctx, poll, voter_name, picked, previous, note)
+    return Cast(poll, picked, voter_name, previous, False, counted_as)
+
+
+def _weighed_choice(poll: Poll, raw: str) -> tuple[str, str | None]:
+    """The choice a typed vote counts as, and why if it is not the one typed: outside
+    consensus a block has no weight of its own, so it is recorded as disagree."""
+    if poll.proposal and poll.rule != "consensus" and name_key(raw) == BLOCK:
+        return "disagree", (f"Poll #{poll.number} is decided by {poll.rule}, where a block "
+                            "has no special weight: it was recorded as disagree. Only "
+                            "consensus polls let one block stop a proposal.")
+    return match_choice(poll, raw), None
+
+
+def _announce_block(ctx: Context, poll: Poll, voter_name: str, choice: str,
+                    previous: str | None, reason: str | None) -> None:
+    """Tell the home channels at once when a consensus proposal is blocked, or a block is
+    withdrawn: one block stops it, so partners should not learn of it only at the close.
+    Not for anonymous polls, where the timing would tell whose block it was."""
+    if poll.rule != "consensus" or poll.anonymous or (choice == BLOCK) == (previous == BLOCK):
+        return
+    if choice == BLOCK:
+        why = f"Reason: {reason}" if reason else "No reason given."
+        ctx.notify(Notice(ctx.coalition.id, f"Poll #{poll.number}: {voter_name} blocks",
+                          f"{poll.question}\n{why}\nUnder consensus one block stops the "
+                          "proposal; it can be withdrawn by changing the vote until the poll "
+                          "closes."))
+    else:
+        ctx.notify(Notice(ctx.coalition.id,
+                          f"Poll #{poll.number}: {voter_name} withdrew its block",
+                          f"{poll.question}\nThe vote is now {choice}."))
 
 
 def _not_an_elector(poll: Poll, voter_name: str) -> Conflict:
