@@ -243,3 +243,68 @@ async def test_block_is_offered_only_under_consensus_and_elsewhere_counts_as_dis
     assert partners.notices == []
     status = await partners.ok("Alice", "poll status 1")
     assert field(status, "Tally") == "agree: 0\nabstain: 0\ndisagree: 1"
+
+
+# --- 4. what partners decided together is undone together, or at least in the open -------
+
+
+async def _adopt_by_poll(partners: Chat, line: str) -> None:
+    await partners.ok("Bob", line)
+    await partners.ok("Bob", "poll vote 1 agree")
+    await partners.ok("Dan", "poll vote 1 agree")
+    await partners.ok("Erin", "poll vote 1 agree")
+    await partners.ok("Alice", "poll close 1")
+
+
+async def test_partners_take_a_topic_off_the_list_by_a_consensus_poll(
+        partners: Chat, db_path: Path) -> None:
+    await _adopt_by_poll(partners, "topic propose pipeline")
+    proposed = await partners.ok("Dan", "topic propose-remove PIPELINE")
+    assert proposed.title == "Poll #2: Take “pipeline” off the coalition's off-limits topics?"
+    assert "Partner organizations decide, rule consensus" in proposed.text
+    assert [b.label for b in proposed.buttons][-1] == "block"
+    for user in ("Bob", "Dan", "Erin"):
+        await partners.ok(user, "poll vote 2 agree")
+    assert "“pipeline”" in text_of(await partners.ok("Eve", "topic list"))  # not yet
+    await partners.ok("Alice", "poll close 2")
+    closed = partners.notices[-1]
+    assert closed.title == "Poll #2 closed: passed"
+    assert "“pipeline” is no longer an off-limits topic." in closed.text
+    assert (await partners.ok("Eve", "topic list")).text == "None agreed yet."
+    message = await refused_without_change(partners, db_path, "Dan",
+                                           "topic propose-remove pipeline")
+    assert message.startswith("“pipeline” is not an off-limits topic here.")
+
+
+async def test_a_failed_removal_poll_keeps_the_topic(partners: Chat) -> None:
+    await _adopt_by_poll(partners, "topic propose pipeline")
+    await partners.ok("Dan", "topic propose-remove pipeline")
+    await partners.ok("Bob", "poll vote 2 agree")
+    await partners.ok("Erin", "poll vote 2 block We agreed on this")
+    await partners.ok("Alice", "poll close 2")
+    assert "no longer" not in partners.notices[-1].text
+    assert "“pipeline”" in text_of(await partners.ok("Eve", "topic list"))
+
+
+async def test_removing_a_topic_partners_adopted_by_poll_is_announced_and_logged(
+        partners: Chat) -> None:
+    await _adopt_by_poll(partners, "topic propose pipeline")
+    partners.outlet.posted.clear()
+    reply = await partners.ok("Alice", "topic remove pipeline")
+    assert "let them decide with `/topic propose-remove`" in reply.text
+    (notice,) = partners.notices
+    assert notice.title == "Off-limits topic removed: “pipeline”"
+    assert notice.text.startswith("Off-limits topic removed by Alice, without a poll. Partners "
+                                  "adopted it together by poll #1 (decision #1).")
+    log = text_of(await partners.ok("Eve", "coalition log"))
+    assert "Partners adopted it together by poll #1 (decision #1)." in log
+
+
+async def test_an_organization_leaving_is_announced_and_logged(partners: Chat) -> None:
+    partners.outlet.posted.clear()
+    await partners.ok("Alice", 'coalition org remove "Food Bank"')
+    (notice,) = partners.notices
+    assert notice.title == "Food Bank left the coalition"
+    assert "Recorded by Alice" in notice.text
+    log = await partners.ok("Eve", "coalition log")
+    assert any(f.name.startswith("#1 Food Bank leaves the coalition") for f in log.fields)

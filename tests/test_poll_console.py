@@ -78,6 +78,7 @@ poll close 1
     assert "    Climate Now: block (by Dan) (We were not consulted)" in status
     closed = answer(lines, "Alice", "poll close 1")
     assert closed[0].startswith("(only you) You closed poll #1: failed.")
+    assert closed.pop(4).startswith("📣 Closed early by Alice; it was to close ")
     assert closed[1:] == [
         "📣 == Poll #1 closed: failed ==",
         "📣 Endorse the ordinance?",

@@ -359,7 +359,9 @@ async def test_close_records_the_decision_and_announces_it_in_the_home_channel(
     notice = partners.notices[-1]
     assert notice.title == "Poll #1 closed: passed"
     assert notice.text == ("Join the march?\n"
-                           "agree has 1 of 1 deciding votes, more than half (2 of 2 voted).")
+                           "agree has 1 of 1 deciding votes, more than half (2 of 2 voted).\n"
+                           "Closed early by Alice; it was to close Thu 26 Nov 2026, 10:00 "
+                           "(America/New_York).")
     assert field(notice, "Tally") == "agree: 1\nabstain: 1\ndisagree: 0"
     assert notice.mentions == ()
     assert partners.outlet.posted[-1][0] == "console"  # the home channel

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from coalition_bot.errors import Conflict, NotFound, UsageError
 from coalition_bot.model import Binding, Coalition, Org, Person
+from coalition_bot.replies import Notice
 from coalition_bot.rules.text import clean_line, name_key
 from coalition_bot.services.context import Context
 from coalition_bot.services.people import caller_for
@@ -209,9 +210,19 @@ async def add_org(ctx: Context, name: str, observer: bool) -> tuple[Org, bool]:
 async def remove_org(ctx: Context, org: Org) -> int:
     """An organization leaves the coalition: it keeps its number and its place in past
     decisions, but no longer votes or counts toward any quorum, and its representatives
-    stop representing it. Returns how many representatives it had."""
+    stop representing it. It changes who decides, so it is logged and every home channel
+    is told. Returns how many representatives it had."""
     reps = (await people_sql.representatives(ctx.conn, ctx.coalition.id)).get(org.id, [])
     await org_sql.set_left(ctx.conn, org.id, ctx.now)
+    who = ctx.caller.person.display_name
+    number = await poll_sql.add_record(
+        ctx.conn, ctx.coalition.id, question=f"{org.name} leaves the coalition",
+        outcome="left", summary=f"Organization #{org.number} {org.name} left; recorded by "
+                                f"{who}.", decided_by=who, now=ctx.now)
+    ctx.notify(Notice(ctx.coalition.id, f"{org.name} left the coalition",
+                      f"Recorded by {who} (decision #{number} in the log). It no longer "
+                      "votes or counts toward any quorum, open polls included; a "
+                      f"coordinator brings it back with `/coalition org add \"{org.name}\"`."))
     return len(reps)
 
 

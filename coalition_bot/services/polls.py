@@ -382,12 +382,21 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
         quorum_met=state.outcome.quorum_met,
         closed_by=closed_by.display_name if closed_by else "deadline", now=now)
     text = f"{poll.question}\n{state.outcome.summary}"
+    if closed_by is not None and now < poll.closes_at:  # cut short: partners should know
+        text += (f"\nClosed early by {closed_by.display_name}; it was to close "
+                 f"{format_local(poll.closes_at, coalition.timezone)}.")
     proposed = await topic_sql.proposal(conn, poll.id)
     if proposed is not None and label == "passed":
         adopted = await topic_sql.adopt_proposal(conn, coalition.id, poll.id,
                                                  phrase_key(proposed[0]), number, now)
         if adopted:
             text += f"\n“{adopted}” is now an off-limits topic."
+    removal = await topic_sql.removal(conn, poll.id)
+    if removal is not None and label == "passed":
+        topic = await topic_sql.find_active(conn, coalition.id, phrase_key(removal[0]))
+        if topic is not None:
+            await topic_sql.remove_topic(conn, coalition.id, topic.id, removal[1], now)
+            text += f"\n“{topic.phrase}” is no longer an off-limits topic."
     notice = result_notice(coalition.id, poll.number, label, text, state.tallies)
     return state, number, notice
 
