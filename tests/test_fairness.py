@@ -204,7 +204,7 @@ async def test_a_block_is_announced_when_cast_and_named_with_its_reason_at_the_c
     assert [n.title for n in partners.notices] == ["Poll #1: Climate Now blocks",
                                                    "Poll #1: Food Bank blocks"]
     await partners.ok("Erin", "poll vote 1 agree")
-    assert partners.notices[-1].title == "Poll #1: Food Bank withdrew its block"
+    assert partners.notices[-1].title == "Poll #1: Food Bank withdrew the block"
     await partners.ok("Erin", "poll vote 1 block")
     await partners.ok("Alice", "poll close 1")
     closed = partners.notices[-1]

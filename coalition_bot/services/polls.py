@@ -93,7 +93,8 @@ def parse_choices(raw: str | None) -> tuple[bool, tuple[str, ...]]:
 async def create(ctx: Context, *, question: str, choices: str | None, electorate: str,
                  rule: str, quorum_pct: int, closes_at: datetime | None, anonymous: bool,
                  results: str) -> Poll:
-    """Open a poll. Proposals (no choices) vote agree / abstain / disagree / block."""
+    """Open a poll. Proposals (no choices) vote agree / abstain / disagree, and block
+    under consensus (the only rule where a block weighs more than a disagree)."""
     proposal, options = parse_choices(choices)
     if proposal and rule != "consensus":  # a block weighs only under consensus
         options = tuple(c for c in options if c != BLOCK)
@@ -236,7 +237,7 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
             raise UsageError(f"Poll #{poll.number} is a member poll: everyone votes for "
                              "themselves, so org: does not apply.")
         voter, voter_name, org_id = f"person:{person.id}", person.display_name, None
-    if voter not in await poll_sql.elector_keys(ctx.conn, poll.id):
+    if not await poll_sql.is_elector(ctx.conn, poll.id, voter):
         raise _not_an_elector(poll, voter_name)
     note = clean_line(reason) if reason else None
     if poll.anonymous:
@@ -278,7 +279,7 @@ def _announce_block(ctx: Context, poll: Poll, voter_name: str, choice: str,
                           "closes."))
     else:
         ctx.notify(Notice(ctx.coalition.id,
-                          f"Poll #{poll.number}: {voter_name} withdrew its block",
+                          f"Poll #{poll.number}: {voter_name} withdrew the block",
                           f"{poll.question}\nThe vote is now {choice}."))
 
 

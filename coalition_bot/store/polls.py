@@ -24,6 +24,7 @@ __all__ = [
     "elector_keys",
     "find_poll",
     "find_poll_by_id",
+    "is_elector",
     "list_polls",
     "mark_closed",
     "open_polls_closing_before",
@@ -79,6 +80,13 @@ async def elector_keys(conn: Conn, poll_id: int) -> set[str]:
     """The voters ('org:ID', 'person:ID') fixed when the poll opened, less those dropped."""
     rows = await fetch_all(conn, "SELECT voter FROM poll_elector WHERE poll_id = ?", (poll_id,))
     return {r[0] for r in rows}
+
+
+async def is_elector(conn: Conn, poll_id: int, voter: str) -> bool:
+    """Whether a voter is in a poll's electorate (one primary-key lookup, every vote)."""
+    row = await fetch_one(conn, "SELECT 1 FROM poll_elector WHERE poll_id = ? AND voter = ?",
+                          (poll_id, voter))
+    return row is not None
 
 
 async def drop_elector(conn: Conn, coalition_id: int, voter: str) -> int:
