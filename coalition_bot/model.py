@@ -69,6 +69,7 @@ class Person:
     platform_user_id: str
     display_name: str
     org_id: int | None  # the organization they declared with `join`
+    left_at: datetime | None = None  # removed by a coordinator; back when they next call
 
 
 @dataclass(frozen=True, slots=True)

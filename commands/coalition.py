@@ -67,7 +67,7 @@ def _meeting_stays(occ: Occurrence, zone: str) -> Field:
     return Field(f"Meeting #{meeting.number} {meeting.title} ({describe(meeting.rrule)})", how)
 
 
-_PLATFORMS = {"slack": "Slack", "discord": "Discord", "console": "the console"}
+_PLATFORMS = coalitions.PLATFORM_NAMES
 
 
 def _elsewhere(ctx: Context, bindings: tuple[Binding, ...]) -> tuple[Field, ...]:
@@ -249,6 +249,11 @@ async def _rep_add(ctx: Context, args: dict[str, Any]) -> Reply:
     added = await coalitions.add_representative(ctx, person, org)
     if not added:
         return Reply(text=f"{person.display_name} already represents {org.name}.", private=True)
+    if org.observer:  # an observer takes part but has no vote to cast
+        return Reply(title="Representative added",
+                     text=f"{person.display_name} now represents {org.name}, an observer "
+                          "organization: it takes part in the coalition but does not vote in "
+                          "its polls.")
     return Reply(title="Representative added",
                  text=f"{person.display_name} now represents {org.name} and can vote for it.")
 
@@ -284,6 +289,24 @@ async def _coordinator_remove(ctx: Context, args: dict[str, Any]) -> Reply:
     await coalitions.remove_coordinator(ctx, person)
     return Reply(title="Coordinator removed",
                  text=f"{person.display_name} is no longer a coordinator.")
+
+
+async def _member_remove(ctx: Context, args: dict[str, Any]) -> Reply:
+    person = args["user"]
+    gone = await coalitions.remove_member(ctx, person)
+    name = person.display_name
+    lines = [f"{name} no longer counts as a member: not in the electorate of member polls "
+             "opened from now on."]
+    if gone.polls:
+        lines.append(f"Taken out of {gone.polls} open poll(s) {name} had not voted in; votes "
+                     "already cast stay counted.")
+    if gone.was_coordinator:
+        lines.append(f"{name} is no longer a coordinator.")
+    if gone.organizations:
+        lines.append(f"{name} no longer represents {gone.organizations} organization(s).")
+    lines.append(f"If {name} uses the bot again, they are a member again, for polls opened "
+                 "from then on.")
+    return Reply(title=f"{name} removed", text="\n".join(lines))
 
 
 async def _goal_add(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -407,8 +430,11 @@ COMMAND = Command(
         Subcommand(("coordinator", "add"), "Make someone a coordinator.", Level.COORDINATOR,
                    _coordinator_add, (_USER,)),
         Subcommand(("coordinator", "remove"), "Make a coordinator an ordinary member again "
-                   "(the coalition keeps at least one).", Level.COORDINATOR,
+                   "(each workspace keeps at least one).", Level.COORDINATOR,
                    _coordinator_remove, (_USER,)),
+        Subcommand(("member", "remove"), "Someone left: take away their roles and their "
+                   "place in open member polls they have not voted in.", Level.COORDINATOR,
+                   _member_remove, (_USER,), example="/coalition member remove @sam"),
         Subcommand(("goal", "add"), "Record a shared goal of the coalition.", Level.COORDINATOR,
                    _goal_add, (Option("text", OptionType.TEXT, "what the coalition wants to "
                                       "achieve", max_length=GOAL_MAX, rest=True),),

@@ -32,8 +32,9 @@ def _terms(poll: Poll, ctx: Context) -> str:
     lines = [f"Rule: {RULE_WORDS[poll.rule]}; {_electorate(poll)}; quorum {poll.quorum_pct}%.",
              f"Closes {format_local(poll.closes_at, ctx.coalition.timezone)}."]
     if poll.anonymous:
-        lines.append("Anonymous: nobody, not even the bot, records who chose what.")
-    if poll.results == "hidden":
+        lines.append("Anonymous: nobody, not even the bot, records who chose what; the "
+                     "tally is shown only when the poll closes.")
+    elif poll.results == "hidden":
         lines.append("Results stay hidden until the poll closes.")
     return "\n".join(lines)
 
@@ -59,6 +60,8 @@ async def _vote(ctx: Context, args: dict[str, Any]) -> Reply:
                f"{cast.choice}."
     else:
         text = f"Recorded {who} vote on poll #{cast.poll.number}: {cast.choice}."
+    if cast.counted_as:
+        text += f" {cast.counted_as}"
     if cast.poll.anonymous:
         text += " The poll is anonymous: your choice went into the tally only"
         text += ", and your reason was not kept." if cast.reason_dropped else "."
@@ -78,9 +81,12 @@ async def _status(ctx: Context, args: dict[str, Any]) -> Reply:
     else:
         head = f"Closed {format_local(poll.closed_at or poll.closes_at, tz)}."
     fields: list[Field] = []
-    show_results = poll.results == "live" or poll.status == "closed"
+    show_results = polls.results_visible(poll, ctx.now)
     if show_results:
         fields += polls.tally_fields(state)
+    elif poll.anonymous:
+        fields.append(Field("Tally", "shown when the poll closes: while it is open, a tally "
+                                     "next to who has voted would tell each ballot"))
     voted_lines = []
     for v in state.votes:
         how = "" if poll.anonymous or not show_results else f": {v.choice}"
@@ -156,7 +162,8 @@ COMMAND = Command(
          "any of its representatives, and a log of what was decided.",
     subcommands=(
         Subcommand(("create",), "Open a poll. Without choices it is a proposal: agree, "
-                   "abstain, disagree or block.", Level.COORDINATOR, _create, (
+                   "abstain or disagree (and block, under rule:consensus).", Level.COORDINATOR,
+                   _create, (
                        Option("question", OptionType.TEXT, "what is being decided",
                               max_length=QUESTION_MAX, rest=True),
                        Option("choices", OptionType.TEXT, 'the choices, separated by | (like '

@@ -38,6 +38,16 @@ async def _propose(ctx: Context, args: dict[str, Any]) -> Reply:
                  buttons=polls.vote_buttons(poll))
 
 
+async def _propose_remove(ctx: Context, args: dict[str, Any]) -> Reply:
+    poll = await topics.propose_remove(ctx, args["phrase"], args["rule"] or "consensus",
+                                       args["closes"])
+    return Reply(title=f"Poll #{poll.number}: {poll.question}",
+                 text=f"Partner organizations decide, rule {poll.rule}; closes "
+                      f"{format_local(poll.closes_at, ctx.coalition.timezone)}. If it passes, "
+                      "the topic is taken off the list when the poll closes.",
+                 buttons=polls.vote_buttons(poll))
+
+
 async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
     found = await topic_sql.active_topics(ctx.conn, ctx.coalition.id)
     if not found:
@@ -55,8 +65,12 @@ async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
 
 async def _remove(ctx: Context, args: dict[str, Any]) -> Reply:
     topic = await topics.remove(ctx, args["phrase"])
-    return Reply(title="Off-limits topic removed", text=f"“{topic.phrase}” is no longer off "
-                                                        "the table. This is in the log.")
+    text = (f"“{topic.phrase}” is no longer off the table. This is in the log, and every "
+            "home channel was told.")
+    if topic.poll_number is not None:
+        text += (f" Partners had adopted it by poll #{topic.poll_number}; next time, let "
+                 "them decide with `/topic propose-remove`.")
+    return Reply(title="Off-limits topic removed", text=text)
 
 
 async def _check(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -88,9 +102,19 @@ COMMAND = Command(
                        Option("closes", OptionType.TIME, "when voting ends (default in 3 days)",
                               required=False, keyword_only=True, max_length=80),
                    )),
+        Subcommand(("propose-remove",), "Propose taking a topic off the list: the partner "
+                   "organizations decide in a poll (consensus by default).",
+                   Level.REPRESENTATIVE, _propose_remove, (
+                       _PHRASE,
+                       Option("rule", OptionType.CHOICE, "how the poll passes (default "
+                              "consensus)", required=False, choices=RULES, keyword_only=True),
+                       Option("closes", OptionType.TIME, "when voting ends (default in 3 days)",
+                              required=False, keyword_only=True, max_length=80),
+                   ), example="/topic propose-remove electoral endorsements"),
         Subcommand(("list",), "The agreed topics, why, since when, and by which decision.",
                    Level.MEMBER, _list),
-        Subcommand(("remove",), "Take a topic off the list (recorded in the log).",
+        Subcommand(("remove",), "Take a topic off the list at once (logged and told to every "
+                   "home channel; to decide it together, use propose-remove).",
                    Level.COORDINATOR, _remove, (_PHRASE,)),
         Subcommand(("check",), "Privately check whether a text touches an agreed topic.",
                    Level.MEMBER, _check, (Option("text", OptionType.TEXT, "the text to check",

@@ -37,7 +37,7 @@ async def test_a_vote_button_runs_its_command_as_the_clicking_user(world: World)
     assert "Recorded Tenants United's vote on poll #1: agree" in answer.message.text
     assert len(votes(world.db_path)) == 1
     # a member who represents no organization is told so, privately, and nothing changes
-    refused = await world.click(buttons["block"], "block", by=ERIN)
+    refused = await world.click(buttons["disagree"], "disagree", by=ERIN)
     assert refused.message is not None and refused.message.ephemeral
     assert refused.message.is_error
     assert len(votes(world.db_path)) == 1

@@ -149,7 +149,7 @@ async def test_a_poll_reminder_mentions_only_the_representatives_who_have_not_vo
     assert notice.body["content"] == f"<@{CHEN.id}>"
     assert notice.allowed_mentions == {"parse": [], "users": [CHEN.id]}
     assert "@everyone" not in notice.text
-    assert [label for label, _ in notice.buttons] == ["agree", "abstain", "disagree", "block"]
+    assert [label for label, _ in notice.buttons] == ["agree", "abstain", "disagree"]
 
 
 async def test_a_private_notice_is_a_direct_message(world: World) -> None:
@@ -173,3 +173,17 @@ def test_a_field_naming_a_channel_links_it_only_when_it_is_a_discord_id(
         Field("Home channel", "channel @everyone", inline=True, channel_id=channel_id),)))
     [embed] = out.embeds
     assert embed.fields[0].value == shown
+
+
+async def test_a_block_is_announced_in_the_home_channel_with_its_reason_pinging_no_one(
+        world: World) -> None:
+    await world.coalition()
+    await world.ok("poll create", question="March on Friday?", rule="consensus")
+    start = len(world.fake.calls)
+    await world.ok("poll vote", poll="1", choice="block",
+                   reason="@everyone **not** without a safety plan", by=BOB)
+    (notice,) = await world.posted(start)
+    assert notice.allowed_mentions == {"parse": []}
+    assert "Tenants United blocks" in notice.text
+    assert "@everyone" not in notice.text and "**not**" not in notice.text
+    assert "not\\*\\* without a safety plan" in notice.text

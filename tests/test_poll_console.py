@@ -72,15 +72,17 @@ poll status 1
 poll close 1
 """)
     status = answer(lines, "Dan", "poll status 1")
-    assert "  If it closed now: Blocked by 1 (3 of 3 voted)." in status
+    assert ("  If it closed now: Blocked by Climate Now: We were not consulted (3 of 3 "
+            "voted).") in status
     assert "  Voted: Tenants United: agree (by Bob)" in status
     assert "    Climate Now: block (by Dan) (We were not consulted)" in status
     closed = answer(lines, "Alice", "poll close 1")
     assert closed[0].startswith("(only you) You closed poll #1: failed.")
+    assert closed.pop(4).startswith("📣 Closed early by Alice; it was to close ")
     assert closed[1:] == [
         "📣 == Poll #1 closed: failed ==",
         "📣 Endorse the ordinance?",
-        "📣 Blocked by 1 (3 of 3 voted).",
+        "📣 Blocked by Climate Now: We were not consulted (3 of 3 voted).",
         "📣   Tally: agree: 2",
         "📣     abstain: 0",
         "📣     disagree: 0",
@@ -180,11 +182,14 @@ coalition export decisions json
 """)
     created = answer(lines, "Alice",
                      'poll create Which plan? choices:"Plan Kestrel|Plan Osprey" anonymous:yes')
-    assert "Anonymous: nobody, not even the bot, records who chose what." in created
+    assert ("Anonymous: nobody, not even the bot, records who chose what; the tally is "
+            "shown only when the poll closes.") in created
     assert answer(lines, "Carol", 'poll vote 1 "Plan Osprey"')[0] == (
         "! Tenants United has already voted in anonymous poll #1.")
     status = answer(lines, "Erin", "poll status 1")
-    assert "  Tally: Plan Kestrel: 1" in status and "    Plan Osprey: 2" in status
+    assert "  Tally: shown when the poll closes: while it is open, a tally next to who has " \
+           "voted would tell each ballot" in status
+    assert not any("Kestrel:" in line or "Osprey:" in line for line in status)
     voted = [line for line in status if "(by " in line]
     assert sorted(line.split(": ")[-1].strip() for line in voted) == [
         "Climate Now (by Dan)", "Food Bank (by Erin)", "Tenants United (by Bob)"]

@@ -96,13 +96,13 @@ async def test_create_defaults_to_an_org_majority_poll_closing_in_three_days_loc
     ]
     assert [(b.label, b.command) for b in reply.buttons] == [
         ("agree", "poll vote 1 agree"), ("abstain", "poll vote 1 abstain"),
-        ("disagree", "poll vote 1 disagree"), ("block", "poll vote 1 block")]
+        ("disagree", "poll vote 1 disagree")]  # block weighs only under consensus
     row = poll_row(db_path)
     assert (row["electorate"], row["rule"], row["quorum_pct"], row["anonymous"],
             row["results"], row["status"], row["proposal"]) == (
         "orgs", "majority", 50, 0, "live", "open", 1)
     assert row["closes_at"] == "2026-11-26T15:00:00+00:00"
-    assert json.loads(row["choices"]) == ["agree", "abstain", "disagree", "block"]
+    assert json.loads(row["choices"]) == ["agree", "abstain", "disagree"]
 
 
 async def test_only_coordinators_create_polls(coalition: Chat, db_path: Path) -> None:
@@ -133,7 +133,7 @@ async def test_a_second_representative_overrides_the_first_for_their_organizatio
         "Changed Tenants United's vote on poll #1 from agree to disagree.")
     status = await partners.ok("Dan", "poll status 1")
     assert field(status, "Voted") == "Tenants United: disagree (by Carol)"
-    assert field(status, "Tally") == "agree: 0\nabstain: 0\ndisagree: 1\nblock: 0"
+    assert field(status, "Tally") == "agree: 0\nabstain: 0\ndisagree: 1"
     assert field(status, "Not voted") == "Climate Now"
     assert field(status, "Quorum") == "1 of 2 voted (50%); 50% needed: met"
     assert vote_rows(db_path) == [("org:1", "Tenants United", "Carol", "disagree", None, 1)]
@@ -200,9 +200,9 @@ async def test_observer_organizations_neither_vote_nor_count_for_quorum(
 
 async def test_member_polls_give_each_member_one_vote_they_can_change(
         partners: Chat, db_path: Path) -> None:
+    await partners.ok("Eve", "coalition info")  # a member who represents nobody
     await partners.ok("Alice", 'poll create Pizza? choices:"Margherita|Funghi" '
                                "electorate:members")
-    await partners.ok("Eve", "coalition info")  # a member who represents nobody
     first = await partners.ok("Eve", "poll vote 1 margherita")
     assert first.text.startswith("Recorded your vote on poll #1: Margherita.")
     changed = await partners.ok("Eve", "poll vote 1 2")
@@ -250,7 +250,7 @@ async def test_choices_are_matched_by_name_in_any_case_or_by_number(
 
 @pytest.mark.parametrize("typed, stored", [
     ("yes", "agree"), ("Y", "agree"), ("no", "disagree"), ("N", "disagree"),
-    ("Block", "block"), ("3", "disagree"),
+    ("Block", "disagree"), ("3", "disagree"),  # a majority poll: a block counts as no
 ])
 async def test_proposals_take_yes_and_no(coalition: Chat, db_path: Path, typed: str,
                                          stored: str) -> None:
@@ -273,7 +273,7 @@ async def test_a_bad_choice_is_refused_with_the_list_of_choices(coalition: Chat,
         message = await refused_without_change(coalition, db_path, "Bob",
                                                f"poll vote 1 {bad}")
         assert message == (f"`{bad}` is not a choice in poll #1.\n"
-                           "Choices: agree, abstain, disagree, block.")
+                           "Choices: agree, abstain, disagree.")
 
 
 async def test_reasons_are_shown_in_the_status(partners: Chat) -> None:
@@ -289,7 +289,7 @@ async def test_reasons_are_shown_in_the_status(partners: Chat) -> None:
 
 async def test_hidden_results_show_who_voted_but_no_tally_until_the_close(
         partners: Chat) -> None:
-    await partners.ok("Alice", "poll create Go? results:hidden")
+    await partners.ok("Alice", "poll create Go? results:hidden rule:consensus")
     await partners.ok("Bob", "poll vote 1 block Not now")
     status = await partners.ok("Dan", "poll status 1")
     body = text_of(status)
@@ -355,13 +355,14 @@ async def test_close_records_the_decision_and_announces_it_in_the_home_channel(
     assert (decision["outcome"], decision["rule"], decision["electorate"], decision["voted"],
             decision["quorum_met"], decision["closed_by"]) == (
         "passed", "majority", 2, 2, 1, "Alice")
-    assert json.loads(decision["tallies"]) == {"agree": 1, "abstain": 1, "disagree": 0,
-                                               "block": 0}
+    assert json.loads(decision["tallies"]) == {"agree": 1, "abstain": 1, "disagree": 0}
     notice = partners.notices[-1]
     assert notice.title == "Poll #1 closed: passed"
     assert notice.text == ("Join the march?\n"
-                           "agree has 1 of 1 deciding votes, more than half (2 of 2 voted).")
-    assert field(notice, "Tally") == "agree: 1\nabstain: 1\ndisagree: 0\nblock: 0"
+                           "agree has 1 of 1 deciding votes, more than half (2 of 2 voted).\n"
+                           "Closed early by Alice; it was to close Thu 26 Nov 2026, 10:00 "
+                           "(America/New_York).")
+    assert field(notice, "Tally") == "agree: 1\nabstain: 1\ndisagree: 0"
     assert notice.mentions == ()
     assert partners.outlet.posted[-1][0] == "console"  # the home channel
 
@@ -414,8 +415,8 @@ async def test_consensus_fails_on_a_single_block(partners: Chat, db_path: Path) 
     await partners.ok("Dan", "poll vote 1 block We were not consulted")
     await partners.ok("Alice", "poll close 1")
     (decision,) = decisions(db_path)
-    assert (decision["outcome"], decision["summary"]) == ("failed",
-                                                          "Blocked by 1 (3 of 3 voted).")
+    assert (decision["outcome"], decision["summary"]) == (
+        "failed", "Blocked by Climate Now: We were not consulted (3 of 3 voted).")
     assert partners.notices[-1].title == "Poll #1 closed: failed"
 
 
@@ -476,8 +477,7 @@ async def test_remind_mentions_exactly_the_representatives_of_orgs_that_have_not
     assert [(f.name, f.value) for f in notice.fields] == [
         ("Climate Now", "Dan"), ("Food Bank", "Erin, Frank")]
     assert [b.command for b in notice.buttons] == [
-        "poll vote 1 agree", "poll vote 1 abstain", "poll vote 1 disagree",
-        "poll vote 1 block"]
+        "poll vote 1 agree", "poll vote 1 abstain", "poll vote 1 disagree"]
     text = text_of(Reply(notice.title, notice.text, notice.fields, notice.buttons))
     assert not any(word in text for word in BROADCASTS)
 
@@ -610,8 +610,7 @@ async def test_export_decisions_as_csv_is_a_file_with_every_decision(partners: C
         ("1", "1", "failed"), ("2", "2", "Red")]
     assert rows[0]["question"] == "First?"
     assert rows[1]["question"] == "'=HYPERLINK(1)"  # never a spreadsheet formula
-    assert json.loads(rows[0]["tallies"]) == {"agree": 1, "abstain": 0, "disagree": 1,
-                                              "block": 0}
+    assert json.loads(rows[0]["tallies"]) == {"agree": 1, "abstain": 0, "disagree": 1}
     voters = json.loads(rows[0]["voters"])
     assert {(v["voter"], v["choice"]) for v in voters} == {("Tenants United", "agree"),
                                                            ("Climate Now", "disagree")}
@@ -674,11 +673,12 @@ async def test_anonymous_status_log_and_export_never_show_a_choice_per_voter(
         partners: Chat) -> None:
     await anonymous_poll(partners)
     status = await partners.ok("Alice", "poll status 1")
-    assert field(status, "Tally") == "Plan Kestrel: 1\nPlan Osprey: 2"
+    assert field(status, "Tally").startswith("shown when the poll closes")  # not while open
     assert sorted(field(status, "Voted").splitlines()) == [
         "Climate Now (by Dan)", "Food Bank (by Erin)", "Tenants United (by Bob)"]
     await partners.ok("Alice", "poll close 1")
     closed = await partners.ok("Alice", "poll status 1")
+    assert field(closed, "Tally") == "Plan Kestrel: 1\nPlan Osprey: 2"
     assert sorted(field(closed, "Voted").splitlines()) == [
         "Climate Now (by Dan)", "Food Bank (by Erin)", "Tenants United (by Bob)"]
     log = await partners.ok("Alice", "coalition log")
@@ -830,15 +830,16 @@ async def test_concurrent_votes_of_different_organizations_are_all_counted(
     assert not [r.text for r in replies if r.error]
     assert len(vote_rows(db_path)) == 11
     status = await coalition.ok("Alice", "poll status 1")
-    assert field(status, "Tally") == "agree: 1\nabstain: 0\ndisagree: 10\nblock: 0"
+    assert field(status, "Tally") == "agree: 1\nabstain: 0\ndisagree: 10"
     assert field(status, "Not voted") == "Climate Now"
     anonymous = await coalition.ok("Alice", "poll create Secret? anonymous:yes")
     assert anonymous.title == "Poll #2: Secret?"
     replies = await asyncio.gather(*(bot.handle(invocation(u, line.replace("1", "2")))
                                      for u, line in lines * 3))
     assert sum(not r.error for r in replies) == 11  # one vote per org, the rest refused
+    await coalition.ok("Alice", "poll close 2")  # an anonymous tally shows once closed
     status = await coalition.ok("Alice", "poll status 2")
-    assert field(status, "Tally") == "agree: 1\nabstain: 0\ndisagree: 10\nblock: 0"
+    assert field(status, "Tally") == "agree: 1\nabstain: 0\ndisagree: 10"
 
 
 # --- extending a poll ---------------------------------------------------------------------

@@ -92,9 +92,11 @@ topic check rent control
     assert answer(lines, "Frank", "topic check Is the picnic on the agenda?") == [
         "(only you) That touches none of the agreed off-limits topics."]
 
-    assert answer(lines, "Alice", "topic remove RENT CONTROL") == [
+    assert answer(lines, "Alice", "topic remove RENT CONTROL")[:2] == [
         "== Off-limits topic removed ==",
-        "“rent control” is no longer off the table. This is in the log."]
+        "“rent control” is no longer off the table. This is in the log, and every home "
+        "channel was told. Partners had adopted it by poll #1; next time, let them decide "
+        "with `/topic propose-remove`."]
     assert said(lines, "Gina", "rent control, rent control") == []  # Gina was never nudged
     assert answer(lines, "Gina", "topic check rent control") == [
         "(only you) That touches none of the agreed off-limits topics."]

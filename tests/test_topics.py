@@ -121,17 +121,18 @@ async def test_a_coordinator_removes_a_topic_in_any_spelling_and_it_is_logged(
     clock.advance(hours=1)
     reply = await rent.ok("Alice", "topic remove RENT-Control")
     assert reply.title == "Off-limits topic removed"
-    assert reply.text == "“rent control” is no longer off the table. This is in the log."
+    assert reply.text == ("“rent control” is no longer off the table. This is in the log, and "
+                          "every home channel was told.")
     assert topic_rows(db_path) == [("rent control", "partners differ", "Alice", 1, 1)]
     assert query(db_path, "SELECT removed_at, p.display_name FROM topic JOIN person p"
                           " ON p.id = topic.removed_by") == [
         ("2026-11-23T16:00:00+00:00", "Alice")]
     assert decision_rows(db_path)[-1] == (
-        2, "Keep “rent control” off the table", "removed", "Off-limits topic removed by Alice.",
-        "Alice")
+        2, "Keep “rent control” off the table", "removed",
+        "Off-limits topic removed by Alice, without a poll.", "Alice")
     log = await rent.ok("Eve", "coalition log")
     assert field(log, "#2 Keep “rent control” off the table: removed").startswith(
-        "Off-limits topic removed by Alice.")
+        "Off-limits topic removed by Alice, without a poll.")
     assert (await rent.ok("Eve", "topic list")).text == "None agreed yet."
     clock.advance(hours=1)  # well past the nudge window: only the removal stops nudges
     for user in ("Eve", "Bob", "Zed"):
@@ -230,7 +231,8 @@ async def test_a_proposal_that_does_not_pass_adds_nothing(
         await partners.ok(user, f"poll vote 1 {choice}")
     closed = await partners.ok("Alice", "poll close 1")
     assert "passed" not in closed.text
-    (notice,) = partners.notices
+    notice = partners.notices[-1]  # before it, a block is announced when cast
+    assert notice.title.startswith("Poll #1 closed: ")
     assert "off-limits" not in notice.text
     assert topic_rows(db_path) == []
     assert len(decision_rows(db_path)) == 1
@@ -267,7 +269,7 @@ async def test_a_passed_proposal_for_a_topic_added_meanwhile_adds_no_second_one(
     await partners.ok("Bob", "topic propose pipeline")
     await partners.ok("Alice", "topic add PIPELINE")
     await pass_proposal(partners)
-    (notice,) = partners.notices
+    notice = partners.notices[-1]
     assert notice.title == "Poll #1 closed: passed"
     assert "off-limits topic" not in notice.text
     assert topic_rows(db_path) == [("PIPELINE", "", "Alice", 1, 0)]
@@ -336,6 +338,7 @@ async def test_topic_commands_outside_a_coalition_say_there_is_none(
 
 async def test_a_message_touching_a_topic_earns_its_author_one_private_nudge(
         rent: Chat, bot: Bot) -> None:
+    rent.outlet.posted.clear()
     reply = await nudge(bot, "Eve", "Honestly, RENT-Controls are the answer.")
     assert reply is not None
     assert reply.private and not reply.error

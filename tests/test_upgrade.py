@@ -47,6 +47,9 @@ DROP INDEX meeting_next_remind;
 ALTER TABLE meeting DROP COLUMN next_remind_at;
 DROP TABLE link_code;
 ALTER TABLE org DROP COLUMN left_at;
+DROP TABLE poll_elector;
+ALTER TABLE person DROP COLUMN left_at;
+ALTER TABLE topic_proposal DROP COLUMN action;
 DELETE FROM schema_migration WHERE version > 5;
 """
 
@@ -122,7 +125,7 @@ async def test_a_used_database_of_the_previous_release_upgrades_and_keeps_workin
     chat = Chat(bot, RecordingOutlet("console"))
     try:
         after = snapshot(db_path)
-        assert [r[0] for r in after["schema_migration"]] == [
+        assert sorted(r[0] for r in after["schema_migration"]) == [
             m.version for m in available_migrations()]
         for table, rows in before.items():  # every old row is still there, unchanged
             if table != "schema_migration":  # new columns come last: compare the old ones
@@ -156,4 +159,5 @@ def test_migrate_waits_for_a_running_bots_write(tmp_path: Path,
         writer.execute("BEGIN IMMEDIATE")
         threading.Timer(0.5, writer.execute, ("COMMIT",)).start()
         assert main(["migrate", "--db", str(path)]) == 0
-    assert "applied migration(s) 0006, 0007, 0008" in capsys.readouterr().out
+    newer = ", ".join(f"{m.version:04d}" for m in available_migrations()[PREVIOUS:])
+    assert f"applied migration(s) {newer}" in capsys.readouterr().out

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from coalition_bot.errors import Conflict, NotFound, UsageError
 from coalition_bot.model import Binding, Coalition, Occurrence, Org, Person
+from coalition_bot.replies import Notice
 from coalition_bot.rules.text import clean_line, name_key
 from coalition_bot.services.context import Context
 from coalition_bot.services.meetings import next_occurrence
@@ -19,6 +20,7 @@ from coalition_bot.store import goals as goal_sql
 from coalition_bot.store import meetings as meeting_sql
 from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import people as people_sql
+from coalition_bot.store import polls as poll_sql
 
 __all__ = [
     "Overview",
@@ -32,6 +34,7 @@ __all__ = [
     "org_roster",
     "overview",
     "remove_coordinator",
+    "remove_member",
     "remove_org",
     "remove_representative",
     "set_home",
@@ -238,9 +241,19 @@ async def add_org(ctx: Context, name: str, observer: bool) -> tuple[Org, bool]:
 async def remove_org(ctx: Context, org: Org) -> int:
     """An organization leaves the coalition: it keeps its number and its place in past
     decisions, but no longer votes or counts toward any quorum, and its representatives
-    stop representing it. Returns how many representatives it had."""
+    stop representing it. It changes who decides, so it is logged and every home channel
+    is told. Returns how many representatives it had."""
     reps = (await people_sql.representatives(ctx.conn, ctx.coalition.id)).get(org.id, [])
     await org_sql.set_left(ctx.conn, org.id, ctx.now)
+    who = ctx.caller.person.display_name
+    number = await poll_sql.add_record(
+        ctx.conn, ctx.coalition.id, question=f"{org.name} leaves the coalition",
+        outcome="left", summary=f"Organization #{org.number} {org.name} left; recorded by "
+                                f"{who}.", decided_by=who, now=ctx.now)
+    ctx.notify(Notice(ctx.coalition.id, f"{org.name} left the coalition",
+                      f"Recorded by {who} (decision #{number} in the log). It no longer "
+                      "votes or counts toward any quorum, open polls included; a "
+                      f"coordinator brings it back with `/coalition org add \"{org.name}\"`."))
     return len(reps)
 
 
@@ -270,17 +283,58 @@ async def join_org(ctx: Context, org: Org) -> bool:
     return org.id not in caller.org_ids
 
 
+PLATFORM_NAMES = {"slack": "Slack", "discord": "Discord", "console": "the console"}
+
+
+async def _keep_a_coordinator_everywhere(ctx: Context, leaving: Person) -> None:
+    """Refuse a step that would leave a workspace the coalition is bound to without a
+    coordinator who can act there (people are per platform, so: per bound platform)."""
+    ids = await coalition_sql.coordinator_ids(ctx.conn, ctx.coalition.id)
+    if leaving.id not in ids:
+        return
+    others = [await people_sql.get_person(ctx.conn, pid) for pid in sorted(ids - {leaving.id})]
+    if not others:
+        raise Conflict(f"{leaving.display_name} is the only coordinator; a coalition needs one.",
+                       hint="Make someone else coordinator first with "
+                            "`/coalition coordinator add USER`.")
+    bound = {b.platform for b in await coalition_sql.bindings(ctx.conn, ctx.coalition.id)}
+    if leaving.platform in bound and all(p.platform != leaving.platform for p in others):
+        where = PLATFORM_NAMES.get(leaving.platform, leaving.platform)
+        raise Conflict(
+            f"{leaving.display_name} is the last coordinator on {where}; without them nobody "
+            f"there could add a coordinator or manage the coalition.",
+            hint=f"Make someone on {where} a coordinator first with `/coalition coordinator "
+                 "add USER`, or take that workspace out with `/coalition disconnect`.")
+
+
 async def remove_coordinator(ctx: Context, person: Person) -> None:
-    """A person stops being a coordinator; the coalition always keeps at least one."""
+    """A person stops being a coordinator; every workspace of the coalition keeps one."""
     coordinators = await coalition_sql.coordinator_ids(ctx.conn, ctx.coalition.id)
     if person.id not in coordinators:
         raise NotFound(f"{person.display_name} is not a coordinator.",
                        hint="`/coalition info` lists the coordinators.")
-    if len(coordinators) == 1:
-        raise Conflict(f"{person.display_name} is the only coordinator; a coalition needs one.",
-                       hint="Make someone else coordinator first with "
-                            "`/coalition coordinator add USER`.")
+    await _keep_a_coordinator_everywhere(ctx, person)
     await coalition_sql.remove_coordinator(ctx.conn, ctx.coalition.id, person.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    was_coordinator: bool
+    organizations: int  # how many organizations they stopped representing
+    polls: int  # open polls whose electorate they left
+
+
+async def remove_member(ctx: Context, person: Person) -> Removed:
+    """A person left the coalition: no roles, out of the electorate of every open poll
+    they have not voted in (votes cast stay counted), in none opened later. If they use
+    the bot again they are a member again, for polls opened from then on."""
+    if person.left_at is not None:
+        raise Conflict(f"{person.display_name} was removed already.")
+    await _keep_a_coordinator_everywhere(ctx, person)
+    coordinator, reps = await people_sql.remove_roles(ctx.conn, ctx.coalition.id, person.id)
+    await people_sql.set_left(ctx.conn, person.id, ctx.now)
+    polls = await poll_sql.drop_elector(ctx.conn, ctx.coalition.id, f"person:{person.id}")
+    return Removed(bool(coordinator), reps, polls)
 
 
 async def add_coordinator(ctx: Context, person: Person) -> bool:

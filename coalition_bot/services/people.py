@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from coalition_bot.errors import NotFound, UsageError
 from coalition_bot.model import Level, Org, Person
@@ -39,6 +40,9 @@ async def caller_for(ctx: Context) -> Caller:
     person = await people_sql.ensure_person(
         ctx.conn, ctx.coalition.id, inv.platform, inv.user_id, clean_line(inv.user_name) or None,
         ctx.now)
+    if person.left_at is not None:  # a coordinator removed them; they are back
+        await people_sql.set_left(ctx.conn, person.id, None)
+        person = replace(person, left_at=None)
     return await standing(ctx, person)
 
 

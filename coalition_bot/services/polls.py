@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from coalition_bot.model import Coalition, Org, Person, Poll, Vote
 from coalition_bot.replies import Button, Field, Mention, Notice
-from coalition_bot.rules.tally import PROPOSAL_CHOICES, Outcome, count, decide
+from coalition_bot.rules.tally import BLOCK, PROPOSAL_CHOICES, Outcome, count, decide
 from coalition_bot.rules.text import clean_line, name_key, quote_arg
 from coalition_bot.rules.times import format_local
 from coalition_bot.rules.topics import phrase_key
@@ -36,6 +36,7 @@ __all__ = [
     "remind",
     "reminder_notice",
     "result_notice",
+    "results_visible",
     "tally_fields",
     "vote_buttons",
 ]
@@ -92,8 +93,11 @@ def parse_choices(raw: str | None) -> tuple[bool, tuple[str, ...]]:
 async def create(ctx: Context, *, question: str, choices: str | None, electorate: str,
                  rule: str, quorum_pct: int, closes_at: datetime | None, anonymous: bool,
                  results: str) -> Poll:
-    """Open a poll. Proposals (no choices) vote agree / abstain / disagree / block."""
+    """Open a poll. Proposals (no choices) vote agree / abstain / disagree, and block
+    under consensus (the only rule where a block weighs more than a disagree)."""
     proposal, options = parse_choices(choices)
+    if proposal and rule != "consensus":  # a block weighs only under consensus
+        options = tuple(c for c in options if c != BLOCK)
     if rule == "consensus" and not proposal:
         raise UsageError("rule:consensus is for proposals (agree / abstain / disagree / "
                          "block); leave out choices, or pick another rule.")
@@ -134,13 +138,18 @@ def match_choice(poll: Poll, raw: str) -> str:
 
 
 async def electors(conn: Conn, poll: Poll) -> list[Elector]:
-    """Who has a vote now: voting (non-observer) organizations, or every member."""
+    """Who has a vote: the electorate fixed when the poll opened (voting organizations,
+    or the members known then), less organizations that left or became observers and
+    people a coordinator removed before they voted."""
+    fixed = await poll_sql.elector_keys(conn, poll.id)
     if poll.electorate == "orgs":
         reps = await people_sql.representatives(conn, poll.coalition_id)
         return [Elector(f"org:{o.id}", o.name, tuple(reps.get(o.id, ())))
-                for o in await org_sql.list_orgs(conn, poll.coalition_id) if not o.observer]
+                for o in await org_sql.list_orgs(conn, poll.coalition_id)
+                if not o.observer and f"org:{o.id}" in fixed]
     people = await people_sql.list_people(conn, poll.coalition_id)
-    return [Elector(f"person:{p.id}", p.display_name, (p,)) for p in people]
+    return [Elector(f"person:{p.id}", p.display_name, (p,)) for p in people
+            if f"person:{p.id}" in fixed]
 
 
 async def poll_state(conn: Conn, poll: Poll) -> PollState:
@@ -155,7 +164,22 @@ async def poll_state(conn: Conn, poll: Poll) -> PollState:
         tallies = count(poll.choices, {v.voter: v.choice or "" for v in counted})
     outcome = decide(tallies, rule=poll.rule, electorate=len(electorate),
                      quorum_pct=poll.quorum_pct, proposal=poll.proposal)
+    blockers = [v for v in counted if v.choice == BLOCK]
+    if poll.rule == "consensus" and outcome.quorum_met and tallies.get(BLOCK):
+        outcome = replace(outcome, summary=block_summary(
+            blockers, anonymous=poll.anonymous, blocks=tallies[BLOCK],
+            turnout=f"{sum(tallies.values())} of {len(electorate)} voted"))
     return PollState(poll, tuple(electorate), tuple(counted), tallies, outcome)
+
+
+def block_summary(blockers: list[Vote], *, anonymous: bool, blocks: int, turnout: str) -> str:
+    """Who blocked a consensus proposal and why; in an anonymous poll only how many."""
+    if anonymous or not blockers:
+        return (f"Blocked: {blocks} block(s); the poll is anonymous, so who blocked is not "
+                f"recorded ({turnout}).")
+    who = "; ".join(f"{v.voter_name}: {v.reason}" if v.reason
+                    else f"{v.voter_name} (no reason given)" for v in blockers)
+    return f"Blocked by {who} ({turnout})."
 
 
 async def _voting_org(ctx: Context, poll: Poll, org: Org | None) -> Org:
@@ -192,6 +216,7 @@ class Cast:
     voter_name: str  # the organization, or the caller
     previous: str | None  # the choice it replaced, if any
     reason_dropped: bool
+    counted_as: str | None = None  # why the choice was recorded as another one
 
 
 async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
@@ -202,7 +227,7 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
         when = format_local(poll.closed_at or poll.closes_at, ctx.coalition.timezone)
         raise Conflict(f"Poll #{poll.number} closed on {when}; it takes no more votes.",
                        hint=f"See the result with `/poll status #{poll.number}`.")
-    picked = match_choice(poll, choice)
+    picked, counted_as = _weighed_choice(poll, choice)
     person = ctx.caller.person
     if poll.electorate == "orgs":
         voting_org = await _voting_org(ctx, poll, org)
@@ -212,6 +237,8 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
             raise UsageError(f"Poll #{poll.number} is a member poll: everyone votes for "
                              "themselves, so org: does not apply.")
         voter, voter_name, org_id = f"person:{person.id}", person.display_name, None
+    if not await poll_sql.is_elector(ctx.conn, poll.id, voter):
+        raise _not_an_elector(poll, voter_name)
     note = clean_line(reason) if reason else None
     if poll.anonymous:
         if not await poll_sql.cast_anonymous_vote(ctx.conn, poll.id, voter, org_id, person.id,
@@ -220,10 +247,52 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
                 f"{voter_name} has already voted in anonymous poll #{poll.number}.",
                 hint="Anonymous votes cannot be changed: nobody, not even the bot, "
                      "knows which choice was whose.")
-        return Cast(poll, picked, voter_name, None, bool(note))
+        return Cast(poll, picked, voter_name, None, bool(note), counted_as)
     previous = await poll_sql.vote_choice(ctx.conn, poll.id, voter)
     await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now)
-    return Cast(poll, picked, voter_name, previous, False)
+    _announce_block(ctx, poll, voter_name, picked, previous, note)
+    return Cast(poll, picked, voter_name, previous, False, counted_as)
+
+
+def _weighed_choice(poll: Poll, raw: str) -> tuple[str, str | None]:
+    """The choice a typed vote counts as, and why if it is not the one typed: outside
+    consensus a block has no weight of its own, so it is recorded as disagree."""
+    if poll.proposal and poll.rule != "consensus" and name_key(raw) == BLOCK:
+        return "disagree", (f"Poll #{poll.number} is decided by {poll.rule}, where a block "
+                            "has no special weight: it was recorded as disagree. Only "
+                            "consensus polls let one block stop a proposal.")
+    return match_choice(poll, raw), None
+
+
+def _announce_block(ctx: Context, poll: Poll, voter_name: str, choice: str,
+                    previous: str | None, reason: str | None) -> None:
+    """Tell the home channels at once when a consensus proposal is blocked, or a block is
+    withdrawn: one block stops it, so partners should not learn of it only at the close.
+    Not for anonymous polls, where the timing would tell whose block it was."""
+    if poll.rule != "consensus" or poll.anonymous or (choice == BLOCK) == (previous == BLOCK):
+        return
+    if choice == BLOCK:
+        why = f"Reason: {reason}" if reason else "No reason given."
+        ctx.notify(Notice(ctx.coalition.id, f"Poll #{poll.number}: {voter_name} blocks",
+                          f"{poll.question}\n{why}\nUnder consensus one block stops the "
+                          "proposal; it can be withdrawn by changing the vote until the poll "
+                          "closes."))
+    else:
+        ctx.notify(Notice(ctx.coalition.id,
+                          f"Poll #{poll.number}: {voter_name} withdrew the block",
+                          f"{poll.question}\nThe vote is now {choice}."))
+
+
+def _not_an_elector(poll: Poll, voter_name: str) -> Conflict:
+    """Refusal for a voter outside a poll's electorate, fixed when it opened."""
+    if poll.electorate == "orgs":
+        return Conflict(f"{voter_name} was not a voting partner when poll #{poll.number} "
+                        "opened, so it does not vote in it: a poll's electorate is fixed "
+                        "when it opens.", hint="It votes in the polls opened from now on.")
+    return Conflict(f"You are not in the electorate of member poll #{poll.number}: it is "
+                    "fixed when the poll opens (the members the bot knew then, less anyone "
+                    "a coordinator removed since).",
+                    hint="You vote in the member polls opened from now on.")
 
 
 async def extend(ctx: Context, number: int, closes: datetime) -> Poll:
@@ -268,6 +337,15 @@ def outcome_label(outcome: Outcome, poll: Poll) -> str:
     return outcome.winner or "no decision"
 
 
+def results_visible(poll: Poll, now: datetime) -> bool:
+    """Whether tallies may be shown now. Hidden-results polls show them once closed.
+    Anonymous polls too, whatever `results` says: the list of who has voted is public,
+    so a live tally read before and after one vote would tell that voter's choice."""
+    if poll.status == "closed" or not poll.accepts_votes(now):
+        return True
+    return poll.results == "live" and not poll.anonymous
+
+
 def tally_fields(state: PollState) -> tuple[Field, ...]:
     lines = [f"{choice}: {n}" for choice, n in state.tallies.items()]
     return (Field("Tally", "\n".join(lines) if sum(state.tallies.values())
@@ -305,12 +383,21 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
         quorum_met=state.outcome.quorum_met,
         closed_by=closed_by.display_name if closed_by else "deadline", now=now)
     text = f"{poll.question}\n{state.outcome.summary}"
+    if closed_by is not None and now < poll.closes_at:  # cut short: partners should know
+        text += (f"\nClosed early by {closed_by.display_name}; it was to close "
+                 f"{format_local(poll.closes_at, coalition.timezone)}.")
     proposed = await topic_sql.proposal(conn, poll.id)
     if proposed is not None and label == "passed":
         adopted = await topic_sql.adopt_proposal(conn, coalition.id, poll.id,
                                                  phrase_key(proposed[0]), number, now)
         if adopted:
             text += f"\n“{adopted}” is now an off-limits topic."
+    removal = await topic_sql.removal(conn, poll.id)
+    if removal is not None and label == "passed":
+        topic = await topic_sql.find_active(conn, coalition.id, phrase_key(removal[0]))
+        if topic is not None:
+            await topic_sql.remove_topic(conn, coalition.id, topic.id, removal[1], now)
+            text += f"\n“{topic.phrase}” is no longer an off-limits topic."
     notice = result_notice(coalition.id, poll.number, label, text, state.tallies)
     return state, number, notice
 

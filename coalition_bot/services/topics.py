@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from coalition_bot.errors import Conflict, NotFound, UsageError
 from coalition_bot.model import Poll
-from coalition_bot.replies import Message, Reply
+from coalition_bot.replies import Message, Notice, Reply
 from coalition_bot.rules.text import clean_line
 from coalition_bot.rules.topics import (
     Matcher,
@@ -30,7 +30,8 @@ from coalition_bot.store import topics as topic_sql
 from coalition_bot.store.database import Conn
 from coalition_bot.store.topics import Topic
 
-__all__ = ["NUDGE_WINDOW", "TopicWatch", "add", "check", "propose", "remove", "topic_key"]
+__all__ = ["NUDGE_WINDOW", "TopicWatch", "add", "check", "propose", "propose_remove", "remove",
+           "topic_key"]
 
 NUDGE_WINDOW = timedelta(minutes=10)
 
@@ -44,7 +45,7 @@ def topic_key(phrase: str) -> str:
 
 
 async def add(ctx: Context, phrase: str, reason: str | None) -> Topic:
-    """A coordinator records an agreed topic; logged in the decision log."""
+    """A coordinator records an agreed topic; logged, and told to every home channel."""
     clean, key = clean_line(phrase), topic_key(phrase)
     existing = await topic_sql.find_active(ctx.conn, ctx.coalition.id, key)
     if existing:
@@ -58,25 +59,63 @@ async def add(ctx: Context, phrase: str, reason: str | None) -> Topic:
                               ctx.caller.person.id, number, ctx.now)
     found = await topic_sql.find_active(ctx.conn, ctx.coalition.id, key)
     assert found is not None
+    ctx.notify(Notice(ctx.coalition.id, f"Off-limits topic added: “{found.phrase}”",
+                      f"Added by {who}, without a poll (decision #{number} in the log)."
+                      + (f"\nReason: {found.reason}" if found.reason else "")))
     return found
 
 
-async def remove(ctx: Context, phrase: str) -> Topic:
-    """A coordinator takes a topic off the list; logged in the decision log."""
+async def _active(ctx: Context, phrase: str) -> Topic:
     topic = await topic_sql.find_active(ctx.conn, ctx.coalition.id, topic_key(phrase))
     if topic is None:
         names = ", ".join(f"“{t.phrase}”" for t in
                           await topic_sql.active_topics(ctx.conn, ctx.coalition.id))
         raise NotFound(f"“{clean_line(phrase)}” is not an off-limits topic here.",
                        hint=f"Topics: {names or 'none'}.")
+    return topic
+
+
+def adopted_by(topic: Topic) -> str:
+    """How partners agreed a topic, for the record of its removal ('' if a coordinator
+    added it)."""
+    if topic.poll_number is None:
+        return ""
+    return (f"Partners adopted it together by poll #{topic.poll_number} (decision "
+            f"#{topic.decision_number}).")
+
+
+async def remove(ctx: Context, phrase: str) -> Topic:
+    """A coordinator takes a topic off the list: logged, and told to every home channel,
+    all the more when partners had adopted it by a poll (`propose_remove` is the way to
+    undo that together)."""
+    topic = await _active(ctx, phrase)
     who = ctx.caller.person.display_name
     await topic_sql.remove_topic(ctx.conn, ctx.coalition.id, topic.id, ctx.caller.person.id,
                                  ctx.now)
-    await poll_sql.add_record(
+    adopted = adopted_by(topic)
+    summary = f"Off-limits topic removed by {who}, without a poll." + (
+        f" {adopted}" if adopted else "")
+    number = await poll_sql.add_record(
         ctx.conn, ctx.coalition.id, question=f"Keep “{topic.phrase}” off the table",
-        outcome="removed", summary=f"Off-limits topic removed by {who}.", decided_by=who,
-        now=ctx.now)
+        outcome="removed", summary=summary, decided_by=who, now=ctx.now)
+    ctx.notify(Notice(ctx.coalition.id, f"Off-limits topic removed: “{topic.phrase}”",
+                      f"{summary}\nThis is decision #{number} in the log. Partners who "
+                      "disagree can propose it again with `/topic propose`."))
     return topic
+
+
+async def propose_remove(ctx: Context, phrase: str, rule: str,
+                         closes_at: datetime | None) -> Poll:
+    """A representative proposes taking a topic off the list: an organization poll
+    decides; if it passes, the topic goes in the same transaction as the poll's close."""
+    topic = await _active(ctx, phrase)
+    question = f"Take “{topic.phrase}” off the coalition's off-limits topics?"
+    poll = await polls.create(ctx, question=question, choices=None, electorate="orgs",
+                              rule=rule, quorum_pct=50, closes_at=closes_at, anonymous=False,
+                              results="live")
+    await topic_sql.add_proposal(ctx.conn, poll.id, topic.phrase, "", ctx.caller.person.id,
+                                 action="remove")
+    return poll
 
 
 async def propose(ctx: Context, phrase: str, reason: str | None, rule: str,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from coalition_bot.model import Person
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, iso
+from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso
 
 __all__ = [
     "add_representative",
@@ -16,16 +16,19 @@ __all__ = [
     "list_people",
     "people_by_name",
     "remove_representative",
+    "remove_roles",
     "representatives",
     "represented_org_ids",
     "set_declared_org",
+    "set_left",
     "standing",
 ]
 
 
 def _person(row) -> Person:
     return Person(row["id"], row["coalition_id"], row["platform"], row["platform_user_id"],
-                  row["display_name"], row["org_id"])
+                  row["display_name"], row["org_id"],
+                  from_iso(row["left_at"]) if row["left_at"] else None)
 
 
 async def ensure_person(conn: Conn, coalition_id: int, platform: str, user_id: str,
@@ -138,3 +141,19 @@ async def list_people(conn: Conn, coalition_id: int) -> list[Person]:
     rows = await fetch_all(conn, "SELECT * FROM person WHERE coalition_id = ? ORDER BY id",
                            (coalition_id,))
     return [_person(r) for r in rows]
+
+
+async def set_left(conn: Conn, person_id: int, when: datetime | None) -> None:
+    """Mark a person removed by a coordinator (`when`), or back again (None)."""
+    await conn.execute("UPDATE person SET left_at = ? WHERE id = ?",
+                       (iso(when) if when else None, person_id))
+
+
+async def remove_roles(conn: Conn, coalition_id: int, person_id: int) -> tuple[int, int]:
+    """Take a person's coordinator and representative roles away: (coordinator rows,
+    representative rows) deleted."""
+    coordinator = await conn.execute(
+        "DELETE FROM coordinator WHERE coalition_id = ? AND person_id = ?",
+        (coalition_id, person_id))
+    reps = await conn.execute("DELETE FROM representative WHERE person_id = ?", (person_id,))
+    return coordinator.rowcount, reps.rowcount

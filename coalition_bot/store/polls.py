@@ -20,8 +20,11 @@ __all__ = [
     "create_poll",
     "decision_for_poll",
     "decisions",
+    "drop_elector",
+    "elector_keys",
     "find_poll",
     "find_poll_by_id",
+    "is_elector",
     "list_polls",
     "mark_closed",
     "open_polls_closing_before",
@@ -52,11 +55,49 @@ async def create_poll(conn: Conn, coalition_id: int, *, question: str, proposal:
         (coalition_id, number, question, int(proposal), json.dumps(list(choices)), electorate,
          rule, quorum_pct, int(anonymous), results, iso(closes_at), created_by, iso(now)),
     )
+    await _fix_electorate(conn, row["id"], coalition_id, electorate)
     if anonymous:  # every counter exists from the start: no row's age tells a first vote
         await conn.executemany(
             "INSERT INTO anonymous_tally (poll_id, choice, votes) VALUES (?, ?, 0)",
             [(row["id"], choice) for choice in choices])
     return _poll(row)
+
+
+async def _fix_electorate(conn: Conn, poll_id: int, coalition_id: int,
+                          electorate: str) -> None:
+    """Record who may vote, as the poll opens: the voting organizations, or the members
+    the coalition knows (not those a coordinator removed)."""
+    if electorate == "orgs":
+        sql = ("INSERT INTO poll_elector (poll_id, voter) SELECT ?, 'org:' || id FROM org"
+               " WHERE coalition_id = ? AND observer = 0 AND left_at IS NULL")
+    else:
+        sql = ("INSERT INTO poll_elector (poll_id, voter) SELECT ?, 'person:' || id"
+               " FROM person WHERE coalition_id = ? AND left_at IS NULL")
+    await conn.execute(sql, (poll_id, coalition_id))
+
+
+async def elector_keys(conn: Conn, poll_id: int) -> set[str]:
+    """The voters ('org:ID', 'person:ID') fixed when the poll opened, less those dropped."""
+    rows = await fetch_all(conn, "SELECT voter FROM poll_elector WHERE poll_id = ?", (poll_id,))
+    return {r[0] for r in rows}
+
+
+async def is_elector(conn: Conn, poll_id: int, voter: str) -> bool:
+    """Whether a voter is in a poll's electorate (one primary-key lookup, every vote)."""
+    row = await fetch_one(conn, "SELECT 1 FROM poll_elector WHERE poll_id = ? AND voter = ?",
+                          (poll_id, voter))
+    return row is not None
+
+
+async def drop_elector(conn: Conn, coalition_id: int, voter: str) -> int:
+    """Take a voter out of the electorate of every open poll of the coalition in which
+    they have not voted yet (a vote cast stays counted). How many polls."""
+    cur = await conn.execute(
+        "DELETE FROM poll_elector WHERE voter = ? AND poll_id IN (SELECT id FROM poll"
+        " WHERE coalition_id = ? AND status = 'open') AND NOT EXISTS (SELECT 1 FROM vote"
+        " WHERE vote.poll_id = poll_elector.poll_id AND vote.voter = poll_elector.voter)",
+        (voter, coalition_id))
+    return cur.rowcount
 
 
 async def find_poll(conn: Conn, coalition_id: int, number: int) -> Poll | None:

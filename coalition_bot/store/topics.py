@@ -17,6 +17,7 @@ __all__ = [
     "claim_nudge",
     "find_active",
     "proposal",
+    "removal",
     "remove_topic",
     "topic_version",
 ]
@@ -30,15 +31,18 @@ class Topic:
     added_at: datetime
     added_by: str | None
     decision_number: int | None
+    poll_number: int | None = None  # the poll that adopted it, if partners voted it in
 
 
-_SELECT = ("SELECT t.*, p.display_name AS added_by_name FROM topic t"
-           " LEFT JOIN person p ON p.id = t.added_by")
+_SELECT = ("SELECT t.*, p.display_name AS added_by_name, pl.number AS poll_number"
+           " FROM topic t LEFT JOIN person p ON p.id = t.added_by"
+           " LEFT JOIN decision d ON d.coalition_id = t.coalition_id"
+           " AND d.number = t.decision_number LEFT JOIN poll pl ON pl.id = d.poll_id")
 
 
 def _topic(row) -> Topic:
     return Topic(row["id"], row["phrase"], row["reason"], from_iso(row["added_at"]),
-                 row["added_by_name"], row["decision_number"])
+                 row["added_by_name"], row["decision_number"], row["poll_number"])
 
 
 async def _bump(conn: Conn, coalition_id: int) -> None:
@@ -74,7 +78,7 @@ async def add_topic(conn: Conn, coalition_id: int, phrase: str, phrase_key: str,
     await _bump(conn, coalition_id)
 
 
-async def remove_topic(conn: Conn, coalition_id: int, topic_id: int, removed_by: int,
+async def remove_topic(conn: Conn, coalition_id: int, topic_id: int, removed_by: int | None,
                        now: datetime) -> None:
     await conn.execute("UPDATE topic SET removed_at = ?, removed_by = ? WHERE id = ?",
                        (iso(now), removed_by, topic_id))
@@ -82,16 +86,25 @@ async def remove_topic(conn: Conn, coalition_id: int, topic_id: int, removed_by:
 
 
 async def add_proposal(conn: Conn, poll_id: int, phrase: str, reason: str,
-                       proposed_by: int) -> None:
+                       proposed_by: int, action: str = "add") -> None:
+    """A poll decides a topic: to add it ('add') or to take it off the list ('remove')."""
     await conn.execute(
-        "INSERT INTO topic_proposal (poll_id, phrase, reason, proposed_by) VALUES (?, ?, ?, ?)",
-        (poll_id, phrase, reason, proposed_by))
+        "INSERT INTO topic_proposal (poll_id, phrase, reason, proposed_by, action)"
+        " VALUES (?, ?, ?, ?, ?)", (poll_id, phrase, reason, proposed_by, action))
 
 
 async def proposal(conn: Conn, poll_id: int) -> tuple[str, str, int | None] | None:
-    """(phrase, reason, proposed by) of the topic a poll decides, if it decides one."""
-    row = await fetch_one(conn, "SELECT * FROM topic_proposal WHERE poll_id = ?", (poll_id,))
+    """(phrase, reason, proposed by) of the topic a poll proposes to add, if it does."""
+    row = await fetch_one(conn, "SELECT * FROM topic_proposal WHERE poll_id = ?"
+                                " AND action = 'add'", (poll_id,))
     return (row["phrase"], row["reason"], row["proposed_by"]) if row else None
+
+
+async def removal(conn: Conn, poll_id: int) -> tuple[str, int | None] | None:
+    """(phrase, proposed by) of the topic a poll proposes to take off the list, if any."""
+    row = await fetch_one(conn, "SELECT * FROM topic_proposal WHERE poll_id = ?"
+                                " AND action = 'remove'", (poll_id,))
+    return (row["phrase"], row["proposed_by"]) if row else None
 
 
 async def adopt_proposal(conn: Conn, coalition_id: int, poll_id: int, phrase_key: str,

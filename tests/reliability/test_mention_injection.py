@@ -100,6 +100,7 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
     filled |= {("poll", "vote", "choice"), ("role", "assign", "role"),
                ("role", "unassign", "role"), ("role", "delete", "role")}
     spare_role = quote_arg(payload(r + 5, 50) + " spare")
+    unwanted = p("topic", "propose-remove", "phrase", suffix="four")
     # a link code is only hashed, never stored or shown back (tests/test_linked_workspaces)
     filled.add(("coalition", "connect", "code"))
     lines = [
@@ -138,6 +139,8 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
         ("Alice", f"topic remove {p('topic', 'remove', 'phrase', suffix='two')}"),
         (rep, f"topic propose {p('topic', 'propose', 'phrase', suffix='three')} "
               f"reason:{q('topic', 'propose', 'reason')}"),
+        ("Alice", f"topic add {unwanted}"),
+        (rep, f"topic propose-remove {unwanted}"),
         (coord, f"topic check {p('topic', 'check', 'text', suffix='one')}"),
         # everything that shows them, and the notices
         ("Alice", "coalition info"), ("Alice", "coalition org list"),

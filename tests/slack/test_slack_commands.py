@@ -54,7 +54,8 @@ async def test_role_create_and_assign(coalition: Workspace) -> None:
 
 
 async def test_poll_create_posts_vote_buttons_carrying_commands(coalition: Workspace) -> None:
-    payload = await coalition.ok(ALICE, "/poll", "create Join the May Day march?")
+    payload = await coalition.ok(ALICE, "/poll", "create Join the May Day march? "
+                                                 "rule:consensus")
     assert payload["response_type"] == "in_channel"
     buttons = buttons_of(payload)
     assert set(buttons) == {"agree", "abstain", "disagree", "block"}
@@ -124,7 +125,7 @@ async def test_notices_go_to_the_home_channel_and_ping_people_one_by_one(
     text = text_of(posted.body)
     assert f"<@{BOB.id}>" in text and f"<@{CHEN.id}>" in text
     assert "<!" not in posted.dump()
-    assert set(buttons_of(posted.body)) == {"agree", "abstain", "disagree", "block"}
+    assert set(buttons_of(posted.body)) == {"agree", "abstain", "disagree"}
     assert posted.body.get("link_names") in (None, False)
 
 
