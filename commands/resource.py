@@ -157,8 +157,8 @@ async def _close(ctx: Context, args: dict[str, Any]) -> Reply:
 
 
 _ITEM = Option("item", OptionType.NUMBER, "the offer's or ask's number", kind="resource")
-_TAGS = Option("tags", OptionType.TEXT, "words people would look for, separated by commas "
-               "or spaces (see the tags in use in `/resource list`)", required=False,
+_TAGS = Option("tags", OptionType.TEXT, "words people would look for, like tags:hall,venue "
+               "(see the tags in use in `/resource list`)", required=False,
                keyword_only=True, max_length=TAGS_MAX)
 _ORG = Option("org", OptionType.ORG, "the organization it is for (coordinators, and "
               "representatives of several)", required=False, keyword_only=True,
