@@ -20,6 +20,8 @@ __all__ = [
     "Org",
     "Person",
     "Poll",
+    "Resource",
+    "ResourceTake",
     "Role",
     "RoleHolder",
     "Vote",
@@ -219,3 +221,44 @@ class RoleHolder:
     role: Role
     person: Person
     org_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceTake:
+    """An organization committed to meet an ask or to use an offer."""
+
+    org_id: int
+    org_name: str
+    person_name: str
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """An offer or an ask an organization posted on the coalition's board."""
+
+    id: int
+    coalition_id: int
+    number: int
+    kind: str  # 'offer' or 'ask'
+    org_id: int
+    org_name: str
+    text: str
+    tags: tuple[str, ...]
+    ends_at: datetime | None  # the end of its until:/by: day; None: open until closed
+    status: str  # 'open', 'met', 'withdrawn' or 'expired'
+    posted_by: int | None
+    created_at: datetime
+    closed_at: datetime | None
+    close_note: str
+    takes: tuple[ResourceTake, ...] = ()
+
+    def state(self, now: datetime) -> str:
+        """Its status as of `now`: an open item past its date is expired."""
+        if self.status == "open" and self.ends_at is not None and self.ends_at <= now:
+            return "expired"
+        return self.status
+
+    def is_open(self, now: datetime) -> bool:
+        return self.state(now) == "open"

@@ -29,14 +29,20 @@ class MovableClock:
 
 @dataclass
 class RecordingOutlet:
-    """An outlet that keeps what the bot posts to home channels."""
+    """An outlet that keeps what the bot posts to home channels (`posted`) and to people
+    privately (`private`: user id and notice)."""
 
     platform: str
     posted: list[tuple[str, Notice]] = field(default_factory=list)
+    private: list[tuple[str, Notice]] = field(default_factory=list)
 
     async def post_notice(self, notice: Notice, channel_id: str, *,
                           workspace_id: str = "") -> None:
         self.posted.append((channel_id, notice))
+
+    async def post_private(self, user_id: str, notice: Notice, *,
+                           workspace_id: str = "") -> None:
+        self.private.append((user_id, notice))
 
 
 @dataclass

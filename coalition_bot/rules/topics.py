@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "Matcher", "TopicPhrase", "compile_topics", "normalize_words", "phrase_key", "phrase_words",
+    "word_forms",
 ]
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*['’]?")  # letters and digits; `_` separates
@@ -71,6 +72,12 @@ def phrase_words(phrase: str) -> tuple[str, ...]:
 def phrase_key(phrase: str) -> str:
     """One name for all the spellings the matcher treats alike (`Unions` = `union`)."""
     return " ".join(min(_forms(w), key=len) for w in phrase_words(phrase))
+
+
+def word_forms(word: str) -> tuple[str, ...]:
+    """The base forms a normalized word may stand for (two words match when they share
+    one): `parties` → parties, party, parti, partie."""
+    return _forms(word)
 
 
 def _forms(word: str) -> tuple[str, ...]:

@@ -33,6 +33,7 @@ class Context:
     coalition_record: Coalition | None = None
     caller_record: Caller | None = None
     notices: list[Notice] = field(default_factory=list)
+    private_notices: list[tuple[Person, Notice]] = field(default_factory=list)
 
     @property
     def coalition(self) -> Coalition:
@@ -49,3 +50,8 @@ class Context:
     def notify(self, notice: Notice) -> None:
         """Queue a post to the home channel(s); sent only if the transaction commits."""
         self.notices.append(notice)
+
+    def notify_person(self, person: Person, notice: Notice) -> None:
+        """Queue a private post to one person (a direct message on their platform); sent
+        only if the transaction commits."""
+        self.private_notices.append((person, notice))

@@ -1,10 +1,13 @@
 """What the outbox delivers, to whom, and what each delivery says.
 
-Five kinds: `meeting-reminder` (each offset before each occurrence, to the home
+Six kinds: `meeting-reminder` (each offset before each occurrence, to the home
 channels), `poll-closing` (before a poll's deadline, naming who has not voted),
 `poll-result` (when a poll closes at its deadline; the close itself happens in the
-sweep that finds it), `action-due` (privately, to the action's owner) and `notice`
-(raised by a command, kept as it was written). A scheduled delivery is rendered from
+sweep that finds it), `action-due` (privately, to the action's owner),
+`resource-expiring` (privately, to each representative of the organization that posted
+an offer or ask, and to whoever posted it, a few days before its date) and `notice`
+(raised by a command, kept as it was written: to the home channels, or privately to one
+person, `Context.notify_person`). A scheduled delivery is rendered from
 the database when it is sent, so a meeting moved or cancelled after its reminder was
 planned is reminded as it is now, or not at all.
 
@@ -20,10 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from coalition_bot.model import Coalition
+from coalition_bot.model import Coalition, Person
 from coalition_bot.replies import Button, Field, Mention, Notice
 from coalition_bot.rules.times import format_local, format_span
-from coalition_bot.services import meetings, polls
+from coalition_bot.services import meetings, polls, resources
 from coalition_bot.services.meetings import Due
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import deliveries as delivery_sql
@@ -35,7 +38,7 @@ from coalition_bot.store.database import Conn
 __all__ = [
     "Target", "close_overdue_polls", "current_target", "describe", "due_between",
     "enqueue_notices", "expiry", "is_late",
-    "notice_from_json", "notice_to_json", "render", "targets",
+    "notice_from_json", "notice_to_json", "person_target", "render", "targets",
 ]
 
 RESULT_KEEP = timedelta(days=7)  # after the row is written, not after the poll closed
@@ -54,6 +57,7 @@ async def due_between(conn: Conn, start: datetime, end: datetime,
     else:
         found = await meetings.reminders_due(conn, start, end, coalition_id)
     found += await meetings.actions_due(conn, start, end)
+    found += await resources.reminders_due(conn, start, end)
     for poll in await poll_sql.open_polls_closing_before(conn, end + poll_reminder):
         at = poll.closes_at - poll_reminder
         if start <= at < end and at > poll.created_at:
@@ -78,9 +82,11 @@ async def close_overdue_polls(conn: Conn, now: datetime) -> list[Due]:
 
 def expiry(due: Due, now: datetime) -> datetime:
     """When a delivery still unsent is given up: a reminder once its meeting starts or
-    its poll closes; an action notice after a day; a poll result a week after it was
+    its poll closes (an offer or ask's reminder, once it expires); an action notice after
+    a day; a poll result a week after it was
     found (a result found after a long outage is still announced, marked late)."""
-    if due.kind in ("meeting-reminder", "poll-closing"):  # the offset ends at the event
+    if due.kind in ("meeting-reminder", "poll-closing", "resource-expiring"):
+        # the offset ends at the event (the meeting, the deadline, the item's date)
         return due.at + timedelta(minutes=due.offset_min)
     if due.kind == "poll-result":
         return max(due.at, now) + RESULT_KEEP
@@ -103,17 +109,25 @@ class Target:
 
 
 async def targets(conn: Conn, due: Due) -> list[Target]:
-    """Every home channel of the coalition (or, for an action, its owner), on every
-    platform: whichever process serves that platform sends it."""
+    """Every home channel of the coalition (or, for an action, its owner; for an item
+    expiring, its organization's representatives and its poster), on every platform:
+    whichever process serves that platform sends it."""
     if due.kind == "action-due":
         note = await meeting_sql.find_note(conn, due.subject_id)
         if note is None or note.owner_id is None:
             return []
-        owner = await people_sql.get_person(conn, note.owner_id)
-        workspace = next((b.workspace_id for b in await coalition_sql.bindings(
-            conn, due.coalition_id) if b.platform == owner.platform), "")
-        return [Target(owner.platform, workspace, user_id=owner.platform_user_id)]
+        return [await person_target(conn, await people_sql.get_person(conn, note.owner_id))]
+    if due.kind == "resource-expiring":
+        return [await person_target(conn, p)
+                for p in await resources.posters(conn, due.subject_id)]
     return await home_targets(conn, due.coalition_id)
+
+
+async def person_target(conn: Conn, person: Person) -> Target:
+    """A person, privately, on their platform, in their coalition's workspace there."""
+    workspace = next((b.workspace_id for b in await coalition_sql.bindings(
+        conn, person.coalition_id) if b.platform == person.platform), "")
+    return Target(person.platform, workspace, user_id=person.platform_user_id)
 
 
 async def home_targets(conn: Conn, coalition_id: int) -> list[Target]:
@@ -122,14 +136,18 @@ async def home_targets(conn: Conn, coalition_id: int) -> list[Target]:
             for b in await coalition_sql.bindings(conn, coalition_id) if b.home_channel_id]
 
 
-async def enqueue_notices(conn: Conn, notices: Sequence[Notice], now: datetime) -> int:
+async def enqueue_notices(conn: Conn, notices: Sequence[Notice], now: datetime, *,
+                          private: Sequence[tuple[Person, Notice]] = ()) -> int:
     """Write a command's notices into the outbox, in the command's transaction: one
-    `notice` row each, one delivery row per home channel. How many rows were written."""
+    `notice` row each, one delivery row per home channel, or (`private`) one to the
+    person it is for. How many delivery rows were written."""
     rows = 0
-    for notice in notices:
+    queued = [(n, await home_targets(conn, n.coalition_id)) for n in notices]
+    queued += [(n, [await person_target(conn, person)]) for person, n in private]
+    for notice, targets_ in queued:
         notice_id = await delivery_sql.add_notice(conn, notice.coalition_id,
                                                   notice_to_json(notice), now)
-        for target in await home_targets(conn, notice.coalition_id):
+        for target in targets_:
             rows += await delivery_sql.create(
                 conn, coalition_id=notice.coalition_id, kind="notice", subject_id=notice_id,
                 occurrence="", offset_min=0, platform=target.platform,
@@ -151,7 +169,8 @@ async def current_target(conn: Conn, delivery: delivery_sql.Delivery) -> str | N
 
 
 KIND_LABELS = {"meeting-reminder": "Meeting reminder", "poll-closing": "Poll closing soon",
-               "poll-result": "Poll result", "action-due": "Action item due"}
+               "poll-result": "Poll result", "action-due": "Action item due",
+               "resource-expiring": "Offer or ask expiring"}
 
 
 async def describe(conn: Conn, delivery: delivery_sql.Delivery) -> str:
@@ -238,6 +257,8 @@ async def _render(conn: Conn, kind: str, subject_id: int, occurrence: str, offse
                       fields=(Field("From meeting", f"#{note.meeting_number}"),),
                       buttons=(Button("Mark done", f"meeting done {note.action_number}",
                                       "primary"),))
+    if kind == "resource-expiring":
+        return await resources.expiring_notice(conn, subject_id, now)
     raise ValueError(f"unknown delivery kind {kind!r}")
 
 

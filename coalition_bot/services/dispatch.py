@@ -1,7 +1,7 @@
 """One command from any front door: parse, check, run in one transaction, answer.
 
     Invocation → grammar → (transaction: caller, permission, typed values, handler)
-               → Outcome(reply for the caller, notices for the home channels)
+               → Outcome(reply for the caller, notices for home channels and people)
 
 A `CoalitionError` becomes a private reply saying what was expected; anything else is
 logged with its context and answered with a short apology. Either way the
@@ -45,7 +45,7 @@ _ARTICLE = {Level.COORDINATOR: "coordinators", Level.REPRESENTATIVE: "representa
 @dataclass(frozen=True, slots=True)
 class Outcome:
     reply: Reply
-    notices: tuple[Notice, ...] = ()
+    notices: tuple[Notice, ...] = ()  # queued for the outbox: home channels and people
     coalition_id: int | None = None  # whose data a successful command may have changed
 
 
@@ -127,12 +127,14 @@ class Dispatcher:
             await self._check_level(ctx, command, sub)
             await _resolve_values(ctx, sub, typed)
             reply = await sub.handler(ctx, typed)
-            if ctx.notices:  # into the outbox, in this transaction: sent after the commit
-                await enqueue_notices(conn, ctx.notices, ctx.now)
+            # into the outbox, in this transaction: sent after the commit
+            if ctx.notices or ctx.private_notices:
+                await enqueue_notices(conn, ctx.notices, ctx.now, private=ctx.private_notices)
         if sub.private and not reply.private:
             reply = dataclasses.replace(reply, private=True)
         changed = ctx.coalition_record.id if ctx.coalition_record else None
-        return Outcome(reply, tuple(ctx.notices), changed)
+        queued = (*ctx.notices, *(n for _, n in ctx.private_notices))
+        return Outcome(reply, queued, changed)
 
     async def _check_level(self, ctx: Context, command: Command, sub: Subcommand) -> None:
         if sub.level is Level.ANYONE:

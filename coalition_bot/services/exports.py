@@ -1,5 +1,6 @@
 """Files a coalition takes elsewhere (a report, a spreadsheet): the decision log, the
-shared goals with their progress, the action items. CSV or JSON."""
+shared goals with their progress, the action items, the offers and asks between
+partners. CSV or JSON."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ from zoneinfo import ZoneInfo
 from coalition_bot.replies import Attachment
 from coalition_bot.services import decisions, goals, meetings
 from coalition_bot.services.context import Context
+from coalition_bot.store import resources as resource_sql
 
 __all__ = ["EXPORTS", "export", "table_file"]
 
-EXPORTS = ("decisions", "goals", "actions")
+EXPORTS = ("decisions", "goals", "actions", "resources")
 GOAL_COLUMNS = ("goal", "text", "status", "created_at", "updated_at", "updates")
 ACTION_COLUMNS = ("action", "meeting", "occurrence", "text", "owner", "due_at", "done_at",
                   "added_at")
+RESOURCE_COLUMNS = ("number", "kind", "organization", "text", "tags", "status", "posted_at",
+                    "ends_at", "closed_at", "close_note", "takes")
 
 
 def _cell(value: object) -> object:
@@ -69,11 +73,25 @@ async def _action_rows(ctx: Context) -> list[dict[str, object]]:
             for n in await meetings.action_list(ctx, "all")]
 
 
+async def _resource_rows(ctx: Context) -> list[dict[str, object]]:
+    tz = ctx.coalition.timezone
+    return [{"number": r.number, "kind": r.kind, "organization": r.org_name, "text": r.text,
+             "tags": list(r.tags), "status": r.state(ctx.now),
+             "posted_at": _local(r.created_at, tz), "ends_at": _local(r.ends_at, tz),
+             "closed_at": _local(r.closed_at, tz), "close_note": r.close_note,
+             "takes": [{"organization": t.org_name, "by": t.person_name, "note": t.note,
+                        "at": _local(t.created_at, tz)} for t in r.takes]}
+            for r in await resource_sql.all_resources(ctx.conn, ctx.coalition.id)]
+
+
 async def export(ctx: Context, what: str, fmt: str) -> Attachment:
     """One of `EXPORTS`, oldest first, as CSV or JSON."""
     if what == "goals":
         return table_file("goals", await _goal_rows(ctx), GOAL_COLUMNS, fmt, ctx.now)
     if what == "actions":
         return table_file("actions", await _action_rows(ctx), ACTION_COLUMNS, fmt, ctx.now)
+    if what == "resources":
+        return table_file("resources", await _resource_rows(ctx), RESOURCE_COLUMNS, fmt,
+                          ctx.now)
     return table_file("decisions", await decisions.records(ctx), decisions.EXPORT_COLUMNS,
                       fmt, ctx.now)

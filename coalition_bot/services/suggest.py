@@ -6,7 +6,8 @@ from the coalition bound to that workspace only. Nothing of another coalition is
 suggested, and a workspace with no coalition gets no suggestions.
 
 Kinds: the `kind` of a NUMBER option (`poll`: polls open for votes, `meeting`: meetings
-with an occurrence to come, soonest first, `action`: open action items, `goal`), `org`
+with an occurrence to come, soonest first, `action`: open action items, `goal`,
+`resource`: open offers and asks, newest first), `org`
 (organization names) and `timezone` (IANA names; needs no database).
 """
 
@@ -25,6 +26,7 @@ from coalition_bot.store import goals as goal_sql
 from coalition_bot.store import meetings as meeting_sql
 from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import polls as poll_sql
+from coalition_bot.store import resources as resource_sql
 from coalition_bot.store.database import Conn, Database
 
 __all__ = ["KINDS", "LABEL_MAX", "Suggestion", "suggest"]
@@ -85,6 +87,12 @@ async def _goals(conn: Conn, coalition: Coalition, now: datetime) -> list[_Candi
             for g in goals]
 
 
+async def _resources(conn: Conn, coalition: Coalition, now: datetime) -> list[_Candidate]:
+    items = await resource_sql.open_resources(conn, coalition.id, now)
+    return [_Candidate(r.number, f"#{r.number} {r.kind} of {r.org_name}: {r.text}",
+                       str(r.number)) for r in items]
+
+
 async def _orgs(conn: Conn, coalition: Coalition, now: datetime) -> list[_Candidate]:
     orgs = await org_sql.list_orgs(conn, coalition.id)
     return [_Candidate(o.number, o.name + (" (observer)" if o.observer else ""), o.name)
@@ -94,6 +102,7 @@ async def _orgs(conn: Conn, coalition: Coalition, now: datetime) -> list[_Candid
 _Finder = Callable[[Conn, Coalition, datetime], Awaitable[list[_Candidate]]]
 _FINDERS: dict[str, _Finder] = {
     "poll": _polls, "meeting": _meetings, "action": _actions, "goal": _goals, "org": _orgs,
+    "resource": _resources,
 }
 KINDS = (*_FINDERS, "timezone")
 

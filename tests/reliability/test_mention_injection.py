@@ -142,6 +142,15 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
         ("Alice", f"topic add {unwanted}"),
         (rep, f"topic propose-remove {unwanted}"),
         (coord, f"topic check {p('topic', 'check', 'text', suffix='one')}"),
+        (rep, f"resource offer {p('resource', 'offer', 'text')} "
+              f"tags:{q('resource', 'offer', 'tags')}"),
+        ("Alice", f"resource ask {p('resource', 'ask', 'text')} "
+                  f"tags:{q('resource', 'ask', 'tags')} org:#2"),
+        (rep, f"resource take 2 {p('resource', 'take', 'note')}"),
+        ("Alice", f"resource list all tag:{q('resource', 'list', 'tag')}"),
+        ("Alice", "resource match 1"), ("Alice", "resource list"),
+        ("Alice", f"resource close 2 met {p('resource', 'close', 'note')}"),
+        ("Alice", "coalition export resources json"),
         # everything that shows them, and the notices
         ("Alice", "coalition info"), ("Alice", "coalition org list"),
         ("Alice", "coalition goals"), ("Alice", "poll list all"), ("Alice", "poll status 1"),
@@ -174,6 +183,8 @@ async def test_pings_in_every_free_text_field_and_name_ping_nobody(
             assert not reply.error, f"{line!r} failed: {reply.text}"
             shown.append(reply)
         shown += chat.notices
+        assert outlet.private, "the scenario sent no direct message to check"
+        shown += [notice for _, notice in outlet.private]  # direct messages too
     finally:
         await bot.close()
     for item in shown:
