@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from coalition_bot.clock import Clock
+from coalition_bot.errors import StorageError
 from coalition_bot.outlets import DeliveryDeferred, DeliveryRefused, Outlet
 from coalition_bot.replies import Notice
 from coalition_bot.services import deliveries
@@ -116,8 +117,11 @@ class Outbox:
 
     def _finished(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("sending deliveries failed", exc_info=task.exception())
+        error = None if task.cancelled() else task.exception()
+        if isinstance(error, StorageError):  # the file is gone or unusable: one line
+            log.error("sending deliveries: %s", error.message)
+        elif error is not None:
+            log.error("sending deliveries failed", exc_info=error)
 
     async def drain(self) -> None:
         """Wait until every pass started so far has finished."""

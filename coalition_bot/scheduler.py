@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from coalition_bot.bot import Bot
+from coalition_bot.errors import StorageError
 from coalition_bot.outbox import Coalesced, SendReport
 from coalition_bot.services import deliveries
 from coalition_bot.services.meetings import Due
@@ -151,6 +152,8 @@ class Scheduler:
             await asyncio.shield(task)
         except asyncio.CancelledError:
             pass  # APScheduler is shutting down; `stop` waits for the tick itself
+        except StorageError as error:  # the file is gone or unusable: one line, no trace
+            log.error("the scheduler cannot use the database: %s", error.message)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop the timers and take no new work; let the sends in progress finish (at

@@ -11,6 +11,7 @@ nothing is written anywhere.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import subprocess
@@ -23,6 +24,7 @@ import pytest
 from helpers import Chat, text_of
 from reliability_support import SCRIPT, WAIT
 
+from coalition_bot.scheduler import Scheduler
 from coalition_bot.store.database import Database
 from coalition_bot.store.migrate import available_migrations
 
@@ -243,3 +245,22 @@ async def test_a_database_file_deleted_or_replaced_while_running_refuses_every_c
         with closing(sqlite3.connect(db_path)) as conn:
             goals = [t for (t,) in conn.execute("SELECT text FROM goal")]
         assert goals == ["Before the swap"]
+
+
+async def test_the_scheduler_says_in_one_line_that_the_file_went_away(
+        coalition: Chat, db_path: Path, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    scheduler = Scheduler(coalition.bot, sweep_every=0.05)
+    await scheduler.start()
+    try:
+        swap(db_path, tmp_path / "backup.db", delete=True)
+        with caplog.at_level(logging.ERROR):
+            deadline = asyncio.get_running_loop().time() + 10
+            while not caplog.records:
+                assert asyncio.get_running_loop().time() < deadline, "no error was logged"
+                await asyncio.sleep(0.02)
+    finally:
+        await scheduler.stop()
+    record = caplog.records[0]
+    assert "deleted or replaced" in record.getMessage()
+    assert record.exc_info is None  # one line, no traceback
