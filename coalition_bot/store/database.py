@@ -79,11 +79,21 @@ class Database:
         A file SQLite cannot use raises `StorageError`: one sentence naming the file and
         the cause (not a database, read-only, locked past the busy timeout, no folder).
         """
-        try:
-            await self._open(run_migrations)
-        except sqlite3.Error as error:
-            raise StorageError(cannot_open(self.path, error,
-                                           busy_timeout_ms=self.busy_timeout_ms)) from None
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
+        while True:
+            try:
+                await self._open(run_migrations)
+                break
+            except sqlite3.Error as error:
+                # SQLite answers "busy" at once, without waiting, when connections
+                # starting together deadlock (one reading while another writes): try
+                # again until the busy timeout, as a wait for the lock would
+                if _busy(error) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                    continue
+                raise StorageError(cannot_open(self.path, error,
+                                               busy_timeout_ms=self.busy_timeout_ms)
+                                   ) from None
         self._identity = _identity(self.path)
         return self
 
@@ -194,6 +204,11 @@ class Database:
         except asyncio.CancelledError:
             await asyncio.wait({commit})
             raise
+
+
+def _busy(error: sqlite3.Error) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
 
 
 async def _probe_write(conn: aiosqlite.Connection) -> None:
