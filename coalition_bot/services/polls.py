@@ -306,9 +306,12 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
         closed_by=closed_by.display_name if closed_by else "deadline", now=now)
     text = f"{poll.question}\n{state.outcome.summary}"
     proposed = await topic_sql.proposal(conn, poll.id)
-    if proposed is not None and label == "passed":
-        adopted = await topic_sql.adopt_proposal(conn, coalition.id, poll.id,
-                                                 phrase_key(proposed[0]), number, now)
+    key = phrase_key(proposed[0]) if proposed is not None else ""
+    if proposed is not None and label == "passed" and not any(
+            phrase_key(t.phrase) == key
+            for t in await topic_sql.active_topics(conn, coalition.id)):
+        adopted = await topic_sql.adopt_proposal(conn, coalition.id, poll.id, key, number,
+                                                 now)
         if adopted:
             text += f"\n“{adopted}” is now an off-limits topic."
     notice = result_notice(coalition.id, poll.number, label, text, state.tallies)
