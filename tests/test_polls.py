@@ -105,6 +105,26 @@ async def test_create_defaults_to_an_org_majority_poll_closing_in_three_days_loc
     assert json.loads(row["choices"]) == ["agree", "abstain", "disagree", "block"]
 
 
+async def test_quotation_marks_inside_a_question_are_kept(coalition: Chat,
+                                                          db_path: Path) -> None:
+    reply = await coalition.ok("Alice", 'poll create Sign on to the "Homes for All" letter?')
+    assert reply.title == 'Poll #1: Sign on to the "Homes for All" letter?'
+    assert poll_row(db_path)["question"] == 'Sign on to the "Homes for All" letter?'
+
+
+async def test_a_misspelled_option_in_a_vote_reason_is_refused_not_kept_as_text(
+        partners: Chat, db_path: Path) -> None:
+    await partners.ok("Alice", 'coalition org add "Dock Workers"')
+    await partners.ok("Alice", 'coalition rep add Bob "Dock Workers"')
+    await partners.ok("Alice", "poll create Join the march?")
+    message = await refused_without_change(partners, db_path, "Bob",
+                                           'poll vote #1 agree orgg:"Dock Workers"')
+    assert message.startswith(
+        "`/poll vote #N CHOICE` has no option `orgg`. Did you mean `org:`?")
+    await partners.ok("Bob", 'poll vote #1 agree Reason: we said so org:"Dock Workers"')
+    assert [r[4] for r in vote_rows(db_path)] == ["Reason: we said so"]
+
+
 async def test_only_coordinators_create_polls(coalition: Chat, db_path: Path) -> None:
     message = await refused_without_change(coalition, db_path, "Bob", "poll create Go?")
     assert "`/poll create` is for coordinators; you are a representative here." in message
