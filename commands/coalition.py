@@ -257,8 +257,9 @@ async def _log(ctx: Context, args: dict[str, Any]) -> Reply:
 async def _export(ctx: Context, args: dict[str, Any]) -> Reply:
     what = args["what"]
     file = await exports.export(ctx, what, args["format"] or "csv")
-    described = {"decisions": "The decision log", "goals": "The shared goals and their "
-                 "progress", "actions": "Every action item, open and done"}[what]
+    described = {"decisions": "The decision log", "votes": "Every vote of every decision",
+                 "goals": "The shared goals and their progress",
+                 "actions": "Every action item, open and done"}[what]
     return Reply(private=True, text=f"{described}, oldest first.", files=(file,))
 
 
@@ -341,9 +342,9 @@ COMMAND = Command(
                    Level.MEMBER, _log, (
                        Option("count", OptionType.INTEGER, "how many (default 5)",
                               required=False, min_value=1, max_value=50),)),
-        Subcommand(("export",), "Get the decision log, the goals or the action items as a "
-                   "file (CSV or JSON).", Level.MEMBER, _export, (
-                       Option("what", OptionType.CHOICE, "decisions, goals or actions",
+        Subcommand(("export",), "Get the decision log, its votes, the goals or the action "
+                   "items as a file (CSV or JSON).", Level.MEMBER, _export, (
+                       Option("what", OptionType.CHOICE, "decisions, votes, goals or actions",
                               choices=exports.EXPORTS),
                        Option("format", OptionType.CHOICE, "csv (default) or json",
                               required=False, choices=("csv", "json")),
