@@ -328,3 +328,39 @@ def test_every_form_of_a_word_shares_its_phrase_key(base: str, ending: str) -> N
     word = base + ending
     for form in _forms(word):
         assert phrase_key(form) == phrase_key(word), (form, word)
+
+
+# --- gaps found by mutation testing (rules/MUTANTS.md) -----------------------------------
+
+
+@pytest.mark.parametrize(("phrase", "text"), [
+    ("don't", "I don’t know"), ("don’t", "I don't know"), ("don’t", "I DON’T know"),
+    ("union's dues", "the union’s dues"), ("unions", "the union’s"),
+    ("don't", "the don’ts"), ("rock ’n’ roll", "rock 'n' roll"),
+])
+def test_curly_and_straight_apostrophes_inside_words_are_one(phrase: str, text: str) -> None:
+    assert touches(phrase, text)
+    assert phrase_key(phrase.replace("’", "'")) == phrase_key(phrase.replace("'", "’"))
+
+
+def test_an_apostrophe_does_not_join_a_word_to_another() -> None:
+    assert not touches("don", "I don’t know")
+    assert not touches("t", "I don't know")
+
+
+def test_the_longest_phrase_matches_first_when_the_text_word_is_a_plural() -> None:
+    phrases = ["union", "union dues"]
+    assert hits(phrases, "unions dues are due") == ["union dues", "union"]
+    assert hits(phrases, "union’s dues are due") == ["union dues", "union"]
+    assert hits(["union dues", "union"], "the union dues") == ["union dues", "union"]
+    assert hits(phrases, "unions only") == ["union"]
+
+
+@pytest.mark.parametrize(("word", "forms"), [
+    ("union", ("union",)), ("unions", ("unions", "union")),
+    ("parties", ("parties", "party", "parti", "partie")), ("buses", ("buses", "bus", "buse")),
+    ("ies", ("ies", "i", "ie")), ("es", ("es", "e")), ("s", ("s",)),
+    ("don’t", ("don't",)),
+])
+def test_the_forms_a_word_may_stand_for(word: str, forms: tuple[str, ...]) -> None:
+    assert _forms(word) == forms
