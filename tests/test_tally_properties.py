@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from budget import law_settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from coalition_bot.rules.tally import (
@@ -23,10 +24,8 @@ AGREE, DISAGREE = "agree", "disagree"
 DECIDING = (AGREE, DISAGREE, BLOCK)
 OPTIONS = ("Saturday", "Sunday", "Monday", "Tuesday")
 
-FAST = settings(max_examples=400, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
-MANY = settings(max_examples=600, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = law_settings(400)
+MANY = law_settings(600)
 
 voters = st.sampled_from([f"org:{i}" for i in range(1, 9)])
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import string
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from budget import law_settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from coalition_bot.rules.topics import (
@@ -16,7 +17,7 @@ from coalition_bot.rules.topics import (
     phrase_words,
 )
 
-FAST = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = law_settings(600)
 
 
 def hits(phrases: list[str], text: str) -> list[str]:
@@ -252,7 +253,7 @@ def test_a_word_with_letters_added_after_it_does_not_match(word: str, suffix: st
     assert not touches(word, f"0 {word}{suffix} 9")  # digits: never the word itself
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@law_settings(800)
 @given(st.lists(st.text(max_size=20), max_size=5), st.text())
 def test_matching_never_raises_for_any_text_or_phrase(phrase_list: list[str], text: str) -> None:
     matcher = compile_topics(TopicPhrase(i, p) for i, p in enumerate(phrase_list))
