@@ -456,3 +456,26 @@ def test_quorum_is_met_exactly_at_its_share() -> None:
 
 def test_count_adds_a_choice_it_was_not_given() -> None:
     assert count(("a",), {"org:1": "b", "org:2": "b"}) == {"a": 0, "b": 2}
+
+
+def test_consensus_reached_is_a_pass_with_its_quorum_met() -> None:
+    assert run(proposal(agree=2, abstain=1), rule="consensus", electorate=4,
+               quorum_pct=50) == Outcome(True, AGREE, True, "Consensus reached (3 of 4 voted).")
+
+
+def test_a_quorum_a_hair_above_the_turnout_is_not_met() -> None:
+    assert not run(proposal(agree=2), rule="majority", electorate=3, quorum_pct=67).quorum_met
+    assert run(proposal(agree=2), rule="majority", electorate=3, quorum_pct=66).quorum_met
+
+
+@pytest.mark.parametrize(("tallies", "rule", "summary"), [
+    ({AGREE: 2}, "consensus", "Consensus reached (2 of 2 voted)."),
+    ({DISAGREE: 1}, "consensus", "No one agreed (1 of 1 voted)."),
+    ({DISAGREE: 2}, "majority",
+     "agree has 0 of 2 deciding votes, not more than half (2 of 2 voted)."),
+    ({AGREE: 2}, "supermajority",
+     "agree has 2 of 2 deciding votes, at least two thirds (2 of 2 voted)."),
+])
+def test_a_tally_without_some_choice_counts_it_as_zero(tallies: dict[str, int], rule: str,
+                                                      summary: str) -> None:
+    assert run(tallies, rule=rule).summary == summary

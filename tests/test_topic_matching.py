@@ -361,7 +361,14 @@ def test_the_longest_phrase_matches_first_when_the_text_word_is_a_plural() -> No
     ("union", ("union",)), ("unions", ("unions", "union")),
     ("parties", ("parties", "party", "parti", "partie")), ("buses", ("buses", "bus", "buse")),
     ("ies", ("ies", "i", "ie")), ("es", ("es", "e")), ("s", ("s",)),
+    ("ties", ("ties", "ti", "tie")), ("skies", ("skies", "sky", "ski", "skie")),
     ("don’t", ("don't",)),
 ])
 def test_the_forms_a_word_may_stand_for(word: str, forms: tuple[str, ...]) -> None:
     assert _forms(word) == forms
+
+
+def test_a_y_plural_needs_a_stem_of_two_letters() -> None:
+    assert touches("sky", "skies") and touches("spy", "spies")
+    assert touches("tie", "ties")
+    assert not touches("ty", "ties") and not touches("ly", "lies")

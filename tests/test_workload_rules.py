@@ -13,7 +13,9 @@ from coalition_bot.rules.workload import idle, overloaded
     ({"a": 1, "b": 1, "c": 3}, {"c"}),
     ({"a": 2, "b": 4, "c": 9}, {"c"}),  # median 4: more than 8
     ({"a": 2, "b": 4, "c": 8}, set()),
-    ({"a": 0, "b": 0, "c": 1, "d": 1, "e": 3}, {"e"}),  # nobody's zero lowers the median
+    ({"a": 0, "b": 0, "c": 1, "d": 1, "e": 3}, {"e"}),
+    ({"a": 0, "b": 0, "c": 0, "d": 1, "e": 2}, set()),  # zeros do not lower the median
+    ({"a": 3}, set()),
     ({"a": 0, "b": 7}, set()),  # one carrier: nobody to compare with
     ({"a": 1, "b": 3}, set()),  # median of two is their mean, 2: 3 is not over 4
     ({"a": 1, "b": 2, "c": 5}, {"c"}),  # the median (2), not the mean (2.67)

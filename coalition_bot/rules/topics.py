@@ -53,8 +53,8 @@ def _fold(text: str) -> str:
 
 
 def _strip_possessive(word: str) -> str:
-    for ending in _POSSESSIVE:
-        if word.endswith(ending) and len(word) > len(ending):
+    for ending in _POSSESSIVE:  # a word starts with a letter or digit: never all ending
+        if word.endswith(ending):
             return word[: -len(ending)]
     return word
 
@@ -97,7 +97,7 @@ def _forms(word: str) -> tuple[str, ...]:
     """The base forms a text word may stand for: itself, and itself less a plural ending."""
     word = word.replace("’", "'")
     forms = [word]
-    if len(word) > 3 and word.endswith("ies"):
+    if len(word) > 4 and word.endswith("ies"):  # `skies` → `sky`, but `ties` is no `ty`
         forms.append(word[:-3] + "y")
     if len(word) > 2 and word.endswith("es"):
         forms.append(word[:-2])
