@@ -222,6 +222,6 @@ async def find_poll_by_id(conn: Conn, poll_id: int) -> Poll | None:
 
 async def decision_for_poll(conn: Conn, poll_id: int) -> Decision | None:
     row = await fetch_one(
-        conn, "SELECT d.*, p.number AS poll_number FROM decision d JOIN poll p ON"
-              " p.id = d.poll_id WHERE d.poll_id = ?", (poll_id,))
+        conn, "SELECT d.*, p.number AS poll_number, p.quorum_pct AS quorum_pct FROM decision d"
+              " JOIN poll p ON p.id = d.poll_id WHERE d.poll_id = ?", (poll_id,))
     return _decision(row) if row else None
