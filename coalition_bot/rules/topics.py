@@ -4,12 +4,12 @@ Both phrases and messages are normalized the same way: invisible format characte
 dropped (a zero-width space inside `un\u200bion`), words that display as Latin spelled in
 Latin (a Cyrillic `о` in `uniоn`, see `rules.text.latin_lookalike`), Unicode NFKC,
 case-folded, accents removed, split into words (letters and digits; an apostrophe
-inside a word stays with it). A phrase matches a run of consecutive words of the text, whatever
-spaces or punctuation lie between them, where a word matches when both have a base form
-in common after dropping a simple plural or possessive ending (`union` matches `unions`,
-`union's`, `unions'`; `party` matches `parties`; `endorsements` matches `endorsement`).
-Nothing is a regular expression: a phrase like `C++ (v2)` is taken as the
-words it contains. A word never matches inside a longer word (`union` ≠ `reunion`).
+inside a word stays with it). A phrase matches a run of consecutive words of the text,
+whatever spaces or punctuation lie between them, where a word matches when both have a
+base form in common after dropping a simple plural or possessive ending (`union` matches
+`unions`, `union's`, `unions'`; `party` matches `parties`; `endorsements` matches
+`endorsement`). Nothing is a regular expression: a phrase like `C++ (v2)` is taken as
+the words it contains. A word never matches inside a longer word (`union` ≠ `reunion`).
 
 `compile_topics` builds one `Matcher` for a coalition's whole list: a dictionary from
 each phrase's first word to its phrases, so checking a message costs one lookup per
