@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 
 import pytest
@@ -193,3 +194,12 @@ def test_latin_lookalike_respells_words_that_display_as_latin(text: str, expecte
 def test_lookalike_key_is_one_for_names_that_look_the_same() -> None:
     assert lookalike_key("Tenаnts Unitеd\u200b") == lookalike_key("tenants united")
     assert lookalike_key("Союз жильцов") != lookalike_key("Cojuz")
+
+
+def test_drop_format_drops_every_format_character_and_nothing_else() -> None:
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1)
+                    if not 0xD800 <= c <= 0xDFFF)
+    kept = drop_format(every)
+    assert not [ch for ch in kept if unicodedata.category(ch) == "Cf"]
+    dropped = set(every) - set(kept)
+    assert all(unicodedata.category(ch) in ("Cf", "Cn") for ch in dropped)
