@@ -157,6 +157,7 @@ class Decision:
     anonymous: bool
     decided_at: datetime
     closed_by: str
+    quorum_pct: int | None = None  # the quorum its poll required; None without a poll
 
 
 @dataclass(frozen=True, slots=True)

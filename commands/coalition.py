@@ -356,8 +356,9 @@ async def _log(ctx: Context, args: dict[str, Any]) -> Reply:
 async def _export(ctx: Context, args: dict[str, Any]) -> Reply:
     what = args["what"]
     file = await exports.export(ctx, what, args["format"] or "csv")
-    described = {"decisions": "The decision log", "goals": "The shared goals and their "
-                 "progress", "actions": "Every action item, open and done",
+    described = {"decisions": "The decision log", "votes": "Every vote of every decision",
+                 "goals": "The shared goals and their progress",
+                 "actions": "Every action item, open and done",
                  "resources": "Every offer and ask between partners, open and closed, "
                               "with who took it up"}[what]
     return Reply(private=True, text=f"{described}, oldest first.", files=(file,))
@@ -455,10 +456,11 @@ COMMAND = Command(
                    Level.MEMBER, _log, (
                        Option("count", OptionType.INTEGER, "how many (default 5)",
                               required=False, min_value=1, max_value=50),)),
-        Subcommand(("export",), "Get the decision log, the goals, the action items or the "
-                   "offers and asks as a file (CSV or JSON).", Level.MEMBER, _export, (
-                       Option("what", OptionType.CHOICE, "decisions, goals, actions or "
-                              "resources",
+        Subcommand(("export",), "Get the decision log, its votes, the goals, the action "
+                   "items or the offers and asks as a file (CSV or JSON).", Level.MEMBER,
+                   _export, (
+                       Option("what", OptionType.CHOICE, "decisions, votes, goals, actions "
+                              "or resources",
                               choices=exports.EXPORTS),
                        Option("format", OptionType.CHOICE, "csv (default) or json",
                               required=False, choices=("csv", "json")),

@@ -2,8 +2,10 @@
 
 A line is `[/]COMMAND SUBCOMMAND... VALUES...`. Values are positional, in option
 order, or `name:value`; a value with spaces goes in double quotes (`"a b"`; curly
-quotes from phones count too; `\\"` inside quotes is a literal quote). `help` or
-`--help` anywhere asks for help instead of running the command.
+quotes from phones count too; `\\"` inside quotes is a literal quote). Free text (an
+option that takes the rest of the line) keeps the quotes written inside it
+(`Sign the "Homes for All" letter?`); only a value wholly in quotes loses them. `help`
+or `--help` anywhere asks for help instead of running the command.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +37,8 @@ class Token:
     text: str
     quoted: bool = False  # some part was in quotes: never a subcommand or option name
     key: str = ""  # set for `name:value` tokens; `text` is then the value
+    raw: str = field(default="", compare=False)  # as written, quotes kept (`key:` too)
+    whole: bool = field(default=False, compare=False)  # one quoted run, nothing else
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,7 @@ def tokenize(line: str) -> list[Token]:
     """Split a line into words, honouring double quotes and `name:value` pairs."""
     tokens: list[Token] = []
     buf: list[str] = []
+    raw: list[str] = []
     quoted = False
     closing = ""  # non-empty while inside quotes: the characters that end them
     prefix_end = -1  # where the unquoted part before the first quote ended
@@ -61,40 +66,45 @@ def tokenize(line: str) -> list[Token]:
         if closing:
             if ch == "\\" and i + 1 < len(line) and line[i + 1] in '"\\':
                 buf.append(line[i + 1])
+                raw.append(line[i + 1])
                 i += 2
                 continue
             if ch in closing:
                 closing = ""
             else:
                 buf.append(ch)
+            raw.append(ch)
         elif ch in _QUOTES:
             closing = _QUOTES[ch]
             quoted = started = True
+            raw.append(ch)
             if prefix_end < 0:
                 prefix_end = len(buf)
         elif ch.isspace():
             if started:
-                tokens.append(_token("".join(buf), quoted, prefix_end))
-            buf, quoted, started, prefix_end = [], False, False, -1
+                tokens.append(_token("".join(buf), quoted, prefix_end, "".join(raw)))
+            buf, raw, quoted, started, prefix_end = [], [], False, False, -1
         else:
             buf.append(ch)
+            raw.append(ch)
             started = True
         i += 1
     if closing:
         raise UsageError("A double quote (\") was opened but never closed.",
                          hint='Put values with spaces in double quotes: "like this".')
     if started:
-        tokens.append(_token("".join(buf), quoted, prefix_end))
+        tokens.append(_token("".join(buf), quoted, prefix_end, "".join(raw)))
     return tokens
 
 
-def _token(text: str, quoted: bool, prefix_end: int) -> Token:
+def _token(text: str, quoted: bool, prefix_end: int, raw: str) -> Token:
     unquoted_head = text if prefix_end < 0 else text[:prefix_end]
     match = _KEY.match(unquoted_head)
+    whole = quoted and prefix_end == 0 and len(raw) == len(text) + 2
     if match and not match[2].startswith("//"):  # `https://...` is a value, not a key
         key = match[1]
-        return Token(text[len(key) + 1:], quoted, key)
-    return Token(text, quoted)
+        return Token(text[len(key) + 1:], quoted, key, raw)
+    return Token(text, quoted, raw=raw, whole=whole)
 
 
 def suggest(word: str, candidates: Sequence[str]) -> str:
@@ -133,6 +143,8 @@ def _match_sub(command: Command, words: list[str], typed: str) -> tuple[Subcomma
         return best
     choices = [s.words for s in command.subcommands]
     starting = [s.words for s in command.subcommands if lowered and s.path[0] == lowered[0]]
+    if not starting and lowered:  # `in` → `info`, `invite`: the start of a subcommand
+        starting = [c for c in choices if len(lowered[0]) >= 2 and c.startswith(lowered[0])]
     if typed.lower() in choices:
         hint = " Write subcommand words without quotes or `name:`."
     elif starting:
@@ -195,38 +207,85 @@ def parse(line: str, commands: Mapping[str, Command]) -> Parsed:
 def _assign(command: Command, sub: Subcommand, tokens: list[Token]) -> dict[str, str]:
     """Give each value its option: `name:value` by name, the others by position."""
     values: dict[str, str] = {}
-    positional: list[str] = []
+    positional: list[Token] = []
     for token in tokens:
         if token.key and sub.option(token.key) is not None:
             if token.key in values:
                 raise UsageError(f"`{token.key}` is given twice.",
                                  hint=f"Usage: {command.usage(sub)}")
             values[token.key] = token.text
-        elif token.key and not _takes_free_text(sub, values):
+        elif token.key and (not _takes_free_text(sub, values)
+                            or _misspelled_option(token.key, sub)):
             names = [o.name for o in sub.options]
+            close = _takes_free_text(sub, values) and _misspelled_option(token.key, sub)
+            hint = f" Did you mean `{close}:`?" if close else suggest(token.key, names)
             raise UsageError(
-                f"`{command.usage(sub).split(' [')[0]}` has no option `{token.key}`."
-                f"{suggest(token.key, names)}",
+                f"`{command.usage(sub).split(' [')[0]}` has no option `{token.key}`.{hint}",
                 hint=f"Usage: {command.usage(sub)}",
             )
         else:
-            positional.append(f"{token.key}:{token.text}" if token.key else token.text)
+            positional.append(token)
     free = [o for o in sub.options if o.name not in values and not o.keyword_only]
     for option in free:
         if not positional:
             break
         if option.rest:
-            values[option.name] = " ".join(positional)
+            values[option.name] = _free_text(positional)
             positional = []
         else:
-            values[option.name] = positional.pop(0)
+            values[option.name] = positional.pop(0).text
     if positional:
-        extra = " ".join(positional)
+        extra = " ".join(t.text for t in positional)
         raise UsageError(
             f"Too many values for `/{command.name} {sub.words}`: `{extra}` is left over.",
             hint=f"Usage: {command.usage(sub)}. Put values with spaces in double quotes.",
         )
     return values
+
+
+def _free_text(tokens: list[Token]) -> str:
+    """Free text as written: quotes inside it kept, a value wholly in quotes unquoted."""
+    if len(tokens) == 1 and tokens[0].whole:
+        return tokens[0].text
+    return " ".join(t.raw or t.text for t in tokens)
+
+
+def _misspelled_option(word: str, sub: Subcommand) -> str:
+    """The option `word:` was probably meant to name (`orgg` → `org`), or ''.
+
+    Close means a typing slip: one letter added, dropped or two swapped; for names of
+    five letters or more also one changed, and two slips for eight or more; or the start
+    of a name (4+ letters: `anon`). Ordinary words with a colon in free text (`Note:`,
+    `Deadline:`) are far from every option name, and so are real words one letter off
+    a short name (`role:` is not `rule:`).
+    """
+    for option in sub.options:
+        name = option.name
+        if name == word:
+            continue
+        slips = _distance(word, name)
+        close = (slips <= 2 if len(name) >= 8 else slips <= 1 if len(name) >= 5
+                 else slips == 1 and (len(word) != len(name) or sorted(word) == sorted(name)))
+        if close or (len(word) >= 4 and name.startswith(word)):
+            return name
+    return ""
+
+
+def _distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (insert, delete, change, swap two neighbours)."""
+    if abs(len(a) - len(b)) > 2:
+        return 3
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
 
 
 def _takes_free_text(sub: Subcommand, values: Mapping[str, str]) -> bool:

@@ -374,6 +374,37 @@ async def test_a_duplicate_organization_name_is_refused_whatever_its_case(
     assert reply.title == "Organization #3 added"
 
 
+@pytest.mark.parametrize("name", [
+    "Tenants United\u200b", "Ten\u00adants United", "Tenants\u2060 United",
+    "\ufeffTenants United", "Tenants Uni\u200dted",
+], ids=["zero-width space", "soft hyphen", "word joiner", "byte order mark", "joiner"])
+async def test_an_organization_name_with_invisible_characters_is_the_same_name(
+        coalition: Chat, db_path: Path, name: str) -> None:
+    await rejected(coalition, db_path, "Alice", f'coalition org add "{name}"',
+                   "`Tenants United` is already organization #1")
+    rep = await coalition.ok("Alice", f'coalition rep add Zoe "{name}"')
+    assert "Tenants United" in text_of(rep)
+
+
+@pytest.mark.parametrize("name", [
+    "Tenаnts United",  # Cyrillic а
+    "TENАNTS UNITЕD",  # Cyrillic А and Е
+    "Τenants United",  # Greek capital tau
+    "Tenants Unitеd\u200b",  # Cyrillic е and a zero-width space
+])
+async def test_a_mixed_script_look_alike_of_an_organization_name_is_refused(
+        coalition: Chat, db_path: Path, name: str) -> None:
+    await rejected(coalition, db_path, "Alice", f'coalition org add "{name}"',
+                   "looks the same as organization #1 `Tenants United`",
+                   "letters of another alphabet", "#1")
+
+
+async def test_organization_names_in_other_alphabets_are_still_welcome(
+        coalition: Chat) -> None:
+    for name in ("Союз жильцов", "Ένωση Ενοικιαστών", "Tenants United East"):
+        await coalition.ok("Alice", f'coalition org add "{name}"')
+
+
 # --- a failure that is not the user's ------------------------------------------------------
 
 

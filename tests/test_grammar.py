@@ -372,6 +372,17 @@ def test_incomplete_two_word_subcommand_suggests_those_that_start_with_it() -> N
                              "Did you mean `org add`, `org remove` or `org list`?")
 
 
+@pytest.mark.parametrize(("line", "meant"), [
+    ("coalition in", "`info`"), ("coalition inf", "`info`"), ("coalition work", "`workspaces`"),
+    ("coalition coord", "`coordinator add` or `coordinator remove`"),
+    ("poll st", "`status`"), ("meeting sched", "`schedule`"),
+])
+def test_the_start_of_a_subcommand_suggests_the_subcommands_it_starts(
+        line: str, meant: str) -> None:
+    # Was a bug: `/coalition in` suggested `link` (closest by spelling), not `info`.
+    assert _usage_error(line).message.endswith(f"Did you mean {meant}?")
+
+
 def test_quoted_unknown_subcommand_error_names_what_was_typed() -> None:
     # Was a bug: the message named an empty subcommand (``).
     error = _usage_error('coalition "infoo"')
@@ -457,9 +468,41 @@ def test_rest_option_keeps_unknown_colon_words_as_text() -> None:
     assert args == {"text": "Deadline: March, see https://x.org foo:bar"}
 
 
-def test_rest_option_joins_quoted_and_plain_words() -> None:
+def test_rest_option_keeps_quotes_written_inside_free_text() -> None:
     assert _parse_and_bind('coalition goal add Pass "the" ordinance') == {
-        "text": "Pass the ordinance"}
+        "text": 'Pass "the" ordinance'}
+    args = _parse_and_bind('poll create Sign on to the "Homes for All" letter? rule:majority')
+    assert args["question"] == 'Sign on to the "Homes for All" letter?'
+    assert _parse_and_bind("coalition goal add Back the “Fair Rent” bill")["text"] == \
+        "Back the “Fair Rent” bill"
+
+
+def test_free_text_wholly_in_quotes_loses_its_quotes() -> None:
+    assert _parse_and_bind('poll create "Should we march?"')["question"] == "Should we march?"
+    assert _parse_and_bind('poll create question:"Should we march?"')["question"] == \
+        "Should we march?"
+    assert _parse_and_bind('poll vote 1 agree "He said \\"no\\""')["reason"] == 'He said "no"'
+
+
+def test_a_misspelled_option_inside_free_text_is_refused_with_the_option_meant() -> None:
+    error = _usage_error('poll vote #1 agree orgg:"Dock Workers"')
+    assert error.message == ("`/poll vote #N CHOICE` has no option `orgg`. "
+                             "Did you mean `org:`?")
+    for line, meant in [("poll vote 1 agree because reson:hi", "reason"),
+                        ("poll create Should we? anonymus:yes", "anonymous"),
+                        ("poll create Should we? quorom:60%", "quorum"),
+                        ("poll create Should we? anon:yes", "anonymous"),
+                        ("poll create Should we? rlue:consensus", "rule"),
+                        ("coalition goal update 1 done Great news satus:x", "status")]:
+        assert f"Did you mean `{meant}:`?" in _usage_error(line).message, line
+
+
+def test_a_colon_in_ordinary_prose_stays_free_text() -> None:
+    for text in ["Note: the hearing moved", "Deadline: March, see https://x.org foo:bar",
+                 "Should we add a role: treasurer?", "or: maybe not", "Q3: agenda",
+                 "ratio 2:1 it is"]:
+        assert _parse_and_bind(f"coalition goal add {text}")["text"] == text
+        assert _parse_and_bind(f"poll create {text}")["question"] == text
 
 
 def test_rest_option_after_required_positional_options() -> None:

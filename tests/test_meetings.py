@@ -584,7 +584,7 @@ async def test_minutes_list_attendees_decisions_actions_and_information(
         "\n"
         "## Information\n"
         "\n"
-        "- \\# x \\[link\\]\\(http://evil.example\\) \\<b\\>hi\\</b\\>\n")
+        "- \\# x \\[link\\](http://evil.example) \\<b\\>hi\\</b\\>\n")
 
 
 async def test_user_text_cannot_make_markdown_structure_in_the_minutes(
@@ -592,7 +592,8 @@ async def test_user_text_cannot_make_markdown_structure_in_the_minutes(
     await weekly(partners, title="# Takeover")
     clock.now = utc(2026, 12, 1, 23, 30)
     for text in ("# x", "*bold*", "_under_", "`code`", "<script>alert(1)</script>",
-                 "![img](http://e.example/a.png)", "| a | b |", "~~gone~~"):
+                 "![img](http://e.example/a.png)", "| a | b |", "~~gone~~", "- nested",
+                 "+ plus", "1. first"):
         await partners.ok("Bob", f'meeting note 1 info "{text}"')
     doc = (await partners.ok("Eve", "meeting minutes 1")).files[0].content
     headings = [line for line in doc.splitlines() if line.startswith("#")]
@@ -600,9 +601,19 @@ async def test_user_text_cannot_make_markdown_structure_in_the_minutes(
                         "## Action items", "## Information"]
     info = doc.split("## Information\n\n")[1].splitlines()
     assert info == ["- \\# x", "- \\*bold\\*", "- \\_under\\_", "- \\`code\\`",
-                    "- \\<script\\>alert\\(1\\)\\</script\\>",
-                    "- \\!\\[img\\]\\(http://e.example/a.png\\)", "- \\| a \\| b \\|",
-                    "- \\~\\~gone\\~\\~"]
+                    "- \\<script\\>alert(1)\\</script\\>",
+                    "- !\\[img\\](http://e.example/a.png)", "- \\| a \\| b \\|",
+                    "- \\~\\~gone\\~\\~", "- \\- nested", "- \\+ plus", "- 1\\. first"]
+
+
+async def test_minutes_leave_hyphens_and_numbers_inside_words_alone(
+        partners: Chat, clock: MovableClock) -> None:
+    await weekly(partners, title="Re-run: goal #2 (the C++ fund)")
+    clock.now = utc(2026, 12, 1, 23, 30)
+    await partners.ok("Bob", "meeting note 1 decision Re-run the phone-bank list, 2-3 people!")
+    doc = (await partners.ok("Eve", "meeting minutes 1")).files[0].content
+    assert doc.startswith("# Re-run: goal #2 (the C++ fund): minutes\n")
+    assert "- Re-run the phone-bank list, 2-3 people!\n" in doc
 
 
 async def test_minutes_of_an_occurrence_without_notes(partners: Chat) -> None:

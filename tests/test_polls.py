@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -103,6 +104,26 @@ async def test_create_defaults_to_an_org_majority_poll_closing_in_three_days_loc
         "orgs", "majority", 50, 0, "live", "open", 1)
     assert row["closes_at"] == "2026-11-26T15:00:00+00:00"
     assert json.loads(row["choices"]) == ["agree", "abstain", "disagree"]
+
+
+async def test_quotation_marks_inside_a_question_are_kept(coalition: Chat,
+                                                          db_path: Path) -> None:
+    reply = await coalition.ok("Alice", 'poll create Sign on to the "Homes for All" letter?')
+    assert reply.title == 'Poll #1: Sign on to the "Homes for All" letter?'
+    assert poll_row(db_path)["question"] == 'Sign on to the "Homes for All" letter?'
+
+
+async def test_a_misspelled_option_in_a_vote_reason_is_refused_not_kept_as_text(
+        partners: Chat, db_path: Path) -> None:
+    await partners.ok("Alice", 'coalition org add "Dock Workers"')
+    await partners.ok("Alice", 'coalition rep add Bob "Dock Workers"')
+    await partners.ok("Alice", "poll create Join the march?")
+    message = await refused_without_change(partners, db_path, "Bob",
+                                           'poll vote #1 agree orgg:"Dock Workers"')
+    assert message.startswith(
+        "`/poll vote #N CHOICE` has no option `orgg`. Did you mean `org:`?")
+    await partners.ok("Bob", 'poll vote #1 agree Reason: we said so org:"Dock Workers"')
+    assert [r[4] for r in vote_rows(db_path)] == ["Reason: we said so"]
 
 
 async def test_only_coordinators_create_polls(coalition: Chat, db_path: Path) -> None:
@@ -610,13 +631,71 @@ async def test_export_decisions_as_csv_is_a_file_with_every_decision(partners: C
         ("1", "1", "failed"), ("2", "2", "Red")]
     assert rows[0]["question"] == "First?"
     assert rows[1]["question"] == "'=HYPERLINK(1)"  # never a spreadsheet formula
-    assert json.loads(rows[0]["tallies"]) == {"agree": 1, "abstain": 0, "disagree": 1}
-    voters = json.loads(rows[0]["voters"])
-    assert {(v["voter"], v["choice"]) for v in voters} == {("Tenants United", "agree"),
-                                                           ("Climate Now", "disagree")}
+    # the tally in columns of its own, as many pairs as the longest ballot
+    assert list(rows[0])[-6:] == ["choice_1", "votes_1", "choice_2", "votes_2",
+                                  "choice_3", "votes_3"]
+    assert [rows[0][f"{k}_{i}"] for i in range(1, 4) for k in ("choice", "votes")] == [
+        "agree", "1", "abstain", "0", "disagree", "1"]
+    assert [rows[1][f"{k}_{i}"] for i in range(1, 4) for k in ("choice", "votes")] == [
+        "Red", "1", "Blue", "0", "", ""]
+    assert "tallies" not in rows[0] and "voters" not in rows[0]
+    assert not any(v.startswith(("{", "[")) for row in rows for v in row.values())
     assert rows[0]["decided_at"] == "2026-11-23T10:00:00-05:00"
-    assert (rows[0]["electorate"], rows[0]["voted"], rows[0]["quorum_met"]) == (
-        "2", "2", "True")
+    assert (rows[0]["electorate"], rows[0]["voted"], rows[0]["quorum_met"],
+            rows[0]["quorum_pct"]) == ("2", "2", "True", "50")
+
+
+async def test_export_votes_as_csv_has_one_row_per_vote(partners: Chat) -> None:
+    await close_two_polls(partners)
+    reply = await partners.ok("Dan", "coalition export votes")
+    (file,) = reply.files
+    assert file.filename == "votes-20261123-1500.csv"
+    assert reply.text == "Every vote of every decision, oldest first."
+    rows = list(csv.DictReader(io.StringIO(file.content)))
+    assert list(rows[0]) == ["decision", "poll", "question", "voter", "cast_by", "choice",
+                             "reason"]
+    assert sorted((r["decision"], r["voter"], r["cast_by"], r["choice"], r["reason"])
+                  for r in rows) == [
+        ("1", "Climate Now", "Dan", "disagree", ""),
+        ("1", "Tenants United", "Bob", "agree", "Good idea"),
+        ("2", "Tenants United", "Carol", "Red", "")]
+    records = json.loads((await partners.ok("Dan", "coalition export votes json"))
+                         .files[0].content)
+    assert len(records) == 3 and records[-1]["choice"] == "Red"
+
+
+async def test_a_quorum_is_exported_as_the_poll_required_it(partners: Chat) -> None:
+    await partners.ok("Alice", "poll create Strike? quorum:75%")
+    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "topic add pipeline")  # a decision without a poll
+    rows = list(csv.DictReader(io.StringIO(
+        (await partners.ok("Dan", "coalition export decisions")).files[0].content)))
+    assert [(r["quorum_pct"], r["quorum_met"]) for r in rows] == [("75", "False"),
+                                                                   ("", "False")]
+    records = json.loads((await partners.ok("Dan", "coalition export decisions json"))
+                         .files[0].content)
+    assert [r["quorum_pct"] for r in records] == [75, None]
+
+
+@pytest.mark.parametrize("reason", [
+    "x;=cmd|' /C calc'!A0;y", "ok; +1 from us", "a,=1+1", "fine;\"=HYPERLINK(1)\"",
+    "tab\t@SUM(1)", "-2+3", "no;-1", "@x",
+])
+async def test_no_piece_of_an_exported_cell_split_at_a_separator_is_a_formula(
+        partners: Chat, reason: str) -> None:
+    await partners.ok("Alice", f"poll create {reason}? choices:\"{reason}|b\" rule:plurality")
+    await partners.ok("Bob", f"poll vote 1 1 {reason}")
+    await partners.ok("Alice", "poll close 1")
+    for what in ("decisions", "votes"):
+        content = (await partners.ok("Dan", f"coalition export {what}")).files[0].content
+        for row in csv.reader(io.StringIO(content)):
+            for cell in row:
+                # however a spreadsheet splits the cell, no piece starts a formula
+                for piece in re.split(r"[;,\t\r\n]", cell):
+                    assert not piece.lstrip(' "').startswith(("=", "+", "-", "@")), (what, cell)
+    rows = list(csv.DictReader(io.StringIO(
+        (await partners.ok("Dan", "coalition export votes")).files[0].content)))
+    assert rows[0]["reason"].replace("'", "") == " ".join(reason.split()).replace("'", "")
 
 
 async def test_export_decisions_as_json_parses_with_every_decision(partners: Chat) -> None:
@@ -638,8 +717,8 @@ async def test_export_of_an_empty_log_has_only_the_header(coalition: Chat) -> No
     reply = await coalition.ok("Bob", "coalition export decisions")
     (file,) = reply.files
     assert file.content.splitlines() == [
-        "decision,poll,question,rule,outcome,summary,decided_at,closed_by,electorate,voted,"
-        "quorum_met,anonymous,tallies,voters"]
+        "decision,poll,question,rule,quorum_pct,outcome,summary,decided_at,closed_by,"
+        "electorate,voted,quorum_met,anonymous"]
 
 
 # --- anonymous polls ---------------------------------------------------------------------
@@ -688,16 +767,23 @@ async def test_anonymous_status_log_and_export_never_show_a_choice_per_voter(
     assert "Kestrel" not in voted_line and "Osprey" not in voted_line
     csv_file = (await partners.ok("Alice", "coalition export decisions csv")).files[0]
     (row,) = csv.DictReader(io.StringIO(csv_file.content))
+    assert (row["choice_1"], row["votes_1"], row["choice_2"], row["votes_2"]) == (
+        "Plan Kestrel", "1", "Plan Osprey", "2")
+    votes_file = (await partners.ok("Alice", "coalition export votes csv")).files[0]
+    vote_rows_ = list(csv.DictReader(io.StringIO(votes_file.content)))
+    assert sorted(v["voter"] for v in vote_rows_) == ["Climate Now", "Food Bank",
+                                                      "Tenants United"]
+    assert all(v["choice"] == v["reason"] == "" for v in vote_rows_)
     json_file = (await partners.ok("Alice", "coalition export decisions json")).files[0]
     (record,) = json.loads(json_file.content)
-    for voters in (json.loads(row["voters"]), record["voters"]):
-        assert sorted(v["voter"] for v in voters) == ["Climate Now", "Food Bank",
-                                                      "Tenants United"]
-        assert all(set(v) == {"voter", "cast_by"} for v in voters)
+    voters = record["voters"]
+    assert sorted(v["voter"] for v in voters) == ["Climate Now", "Food Bank",
+                                                  "Tenants United"]
+    assert all(set(v) == {"voter", "cast_by"} for v in voters)
     assert record["tallies"] == {"Plan Kestrel": 1, "Plan Osprey": 2}
     assert record["anonymous"] is True
     for text in (text_of(status), text_of(closed), text_of(log), csv_file.content,
-                 json_file.content):
+                 votes_file.content, json_file.content):
         assert SECRET not in text
 
 

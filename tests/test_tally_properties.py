@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from budget import law_settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from coalition_bot.rules.tally import (
@@ -23,10 +24,8 @@ AGREE, DISAGREE = "agree", "disagree"
 DECIDING = (AGREE, DISAGREE, BLOCK)
 OPTIONS = ("Saturday", "Sunday", "Monday", "Tuesday")
 
-FAST = settings(max_examples=400, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
-MANY = settings(max_examples=600, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = law_settings(400)
+MANY = law_settings(600)
 
 voters = st.sampled_from([f"org:{i}" for i in range(1, 9)])
 
@@ -406,3 +405,77 @@ def test_only_abstentions_decide_nothing() -> None:
 ])
 def test_latest_votes_examples(ballots: list[Ballot], expected: dict[str, str]) -> None:
     assert latest_votes(ballots) == expected
+
+
+# --- gaps found by mutation testing (rules/MUTANTS.md) -----------------------------------
+
+
+@pytest.mark.parametrize("tallies", [proposal(disagree=2), proposal(abstain=1, disagree=1),
+                                     proposal(abstain=3)])
+def test_consensus_with_no_agree_fails_with_its_quorum_met(tallies: dict[str, int]) -> None:
+    outcome = run(tallies, rule="consensus", electorate=3, quorum_pct=50)
+    voted = sum(tallies.values())
+    assert outcome == Outcome(False, None, True, f"No one agreed ({voted} of 3 voted).")
+
+
+@pytest.mark.parametrize(("rule", "bar"), [("majority", "more than half"),
+                                           ("supermajority", "at least two thirds")])
+def test_a_tie_under_a_share_rule_in_a_choice_poll_names_the_tied_choices(
+        rule: str, bar: str) -> None:
+    outcome = run({"Saturday": 2, "Sunday": 2, "Monday": 0}, rule=rule, electorate=5,
+                  proposal=False)
+    assert outcome == Outcome(
+        False, None, True,
+        f"No choice has {bar} of the deciding votes: tie between Saturday, Sunday "
+        "(4 of 5 voted).", tied=("Saturday", "Sunday"))
+
+
+@pytest.mark.parametrize(("rule", "tallies", "summary"), [
+    ("majority", {"Saturday": 2, "Sunday": 1}, "Saturday has 2 of 3 deciding votes, "
+                                                "more than half (3 of 3 voted)."),
+    ("supermajority", {"Saturday": 3, "Sunday": 2}, "Saturday has 3 of 5 deciding votes, "
+                                                     "not at least two thirds (5 of 5 voted)."),
+    ("plurality", {"Saturday": 1, "Sunday": 3}, "Sunday has the most votes: 3 (4 of 4 voted)."),
+])
+def test_choice_poll_summaries(rule: str, tallies: dict[str, int], summary: str) -> None:
+    assert run(tallies, rule=rule, proposal=False).summary == summary
+
+
+def test_a_plurality_win_of_a_proposal_passes_only_for_agree() -> None:
+    assert run(proposal(agree=2, disagree=1), rule="plurality").passed is True
+    assert run(proposal(agree=1, disagree=2), rule="plurality").passed is False
+    assert run(proposal(agree=1, disagree=2), rule="plurality").winner == DISAGREE
+
+
+def test_quorum_is_met_exactly_at_its_share() -> None:
+    assert run(proposal(agree=1), rule="majority", electorate=2, quorum_pct=50).quorum_met
+    assert not run(proposal(agree=1), rule="majority", electorate=3,
+                   quorum_pct=34).quorum_met
+    assert run(proposal(agree=1), rule="majority", electorate=3, quorum_pct=33).quorum_met
+
+
+def test_count_adds_a_choice_it_was_not_given() -> None:
+    assert count(("a",), {"org:1": "b", "org:2": "b"}) == {"a": 0, "b": 2}
+
+
+def test_consensus_reached_is_a_pass_with_its_quorum_met() -> None:
+    assert run(proposal(agree=2, abstain=1), rule="consensus", electorate=4,
+               quorum_pct=50) == Outcome(True, AGREE, True, "Consensus reached (3 of 4 voted).")
+
+
+def test_a_quorum_a_hair_above_the_turnout_is_not_met() -> None:
+    assert not run(proposal(agree=2), rule="majority", electorate=3, quorum_pct=67).quorum_met
+    assert run(proposal(agree=2), rule="majority", electorate=3, quorum_pct=66).quorum_met
+
+
+@pytest.mark.parametrize(("tallies", "rule", "summary"), [
+    ({AGREE: 2}, "consensus", "Consensus reached (2 of 2 voted)."),
+    ({DISAGREE: 1}, "consensus", "No one agreed (1 of 1 voted)."),
+    ({DISAGREE: 2}, "majority",
+     "agree has 0 of 2 deciding votes, not more than half (2 of 2 voted)."),
+    ({AGREE: 2}, "supermajority",
+     "agree has 2 of 2 deciding votes, at least two thirds (2 of 2 voted)."),
+])
+def test_a_tally_without_some_choice_counts_it_as_zero(tallies: dict[str, int], rule: str,
+                                                      summary: str) -> None:
+    assert run(tallies, rule=rule).summary == summary

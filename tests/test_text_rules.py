@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 
 import pytest
@@ -10,7 +11,14 @@ from hypothesis import strategies as st
 
 from coalition_bot.commands.grammar import parse, tokenize
 from coalition_bot.commands.registry import COMMANDS
-from coalition_bot.rules.text import clean_line, name_key, quote_arg
+from coalition_bot.rules.text import (
+    clean_line,
+    drop_format,
+    latin_lookalike,
+    lookalike_key,
+    name_key,
+    quote_arg,
+)
 
 # --- clean_line -------------------------------------------------------------------------
 
@@ -157,3 +165,41 @@ def test_quote_arg_choice_with_curly_quotes_reads_back_unchanged() -> None:
     choice = "the “Fair Rent” act"
     (token,) = tokenize(quote_arg(choice))
     assert token.text == choice
+
+
+# --- invisible characters and look-alike letters ---------------------------------------
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u00ad", "\u2060", "\u200d", "\u200c",
+                                       "\ufeff", "\u200e"])
+def test_name_key_drops_format_characters(invisible: str) -> None:
+    assert unicodedata.category(invisible) == "Cf"
+    assert name_key(f"Tenants{invisible} Uni{invisible}ted{invisible}") == "tenants united"
+    assert drop_format(f"a{invisible}b") == "ab"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Tenаnts United", "Tenants United"),  # Cyrillic а inside a Latin word
+    ("uniоn", "union"),  # Cyrillic о
+    ("ΤΕΝΑΝΤS", "TENANTS"),  # Greek capitals with a Latin S
+    ("сор", "cop"),  # a word made only of look-alikes displays as Latin
+    ("Союз жильцов", "Союз жильцов"),  # Russian words stay Russian
+    ("Ένωση", "Ένωση"),  # so do Greek ones
+    ("Tenants United", "Tenants United"),
+])
+def test_latin_lookalike_respells_words_that_display_as_latin(text: str, expected: str) -> None:
+    assert latin_lookalike(text) == expected
+
+
+def test_lookalike_key_is_one_for_names_that_look_the_same() -> None:
+    assert lookalike_key("Tenаnts Unitеd\u200b") == lookalike_key("tenants united")
+    assert lookalike_key("Союз жильцов") != lookalike_key("Cojuz")
+
+
+def test_drop_format_drops_every_format_character_and_nothing_else() -> None:
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1)
+                    if not 0xD800 <= c <= 0xDFFF)
+    kept = drop_format(every)
+    assert not [ch for ch in kept if unicodedata.category(ch) == "Cf"]
+    dropped = set(every) - set(kept)
+    assert all(unicodedata.category(ch) in ("Cf", "Cn") for ch in dropped)

@@ -5,12 +5,19 @@ from __future__ import annotations
 import string
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from budget import law_settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from coalition_bot.rules.topics import TopicPhrase, compile_topics, phrase_words
+from coalition_bot.rules.topics import (
+    TopicPhrase,
+    _forms,
+    compile_topics,
+    phrase_key,
+    phrase_words,
+)
 
-FAST = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = law_settings(600)
 
 
 def hits(phrases: list[str], text: str) -> list[str]:
@@ -246,7 +253,7 @@ def test_a_word_with_letters_added_after_it_does_not_match(word: str, suffix: st
     assert not touches(word, f"0 {word}{suffix} 9")  # digits: never the word itself
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@law_settings(800)
 @given(st.lists(st.text(max_size=20), max_size=5), st.text())
 def test_matching_never_raises_for_any_text_or_phrase(phrase_list: list[str], text: str) -> None:
     matcher = compile_topics(TopicPhrase(i, p) for i, p in enumerate(phrase_list))
@@ -254,3 +261,114 @@ def test_matching_never_raises_for_any_text_or_phrase(phrase_list: list[str], te
     assert len(found) == len(set(found))
     assert set(found) <= set(range(len(phrase_list)))
     assert all(phrase_words(phrase_list[i]) for i in found)
+
+
+# --- invisible characters and look-alike letters ---------------------------------------
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u00ad", "\u2060", "\u200d", "\u200c",
+                                       "\ufeff"],
+                         ids=["zero-width space", "soft hyphen", "word joiner",
+                              "zero-width joiner", "zero-width non-joiner", "BOM"])
+def test_an_invisible_character_inside_a_word_does_not_hide_it(invisible: str) -> None:
+    assert touches("union", f"join the un{invisible}ion now")
+    assert touches("rent control", f"r{invisible}ent con{invisible}trol")
+    assert touches(f"un{invisible}ion", "union")
+
+
+@pytest.mark.parametrize("text", [
+    "join the uniоn",  # Cyrillic о
+    "join the UNІON",  # Cyrillic І
+    "join the υnion",  # Greek υ
+    "join the unіоns",  # a plural, two look-alikes
+])
+def test_cyrillic_and_greek_look_alikes_inside_a_latin_word_do_not_hide_it(text: str) -> None:
+    assert touches("union", text)
+
+
+def test_russian_and_greek_words_are_not_read_as_latin() -> None:
+    assert not touches("union", "Союз")
+    assert touches("союз", "Наш СОЮЗ")
+
+
+# --- phrase_key: one key for what the matcher takes as one --------------------------------
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ("bus", "buses"), ("tie", "ties"), ("union", "unions"), ("party", "parties"),
+    ("kiss", "kisses"), ("horse", "horses"), ("box", "boxes"), ("city", "cities"),
+    ("Rent Control", "rent controls"), ("union dues", "Union's dues"), ("taxi", "taxis"),
+    ("don’t", "don't"),
+])
+def test_phrase_key_is_one_for_a_word_and_its_plural(one: str, other: str) -> None:
+    assert touches(one, other) and touches(other, one)
+    assert phrase_key(one) == phrase_key(other)
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ("union", "reunion"), ("rent", "rent control"), ("bus", "but"), ("tie", "tin"),
+    ("don't", "dont"),
+])
+def test_phrase_key_differs_for_different_topics(one: str, other: str) -> None:
+    assert phrase_key(one) != phrase_key(other)
+
+
+def test_phrase_key_examples() -> None:
+    assert phrase_key("Buses") == "bu"
+    assert phrase_key("Rent  CONTROL!") == "rent control"
+    assert phrase_key("parties") == "party"
+    assert phrase_key("s") == "s"
+    assert phrase_key("...") == ""
+
+
+@FAST
+@given(st.text(alphabet="abceisy", min_size=1, max_size=6),
+       st.sampled_from(["", "s", "es", "ies", "ses", "e"]))
+def test_every_form_of_a_word_shares_its_phrase_key(base: str, ending: str) -> None:
+    # if each form keys like its word, two words with a form in common key alike
+    word = base + ending
+    for form in _forms(word):
+        assert phrase_key(form) == phrase_key(word), (form, word)
+
+
+# --- gaps found by mutation testing (rules/MUTANTS.md) -----------------------------------
+
+
+@pytest.mark.parametrize(("phrase", "text"), [
+    ("don't", "I don’t know"), ("don’t", "I don't know"), ("don’t", "I DON’T know"),
+    ("union's dues", "the union’s dues"), ("unions", "the union’s"),
+    ("don't", "the don’ts"), ("rock ’n’ roll", "rock 'n' roll"),
+])
+def test_curly_and_straight_apostrophes_inside_words_are_one(phrase: str, text: str) -> None:
+    assert touches(phrase, text)
+    assert phrase_key(phrase.replace("’", "'")) == phrase_key(phrase.replace("'", "’"))
+
+
+def test_an_apostrophe_does_not_join_a_word_to_another() -> None:
+    assert not touches("don", "I don’t know")
+    assert not touches("t", "I don't know")
+
+
+def test_the_longest_phrase_matches_first_when_the_text_word_is_a_plural() -> None:
+    phrases = ["union", "union dues"]
+    assert hits(phrases, "unions dues are due") == ["union dues", "union"]
+    assert hits(phrases, "union’s dues are due") == ["union dues", "union"]
+    assert hits(["union dues", "union"], "the union dues") == ["union dues", "union"]
+    assert hits(phrases, "unions only") == ["union"]
+
+
+@pytest.mark.parametrize(("word", "forms"), [
+    ("union", ("union",)), ("unions", ("unions", "union")),
+    ("parties", ("parties", "party", "parti", "partie")), ("buses", ("buses", "bus", "buse")),
+    ("ies", ("ies", "i", "ie")), ("es", ("es", "e")), ("s", ("s",)),
+    ("ties", ("ties", "ti", "tie")), ("skies", ("skies", "sky", "ski", "skie")),
+    ("don’t", ("don't",)),
+])
+def test_the_forms_a_word_may_stand_for(word: str, forms: tuple[str, ...]) -> None:
+    assert _forms(word) == forms
+
+
+def test_a_y_plural_needs_a_stem_of_two_letters() -> None:
+    assert touches("sky", "skies") and touches("spy", "spies")
+    assert touches("tie", "ties")
+    assert not touches("ty", "ties") and not touches("ly", "lies")

@@ -95,6 +95,26 @@ async def test_a_plural_of_an_existing_topic_is_the_same_topic(
     await refused_without_change(partners, db_path, "Alice", "topic add unions")
 
 
+@pytest.mark.parametrize(("first", "again"), [("bus", "buses"), ("tie", "ties"),
+                                              ("buses", "bus"), ("party", "parties")])
+async def test_a_word_and_its_plural_are_one_topic_whichever_comes_first(
+        partners: Chat, db_path: Path, first: str, again: str) -> None:
+    await partners.ok("Alice", f"topic add {first}")
+    message_ = await refused_without_change(partners, db_path, "Alice", f"topic add {again}")
+    assert message_ == f"“{first}” is already an off-limits topic."
+    await refused_without_change(partners, db_path, "Bob", f"topic propose {again}")
+    await partners.ok("Alice", f"topic remove {again}")
+
+
+async def test_a_topic_stored_under_an_older_key_is_still_found(
+        partners: Chat, db_path: Path) -> None:
+    await partners.ok("Alice", "topic add bus")
+    with sqlite3.connect(db_path) as conn:  # as if an older version had keyed it
+        conn.execute("UPDATE topic SET phrase_key = 'bu_old'")
+    await refused_without_change(partners, db_path, "Alice", "topic add buses")
+    await partners.ok("Alice", "topic remove buses")
+
+
 async def test_topic_list_shows_phrase_reason_since_when_and_by_which_decision(
         partners: Chat, clock: MovableClock) -> None:
     empty = await partners.ok("Eve", "topic list")

@@ -74,8 +74,9 @@ def count(choices: Sequence[str], votes: Mapping[str, str]) -> dict[str, int]:
 
 
 def _leaders(tallies: Mapping[str, int]) -> list[str]:
-    top = max(tallies.values(), default=0)
-    return [c for c, n in tallies.items() if n == top and top > 0]
+    """The choices with the most votes (`tallies` holds at least one vote)."""
+    top = max(tallies.values())
+    return [c for c, n in tallies.items() if n == top]
 
 
 def decide(tallies: Mapping[str, int], *, rule: str, electorate: int, quorum_pct: int,
@@ -91,10 +92,9 @@ def decide(tallies: Mapping[str, int], *, rule: str, electorate: int, quorum_pct
     considered = sum(deciding.values())
     if rule == "consensus":
         blocks = tallies.get(BLOCK, 0)
-        agrees = tallies.get(AGREE, 0)
-        if blocks:
+        if blocks > 0:
             return Outcome(False, None, True, f"Blocked by {blocks} ({turnout}).")
-        if not agrees:
+        if tallies.get(AGREE, 0) == 0:
             return Outcome(False, None, True, f"No one agreed ({turnout}).")
         return Outcome(True, AGREE, True, f"Consensus reached ({turnout}).")
     if considered == 0:
@@ -103,24 +103,23 @@ def decide(tallies: Mapping[str, int], *, rule: str, electorate: int, quorum_pct
     if rule == "plurality":
         if len(leaders) > 1:
             return Outcome(None, None, True,
-                           f"Tie between {', '.join(leaders)} with {deciding[leaders[0]]} "
+                           f"Tie between {', '.join(leaders)} with {max(deciding.values())} "
                            f"each ({turnout}).", tied=tuple(leaders))
         winner = leaders[0]
         return Outcome(winner == AGREE if proposal else True, winner, True,
                        f"{winner} has the most votes: {deciding[winner]} ({turnout}).")
-    need = Fraction(1, 2) if rule == "majority" else Fraction(2, 3)
-    candidate = AGREE if proposal else (leaders[0] if len(leaders) == 1 else None)
-    share = Fraction(deciding.get(candidate, 0), considered) if candidate else Fraction(0)
-    wins = share > need if rule == "majority" else share >= need
     bar = "more than half" if rule == "majority" else "at least two thirds"
-    if wins:
-        return Outcome(True, candidate, True,
-                       f"{candidate} has {deciding[candidate]} of {considered} deciding votes, "
-                       f"{bar} ({turnout}).")
-    if candidate is None:
+    if not proposal and len(leaders) > 1:  # tied leaders have half or less each
         return Outcome(False, None, True,
                        f"No choice has {bar} of the deciding votes: tie between "
                        f"{', '.join(leaders)} ({turnout}).", tied=tuple(leaders))
+    candidate = AGREE if proposal else leaders[0]
+    votes = deciding.get(candidate, 0)
+    share = Fraction(votes, considered)
+    if share > Fraction(1, 2) if rule == "majority" else share >= Fraction(2, 3):
+        return Outcome(True, candidate, True,
+                       f"{candidate} has {votes} of {considered} deciding votes, "
+                       f"{bar} ({turnout}).")
     return Outcome(False, None, True,
-                   f"{candidate} has {deciding.get(candidate, 0)} of {considered} deciding "
-                   f"votes, not {bar} ({turnout}).")
+                   f"{candidate} has {votes} of {considered} deciding votes, not {bar} "
+                   f"({turnout}).")

@@ -1,13 +1,15 @@
 """Matching text against the coalition's agreed off-limits topics. Pure, no I/O.
 
-Both phrases and messages are normalized the same way: Unicode NFKC, case-folded,
-accents removed, split into words (letters and digits; an apostrophe inside a word
-stays with it). A phrase matches a run of consecutive words of the text, whatever
-spaces or punctuation lie between them, where a word matches when both have a base form
-in common after dropping a simple plural or possessive ending (`union` matches `unions`,
-`union's`, `unions'`; `party` matches `parties`; `endorsements` matches `endorsement`).
-Nothing is a regular expression: a phrase like `C++ (v2)` is taken as the
-words it contains. A word never matches inside a longer word (`union` ≠ `reunion`).
+Both phrases and messages are normalized the same way: invisible format characters
+dropped (a zero-width space inside `un\u200bion`), words that display as Latin spelled in
+Latin (a Cyrillic `о` in `uniоn`, see `rules.text.latin_lookalike`), Unicode NFKC,
+case-folded, accents removed, split into words (letters and digits; an apostrophe
+inside a word stays with it). A phrase matches a run of consecutive words of the text,
+whatever spaces or punctuation lie between them, where a word matches when both have a
+base form in common after dropping a simple plural or possessive ending (`union` matches
+`unions`, `union's`, `unions'`; `party` matches `parties`; `endorsements` matches
+`endorsement`). Nothing is a regular expression: a phrase like `C++ (v2)` is taken as
+the words it contains. A word never matches inside a longer word (`union` ≠ `reunion`).
 
 `compile_topics` builds one `Matcher` for a coalition's whole list: a dictionary from
 each phrase's first word to its phrases, so checking a message costs one lookup per
@@ -20,6 +22,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from coalition_bot.rules.text import drop_format, latin_lookalike
 
 __all__ = [
     "Matcher", "TopicPhrase", "compile_topics", "normalize_words", "phrase_key", "phrase_words",
@@ -39,18 +43,19 @@ class TopicPhrase:
 
 
 def _fold(text: str) -> str:
-    """NFKC, case-folded, accents dropped: `ＣＡＦÉ` → `cafe`."""
+    """Format characters dropped, look-alikes respelled, NFKC, case-folded, accents
+    dropped: `ＣＡＦÉ` → `cafe`, `un\u00adion` → `union`."""
     if text.isascii():  # the common case, and NFKC, NFKD and casefold change nothing else
         return text.lower()
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = latin_lookalike(drop_format(text)).casefold()
     stripped = "".join(ch for ch in unicodedata.normalize("NFKD", folded)
                        if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", stripped)
 
 
 def _strip_possessive(word: str) -> str:
-    for ending in _POSSESSIVE:
-        if word.endswith(ending) and len(word) > len(ending):
+    for ending in _POSSESSIVE:  # a word starts with a letter or digit: never all ending
+        if word.endswith(ending):
             return word[: -len(ending)]
     return word
 
@@ -70,8 +75,23 @@ def phrase_words(phrase: str) -> tuple[str, ...]:
 
 
 def phrase_key(phrase: str) -> str:
-    """One name for all the spellings the matcher treats alike (`Unions` = `union`)."""
-    return " ".join(min(_forms(w), key=len) for w in phrase_words(phrase))
+    """One name for all the spellings the matcher treats alike (`Unions` = `union`,
+    `bus` = `buses`, `tie` = `ties`, `party` = `parties`): two phrases whose words match
+    one another always get one key.
+
+    The matcher's relation is not transitive (`bu` matches `bus`, `bus` matches `buses`,
+    `bu` does not match `buses`), so no key can be exact; this one errs on the side of
+    calling two phrases one topic: each word loses every trailing `s` and `e` (one letter
+    is always kept) and a final `i` becomes `y`. Every plural ending `_forms` drops is
+    made of those letters (or `ies` for `y`), so a word and any of its forms share a key;
+    the price is a rare merge of different words (`hoe` and `hose`).
+    """
+    return " ".join(_word_key(w) for w in phrase_words(phrase))
+
+
+def _word_key(word: str) -> str:
+    stem = word[:1] + word[1:].rstrip("se")
+    return stem[:-1] + "y" if stem.endswith("i") else stem
 
 
 def word_forms(word: str) -> tuple[str, ...]:
@@ -84,7 +104,7 @@ def _forms(word: str) -> tuple[str, ...]:
     """The base forms a text word may stand for: itself, and itself less a plural ending."""
     word = word.replace("’", "'")
     forms = [word]
-    if len(word) > 3 and word.endswith("ies"):
+    if len(word) > 4 and word.endswith("ies"):  # `skies` → `sky`, but `ties` is no `ty`
         forms.append(word[:-3] + "y")
     if len(word) > 2 and word.endswith("es"):
         forms.append(word[:-2])

@@ -14,7 +14,7 @@ K = TypeVar("K", bound=Hashable)
 def overloaded(loads: Mapping[K, int]) -> set[K]:
     """Those carrying more than twice the median load of everyone who carries anything."""
     carrying = [n for n in loads.values() if n > 0]
-    if len(carrying) < 2:
+    if not carrying:  # with one or two carrying, nobody is over twice the median anyway
         return set()
     limit = 2 * median(carrying)
     return {who for who, n in loads.items() if n > limit}

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from coalition_bot.errors import Conflict, NotFound, UsageError
 from coalition_bot.model import Binding, Coalition, Occurrence, Org, Person
 from coalition_bot.replies import Notice
-from coalition_bot.rules.text import clean_line, name_key
+from coalition_bot.rules.text import clean_line, lookalike_key, name_key
 from coalition_bot.services.context import Context
 from coalition_bot.services.meetings import next_occurrence
 from coalition_bot.services.people import caller_for
@@ -234,6 +234,14 @@ async def add_org(ctx: Context, name: str, observer: bool) -> tuple[Org, bool]:
         return await org_sql.rejoin(ctx.conn, existing.id, observer), True
     if existing is not None:
         raise Conflict(f"`{existing.name}` is already organization #{existing.number}.")
+    looks = lookalike_key(clean)
+    for other in await org_sql.list_orgs(ctx.conn, ctx.coalition.id):
+        if lookalike_key(other.name) == looks:
+            raise Conflict(
+                f"`{clean}` looks the same as organization #{other.number} `{other.name}` "
+                "but is spelled with letters of another alphabet.",
+                hint="Type the name with the letters of one alphabet, or use "
+                     f"#{other.number} to mean that organization.")
     return await org_sql.add_org(ctx.conn, ctx.coalition.id, clean, key, observer,
                                  ctx.now), False
 

@@ -1,12 +1,18 @@
-"""Files a coalition takes elsewhere (a report, a spreadsheet): the decision log, the
-shared goals with their progress, the action items, the offers and asks between
-partners. CSV or JSON."""
+"""Files a coalition takes elsewhere (a report, a spreadsheet): the decision log, every
+vote, the shared goals with their progress, the action items, the offers and asks
+between partners. CSV or JSON.
+
+CSV cells never become spreadsheet formulas: a `'` goes before `= + - @` (and a leading
+tab or carriage return) at the start of a cell *and* after any `;`, `,`, tab or line
+break inside it, since a spreadsheet whose list separator is `;` (common in Europe)
+splits `x;=cmd|' /C calc'!A0` into cells of its own."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -18,7 +24,7 @@ from coalition_bot.store import resources as resource_sql
 
 __all__ = ["EXPORTS", "export", "table_file"]
 
-EXPORTS = ("decisions", "goals", "actions", "resources")
+EXPORTS = ("decisions", "votes", "goals", "actions", "resources")
 GOAL_COLUMNS = ("goal", "text", "status", "created_at", "updated_at", "updates")
 ACTION_COLUMNS = ("action", "meeting", "occurrence", "text", "owner", "due_at", "done_at",
                   "added_at")
@@ -26,9 +32,16 @@ RESOURCE_COLUMNS = ("number", "kind", "organization", "text", "tags", "status", 
                     "ends_at", "closed_at", "close_note", "takes")
 
 
+_INNER_FORMULA = re.compile(r"([;,\t\r\n][\s\"]*)([=+\-@])")
+
+
 def _cell(value: object) -> object:
-    """Keep spreadsheets from running user text as a formula (`=cmd|...`)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """Keep spreadsheets from running user text as a formula (`=cmd|...`), even when
+    they split the cell at a `;` or `,` inside it (`x;=1+1`)."""
+    if not isinstance(value, str):
+        return value
+    value = _INNER_FORMULA.sub(r"\1'\2", value)
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 
@@ -93,5 +106,10 @@ async def export(ctx: Context, what: str, fmt: str) -> Attachment:
     if what == "resources":
         return table_file("resources", await _resource_rows(ctx), RESOURCE_COLUMNS, fmt,
                           ctx.now)
-    return table_file("decisions", await decisions.records(ctx), decisions.EXPORT_COLUMNS,
-                      fmt, ctx.now)
+    if what == "votes":
+        return table_file("votes", await decisions.vote_rows(ctx), decisions.VOTE_COLUMNS,
+                          fmt, ctx.now)
+    if fmt == "json":
+        return table_file("decisions", await decisions.records(ctx), (), fmt, ctx.now)
+    rows, columns = await decisions.csv_rows(ctx)
+    return table_file("decisions", rows, columns, fmt, ctx.now)

@@ -425,9 +425,20 @@ async def minutes(ctx: Context, number: int, on: date | None) -> Minutes:
                    await meeting_sql.notes(ctx.conn, meeting.id, occ.key))
 
 
+_MD_ANYWHERE = frozenset("\\`*_{}[]<>|~")  # emphasis, code, links, HTML, tables
+_MD_LINE_START = re.compile(r"^(\s*)([-+#=]|\d{1,9}(?=[.)]))", re.MULTILINE)
+
+
 def _md(text: str) -> str:
-    """User text made inert in Markdown (no headings, links, emphasis or HTML)."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]<>()#+-!|~" else ch for ch in text)
+    """User text made inert in Markdown (no headings, lists, links, emphasis or HTML).
+
+    Only what could start something is escaped: `-`, `+`, `#` and `1.` at the start of a
+    line (a list or heading), never inside words (`Re-run`, `#2`). Links and images
+    cannot form once `[` and `<` are escaped, so `(`, `)` and `!` stay as they are.
+    """
+    escaped = "".join("\\" + ch if ch in _MD_ANYWHERE else ch for ch in text)
+    return _MD_LINE_START.sub(
+        lambda m: m[1] + (m[2] + "\\" if m[2][0].isdigit() else "\\" + m[2]), escaped)
 
 
 def minutes_markdown(m: Minutes, coalition_name: str) -> str:

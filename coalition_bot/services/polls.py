@@ -387,9 +387,12 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
         text += (f"\nClosed early by {closed_by.display_name}; it was to close "
                  f"{format_local(poll.closes_at, coalition.timezone)}.")
     proposed = await topic_sql.proposal(conn, poll.id)
-    if proposed is not None and label == "passed":
-        adopted = await topic_sql.adopt_proposal(conn, coalition.id, poll.id,
-                                                 phrase_key(proposed[0]), number, now)
+    key = phrase_key(proposed[0]) if proposed is not None else ""
+    if proposed is not None and label == "passed" and not any(
+            phrase_key(t.phrase) == key
+            for t in await topic_sql.active_topics(conn, coalition.id)):
+        adopted = await topic_sql.adopt_proposal(conn, coalition.id, poll.id, key, number,
+                                                 now)
         if adopted:
             text += f"\n“{adopted}” is now an off-limits topic."
     removal = await topic_sql.removal(conn, poll.id)

@@ -30,8 +30,10 @@ from coalition_bot.store import topics as topic_sql
 from coalition_bot.store.database import Conn
 from coalition_bot.store.topics import Topic
 
-__all__ = ["NUDGE_WINDOW", "TopicWatch", "add", "check", "propose", "propose_remove", "remove",
-           "topic_key"]
+__all__ = [
+    "NUDGE_WINDOW", "TopicWatch", "add", "check", "find_same", "propose", "propose_remove",
+    "remove", "topic_key",
+]
 
 NUDGE_WINDOW = timedelta(minutes=10)
 
@@ -44,10 +46,19 @@ def topic_key(phrase: str) -> str:
     return phrase_key(phrase)
 
 
+async def find_same(conn: Conn, coalition_id: int, key: str) -> Topic | None:
+    """The active topic the matcher takes as one with a phrase of key `key`. Keys are
+    computed afresh from the phrases, so topics stored under an older key count too."""
+    for topic in await topic_sql.active_topics(conn, coalition_id):
+        if phrase_key(topic.phrase) == key:
+            return topic
+    return None
+
+
 async def add(ctx: Context, phrase: str, reason: str | None) -> Topic:
     """A coordinator records an agreed topic; logged, and told to every home channel."""
     clean, key = clean_line(phrase), topic_key(phrase)
-    existing = await topic_sql.find_active(ctx.conn, ctx.coalition.id, key)
+    existing = await find_same(ctx.conn, ctx.coalition.id, key)
     if existing:
         raise Conflict(f"“{existing.phrase}” is already an off-limits topic.")
     who = ctx.caller.person.display_name
@@ -57,7 +68,7 @@ async def add(ctx: Context, phrase: str, reason: str | None) -> Topic:
         decided_by=who, now=ctx.now)
     await topic_sql.add_topic(ctx.conn, ctx.coalition.id, clean, key, clean_line(reason or ""),
                               ctx.caller.person.id, number, ctx.now)
-    found = await topic_sql.find_active(ctx.conn, ctx.coalition.id, key)
+    found = await find_same(ctx.conn, ctx.coalition.id, key)
     assert found is not None
     ctx.notify(Notice(ctx.coalition.id, f"Off-limits topic added: “{found.phrase}”",
                       f"Added by {who}, without a poll (decision #{number} in the log)."
@@ -66,7 +77,7 @@ async def add(ctx: Context, phrase: str, reason: str | None) -> Topic:
 
 
 async def _active(ctx: Context, phrase: str) -> Topic:
-    topic = await topic_sql.find_active(ctx.conn, ctx.coalition.id, topic_key(phrase))
+    topic = await find_same(ctx.conn, ctx.coalition.id, topic_key(phrase))
     if topic is None:
         names = ", ".join(f"“{t.phrase}”" for t in
                           await topic_sql.active_topics(ctx.conn, ctx.coalition.id))
@@ -123,7 +134,7 @@ async def propose(ctx: Context, phrase: str, reason: str | None, rule: str,
     """A representative proposes a topic: an organization poll decides it; if it passes,
     the topic is added in the same transaction as the poll's close."""
     clean, key = clean_line(phrase), topic_key(phrase)
-    existing = await topic_sql.find_active(ctx.conn, ctx.coalition.id, key)
+    existing = await find_same(ctx.conn, ctx.coalition.id, key)
     if existing:
         raise Conflict(f"“{existing.phrase}” is already an off-limits topic.")
     why = clean_line(reason or "")

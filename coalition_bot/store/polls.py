@@ -221,7 +221,8 @@ async def decisions(conn: Conn, coalition_id: int, limit: int | None = None) -> 
     """The decision log, newest first."""
     rows = await fetch_all(
         conn,
-        "SELECT d.*, p.number AS poll_number FROM decision d LEFT JOIN poll p ON p.id = d.poll_id"
+        "SELECT d.*, p.number AS poll_number, p.quorum_pct AS quorum_pct FROM decision d"
+        " LEFT JOIN poll p ON p.id = d.poll_id"
         " WHERE d.coalition_id = ? ORDER BY d.number DESC LIMIT ?",
         (coalition_id, -1 if limit is None else limit))
     return [_decision(r) for r in rows]
@@ -232,7 +233,7 @@ def _decision(row) -> Decision:
                     row["outcome"], row["summary"], json.loads(row["tallies"]),
                     json.loads(row["voters"]), row["electorate"], row["voted"],
                     bool(row["quorum_met"]), bool(row["anonymous"]),
-                    from_iso(row["decided_at"]), row["closed_by"])
+                    from_iso(row["decided_at"]), row["closed_by"], row["quorum_pct"])
 
 
 async def add_record(conn: Conn, coalition_id: int, *, question: str, outcome: str,
@@ -262,6 +263,6 @@ async def find_poll_by_id(conn: Conn, poll_id: int) -> Poll | None:
 
 async def decision_for_poll(conn: Conn, poll_id: int) -> Decision | None:
     row = await fetch_one(
-        conn, "SELECT d.*, p.number AS poll_number FROM decision d JOIN poll p ON"
-              " p.id = d.poll_id WHERE d.poll_id = ?", (poll_id,))
+        conn, "SELECT d.*, p.number AS poll_number, p.quorum_pct AS quorum_pct FROM decision d"
+              " JOIN poll p ON p.id = d.poll_id WHERE d.poll_id = ?", (poll_id,))
     return _decision(row) if row else None
