@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -407,3 +409,31 @@ async def set_up_coalition(workspace: Workspace) -> Workspace:
     await workspace.ok(ALICE, "/coalition", 'org add "Climate Now"')
     await workspace.ok(ALICE, "/coalition", f'rep add {BOB.mention} "Tenants United"')
     return workspace
+
+
+def run_config(tmp_path: Path, fake: FakeSlack, *, log_level: str = "INFO") -> Path:
+    """A config.toml for `coalition-bot run` on Slack over HTTP at the fake, 127.0.0.1:0;
+    its tokens come from E2E_SLACK_* (see `run_env`)."""
+    config = tmp_path / "config.toml"
+    config.write_text(f"""
+[bot]
+database = "{tmp_path / 'bot.db'}"
+log_level = "{log_level}"
+
+[slack]
+enabled = true
+transport = "http"
+host = "127.0.0.1"
+port = 0
+api_base = "{fake.api_base}"
+bot_token_env = "E2E_SLACK_BOT"
+signing_secret_env = "E2E_SLACK_SIGNING"
+""", encoding="utf-8")
+    return config
+
+
+def run_env(**extra: str) -> dict[str, str]:
+    """This environment without the bot's own variables, plus the fake's tokens."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COALITION_BOT", "SLACK_"))}
+    return env | {"E2E_SLACK_BOT": BOT_TOKEN, "E2E_SLACK_SIGNING": SECRET,
+                  "PYTHONIOENCODING": "utf-8", **extra}

@@ -5,7 +5,6 @@ while Slack holds a post open. Each notice reaches Slack exactly once."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import sqlite3
@@ -17,35 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-from slack_harness import ALICE, BOB, BOT_TOKEN, HOME, SECRET, FakeSlack, Workspace, text_of
+from slack_harness import ALICE, BOB, HOME, FakeSlack, Workspace, run_config, run_env, text_of
 
 EXE = Path(sys.executable).parent / "coalition-bot"
 RESULT = "Poll #1 closed"
-
-
-def env_for(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COALITION_BOT", "SLACK_"))}
-    return env | {"E2E_SLACK_BOT": BOT_TOKEN, "E2E_SLACK_SIGNING": SECRET,
-                  "PYTHONIOENCODING": "utf-8", **extra}
-
-
-def write_config(tmp_path: Path, fake: FakeSlack) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(f"""
-[bot]
-database = "{tmp_path / 'bot.db'}"
-log_level = "INFO"
-
-[slack]
-enabled = true
-transport = "http"
-host = "127.0.0.1"
-port = 0
-api_base = "{fake.api_base}"
-bot_token_env = "E2E_SLACK_BOT"
-signing_secret_env = "E2E_SLACK_SIGNING"
-""", encoding="utf-8")
-    return config
 
 
 @dataclass
@@ -132,8 +106,8 @@ def assert_clean(errors: str) -> None:
 
 async def test_sigterm_while_slack_holds_a_post_open_sends_it_once_and_exits_0(
         tmp_path: Path, fake: FakeSlack) -> None:
-    config = write_config(tmp_path, fake)
-    env = env_for()
+    config = run_config(tmp_path, fake)
+    env = run_env()
     async with running("run", "--config", str(config), cwd=tmp_path, env=env) as bot, \
             aiohttp.ClientSession() as http:
         slack = Workspace(fake, bot.url, http, adapter=None)
@@ -157,8 +131,8 @@ async def test_sigterm_while_slack_holds_a_post_open_sends_it_once_and_exits_0(
 
 async def test_a_second_process_starting_while_the_first_one_sends_does_not_send_again(
         tmp_path: Path, fake: FakeSlack) -> None:
-    config = write_config(tmp_path, fake)
-    env = env_for()
+    config = run_config(tmp_path, fake)
+    env = run_env()
     async with running("run", "--config", str(config), cwd=tmp_path, env=env) as first, \
             aiohttp.ClientSession() as http:
         slack = Workspace(fake, first.url, http, adapter=None)
@@ -183,12 +157,12 @@ async def test_run_and_console_on_one_file_the_platform_gets_the_result_and_remi
     one that finds them: it must write rows for Slack, and never move past them."""
     speed = 30  # a fake minute every 2 real seconds
     epoch = time.time()
-    env = env_for(COALITION_BOT_CLOCK=f"2026-11-23T15:00:00+00:00,{epoch},{speed}")
+    env = run_env(COALITION_BOT_CLOCK=f"2026-11-23T15:00:00+00:00,{epoch},{speed}")
 
     def real(fake_minutes: float) -> float:
         return epoch + fake_minutes * 60 / speed
 
-    config = write_config(tmp_path, fake)
+    config = run_config(tmp_path, fake)
     async with running("run", "--config", str(config), cwd=tmp_path, env=env) as bot, \
             running("console", "--db", str(tmp_path / "bot.db"), "--as", "Olive",
                     cwd=tmp_path, env=env, stdin=True) as console, \

@@ -4,14 +4,23 @@ requests, its Web API calls landing on the fake Slack; stopped with SIGTERM."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import sys
 from pathlib import Path
 
 import aiohttp
-from slack_harness import ALICE, BOB, BOT_TOKEN, HOME, SECRET, FakeSlack, Workspace, text_of
+from slack_harness import (
+    ALICE,
+    BOB,
+    BOT_TOKEN,
+    HOME,
+    FakeSlack,
+    Workspace,
+    run_config,
+    run_env,
+    text_of,
+)
 
 EXE = Path(sys.executable).parent / "coalition-bot"
 
@@ -29,25 +38,8 @@ async def _line(stream: asyncio.StreamReader, pattern: str, within: float = 20) 
 
 
 async def test_coalition_bot_run_on_slack(tmp_path: Path, fake: FakeSlack) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(f"""
-[bot]
-database = "{tmp_path / 'bot.db'}"
-log_level = "WARNING"
-
-[slack]
-enabled = true
-transport = "http"
-host = "127.0.0.1"
-port = 0
-api_base = "{fake.api_base}"
-bot_token_env = "E2E_SLACK_BOT"
-signing_secret_env = "E2E_SLACK_SIGNING"
-""", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("COALITION_BOT", "SLACK_"))}
-    env |= {"E2E_SLACK_BOT": BOT_TOKEN, "E2E_SLACK_SIGNING": SECRET,
-            "PYTHONIOENCODING": "utf-8"}
+    config = run_config(tmp_path, fake, log_level="WARNING")
+    env = run_env()
     proc = await asyncio.create_subprocess_exec(
         str(EXE), "run", "--config", str(config), cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
