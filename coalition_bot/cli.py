@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+import coalition_bot
 from coalition_bot.errors import CoalitionError
 
 __all__ = ["main"]
@@ -41,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="coalition-bot",
         description="A chat bot for a coalition of partner organizations.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument("--version", action="version",
+                        version=f"coalition-bot {coalition_bot.__version__}")
     sub = parser.add_subparsers(dest="action", required=True)
     console = sub.add_parser("console", help="the whole bot in this terminal (no tokens)")
     console.add_argument("--db", help=f"SQLite file (default: ${DB_ENV} or ./{DEFAULT_DB})")
@@ -113,7 +116,9 @@ async def _run(args: argparse.Namespace) -> None:
     from coalition_bot.config import ConfigError, load_config
 
     config = load_config(args.config)
-    logging.getLogger().setLevel(config.bot.log_level.upper())
+    from coalition_bot.logs import configure
+
+    configure(config.bot.log_format, config.bot.log_level)
     from coalition_bot.scheduler import Scheduler
 
     if not (config.slack.enabled or config.discord.enabled):
@@ -121,6 +126,11 @@ async def _run(args: argparse.Namespace) -> None:
                           hint="Set enabled = true in one of them, or try "
                                "`coalition-bot console`.")
     path = os.environ.get(DB_ENV) or config.bot.database
+    doors_on = [name for name, on in (("slack", config.slack.enabled),
+                                      ("discord", config.discord.enabled)) if on]
+    log.info("coalition-bot %s starting: database %s, front doors %s",
+             coalition_bot.__version__, path, ", ".join(doors_on),
+             extra={"event": "start", "version": coalition_bot.__version__})
     created = not _exists(path)  # a start that fails leaves no new file behind
     try:
         bot = await Bot.open(path, clock=_clock())
@@ -226,9 +236,10 @@ def _slack_manifest(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from coalition_bot.logs import TEXT_FORMAT, install
+
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from coalition_bot.logs import install
+                        format=TEXT_FORMAT)
 
     install()  # no message text or token in the log, even at DEBUG
     try:

@@ -39,6 +39,8 @@ class ConfigError(CoalitionError):
 class BotConfig:
     database: str = "coalition.db"
     log_level: str = "INFO"
+    log_format: str = "text"  # "text", or "json": one object per line, for a log collector
+    admin_port: int = 0  # /healthz and /metrics on 127.0.0.1:PORT; 0: none (see README)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,9 @@ def parse_config(data: Mapping[str, Any]) -> Config:
                           hint=f"Known: {', '.join(sections)}.")
     config = Config(**{name: _section(cls, data.get(name, {}), name)
                        for name, cls in sections.items()})
+    if config.bot.log_format not in ("text", "json"):
+        raise ConfigError(f"[bot] log_format must be text or json, "
+                          f"not {config.bot.log_format!r}.")
     if config.slack.transport not in ("http", "socket"):
         raise ConfigError(f"[slack] transport must be http or socket, "
                           f"not {config.slack.transport!r}.")
