@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from coalition_bot.clock import Clock, system_clock
 from coalition_bot.commands.registry import COMMANDS
@@ -55,6 +56,9 @@ class Bot:
         self.topics = TopicWatch()
         self._change_listeners: list[Callable[[int], None]] = []
         self.command_listeners: list[Callable[[CommandRecord], None]] = []
+        # (method, path, handler) that the bot's HTTP server serves beside its own routes
+        # (/healthz, /metrics: coalition_bot.health); the Slack adapter over HTTP adds them
+        self.http_routes: list[tuple[str, str, Callable[..., Any]]] = []
 
     @classmethod
     async def open(cls, path: str | Path, *, clock: Clock = system_clock) -> Bot:

@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("--config", help=f"the config file whose database to copy "
                                          f"(default: ./{DEFAULT_CONFIG} if there)")
     backup.add_argument("--force", action="store_true", help="overwrite DEST if it exists")
+    status = sub.add_parser("status", help="is the bot healthy? the database's deliveries "
+                                           "and the running bot's /healthz")
+    status.add_argument("--config", default=DEFAULT_CONFIG, help="the config file")
+    status.add_argument("--db", help="SQLite file (default: the database of --config)")
     run = sub.add_parser("run", help="start the Discord and/or Slack front doors of "
                                      "config.toml, with the scheduler")
     run.add_argument("--config", default="config.toml", help="the config file")
@@ -141,8 +145,15 @@ async def _run(args: argparse.Namespace) -> None:
     scheduler = Scheduler(bot, grace=config.scheduler.grace_span,
                           poll_reminder=config.scheduler.poll_reminder_span)
     doors: list[FrontDoor] = []
+    from coalition_bot.health import AdminServer
+
+    admin = AdminServer(bot, scheduler, doors)  # /healthz, /metrics
+    bot.http_routes.extend(admin.routes)  # served by Slack's HTTP server when it has one
     started = False
     try:
+        if config.bot.admin_port:
+            where = await admin.serve(config.bot.admin_port)
+            print(f"coalition-bot: health on {where}", flush=True)
         if config.slack.enabled:
             from coalition_bot.adapters.slack import build as build_slack
 
@@ -167,6 +178,7 @@ async def _run(args: argparse.Namespace) -> None:
         await scheduler.stop(float(config.scheduler.stop_grace))
         for door in reversed(doors):
             await door.stop()
+        await admin.stop()
         await bot.close()
         if created and not started:
             _remove_database(path)
@@ -214,6 +226,77 @@ def _backup(args: argparse.Namespace) -> None:
           f"{report.coalitions} coalition(s), {report.decisions} decision(s); checked")
 
 
+async def _overview(path: str):
+    from coalition_bot.clock import system_clock
+    from coalition_bot.health import LATE_AFTER
+    from coalition_bot.store import deliveries as delivery_sql
+    from coalition_bot.store.database import Database
+
+    db = await Database(path).open(run_migrations=False)
+    try:
+        async with db.transaction() as conn:
+            return await delivery_sql.overview(conn, system_clock(), LATE_AFTER)
+    finally:
+        await db.close()
+
+
+def _status(args: argparse.Namespace) -> int:
+    """The facts of /healthz for a person: from the database, and from the running bot's
+    /healthz when it can be reached. 0 when healthy, 1 when not."""
+    import json
+    import urllib.request
+    from datetime import timedelta
+
+    from coalition_bot.clock import system_clock
+    from coalition_bot.config import load_config
+
+    config = load_config(args.config) if os.path.isfile(args.config) or args.db is None \
+        else None
+    path = args.db or os.environ.get(DB_ENV) or (config.bot.database if config else DEFAULT_DB)
+    if not os.path.isfile(path):
+        print(f"database {path}: missing")
+        return 1
+    seen = asyncio.run(_overview(path))
+    now = system_clock()
+    ago = (f"{(now - seen.swept_to) // timedelta(seconds=1)} s ago"
+           if seen.swept_to else "never")
+    oldest = (f", the oldest due {(now - seen.oldest_due) // timedelta(seconds=1)} s ago"
+              if seen.oldest_due else "")
+    print(f"database {path}: answers")
+    print(f"scheduler: last sweep {ago}")
+    print(f"deliveries: {seen.pending} waiting ({seen.late} late){oldest}; "
+          f"{seen.failed} refused for good (see /coalition deliveries)")
+    url = _health_url(config) if config else None
+    if url is None:
+        print("running bot: no /healthz configured ([bot] admin_port, or Slack over HTTP)")
+        return 0
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            body = json.load(answer)
+    except urllib.error.HTTPError as error:  # 503: the body says what is wrong
+        body = json.load(error)
+    except (OSError, ValueError) as error:
+        print(f"running bot: {url} cannot be reached ({getattr(error, 'reason', error)}); "
+              f"is it running?")
+        return 1
+    for name, check in body["checks"].items():
+        if "ok" in check:
+            print(f"running bot, {name}: {'ok' if check['ok'] else check['error']}")
+    print(f"running bot: {'healthy' if body['ok'] else 'NOT healthy'} ({url})")
+    return 0 if body["ok"] else 1
+
+
+def _health_url(config) -> str | None:
+    if config.bot.admin_port:
+        return f"http://127.0.0.1:{config.bot.admin_port}/healthz"
+    if config.slack.enabled and config.slack.transport == "http":
+        host = config.slack.host if config.slack.host not in ("0.0.0.0", "::", "") \
+            else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{config.slack.port}/healthz"
+    return None
+
+
 def _help(args: argparse.Namespace) -> None:
     from coalition_bot.commands.help import help_reply, markdown_reference
     from coalition_bot.commands.registry import COMMANDS
@@ -255,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from coalition_bot.adapters.discord.sync import run_sync
 
             asyncio.run(run_sync(args.config, args.guild))
+        elif args.action == "status":
+            return _status(args)
         elif args.action == "help":
             _help(args)
         elif args.action == "slack-manifest":
