@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("--config", help=f"the config file whose database to copy "
                                          f"(default: ./{DEFAULT_CONFIG} if there)")
     backup.add_argument("--force", action="store_true", help="overwrite DEST if it exists")
+    check = sub.add_parser("check-config", help="check the config file and the environment; "
+                                                "names every problem")
+    check.add_argument("--config", default=DEFAULT_CONFIG, help="the config file")
     status = sub.add_parser("status", help="is the bot healthy? the database's deliveries "
                                            "and the running bot's /healthz")
     status.add_argument("--config", default=DEFAULT_CONFIG, help="the config file")
@@ -297,6 +300,22 @@ def _health_url(config) -> str | None:
     return None
 
 
+def _check_config(args: argparse.Namespace) -> int:
+    from coalition_bot.config import check_config
+
+    found = check_config(args.config)
+    for note in found.notes:
+        print(f"note: {note}")
+    if found.problems:
+        print(f"{args.config}: {len(found.problems)} problem(s):")
+        for problem in found.problems:
+            print(f"  - {problem}")
+        return 2
+    print(f"{args.config}: fine. `run` would start: {', '.join(found.doors)}; "
+          f"database {found.database}")
+    return 0
+
+
 def _help(args: argparse.Namespace) -> None:
     from coalition_bot.commands.help import help_reply, markdown_reference
     from coalition_bot.commands.registry import COMMANDS
@@ -338,6 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from coalition_bot.adapters.discord.sync import run_sync
 
             asyncio.run(run_sync(args.config, args.guild))
+        elif args.action == "check-config":
+            return _check_config(args)
         elif args.action == "status":
             return _status(args)
         elif args.action == "help":
