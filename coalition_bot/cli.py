@@ -64,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("--config", help=f"the config file whose database to copy "
                                          f"(default: ./{DEFAULT_CONFIG} if there)")
     backup.add_argument("--force", action="store_true", help="overwrite DEST if it exists")
+    backup.add_argument("--keep", type=int, metavar="N",
+                        help="then delete all but the newest N backups named like DEST "
+                             "(same folder, other digits: dates or numbers)")
+    restore = sub.add_parser("restore", help="put a backup in place of the database (the "
+                                             "bot must be stopped)")
+    restore.add_argument("backup", help="the backup file")
+    restore.add_argument("--db", help=f"SQLite file (default: ${DB_ENV}, else the database "
+                                      f"of --config, else ./{DEFAULT_DB})")
+    restore.add_argument("--config", help=f"the config file whose database to replace "
+                                           f"(default: ./{DEFAULT_CONFIG} if there)")
     check = sub.add_parser("check-config", help="check the config file and the environment; "
                                                 "names every problem")
     check.add_argument("--config", default=DEFAULT_CONFIG, help="the config file")
@@ -102,8 +112,11 @@ async def _console(args: argparse.Namespace) -> int:
     from coalition_bot.adapters.console.app import ConsoleAdapter
     from coalition_bot.bot import Bot
     from coalition_bot.scheduler import Scheduler
+    from coalition_bot.store.running import hold_shared
 
-    bot = await Bot.open(_db_path(args.db), clock=_clock())
+    path = _db_path(args.db)
+    in_use = hold_shared(path)  # `restore` refuses while any bot holds it
+    bot = await Bot.open(path, clock=_clock())
     scheduler = Scheduler(bot)
     try:
         console = ConsoleAdapter(bot, user=args.user, workspace=args.workspace)
@@ -112,6 +125,8 @@ async def _console(args: argparse.Namespace) -> int:
     finally:
         await scheduler.stop()
         await bot.close()
+        if in_use is not None:
+            in_use.close()
     return EXIT_PIPE if console.out_closed else 0
 
 
@@ -139,9 +154,14 @@ async def _run(args: argparse.Namespace) -> None:
              coalition_bot.__version__, path, ", ".join(doors_on),
              extra={"event": "start", "version": coalition_bot.__version__})
     created = not _exists(path)  # a start that fails leaves no new file behind
+    from coalition_bot.store.running import hold_shared
+
+    in_use = hold_shared(path)  # `restore` refuses while any bot holds it
     try:
         bot = await Bot.open(path, clock=_clock())
     except BaseException:
+        if in_use is not None:
+            in_use.close()
         if created:
             _remove_database(path)
         raise
@@ -183,6 +203,8 @@ async def _run(args: argparse.Namespace) -> None:
             await door.stop()
         await admin.stop()
         await bot.close()
+        if in_use is not None:
+            in_use.close()
         if created and not started:
             _remove_database(path)
 
@@ -193,7 +215,7 @@ def _exists(path: str) -> bool:
 
 def _remove_database(path: str) -> None:
     """Remove a database file this start created (and SQLite's files beside it)."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
         try:
             os.remove(path + suffix)
         except OSError:
@@ -222,11 +244,30 @@ async def _migrate(args: argparse.Namespace) -> None:
 
 
 def _backup(args: argparse.Namespace) -> None:
-    from coalition_bot.store.backup import backup
+    from coalition_bot.errors import UsageError
+    from coalition_bot.store.backup import backup, prune
 
+    if args.keep is not None and args.keep < 1:
+        raise UsageError(f"--keep must be 1 or more, not {args.keep}.")
     report = backup(_db_path(args.db, args.config), args.dest, force=args.force)
     print(f"{report.path}: {report.bytes} bytes, schema version {report.schema_version}, "
           f"{report.coalitions} coalition(s), {report.decisions} decision(s); checked")
+    if args.keep is not None:
+        removed = prune(args.dest, args.keep)
+        print(f"kept the newest {args.keep}; removed {len(removed)} older: "
+              f"{', '.join(p.name for p in removed) or 'none'}")
+
+
+def _restore(args: argparse.Namespace) -> None:
+    from coalition_bot.store.backup import restore
+
+    report = restore(args.backup, _db_path(args.db, args.config))
+    if report.kept_aside is not None:
+        print(f"kept the previous database aside as {report.kept_aside}")
+    print(f"restored {report.backup} into {report.database}: schema version "
+          f"{report.schema_version}, {report.coalitions} coalition(s), {report.decisions} "
+          f"decision(s); integrity checked. Start the bot again (it migrates an older "
+          f"schema itself, or run `coalition-bot migrate`).")
 
 
 async def _overview(path: str):
@@ -357,6 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from coalition_bot.adapters.discord.sync import run_sync
 
             asyncio.run(run_sync(args.config, args.guild))
+        elif args.action == "restore":
+            _restore(args)
         elif args.action == "check-config":
             return _check_config(args)
         elif args.action == "status":
