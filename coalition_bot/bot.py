@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from coalition_bot.clock import Clock, system_clock
 from coalition_bot.commands.registry import COMMANDS
@@ -16,9 +19,21 @@ from coalition_bot.services.dispatch import Dispatcher
 from coalition_bot.services.topics import TopicWatch
 from coalition_bot.store.database import Database
 
-__all__ = ["Bot", "FrontDoor", "Outlet"]
+__all__ = ["Bot", "CommandRecord", "FrontDoor", "Outlet"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    """One command as the log and the metrics see it: its name from the specs, never
+    its values. `outcome`: ok, help, refused (bad input, permission), busy, error."""
+
+    command: str
+    platform: str
+    coalition: int | None
+    outcome: str
+    seconds: float
 
 
 class Bot:
@@ -40,6 +55,10 @@ class Bot:
         self.outbox = Outbox(db=db, clock=clock, outlets=self.outlets)
         self.topics = TopicWatch()
         self._change_listeners: list[Callable[[int], None]] = []
+        self.command_listeners: list[Callable[[CommandRecord], None]] = []
+        # (method, path, handler) that the bot's HTTP server serves beside its own routes
+        # (/healthz, /metrics: coalition_bot.health); the Slack adapter over HTTP adds them
+        self.http_routes: list[tuple[str, str, Callable[..., Any]]] = []
 
     @classmethod
     async def open(cls, path: str | Path, *, clock: Clock = system_clock) -> Bot:
@@ -60,13 +79,32 @@ class Bot:
 
     async def handle(self, inv: Invocation) -> Reply:
         """Run one command; its notices follow in the background (see `drain`)."""
+        started = time.perf_counter()
         outcome = await self.dispatcher.run(inv)
+        self._record(CommandRecord(outcome.command or "unknown", inv.platform,
+                                   outcome.coalition, outcome.result,
+                                   time.perf_counter() - started))
         if outcome.coalition_id is not None and not outcome.reply.error:
             for listener in self._change_listeners:
                 listener(outcome.coalition_id)
         if outcome.notices:
             self.outbox.kick()
         return outcome.reply
+
+    def _record(self, record: CommandRecord) -> None:
+        """One log line per command, then the listeners (metrics)."""
+        log.info("command %s: %s in %.0f ms (platform %s, coalition %s)", record.command,
+                 record.outcome, record.seconds * 1000, record.platform,
+                 record.coalition if record.coalition is not None else "-",
+                 extra={"event": "command", "command": record.command,
+                        "platform": record.platform, "coalition": record.coalition,
+                        "outcome": record.outcome,
+                        "duration_ms": round(record.seconds * 1000, 1)})
+        for listener in self.command_listeners:
+            try:
+                listener(record)
+            except Exception:
+                log.exception("a command listener failed")
 
     async def on_message(self, message: Message) -> Reply | None:
         """A channel message: a private nudge for its author if it touches one of the

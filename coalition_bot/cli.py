@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+import coalition_bot
 from coalition_bot.errors import CoalitionError
 
 __all__ = ["main"]
@@ -41,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="coalition-bot",
         description="A chat bot for a coalition of partner organizations.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument("--version", action="version",
+                        version=f"coalition-bot {coalition_bot.__version__}")
     sub = parser.add_subparsers(dest="action", required=True)
     console = sub.add_parser("console", help="the whole bot in this terminal (no tokens)")
     console.add_argument("--db", help=f"SQLite file (default: ${DB_ENV} or ./{DEFAULT_DB})")
@@ -61,6 +64,23 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("--config", help=f"the config file whose database to copy "
                                          f"(default: ./{DEFAULT_CONFIG} if there)")
     backup.add_argument("--force", action="store_true", help="overwrite DEST if it exists")
+    backup.add_argument("--keep", type=int, metavar="N",
+                        help="then delete all but the newest N backups named like DEST "
+                             "(same folder, other digits: dates or numbers)")
+    restore = sub.add_parser("restore", help="put a backup in place of the database (the "
+                                             "bot must be stopped)")
+    restore.add_argument("backup", help="the backup file")
+    restore.add_argument("--db", help=f"SQLite file (default: ${DB_ENV}, else the database "
+                                      f"of --config, else ./{DEFAULT_DB})")
+    restore.add_argument("--config", help=f"the config file whose database to replace "
+                                           f"(default: ./{DEFAULT_CONFIG} if there)")
+    check = sub.add_parser("check-config", help="check the config file and the environment; "
+                                                "names every problem")
+    check.add_argument("--config", default=DEFAULT_CONFIG, help="the config file")
+    status = sub.add_parser("status", help="is the bot healthy? the database's deliveries "
+                                           "and the running bot's /healthz")
+    status.add_argument("--config", default=DEFAULT_CONFIG, help="the config file")
+    status.add_argument("--db", help="SQLite file (default: the database of --config)")
     run = sub.add_parser("run", help="start the Discord and/or Slack front doors of "
                                      "config.toml, with the scheduler")
     run.add_argument("--config", default="config.toml", help="the config file")
@@ -92,8 +112,11 @@ async def _console(args: argparse.Namespace) -> int:
     from coalition_bot.adapters.console.app import ConsoleAdapter
     from coalition_bot.bot import Bot
     from coalition_bot.scheduler import Scheduler
+    from coalition_bot.store.running import hold_shared
 
-    bot = await Bot.open(_db_path(args.db), clock=_clock())
+    path = _db_path(args.db)
+    in_use = hold_shared(path)  # `restore` refuses while any bot holds it
+    bot = await Bot.open(path, clock=_clock())
     scheduler = Scheduler(bot)
     try:
         console = ConsoleAdapter(bot, user=args.user, workspace=args.workspace)
@@ -102,6 +125,8 @@ async def _console(args: argparse.Namespace) -> int:
     finally:
         await scheduler.stop()
         await bot.close()
+        if in_use is not None:
+            in_use.close()
     return EXIT_PIPE if console.out_closed else 0
 
 
@@ -113,7 +138,9 @@ async def _run(args: argparse.Namespace) -> None:
     from coalition_bot.config import ConfigError, load_config
 
     config = load_config(args.config)
-    logging.getLogger().setLevel(config.bot.log_level.upper())
+    from coalition_bot.logs import configure
+
+    configure(config.bot.log_format, config.bot.log_level)
     from coalition_bot.scheduler import Scheduler
 
     if not (config.slack.enabled or config.discord.enabled):
@@ -121,18 +148,35 @@ async def _run(args: argparse.Namespace) -> None:
                           hint="Set enabled = true in one of them, or try "
                                "`coalition-bot console`.")
     path = os.environ.get(DB_ENV) or config.bot.database
+    doors_on = [name for name, on in (("slack", config.slack.enabled),
+                                      ("discord", config.discord.enabled)) if on]
+    log.info("coalition-bot %s starting: database %s, front doors %s",
+             coalition_bot.__version__, path, ", ".join(doors_on),
+             extra={"event": "start", "version": coalition_bot.__version__})
     created = not _exists(path)  # a start that fails leaves no new file behind
+    from coalition_bot.store.running import hold_shared
+
+    in_use = hold_shared(path)  # `restore` refuses while any bot holds it
     try:
         bot = await Bot.open(path, clock=_clock())
     except BaseException:
+        if in_use is not None:
+            in_use.close()
         if created:
             _remove_database(path)
         raise
     scheduler = Scheduler(bot, grace=config.scheduler.grace_span,
                           poll_reminder=config.scheduler.poll_reminder_span)
     doors: list[FrontDoor] = []
+    from coalition_bot.health import AdminServer
+
+    admin = AdminServer(bot, scheduler, doors)  # /healthz, /metrics
+    bot.http_routes.extend(admin.routes)  # served by Slack's HTTP server when it has one
     started = False
     try:
+        if config.bot.admin_port:
+            where = await admin.serve(config.bot.admin_port)
+            print(f"coalition-bot: health on {where}", flush=True)
         if config.slack.enabled:
             from coalition_bot.adapters.slack import build as build_slack
 
@@ -157,7 +201,10 @@ async def _run(args: argparse.Namespace) -> None:
         await scheduler.stop(float(config.scheduler.stop_grace))
         for door in reversed(doors):
             await door.stop()
+        await admin.stop()
         await bot.close()
+        if in_use is not None:
+            in_use.close()
         if created and not started:
             _remove_database(path)
 
@@ -168,7 +215,7 @@ def _exists(path: str) -> bool:
 
 def _remove_database(path: str) -> None:
     """Remove a database file this start created (and SQLite's files beside it)."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
         try:
             os.remove(path + suffix)
         except OSError:
@@ -197,11 +244,117 @@ async def _migrate(args: argparse.Namespace) -> None:
 
 
 def _backup(args: argparse.Namespace) -> None:
-    from coalition_bot.store.backup import backup
+    from coalition_bot.errors import UsageError
+    from coalition_bot.store.backup import backup, prune
 
+    if args.keep is not None and args.keep < 1:
+        raise UsageError(f"--keep must be 1 or more, not {args.keep}.")
     report = backup(_db_path(args.db, args.config), args.dest, force=args.force)
     print(f"{report.path}: {report.bytes} bytes, schema version {report.schema_version}, "
           f"{report.coalitions} coalition(s), {report.decisions} decision(s); checked")
+    if args.keep is not None:
+        removed = prune(args.dest, args.keep)
+        print(f"kept the newest {args.keep}; removed {len(removed)} older: "
+              f"{', '.join(p.name for p in removed) or 'none'}")
+
+
+def _restore(args: argparse.Namespace) -> None:
+    from coalition_bot.store.backup import restore
+
+    report = restore(args.backup, _db_path(args.db, args.config))
+    if report.kept_aside is not None:
+        print(f"kept the previous database aside as {report.kept_aside}")
+    print(f"restored {report.backup} into {report.database}: schema version "
+          f"{report.schema_version}, {report.coalitions} coalition(s), {report.decisions} "
+          f"decision(s); integrity checked. Start the bot again (it migrates an older "
+          f"schema itself, or run `coalition-bot migrate`).")
+
+
+async def _overview(path: str):
+    from coalition_bot.clock import system_clock
+    from coalition_bot.health import LATE_AFTER
+    from coalition_bot.store import deliveries as delivery_sql
+    from coalition_bot.store.database import Database
+
+    db = await Database(path).open(run_migrations=False)
+    try:
+        async with db.transaction() as conn:
+            return await delivery_sql.overview(conn, system_clock(), LATE_AFTER)
+    finally:
+        await db.close()
+
+
+def _status(args: argparse.Namespace) -> int:
+    """The facts of /healthz for a person: from the database, and from the running bot's
+    /healthz when it can be reached. 0 when healthy, 1 when not."""
+    import json
+    import urllib.request
+    from datetime import timedelta
+
+    from coalition_bot.clock import system_clock
+    from coalition_bot.config import load_config
+
+    config = load_config(args.config) if os.path.isfile(args.config) or args.db is None \
+        else None
+    path = args.db or os.environ.get(DB_ENV) or (config.bot.database if config else DEFAULT_DB)
+    if not os.path.isfile(path):
+        print(f"database {path}: missing")
+        return 1
+    seen = asyncio.run(_overview(path))
+    now = system_clock()
+    ago = (f"{(now - seen.swept_to) // timedelta(seconds=1)} s ago"
+           if seen.swept_to else "never")
+    oldest = (f", the oldest due {(now - seen.oldest_due) // timedelta(seconds=1)} s ago"
+              if seen.oldest_due else "")
+    print(f"database {path}: answers")
+    print(f"scheduler: last sweep {ago}")
+    print(f"deliveries: {seen.pending} waiting ({seen.late} late){oldest}; "
+          f"{seen.failed} refused for good (see /coalition deliveries)")
+    url = _health_url(config) if config else None
+    if url is None:
+        print("running bot: no /healthz configured ([bot] admin_port, or Slack over HTTP)")
+        return 0
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            body = json.load(answer)
+    except urllib.error.HTTPError as error:  # 503: the body says what is wrong
+        body = json.load(error)
+    except (OSError, ValueError) as error:
+        print(f"running bot: {url} cannot be reached ({getattr(error, 'reason', error)}); "
+              f"is it running?")
+        return 1
+    for name, check in body["checks"].items():
+        if "ok" in check:
+            print(f"running bot, {name}: {'ok' if check['ok'] else check['error']}")
+    print(f"running bot: {'healthy' if body['ok'] else 'NOT healthy'} ({url})")
+    return 0 if body["ok"] else 1
+
+
+def _health_url(config) -> str | None:
+    if config.bot.admin_port:
+        return f"http://127.0.0.1:{config.bot.admin_port}/healthz"
+    if config.slack.enabled and config.slack.transport == "http":
+        host = config.slack.host if config.slack.host not in ("0.0.0.0", "::", "") \
+            else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{config.slack.port}/healthz"
+    return None
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from coalition_bot.config import check_config
+
+    found = check_config(args.config)
+    for note in found.notes:
+        print(f"note: {note}")
+    if found.problems:
+        print(f"{args.config}: {len(found.problems)} problem(s):")
+        for problem in found.problems:
+            print(f"  - {problem}")
+        return 2
+    print(f"{args.config}: fine. `run` would start: {', '.join(found.doors)}; "
+          f"database {found.database}")
+    return 0
 
 
 def _help(args: argparse.Namespace) -> None:
@@ -226,9 +379,10 @@ def _slack_manifest(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from coalition_bot.logs import TEXT_FORMAT, install
+
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from coalition_bot.logs import install
+                        format=TEXT_FORMAT)
 
     install()  # no message text or token in the log, even at DEBUG
     try:
@@ -244,6 +398,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from coalition_bot.adapters.discord.sync import run_sync
 
             asyncio.run(run_sync(args.config, args.guild))
+        elif args.action == "restore":
+            _restore(args)
+        elif args.action == "check-config":
+            return _check_config(args)
+        elif args.action == "status":
+            return _status(args)
         elif args.action == "help":
             _help(args)
         elif args.action == "slack-manifest":

@@ -21,12 +21,15 @@ from coalition_bot.rules.times import parse_duration
 __all__ = [
     "BotConfig",
     "Config",
+    "ConfigCheck",
     "ConfigError",
     "DiscordConfig",
     "SchedulerConfig",
     "SlackConfig",
+    "check_config",
     "load_config",
     "parse_config",
+    "read_config",
     "secret",
 ]
 
@@ -39,6 +42,8 @@ class ConfigError(CoalitionError):
 class BotConfig:
     database: str = "coalition.db"
     log_level: str = "INFO"
+    log_format: str = "text"  # "text", or "json": one object per line, for a log collector
+    admin_port: int = 0  # /healthz and /metrics on 127.0.0.1:PORT; 0: none (see README)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,47 +92,95 @@ class Config:
     slack: SlackConfig = field(default_factory=SlackConfig)
 
 
-def _section(cls: type, data: Mapping[str, Any], name: str) -> Any:
+def _section(cls: type, data: Any, name: str, problems: list[str]) -> Any:
+    """The section's dataclass; every wrong setting is added to `problems` (and left at
+    its default), so one reading names them all."""
     known = {f.name: f for f in fields(cls)}
+    if not isinstance(data, Mapping):
+        problems.append(f"[{name}] must be a section (a table), not {data!r}.")
+        return cls()
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise ConfigError(f"[{name}] has unknown setting(s): {', '.join(unknown)}.",
-                          hint=f"Known: {', '.join(known)}.")
+        problems.append(f"[{name}] has unknown setting(s): {', '.join(unknown)} "
+                        f"(known: {', '.join(known)}).")
     values = {}
     for key, value in data.items():
+        if key not in known:
+            continue
         default = known[key].default
+        wrong = ""
         if isinstance(default, tuple):
-            value = tuple(str(v) for v in value)
-        elif isinstance(default, bool) and not isinstance(value, bool):
-            raise ConfigError(f"[{name}] {key} must be true or false, not {value!r}.")
-        elif isinstance(default, int) and not isinstance(default, bool) \
-                and not isinstance(value, int):
-            raise ConfigError(f"[{name}] {key} must be a whole number, not {value!r}.")
-        elif isinstance(default, str) and not isinstance(value, str):
-            raise ConfigError(f"[{name}] {key} must be text, not {value!r}.")
+            if isinstance(value, list | tuple):
+                value = tuple(str(v) for v in value)
+            else:
+                wrong = "a list"
+        elif isinstance(default, bool):
+            wrong = "" if isinstance(value, bool) else "true or false"
+        elif isinstance(default, int) and not isinstance(default, float):
+            wrong = "" if isinstance(value, int) and not isinstance(value, bool) \
+                else "a whole number"
+        elif isinstance(default, str):
+            wrong = "" if isinstance(value, str) else "text"
+        if wrong:
+            problems.append(f"[{name}] {key} must be {wrong}, not {value!r}.")
+            continue
         values[key] = value
     return cls(**values)
 
 
-def parse_config(data: Mapping[str, Any]) -> Config:
-    """A `Config` from parsed TOML, refusing unknown sections and settings."""
-    sections = {"bot": BotConfig, "scheduler": SchedulerConfig, "discord": DiscordConfig,
-                "slack": SlackConfig}
-    unknown = sorted(set(data) - set(sections))
-    if unknown:
-        raise ConfigError(f"Unknown section(s) in the config: {', '.join(unknown)}.",
-                          hint=f"Known: {', '.join(sections)}.")
-    config = Config(**{name: _section(cls, data.get(name, {}), name)
-                       for name, cls in sections.items()})
+def _check(config: Config, problems: list[str]) -> None:
+    """The rules that span a value's meaning, not just its type."""
+    if config.bot.log_format not in ("text", "json"):
+        problems.append(f"[bot] log_format must be text or json, "
+                        f"not {config.bot.log_format!r}.")
+    if config.bot.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        problems.append(f"[bot] log_level must be DEBUG, INFO, WARNING or ERROR, "
+                        f"not {config.bot.log_level!r}.")
+    if not 0 <= config.bot.admin_port <= 65535:
+        problems.append(f"[bot] admin_port must be 0 (none) or a port up to 65535, "
+                        f"not {config.bot.admin_port}.")
     if config.slack.transport not in ("http", "socket"):
-        raise ConfigError(f"[slack] transport must be http or socket, "
-                          f"not {config.slack.transport!r}.")
-    config.scheduler.grace_span  # noqa: B018 - checks the durations read
-    config.scheduler.poll_reminder_span  # noqa: B018
+        problems.append(f"[slack] transport must be http or socket, "
+                        f"not {config.slack.transport!r}.")
+    if not 0 <= config.slack.port <= 65535:
+        problems.append(f"[slack] port must be a port up to 65535, not {config.slack.port}.")
+    for key in ("grace", "poll_closing_reminder"):
+        try:
+            parse_duration(getattr(config.scheduler, key))
+        except CoalitionError as error:
+            problems.append(f"[scheduler] {key}: {error.message}")
     grace = config.scheduler.stop_grace
     if isinstance(grace, bool) or not isinstance(grace, int | float) or not 0 <= grace <= 300:
-        raise ConfigError(f"[scheduler] stop_grace must be a number of seconds from 0 to 300, "
-                          f"not {grace!r}.")
+        problems.append(f"[scheduler] stop_grace must be a number of seconds from 0 to 300, "
+                        f"not {grace!r}.")
+
+
+SECTIONS = {"bot": BotConfig, "scheduler": SchedulerConfig, "discord": DiscordConfig,
+            "slack": SlackConfig}
+
+
+def read_config(data: Mapping[str, Any]) -> tuple[Config, list[str]]:
+    """A `Config` from parsed TOML and every problem found in it (none: it is good)."""
+    problems: list[str] = []
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        problems.append(f"Unknown section(s) in the config: {', '.join(unknown)} "
+                        f"(known: {', '.join(SECTIONS)}).")
+    config = Config(**{name: _section(cls, data.get(name, {}), name, problems)
+                       for name, cls in SECTIONS.items()})
+    _check(config, problems)
+    return config, problems
+
+
+def parse_config(data: Mapping[str, Any]) -> Config:
+    """A `Config` from parsed TOML, refusing unknown sections and settings and wrong
+    values; the error names every problem, not only the first."""
+    config, problems = read_config(data)
+    if len(problems) == 1:
+        raise ConfigError(problems[0])
+    if problems:
+        raise ConfigError(f"The config has {len(problems)} problems:\n"
+                          + "\n".join(f"  - {p}" for p in problems))
     return config
 
 
@@ -146,6 +199,61 @@ def load_config(path: str | Path) -> Config:
     # a relative `database` is beside the config file, wherever the bot is started from
     database = Path(path).parent / Path(config.bot.database).expanduser()
     return replace(config, bot=replace(config.bot, database=str(database)))
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigCheck:
+    """What `coalition-bot check-config` found: every problem, and what would start."""
+
+    problems: list[str]
+    doors: list[str]  # the front doors `run` would start, with how
+    database: str
+    notes: list[str]
+
+
+def _needed_secrets(config: Config) -> list[tuple[str, str]]:
+    """(environment variable, what needs it) for every enabled front door."""
+    needed: list[tuple[str, str]] = []
+    if config.discord.enabled:
+        needed.append((config.discord.token_env, "[discord] (the bot token)"))
+    if config.slack.enabled:
+        needed.append((config.slack.bot_token_env, "[slack] (the bot token, xoxb-)"))
+        if config.slack.transport == "socket":
+            needed.append((config.slack.app_token_env, "[slack] Socket Mode (xapp-)"))
+        else:
+            needed.append((config.slack.signing_secret_env, "[slack] over HTTP (the "
+                                                             "signing secret)"))
+    return needed
+
+
+def check_config(path: str | Path, environ: Mapping[str, str] = os.environ) -> ConfigCheck:
+    """Check the file and the environment, naming every problem at once."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        return ConfigCheck([f"There is no config file at {path}."], [], "", [])
+    except tomllib.TOMLDecodeError as exc:
+        return ConfigCheck([f"{path} is not valid TOML: {exc}."], [], "", [])
+    config, problems = read_config(data)
+    for name, needs in _needed_secrets(config):
+        if not environ.get(name, "").strip():
+            problems.append(f"The environment variable {name} is not set; {needs} needs it.")
+    doors = []
+    if config.slack.enabled:
+        doors.append("slack (Socket Mode)" if config.slack.transport == "socket" else
+                     f"slack (HTTP on {config.slack.host}:{config.slack.port})")
+    if config.discord.enabled:
+        doors.append("discord")
+    if not doors:
+        problems.append("Neither [slack] nor [discord] is enabled, so `run` would not "
+                        "start (set enabled = true in one of them).")
+    database = str(Path(path).parent / Path(config.bot.database).expanduser())
+    notes = []
+    if not Path(database).parent.is_dir():
+        notes.append(f"The folder {Path(database).parent} does not exist yet (systemd's "
+                     f"StateDirectory creates it at start; otherwise create it).")
+    return ConfigCheck(problems, doors, database, notes)
 
 
 def secret(name: str, *, needed_for: str) -> str:

@@ -11,10 +11,17 @@ few records at INFO and above that can carry a body or a token.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
 
-__all__ = ["PayloadFilter", "install"]
+__all__ = ["TEXT_FORMAT", "JsonFormatter", "PayloadFilter", "configure", "install"]
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# the structured fields a record may carry (`extra=`), copied into a JSON line
+FIELDS = ("event", "command", "platform", "coalition", "outcome", "duration_ms", "delivery",
+          "kind", "attempt", "reason", "late", "version")
 
 # Loggers whose DEBUG records carry raw payloads (prefixes: their children too).
 PAYLOAD_LOGGERS = ("discord.gateway", "discord.http", "discord.webhook", "discord.state",
@@ -54,3 +61,33 @@ def install(root: logging.Logger | None = None) -> None:
     for handler in root.handlers:
         if not any(isinstance(f, PayloadFilter) for f in handler.filters):
             handler.addFilter(PayloadFilter())
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the structured fields
+    (`FIELDS`), and the traceback when there is one. Runs after `PayloadFilter`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"),
+            "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        for name in FIELDS:
+            if name in record.__dict__:
+                line[name] = record.__dict__[name]
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure(log_format: str = "text", level: str | int | None = None,
+              root: logging.Logger | None = None) -> None:
+    """Set the format (`text` or `json`) and level of every handler of `root`, keeping
+    the `PayloadFilter` on each."""
+    root = root or logging.getLogger()
+    formatter = JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    for handler in root.handlers:
+        handler.setFormatter(formatter)
+    if level is not None:
+        root.setLevel(level.upper() if isinstance(level, str) else level)
+    install(root)

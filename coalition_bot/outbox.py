@@ -28,7 +28,7 @@ from coalition_bot.services import deliveries
 from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.store.database import Conn, Database
 
-__all__ = ["Coalesced", "Outbox", "SendReport", "process_identity"]
+__all__ = ["Coalesced", "DeliveryRecord", "Outbox", "SendReport", "process_identity"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,23 @@ class Coalesced(Generic[T]):
         return result
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One delivery's outcome, for the log and the metrics (never the notice's text).
+    `outcome`: sent, failed (refused for good), retry, dropped or expired."""
+
+    id: int
+    kind: str
+    platform: str
+    coalition: int
+    outcome: str
+    late: bool = False
+
+
+_OUTCOME = {"sent": "sent", "failed": "failed", "pending": "retry", "dropped": "dropped",
+            "expired": "expired"}
+
+
 @dataclass
 class SendReport:
     """What one pass over the outbox did."""
@@ -98,6 +115,7 @@ class Outbox:
         self.stopping = False
         self._pass = Coalesced(self._send_due)
         self._tasks: set[asyncio.Task[object]] = set()
+        self.listeners: list[Callable[[DeliveryRecord], None]] = []  # after each mark
 
     async def send_due(self) -> SendReport:
         """One pass: every delivery due now on our platforms (joins a pass about to
@@ -180,8 +198,6 @@ class Outbox:
         try:
             await self._send_holding_lease(claimed, target, notice)
         except DeliveryRefused as refused:
-            log.warning("delivery %s (%s to %s) refused for good: %s", claimed.id,
-                        claimed.kind, claimed.platform, refused.reason)
             async with self.db.transaction() as conn:
                 await self._mark(conn, claimed, "failed", self.clock(), error=refused.reason,
                                  hint=refused.hint)
@@ -202,8 +218,6 @@ class Outbox:
         if isinstance(error, DeliveryDeferred):
             wait = max(wait, timedelta(seconds=error.retry_after))
         reason = error.reason if isinstance(error, DeliveryDeferred) else repr(error)
-        log.warning("delivery %s (%s to %s) failed, attempt %d, next in %s: %s", claimed.id,
-                    claimed.kind, claimed.platform, claimed.attempts, wait, reason)
         async with self.db.transaction() as conn:
             await self._mark(conn, claimed, "pending", now, error=reason,
                              next_try_at=now + wait)
@@ -217,6 +231,13 @@ class Outbox:
             log.warning("delivery %s (%s to %s): the claim ran out before it could be marked "
                         "%s, so another process may send it again", claimed.id, claimed.kind,
                         claimed.platform, status)
+            return
+        record = DeliveryRecord(claimed.id, claimed.kind, claimed.platform,
+                                claimed.coalition_id, _OUTCOME[status], late)
+        _log_delivery(record, claimed.attempts, error, next_try_at - now if next_try_at
+                      else None)
+        for listener in self.listeners:
+            listener(record)
 
     async def _send_holding_lease(self, claimed: delivery_sql.Delivery, target: str,
                                   notice: Notice) -> None:
@@ -247,3 +268,24 @@ class Outbox:
             if not held:
                 log.warning("delivery %s: lost its claim while sending", delivery_id)
                 return
+
+
+def _log_delivery(record: DeliveryRecord, attempts: int, reason: str,
+                  wait: timedelta | None) -> None:
+    """One line per delivery outcome: what, where, how it ended; the platform's reason for
+    a failure, never the notice's text."""
+    fields = {"event": "delivery", "delivery": record.id, "kind": record.kind,
+              "platform": record.platform, "coalition": record.coalition,
+              "outcome": record.outcome, "attempt": attempts}
+    if record.outcome in ("failed", "retry"):
+        fields["reason"] = reason
+        after = f", next try in {wait}" if wait is not None else ""
+        log.warning("delivery %s (%s to %s, coalition %s): %s, attempt %d%s: %s", record.id,
+                    record.kind, record.platform, record.coalition,
+                    "refused for good" if record.outcome == "failed" else "failed",
+                    attempts, after, reason, extra=fields)
+    else:
+        fields["late"] = record.late
+        log.info("delivery %s (%s to %s, coalition %s): %s%s", record.id, record.kind,
+                 record.platform, record.coalition, record.outcome,
+                 " (late)" if record.late else "", extra=fields)

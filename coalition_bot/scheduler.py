@@ -75,6 +75,8 @@ class Scheduler:
         self._planned: dict[int | None, set[str]] = {}
         self._replan: set[int] = set()
         self._replan_task: asyncio.Task[None] | None = None
+        self.running = False  # between start() and stop(): the timers are on
+        self.last_sweep: float | None = None  # time.monotonic() of the last sweep done
 
     # -- the delivery cycle -------------------------------------------------------------
 
@@ -89,6 +91,7 @@ class Scheduler:
     async def _run_tick(self) -> TickReport:
         report = TickReport()
         await self._sweep(self.clock(), report)
+        self.last_sweep = time.monotonic()
         sent = await self.bot.outbox.send_due()
         for name in ("failed", "refused", "dropped", "expired"):
             setattr(report, name, getattr(sent, name))
@@ -139,6 +142,7 @@ class Scheduler:
                           seconds=self.horizon.total_seconds() / 2 / self._speed(),
                           id="replan", max_instances=1, coalesce=True)
         self._aps.start()
+        self.running = True
         self.bot.add_change_listener(self.changed)
         await self.plan()
 
@@ -159,6 +163,7 @@ class Scheduler:
         """Stop the timers and take no new work; let the sends in progress finish (at
         most `grace` seconds) and mark them. Never raises for what it waits on."""
         deadline = time.monotonic() + grace
+        self.running = False
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
@@ -172,6 +177,11 @@ class Scheduler:
                 task.cancel()
             await asyncio.gather(*self._ticks, return_exceptions=True)
         await self.bot.outbox.stop(deadline - time.monotonic())
+
+    @property
+    def stale_after(self) -> float:
+        """Real seconds after which a sweep is overdue: three missed periodic sweeps."""
+        return 3 * self.sweep_every / self._speed()
 
     def _speed(self) -> float:
         return float(getattr(self.clock, "speed", 1.0))

@@ -211,6 +211,7 @@ class FakeDiscord:
         self.connections = 0
         self.identified: list[dict[str, Any]] = []
         self.ready = asyncio.Event()
+        self.refusing = False  # `drop()`: the gateway refuses new connections
         self.seq = 0
         self._messages = itertools.count(880000000000001000)
         self._runner: web.AppRunner | None = None
@@ -313,7 +314,18 @@ class FakeDiscord:
         self.unexpected.append(call)
         return jresp({"message": "Unknown (fake)", "code": 0}, status=404)
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def drop(self) -> None:
+        """An outage: close the gateway connection and refuse new ones until `restore`."""
+        self.refusing = True
+        if self.ws is not None:
+            await self.ws.close()
+
+    def restore(self) -> None:
+        self.refusing = False
+
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.refusing:
+            return web.Response(status=503, text="fake outage")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.ws = ws
@@ -332,6 +344,9 @@ class FakeDiscord:
                     "v": 10, "user": BOT_USER, "guilds": [], "session_id": "fake-session",
                     "resume_gateway_url": self.gateway_url,
                     "application": {"id": str(APP_ID), "flags": 0}, "shard": [0, 1]})
+                self.ready.set()
+            elif data["op"] == 6:  # RESUME after a dropped connection
+                await self.dispatch("RESUMED", {})
                 self.ready.set()
         if self.ws is ws:
             self.ws = None

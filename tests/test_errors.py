@@ -429,7 +429,8 @@ async def test_an_unexpected_database_failure_apologises_rolls_back_and_is_logge
     assert len(errors) == 1
     record = errors[0]
     message = record.getMessage()
-    assert repr(line) in message
+    # the command's name, never its text (the user's words; README "Logs")
+    assert "coalition goal update" in message and "Hearing went well" not in message
     assert "platform=console" in message and "workspace=local" in message
     assert "user=bob" in message
     assert record.exc_info is not None and "boom" in str(record.exc_info[1])

@@ -105,6 +105,11 @@ class DiscordAdapter:
         return (f"logged in as {self.client.user} (application {self.client.application_id}); "
                 f"topic watching {watching}")
 
+    @property
+    def connected(self) -> bool:
+        """The gateway connection is up (for /healthz and /metrics)."""
+        return self.client.online and not self.client.is_closed()
+
     async def stop(self) -> None:
         """Post the notices still in flight, then close the connection."""
         try:

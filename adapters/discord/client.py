@@ -52,6 +52,7 @@ class CoalitionClient(discord.Client):
                          allowed_mentions=discord.AllowedMentions.none(), **options)
         self.door = door
         self.errors: list[BaseException] = []
+        self.online = False  # the gateway said READY or RESUMED, and has not dropped since
         self.tree: app_commands.CommandTree[CoalitionClient] = app_commands.CommandTree(self)
         self.tree.error(self._tree_error)
         add_commands(self.tree, commands)
@@ -75,6 +76,17 @@ class CoalitionClient(discord.Client):
         self.record(error, f"command /{command}")
         if self.door is not None:
             await self.door.apologize(interaction)
+
+    async def on_ready(self) -> None:
+        self.online = True
+
+    async def on_resumed(self) -> None:
+        self.online = True
+
+    async def on_disconnect(self) -> None:
+        if self.online:
+            log.warning("the Discord gateway connection dropped; reconnecting")
+        self.online = False
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         if self.door is not None and interaction.type is discord.InteractionType.modal_submit:

@@ -148,6 +148,8 @@ class SlackAdapter:
             return f"Socket Mode, workspace {team}, as @{me}"
         web_app = web.Application()
         web_app.router.add_post(EVENTS_PATH, self._http)
+        for method, path, handler in self.bot.http_routes:  # /healthz, /metrics
+            web_app.router.add_route(method, path, handler)
         runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=STOP_GRACE)
         await runner.setup()
         try:
@@ -162,6 +164,16 @@ class SlackAdapter:
         host, port = runner.addresses[0][:2]
         host = f"[{host}]" if ":" in host else host
         return f"HTTP on http://{host}:{port}{EVENTS_PATH}, workspace {team}, as @{me}"
+
+    @property
+    def connected(self) -> bool:
+        """Listening (HTTP), or holding a live Socket Mode connection."""
+        if self._runner is not None:
+            return True
+        client = getattr(self._socket, "client", None)
+        session = getattr(client, "current_session", None)
+        return (client is not None and not client.closed and session is not None
+                and not session.closed)
 
     def _share_session(self) -> None:
         """One aiohttp session (its connections kept alive) for the Web API and every

@@ -47,6 +47,17 @@ class Outcome:
     reply: Reply
     notices: tuple[Notice, ...] = ()  # queued for the outbox: home channels and people
     coalition_id: int | None = None  # whose data a successful command may have changed
+    command: str = ""  # the command's words as parsed ("poll vote"), never its values
+    result: str = "ok"  # ok | help | refused (bad input, permission) | busy | error
+    coalition: int | None = None  # the caller's coalition, when one was found
+
+
+@dataclass(slots=True)
+class _Seen:
+    """What the dispatcher learned about a command before it ended, for its log line."""
+
+    command: str = ""
+    coalition: int | None = None
 
 
 BUSY = ("The database is busy: another program is using it, so nothing was changed; "
@@ -87,26 +98,41 @@ class Dispatcher:
 
     async def run(self, inv: Invocation) -> Outcome:
         """Answer one invocation. Never raises for anything a user can type."""
+        seen = _Seen(command=self._known_name(inv))
         try:
             _refuse_broken_text(inv)
             parsed, values = self._parse(inv)
+            if parsed.command is not None:
+                seen.command = " ".join([parsed.command.name,
+                                         *([parsed.sub.words] if parsed.sub else [])])
             if parsed.help or parsed.sub is None:
-                return Outcome(help_reply(self.commands, parsed.command, parsed.sub))
+                return Outcome(help_reply(self.commands, parsed.command, parsed.sub),
+                               command=seen.command, result="help")
             assert parsed.command is not None
             typed = bind(parsed.command, parsed.sub, values)
-            return await self._execute(inv, parsed.command, parsed.sub, typed)
+            return await self._execute(inv, parsed.command, parsed.sub, typed, seen)
         except CoalitionError as error:
-            return Outcome(error_reply(error))
+            return Outcome(error_reply(error), command=seen.command, result="refused",
+                           coalition=seen.coalition)
         except Exception as error:
             trouble = _storage_trouble(error)
             if trouble is not None:
                 log.warning("command refused, storage: %s (platform=%s workspace=%s)", error,
                             inv.platform, inv.workspace_id)
-                return Outcome(Reply(text=trouble, private=True, error=True))
-            log.exception("command failed: platform=%s workspace=%s user=%s line=%r "
-                          "command=%s path=%s", inv.platform, inv.workspace_id, inv.user_id,
-                          inv.line, inv.command, inv.path)
-            return Outcome(Reply(text=APOLOGY, private=True, error=True))
+                return Outcome(Reply(text=trouble, private=True, error=True),
+                               command=seen.command, result="busy", coalition=seen.coalition)
+            # never the line itself: it is the user's text (see ARCHITECTURE.md, "log")
+            log.exception("command failed: %s platform=%s workspace=%s user=%s",
+                          seen.command or "?", inv.platform, inv.workspace_id, inv.user_id)
+            return Outcome(Reply(text=APOLOGY, private=True, error=True),
+                           command=seen.command, result="error", coalition=seen.coalition)
+
+    def _known_name(self, inv: Invocation) -> str:
+        """The command's name when it is one of ours, for a command that fails to parse;
+        a name from the specs only, never what the user typed."""
+        words = inv.line.split(maxsplit=1) if inv.args is None else [inv.command]
+        first = words[0].lstrip("/").lower() if words else ""
+        return first if first in self.commands else ""
 
     def _parse(self, inv: Invocation) -> tuple[Parsed, Mapping[str, str]]:
         if inv.args is not None:
@@ -116,13 +142,14 @@ class Dispatcher:
         return parsed, parsed.values
 
     async def _execute(self, inv: Invocation, command: Command, sub: Subcommand,
-                       typed: dict[str, Any]) -> Outcome:
+                       typed: dict[str, Any], seen: _Seen) -> Outcome:
         async with self.db.transaction() as conn:
             ctx = Context(conn=conn, invocation=inv, now=self.clock())
             bound = await coalition_sql.find_bound_coalition(conn, inv.platform,
                                                              inv.workspace_id)
             if bound is not None:
                 ctx.binding, ctx.coalition_record = bound
+                seen.coalition = ctx.coalition_record.id
                 ctx.caller_record = await caller_for(ctx)
             await self._check_level(ctx, command, sub)
             await _resolve_values(ctx, sub, typed)
@@ -134,7 +161,8 @@ class Dispatcher:
             reply = dataclasses.replace(reply, private=True)
         changed = ctx.coalition_record.id if ctx.coalition_record else None
         queued = (*ctx.notices, *(n for _, n in ctx.private_notices))
-        return Outcome(reply, queued, changed)
+        return Outcome(reply, queued, changed, command=seen.command,
+                       result="refused" if reply.error else "ok", coalition=changed)
 
     async def _check_level(self, ctx: Context, command: Command, sub: Subcommand) -> None:
         if sub.level is Level.ANYONE:

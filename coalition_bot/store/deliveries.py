@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso
 
 __all__ = [
     "Delivery",
+    "Overview",
     "add_notice",
     "claim",
     "create",
@@ -20,6 +21,7 @@ __all__ = [
     "mark",
     "notice_body",
     "orphaned",
+    "overview",
     "set_swept_to",
     "swept_to",
     "waiting",
@@ -174,3 +176,24 @@ async def waiting(conn: Conn, coalition_id: int, now: datetime) -> tuple[int, da
                                 " WHERE coalition_id = ? AND status IN ('pending', 'sending')"
                                 " AND due_at <= ?", (coalition_id, iso(now)))
     return int(row[0]), (from_iso(row[1]) if row[1] else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The outbox at a glance, for health, metrics and `coalition-bot status`."""
+
+    pending: int  # due and not yet sent (pending, or being sent)
+    late: int  # of those, due more than `late_after` ago
+    failed: int  # refused for good by the platform (all time)
+    oldest_due: datetime | None  # the oldest pending one's due time
+    swept_to: datetime | None  # where the scheduler's last sweep stopped
+
+
+async def overview(conn: Conn, now: datetime, late_after: timedelta) -> Overview:
+    row = await fetch_one(
+        conn, "SELECT count(*), coalesce(sum(due_at < ?), 0), min(due_at) FROM delivery"
+              " WHERE status IN ('pending', 'sending') AND due_at <= ?",
+        (iso(now - late_after), iso(now)))
+    (failed,) = await fetch_one(conn, "SELECT count(*) FROM delivery WHERE status = 'failed'")
+    return Overview(int(row[0]), int(row[1]), int(failed),
+                    from_iso(row[2]) if row[2] else None, await swept_to(conn))
