@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import GOAL_STATUSES, Binding, Level, Occurrence
 from coalition_bot.replies import Field, Notice, Reply
+from coalition_bot.rules.health import OrgHealth
 from coalition_bot.rules.recurrence import describe
-from coalition_bot.rules.times import format_local
+from coalition_bot.rules.times import format_local, format_span
 from coalition_bot.rules.zones import describe_zone
-from coalition_bot.services import coalitions, decisions, delivery_status, exports, goals
+from coalition_bot.services import (
+    coalitions,
+    decisions,
+    delivery_status,
+    exports,
+    goals,
+    health,
+)
 from coalition_bot.services.context import Context
 
 __all__ = ["COMMAND"]
@@ -363,6 +372,54 @@ async def _export(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(private=True, text=f"{described}, oldest first.", files=(file,))
 
 
+def _share(r: OrgHealth) -> str:
+    if r.org.observer and not r.polls:
+        return "Polls: an observer, does not vote."
+    if not r.polls:
+        return "Polls: none closed in the period that it could vote in."
+    line = f"Polls: voted in {r.voted} of {r.polls} ({round(100 * r.voted / r.polls)}%)"
+    if r.median_to_vote is not None:
+        line += f", median {format_span(r.median_to_vote)} after a poll opened"
+    return line + "."
+
+
+def _org_health(r: OrgHealth) -> Field:
+    observer = " (observer)" if r.org.observer else ""
+    return Field(f"#{r.org.number} {r.org.name}{observer}", "\n".join((
+        _share(r),
+        f"Meetings: said yes to {r.said_yes}, attended {r.attended}.",
+        f"Action items: {r.open_actions} open, {r.overdue_actions} overdue, "
+        f"{r.done_actions} done in the period.",
+        f"Roles held: {r.roles}. Representatives: {r.representatives}.")))
+
+
+def _period_words(period: timedelta) -> str:
+    if period % timedelta(days=1) == timedelta():
+        return f"{period.days} day{'s' if period.days != 1 else ''}"
+    return format_span(period)
+
+
+def health_reply(h: health.Health, name: str, period: timedelta) -> Reply:
+    """The health report as text: the source of truth the chart repeats."""
+    goal_line = ", ".join(f"{n} {s}" for s, n in h.goals.items()) or "none"
+    fields = [_org_health(r) for r in h.rows]
+    fields.append(Field("Coalition", f"Decisions taken: {h.decisions}.\n"
+                                     f"Polls that failed quorum: {h.failed_quorum}.\n"
+                                     f"Goals: {goal_line}."))
+    fields.append(Field("Flags", "\n".join(f"- {f.text}" for f in h.flags)
+                        or "Nothing to flag."))
+    whose = "" if h.everything else " (your organization)"
+    return Reply(private=True, title=f"Health of {name}{whose}, last {_period_words(period)}",
+                 text="Polls are organization polls closed in the period; meetings are "
+                      "occurrences in the period; action items are those open now or done "
+                      "in the period.", fields=tuple(fields))
+
+
+async def _health(ctx: Context, args: dict[str, Any]) -> Reply:
+    period = args["period"] or health.DEFAULT_PERIOD
+    return health_reply(await health.report(ctx, period), ctx.coalition.name, period)
+
+
 _NAME = Option("name", OptionType.TEXT, "the organization's name", max_length=NAME_MAX)
 _USER = Option("user", OptionType.USER, "the person (mention them, or their name on the "
                "console)", max_length=NAME_MAX)
@@ -455,6 +512,12 @@ COMMAND = Command(
                    Level.MEMBER, _log, (
                        Option("count", OptionType.INTEGER, "how many (default 5)",
                               required=False, min_value=1, max_value=50),)),
+        Subcommand(("health",), "Who carries what and who has gone quiet: each "
+                   "organization's votes, meetings, action items and roles, with flags "
+                   "(representatives see their own organization).", Level.REPRESENTATIVE,
+                   _health, (Option("period", OptionType.DURATION, "how far back to look "
+                                    "(default 90d)", required=False, keyword_only=True),),
+                   private=True, example="/coalition health period:30d"),
         Subcommand(("export",), "Get the decision log, the goals, the action items or the "
                    "offers and asks as a file (CSV or JSON).", Level.MEMBER, _export, (
                        Option("what", OptionType.CHOICE, "decisions, goals, actions or "

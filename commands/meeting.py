@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
+from coalition_bot.errors import UsageError
 from coalition_bot.model import Level, Meeting, Occurrence
 from coalition_bot.replies import Attachment, Field, Reply
 from coalition_bot.rules.recurrence import describe
@@ -13,6 +15,7 @@ from coalition_bot.rules.times import format_local
 from coalition_bot.services import meetings
 from coalition_bot.services.calendar import ical
 from coalition_bot.services.context import Context
+from coalition_bot.services.people import find_user
 
 __all__ = ["COMMAND"]
 
@@ -137,6 +140,26 @@ async def _rsvp(ctx: Context, args: dict[str, Any]) -> Reply:
                                     f"{_when(occ)}.")
 
 
+async def _attended(ctx: Context, args: dict[str, Any]) -> Reply:
+    names = [n.strip('"').strip(",") for n in re.findall(r'"[^"]*"|[^\s,]+', args["people"])]
+    names = [n for n in names if n]
+    if not names:
+        raise UsageError("Name at least one person who came, for example `/meeting attended "
+                         "#1 @bob @dan`.")
+    people = []
+    for name in names:
+        person = await find_user(ctx, name)
+        if person.id not in {p.id for p in people}:
+            people.append(person)
+    occ, added = await meetings.record_attendance(ctx, args["meeting"], people,
+                                                  args["occurrence"])
+    again = len(people) - added
+    more = f" ({again} already recorded)" if again else ""
+    return Reply(private=True, text=f"Recorded {len(people)} attendee(s) of {occ.meeting.title} "
+                                    f"on {_when(occ)}{more}: "
+                                    f"{', '.join(p.display_name for p in people)}.")
+
+
 async def _agenda_add(ctx: Context, args: dict[str, Any]) -> Reply:
     occ, position = await meetings.add_agenda(ctx, args["meeting"], args["text"],
                                               args["occurrence"])
@@ -217,6 +240,9 @@ async def _ical(ctx: Context, args: dict[str, Any]) -> Reply:
                                     "into any calendar app.", files=(file,))
 
 
+_PAST_OCCURRENCE = Option("occurrence", OptionType.DATE, "which date of a recurring meeting "
+                          "(default: the latest one)", required=False, keyword_only=True,
+                          max_length=40)
 _MEETING = Option("meeting", OptionType.NUMBER, "the meeting's number", kind="meeting")
 _OCCURRENCE = Option("occurrence", OptionType.DATE, "which date of a recurring meeting "
                      "(default: the next one)", required=False, keyword_only=True,
@@ -280,6 +306,13 @@ COMMAND = Command(
         Subcommand(("rsvp",), "Say whether you are coming.", Level.MEMBER, _rsvp, (
             _MEETING, Option("answer", OptionType.CHOICE, "yes, no or maybe",
                              choices=("yes", "no", "maybe")), _OCCURRENCE), private=True),
+        Subcommand(("attended",), "Record who actually came to a meeting (default: the "
+                   "latest occurrence); health reports count this, not RSVPs.",
+                   Level.REPRESENTATIVE, _attended, (
+                       _MEETING, Option("people", OptionType.TEXT, "the people who came "
+                                        "(mentions, or names on the console)",
+                                        max_length=TEXT_MAX, rest=True), _PAST_OCCURRENCE),
+                   private=True, example="/meeting attended #1 @bob @dan"),
         Subcommand(("agenda", "add"), "Add an item to the next meeting's agenda.", Level.MEMBER,
                    _agenda_add, (_MEETING, Option("text", OptionType.TEXT, "the agenda item",
                                                   max_length=TEXT_MAX, rest=True),

@@ -276,14 +276,18 @@ async def attendance(ctx: Context, occ: Occurrence) -> Attendance:
     answers: dict[str, list[Person]] = {"yes": [], "maybe": [], "no": []}
     for person_id, answer in await meeting_sql.rsvps(ctx.conn, occ.meeting.id, occ.key):
         answers[answer].append(await people_sql.get_person(ctx.conn, person_id))
+    return Attendance(answers, await _org_names(ctx, answers["yes"]))
+
+
+async def _org_names(ctx: Context, people: list[Person]) -> list[str]:
+    """The organizations these people represent (or said they are with), in order."""
     org_ids: list[int] = []
-    for person in answers["yes"]:
+    for person in people:
         for oid in await people_sql.represented_org_ids(ctx.conn, person.id) or (
                 [person.org_id] if person.org_id else []):
             if oid not in org_ids:
                 org_ids.append(oid)
-    names = [(await org_sql.get_org(ctx.conn, oid)).name for oid in org_ids]
-    return Attendance(answers, names)
+    return [(await org_sql.get_org(ctx.conn, oid)).name for oid in org_ids]
 
 
 async def rsvp(ctx: Context, number: int, answer: str, on: date | None) -> Occurrence:
@@ -417,12 +421,37 @@ class Minutes:
 
 
 async def minutes(ctx: Context, number: int, on: date | None) -> Minutes:
-    """What an occurrence's minutes are made of: who said yes, and its notes."""
+    """What an occurrence's minutes are made of: who came (as recorded with `attended`;
+    until then, who said yes), and its notes."""
     meeting = await get_meeting(ctx, number)
     occ = await find_occurrence(ctx, meeting, on, default="latest")
+    came = await meeting_sql.attendees(ctx.conn, meeting.id, occ.key)
+    if came:
+        people = [await people_sql.get_person(ctx.conn, p) for p in came]
+        return Minutes(occ, people, await _org_names(ctx, people),
+                       await meeting_sql.notes(ctx.conn, meeting.id, occ.key))
     present = await attendance(ctx, occ)
     return Minutes(occ, present.answers["yes"], present.orgs_present,
                    await meeting_sql.notes(ctx.conn, meeting.id, occ.key))
+
+
+async def record_attendance(ctx: Context, number: int, people: list[Person],
+                            on: date | None) -> tuple[Occurrence, int]:
+    """Record who came to an occurrence that has started (default: the latest); how
+    many of them were not recorded yet."""
+    meeting = await get_meeting(ctx, number)
+    occ = await find_occurrence(ctx, meeting, on, default="latest")
+    if occ.cancelled:
+        raise Conflict(f"The occurrence on {format_local(occ.start, meeting.timezone)} "
+                       "is cancelled: nobody attended it.")
+    if occ.start > ctx.now:
+        raise Conflict(f"Meeting #{meeting.number} on {format_local(occ.start, meeting.timezone)}"
+                       " has not started yet: record who came once it has.",
+                       hint="Give a past date with occurrence:DATE.")
+    added = await meeting_sql.add_attendance(ctx.conn, meeting.id, occ.key,
+                                             [p.id for p in people], ctx.caller.person.id,
+                                             ctx.now)
+    return occ, added
 
 
 def _md(text: str) -> str:

@@ -12,9 +12,11 @@ from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, iso_en
 __all__ = [
     "actions",
     "add_agenda_item",
+    "add_attendance",
     "add_note",
     "agenda",
     "all_active_meetings",
+    "attendees",
     "changes",
     "create_meeting",
     "find_action",
@@ -185,6 +187,24 @@ async def rsvps(conn: Conn, meeting_id: int, occurrence: str) -> list[tuple[int,
         conn, "SELECT person_id, answer FROM rsvp WHERE meeting_id = ? AND occurrence = ?"
               " ORDER BY answered_at, person_id", (meeting_id, occurrence))
     return [(r["person_id"], r["answer"]) for r in rows]
+
+
+async def add_attendance(conn: Conn, meeting_id: int, occurrence: str, person_ids: list[int],
+                         recorded_by: int, now: datetime) -> int:
+    """Record that people came to an occurrence; how many were not recorded yet."""
+    cur = await conn.executemany(
+        "INSERT INTO attendance (meeting_id, occurrence, person_id, recorded_by, recorded_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(meeting_id, occurrence, p, recorded_by, iso(now)) for p in person_ids])
+    return max(cur.rowcount, 0)
+
+
+async def attendees(conn: Conn, meeting_id: int, occurrence: str) -> list[int]:
+    """Ids of the people recorded as present at an occurrence, in the order recorded."""
+    rows = await fetch_all(
+        conn, "SELECT person_id FROM attendance WHERE meeting_id = ? AND occurrence = ?"
+              " ORDER BY recorded_at, rowid", (meeting_id, occurrence))
+    return [r[0] for r in rows]
 
 
 async def add_agenda_item(conn: Conn, meeting_id: int, occurrence: str, text: str,
