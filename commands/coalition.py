@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from coalition_bot.charts import Bar, participation_png
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import GOAL_STATUSES, Binding, Level, Occurrence
-from coalition_bot.replies import Field, Notice, Reply
+from coalition_bot.replies import Attachment, Field, Notice, Reply
 from coalition_bot.rules.health import OrgHealth
 from coalition_bot.rules.recurrence import describe
 from coalition_bot.rules.times import format_local, format_span
@@ -415,9 +417,22 @@ def health_reply(h: health.Health, name: str, period: timedelta) -> Reply:
                       "in the period.", fields=tuple(fields))
 
 
+def _bar(r: OrgHealth) -> Bar:
+    if not r.polls:
+        note = "observer" if r.org.observer else "no polls"
+    else:
+        note = f"{r.voted} of {r.polls} ({round(100 * r.voted / r.polls)}%)"
+    return Bar(f"#{r.org.number} {r.org.name}", r.vote_share, note)
+
+
 async def _health(ctx: Context, args: dict[str, Any]) -> Reply:
     period = args["period"] or health.DEFAULT_PERIOD
-    return health_reply(await health.report(ctx, period), ctx.coalition.name, period)
+    found = await health.report(ctx, period)
+    reply = health_reply(found, ctx.coalition.name, period)
+    png = participation_png(f"Share of polls voted in, last {_period_words(period)}",
+                            [_bar(r) for r in found.rows])
+    return dataclasses.replace(reply, files=(Attachment("health.png", media_type="image/png",
+                                                        data=png),))
 
 
 _NAME = Option("name", OptionType.TEXT, "the organization's name", max_length=NAME_MAX)

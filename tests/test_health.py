@@ -10,10 +10,12 @@ action #1, done on day 2, fall before it.
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from helpers import START, Chat, MovableClock, error, field, text_of
+from PIL import Image
 
 from coalition_bot.replies import Reply
 
@@ -192,3 +194,33 @@ async def test_members_and_bad_periods_are_refused(history: Chat) -> None:
     message = await error(history, "Alice", "coalition health period:soon")
     assert "`soon` is not a duration" in message
 
+
+
+async def test_the_chart_is_a_png_repeating_the_text(history: Chat) -> None:
+    reply = await history.ok("Alice", "coalition health")
+    (chart,) = reply.files
+    assert (chart.filename, chart.media_type) == ("health.png", "image/png")
+    image = Image.open(io.BytesIO(chart.data))
+    assert image.format == "PNG"
+    assert image.size[0] == 800 and 200 <= image.size[1] <= 400
+    grey = image.convert("L")
+    low, high = grey.getextrema()
+    assert low < 60 and high == 255 and grey.getpixel((0, 0)) == 255  # ink on white
+    dark = sum(grey.histogram()[:128])
+    assert dark > 0.01 * image.size[0] * image.size[1]  # bars, not a blank page
+    text = text_of(reply)
+    for name in ("Tenants United", "Climate Now", "Faith Leaders", "Youth Voice"):
+        assert name in text
+    assert "voted in 5 of 5 (100%)" in text and "voted in 1 of 5 (20%)" in text
+
+
+    # the largest bar (100%) is dark across its length, at the top
+    assert grey.crop((400, 40, 500, 60)).getextrema()[0] < 128
+
+
+async def test_the_chart_shows_only_a_representatives_own_organization(
+        history: Chat) -> None:
+    mine = (await history.ok("Dan", "coalition health")).files[0]
+    everyone = (await history.ok("Alice", "coalition health")).files[0]
+    assert Image.open(io.BytesIO(mine.data)).size[1] < Image.open(
+        io.BytesIO(everyone.data)).size[1]
