@@ -11,6 +11,7 @@ from coalition_bot.charts import Bar, participation_png
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import GOAL_STATUSES, Binding, Level, Occurrence
 from coalition_bot.replies import Attachment, Field, Notice, Reply
+from coalition_bot.rules.digest import WEEKDAYS, parse_clock
 from coalition_bot.rules.health import OrgHealth
 from coalition_bot.rules.recurrence import describe
 from coalition_bot.rules.times import format_local, format_span
@@ -19,6 +20,7 @@ from coalition_bot.services import (
     coalitions,
     decisions,
     delivery_status,
+    digest,
     exports,
     goals,
     health,
@@ -435,6 +437,32 @@ async def _health(ctx: Context, args: dict[str, Any]) -> Reply:
                                                         data=png),))
 
 
+async def _digest_on(ctx: Context, args: dict[str, Any]) -> Reply:
+    weekday = WEEKDAYS.index(args["weekday"])
+    at = parse_clock(args["time"])
+    first = await digest.set_digest(ctx, weekday, at)
+    tz = ctx.coalition.timezone
+    return Reply(title="Weekly digest on",
+                 text=f"Every {digest.weekday_name(weekday)} at {at:%H:%M} ({tz}), each home "
+                      "channel gets the week's decisions, polls closing and who has not "
+                      "voted, meetings coming, action items due and goal changes. The first "
+                      f"one: {format_local(first, tz)}. Preview it with "
+                      "`/coalition digest preview`.")
+
+
+async def _digest_off(ctx: Context, args: dict[str, Any]) -> Reply:
+    if not await digest.stop_digest(ctx):
+        return Reply(private=True, text="There is no weekly digest to turn off.")
+    return Reply(title="Weekly digest off", text="No more weekly digests. Turn it on again "
+                                                 "with `/coalition digest on WEEKDAY TIME`.")
+
+
+async def _digest_preview(ctx: Context, args: dict[str, Any]) -> Reply:
+    notice = await digest.preview(ctx)
+    return Reply(private=True, title=f"Preview: {notice.title}", text=notice.text,
+                 fields=notice.fields)
+
+
 _NAME = Option("name", OptionType.TEXT, "the organization's name", max_length=NAME_MAX)
 _USER = Option("user", OptionType.USER, "the person (mention them, or their name on the "
                "console)", max_length=NAME_MAX)
@@ -533,6 +561,18 @@ COMMAND = Command(
                    _health, (Option("period", OptionType.DURATION, "how far back to look "
                                     "(default 90d)", required=False, keyword_only=True),),
                    private=True, example="/coalition health period:30d"),
+        Subcommand(("digest", "on"), "Post a weekly digest to the home channels: decisions, "
+                   "polls closing, meetings coming, actions due, goal changes.",
+                   Level.COORDINATOR, _digest_on, (
+                       Option("weekday", OptionType.CHOICE, "the day of the week",
+                              choices=WEEKDAYS),
+                       Option("time", OptionType.TEXT, "the time of day, in the coalition's "
+                              "time zone (like 09:00)", max_length=10),
+                   ), example="/coalition digest on monday 09:00"),
+        Subcommand(("digest", "off"), "Stop the weekly digest.", Level.COORDINATOR,
+                   _digest_off),
+        Subcommand(("digest", "preview"), "See the weekly digest as it would be posted now.",
+                   Level.COORDINATOR, _digest_preview, private=True),
         Subcommand(("export",), "Get the decision log, the goals, the action items or the "
                    "offers and asks as a file (CSV or JSON).", Level.MEMBER, _export, (
                        Option("what", OptionType.CHOICE, "decisions, goals, actions or "
