@@ -223,6 +223,10 @@ async def _render(conn: Conn, kind: str, subject_id: int, occurrence: str, offse
         fields = [Field("When", format_local(occ.start, meeting.timezone))]
         if meeting.location:
             fields.append(Field("Where", meeting.location))
+        said_yes = await meetings.coming_by_org(conn, occ)
+        fields.append(Field("Coming", "\n".join(f"{org}: {', '.join(names)}"
+                                                 for org, names in said_yes)
+                            or "Nobody has said yes yet."))
         agenda = await meeting_sql.agenda(conn, meeting.id, occ.key)
         if agenda:
             fields.append(Field("Agenda", "\n".join(f"{i}. {t}" for i, (t, _) in

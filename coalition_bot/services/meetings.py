@@ -279,6 +279,26 @@ async def attendance(ctx: Context, occ: Occurrence) -> Attendance:
     return Attendance(answers, await _org_names(ctx, answers["yes"]))
 
 
+async def coming_by_org(conn: Conn, occ: Occurrence) -> list[tuple[str, list[str]]]:
+    """Who said yes to an occurrence, grouped by organization (by organization number;
+    people with none last), names in the order they answered."""
+    groups: dict[int | None, list[str]] = {}
+    for person_id, answer in await meeting_sql.rsvps(conn, occ.meeting.id, occ.key):
+        if answer != "yes":
+            continue
+        person = await people_sql.get_person(conn, person_id)
+        org_ids = await people_sql.represented_org_ids(conn, person_id) or [person.org_id]
+        for org_id in org_ids:
+            groups.setdefault(org_id, []).append(person.display_name)
+    orgs = {oid: await org_sql.get_org(conn, oid) for oid in groups if oid is not None}
+    named = sorted((orgs[oid].number, orgs[oid].name, names)
+                   for oid, names in groups.items() if oid is not None)
+    found = [(name, names) for _, name, names in named]
+    if None in groups:
+        found.append(("No organization", groups[None]))
+    return found
+
+
 async def _org_names(ctx: Context, people: list[Person]) -> list[str]:
     """The organizations these people represent (or said they are with), in order."""
     org_ids: list[int] = []
