@@ -20,7 +20,7 @@ from coalition_bot.rules.workload import overloaded
 
 __all__ = [
     "OVERDUE_FLAG_AFTER", "SILENT_POLLS", "Flag", "OrgHealth", "PersonLoad", "flags",
-    "org_health", "person_loads", "silent_streak",
+    "org_health", "person_loads",
 ]
 
 SILENT_POLLS = 3  # flag an organization that voted in none of its last this many polls
@@ -68,18 +68,7 @@ class Flag:
     org_id: int | None = None
 
 
-PollRow = tuple[int, datetime, datetime, int, datetime | None]
 ActionRow = tuple[int, int | None, str, datetime | None, datetime | None]
-
-
-def silent_streak(voted_in_order: list[bool]) -> int:
-    """How many of the latest polls in a row (the list is oldest first) were not voted in."""
-    streak = 0
-    for voted in reversed(voted_in_order):
-        if voted:
-            break
-        streak += 1
-    return streak
 
 
 def _orgs_of(members: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
@@ -89,28 +78,16 @@ def _orgs_of(members: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
     return found
 
 
-def org_health(orgs: list[Org], *, poll_rows: list[PollRow],
-               members: list[tuple[int, int]], representatives: Mapping[int, int],
-               said_yes: list[tuple[int, int, str]], attended: list[tuple[int, int, str]],
-               actions: list[ActionRow], roles: list[tuple[int, str, int | None]],
-               now: datetime, since: datetime) -> list[OrgHealth]:
-    """One row per organization, in the order given."""
+def org_health(orgs: list[Org], *, polls: Mapping[int, tuple[int, int, int]],
+               delays: Mapping[int, list[int]], members: list[tuple[int, int]],
+               representatives: Mapping[int, int], said_yes: Mapping[int, int],
+               attended: Mapping[int, int], actions: list[ActionRow],
+               roles: list[tuple[int, str, int | None]], now: datetime,
+               since: datetime) -> list[OrgHealth]:
+    """One row per organization, in the order given. `polls`: org → (polls it could vote
+    in, voted in, latest in a row not voted in); `delays`: org → seconds from a poll
+    opening to its vote; `said_yes`, `attended`: org → meeting occurrences."""
     orgs_of = _orgs_of(members)
-    votes: dict[int, list[bool]] = defaultdict(list)  # in closing order
-    spans: dict[int, list[timedelta]] = defaultdict(list)
-    for _, opened, _, org_id, cast_at in poll_rows:
-        votes[org_id].append(cast_at is not None)
-        if cast_at is not None:
-            spans[org_id].append(cast_at - opened)
-
-    def meetings(rows: list[tuple[int, int, str]]) -> dict[int, int]:
-        seen: dict[int, set[tuple[int, str]]] = defaultdict(set)
-        for person_id, meeting_id, occurrence in rows:
-            for org_id in orgs_of.get(person_id, ()):
-                seen[org_id].add((meeting_id, occurrence))
-        return {org_id: len(s) for org_id, s in seen.items()}
-
-    yes, came = meetings(said_yes), meetings(attended)
     open_, overdue, done = defaultdict(int), defaultdict(int), defaultdict(int)
     for _, owner, _, due, finished in actions:
         for org_id in orgs_of.get(owner, ()) if owner is not None else ():
@@ -123,12 +100,16 @@ def org_health(orgs: list[Org], *, poll_rows: list[PollRow],
     for person_id, _, on_behalf in roles:
         for org_id in {on_behalf} if on_behalf is not None else orgs_of.get(person_id, ()):
             held[org_id] += 1
-    return [OrgHealth(o, len(votes[o.id]), sum(votes[o.id]),
-                      median(spans[o.id]) if spans[o.id] else None,
-                      yes.get(o.id, 0), came.get(o.id, 0), open_[o.id], overdue[o.id],
-                      done[o.id], held[o.id], representatives.get(o.id, 0),
-                      silent_streak(votes[o.id]))
-            for o in orgs]
+    rows = []
+    for o in orgs:
+        count, voted, silent = polls.get(o.id, (0, 0, 0))
+        spans = delays.get(o.id)
+        rows.append(OrgHealth(o, count, voted,
+                              timedelta(seconds=median(spans)) if spans else None,
+                              said_yes.get(o.id, 0), attended.get(o.id, 0), open_[o.id],
+                              overdue[o.id], done[o.id], held[o.id],
+                              representatives.get(o.id, 0), silent))
+    return rows
 
 
 def person_loads(actions: list[ActionRow], roles: list[tuple[int, str, int | None]]

@@ -47,10 +47,11 @@ async def report(ctx: Context, period: timedelta | None) -> Health:
     actions = await health_sql.action_rows(conn, cid, since)
     roles = await health_sql.role_rows(conn, cid)
     rows = org_health(
-        orgs, poll_rows=await health_sql.org_poll_rows(conn, cid, since, now),
+        orgs, polls=await health_sql.org_poll_counts(conn, cid, since, now),
+        delays=await health_sql.org_vote_delays(conn, cid, since, now),
         members=await health_sql.org_members(conn, cid), representatives=reps,
-        said_yes=await health_sql.meeting_people(conn, cid, "rsvp", first_key, last_key),
-        attended=await health_sql.meeting_people(conn, cid, "attendance", first_key, last_key),
+        said_yes=await health_sql.org_meetings(conn, cid, "rsvp", first_key, last_key),
+        attended=await health_sql.org_meetings(conn, cid, "attendance", first_key, last_key),
         actions=actions, roles=roles, now=now, since=since)
     found = flags(rows, person_loads(actions, roles), actions, now)
     decided, failed = await health_sql.decision_counts(conn, cid, since, now)
