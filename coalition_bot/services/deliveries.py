@@ -92,6 +92,8 @@ def expiry(due: Due, now: datetime) -> datetime:
         return due.at + timedelta(minutes=due.offset_min)
     if due.kind == "poll-result":
         return max(due.at, now) + RESULT_KEEP
+    if due.kind == "action-due" and due.offset_min:  # the reminder ahead: until it is due
+        return due.at + timedelta(minutes=due.offset_min)
     return due.at + ACTION_KEEP
 
 
@@ -257,8 +259,13 @@ async def _render(conn: Conn, kind: str, subject_id: int, occurrence: str, offse
             return None
         coalition_id = await meeting_sql.note_coalition(conn, subject_id)
         overdue = now - note.due_at
-        when = "is due now" if overdue < timedelta(hours=1) else \
-            f"was due {format_span(overdue)} ago"
+        if offset_min and overdue < timedelta():
+            when = f"is due in {format_span(-overdue)}"
+        elif offset_min:
+            return None  # the reminder ahead, found after the due time: the due one says it
+        else:
+            when = "is due now" if overdue < timedelta(hours=1) else \
+                f"was due {format_span(overdue)} ago"
         return Notice(coalition_id, f"Action #{note.action_number} {when}", note.text,
                       fields=(Field("From meeting", f"#{note.meeting_number}"),),
                       buttons=(Button("Mark done", f"meeting done {note.action_number}",

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from coalition_bot.model import Level, Meeting, Note, Occurrence, Person
-from coalition_bot.replies import Button
+from coalition_bot.replies import Button, Notice
 from coalition_bot.rules.recurrence import (
     describe,
     expand,
@@ -344,20 +344,78 @@ async def add_note(ctx: Context, number: int, kind: str, text: str, owner: Perso
     return occ, note
 
 
-async def finish_action(ctx: Context, number: int) -> Note:
-    """Close an action item: its owner, whoever wrote it down, or a coordinator."""
+async def _own_action(ctx: Context, number: int, doing: str) -> Note:
+    """An action item the caller may change: its owner, whoever wrote it down, or a
+    coordinator."""
     note = await meeting_sql.find_action(ctx.conn, ctx.coalition.id, number)
     if note is None:
         raise NotFound(f"There is no action #{number} in this coalition.",
                        hint="See them with `/meeting actions all`.")
-    if note.done_at is not None:
-        raise Conflict(f"Action #{number} is already done.")
     caller = ctx.caller
     if caller.person.id not in (note.owner_id, note.added_by) and caller.level < Level.COORDINATOR:
         raise PermissionDenied(f"Action #{number} belongs to {note.owner_name}; they, whoever "
-                               "wrote it down, or a coordinator can mark it done.")
-    await meeting_sql.mark_done(ctx.conn, note.id, caller.person.id, ctx.now)
+                               f"wrote it down, or a coordinator can {doing}.")
     return note
+
+
+async def finish_action(ctx: Context, number: int) -> Note:
+    """Close an action item: its owner, whoever wrote it down, or a coordinator."""
+    note = await _own_action(ctx, number, "mark it done")
+    if note.done_at is not None:
+        raise Conflict(f"Action #{number} is already done.")
+    await meeting_sql.mark_done(ctx.conn, note.id, ctx.caller.person.id, ctx.now)
+    return note
+
+
+async def edit_action(ctx: Context, number: int, *, text: str | None,
+                      due: datetime | None, clear_due: bool) -> Note:
+    """Change an action item's text or due time."""
+    note = await _own_action(ctx, number, "change it")
+    if text is None and due is None and not clear_due:
+        raise UsageError("Say what to change: text:TEXT, due:WHEN, or due:none.")
+    new_text = clean_line(text) if text is not None else note.text
+    if not new_text:
+        raise UsageError("text: cannot be empty.")
+    new_due = None if clear_due else (due or note.due_at)
+    await meeting_sql.update_action(ctx.conn, note.id, text=new_text, owner_id=note.owner_id,
+                                    due_at=new_due)
+    return await _action(ctx, number)
+
+
+async def reassign_action(ctx: Context, number: int, owner: Person) -> tuple[Note, bool]:
+    """Give an action item to someone else, who is told privately; (the item, whether
+    the owner changed)."""
+    note = await _own_action(ctx, number, "reassign it")
+    if note.owner_id == owner.id:
+        return note, False
+    await meeting_sql.update_action(ctx.conn, note.id, text=note.text, owner_id=owner.id,
+                                    due_at=note.due_at)
+    note = await _action(ctx, number)
+    if owner.id != ctx.caller.person.id:
+        due = (f" It is due {format_local(note.due_at, ctx.coalition.timezone)}."
+               if note.due_at else "")
+        ctx.notify_person(owner, Notice(
+            ctx.coalition.id, f"Action #{number} is yours now",
+            f"{note.text}\n{ctx.caller.person.display_name} gave it to you "
+            f"(meeting #{note.meeting_number}).{due}",
+            buttons=(Button("Mark done", f"meeting done {number}", "primary"),)))
+    return note, True
+
+
+async def reopen_action(ctx: Context, number: int) -> Note:
+    note = await _own_action(ctx, number, "reopen it")
+    if not await meeting_sql.reopen(ctx.conn, note.id):
+        raise Conflict(f"Action #{number} is not done: nothing to reopen.")
+    return await _action(ctx, number)
+
+
+async def _action(ctx: Context, number: int) -> Note:
+    note = await meeting_sql.find_action(ctx.conn, ctx.coalition.id, number)
+    assert note is not None
+    return note
+
+
+ACTION_REMIND_BEFORE = timedelta(days=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,10 +481,19 @@ def _reminders(meeting: Meeting, changed: dict[str, tuple[bool, str]], start: da
 
 
 async def actions_due(conn: Conn, start: datetime, end: datetime) -> list[Due]:
-    """Open action items of every coalition whose due time falls in [start, end)."""
-    return [Due("action-due", coalition_id, note.due_at, note.id, "", 0)
-            for coalition_id, note in await meeting_sql.open_actions_due(conn, start, end)
-            if note.due_at is not None]
+    """Open action items of every coalition whose due time falls in [start, end), and
+    those due ACTION_REMIND_BEFORE later (the reminder ahead, offset in minutes; not
+    for an item written down with less time than that left)."""
+    ahead = ACTION_REMIND_BEFORE
+    offset = int(ahead.total_seconds() // 60)
+    found = [Due("action-due", coalition_id, note.due_at, note.id, "", 0)
+             for coalition_id, note in await meeting_sql.open_actions_due(conn, start, end)
+             if note.due_at is not None]
+    found += [Due("action-due", coalition_id, note.due_at - ahead, note.id, "", offset)
+              for coalition_id, note in await meeting_sql.open_actions_due(
+                  conn, start + ahead, end + ahead)
+              if note.due_at is not None and note.due_at - ahead >= note.added_at]
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,7 +561,8 @@ def minutes_markdown(m: Minutes, coalition_name: str) -> str:
     for n in m.of_kind("action"):
         owner = _md(n.owner_name or "nobody yet")
         due = f", due {format_local(n.due_at, tz)}" if n.due_at else ""
-        done = " (done)" if n.done_at else ""
+        done = (f" (done by {_md(n.done_by_name or 'someone')}, "
+                f"{format_local(n.done_at, tz)})" if n.done_at else "")
         lines.append(f"- #{n.action_number} {_md(n.text)} ({owner}{due}){done}")
     if not m.of_kind("action"):
         lines.append("- none recorded")

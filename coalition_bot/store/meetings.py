@@ -30,11 +30,13 @@ __all__ = [
     "open_actions_due",
     "pin_past_and_forget_future",
     "reminder_candidates",
+    "reopen",
     "rsvps",
     "set_cancelled",
     "set_change",
     "set_next_reminders",
     "set_rsvp",
+    "update_action",
     "update_details",
     "update_series",
 ]
@@ -230,8 +232,10 @@ async def agenda(conn: Conn, meeting_id: int, occurrence: str) -> list[tuple[str
 
 
 _NOTE_SELECT = (
-    "SELECT n.*, m.number AS meeting_number, o.display_name AS owner_name FROM note n"
-    " JOIN meeting m ON m.id = n.meeting_id LEFT JOIN person o ON o.id = n.owner_id")
+    "SELECT n.*, m.number AS meeting_number, o.display_name AS owner_name,"
+    " d.display_name AS done_by_name FROM note n"
+    " JOIN meeting m ON m.id = n.meeting_id LEFT JOIN person o ON o.id = n.owner_id"
+    " LEFT JOIN person d ON d.id = n.done_by")
 
 
 def _note(row) -> Note:
@@ -239,7 +243,7 @@ def _note(row) -> Note:
                 row["action_number"], row["owner_id"], row["owner_name"],
                 from_iso(row["due_at"]) if row["due_at"] else None,
                 from_iso(row["done_at"]) if row["done_at"] else None, from_iso(row["added_at"]),
-                row["added_by"])
+                row["added_by"], row["done_by_name"])
 
 
 async def add_note(conn: Conn, coalition_id: int, meeting_id: int, occurrence: str, kind: str,
@@ -293,6 +297,20 @@ async def mark_done(conn: Conn, note_id: int, person_id: int, now: datetime) -> 
     cur = await conn.execute(
         "UPDATE note SET done_at = ?, done_by = ? WHERE id = ? AND done_at IS NULL",
         (iso(now), person_id, note_id))
+    return cur.rowcount == 1
+
+
+async def update_action(conn: Conn, note_id: int, *, text: str, owner_id: int | None,
+                        due_at: datetime | None) -> None:
+    """Change an action item's text, owner and due time."""
+    await conn.execute("UPDATE note SET text = ?, owner_id = ?, due_at = ? WHERE id = ?",
+                       (text, owner_id, iso(due_at) if due_at else None, note_id))
+
+
+async def reopen(conn: Conn, note_id: int) -> bool:
+    """Open a done action item again; False if it was open."""
+    cur = await conn.execute("UPDATE note SET done_at = NULL, done_by = NULL"
+                             " WHERE id = ? AND done_at IS NOT NULL", (note_id,))
     return cur.rowcount == 1
 
 
