@@ -166,6 +166,19 @@ async def _agenda_add(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(text=f"Agenda item {position} added to {occ.meeting.title} on {_when(occ)}.")
 
 
+async def _agenda_remove(ctx: Context, args: dict[str, Any]) -> Reply:
+    occ, text = await meetings.remove_agenda(ctx, args["meeting"], args["item"],
+                                             args["occurrence"])
+    return Reply(text=f"Removed from the agenda of {occ.meeting.title} on {_when(occ)}: {text}")
+
+
+async def _agenda_move(ctx: Context, args: dict[str, Any]) -> Reply:
+    occ, items = await meetings.move_agenda(ctx, args["meeting"], args["item"], args["to"],
+                                            args["occurrence"])
+    return Reply(title=f"Agenda of {occ.meeting.title}, {_when(occ)}",
+                 text="\n".join(f"{i}. {t}" for i, t in enumerate(items, 1)))
+
+
 async def _agenda(ctx: Context, args: dict[str, Any]) -> Reply:
     meeting = await meetings.get_meeting(ctx, args["meeting"])
     occ = await meetings.find_occurrence(ctx, meeting, args["occurrence"])
@@ -279,6 +292,8 @@ async def _ical(ctx: Context, args: dict[str, Any]) -> Reply:
 _PAST_OCCURRENCE = Option("occurrence", OptionType.DATE, "which date of a recurring meeting "
                           "(default: the latest one)", required=False, keyword_only=True,
                           max_length=40)
+_ITEM = Option("item", OptionType.INTEGER, "the item's number in the agenda", min_value=1,
+               max_value=500)
 _ACTION = Option("action", OptionType.NUMBER, "the action's number", kind="action")
 _MEETING = Option("meeting", OptionType.NUMBER, "the meeting's number", kind="meeting")
 _OCCURRENCE = Option("occurrence", OptionType.DATE, "which date of a recurring meeting "
@@ -354,6 +369,14 @@ COMMAND = Command(
                    _agenda_add, (_MEETING, Option("text", OptionType.TEXT, "the agenda item",
                                                   max_length=TEXT_MAX, rest=True),
                                  _OCCURRENCE)),
+        Subcommand(("agenda", "remove"), "Take an item off a meeting's agenda (whoever added "
+                   "it, or a coordinator).", Level.MEMBER, _agenda_remove,
+                   (_MEETING, _ITEM, _OCCURRENCE), example="/meeting agenda remove #1 2"),
+        Subcommand(("agenda", "move"), "Move an agenda item to another position.",
+                   Level.COORDINATOR, _agenda_move, (
+                       _MEETING, _ITEM, Option("to", OptionType.INTEGER, "its new position",
+                                               min_value=1, max_value=500), _OCCURRENCE),
+                   example="/meeting agenda move #1 3 1"),
         Subcommand(("agenda",), "Show the next meeting's agenda.", Level.MEMBER, _agenda,
                    (_MEETING, _OCCURRENCE)),
         Subcommand(("note",), "Record an action, decision or information during or after a "

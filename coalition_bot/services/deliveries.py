@@ -263,6 +263,8 @@ async def _render(conn: Conn, kind: str, subject_id: int, occurrence: str, offse
             when = f"is due in {format_span(-overdue)}"
         elif offset_min:
             return None  # the reminder ahead, found after the due time: the due one says it
+        elif overdue < -timedelta(minutes=1):
+            return None  # moved later since this row was written: its new time has a row
         else:
             when = "is due now" if overdue < timedelta(hours=1) else \
                 f"was due {format_span(overdue)} ago"

@@ -331,6 +331,45 @@ async def add_agenda(ctx: Context, number: int, text: str, on: date | None) -> t
     return occ, position
 
 
+async def remove_agenda(ctx: Context, number: int, item: int, on: date | None
+                        ) -> tuple[Occurrence, str]:
+    """Take item N off an occurrence's agenda (whoever added it, or a coordinator)."""
+    occ, items = await _agenda_of(ctx, number, item, on)
+    _, text, added_by, _ = items[item - 1]
+    if added_by != ctx.caller.person.id and ctx.caller.level < Level.COORDINATOR:
+        raise PermissionDenied(f"Agenda item {item} was added by someone else; they or a "
+                               "coordinator can remove it.")
+    await meeting_sql.rewrite_agenda(ctx.conn, occ.meeting.id, occ.key,
+                                     items[:item - 1] + items[item:])
+    return occ, text
+
+
+async def move_agenda(ctx: Context, number: int, item: int, to: int, on: date | None
+                      ) -> tuple[Occurrence, list[str]]:
+    """Move item N to position `to` (coordinators); the agenda after."""
+    occ, items = await _agenda_of(ctx, number, item, on)
+    if not 1 <= to <= len(items):
+        raise UsageError(f"The agenda has {len(items)} item(s): the new position must be "
+                         f"1 to {len(items)}, not {to}.")
+    moved = items.pop(item - 1)
+    items.insert(to - 1, moved)
+    await meeting_sql.rewrite_agenda(ctx.conn, occ.meeting.id, occ.key, items)
+    return occ, [text for _, text, _, _ in items]
+
+
+async def _agenda_of(ctx: Context, number: int, item: int, on: date | None
+                     ) -> tuple[Occurrence, list[tuple[int, str, int | None, str]]]:
+    meeting = await get_meeting(ctx, number)
+    occ = await find_occurrence(ctx, meeting, on)
+    items = await meeting_sql.agenda_rows(ctx.conn, meeting.id, occ.key)
+    if not 1 <= item <= len(items):
+        where = f"{meeting.title} on {format_local(occ.start, meeting.timezone)}"
+        raise NotFound(f"The agenda of {where} has no item {item}"
+                       + (f" (it has {len(items)})." if items else " (it is empty)."),
+                       hint=f"See it with `/meeting agenda #{meeting.number}`.")
+    return occ, items
+
+
 async def add_note(ctx: Context, number: int, kind: str, text: str, owner: Person | None,
                    due: datetime | None, on: date | None) -> tuple[Occurrence, Note]:
     meeting = await get_meeting(ctx, number)

@@ -15,6 +15,7 @@ __all__ = [
     "add_attendance",
     "add_note",
     "agenda",
+    "agenda_rows",
     "all_active_meetings",
     "attendees",
     "changes",
@@ -31,6 +32,7 @@ __all__ = [
     "pin_past_and_forget_future",
     "reminder_candidates",
     "reopen",
+    "rewrite_agenda",
     "rsvps",
     "set_cancelled",
     "set_change",
@@ -218,6 +220,27 @@ async def add_agenda_item(conn: Conn, meeting_id: int, occurrence: str, text: st
         conn, "SELECT count(*) FROM agenda_item WHERE meeting_id = ? AND occurrence = ?",
         (meeting_id, occurrence))
     return int(row[0])
+
+
+async def agenda_rows(conn: Conn, meeting_id: int, occurrence: str
+                      ) -> list[tuple[int, str, int | None, str]]:
+    """(id, text, added by, added at) of one occurrence's agenda, in order."""
+    rows = await fetch_all(
+        conn, "SELECT id, text, added_by, added_at FROM agenda_item WHERE meeting_id = ?"
+              " AND occurrence = ? ORDER BY id", (meeting_id, occurrence))
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def rewrite_agenda(conn: Conn, meeting_id: int, occurrence: str,
+                         items: list[tuple[int, str, int | None, str]]) -> None:
+    """Replace an occurrence's agenda with `items`, in that order (the order is the
+    rows' id order, so they are written again)."""
+    await conn.execute("DELETE FROM agenda_item WHERE meeting_id = ? AND occurrence = ?",
+                       (meeting_id, occurrence))
+    await conn.executemany(
+        "INSERT INTO agenda_item (meeting_id, occurrence, text, added_by, added_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(meeting_id, occurrence, text, by, at) for _, text, by, at in items])
 
 
 async def agenda(conn: Conn, meeting_id: int, occurrence: str) -> list[tuple[str, str]]:
