@@ -156,8 +156,12 @@ async def test_a_shorter_period_counts_less(history: Chat) -> None:
         "Meetings: said yes to 0, attended 0."]
     assert field(reply, "Coalition").startswith("Decisions taken: 0.\nPolls that failed "
                                                 "quorum: 0.")
-    # Olga's action was done on day 60: before this window.
+    # Olga's action was done on day 60: before this window. An observer carrying nothing
+    # is not flagged; Youth Voice, a voting partner carrying nothing, is.
     assert "0 open, 0 overdue, 0 done" in org_field(reply, "#3 Faith Leaders (observer)")
+    flags = field(reply, "Flags")
+    assert "Faith Leaders" not in flags
+    assert "- Youth Voice carries nothing" in flags
 
 
 async def test_each_flag_goes_away_when_its_cause_does(history: Chat,
