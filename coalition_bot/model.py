@@ -207,6 +207,7 @@ class Note:
     done_at: datetime | None
     added_at: datetime
     added_by: int | None
+    done_by_name: str | None = None  # who closed it
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,11 +72,17 @@ class Mention:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file that goes with a reply (an export). The console writes it to disk."""
+    """A file that goes with a reply (an export, minutes, a chart). Text files carry
+    `content`; binary ones (a PNG) carry `data` instead. The console writes it to disk."""
 
     filename: str
-    content: str
+    content: str = ""
     media_type: str = "text/plain"
+    data: bytes = b""
+
+    def payload(self) -> bytes:
+        """The file's bytes: `data`, or `content` as UTF-8."""
+        return self.data or self.content.encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from coalition_bot.charts import Bar, participation_png
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import GOAL_STATUSES, Binding, Level, Occurrence
-from coalition_bot.replies import Field, Notice, Reply
+from coalition_bot.replies import Attachment, Field, Notice, Reply
+from coalition_bot.rules.digest import WEEKDAYS, parse_clock
+from coalition_bot.rules.health import OrgHealth
 from coalition_bot.rules.recurrence import describe
-from coalition_bot.rules.times import format_local
+from coalition_bot.rules.times import format_local, format_span
 from coalition_bot.rules.zones import describe_zone
-from coalition_bot.services import coalitions, decisions, delivery_status, exports, goals
+from coalition_bot.services import (
+    coalitions,
+    decisions,
+    delivery_status,
+    digest,
+    exports,
+    goals,
+    health,
+)
 from coalition_bot.services.context import Context
 
 __all__ = ["COMMAND"]
@@ -364,6 +377,93 @@ async def _export(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(private=True, text=f"{described}, oldest first.", files=(file,))
 
 
+def _share(r: OrgHealth) -> str:
+    if r.org.observer and not r.polls:
+        return "Polls: an observer, does not vote."
+    if not r.polls:
+        return "Polls: none closed in the period that it could vote in."
+    line = f"Polls: voted in {r.voted} of {r.polls} ({round(100 * r.voted / r.polls)}%)"
+    if r.median_to_vote is not None:
+        line += f", median {format_span(r.median_to_vote)} after a poll opened"
+    return line + "."
+
+
+def _org_health(r: OrgHealth) -> Field:
+    observer = " (observer)" if r.org.observer else ""
+    return Field(f"#{r.org.number} {r.org.name}{observer}", "\n".join((
+        _share(r),
+        f"Meetings: said yes to {r.said_yes}, attended {r.attended}.",
+        f"Action items: {r.open_actions} open, {r.overdue_actions} overdue, "
+        f"{r.done_actions} done in the period.",
+        f"Roles held: {r.roles}. Representatives: {r.representatives}.")))
+
+
+def _period_words(period: timedelta) -> str:
+    if period % timedelta(days=1) == timedelta():
+        return f"{period.days} day{'s' if period.days != 1 else ''}"
+    return format_span(period)
+
+
+def health_reply(h: health.Health, name: str, period: timedelta) -> Reply:
+    """The health report as text: the source of truth the chart repeats."""
+    goal_line = ", ".join(f"{n} {s}" for s, n in h.goals.items()) or "none"
+    fields = [_org_health(r) for r in h.rows]
+    fields.append(Field("Coalition", f"Decisions taken: {h.decisions}.\n"
+                                     f"Polls that failed quorum: {h.failed_quorum}.\n"
+                                     f"Goals: {goal_line}."))
+    fields.append(Field("Flags", "\n".join(f"- {f.text}" for f in h.flags)
+                        or "Nothing to flag."))
+    whose = "" if h.everything else " (your organization)"
+    return Reply(private=True, title=f"Health of {name}{whose}, last {_period_words(period)}",
+                 text="Polls are organization polls closed in the period; meetings are "
+                      "occurrences in the period; action items are those open now or done "
+                      "in the period.", fields=tuple(fields))
+
+
+def _bar(r: OrgHealth) -> Bar:
+    if not r.polls:
+        note = "observer" if r.org.observer else "no polls"
+    else:
+        note = f"{r.voted} of {r.polls} ({round(100 * r.voted / r.polls)}%)"
+    return Bar(f"#{r.org.number} {r.org.name}", r.vote_share, note)
+
+
+async def _health(ctx: Context, args: dict[str, Any]) -> Reply:
+    period = args["period"] or health.DEFAULT_PERIOD
+    found = await health.report(ctx, period)
+    reply = health_reply(found, ctx.coalition.name, period)
+    png = participation_png(f"Share of polls voted in, last {_period_words(period)}",
+                            [_bar(r) for r in found.rows])
+    return dataclasses.replace(reply, files=(Attachment("health.png", media_type="image/png",
+                                                        data=png),))
+
+
+async def _digest_on(ctx: Context, args: dict[str, Any]) -> Reply:
+    weekday = WEEKDAYS.index(args["weekday"])
+    at = parse_clock(args["time"])
+    first = await digest.set_digest(ctx, weekday, at)
+    tz = ctx.coalition.timezone
+    return Reply(title="Weekly digest on",
+                 text=f"Every {digest.weekday_name(weekday)} at {at:%H:%M} ({tz}), each home "
+                      "channel gets the week's decisions, polls closing and who has not "
+                      "voted, meetings coming, action items due and goal changes. The first "
+                      f"one: {format_local(first, tz)}. Preview it with "
+                      "`/coalition digest preview`.")
+
+
+async def _digest_off(ctx: Context, args: dict[str, Any]) -> Reply:
+    if not await digest.stop_digest(ctx):
+        return Reply(private=True, text="There is no weekly digest to turn off.")
+    return Reply(title="Weekly digest off", text="No more weekly digests. Turn it on again "
+                                                 "with `/coalition digest on WEEKDAY TIME`.")
+
+
+async def _digest_preview(ctx: Context, args: dict[str, Any]) -> Reply:
+    notice = await digest.preview(ctx)
+    return Reply(private=True, title=f"Preview: {notice.title}", text=notice.text,
+                 fields=notice.fields)
+
+
 _NAME = Option("name", OptionType.TEXT, "the organization's name", max_length=NAME_MAX)
 _USER = Option("user", OptionType.USER, "the person (mention them, or their name on the "
                "console)", max_length=NAME_MAX)
@@ -456,6 +556,24 @@ COMMAND = Command(
                    Level.MEMBER, _log, (
                        Option("count", OptionType.INTEGER, "how many (default 5)",
                               required=False, min_value=1, max_value=50),)),
+        Subcommand(("health",), "Who carries what and who has gone quiet: each "
+                   "organization's votes, meetings, action items and roles, with flags "
+                   "(representatives see their own organization).", Level.REPRESENTATIVE,
+                   _health, (Option("period", OptionType.DURATION, "how far back to look "
+                                    "(default 90d)", required=False, keyword_only=True),),
+                   private=True, example="/coalition health period:30d"),
+        Subcommand(("digest", "on"), "Post a weekly digest to the home channels: decisions, "
+                   "polls closing, meetings coming, actions due, goal changes.",
+                   Level.COORDINATOR, _digest_on, (
+                       Option("weekday", OptionType.CHOICE, "the day of the week",
+                              choices=WEEKDAYS),
+                       Option("time", OptionType.TEXT, "the time of day, in the coalition's "
+                              "time zone (like 09:00)", max_length=10),
+                   ), example="/coalition digest on monday 09:00"),
+        Subcommand(("digest", "off"), "Stop the weekly digest.", Level.COORDINATOR,
+                   _digest_off),
+        Subcommand(("digest", "preview"), "See the weekly digest as it would be posted now.",
+                   Level.COORDINATOR, _digest_preview, private=True),
         Subcommand(("export",), "Get the decision log, its votes, the goals, the action "
                    "items or the offers and asks as a file (CSV or JSON).", Level.MEMBER,
                    _export, (

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import Level, Meeting, Occurrence
+from coalition_bot.errors import UsageError
+from coalition_bot.model import Level, Meeting, Note, Occurrence
 from coalition_bot.replies import Attachment, Field, Reply
 from coalition_bot.rules.recurrence import describe
-from coalition_bot.rules.times import format_local
+from coalition_bot.rules.times import format_local, parse_when
 from coalition_bot.services import meetings
 from coalition_bot.services.calendar import ical
 from coalition_bot.services.context import Context
+from coalition_bot.services.people import find_user
 
 __all__ = ["COMMAND"]
 
@@ -137,10 +140,43 @@ async def _rsvp(ctx: Context, args: dict[str, Any]) -> Reply:
                                     f"{_when(occ)}.")
 
 
+async def _attended(ctx: Context, args: dict[str, Any]) -> Reply:
+    names = [n.strip('"').strip(",") for n in re.findall(r'"[^"]*"|[^\s,]+', args["people"])]
+    names = [n for n in names if n]
+    if not names:
+        raise UsageError("Name at least one person who came, for example `/meeting attended "
+                         "#1 @bob @dan`.")
+    people = []
+    for name in names:
+        person = await find_user(ctx, name)
+        if person.id not in {p.id for p in people}:
+            people.append(person)
+    occ, added = await meetings.record_attendance(ctx, args["meeting"], people,
+                                                  args["occurrence"])
+    again = len(people) - added
+    more = f" ({again} already recorded)" if again else ""
+    return Reply(private=True, text=f"Recorded {len(people)} attendee(s) of {occ.meeting.title} "
+                                    f"on {_when(occ)}{more}: "
+                                    f"{', '.join(p.display_name for p in people)}.")
+
+
 async def _agenda_add(ctx: Context, args: dict[str, Any]) -> Reply:
     occ, position = await meetings.add_agenda(ctx, args["meeting"], args["text"],
                                               args["occurrence"])
     return Reply(text=f"Agenda item {position} added to {occ.meeting.title} on {_when(occ)}.")
+
+
+async def _agenda_remove(ctx: Context, args: dict[str, Any]) -> Reply:
+    occ, text = await meetings.remove_agenda(ctx, args["meeting"], args["item"],
+                                             args["occurrence"])
+    return Reply(text=f"Removed from the agenda of {occ.meeting.title} on {_when(occ)}: {text}")
+
+
+async def _agenda_move(ctx: Context, args: dict[str, Any]) -> Reply:
+    occ, items = await meetings.move_agenda(ctx, args["meeting"], args["item"], args["to"],
+                                            args["occurrence"])
+    return Reply(title=f"Agenda of {occ.meeting.title}, {_when(occ)}",
+                 text="\n".join(f"{i}. {t}" for i, t in enumerate(items, 1)))
 
 
 async def _agenda(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -176,7 +212,7 @@ async def _minutes(ctx: Context, args: dict[str, Any]) -> Reply:
             return "\n".join(
                 f"#{n.action_number} {n.text} ({n.owner_name or 'nobody yet'}"
                 + (f", due {format_local(n.due_at, tz)}" if n.due_at else "") + ")"
-                + (" done" if n.done_at else "") for n in found) or "none"
+                + _closed(n, tz) for n in found) or "none"
         return "\n".join(n.text for n in found) or "none"
 
     return Reply(
@@ -199,7 +235,7 @@ async def _actions(ctx: Context, args: dict[str, Any]) -> Reply:
     for n in found:
         due = f", due {format_local(n.due_at, tz)}" if n.due_at else ""
         late = " OVERDUE" if n.due_at and not n.done_at and n.due_at < ctx.now else ""
-        done = " (done)" if n.done_at else ""
+        done = _closed(n, tz)
         lines.append(f"#{n.action_number} {n.text} ({n.owner_name or 'nobody'}{due}; meeting "
                      f"#{n.meeting_number}){late}{done}")
     return Reply(title=f"Action items ({which})", text="\n".join(lines),
@@ -211,12 +247,54 @@ async def _done(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(text=f"Action #{note.action_number} done: {note.text}")
 
 
+def _action_line(n: Note, tz: str) -> str:
+    due = f", due {format_local(n.due_at, tz)}" if n.due_at else ""
+    return f"#{n.action_number} {n.text} ({n.owner_name or 'nobody'}{due})"
+
+
+def _closed(n: Note, tz: str) -> str:
+    """` (done by Bob, Tue 1 Dec 2026, 18:00 (zone))` for a closed item, else ``."""
+    if n.done_at is None:
+        return ""
+    return f" (done by {n.done_by_name or 'someone'}, {format_local(n.done_at, tz)})"
+
+
+async def _action_edit(ctx: Context, args: dict[str, Any]) -> Reply:
+    raw_due = args["due"]
+    clear = raw_due is not None and raw_due.strip().lower() == "none"
+    due = parse_when(raw_due, ctx.coalition.timezone, ctx.now) if raw_due and not clear else None
+    note = await meetings.edit_action(ctx, args["action"], text=args["text"], due=due,
+                                      clear_due=clear)
+    return Reply(text=f"Action {_action_line(note, ctx.coalition.timezone)} updated.")
+
+
+async def _action_reassign(ctx: Context, args: dict[str, Any]) -> Reply:
+    owner = args["user"]
+    note, changed = await meetings.reassign_action(ctx, args["action"], owner)
+    if not changed:
+        return Reply(private=True, text=f"Action #{note.action_number} already is "
+                                        f"{owner.display_name}'s.")
+    told = "" if owner.id == ctx.caller.person.id else f" {owner.display_name} was told."
+    return Reply(text=f"Action {_action_line(note, ctx.coalition.timezone)} reassigned.{told}")
+
+
+async def _action_reopen(ctx: Context, args: dict[str, Any]) -> Reply:
+    note = await meetings.reopen_action(ctx, args["action"])
+    return Reply(text=f"Action {_action_line(note, ctx.coalition.timezone)} is open again.")
+
+
 async def _ical(ctx: Context, args: dict[str, Any]) -> Reply:
     file = await ical(ctx.conn, ctx.coalition, ctx.now)
     return Reply(private=True, text="The coalition's meetings as a calendar file: import it "
                                     "into any calendar app.", files=(file,))
 
 
+_PAST_OCCURRENCE = Option("occurrence", OptionType.DATE, "which date of a recurring meeting "
+                          "(default: the latest one)", required=False, keyword_only=True,
+                          max_length=40)
+_ITEM = Option("item", OptionType.INTEGER, "the item's number in the agenda", min_value=1,
+               max_value=500)
+_ACTION = Option("action", OptionType.NUMBER, "the action's number", kind="action")
 _MEETING = Option("meeting", OptionType.NUMBER, "the meeting's number", kind="meeting")
 _OCCURRENCE = Option("occurrence", OptionType.DATE, "which date of a recurring meeting "
                      "(default: the next one)", required=False, keyword_only=True,
@@ -280,10 +358,25 @@ COMMAND = Command(
         Subcommand(("rsvp",), "Say whether you are coming.", Level.MEMBER, _rsvp, (
             _MEETING, Option("answer", OptionType.CHOICE, "yes, no or maybe",
                              choices=("yes", "no", "maybe")), _OCCURRENCE), private=True),
+        Subcommand(("attended",), "Record who actually came to a meeting (default: the "
+                   "latest occurrence); health reports count this, not RSVPs.",
+                   Level.REPRESENTATIVE, _attended, (
+                       _MEETING, Option("people", OptionType.TEXT, "the people who came "
+                                        "(mentions, or names on the console)",
+                                        max_length=TEXT_MAX, rest=True), _PAST_OCCURRENCE),
+                   private=True, example="/meeting attended #1 @bob @dan"),
         Subcommand(("agenda", "add"), "Add an item to the next meeting's agenda.", Level.MEMBER,
                    _agenda_add, (_MEETING, Option("text", OptionType.TEXT, "the agenda item",
                                                   max_length=TEXT_MAX, rest=True),
                                  _OCCURRENCE)),
+        Subcommand(("agenda", "remove"), "Take an item off a meeting's agenda (whoever added "
+                   "it, or a coordinator).", Level.MEMBER, _agenda_remove,
+                   (_MEETING, _ITEM, _OCCURRENCE), example="/meeting agenda remove #1 2"),
+        Subcommand(("agenda", "move"), "Move an agenda item to another position.",
+                   Level.COORDINATOR, _agenda_move, (
+                       _MEETING, _ITEM, Option("to", OptionType.INTEGER, "its new position",
+                                               min_value=1, max_value=500), _OCCURRENCE),
+                   example="/meeting agenda move #1 3 1"),
         Subcommand(("agenda",), "Show the next meeting's agenda.", Level.MEMBER, _agenda,
                    (_MEETING, _OCCURRENCE)),
         Subcommand(("note",), "Record an action, decision or information during or after a "
@@ -307,6 +400,22 @@ COMMAND = Command(
                                      required=False, choices=("open", "mine", "all")),)),
         Subcommand(("done",), "Mark an action item done.", Level.MEMBER, _done, (
             Option("action", OptionType.NUMBER, "the action's number", kind="action"),)),
+        Subcommand(("action", "edit"), "Change an action item's text or due time "
+                   "(its owner, whoever wrote it down, or a coordinator).", Level.MEMBER,
+                   _action_edit, (_ACTION,
+                                  Option("text", OptionType.TEXT, "the new text",
+                                         required=False, keyword_only=True,
+                                         max_length=TEXT_MAX),
+                                  Option("due", OptionType.TEXT, "the new due time, or none",
+                                         required=False, keyword_only=True, max_length=80)),
+                   example='/meeting action edit 4 due:"friday 17:00"'),
+        Subcommand(("action", "reassign"), "Give an action item to someone else; they are "
+                   "told privately.", Level.MEMBER, _action_reassign, (
+                       _ACTION, Option("user", OptionType.USER, "the new owner",
+                                       max_length=80)),
+                   example="/meeting action reassign 4 @dan"),
+        Subcommand(("action", "reopen"), "Open a done action item again.", Level.MEMBER,
+                   _action_reopen, (_ACTION,)),
         Subcommand(("ical",), "All meetings as an iCalendar (.ics) file.", Level.MEMBER, _ical,
                    private=True),
     ),

@@ -192,7 +192,7 @@ class Call:
     method: str
     path: str
     body: Any
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str | bytes] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
 
 
@@ -252,13 +252,17 @@ class FakeDiscord:
             return await request.json(), {}
         if request.content_type.startswith("multipart/"):
             body: Any = None
-            files: dict[str, str] = {}
+            files: dict[str, str | bytes] = {}
             reader = await request.multipart()
             async for part in reader:
                 if part.name == "payload_json":
                     body = json.loads(await part.text())
                 else:
-                    files[part.filename or part.name or "?"] = (await part.read()).decode()
+                    raw = await part.read()
+                    try:  # text files as text, a picture (PNG) as its bytes
+                        files[part.filename or part.name or "?"] = raw.decode()
+                    except UnicodeDecodeError:
+                        files[part.filename or part.name or "?"] = raw
             return body, files
         return (await request.read()).decode() or None, {}
 
@@ -387,7 +391,7 @@ class Sent:
     """A message the bot sent (a reply, follow-up, channel post or DM), from its body."""
 
     body: dict[str, Any]
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str | bytes] = field(default_factory=dict)
     ephemeral: bool = False
 
     @property

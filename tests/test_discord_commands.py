@@ -270,3 +270,11 @@ async def test_a_deferred_private_answer_with_a_file_arrives_with_its_file(
         (edit,) = world.fake.find("PATCH", "/webhooks/", start)
         (content,) = edit.files.values()
         assert "BEGIN:VCALENDAR" in content
+
+
+async def test_health_attaches_its_chart_as_a_png(world: World) -> None:
+    await world.coalition()
+    health = await world.ok("coalition health")
+    assert health.ephemeral
+    assert "Tenants United" in health.text and "Climate Now" in health.text
+    assert health.files["health.png"][:8] == b"\x89PNG\r\n\x1a\n"

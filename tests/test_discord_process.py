@@ -112,7 +112,8 @@ async def test_discord_sync_registers_the_commands_per_server_or_globally(
     assert f"synced server {GUILD_ID}: {len(COMMANDS)} command(s): /coalition" in out
     meeting = next(c for c in put.body if c["name"] == "meeting")
     agenda = next(o for o in meeting["options"] if o["name"] == "agenda")
-    assert agenda["type"] == 2 and [o["name"] for o in agenda["options"]] == ["add", "show"]
+    assert agenda["type"] == 2
+    assert [o["name"] for o in agenda["options"]] == ["add", "remove", "move", "show"]
 
     code, out, err = await run_cli("discord-sync", "--config", str(config), cwd=tmp_path,
                                    DISCORD_TOKEN=TOKEN)

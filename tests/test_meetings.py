@@ -646,7 +646,7 @@ async def test_action_lists_mine_open_and_all(partners: Chat, clock: MovableCloc
     clock.now = utc(2026, 12, 11)  # past the due time
     assert (await partners.ok("Eve", "meeting actions all")).text.splitlines() == [
         f"#1 Book the hall (Dan, due Thu 10 Dec 2026, 17:00 {NY}; meeting #1) OVERDUE",
-        "#2 Call the press (Bob; meeting #1) (done)"]
+        f"#2 Call the press (Bob; meeting #1) (done by Bob, Wed 2 Dec 2026, 10:00 {NY})"]
 
 
 async def test_the_owner_marks_an_action_done_a_stranger_may_not(
@@ -663,8 +663,9 @@ async def test_the_owner_marks_an_action_done_a_stranger_may_not(
     text = await refused_without_change(partners, db_path, "Dan", "meeting done 1")
     assert text == "Action #1 is already done."
     minutes = await partners.ok("Eve", "meeting minutes 1")
-    assert field(minutes, "Actions").splitlines()[0].endswith(" done")
-    assert "(done)" in minutes.files[0].content
+    assert field(minutes, "Actions").splitlines()[0].endswith(
+        " (done by Dan, Wed 2 Dec 2026, 10:00 (America/New_York))")
+    assert "(done by Dan, Wed 2 Dec 2026, 10:00 (America/New_York))" in minutes.files[0].content
 
 
 async def test_a_coordinator_marks_anyones_action_done(partners: Chat, db_path: Path,
@@ -850,7 +851,10 @@ async def test_actions_due_skip_done_actions_and_actions_without_a_due_time(
         narrow = await actions_due(conn, utc(2026, 12, 10, 22), utc(2026, 12, 11, 14))
     assert found == [
         Due("action-due", coalition_id, utc(2026, 12, 10, 22), note_ids[1], "", 0),
-        Due("action-due", coalition_id, utc(2026, 12, 11, 14), note_ids[2], "", 0)]
+        Due("action-due", coalition_id, utc(2026, 12, 11, 14), note_ids[2], "", 0),
+        # and two days before (2880 minutes), the reminder ahead
+        Due("action-due", coalition_id, utc(2026, 12, 8, 22), note_ids[1], "", 2880),
+        Due("action-due", coalition_id, utc(2026, 12, 9, 14), note_ids[2], "", 2880)]
     assert [d.subject_id for d in narrow] == [note_ids[1]]
 
 

@@ -216,3 +216,10 @@ role workload
         (1,)]
     assert db_rows(tmp_path, "SELECT occurrence, cancelled FROM meeting_change") == [
         (f"{tomorrow:%Y-%m-%d}T18:00", 1)]
+
+
+def test_health_writes_its_chart_next_to_the_database(tmp_path: Path) -> None:
+    lines = console(tmp_path, SETUP + "coalition health\n")
+    png = tmp_path / "health.png"
+    assert answer(lines, "Alice", "coalition health")[-1] == f"(only you) File written: {png}"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -553,7 +553,42 @@ async def test_an_action_coming_due_is_sent_privately_to_its_owner_once(
     assert [(b.label, b.command) for b in sent.notice.buttons] == [
         ("Mark done", "meeting done 1")]
     assert [s for s in outbox.sent if not s.private] == []
-    assert [r["status"] for r in deliveries(db_path, "action-due")] == ["sent"]
+    # the reminder two days ahead came due while the clock jumped past it: skipped
+    assert [(r["offset_min"], r["status"]) for r in deliveries(db_path, "action-due")] == [
+        (2880, "skipped"), (0, "sent")]
+
+
+async def test_an_action_is_reminded_two_days_ahead_and_when_due(
+        action: Chat, outbox: Outbox, scheduler: Scheduler, clock: MovableClock,
+        db_path: Path) -> None:
+    ahead = ACTION_DUE - timedelta(days=2)
+    await scheduler.tick()
+    await tick_at(scheduler, clock, ahead - SECOND)
+    assert outbox.titled("Action #1") == []
+    await tick_at(scheduler, clock, ahead)
+    await tick_at(scheduler, clock, ahead + timedelta(hours=1))
+    await tick_at(scheduler, clock, ACTION_DUE)
+    assert [(s.at, s.title, s.private) for s in outbox.titled("Action #1")] == [
+        (ahead, "Action #1 is due in 2 days", True), (ACTION_DUE, "Action #1 is due now", True)]
+    assert [(r["offset_min"], r["status"], r["expires_at"])
+            for r in deliveries(db_path, "action-due")] == [
+        (2880, "sent", ACTION_DUE.isoformat()),
+        (0, "sent", (ACTION_DUE + timedelta(days=1)).isoformat())]
+
+
+async def test_an_action_moved_later_is_reminded_for_its_new_due_time(
+        action: Chat, outbox: Outbox, scheduler: Scheduler, clock: MovableClock) -> None:
+    await scheduler.tick()
+    await action.ok("Dan", 'meeting action edit 1 due:"2026-12-17 17:00"')
+    await tick_at(scheduler, clock, ACTION_DUE - timedelta(days=2))
+    await tick_at(scheduler, clock, ACTION_DUE)
+    assert outbox.titled("Action #1") == []
+    later = ACTION_DUE + timedelta(days=7)
+    await tick_at(scheduler, clock, later - timedelta(days=2))
+    await tick_at(scheduler, clock, later)
+    assert [(s.at, s.title) for s in outbox.titled("Action #1")] == [
+        (later - timedelta(days=2), "Action #1 is due in 2 days"),
+        (later, "Action #1 is due now")]
 
 
 async def test_an_action_done_before_it_comes_due_sends_nothing(
@@ -574,11 +609,13 @@ async def test_an_action_done_while_its_notice_waits_for_a_retry_is_dropped(
     await scheduler.tick()
     outbox.fail_next = 1
     await tick_at(scheduler, clock, ACTION_DUE + SECOND)
-    assert [r["status"] for r in deliveries(db_path, "action-due")] == ["pending"]
+    due_now = [r for r in deliveries(db_path, "action-due") if r["offset_min"] == 0]
+    assert [r["status"] for r in due_now] == ["pending"]  # (the one ahead was skipped)
     await action.ok("Dan", "meeting done 1")
     await tick_at(scheduler, clock, ACTION_DUE + timedelta(minutes=5))
     assert outbox.titled("Action #1") == []
-    assert [r["status"] for r in deliveries(db_path, "action-due")] == ["dropped"]
+    assert [r["status"] for r in deliveries(db_path, "action-due")
+            if r["offset_min"] == 0] == ["dropped"]
 
 
 # --- a process that died mid-send ------------------------------------------------------------

@@ -117,7 +117,7 @@ class ConsoleAdapter:
 
     def _write(self, file: Attachment) -> None:
         path = self.files_dir / Path(file.filename).name
-        path.write_text(file.content, encoding="utf-8")
+        path.write_bytes(file.payload())
         self.print(f"(only you) File written: {path}")
 
     async def _switch(self, line: str) -> None:

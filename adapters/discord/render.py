@@ -175,7 +175,7 @@ class Outgoing:
 
     def files(self) -> list[discord.File]:
         """Fresh `discord.File`s (each can be sent once)."""
-        return [discord.File(io.BytesIO(a.content.encode("utf-8")), filename=a.filename)
+        return [discord.File(io.BytesIO(a.payload()), filename=a.filename)
                 for a in self.attachments]
 
     def _common(self) -> dict[str, Any]:

@@ -405,7 +405,8 @@ class SlackAdapter:
 
     async def _upload(self, file: Attachment, channel: str) -> None:
         await self.client.files_upload_v2(channel=channel, filename=file.filename,
-                                          title=file.filename, content=file.content)
+                                          title=file.filename,
+                                          content=file.data or file.content)
 
     async def _direct_channel(self, user_id: str) -> str:
         opened = await self.client.conversations_open(users=user_id)

@@ -1,11 +1,12 @@
 """What the outbox delivers, to whom, and what each delivery says.
 
-Six kinds: `meeting-reminder` (each offset before each occurrence, to the home
+Seven kinds: `meeting-reminder` (each offset before each occurrence, to the home
 channels), `poll-closing` (before a poll's deadline, naming who has not voted),
 `poll-result` (when a poll closes at its deadline; the close itself happens in the
 sweep that finds it), `action-due` (privately, to the action's owner),
 `resource-expiring` (privately, to each representative of the organization that posted
-an offer or ask, and to whoever posted it, a few days before its date) and `notice`
+an offer or ask, and to whoever posted it, a few days before its date), `digest` (once
+a week at the coalition's chosen local time, to the home channels) and `notice`
 (raised by a command, kept as it was written: to the home channels, or privately to one
 person, `Context.notify_person`). A scheduled delivery is rendered from
 the database when it is sent, so a meeting moved or cancelled after its reminder was
@@ -26,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from coalition_bot.model import Coalition, Person
 from coalition_bot.replies import Button, Field, Mention, Notice
 from coalition_bot.rules.times import format_local, format_span
-from coalition_bot.services import meetings, polls, resources
+from coalition_bot.services import digest, meetings, polls, resources
 from coalition_bot.services.meetings import Due
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import deliveries as delivery_sql
@@ -58,6 +59,7 @@ async def due_between(conn: Conn, start: datetime, end: datetime,
         found = await meetings.reminders_due(conn, start, end, coalition_id)
     found += await meetings.actions_due(conn, start, end)
     found += await resources.reminders_due(conn, start, end)
+    found += await digest.digests_due(conn, start, end)
     for poll in await poll_sql.open_polls_closing_before(conn, end + poll_reminder):
         at = poll.closes_at - poll_reminder
         if start <= at < end and at > poll.created_at:
@@ -82,14 +84,16 @@ async def close_overdue_polls(conn: Conn, now: datetime) -> list[Due]:
 
 def expiry(due: Due, now: datetime) -> datetime:
     """When a delivery still unsent is given up: a reminder once its meeting starts or
-    its poll closes (an offer or ask's reminder, once it expires); an action notice after
-    a day; a poll result a week after it was
+    its poll closes (an offer or ask's reminder, once it expires); an action notice or
+    a weekly digest after a day; a poll result a week after it was
     found (a result found after a long outage is still announced, marked late)."""
     if due.kind in ("meeting-reminder", "poll-closing", "resource-expiring"):
         # the offset ends at the event (the meeting, the deadline, the item's date)
         return due.at + timedelta(minutes=due.offset_min)
     if due.kind == "poll-result":
         return max(due.at, now) + RESULT_KEEP
+    if due.kind == "action-due" and due.offset_min:  # the reminder ahead: until it is due
+        return due.at + timedelta(minutes=due.offset_min)
     return due.at + ACTION_KEEP
 
 
@@ -170,7 +174,7 @@ async def current_target(conn: Conn, delivery: delivery_sql.Delivery) -> str | N
 
 KIND_LABELS = {"meeting-reminder": "Meeting reminder", "poll-closing": "Poll closing soon",
                "poll-result": "Poll result", "action-due": "Action item due",
-               "resource-expiring": "Offer or ask expiring"}
+               "resource-expiring": "Offer or ask expiring", "digest": "Weekly digest"}
 
 
 async def describe(conn: Conn, delivery: delivery_sql.Delivery) -> str:
@@ -221,6 +225,10 @@ async def _render(conn: Conn, kind: str, subject_id: int, occurrence: str, offse
         fields = [Field("When", format_local(occ.start, meeting.timezone))]
         if meeting.location:
             fields.append(Field("Where", meeting.location))
+        said_yes = await meetings.coming_by_org(conn, occ)
+        fields.append(Field("Coming", "\n".join(f"{org}: {', '.join(names)}"
+                                                 for org, names in said_yes)
+                            or "Nobody has said yes yet."))
         agenda = await meeting_sql.agenda(conn, meeting.id, occ.key)
         if agenda:
             fields.append(Field("Agenda", "\n".join(f"{i}. {t}" for i, (t, _) in
@@ -251,14 +259,23 @@ async def _render(conn: Conn, kind: str, subject_id: int, occurrence: str, offse
             return None
         coalition_id = await meeting_sql.note_coalition(conn, subject_id)
         overdue = now - note.due_at
-        when = "is due now" if overdue < timedelta(hours=1) else \
-            f"was due {format_span(overdue)} ago"
+        if offset_min and overdue < timedelta():
+            when = f"is due in {format_span(-overdue)}"
+        elif offset_min:
+            return None  # the reminder ahead, found after the due time: the due one says it
+        elif overdue < -timedelta(minutes=1):
+            return None  # moved later since this row was written: its new time has a row
+        else:
+            when = "is due now" if overdue < timedelta(hours=1) else \
+                f"was due {format_span(overdue)} ago"
         return Notice(coalition_id, f"Action #{note.action_number} {when}", note.text,
                       fields=(Field("From meeting", f"#{note.meeting_number}"),),
                       buttons=(Button("Mark done", f"meeting done {note.action_number}",
                                       "primary"),))
     if kind == "resource-expiring":
         return await resources.expiring_notice(conn, subject_id, now)
+    if kind == "digest":
+        return await digest.render(conn, subject_id, now)
     raise ValueError(f"unknown delivery kind {kind!r}")
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from coalition_bot.model import Level, Meeting, Note, Occurrence, Person
-from coalition_bot.replies import Button
+from coalition_bot.replies import Button, Notice
 from coalition_bot.rules.recurrence import (
     describe,
     expand,
@@ -276,14 +276,38 @@ async def attendance(ctx: Context, occ: Occurrence) -> Attendance:
     answers: dict[str, list[Person]] = {"yes": [], "maybe": [], "no": []}
     for person_id, answer in await meeting_sql.rsvps(ctx.conn, occ.meeting.id, occ.key):
         answers[answer].append(await people_sql.get_person(ctx.conn, person_id))
+    return Attendance(answers, await _org_names(ctx, answers["yes"]))
+
+
+async def coming_by_org(conn: Conn, occ: Occurrence) -> list[tuple[str, list[str]]]:
+    """Who said yes to an occurrence, grouped by organization (by organization number;
+    people with none last), names in the order they answered."""
+    groups: dict[int | None, list[str]] = {}
+    for person_id, answer in await meeting_sql.rsvps(conn, occ.meeting.id, occ.key):
+        if answer != "yes":
+            continue
+        person = await people_sql.get_person(conn, person_id)
+        org_ids = await people_sql.represented_org_ids(conn, person_id) or [person.org_id]
+        for org_id in org_ids:
+            groups.setdefault(org_id, []).append(person.display_name)
+    orgs = {oid: await org_sql.get_org(conn, oid) for oid in groups if oid is not None}
+    named = sorted((orgs[oid].number, orgs[oid].name, names)
+                   for oid, names in groups.items() if oid is not None)
+    found = [(name, names) for _, name, names in named]
+    if None in groups:
+        found.append(("No organization", groups[None]))
+    return found
+
+
+async def _org_names(ctx: Context, people: list[Person]) -> list[str]:
+    """The organizations these people represent (or said they are with), in order."""
     org_ids: list[int] = []
-    for person in answers["yes"]:
+    for person in people:
         for oid in await people_sql.represented_org_ids(ctx.conn, person.id) or (
                 [person.org_id] if person.org_id else []):
             if oid not in org_ids:
                 org_ids.append(oid)
-    names = [(await org_sql.get_org(ctx.conn, oid)).name for oid in org_ids]
-    return Attendance(answers, names)
+    return [(await org_sql.get_org(ctx.conn, oid)).name for oid in org_ids]
 
 
 async def rsvp(ctx: Context, number: int, answer: str, on: date | None) -> Occurrence:
@@ -307,6 +331,45 @@ async def add_agenda(ctx: Context, number: int, text: str, on: date | None) -> t
     return occ, position
 
 
+async def remove_agenda(ctx: Context, number: int, item: int, on: date | None
+                        ) -> tuple[Occurrence, str]:
+    """Take item N off an occurrence's agenda (whoever added it, or a coordinator)."""
+    occ, items = await _agenda_of(ctx, number, item, on)
+    _, text, added_by, _ = items[item - 1]
+    if added_by != ctx.caller.person.id and ctx.caller.level < Level.COORDINATOR:
+        raise PermissionDenied(f"Agenda item {item} was added by someone else; they or a "
+                               "coordinator can remove it.")
+    await meeting_sql.rewrite_agenda(ctx.conn, occ.meeting.id, occ.key,
+                                     items[:item - 1] + items[item:])
+    return occ, text
+
+
+async def move_agenda(ctx: Context, number: int, item: int, to: int, on: date | None
+                      ) -> tuple[Occurrence, list[str]]:
+    """Move item N to position `to` (coordinators); the agenda after."""
+    occ, items = await _agenda_of(ctx, number, item, on)
+    if not 1 <= to <= len(items):
+        raise UsageError(f"The agenda has {len(items)} item(s): the new position must be "
+                         f"1 to {len(items)}, not {to}.")
+    moved = items.pop(item - 1)
+    items.insert(to - 1, moved)
+    await meeting_sql.rewrite_agenda(ctx.conn, occ.meeting.id, occ.key, items)
+    return occ, [text for _, text, _, _ in items]
+
+
+async def _agenda_of(ctx: Context, number: int, item: int, on: date | None
+                     ) -> tuple[Occurrence, list[tuple[int, str, int | None, str]]]:
+    meeting = await get_meeting(ctx, number)
+    occ = await find_occurrence(ctx, meeting, on)
+    items = await meeting_sql.agenda_rows(ctx.conn, meeting.id, occ.key)
+    if not 1 <= item <= len(items):
+        where = f"{meeting.title} on {format_local(occ.start, meeting.timezone)}"
+        raise NotFound(f"The agenda of {where} has no item {item}"
+                       + (f" (it has {len(items)})." if items else " (it is empty)."),
+                       hint=f"See it with `/meeting agenda #{meeting.number}`.")
+    return occ, items
+
+
 async def add_note(ctx: Context, number: int, kind: str, text: str, owner: Person | None,
                    due: datetime | None, on: date | None) -> tuple[Occurrence, Note]:
     meeting = await get_meeting(ctx, number)
@@ -320,20 +383,78 @@ async def add_note(ctx: Context, number: int, kind: str, text: str, owner: Perso
     return occ, note
 
 
-async def finish_action(ctx: Context, number: int) -> Note:
-    """Close an action item: its owner, whoever wrote it down, or a coordinator."""
+async def _own_action(ctx: Context, number: int, doing: str) -> Note:
+    """An action item the caller may change: its owner, whoever wrote it down, or a
+    coordinator."""
     note = await meeting_sql.find_action(ctx.conn, ctx.coalition.id, number)
     if note is None:
         raise NotFound(f"There is no action #{number} in this coalition.",
                        hint="See them with `/meeting actions all`.")
-    if note.done_at is not None:
-        raise Conflict(f"Action #{number} is already done.")
     caller = ctx.caller
     if caller.person.id not in (note.owner_id, note.added_by) and caller.level < Level.COORDINATOR:
         raise PermissionDenied(f"Action #{number} belongs to {note.owner_name}; they, whoever "
-                               "wrote it down, or a coordinator can mark it done.")
-    await meeting_sql.mark_done(ctx.conn, note.id, caller.person.id, ctx.now)
+                               f"wrote it down, or a coordinator can {doing}.")
     return note
+
+
+async def finish_action(ctx: Context, number: int) -> Note:
+    """Close an action item: its owner, whoever wrote it down, or a coordinator."""
+    note = await _own_action(ctx, number, "mark it done")
+    if note.done_at is not None:
+        raise Conflict(f"Action #{number} is already done.")
+    await meeting_sql.mark_done(ctx.conn, note.id, ctx.caller.person.id, ctx.now)
+    return note
+
+
+async def edit_action(ctx: Context, number: int, *, text: str | None,
+                      due: datetime | None, clear_due: bool) -> Note:
+    """Change an action item's text or due time."""
+    note = await _own_action(ctx, number, "change it")
+    if text is None and due is None and not clear_due:
+        raise UsageError("Say what to change: text:TEXT, due:WHEN, or due:none.")
+    new_text = clean_line(text) if text is not None else note.text
+    if not new_text:
+        raise UsageError("text: cannot be empty.")
+    new_due = None if clear_due else (due or note.due_at)
+    await meeting_sql.update_action(ctx.conn, note.id, text=new_text, owner_id=note.owner_id,
+                                    due_at=new_due)
+    return await _action(ctx, number)
+
+
+async def reassign_action(ctx: Context, number: int, owner: Person) -> tuple[Note, bool]:
+    """Give an action item to someone else, who is told privately; (the item, whether
+    the owner changed)."""
+    note = await _own_action(ctx, number, "reassign it")
+    if note.owner_id == owner.id:
+        return note, False
+    await meeting_sql.update_action(ctx.conn, note.id, text=note.text, owner_id=owner.id,
+                                    due_at=note.due_at)
+    note = await _action(ctx, number)
+    if owner.id != ctx.caller.person.id:
+        due = (f" It is due {format_local(note.due_at, ctx.coalition.timezone)}."
+               if note.due_at else "")
+        ctx.notify_person(owner, Notice(
+            ctx.coalition.id, f"Action #{number} is yours now",
+            f"{note.text}\n{ctx.caller.person.display_name} gave it to you "
+            f"(meeting #{note.meeting_number}).{due}",
+            buttons=(Button("Mark done", f"meeting done {number}", "primary"),)))
+    return note, True
+
+
+async def reopen_action(ctx: Context, number: int) -> Note:
+    note = await _own_action(ctx, number, "reopen it")
+    if not await meeting_sql.reopen(ctx.conn, note.id):
+        raise Conflict(f"Action #{number} is not done: nothing to reopen.")
+    return await _action(ctx, number)
+
+
+async def _action(ctx: Context, number: int) -> Note:
+    note = await meeting_sql.find_action(ctx.conn, ctx.coalition.id, number)
+    assert note is not None
+    return note
+
+
+ACTION_REMIND_BEFORE = timedelta(days=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,10 +520,19 @@ def _reminders(meeting: Meeting, changed: dict[str, tuple[bool, str]], start: da
 
 
 async def actions_due(conn: Conn, start: datetime, end: datetime) -> list[Due]:
-    """Open action items of every coalition whose due time falls in [start, end)."""
-    return [Due("action-due", coalition_id, note.due_at, note.id, "", 0)
-            for coalition_id, note in await meeting_sql.open_actions_due(conn, start, end)
-            if note.due_at is not None]
+    """Open action items of every coalition whose due time falls in [start, end), and
+    those due ACTION_REMIND_BEFORE later (the reminder ahead, offset in minutes; not
+    for an item written down with less time than that left)."""
+    ahead = ACTION_REMIND_BEFORE
+    offset = int(ahead.total_seconds() // 60)
+    found = [Due("action-due", coalition_id, note.due_at, note.id, "", 0)
+             for coalition_id, note in await meeting_sql.open_actions_due(conn, start, end)
+             if note.due_at is not None]
+    found += [Due("action-due", coalition_id, note.due_at - ahead, note.id, "", offset)
+              for coalition_id, note in await meeting_sql.open_actions_due(
+                  conn, start + ahead, end + ahead)
+              if note.due_at is not None and note.due_at - ahead >= note.added_at]
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,12 +547,37 @@ class Minutes:
 
 
 async def minutes(ctx: Context, number: int, on: date | None) -> Minutes:
-    """What an occurrence's minutes are made of: who said yes, and its notes."""
+    """What an occurrence's minutes are made of: who came (as recorded with `attended`;
+    until then, who said yes), and its notes."""
     meeting = await get_meeting(ctx, number)
     occ = await find_occurrence(ctx, meeting, on, default="latest")
+    came = await meeting_sql.attendees(ctx.conn, meeting.id, occ.key)
+    if came:
+        people = [await people_sql.get_person(ctx.conn, p) for p in came]
+        return Minutes(occ, people, await _org_names(ctx, people),
+                       await meeting_sql.notes(ctx.conn, meeting.id, occ.key))
     present = await attendance(ctx, occ)
     return Minutes(occ, present.answers["yes"], present.orgs_present,
                    await meeting_sql.notes(ctx.conn, meeting.id, occ.key))
+
+
+async def record_attendance(ctx: Context, number: int, people: list[Person],
+                            on: date | None) -> tuple[Occurrence, int]:
+    """Record who came to an occurrence that has started (default: the latest); how
+    many of them were not recorded yet."""
+    meeting = await get_meeting(ctx, number)
+    occ = await find_occurrence(ctx, meeting, on, default="latest")
+    if occ.cancelled:
+        raise Conflict(f"The occurrence on {format_local(occ.start, meeting.timezone)} "
+                       "is cancelled: nobody attended it.")
+    if occ.start > ctx.now:
+        raise Conflict(f"Meeting #{meeting.number} on {format_local(occ.start, meeting.timezone)}"
+                       " has not started yet: record who came once it has.",
+                       hint="Give a past date with occurrence:DATE.")
+    added = await meeting_sql.add_attendance(ctx.conn, meeting.id, occ.key,
+                                             [p.id for p in people], ctx.caller.person.id,
+                                             ctx.now)
+    return occ, added
 
 
 _MD_ANYWHERE = frozenset("\\`*_{}[]<>|~")  # emphasis, code, links, HTML, tables
@@ -456,7 +611,8 @@ def minutes_markdown(m: Minutes, coalition_name: str) -> str:
     for n in m.of_kind("action"):
         owner = _md(n.owner_name or "nobody yet")
         due = f", due {format_local(n.due_at, tz)}" if n.due_at else ""
-        done = " (done)" if n.done_at else ""
+        done = (f" (done by {_md(n.done_by_name or 'someone')}, "
+                f"{format_local(n.done_at, tz)})" if n.done_at else "")
         lines.append(f"- #{n.action_number} {_md(n.text)} ({owner}{due}){done}")
     if not m.of_kind("action"):
         lines.append("- none recorded")

@@ -12,9 +12,12 @@ from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, iso_en
 __all__ = [
     "actions",
     "add_agenda_item",
+    "add_attendance",
     "add_note",
     "agenda",
+    "agenda_rows",
     "all_active_meetings",
+    "attendees",
     "changes",
     "create_meeting",
     "find_action",
@@ -28,11 +31,14 @@ __all__ = [
     "open_actions_due",
     "pin_past_and_forget_future",
     "reminder_candidates",
+    "reopen",
+    "rewrite_agenda",
     "rsvps",
     "set_cancelled",
     "set_change",
     "set_next_reminders",
     "set_rsvp",
+    "update_action",
     "update_details",
     "update_series",
 ]
@@ -187,6 +193,24 @@ async def rsvps(conn: Conn, meeting_id: int, occurrence: str) -> list[tuple[int,
     return [(r["person_id"], r["answer"]) for r in rows]
 
 
+async def add_attendance(conn: Conn, meeting_id: int, occurrence: str, person_ids: list[int],
+                         recorded_by: int, now: datetime) -> int:
+    """Record that people came to an occurrence; how many were not recorded yet."""
+    cur = await conn.executemany(
+        "INSERT INTO attendance (meeting_id, occurrence, person_id, recorded_by, recorded_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(meeting_id, occurrence, p, recorded_by, iso(now)) for p in person_ids])
+    return max(cur.rowcount, 0)
+
+
+async def attendees(conn: Conn, meeting_id: int, occurrence: str) -> list[int]:
+    """Ids of the people recorded as present at an occurrence, in the order recorded."""
+    rows = await fetch_all(
+        conn, "SELECT person_id FROM attendance WHERE meeting_id = ? AND occurrence = ?"
+              " ORDER BY recorded_at, rowid", (meeting_id, occurrence))
+    return [r[0] for r in rows]
+
+
 async def add_agenda_item(conn: Conn, meeting_id: int, occurrence: str, text: str,
                           added_by: int, now: datetime) -> int:
     await conn.execute(
@@ -196,6 +220,27 @@ async def add_agenda_item(conn: Conn, meeting_id: int, occurrence: str, text: st
         conn, "SELECT count(*) FROM agenda_item WHERE meeting_id = ? AND occurrence = ?",
         (meeting_id, occurrence))
     return int(row[0])
+
+
+async def agenda_rows(conn: Conn, meeting_id: int, occurrence: str
+                      ) -> list[tuple[int, str, int | None, str]]:
+    """(id, text, added by, added at) of one occurrence's agenda, in order."""
+    rows = await fetch_all(
+        conn, "SELECT id, text, added_by, added_at FROM agenda_item WHERE meeting_id = ?"
+              " AND occurrence = ? ORDER BY id", (meeting_id, occurrence))
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def rewrite_agenda(conn: Conn, meeting_id: int, occurrence: str,
+                         items: list[tuple[int, str, int | None, str]]) -> None:
+    """Replace an occurrence's agenda with `items`, in that order (the order is the
+    rows' id order, so they are written again)."""
+    await conn.execute("DELETE FROM agenda_item WHERE meeting_id = ? AND occurrence = ?",
+                       (meeting_id, occurrence))
+    await conn.executemany(
+        "INSERT INTO agenda_item (meeting_id, occurrence, text, added_by, added_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(meeting_id, occurrence, text, by, at) for _, text, by, at in items])
 
 
 async def agenda(conn: Conn, meeting_id: int, occurrence: str) -> list[tuple[str, str]]:
@@ -210,8 +255,10 @@ async def agenda(conn: Conn, meeting_id: int, occurrence: str) -> list[tuple[str
 
 
 _NOTE_SELECT = (
-    "SELECT n.*, m.number AS meeting_number, o.display_name AS owner_name FROM note n"
-    " JOIN meeting m ON m.id = n.meeting_id LEFT JOIN person o ON o.id = n.owner_id")
+    "SELECT n.*, m.number AS meeting_number, o.display_name AS owner_name,"
+    " d.display_name AS done_by_name FROM note n"
+    " JOIN meeting m ON m.id = n.meeting_id LEFT JOIN person o ON o.id = n.owner_id"
+    " LEFT JOIN person d ON d.id = n.done_by")
 
 
 def _note(row) -> Note:
@@ -219,7 +266,7 @@ def _note(row) -> Note:
                 row["action_number"], row["owner_id"], row["owner_name"],
                 from_iso(row["due_at"]) if row["due_at"] else None,
                 from_iso(row["done_at"]) if row["done_at"] else None, from_iso(row["added_at"]),
-                row["added_by"])
+                row["added_by"], row["done_by_name"])
 
 
 async def add_note(conn: Conn, coalition_id: int, meeting_id: int, occurrence: str, kind: str,
@@ -273,6 +320,20 @@ async def mark_done(conn: Conn, note_id: int, person_id: int, now: datetime) -> 
     cur = await conn.execute(
         "UPDATE note SET done_at = ?, done_by = ? WHERE id = ? AND done_at IS NULL",
         (iso(now), person_id, note_id))
+    return cur.rowcount == 1
+
+
+async def update_action(conn: Conn, note_id: int, *, text: str, owner_id: int | None,
+                        due_at: datetime | None) -> None:
+    """Change an action item's text, owner and due time."""
+    await conn.execute("UPDATE note SET text = ?, owner_id = ?, due_at = ? WHERE id = ?",
+                       (text, owner_id, iso(due_at) if due_at else None, note_id))
+
+
+async def reopen(conn: Conn, note_id: int) -> bool:
+    """Open a done action item again; False if it was open."""
+    cur = await conn.execute("UPDATE note SET done_at = NULL, done_by = NULL"
+                             " WHERE id = ? AND done_at IS NOT NULL", (note_id,))
     return cur.rowcount == 1
 
 

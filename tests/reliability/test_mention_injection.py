@@ -48,9 +48,11 @@ from coalition_bot.commands.spec import OptionType
 from coalition_bot.replies import Mention, Notice, Reply
 from coalition_bot.rules.text import quote_arg
 
-# TEXT options that are not free text: a recurrence, reminder offsets, an occurrence date.
+# TEXT options that are not free text: a recurrence, reminder offsets, an occurrence date,
+# a time of day, a due time.
 STRUCTURED = {("meeting", "schedule", "every"), ("meeting", "schedule", "remind"),
-              ("meeting", "update", "remind"), ("meeting", "cancel", "occurrence")}
+              ("meeting", "update", "remind"), ("meeting", "cancel", "occurrence"),
+              ("coalition", "digest on", "time"), ("meeting", "action edit", "due")}
 
 
 def free_text_fields() -> set[tuple[str, str, str]]:
@@ -103,6 +105,9 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
     unwanted = p("topic", "propose-remove", "phrase", suffix="four")
     # a link code is only hashed, never stored or shown back (tests/test_linked_workspaces)
     filled.add(("coalition", "connect", "code"))
+    # attendees are people, named like `rep` and `coord` below (whose names carry pings);
+    # the scenario's meetings are still to come, so nobody can have attended yet
+    filled.add(("meeting", "attended", "people"))
     lines = [
         ("Alice", f"coalition setup {q('coalition', 'setup', 'name')} UTC"),
         ("Alice", f"coalition org add {q('coalition', 'org add', 'name')}"),
@@ -122,6 +127,9 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
         ("Alice", f"meeting note 1 action {p('meeting', 'note', 'text')} "
                   f"owner:{quote_arg(rep)}"),
         ("Alice", f"meeting note 1 decision {p('meeting', 'note', 'text')}"),
+        ("Alice", "meeting note 1 action Spare owner:Alice"),
+        ("Alice", f"meeting action edit 2 text:{q('meeting', 'action edit', 'text')}"),
+        ("Alice", f"meeting action reassign 2 {quote_arg(coord)}"),
         (rep, "meeting rsvp 1 yes"),
         ("Alice", f"role create {role} {p('role', 'create', 'description')}"),
         ("Alice", f"role assign {role} {quote_arg(rep)}"),
@@ -161,6 +169,8 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
         ("Alice", "meeting minutes 1"), ("Alice", "meeting actions all"),
         ("Alice", "role list"), (rep, "role mine"), ("Alice", "role workload"),
         ("Alice", "topic list"), ("Alice", "poll status 3"),
+        ("Alice", "coalition health"), ("Alice", "coalition digest on monday 09:00"),
+        ("Alice", "coalition digest preview"),
     ]
     return lines, filled
 

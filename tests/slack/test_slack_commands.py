@@ -161,3 +161,14 @@ async def test_private_notices_go_to_the_direct_messages(workspace: Workspace) -
     posted = workspace.fake.to("chat.postMessage")
     assert [c.body["channel"] for c in posted] == ["D0BOB"]
     assert "Bring &lt;!here&gt;" in text_of(posted[0].body)
+
+
+async def test_health_uploads_its_chart_privately(coalition: Workspace) -> None:
+    reply = await coalition.ok(ALICE, "/coalition", "health")
+    assert reply["response_type"] == "ephemeral"
+    assert "Tenants United" in str(reply)
+    done = await coalition.fake.wait_call("files.completeUploadExternal")
+    assert done.body["channel_id"] == "D0ALICE"
+    assert done.body["files"][0]["title"] == "health.png"
+    uploaded = next(c for c in coalition.fake.calls if c.method.startswith("upload:"))
+    assert uploaded.body["content"].startswith("\ufffdPNG")  # the bytes, as bytes
