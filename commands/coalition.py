@@ -411,6 +411,7 @@ def health_reply(h: health.Health, name: str, period: timedelta) -> Reply:
     fields.append(Field("Coalition", f"Decisions taken: {h.decisions}.\n"
                                      f"Polls that failed quorum: {h.failed_quorum}.\n"
                                      f"Goals: {goal_line}."))
+    fields.append(Field("Offers and asks", h.network.summary()))
     fields.append(Field("Flags", "\n".join(f"- {f.text}" for f in h.flags)
                         or "Nothing to flag."))
     whose = "" if h.everything else " (your organization)"

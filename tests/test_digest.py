@@ -142,3 +142,15 @@ async def test_off_stops_it_and_only_coordinators_set_it(
     assert digests(box) == []
     again = await weekly.ok("Alice", "coalition digest off")
     assert again.text == "There is no weekly digest to turn off."
+
+
+async def test_the_digest_counts_the_weeks_offers_and_asks(
+        weekly: Chat, box: Outbox, scheduler: Scheduler, clock: MovableClock) -> None:
+    await scheduler.tick()
+    quiet = await weekly.ok("Alice", "coalition digest preview")
+    assert "Offers and asks this week" not in [f.name for f in quiet.fields]
+    await weekly.ok("Bob", "resource ask A hall for 80 people tags:hall")
+    await tick_at(scheduler, clock, MAR_1)
+    (sent,) = digests(box)
+    assert {f.name: f.value for f in sent.notice.fields}["Offers and asks this week"] == (
+        "0 of 1 ask(s) met. 0 of 0 offer(s) taken up.")

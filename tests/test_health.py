@@ -187,7 +187,8 @@ async def test_each_flag_goes_away_when_its_cause_does(history: Chat,
 async def test_a_representative_sees_their_own_organization(history: Chat) -> None:
     reply = await history.ok("Dan", "coalition health")
     assert reply.title == "Health of Eastside Tenants (your organization), last 90 days"
-    assert [f.name for f in reply.fields] == ["#2 Climate Now", "Coalition", "Flags"]
+    assert [f.name for f in reply.fields] == ["#2 Climate Now", "Coalition", "Offers and asks",
+                                              "Flags"]
     assert field(reply, "Flags") == "- Climate Now has not voted in the last 3 polls."
     assert "Bob" not in text_of(reply)
 
@@ -228,3 +229,15 @@ async def test_the_chart_shows_only_a_representatives_own_organization(
     everyone = (await history.ok("Alice", "coalition health")).files[0]
     assert Image.open(io.BytesIO(mine.data)).size[1] < Image.open(
         io.BytesIO(everyone.data)).size[1]
+
+
+async def test_the_report_shows_offers_and_asks_of_the_period(history: Chat) -> None:
+    before = await history.ok("Alice", "coalition health")
+    assert field(before, "Offers and asks") == "Nothing posted yet."
+    await history.ok("Bob", "resource ask Spanish-speaking canvassers tags:canvass")
+    await history.ok("Dan", "resource take 1")
+    await history.ok("Bob", "resource close 1 met")
+    after = await history.ok("Alice", "coalition health")
+    assert field(after, "Offers and asks") == (
+        "1 of 1 ask(s) met, in less than a minute on median. Met by Climate Now (1). "
+        "0 of 0 offer(s) taken up.")

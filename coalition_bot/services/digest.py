@@ -20,6 +20,7 @@ from coalition_bot.rules.times import format_local
 from coalition_bot.services import polls
 from coalition_bot.services.context import Context
 from coalition_bot.services.meetings import Due, occurrences_between
+from coalition_bot.services.resources import network_numbers
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import digests as digest_sql
 from coalition_bot.store import meetings as meeting_sql
@@ -107,6 +108,9 @@ async def digest_notice(conn: Conn, coalition: Coalition, now: datetime) -> Noti
         fields.append(Field("Goal changes", "\n".join(
             f"#{number} {text}: now {status}" + (f" ({note})" if note else "")
             for number, text, status, note, _ in goals)))
+    network = await network_numbers(conn, cid, now, since=since)
+    if network.asks or network.offers:
+        fields.append(Field("Offers and asks this week", network.summary()))
     title = f"{coalition.name}: the week of {format_local(now, tz).split(',')[0]}"
     return Notice(cid, title, "" if fields else QUIET, fields=tuple(fields))
 

@@ -12,6 +12,7 @@ from coalition_bot.model import GOAL_STATUSES, Level
 from coalition_bot.rules.health import Flag, OrgHealth, flags, org_health, person_loads
 from coalition_bot.rules.recurrence import local_key
 from coalition_bot.services.context import Context
+from coalition_bot.services.resources import NetworkNumbers, network_numbers
 from coalition_bot.store import goals as goal_sql
 from coalition_bot.store import health as health_sql
 from coalition_bot.store import orgs as org_sql
@@ -32,6 +33,7 @@ class Health:
     goals: dict[str, int]  # status -> count, in GOAL_STATUSES order, nonzero only
     flags: list[Flag]
     everything: bool  # a coordinator's view; False: the caller's organizations only
+    network: NetworkNumbers  # offers and asks posted in the period: asks met, by whom
 
 
 async def report(ctx: Context, period: timedelta | None) -> Health:
@@ -62,4 +64,5 @@ async def report(ctx: Context, period: timedelta | None) -> Health:
         mine = set(ctx.caller.org_ids)
         rows = [r for r in rows if r.org.id in mine]
         found = [f for f in found if f.org_id in mine]
-    return Health(since, now, rows, decided, failed, goals, found, everything)
+    network = await network_numbers(conn, cid, now, since=since)
+    return Health(since, now, rows, decided, failed, goals, found, everything, network)
