@@ -177,7 +177,7 @@ class Outbox:
 
     async def _deliver(self, row: delivery_sql.Delivery, report: SendReport) -> None:
         now = self.clock()
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(durable=False) as conn:  # a claim may be lost
             claimed = await delivery_sql.claim(conn, row.id, owner=self.owner, now=now,
                                                lease_until=now + self.lease)
             if claimed is None:
@@ -262,7 +262,7 @@ class Outbox:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3 / speed)
             now = self.clock()
-            async with self.db.transaction() as conn:
+            async with self.db.transaction(durable=False) as conn:
                 held = await delivery_sql.extend_lease(conn, [delivery_id], owner=self.owner,
                                                        lease_until=now + self.lease)
             if not held:

@@ -316,3 +316,24 @@ async def test_a_transaction_cancelled_at_any_point_leaves_the_connection_usable
         await conn.execute("INSERT INTO coalition (name, timezone, created_at)"
                            " VALUES ('Next', 'UTC', ?)", (NOW,))
     assert coalition_names(db_path)[-1] == "Next"
+
+
+async def test_a_transaction_without_fsync_commits_and_the_next_one_is_durable_again(
+        db_path: Path) -> None:
+    """The outbox's claims skip the fsync (synchronous=NORMAL for one COMMIT); the
+    safety level must be FULL again for every other transaction, a failed one too."""
+    db = await Database(db_path).open()
+    try:
+        async with db.transaction(durable=False) as conn:
+            await conn.execute("INSERT INTO scheduler_state (id, swept_to) VALUES (1, 'x')")
+        with contextlib.closing(sqlite3.connect(db_path)) as other:
+            assert other.execute("SELECT swept_to FROM scheduler_state").fetchall() == [("x",)]
+        async with db.transaction() as conn:
+            assert (await conn.execute_fetchall("PRAGMA synchronous"))[0][0] == 2  # FULL
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction(durable=False) as conn:
+                await conn.execute("INSERT INTO scheduler_state (id, swept_to) VALUES (1, 'y')")
+        async with db.transaction() as conn:
+            assert (await conn.execute_fetchall("PRAGMA synchronous"))[0][0] == 2
+    finally:
+        await db.close()

@@ -159,29 +159,40 @@ class Database:
                 await asyncio.sleep(pause)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Conn]:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[Conn]:
         """One write transaction: commits on normal exit, rolls back on any exception.
 
         A transaction that changed nothing commits on the spot; one that wrote commits
         in aiosqlite's thread, so the fsync does not hold up the event loop.
+
+        `durable=False` skips the fsync (synchronous=NORMAL for this one COMMIT): the
+        change survives the process being killed, as the write has reached the OS, but
+        not a power loss before the next fsync. Only for what is safe to lose that way:
+        the outbox's claims and lease extensions (a lost claim is a lease run out).
         """
         async with self._lock:
             if self._inline is None:
                 raise RuntimeError("database is not open")
             conn, raw = self._inline, self._inline._raw
             self._check_same_file()
-            await self._begin(raw)
-            changes = raw.total_changes
+            if not durable:  # SQLite takes the safety level only outside a transaction
+                raw.execute("PRAGMA synchronous = NORMAL")
             try:
-                yield conn
-                if raw.total_changes == changes:
-                    raw.execute("COMMIT")
-                else:
-                    await self._commit()
-            except BaseException:
-                if raw.in_transaction:  # also when COMMIT itself failed (disk full)
-                    raw.execute("ROLLBACK")
-                raise
+                await self._begin(raw)
+                changes = raw.total_changes
+                try:
+                    yield conn
+                    if raw.total_changes == changes or not durable:
+                        raw.execute("COMMIT")  # nothing to fsync: microseconds, here
+                    else:
+                        await self._commit()
+                except BaseException:
+                    if raw.in_transaction:  # also when COMMIT itself failed (disk full)
+                        raw.execute("ROLLBACK")
+                    raise
+            finally:
+                if not durable:
+                    raw.execute("PRAGMA synchronous = FULL")
 
     def _check_same_file(self) -> None:
         """Refuse to go on when the file at `path` is no longer the one opened (deleted,
