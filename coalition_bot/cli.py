@@ -37,6 +37,14 @@ def _db_path(arg: str | None, config: str | None = None) -> str:
     return DEFAULT_DB
 
 
+def _database_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    """--db and --config, for the commands that work on the database file itself."""
+    parser.add_argument("--db", help=f"SQLite file (default: ${DB_ENV}, else the database "
+                                     f"of --config, else ./{DEFAULT_DB})")
+    parser.add_argument("--config", help=f"the config file whose database to {verb} "
+                                         f"(default: ./{DEFAULT_CONFIG} if there)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coalition-bot",
@@ -52,17 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--workspace", default="local",
                          help="console workspace id: each one holds its own coalition")
     migrate = sub.add_parser("migrate", help="create or upgrade the database, then exit")
-    migrate.add_argument("--db", help=f"SQLite file (default: ${DB_ENV}, else the database "
-                                      f"of --config, else ./{DEFAULT_DB})")
-    migrate.add_argument("--config", help=f"the config file whose database to use "
-                                          f"(default: ./{DEFAULT_CONFIG} if there)")
+    _database_options(migrate, "use")
     backup = sub.add_parser("backup", help="copy the database safely, even while the bot "
                                            "runs")
     backup.add_argument("dest", help="the backup file to write")
-    backup.add_argument("--db", help=f"SQLite file (default: ${DB_ENV}, else the database "
-                                     f"of --config, else ./{DEFAULT_DB})")
-    backup.add_argument("--config", help=f"the config file whose database to copy "
-                                         f"(default: ./{DEFAULT_CONFIG} if there)")
+    _database_options(backup, "copy")
     backup.add_argument("--force", action="store_true", help="overwrite DEST if it exists")
     backup.add_argument("--keep", type=int, metavar="N",
                         help="then delete all but the newest N backups named like DEST "
@@ -70,10 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="put a backup in place of the database (the "
                                              "bot must be stopped)")
     restore.add_argument("backup", help="the backup file")
-    restore.add_argument("--db", help=f"SQLite file (default: ${DB_ENV}, else the database "
-                                      f"of --config, else ./{DEFAULT_DB})")
-    restore.add_argument("--config", help=f"the config file whose database to replace "
-                                           f"(default: ./{DEFAULT_CONFIG} if there)")
+    _database_options(restore, "replace")
     check = sub.add_parser("check-config", help="check the config file and the environment; "
                                                 "names every problem")
     check.add_argument("--config", default=DEFAULT_CONFIG, help="the config file")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["Clock", "WarpClock", "clock_from_text", "system_clock"]
+__all__ = ["Clock", "WarpClock", "clock_from_text", "speed_of", "system_clock"]
 
 Clock = Callable[[], datetime]
 
@@ -29,6 +29,11 @@ class WarpClock:
 
     def __call__(self) -> datetime:
         return self.anchor + timedelta(seconds=(time.time() - self.anchor_real) * self.speed)
+
+
+def speed_of(clock: Clock) -> float:
+    """How many clock seconds pass in one real second (a `WarpClock`'s speed, else 1)."""
+    return float(getattr(clock, "speed", 1.0))
 
 
 def clock_from_text(text: str) -> WarpClock:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
-from coalition_bot.clock import Clock
+from coalition_bot.clock import Clock, speed_of
 from coalition_bot.errors import StorageError
 from coalition_bot.outlets import DeliveryDeferred, DeliveryRefused, Outlet
 from coalition_bot.replies import Notice
@@ -258,7 +258,7 @@ class Outbox:
 
     async def _keep_lease(self, delivery_id: int) -> None:
         """Every third of a lease (in real seconds), extend the claim by a whole lease."""
-        speed = float(getattr(self.clock, "speed", 1.0))
+        speed = speed_of(self.clock)
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3 / speed)
             now = self.clock()

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from coalition_bot.bot import Bot
+from coalition_bot.clock import speed_of
 from coalition_bot.errors import StorageError
 from coalition_bot.outbox import Coalesced, SendReport
 from coalition_bot.services import deliveries
@@ -184,7 +185,7 @@ class Scheduler:
         return 3 * self.sweep_every / self._speed()
 
     def _speed(self) -> float:
-        return float(getattr(self.clock, "speed", 1.0))
+        return speed_of(self.clock)
 
     def _real_time(self, when: datetime) -> datetime:
         """The wall-clock moment at which the bot's clock will show `when`."""

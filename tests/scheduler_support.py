@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
-from contextlib import closing
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from helpers import MovableClock
 
+from coalition_bot.bot import Bot
 from coalition_bot.clock import Clock, system_clock
 from coalition_bot.replies import Notice
 from coalition_bot.scheduler import Scheduler
@@ -75,6 +76,18 @@ class Outbox:
 
     def reminders(self) -> list[Sent]:
         return self.titled("Reminder: ")
+
+
+@asynccontextmanager
+async def restarted(db_path: Path, clock: MovableClock, outlet: Outbox,
+                    **options: timedelta) -> AsyncIterator[Scheduler]:
+    """A new process, as far as the bot can tell: a new Bot and Scheduler on the file."""
+    bot = await Bot.open(db_path, clock=clock)
+    bot.add_outlet(outlet)
+    try:
+        yield Scheduler(bot, **options)
+    finally:
+        await bot.close()
 
 
 async def tick_at(scheduler: Scheduler, clock: MovableClock, when: datetime) -> None:

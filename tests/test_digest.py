@@ -8,14 +8,12 @@ saving starts on Sunday 14 March, so on Monday 15 March 09:00 is 13:00 UTC.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from helpers import Chat, MovableClock, field, refused_without_change, text_of
-from scheduler_support import Outbox, deliveries, tick_at, utc
+from scheduler_support import Outbox, deliveries, restarted, tick_at, utc
 
 from coalition_bot.bot import Bot
 from coalition_bot.scheduler import Scheduler
@@ -23,17 +21,6 @@ from coalition_bot.services.digest import QUIET
 
 SECOND = timedelta(seconds=1)
 MAR_1, MAR_8, MAR_15 = utc(2027, 3, 1, 14), utc(2027, 3, 8, 14), utc(2027, 3, 15, 13)
-
-
-@asynccontextmanager
-async def restarted(db_path: Path, clock: MovableClock, box: Outbox) -> AsyncIterator[Scheduler]:
-    """A new process, as far as the bot can tell: a new Bot and Scheduler on the file."""
-    bot = await Bot.open(db_path, clock=clock)
-    bot.add_outlet(box)
-    try:
-        yield Scheduler(bot)
-    finally:
-        await bot.close()
 
 
 @pytest.fixture

@@ -6,14 +6,12 @@ The clock starts on Monday 23 November 2026, 15:00 UTC (10:00 in New York).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from helpers import Chat, MovableClock
-from scheduler_support import Outbox, deliveries, tick_at, utc
+from scheduler_support import Outbox, deliveries, restarted, tick_at, utc
 
 from coalition_bot.bot import Bot
 from coalition_bot.scheduler import Scheduler
@@ -25,17 +23,6 @@ ENDS = utc(2026, 12, 11, 5)
 REMIND = ENDS - timedelta(days=3)
 SECOND = timedelta(seconds=1)
 TITLE = "Tenants United's offer #1 expires"
-
-
-@asynccontextmanager
-async def restarted(db_path: Path, clock: MovableClock, outbox: Outbox) -> AsyncIterator[Scheduler]:
-    """A new process, as far as the bot can tell: a new Bot and Scheduler on the file."""
-    bot = await Bot.open(db_path, clock=clock)
-    bot.add_outlet(outbox)
-    try:
-        yield Scheduler(bot)
-    finally:
-        await bot.close()
 
 
 @pytest.fixture

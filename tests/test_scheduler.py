@@ -11,8 +11,6 @@ The clock starts on Monday 23 November 2026, 15:00 UTC (10:00 in New York).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from helpers import Chat, MovableClock
-from scheduler_support import Outbox, Sent, deliveries, execute, query, tick_at, utc
+from scheduler_support import Outbox, Sent, deliveries, execute, query, restarted, tick_at, utc
 
 from coalition_bot.bot import Bot
 from coalition_bot.rules.times import format_span
@@ -38,18 +36,6 @@ KICKOFF_START = utc(2026, 11, 25, 23)
 # `poll create` at the start closes three days later: Thursday 26 November, 15:00 UTC.
 DEADLINE = utc(2026, 11, 26, 15)
 SECOND = timedelta(seconds=1)
-
-
-@asynccontextmanager
-async def restarted(db_path: Path, clock: MovableClock, outbox: Outbox,
-                    **options: timedelta) -> AsyncIterator[Scheduler]:
-    """A new process, as far as the bot can tell: a new Bot and Scheduler on the file."""
-    bot = await Bot.open(db_path, clock=clock)
-    bot.add_outlet(outbox)
-    try:
-        yield Scheduler(bot, **options)
-    finally:
-        await bot.close()
 
 
 def field(sent: Sent, name: str) -> str:

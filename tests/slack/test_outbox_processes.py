@@ -99,6 +99,15 @@ async def set_up_poll(slack: Workspace) -> None:
     await slack.ok(BOB, "/poll", "vote 1 agree")
 
 
+async def close_while_slack_holds_the_post(slack: Workspace, fake: FakeSlack) -> None:
+    """Set a poll up, then close it while Slack holds the result's post open for 2 s;
+    returns once the post is on its way."""
+    await set_up_poll(slack)
+    fake.holds[("chat.postMessage", HOME)] = [2.0]
+    await slack.ok(ALICE, "/poll", "close 1")
+    await fake.wait_for(lambda: posted(fake, RESULT))
+
+
 def assert_clean(errors: str) -> None:
     assert "Traceback" not in errors, errors
     assert " ERROR " not in errors, errors
@@ -110,11 +119,8 @@ async def test_sigterm_while_slack_holds_a_post_open_sends_it_once_and_exits_0(
     env = run_env()
     async with running("run", "--config", str(config), cwd=tmp_path, env=env) as bot, \
             aiohttp.ClientSession() as http:
-        slack = Workspace(fake, bot.url, http, adapter=None)
-        await set_up_poll(slack)
-        fake.holds[("chat.postMessage", HOME)] = [2.0]
-        await slack.ok(ALICE, "/poll", "close 1")
-        await fake.wait_for(lambda: posted(fake, RESULT))  # the post is on its way
+        await close_while_slack_holds_the_post(Workspace(fake, bot.url, http, adapter=None),
+                                               fake)
         assert await bot.stop() == 0
         assert delivered(fake, RESULT) == 1  # the stop waited for Slack's answer
     assert_clean(bot.errors)
@@ -135,11 +141,8 @@ async def test_a_second_process_starting_while_the_first_one_sends_does_not_send
     env = run_env()
     async with running("run", "--config", str(config), cwd=tmp_path, env=env) as first, \
             aiohttp.ClientSession() as http:
-        slack = Workspace(fake, first.url, http, adapter=None)
-        await set_up_poll(slack)
-        fake.holds[("chat.postMessage", HOME)] = [2.0]
-        await slack.ok(ALICE, "/poll", "close 1")
-        await fake.wait_for(lambda: posted(fake, RESULT))
+        await close_while_slack_holds_the_post(
+            Workspace(fake, first.url, http, adapter=None), fake)
         async with running("run", "--config", str(config), cwd=tmp_path, env=env) as second:
             await fake.wait_for(lambda: delivered(fake, RESULT), within=10)
             await asyncio.sleep(1.5)  # the second process ticked meanwhile (it starts so)
