@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from helpers import Chat, MovableClock, query
+from helpers import field as field_value
 from scheduler_support import wait_until
 
 from coalition_bot.bot import Bot
+from coalition_bot.outlets import DeliveryRefused
 from coalition_bot.replies import Notice
 from coalition_bot.store.rows import iso
 
@@ -139,3 +141,32 @@ async def test_a_notice_follows_a_moved_home_channel_and_skips_a_workspace_that_
            if n.title.startswith("Goal #1")]
     assert got == [("hall", "Goal #1 is now in-progress")]
     assert report.dropped == 1  # northside's copy: that workspace left
+
+
+@dataclass
+class RefusingOutlet:
+    """A platform that refuses every post for good (the bot was removed from the channel)."""
+
+    platform: str = "console"
+
+    async def post_notice(self, notice: Notice, channel_id: str, *,
+                          workspace_id: str = "") -> None:
+        raise DeliveryRefused("console: not_in_channel", hint="Invite the bot back.")
+
+    async def post_private(self, user_id: str, notice: Notice, *,
+                           workspace_id: str = "") -> None:
+        raise DeliveryRefused("console: not_in_channel")
+
+
+async def test_info_counts_every_failed_delivery_not_only_those_deliveries_lists(
+        coalition: Chat, bot: Bot) -> None:
+    await coalition.ok("Alice", "coalition goal add Pass the ordinance")
+    bot.add_outlet(RefusingOutlet())
+    for i in range(23):  # more than the 20 `/coalition deliveries` lists
+        await coalition.ok("Alice", f"coalition goal update #1 {('blocked', 'in-progress')[i % 2]}")
+    info = await coalition.ok("Alice", "coalition info")
+    assert field_value(info, "Deliveries") == ("23 notice(s) could not be delivered in the last 7 "
+                                         "days: see `/coalition deliveries`.")
+    listed = await coalition.ok("Alice", "coalition deliveries")
+    assert len(listed.fields) == 20
+    assert "Invite the bot back." in listed.fields[0].value

@@ -35,8 +35,8 @@ class Status:
 
 async def recent_failures(ctx: Context) -> int:
     """How many of the coalition's deliveries failed for good in the last week."""
-    rows = await delivery_sql.failed_since(ctx.conn, ctx.coalition.id, ctx.now - RECENT)
-    return len(rows)
+    return await delivery_sql.count_failed_since(ctx.conn, ctx.coalition.id,
+                                                 ctx.now - RECENT)
 
 
 async def delivery_status(ctx: Context) -> Status:

@@ -14,6 +14,7 @@ __all__ = [
     "Overview",
     "add_notice",
     "claim",
+    "count_failed_since",
     "create",
     "due_pending",
     "extend_lease",
@@ -156,6 +157,14 @@ async def failed_since(conn: Conn, coalition_id: int, since: datetime,
                                  " ORDER BY claimed_at DESC, id DESC LIMIT ?",
                            (coalition_id, iso(since), limit))
     return [_delivery(r) for r in rows]
+
+
+async def count_failed_since(conn: Conn, coalition_id: int, since: datetime) -> int:
+    """How many of the coalition's deliveries failed for good since `since`."""
+    row = await fetch_one(conn, "SELECT count(*) FROM delivery WHERE coalition_id = ?"
+                                " AND status = 'failed' AND coalesce(claimed_at, created_at) >= ?",
+                          (coalition_id, iso(since)))
+    return int(row[0])
 
 
 async def swept_to(conn: Conn) -> datetime | None:
