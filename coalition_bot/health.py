@@ -6,6 +6,22 @@ or 503 with a JSON body naming each check; `/metrics` sets the gauges from the s
 facts and answers in Prometheus' text format. They are served on the bot's own HTTP
 server when it has one (Slack over HTTP: `Bot.http_routes`), or on 127.0.0.1 at
 `[bot] admin_port`.
+
+In detail:
+
+- **Health and metrics** (`health.py`, `metrics.py`) sit beside the bot, fed by listeners:
+  `Bot.command_listeners` (one `CommandRecord` per command: its name from the specs,
+  never its values), `Outbox.listeners` (one `DeliveryRecord` per mark) and the
+  scheduler's `running` / `last_sweep`. prometheus-client stays out of rules, store,
+  services and commands; each bot has its own `CollectorRegistry`, so bots in one test
+  process do not collide. Gauges are read from the database at scrape time
+  (`store.deliveries.overview`), in the same write transaction `/healthz` uses to ask
+  whether the database answers: a lock held past the busy wait is exactly what would
+  stop a command. Routes go on Slack's aiohttp server through `Bot.http_routes`, or on
+  127.0.0.1 at `[bot] admin_port`.
+- **In use** is an advisory `flock` on `DATABASE.lock` (`store/running.py`): `run` and
+  `console` hold it shared, `restore` takes it exclusively. The kernel drops it when a
+  process dies, so unlike a PID file nothing stale survives a crash.
 """
 
 from __future__ import annotations

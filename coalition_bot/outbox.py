@@ -5,7 +5,63 @@ owner, a lease), rendered, sent through the outlet of its platform, then marked,
 mark checks that the claim is still ours. While a send is slow the owner extends its
 lease; a process that dies mid-send leaves a lease that runs out, and only then may
 another process (or the next start) take the row back and send it again. That is the
-one at-least-once window left: see ARCHITECTURE.md, "Deliveries".
+one at-least-once window left: see below.
+
+In detail:
+
+- **Every notice is a row before it is a post.** A notice a command raises is written,
+  in the command's own transaction, as a `notice` row (its content as JSON) and one
+  `delivery` row per home channel of the coalition's bindings (`services.deliveries.
+  enqueue_notices`); a reminder, a "closing soon", a poll result or an action item due
+  becomes delivery rows in the scheduler's sweep. Rows are written for **every** binding,
+  whatever platforms the writing process serves: the process that has the platform sends
+  them. So a console beside `run`, or one `run` for Slack and one for Discord on the same
+  file, never swallows another platform's deliveries.
+- **The key includes the target**: (kind, subject, occurrence, offset, platform,
+  workspace, channel, due time), so two Slack workspaces of one coalition each get their
+  row (migration 0009). At send time a home-channel row goes to its workspace's home
+  channel *as it is then* (moved by `/coalition home` since), and is dropped if that
+  workspace has left the coalition.
+- **Claims have an owner and a lease** (`coalition_bot.outbox`). Each process has an
+  identity (host, pid, random). Sending a row is: claim it in a short transaction
+  (`sending`, owner, `lease_until` = now + 30 s), render it, post it through the outlet
+  of its platform while a task extends the lease every 10 s, then mark it — and the
+  mark only applies if the claim is still ours. A `sending` row can be claimed by anyone
+  else only once its lease has run out. So a second process starting beside a running
+  one (a rolling restart, a console) never re-sends what the first one is sending.
+  Claims and lease extensions commit without an fsync (`transaction(durable=False)`:
+  synchronous=NORMAL for that COMMIT): they survive a killed process, and a power loss
+  can only undo one, which is the same as its lease running out. Marks stay durable.
+- **What a failure means is the adapter's call.** An outlet raises `DeliveryRefused` when
+  the platform refused for good (Slack `channel_not_found`, `not_in_channel`,
+  `is_archived`, `invalid_auth`...; Discord 403/404 and other 4xx): the row is `failed`
+  with the reason and a hint, listed by `/coalition deliveries` and flagged in
+  `/coalition info`. `DeliveryDeferred` carries a rate limit's Retry-After. Anything else
+  (timeouts, connection errors, 5xx, Slack's documented temporary errors) goes back to
+  `pending` with backoff (30 s doubling to 30 min) until the row expires: a reminder when
+  its meeting starts, an action note after a day, a command's notice or a poll result a
+  week after the row was written (so a result found after a long outage is still posted,
+  marked late). discord.py itself waits out 429s and retries some 5xx before raising.
+- **The at-least-once window.** Every crash point is exact except one: the platform has
+  taken the post and the process dies (kill -9, power loss) before the mark reaches the
+  file. The lease then runs out and the row is sent again, by the next start or by
+  another process: at most 30 s later, a duplicate. A lost reminder is a missed meeting;
+  a duplicated one is an annoyance, so the bot errs this way. The window is the mark's
+  transaction: ~1 ms here with the fsync (bench/votes_throughput.py prints it), plus,
+  when another process shares the SQLite file, any wait for that process's write (its
+  sweep at the same due time: a few ms). For a platform it also includes the half round
+  trip in which Slack or Discord has the post and we do not know it yet.
+  `tests/test_scheduler_kill.py` runs two consoles on one file and kills them 20+ times
+  around due times: a line is printed twice at most in a few runs, and only when its
+  first sender was killed before the second print. The other way to get a duplicate is
+  a process frozen (SIGSTOP, a paused VM) longer than its lease in the middle of a send:
+  it then loses the claim, and its late mark is refused and logged as a warning.
+- **Graceful stop.** SIGTERM (or the console's end of input) stops the timers, lets the
+  pass in progress finish the post it is on (at most `[scheduler] stop_grace`, 10 s) and
+  mark it, then stops the front doors. APScheduler's shutdown cancels its own job tasks,
+  so timers run each tick in a task of the scheduler's own (`Scheduler._fire`), which the
+  shutdown cannot cancel. A post still running after the grace is cancelled; its lease
+  runs out and the next start sends it.
 """
 
 from __future__ import annotations

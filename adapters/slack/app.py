@@ -7,7 +7,7 @@ in the channel otherwise). Notices go to home channels with `chat.postMessage`;
 channel messages go to `Bot.on_message`, whose nudge is a `chat.postEphemeral`.
 
 Acknowledging: every request is acked before any work, and the answer follows through
-`response_url`; see ARCHITECTURE.md ("Slack") for why. Bolt sends the ack when a
+`response_url`; the package docstring says why. Bolt sends the ack when a
 listener returns (`process_before_response=True`), so each listener acks and hands the
 rest to a task of ours (`_spawn`); bolt's other mode polls for the ack every 10 ms,
 which made every ack 10-12 ms (bench/slack_latency.py). Form submissions are the

@@ -7,6 +7,18 @@ it), and the notice is written when it is sent (`digest_notice`): the decisions 
 past week with their outcomes, polls closing in the coming week and the organizations
 that have not voted, meetings in the coming week, overdue and newly due action items by
 owner, goal changes. A quiet week gets one line saying so.
+
+In detail:
+
+- `digest_schedule` (migration 0012) keeps a weekday and a local `HH:MM` per coalition.
+  `services.digest.digests_due` is the `resource-expiring` pattern: `due_between` asks it
+  for the digests in the sweep's window, computed by `rules.digest.weekly_times` in the
+  coalition's zone (a skipped local time falls an hour later), so nothing is stored per
+  week. The delivery key is (`digest`, coalition id, the local date), so a restart or a
+  second process finds the same row; the notice is written when sent (`digest.render`),
+  dropped if the digest was turned off since, given up a day after its time.
+- The zone is the coalition's as it is at each sweep: `/coalition update timezone:`
+  moves the digest with it (unlike meetings, it belongs to no one zone).
 """
 
 from __future__ import annotations

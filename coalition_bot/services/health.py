@@ -1,5 +1,29 @@
 """`/coalition health`: the figures of each organization and of the coalition over a
-period, and the flags worth a coordinator's look (`rules.health` computes them)."""
+period, and the flags worth a coordinator's look (`rules.health` computes them).
+
+In detail:
+
+- `/coalition health` is `store/health.py` (a few aggregate queries per report, never
+  one per organization: 50 organizations cost the same number of statements as 2),
+  `rules/health.py` (pure: per-organization figures, per-person loads, flags, the
+  median), `services/health.py` (wires them; representatives get their own rows), and
+  the handler in `commands/coalition.py`.
+- Meetings are counted by occurrence key (the local start) between the period's ends in
+  the coalition's zone, from the `rsvp` (yes) and `attendance` (migration 0012) rows,
+  cancelled occurrences left out; no series is expanded, so 2 000 meetings cost nothing
+  extra. A person counts for the organizations they represent or said they are with.
+- The time to vote uses `vote.cast_at`, the latest cast: a changed vote counts from its
+  change (the first cast is not kept).
+- **The chart** (`coalition_bot/charts.py`, matplotlib's Agg canvas on a `Figure`, no
+  pyplot: no global state, safe beside the event loop) is drawn by the command handler,
+  so rules, store and services never import matplotlib; matplotlib itself is imported
+  on first use, not at start-up. It repeats the text's figures and adds none. One dark
+  grey on white with the values written beside the bars, so it reads in grey scale.
+  A PNG needs bytes: `Attachment.data` (text files keep `content`); the console writes
+  `payload()`, Slack uploads `data or content`, Discord wraps `payload()` in a BytesIO.
+- Attendance is recorded after the fact (`/meeting attended`); the minutes list it once
+  there is any, and fall back to RSVPs before that.
+"""
 
 from __future__ import annotations
 

