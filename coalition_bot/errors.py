@@ -3,6 +3,18 @@
 Every subclass carries the sentence the user reads: what was expected and what was
 given. The dispatcher turns any `CoalitionError` into a private reply and rolls the
 transaction back; anything else is a bug, logged with context.
+
+In detail:
+
+- **Errors** are one tree (`errors.py`); each message says what was expected and what was
+  given. Grammar errors are raised before the database is touched.
+  Storage trouble a person can act on is named, not apologised for: a database locked by
+  another program ("busy", try again) or a full disk ("full", tell whoever runs the bot);
+  either way the transaction is rolled back, a failed COMMIT included. A `disk I/O
+  error` (a file-size limit, a failing disk) is answered the same way ("tell whoever
+  runs the bot"), and the bot keeps serving. Text that is not text (bytes that were not
+  UTF-8, which Python hands on as lone surrogates, or lone surrogates spelled out in a
+  platform's JSON) is refused by the dispatcher as bad input before anything reads it.
 """
 
 from __future__ import annotations

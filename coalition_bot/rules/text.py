@@ -1,4 +1,14 @@
-"""Rules for user-supplied names and text."""
+"""Rules for user-supplied names and text.
+
+In detail:
+
+- **Names** (organizations, roles, poll choices) are compared by `rules.text.name_key`:
+  format characters dropped, NFKC, case-folded, spaces folded, so `Tenants United` and
+  `Tenants United` + zero-width space are one. A new organization whose name *looks*
+  like an existing one (`lookalike_key`: Cyrillic/Greek look-alikes respelled) is
+  refused, pointing at the existing one's number; names wholly in another alphabet are
+  welcome.
+"""
 
 from __future__ import annotations
 

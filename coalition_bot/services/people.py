@@ -1,4 +1,15 @@
-"""Who is who: the caller's standing, and names or mentions turned into people and orgs."""
+"""Who is who: the caller's standing, and names or mentions turned into people and orgs.
+
+In detail:
+
+- **People** are per coalition and platform (`person(coalition, platform, user id)`),
+  so the same Discord user in two guilds is two people in two coalitions. On the
+  console a person is their name (case-folded); on Slack and Discord a USER value is a
+  mention, resolved to an id, with the display name the platform gave.
+- **Permissions** are declared once, on the spec (`Subcommand.level`), and enforced by the
+  dispatcher for every front door; finer rules (who may vote for which organization) live
+  in the services that need them.
+"""
 
 from __future__ import annotations
 
