@@ -88,7 +88,9 @@ def org_health(orgs: list[Org], *, polls: Mapping[int, tuple[int, int, int]],
     in, voted in, latest in a row not voted in); `delays`: org → seconds from a poll
     opening to its vote; `said_yes`, `attended`: org → meeting occurrences."""
     orgs_of = _orgs_of(members)
-    open_, overdue, done = defaultdict(int), defaultdict(int), defaultdict(int)
+    open_: defaultdict[int, int] = defaultdict(int)
+    overdue: defaultdict[int, int] = defaultdict(int)
+    done: defaultdict[int, int] = defaultdict(int)
     for _, owner, _, due, finished in actions:
         for org_id in orgs_of.get(owner, ()) if owner is not None else ():
             if finished is None:

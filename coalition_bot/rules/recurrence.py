@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrule, rrulestr
+from dateutil.rrule import rrule, rruleset, rrulestr
 
 from coalition_bot.errors import UsageError
 from coalition_bot.model import Meeting, Occurrence
@@ -197,7 +197,7 @@ _EVERY_N = re.compile(r"FREQ=(DAILY|WEEKLY)(?:;INTERVAL=([1-9][0-9]{0,3}))?")
 
 
 @functools.lru_cache(maxsize=16384)
-def _series(start_local: datetime, rule: str, until_local: datetime | None):
+def _series(start_local: datetime, rule: str, until_local: datetime | None) -> rrule | rruleset:
     """The parsed rule, once per (start, rule, until): the scheduler expands every
     series on every tick (bench/scheduler_bench.py). dateutil rrules are not changed by
     iterating them (no `cache=True`), so one object serves every caller."""

@@ -8,6 +8,7 @@ exist (skipped by a daylight-saving change) is refused; so is one that happens t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -124,7 +125,7 @@ def _ambiguity(text: str, naive: datetime, zone: ZoneInfo) -> str:
 
 
 def _next_weekday(text: str, naive: datetime, zone: ZoneInfo, now: datetime,
-                  show: str) -> datetime:
+                  show: Callable[[datetime], str]) -> datetime:
     """`next thursday` said on a Tuesday is the day after tomorrow to some people and
     Thursday of next week to others: refused with both readings. Said on a Thursday it
     can only be a week on. Same rule for every weekday; `thursday` alone is the coming one."""

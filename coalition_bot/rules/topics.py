@@ -143,8 +143,8 @@ class Matcher:
         for i, word in enumerate(words):
             candidates = by_first.get(word)
             if word[-1:] == "s" or "’" in word:  # a plural may hide a phrase's first word
-                forms[i] = _forms(word)
-                candidates = sorted((e for f in forms[i] for e in by_first.get(f, ())),
+                forms[i] = word_forms = _forms(word)
+                candidates = sorted((e for f in word_forms for e in by_first.get(f, ())),
                                     key=lambda e: -len(e[0]))
             if not candidates:
                 continue

@@ -345,8 +345,8 @@ async def coming_by_org(conn: Conn, occ: Occurrence) -> list[tuple[str, list[str
         if answer != "yes":
             continue
         person = await people_sql.get_person(conn, person_id)
-        org_ids = await people_sql.represented_org_ids(conn, person_id) or [person.org_id]
-        for org_id in org_ids:
+        org_ids: list[int | None] = [*await people_sql.represented_org_ids(conn, person_id)]
+        for org_id in org_ids or [person.org_id]:
             groups.setdefault(org_id, []).append(person.display_name)
     orgs = {oid: await org_sql.get_org(conn, oid) for oid in groups if oid is not None}
     named = sorted((orgs[oid].number, orgs[oid].name, names)

@@ -75,7 +75,7 @@ from datetime import datetime, timedelta
 
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from coalition_bot.model import Coalition, Org, Person, Poll, Vote
-from coalition_bot.replies import Button, Field, Mention, Notice
+from coalition_bot.replies import Button, ButtonStyle, Field, Mention, Notice
 from coalition_bot.rules.tally import BLOCK, PROPOSAL_CHOICES, Outcome, count, decide
 from coalition_bot.rules.text import clean_line, name_key, quote_arg
 from coalition_bot.rules.times import format_local
@@ -384,7 +384,7 @@ async def extend(ctx: Context, number: int, closes: datetime) -> Poll:
 
 def vote_buttons(poll: Poll) -> tuple[Button, ...]:
     """One button per choice, each carrying the command line it stands for."""
-    styles = {"agree": "primary", "block": "danger"}
+    styles: dict[str, ButtonStyle] = {"agree": "primary", "block": "danger"}
     return tuple(Button(choice, f"poll vote {poll.number} {quote_arg(choice)}",
                         styles.get(choice, "secondary") if poll.proposal else "secondary")
                  for choice in poll.choices)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from coalition_bot.model import Binding, Coalition
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso
+from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
 
 __all__ = [
     "add_binding",
@@ -27,12 +27,12 @@ __all__ = [
 ]
 
 
-def _coalition(row) -> Coalition:
+def _coalition(row: Row) -> Coalition:
     return Coalition(row["id"], row["name"], row["timezone"], row["created_by"],
                      from_iso(row["created_at"]))
 
 
-def _binding(row) -> Binding:
+def _binding(row: Row) -> Binding:
     return Binding(row["id"], row["coalition_id"], row["platform"], row["workspace_id"],
                    row["home_channel_id"])
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso
+from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
 
 __all__ = [
     "Delivery",
@@ -48,7 +48,7 @@ class Delivery:
     hint: str
 
 
-def _delivery(row) -> Delivery:
+def _delivery(row: Row) -> Delivery:
     return Delivery(row["id"], row["coalition_id"], row["kind"], row["subject_id"],
                     row["occurrence"], row["offset_min"], row["platform"],
                     row["workspace_id"], row["target"], from_iso(row["due_at"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso
+from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
 
 __all__ = ["Schedule", "clear_schedule", "goal_changes", "schedule", "schedules",
            "set_schedule"]
@@ -29,7 +29,7 @@ async def clear_schedule(conn: Conn, coalition_id: int) -> bool:
     return cur.rowcount == 1
 
 
-def _schedule(row) -> Schedule:
+def _schedule(row: Row) -> Schedule:
     return (row[0], row[1], time.fromisoformat(row[2]), row[3])
 
 

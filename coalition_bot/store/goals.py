@@ -6,12 +6,12 @@ from datetime import datetime
 
 from coalition_bot.model import Goal, GoalUpdate
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, next_number
+from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, next_number
 
 __all__ = ["add_goal", "add_goal_update", "find_goal", "goal_updates", "list_goals"]
 
 
-def _goal(row) -> Goal:
+def _goal(row: Row) -> Goal:
     return Goal(row["id"], row["coalition_id"], row["number"], row["text"], row["status"],
                 from_iso(row["created_at"]), from_iso(row["updated_at"]))
 

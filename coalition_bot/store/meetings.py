@@ -7,7 +7,7 @@ from datetime import datetime
 from coalition_bot.model import Meeting, Note
 from coalition_bot.rules.recurrence import local_key
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, iso_end, next_number
+from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, iso_end, next_number
 
 __all__ = [
     "actions",
@@ -50,7 +50,7 @@ def _local(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _meeting(row) -> Meeting:
+def _meeting(row: Row) -> Meeting:
     remind = tuple(int(m) for m in row["remind_min"].split(",") if m)
     return Meeting(row["id"], row["coalition_id"], row["number"], row["title"],
                    row["timezone"], datetime.fromisoformat(row["start_local"]), row["rrule"],
@@ -261,7 +261,7 @@ _NOTE_SELECT = (
     " LEFT JOIN person d ON d.id = n.done_by")
 
 
-def _note(row) -> Note:
+def _note(row: Row) -> Note:
     return Note(row["id"], row["meeting_number"], row["occurrence"], row["kind"], row["text"],
                 row["action_number"], row["owner_id"], row["owner_name"],
                 from_iso(row["due_at"]) if row["due_at"] else None,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from coalition_bot.model import Org
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, next_number
+from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, next_number
 
 __all__ = [
     "add_org", "find_org_by_name", "find_org_by_number", "get_org", "list_orgs", "rejoin",
@@ -14,7 +14,7 @@ __all__ = [
 ]
 
 
-def _org(row) -> Org:
+def _org(row: Row) -> Org:
     return Org(row["id"], row["coalition_id"], row["number"], row["name"], bool(row["observer"]),
                from_iso(row["left_at"]) if row["left_at"] else None)
 

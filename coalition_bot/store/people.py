@@ -6,7 +6,7 @@ from datetime import datetime
 
 from coalition_bot.model import Person
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso
+from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
 
 __all__ = [
     "add_representative",
@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-def _person(row) -> Person:
+def _person(row: Row) -> Person:
     return Person(row["id"], row["coalition_id"], row["platform"], row["platform_user_id"],
                   row["display_name"], row["org_id"],
                   from_iso(row["left_at"]) if row["left_at"] else None)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from coalition_bot.model import Decision, Poll, Vote
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, iso_end, next_number
+from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, iso_end, next_number
 
 __all__ = [
     "add_decision",
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-def _poll(row) -> Poll:
+def _poll(row: Row) -> Poll:
     return Poll(
         row["id"], row["coalition_id"], row["number"], row["question"], bool(row["proposal"]),
         tuple(json.loads(row["choices"])), row["electorate"], row["rule"], row["quorum_pct"],
@@ -228,7 +228,7 @@ async def decisions(conn: Conn, coalition_id: int, limit: int | None = None) -> 
     return [_decision(r) for r in rows]
 
 
-def _decision(row) -> Decision:
+def _decision(row: Row) -> Decision:
     return Decision(row["number"], row["poll_number"], row["question"], row["rule"],
                     row["outcome"], row["summary"], json.loads(row["tallies"]),
                     json.loads(row["voters"]), row["electorate"], row["voted"],

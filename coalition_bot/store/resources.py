@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from coalition_bot.model import Resource, ResourceTake
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso, iso_end, next_number
+from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, iso_end, next_number
 
 __all__ = [
     "add_resource", "add_take", "all_resources", "close", "find_resource", "get_resource",
@@ -16,7 +17,7 @@ __all__ = [
 _SELECT = ("SELECT r.*, o.name AS org_name FROM resource r JOIN org o ON o.id = r.org_id")
 
 
-def _resource(row, takes: tuple[ResourceTake, ...] = ()) -> Resource:
+def _resource(row: Row, takes: tuple[ResourceTake, ...] = ()) -> Resource:
     return Resource(
         row["id"], row["coalition_id"], row["number"], row["kind"], row["org_id"],
         row["org_name"], row["text"], tuple(row["tags"].split()),
@@ -25,7 +26,7 @@ def _resource(row, takes: tuple[ResourceTake, ...] = ()) -> Resource:
         row["close_note"], takes)
 
 
-async def _with_takes(conn: Conn, rows: list) -> list[Resource]:
+async def _with_takes(conn: Conn, rows: list[Any]) -> list[Resource]:
     if not rows:
         return []
     ids = [r["id"] for r in rows]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from coalition_bot.model import Person, Role, RoleHolder
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, iso, next_number
+from coalition_bot.store.rows import Row, fetch_all, fetch_one, iso, next_number
 
 __all__ = [
     "add_holder",
@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 
-def _role(row) -> Role:
+def _role(row: Row) -> Role:
     return Role(row["id"], row["number"], row["name"], row["description"])
 
 

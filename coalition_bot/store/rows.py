@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from coalition_bot.store.database import Conn
 
-__all__ = ["fetch_all", "fetch_one", "from_iso", "iso", "iso_end", "next_number"]
+__all__ = ["Row", "fetch_all", "fetch_one", "from_iso", "iso", "iso_end", "next_number"]
+
+
+class Row(Protocol):
+    """A result row, read by column name or position (`sqlite3.Row` is one)."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
 
 
 def iso(when: datetime) -> str:
@@ -36,7 +42,7 @@ async def fetch_one(conn: Conn, sql: str, params: Iterable[Any] = ()) -> Any:
     return next(iter(rows), None)
 
 
-async def fetch_all(conn: Conn, sql: str, params: Iterable[Any] = ()) -> list:
+async def fetch_all(conn: Conn, sql: str, params: Iterable[Any] = ()) -> list[Any]:
     return list(await conn.execute_fetchall(sql, tuple(params)))
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, fetch_one, from_iso, iso
+from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
 
 __all__ = [
     "Topic",
@@ -40,7 +40,7 @@ _SELECT = ("SELECT t.*, p.display_name AS added_by_name, pl.number AS poll_numbe
            " AND d.number = t.decision_number LEFT JOIN poll pl ON pl.id = d.poll_id")
 
 
-def _topic(row) -> Topic:
+def _topic(row: Row) -> Topic:
     return Topic(row["id"], row["phrase"], row["reason"], from_iso(row["added_at"]),
                  row["added_by_name"], row["decision_number"], row["poll_number"])
 
