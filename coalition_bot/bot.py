@@ -1,4 +1,10 @@
-"""The composition root: one database, one dispatcher, the outlets that post notices."""
+"""The one way into the core: everything a front door may ask of it.
+
+A `Bot` is one database, one dispatcher, the outlets that post notices and the outbox.
+Adapters talk to the core only through it (`handle`, `on_message`, `suggest`,
+`home_workspace`, the error replies); the import contract forbids them `store`,
+`services`, the dispatcher and the outbox.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +18,18 @@ from typing import Any
 from coalition_bot.clock import Clock, system_clock
 from coalition_bot.commands.registry import COMMANDS
 from coalition_bot.commands.spec import Command
+from coalition_bot.dispatch import APOLOGY, Dispatcher, error_reply
+from coalition_bot.errors import CoalitionError
 from coalition_bot.outbox import Outbox
 from coalition_bot.outlets import FrontDoor, Outlet
 from coalition_bot.replies import Invocation, Message, Reply
-from coalition_bot.services.dispatch import Dispatcher
+from coalition_bot.services.people import console_user_id
+from coalition_bot.services.suggest import Suggestion, suggest
 from coalition_bot.services.topics import TopicWatch
+from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store.database import Database
 
-__all__ = ["Bot", "CommandRecord", "FrontDoor", "Outlet"]
+__all__ = ["Bot", "CommandRecord", "FrontDoor", "Outlet", "Suggestion"]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +126,36 @@ class Bot:
             log.exception("checking a message failed: platform=%s workspace=%s user=%s",
                           message.platform, message.workspace_id, message.user_id)
             return None
+
+    async def suggest(self, *, platform: str, workspace_id: str, kind: str,
+                      typed: str) -> list[Suggestion]:
+        """Autocomplete: the values of `kind` (an option's kind: `poll`, `org`,
+        `timezone`, …) that fit what was typed so far, from the coalition bound to that
+        workspace only (see `services.suggest`)."""
+        return await suggest(self.db, platform=platform, workspace_id=workspace_id,
+                             kind=kind, typed=typed, now=self.clock())
+
+    async def home_workspace(self, coalition_id: int, platform: str) -> str | None:
+        """The workspace of `platform` the coalition is bound to (the first, if it has
+        several there), or None: where a private notice's buttons run."""
+        async with self.db.transaction() as conn:
+            homes = await coalition_sql.bindings(conn, coalition_id)
+        return next((b.workspace_id for b in homes if b.platform == platform), None)
+
+    @staticmethod
+    def error_reply(error: CoalitionError) -> Reply:
+        """The private reply for bad input a front door found itself (a form it read)."""
+        return error_reply(error)
+
+    @staticmethod
+    def apology() -> Reply:
+        """The private reply when something failed on our side (nothing was changed)."""
+        return Reply(text=APOLOGY, private=True, error=True)
+
+    @staticmethod
+    def console_user_id(name: str) -> str:
+        """The user id of a console name: on the console a person is their name."""
+        return console_user_id(name)
 
     async def drain(self) -> None:
         """Wait until the outbox has tried every notice raised so far."""

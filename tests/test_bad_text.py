@@ -11,8 +11,8 @@ import pytest
 from helpers import Chat, query
 from test_console_process import SCRIPT, TIMEOUT, clean_env
 
+from coalition_bot.dispatch import APOLOGY
 from coalition_bot.replies import Invocation
-from coalition_bot.services.dispatch import APOLOGY
 
 
 def refused_as_bad_text(reply_text: str) -> None:

@@ -18,8 +18,8 @@ from helpers import Chat, snapshot, text_of
 
 from coalition_bot.bot import Bot
 from coalition_bot.commands.registry import COMMANDS
+from coalition_bot.dispatch import APOLOGY
 from coalition_bot.replies import Invocation, Reply
-from coalition_bot.services.dispatch import APOLOGY
 
 LONG_NAME = "Tenants and Neighbors of the Greater Eastside Riverfront Housing Cooperative Assn"
 

@@ -74,10 +74,9 @@ class ConsoleAdapter:
         self.print(render_notice(notice, private_to=user_id))
 
     def invocation(self, line: str) -> Invocation:
-        from coalition_bot.services.people import console_user_id
-
         return Invocation(platform=PLATFORM, workspace_id=self.workspace, channel_id=CHANNEL,
-                          user_id=console_user_id(self.user), user_name=self.user, line=line)
+                          user_id=self.bot.console_user_id(self.user), user_name=self.user,
+                          line=line)
 
     async def handle_line(self, line: str) -> bool:
         """Run one line; False when the user asked to leave."""

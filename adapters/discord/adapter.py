@@ -36,9 +36,6 @@ from coalition_bot.commands.spec import Command, Subcommand
 from coalition_bot.config import ConfigError, DiscordConfig, secret
 from coalition_bot.errors import CoalitionError
 from coalition_bot.replies import Invocation, Message, Notice, Reply
-from coalition_bot.services.dispatch import APOLOGY, error_reply
-from coalition_bot.services.suggest import suggest
-from coalition_bot.store import coalitions as coalition_sql
 
 __all__ = ["PLATFORM", "DiscordAdapter"]
 
@@ -140,11 +137,7 @@ class DiscordAdapter:
                            workspace_id: str = "") -> None:
         """A direct message; its buttons name the coalition's server, so a click there
         runs in that coalition."""
-        guild = workspace_id or None
-        if guild is None:
-            async with self.bot.db.transaction() as conn:
-                homes = await coalition_sql.bindings(conn, notice.coalition_id)
-            guild = next((b.workspace_id for b in homes if b.platform == PLATFORM), None)
+        guild = workspace_id or await self.bot.home_workspace(notice.coalition_id, PLATFORM)
         try:
             await self._direct(int(user_id), render_notice(notice, ping=False, guild=guild))
         except discord.DiscordException as error:
@@ -188,7 +181,7 @@ class DiscordAdapter:
         try:
             args = read_submission(sub, data)
         except CoalitionError as error:
-            await self._send(interaction, render_reply(error_reply(error)))
+            await self._send(interaction, render_reply(self.bot.error_reply(error)))
             return
         try:
             await self.run_command(interaction, command, sub, args, {})
@@ -202,8 +195,8 @@ class DiscordAdapter:
             return []
         try:
             found = await asyncio.wait_for(
-                suggest(self.bot.db, platform=PLATFORM, workspace_id=str(interaction.guild_id),
-                        kind=kind, typed=current, now=self.bot.clock()),
+                self.bot.suggest(platform=PLATFORM, workspace_id=str(interaction.guild_id),
+                                 kind=kind, typed=current),
                 self.respond_within)
         except TimeoutError:
             log.warning("autocomplete for %s took longer than %.1f s", kind, self.respond_within)
@@ -216,7 +209,7 @@ class DiscordAdapter:
     async def apologize(self, interaction: discord.Interaction[Any]) -> None:
         """A short private apology, unless the interaction was already answered (a
         deferred one gets it in place of its "thinking" message)."""
-        sorry = render_reply(Reply(text=APOLOGY, private=True, error=True))
+        sorry = render_reply(self.bot.apology())
         try:
             if not interaction.response.is_done():
                 await self._send(interaction, sorry)

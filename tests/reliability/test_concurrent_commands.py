@@ -19,8 +19,8 @@ from helpers import MovableClock, field, text_of
 from reliability_support import SCRIPT, WAIT, Console, console_env
 
 from coalition_bot.bot import Bot
+from coalition_bot.dispatch import APOLOGY
 from coalition_bot.replies import Invocation, Reply
-from coalition_bot.services.dispatch import APOLOGY
 from coalition_bot.services.people import console_user_id
 
 CHOICES = ("agree", "abstain", "disagree")  # a majority proposal: no block choice

@@ -47,9 +47,9 @@ from coalition_bot.adapters.console.render import render_reply
 from coalition_bot.bot import Bot
 from coalition_bot.commands.registry import COMMANDS
 from coalition_bot.commands.spec import Option, OptionType
+from coalition_bot.dispatch import APOLOGY
 from coalition_bot.replies import Invocation, Reply
 from coalition_bot.rules.text import quote_arg
-from coalition_bot.services.dispatch import APOLOGY
 from coalition_bot.services.people import console_user_id
 
 REFRESH = 250  # examples per coalition

@@ -31,8 +31,8 @@ from helpers import Chat, MovableClock, RecordingOutlet, text_of
 from reliability_support import WAIT, DbWatch
 
 from coalition_bot.bot import Bot
+from coalition_bot.dispatch import APOLOGY
 from coalition_bot.replies import Reply
-from coalition_bot.services.dispatch import APOLOGY
 
 LOCKER = r"""
 import sqlite3, sys

@@ -1,0 +1,104 @@
+"""The delivery cycle: one `tick()` turns what came due into delivery rows and sends them.
+
+The database is the source of truth, and a tick takes its time from the bot's clock,
+so tests move time without sleeping:
+
+1. In one transaction: everything that came due since the last sweep becomes a
+   `delivery` row per place it goes ('pending'; 'skipped' if older than the grace
+   window, unless its kind is announced late), polls past their deadline are closed
+   (their results become rows too), and the sweep mark moves on. A restart resumes
+   from that mark. Rows are written for every home channel of every binding, whatever
+   platforms this process serves, so the mark can move on without skipping another
+   platform.
+2. The bot's outbox sends every row due on the platforms this process has (claim with
+   a lease, send, mark; see `coalition_bot.outbox`).
+
+When ticks run is the timers' business (`coalition_bot.timers`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from coalition_bot.bot import Bot
+from coalition_bot.outbox import Coalesced, SendReport
+from coalition_bot.services import deliveries
+from coalition_bot.services.delivery_kinds import kind_of
+from coalition_bot.store import deliveries as delivery_sql
+
+__all__ = ["EPSILON", "DeliveryCycle", "TickReport"]
+
+log = logging.getLogger(__name__)
+
+EPSILON = timedelta(milliseconds=1)
+
+
+@dataclass
+class TickReport(SendReport):
+    """What one tick did, for tests, benchmarks and the log."""
+
+    created: int = 0
+    skipped: int = 0
+    closed_polls: int = 0
+
+
+class DeliveryCycle:
+    """Sweeps what came due into delivery rows and sends them through the bot's outbox,
+    exactly once across restarts and processes."""
+
+    def __init__(self, bot: Bot, *, grace: timedelta, poll_reminder: timedelta,
+                 lookback: timedelta) -> None:
+        self.bot = bot
+        self.clock = bot.clock
+        self.grace = grace
+        self.poll_reminder = poll_reminder
+        self.lookback = lookback
+        self._tick = Coalesced(self._run_tick)
+        self.last_sweep: float | None = None  # time.monotonic() of the last sweep done
+
+    async def tick(self) -> TickReport:
+        """Create what came due, then send what is due on our platforms.
+
+        A tick asked for while another one waits to start joins that one (and gets its
+        report): a tick that starts after a due time delivers it, so a burst of timers
+        (a thousand reminders at 18:00) costs one sweep, not a thousand in a row."""
+        return await self._tick()
+
+    async def _run_tick(self) -> TickReport:
+        report = TickReport()
+        await self._sweep(self.clock(), report)
+        self.last_sweep = time.monotonic()
+        sent = await self.bot.outbox.send_due()
+        for name in ("failed", "refused", "dropped", "expired"):
+            setattr(report, name, getattr(sent, name))
+        report.sent = sent.sent
+        if report.sent or report.failed or report.skipped or report.refused:
+            log.info("tick: %s", report)
+        return report
+
+    async def _sweep(self, now: datetime, report: TickReport) -> None:
+        async with self.bot.db.transaction() as conn:
+            since = await delivery_sql.swept_to(conn) or now
+            since = min(max(since, now - self.lookback), now)
+            due = await deliveries.due_between(conn, since, now + EPSILON, self.poll_reminder,
+                                               sweep=True)
+            closed = await deliveries.close_overdue_polls(conn, now)
+            report.closed_polls = len(closed)
+            for item in due + closed:
+                kind = kind_of(item.kind)
+                too_old = now - item.at > self.grace and not kind.announced_late
+                for target in await kind.targets(conn, item):
+                    created = await delivery_sql.create(
+                        conn, coalition_id=item.coalition_id, kind=item.kind,
+                        subject_id=item.subject_id, occurrence=item.occurrence,
+                        offset_min=item.offset_min, platform=target.platform,
+                        workspace_id=target.workspace_id, target=target.key, due_at=item.at,
+                        expires_at=kind.expiry(item, now),
+                        status="skipped" if too_old else "pending", now=now)
+                    if created:
+                        report.skipped += too_old
+                        report.created += not too_old
+            await delivery_sql.set_swept_to(conn, now + EPSILON)

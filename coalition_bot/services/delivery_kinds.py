@@ -1,0 +1,295 @@
+"""The delivery kinds: one class each, saying when an unsent row is given up, where
+it goes, and what it says when it is sent.
+
+`KINDS` maps a row's `kind` column to its class; `kind_of(name)` looks one up. Which
+items come due when is the scheduler's sweep (`services.deliveries.due_between`); how a
+row is claimed, sent and marked is the outbox's. A scheduled delivery is rendered from
+the database when it is sent, so a meeting moved or cancelled after its reminder was
+planned is reminded as it is now, or not at all (`render` returns None: nothing to say).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from coalition_bot.model import Coalition, Person
+from coalition_bot.replies import Button, Field, Mention, Notice
+from coalition_bot.rules.times import format_local, format_span
+from coalition_bot.services import digest, meetings, polls, resources
+from coalition_bot.services.meetings import Due
+from coalition_bot.store import coalitions as coalition_sql
+from coalition_bot.store import deliveries as delivery_sql
+from coalition_bot.store import meetings as meeting_sql
+from coalition_bot.store import people as people_sql
+from coalition_bot.store import polls as poll_sql
+from coalition_bot.store.database import Conn
+
+__all__ = [
+    "KINDS", "ActionDue", "CommandNotice", "DeliveryKind", "Digest", "MeetingReminder",
+    "PollClosing", "PollResult", "ResourceExpiring", "Target", "home_targets", "kind_of",
+    "notice_from_json", "notice_to_json", "person_target",
+]
+
+RESULT_KEEP = timedelta(days=7)  # after the row is written, not after the poll closed
+NOTICE_KEEP = timedelta(days=7)
+ACTION_KEEP = timedelta(days=1)
+DIGEST_KEEP = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one delivery goes: a platform, and a channel or (private) a user there."""
+
+    platform: str
+    workspace_id: str = ""
+    channel_id: str = ""
+    user_id: str = ""
+
+    @property
+    def key(self) -> str:
+        """The row's `target` column: a channel id, or 'user:ID'."""
+        return self.channel_id or f"user:{self.user_id}"
+
+
+async def person_target(conn: Conn, person: Person) -> Target:
+    """A person, privately, on their platform, in their coalition's workspace there."""
+    workspace = next((b.workspace_id for b in await coalition_sql.bindings(
+        conn, person.coalition_id) if b.platform == person.platform), "")
+    return Target(person.platform, workspace, user_id=person.platform_user_id)
+
+
+async def home_targets(conn: Conn, coalition_id: int) -> list[Target]:
+    """The home channel of each of the coalition's bindings that has one."""
+    return [Target(b.platform, b.workspace_id, channel_id=b.home_channel_id)
+            for b in await coalition_sql.bindings(conn, coalition_id) if b.home_channel_id]
+
+
+def notice_to_json(notice: Notice) -> str:
+    return json.dumps(dataclasses.asdict(notice), ensure_ascii=False, separators=(",", ":"))
+
+
+def notice_from_json(body: str) -> Notice:
+    data = json.loads(body)
+    return Notice(data["coalition_id"], data["title"], data["text"],
+                  fields=tuple(Field(**f) for f in data["fields"]),
+                  buttons=tuple(Button(**b) for b in data["buttons"]),
+                  mentions=tuple(Mention(**m) for m in data["mentions"]))
+
+
+class DeliveryKind:
+    """What every kind answers. By default a delivery goes to every home channel of the
+    coalition (on every platform: whichever process serves that platform sends it)."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]  # what `/coalition deliveries` calls a row of this kind
+    # found by a sweep after the grace window: written 'skipped' (a reminder of a meeting
+    # long past helps nobody), unless the kind is announced late instead
+    announced_late: ClassVar[bool] = False
+
+    def expiry(self, due: Due, now: datetime) -> datetime:
+        """When a delivery of this kind still unsent is given up."""
+        raise NotImplementedError
+
+    async def targets(self, conn: Conn, due: Due) -> list[Target]:
+        """Where a delivery of this kind goes."""
+        return await home_targets(conn, due.coalition_id)
+
+    async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
+                     now: datetime) -> Notice | None:
+        """The notice as things are now; None if there is nothing to say."""
+        raise NotImplementedError
+
+    async def describe(self, conn: Conn, delivery: delivery_sql.Delivery) -> str:
+        """A few words saying what a delivery of this kind was."""
+        return self.label
+
+
+class MeetingReminder(DeliveryKind):
+    """Each offset before each occurrence, to the home channels, until it starts."""
+
+    name = "meeting-reminder"
+    label = "Meeting reminder"
+
+    def expiry(self, due: Due, now: datetime) -> datetime:
+        return due.at + timedelta(minutes=due.offset_min)  # the offset ends at the meeting
+
+    async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
+                     now: datetime) -> Notice | None:
+        meeting = await meeting_sql.find_meeting_by_id(conn, subject_id)
+        occ = await meetings.occurrence_by_key(conn, meeting, occurrence) if meeting else None
+        if meeting is None or occ is None or occ.end <= now:
+            return None
+        planned = timedelta(minutes=offset_min)
+        left = occ.start - now
+        coming = format_span(planned if left > planned - timedelta(minutes=2) else left)
+        fields = [Field("When", format_local(occ.start, meeting.timezone))]
+        if meeting.location:
+            fields.append(Field("Where", meeting.location))
+        said_yes = await meetings.coming_by_org(conn, occ)
+        fields.append(Field("Coming", "\n".join(f"{org}: {', '.join(names)}"
+                                                 for org, names in said_yes)
+                            or "Nobody has said yes yet."))
+        agenda = await meeting_sql.agenda(conn, meeting.id, occ.key)
+        if agenda:
+            fields.append(Field("Agenda", "\n".join(f"{i}. {t}" for i, (t, _) in
+                                                    enumerate(agenda, 1))))
+        return Notice(meeting.coalition_id, f"Reminder: {meeting.title} in {coming}",
+                      f"Meeting #{meeting.number}. Will you be there?", fields=tuple(fields),
+                      buttons=meetings.rsvp_buttons(occ))
+
+
+class PollClosing(DeliveryKind):
+    """Before a poll's deadline, naming who has not voted, until the deadline."""
+
+    name = "poll-closing"
+    label = "Poll closing soon"
+
+    def expiry(self, due: Due, now: datetime) -> datetime:
+        return due.at + timedelta(minutes=due.offset_min)  # the offset ends at the deadline
+
+    async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
+                     now: datetime) -> Notice | None:
+        poll = await poll_sql.find_poll_by_id(conn, subject_id)
+        if poll is None or not poll.accepts_votes(now):
+            return None
+        coalition: Coalition = await coalition_sql.get_coalition(conn, poll.coalition_id)
+        left = format_span(poll.closes_at - now)
+        _, notice = await polls.reminder_notice(conn, coalition, poll,
+                                                f"Poll #{poll.number} closes in {left}")
+        return notice
+
+
+class PollResult(DeliveryKind):
+    """When a poll closes at its deadline (the sweep that finds it closes it). A result
+    found after a long outage is still announced, marked late, for a week."""
+
+    name = "poll-result"
+    label = "Poll result"
+    announced_late = True
+
+    def expiry(self, due: Due, now: datetime) -> datetime:
+        return max(due.at, now) + RESULT_KEEP
+
+    async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
+                     now: datetime) -> Notice | None:
+        poll = await poll_sql.find_poll_by_id(conn, subject_id)
+        decision = await poll_sql.decision_for_poll(conn, subject_id) if poll else None
+        if poll is None or decision is None:
+            return None
+        return polls.result_notice(poll.coalition_id, poll.number, decision.outcome,
+                                   f"{decision.question}\n{decision.summary}\n"
+                                   "Closed at its deadline.", decision.tallies)
+
+
+class ActionDue(DeliveryKind):
+    """Privately, to the action's owner: at the due time (offset 0, kept a day) and two
+    days before (the reminder ahead, kept until the due time)."""
+
+    name = "action-due"
+    label = "Action item due"
+
+    def expiry(self, due: Due, now: datetime) -> datetime:
+        if due.offset_min:  # the reminder ahead: until it is due
+            return due.at + timedelta(minutes=due.offset_min)
+        return due.at + ACTION_KEEP
+
+    async def targets(self, conn: Conn, due: Due) -> list[Target]:
+        note = await meeting_sql.find_note(conn, due.subject_id)
+        if note is None or note.owner_id is None:
+            return []
+        return [await person_target(conn, await people_sql.get_person(conn, note.owner_id))]
+
+    async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
+                     now: datetime) -> Notice | None:
+        note = await meeting_sql.find_note(conn, subject_id)
+        if note is None or note.done_at is not None or note.due_at is None:
+            return None
+        coalition_id = await meeting_sql.note_coalition(conn, subject_id)
+        overdue = now - note.due_at
+        if offset_min and overdue < timedelta():
+            when = f"is due in {format_span(-overdue)}"
+        elif offset_min:
+            return None  # the reminder ahead, found after the due time: the due one says it
+        elif overdue < -timedelta(minutes=1):
+            return None  # moved later since this row was written: its new time has a row
+        else:
+            when = "is due now" if overdue < timedelta(hours=1) else \
+                f"was due {format_span(overdue)} ago"
+        return Notice(coalition_id, f"Action #{note.action_number} {when}", note.text,
+                      fields=(Field("From meeting", f"#{note.meeting_number}"),),
+                      buttons=(Button("Mark done", f"meeting done {note.action_number}",
+                                      "primary"),))
+
+
+class ResourceExpiring(DeliveryKind):
+    """Privately, to each representative of the organization that posted an offer or
+    ask, and to whoever posted it, a few days before its date; until its end."""
+
+    name = "resource-expiring"
+    label = "Offer or ask expiring"
+
+    def expiry(self, due: Due, now: datetime) -> datetime:
+        return due.at + timedelta(minutes=due.offset_min)  # the offset ends at its end
+
+    async def targets(self, conn: Conn, due: Due) -> list[Target]:
+        return [await person_target(conn, p)
+                for p in await resources.posters(conn, due.subject_id)]
+
+    async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
+                     now: datetime) -> Notice | None:
+        return await resources.expiring_notice(conn, subject_id, now)
+
+
+class Digest(DeliveryKind):
+    """Once a week at the coalition's chosen local time, to the home channels; given up
+    a day after its time."""
+
+    name = "digest"
+    label = "Weekly digest"
+
+    def expiry(self, due: Due, now: datetime) -> datetime:
+        return due.at + DIGEST_KEEP
+
+    async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
+                     now: datetime) -> Notice | None:
+        return await digest.render(conn, subject_id, now)
+
+
+class CommandNotice(DeliveryKind):
+    """Raised by a command and kept as it was written (a `notice` row): to the home
+    channels, or privately to one person (`Context.notify_person`), for a week."""
+
+    name = "notice"
+    label = "notice"
+
+    def expiry(self, due: Due, now: datetime) -> datetime:
+        return due.at + NOTICE_KEEP
+
+    async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
+                     now: datetime) -> Notice | None:
+        body = await delivery_sql.notice_body(conn, subject_id)
+        return notice_from_json(body) if body is not None else None
+
+    async def describe(self, conn: Conn, delivery: delivery_sql.Delivery) -> str:
+        body = await delivery_sql.notice_body(conn, delivery.subject_id)
+        if body is not None:
+            return notice_from_json(body).title
+        return self.label
+
+
+KINDS: Mapping[str, DeliveryKind] = {kind.name: kind for kind in (
+    MeetingReminder(), PollClosing(), PollResult(), ActionDue(), ResourceExpiring(),
+    Digest(), CommandNotice())}
+
+
+def kind_of(name: str) -> DeliveryKind:
+    """The kind of a row or a due item, by its name."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown delivery kind {name!r}") from None
