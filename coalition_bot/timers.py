@@ -5,6 +5,14 @@ time in the next hours, derived from the database at start-up, again every half
 horizon, and for a coalition whenever one of its commands succeeds, plus a periodic
 sweep. A job does nothing but call `fire`; what a tick does is `coalition_bot.
 delivery_cycle`'s.
+
+- **APScheduler only decides when `tick()` runs**: `plan()` puts a date job at each due
+  time in the next 6 hours (derived from the database at start-up, every 3 hours, and for
+  a coalition right after any of its commands succeeds, via `Bot.add_change_listener`),
+  plus a sweep every 30 s that catches anything else. A moved meeting simply comes due
+  at its new time: rows are created from what the database says when the time comes.
+  Timers that fire while a tick waits to start join that tick (one that starts after a
+  due time delivers it), so a thousand reminders at 18:00 cost one sweep, not a thousand.
 """
 
 from __future__ import annotations

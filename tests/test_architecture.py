@@ -98,3 +98,12 @@ def test_may_import_column_matches_the_imports() -> None:
     wrong = {layer: {"imports": sorted(actual[layer]), "table says": sorted(documented[layer])}
              for layer in actual if actual[layer] != documented[layer]}
     assert not wrong, f"ARCHITECTURE.md's 'may import' column is out of date: {wrong}"
+
+
+def test_each_layer_imports_only_layers_below_it() -> None:
+    rows = _table()
+    order = [layer for layer, _, _ in rows]
+    wrong = {layer: sorted(m for m in may if m not in order[order.index(layer) + 1:])
+             for layer, _, may in rows}
+    wrong = {layer: names for layer, names in wrong.items() if names}
+    assert not wrong, f"ARCHITECTURE.md's table lists layers that are not below: {wrong}"
