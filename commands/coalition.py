@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from coalition_bot.charts import Bar, participation_png
+from coalition_bot.commands.args import NoArgs
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import GOAL_STATUSES, Binding, Level, Occurrence
+from coalition_bot.model import GOAL_STATUSES, Binding, GoalStatus, Level, Occurrence, Org, Person
 from coalition_bot.replies import Attachment, Field, Notice, Reply
 from coalition_bot.rules.digest import WEEKDAYS, parse_clock
 from coalition_bot.rules.health import OrgHealth
@@ -35,8 +37,14 @@ NOTE_MAX = 500
 DEFAULT_TIMEZONE = "UTC"
 
 
-async def _setup(ctx: Context, args: dict[str, Any]) -> Reply:
-    coalition = await coalitions.setup(ctx, args["name"], args["timezone"] or DEFAULT_TIMEZONE)
+@dataclass(frozen=True, slots=True)
+class SetupArgs:
+    name: str
+    timezone: str | None = None
+
+
+async def _setup(ctx: Context, args: SetupArgs) -> Reply:
+    coalition = await coalitions.setup(ctx, args.name, args.timezone or DEFAULT_TIMEZONE)
     return Reply(
         title=f"Coalition {coalition.name} is set up",
         text=(f"Times are read and shown in {coalition.timezone}. This channel is the home "
@@ -44,8 +52,14 @@ async def _setup(ctx: Context, args: dict[str, Any]) -> Reply:
               "Next: add partner organizations with `/coalition org add NAME`."))
 
 
-async def _update(ctx: Context, args: dict[str, Any]) -> Reply:
-    changed = await coalitions.update(ctx, args["name"], args["timezone"])
+@dataclass(frozen=True, slots=True)
+class UpdateArgs:
+    name: str | None = None
+    timezone: str | None = None
+
+
+async def _update(ctx: Context, args: UpdateArgs) -> Reply:
+    changed = await coalitions.update(ctx, args.name, args.timezone)
     before, after = changed.before, changed.after
     lines = []
     if after.name != before.name:
@@ -97,7 +111,7 @@ def _elsewhere(ctx: Context, bindings: tuple[Binding, ...]) -> tuple[Field, ...]
         for p, n in sorted(counts.items())), inline=True),)
 
 
-async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _info(ctx: Context, args: NoArgs) -> Reply:
     o = await coalitions.overview(ctx)
     home = _home_field(ctx)
     orgs = "\n".join(
@@ -126,7 +140,7 @@ async def _delivery_field(ctx: Context) -> tuple[Field, ...]:
                                 "days: see `/coalition deliveries`."),)
 
 
-async def _deliveries(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _deliveries(ctx: Context, args: NoArgs) -> Reply:
     status = await delivery_status.delivery_status(ctx)
     tz = ctx.coalition.timezone
     fields = tuple(
@@ -166,7 +180,7 @@ def _home_field(ctx: Context) -> Field:
                  channel_id=mine.home_channel_id)
 
 
-async def _link(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _link(ctx: Context, args: NoArgs) -> Reply:
     code, expires = await coalitions.new_link_code(ctx)
     until = format_local(expires, ctx.coalition.timezone)
     return Reply(private=True, title="Link code for another workspace",
@@ -176,8 +190,13 @@ async def _link(ctx: Context, args: dict[str, Any]) -> Reply:
                       f"works once, until {until}; share it only with that person.")
 
 
-async def _connect(ctx: Context, args: dict[str, Any]) -> Reply:
-    person = await coalitions.connect(ctx, args["code"])
+@dataclass(frozen=True, slots=True)
+class ConnectArgs:
+    code: str
+
+
+async def _connect(ctx: Context, args: ConnectArgs) -> Reply:
+    person = await coalitions.connect(ctx, args.code)
     name = ctx.coalition.name
     platform = _PLATFORMS.get(ctx.invocation.platform, ctx.invocation.platform)
     ctx.notify(Notice(
@@ -196,7 +215,7 @@ def _workspace_name(b: Binding) -> str:
     return f"{kind} {b.workspace_id}"
 
 
-async def _workspaces(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _workspaces(ctx: Context, args: NoArgs) -> Reply:
     here = ctx.binding.id if ctx.binding else None
     fields = tuple(
         Field(f"#{i} {_workspace_name(b)}" + (" (this one)" if b.id == here else ""),
@@ -206,8 +225,13 @@ async def _workspaces(ctx: Context, args: dict[str, Any]) -> Reply:
                  text="A coordinator takes one out with `/coalition disconnect #N`.")
 
 
-async def _disconnect(ctx: Context, args: dict[str, Any]) -> Reply:
-    gone = await coalitions.disconnect(ctx, args["workspace"])
+@dataclass(frozen=True, slots=True)
+class DisconnectArgs:
+    workspace: int
+
+
+async def _disconnect(ctx: Context, args: DisconnectArgs) -> Reply:
+    gone = await coalitions.disconnect(ctx, args.workspace)
     ctx.notify(Notice(ctx.coalition.id, f"{_workspace_name(gone)} left {ctx.coalition.name}",
                       f"Disconnected by {ctx.caller.person.display_name}. Its channels get no "
                       "more notices; a coordinator can connect it again with a new code "
@@ -215,7 +239,7 @@ async def _disconnect(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(private=True, text=f"Disconnected {_workspace_name(gone)}.")
 
 
-async def _home(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _home(ctx: Context, args: NoArgs) -> Reply:
     if not await coalitions.set_home(ctx):
         return Reply(private=True, text="This channel already is the home channel.")
     return Reply(title="This is now the home channel",
@@ -223,8 +247,14 @@ async def _home(ctx: Context, args: dict[str, Any]) -> Reply:
                       f"{ctx.coalition.name} are posted here from now on.")
 
 
-async def _org_add(ctx: Context, args: dict[str, Any]) -> Reply:
-    org, back = await coalitions.add_org(ctx, args["name"], bool(args["observer"]))
+@dataclass(frozen=True, slots=True)
+class OrgAddArgs:
+    name: str
+    observer: bool | None = None
+
+
+async def _org_add(ctx: Context, args: OrgAddArgs) -> Reply:
+    org, back = await coalitions.add_org(ctx, args.name, bool(args.observer))
     role = "an observer (takes part, does not vote)" if org.observer else "a voting partner"
     if back:
         return Reply(title=f"Organization #{org.number} is back",
@@ -235,8 +265,13 @@ async def _org_add(ctx: Context, args: dict[str, Any]) -> Reply:
                       f"`/coalition rep add USER ORG`.")
 
 
-async def _org_remove(ctx: Context, args: dict[str, Any]) -> Reply:
-    org = args["org"]
+@dataclass(frozen=True, slots=True)
+class OrgArgs:
+    org: Org
+
+
+async def _org_remove(ctx: Context, args: OrgArgs) -> Reply:
+    org = args.org
     reps = await coalitions.remove_org(ctx, org)
     who = f" Its {reps} representative(s) no longer vote for it." if reps else ""
     return Reply(title=f"{org.name} left the coalition",
@@ -245,7 +280,7 @@ async def _org_remove(ctx: Context, args: dict[str, Any]) -> Reply:
                       f"Bring it back with `/coalition org add \"{org.name}\"`.")
 
 
-async def _org_list(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _org_list(ctx: Context, args: NoArgs) -> Reply:
     roster = await coalitions.org_roster(ctx)
     if not roster:
         return Reply(title="Partner organizations",
@@ -257,8 +292,14 @@ async def _org_list(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title="Partner organizations", fields=fields)
 
 
-async def _rep_add(ctx: Context, args: dict[str, Any]) -> Reply:
-    person, org = args["user"], args["org"]
+@dataclass(frozen=True, slots=True)
+class RepArgs:
+    user: Person
+    org: Org
+
+
+async def _rep_add(ctx: Context, args: RepArgs) -> Reply:
+    person, org = args.user, args.org
     added = await coalitions.add_representative(ctx, person, org)
     if not added:
         return Reply(text=f"{person.display_name} already represents {org.name}.", private=True)
@@ -271,8 +312,8 @@ async def _rep_add(ctx: Context, args: dict[str, Any]) -> Reply:
                  text=f"{person.display_name} now represents {org.name} and can vote for it.")
 
 
-async def _rep_remove(ctx: Context, args: dict[str, Any]) -> Reply:
-    person, org = args["user"], args["org"]
+async def _rep_remove(ctx: Context, args: RepArgs) -> Reply:
+    person, org = args.user, args.org
     left = await coalitions.remove_representative(ctx, person, org)
     after = ("" if left else f" {org.name} has no representative now: add one with "
              "`/coalition rep add USER ORG` so it can vote.")
@@ -281,8 +322,8 @@ async def _rep_remove(ctx: Context, args: dict[str, Any]) -> Reply:
                       f"already cast stay counted.{after}")
 
 
-async def _join(ctx: Context, args: dict[str, Any]) -> Reply:
-    org = args["org"]
+async def _join(ctx: Context, args: OrgArgs) -> Reply:
+    org = args.org
     if not await coalitions.join_org(ctx, org):
         return Reply(text=f"You already represent {org.name}.", private=True)
     return Reply(private=True, title=f"You are with {org.name}",
@@ -290,22 +331,27 @@ async def _join(ctx: Context, args: dict[str, Any]) -> Reply:
                       f"`/coalition rep add @you \"{org.name}\"`.")
 
 
-async def _coordinator_add(ctx: Context, args: dict[str, Any]) -> Reply:
-    person = args["user"]
+@dataclass(frozen=True, slots=True)
+class UserArgs:
+    user: Person
+
+
+async def _coordinator_add(ctx: Context, args: UserArgs) -> Reply:
+    person = args.user
     if not await coalitions.add_coordinator(ctx, person):
         return Reply(text=f"{person.display_name} is already a coordinator.", private=True)
     return Reply(title="Coordinator added", text=f"{person.display_name} is now a coordinator.")
 
 
-async def _coordinator_remove(ctx: Context, args: dict[str, Any]) -> Reply:
-    person = args["user"]
+async def _coordinator_remove(ctx: Context, args: UserArgs) -> Reply:
+    person = args.user
     await coalitions.remove_coordinator(ctx, person)
     return Reply(title="Coordinator removed",
                  text=f"{person.display_name} is no longer a coordinator.")
 
 
-async def _member_remove(ctx: Context, args: dict[str, Any]) -> Reply:
-    person = args["user"]
+async def _member_remove(ctx: Context, args: UserArgs) -> Reply:
+    person = args.user
     gone = await coalitions.remove_member(ctx, person)
     name = person.display_name
     lines = [f"{name} no longer counts as a member: not in the electorate of member polls "
@@ -322,17 +368,29 @@ async def _member_remove(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title=f"{name} removed", text="\n".join(lines))
 
 
-async def _goal_add(ctx: Context, args: dict[str, Any]) -> Reply:
-    goal = await goals.add_goal(ctx, args["text"])
+@dataclass(frozen=True, slots=True)
+class GoalAddArgs:
+    text: str
+
+
+async def _goal_add(ctx: Context, args: GoalAddArgs) -> Reply:
+    goal = await goals.add_goal(ctx, args.text)
     return Reply(title=f"Goal #{goal.number} added", text=goal.text)
 
 
-async def _goal_update(ctx: Context, args: dict[str, Any]) -> Reply:
-    goal = await goals.update_goal(ctx, args["goal"], args["status"], args["note"] or "")
+@dataclass(frozen=True, slots=True)
+class GoalUpdateArgs:
+    goal: int
+    status: GoalStatus
+    note: str | None = None
+
+
+async def _goal_update(ctx: Context, args: GoalUpdateArgs) -> Reply:
+    goal = await goals.update_goal(ctx, args.goal, args.status, args.note or "")
     return Reply(title=f"Goal #{goal.number}: {goal.status}", text=goal.text)
 
 
-async def _goals(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _goals(ctx: Context, args: NoArgs) -> Reply:
     board = await goals.goal_board(ctx)
     if not board:
         return Reply(title="Shared goals",
@@ -348,8 +406,13 @@ async def _goals(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title="Shared goals", fields=tuple(fields))
 
 
-async def _log(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = await decisions.latest(ctx, args["count"] or 5)
+@dataclass(frozen=True, slots=True)
+class LogArgs:
+    count: int | None = None
+
+
+async def _log(ctx: Context, args: LogArgs) -> Reply:
+    found = await decisions.latest(ctx, args.count or 5)
     if not found:
         return Reply(title="Decision log", text="Nothing decided yet. Decisions are recorded "
                                                 "when a poll closes.")
@@ -366,9 +429,15 @@ async def _log(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title="Decision log", fields=tuple(fields))
 
 
-async def _export(ctx: Context, args: dict[str, Any]) -> Reply:
-    what = args["what"]
-    file = await exports.export(ctx, what, args["format"] or "csv")
+@dataclass(frozen=True, slots=True)
+class ExportArgs:
+    what: Literal["decisions", "votes", "goals", "actions", "resources"]
+    format: Literal["csv", "json"] | None = None
+
+
+async def _export(ctx: Context, args: ExportArgs) -> Reply:
+    what = args.what
+    file = await exports.export(ctx, what, args.format or "csv")
     described = {"decisions": "The decision log", "votes": "Every vote of every decision",
                  "goals": "The shared goals and their progress",
                  "actions": "Every action item, open and done",
@@ -429,8 +498,13 @@ def _bar(r: OrgHealth) -> Bar:
     return Bar(f"#{r.org.number} {r.org.name}", r.vote_share, note)
 
 
-async def _health(ctx: Context, args: dict[str, Any]) -> Reply:
-    period = args["period"] or health.DEFAULT_PERIOD
+@dataclass(frozen=True, slots=True)
+class HealthArgs:
+    period: timedelta | None = None
+
+
+async def _health(ctx: Context, args: HealthArgs) -> Reply:
+    period = args.period or health.DEFAULT_PERIOD
     found = await health.report(ctx, period)
     reply = health_reply(found, ctx.coalition.name, period)
     png = participation_png(f"Share of polls voted in, last {_period_words(period)}",
@@ -439,9 +513,16 @@ async def _health(ctx: Context, args: dict[str, Any]) -> Reply:
                                                         data=png),))
 
 
-async def _digest_on(ctx: Context, args: dict[str, Any]) -> Reply:
-    weekday = WEEKDAYS.index(args["weekday"])
-    at = parse_clock(args["time"])
+@dataclass(frozen=True, slots=True)
+class DigestOnArgs:
+    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                     "sunday"]
+    time: str
+
+
+async def _digest_on(ctx: Context, args: DigestOnArgs) -> Reply:
+    weekday = WEEKDAYS.index(args.weekday)
+    at = parse_clock(args.time)
     first = await digest.set_digest(ctx, weekday, at)
     tz = ctx.coalition.timezone
     return Reply(title="Weekly digest on",
@@ -452,14 +533,14 @@ async def _digest_on(ctx: Context, args: dict[str, Any]) -> Reply:
                       "`/coalition digest preview`.")
 
 
-async def _digest_off(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _digest_off(ctx: Context, args: NoArgs) -> Reply:
     if not await digest.stop_digest(ctx):
         return Reply(private=True, text="There is no weekly digest to turn off.")
     return Reply(title="Weekly digest off", text="No more weekly digests. Turn it on again "
                                                  "with `/coalition digest on WEEKDAY TIME`.")
 
 
-async def _digest_preview(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _digest_preview(ctx: Context, args: NoArgs) -> Reply:
     notice = await digest.preview(ctx)
     return Reply(private=True, title=f"Preview: {notice.title}", text=notice.text,
                  fields=notice.fields)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
 
+from coalition_bot.commands.args import NoArgs
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.errors import UsageError
-from coalition_bot.model import Level, Meeting, Note, Occurrence
+from coalition_bot.model import Level, Meeting, Note, NoteKind, Occurrence, Person
 from coalition_bot.replies import Attachment, Field, Reply
 from coalition_bot.rules.recurrence import describe
 from coalition_bot.rules.times import format_local, parse_when
@@ -48,10 +50,21 @@ def _offset(minutes: int) -> str:
     return f"{minutes}m"
 
 
-async def _schedule(ctx: Context, args: dict[str, Any]) -> Reply:
+@dataclass(frozen=True, slots=True)
+class ScheduleArgs:
+    title: str
+    when: datetime
+    every: str | None = None
+    until: date | None = None
+    duration: timedelta | None = None
+    where: str | None = None
+    remind: str | None = None
+
+
+async def _schedule(ctx: Context, args: ScheduleArgs) -> Reply:
     meeting = await meetings.schedule(
-        ctx, title=args["title"], start=args["when"], every=args["every"], until=args["until"],
-        duration=args["duration"], where=args["where"], remind=args["remind"])
+        ctx, title=args.title, start=args.when, every=args.every, until=args.until,
+        duration=args.duration, where=args.where, remind=args.remind)
     occ = await meetings.next_occurrence(ctx.conn, meeting, ctx.now)
     assert occ is not None
     return Reply(title=f"Meeting #{meeting.number}: {meeting.title}",
@@ -59,8 +72,13 @@ async def _schedule(ctx: Context, args: dict[str, Any]) -> Reply:
                  buttons=meetings.rsvp_buttons(occ))
 
 
-async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
-    which = args["which"] or "upcoming"
+@dataclass(frozen=True, slots=True)
+class ListArgs:
+    which: Literal["upcoming", "past"] | None = None
+
+
+async def _list(ctx: Context, args: ListArgs) -> Reply:
+    which = args.which or "upcoming"
     found = await (meetings.upcoming(ctx) if which == "upcoming" else meetings.past(ctx))
     if not found:
         return Reply(title=f"Meetings ({which})",
@@ -71,12 +89,18 @@ async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title=f"Meetings ({which})", text="\n".join(lines))
 
 
-async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
-    meeting = await meetings.get_meeting(ctx, args["meeting"])
+@dataclass(frozen=True, slots=True)
+class MeetingArgs:
+    meeting: int
+    occurrence: date | None = None
+
+
+async def _info(ctx: Context, args: MeetingArgs) -> Reply:
+    meeting = await meetings.get_meeting(ctx, args.meeting)
     head = f"Meeting #{meeting.number}: {meeting.title}"
     if meeting.cancelled:
         return Reply(title=head, text="Cancelled.")
-    occ = await meetings.find_occurrence(ctx, meeting, args["occurrence"])
+    occ = await meetings.find_occurrence(ctx, meeting, args.occurrence)
     present = await meetings.attendance(ctx, occ)
     agenda = await meetings.agenda_items(ctx, occ)
     answers = present.answers
@@ -112,47 +136,83 @@ def _next_reminder(meeting: Meeting, occ: Occurrence, later: list[Occurrence],
         f" (the next one: {when})" if reminder else "")
 
 
-async def _cancel(ctx: Context, args: dict[str, Any]) -> Reply:
-    meeting, what = await meetings.cancel(ctx, args["meeting"], args["occurrence"])
+@dataclass(frozen=True, slots=True)
+class CancelArgs:
+    meeting: int
+    occurrence: str | None = None  # a date, or all
+
+
+async def _cancel(ctx: Context, args: CancelArgs) -> Reply:
+    meeting, what = await meetings.cancel(ctx, args.meeting, args.occurrence)
     return Reply(title=f"Meeting #{meeting.number} cancelled",
                  text=f"{meeting.title}: cancelled {what}.")
 
 
-async def _reschedule(ctx: Context, args: dict[str, Any]) -> Reply:
-    meeting, what = await meetings.reschedule(ctx, args["meeting"], args["when"],
-                                              args["occurrence"])
+@dataclass(frozen=True, slots=True)
+class RescheduleArgs:
+    meeting: int
+    when: datetime
+    occurrence: date | None = None
+
+
+async def _reschedule(ctx: Context, args: RescheduleArgs) -> Reply:
+    meeting, what = await meetings.reschedule(ctx, args.meeting, args.when,
+                                              args.occurrence)
     return Reply(title=f"Meeting #{meeting.number} moved", text=f"{meeting.title}: moved {what}.")
 
 
-async def _update(ctx: Context, args: dict[str, Any]) -> Reply:
+@dataclass(frozen=True, slots=True)
+class UpdateArgs:
+    meeting: int
+    title: str | None = None
+    where: str | None = None
+    duration: timedelta | None = None
+    remind: str | None = None
+
+
+async def _update(ctx: Context, args: UpdateArgs) -> Reply:
     meeting, changed = await meetings.update(
-        ctx, args["meeting"], title=args["title"], where=args["where"],
-        duration=args["duration"], remind=args["remind"])
+        ctx, args.meeting, title=args.title, where=args.where,
+        duration=args.duration, remind=args.remind)
     if not changed:
         return Reply(private=True, text=f"Meeting #{meeting.number} already is that way.")
     return Reply(title=f"Meeting #{meeting.number} updated: {', '.join(changed)}",
                  text=f"{meeting.title}: {_summary(meeting)}.")
 
 
-async def _rsvp(ctx: Context, args: dict[str, Any]) -> Reply:
-    occ = await meetings.rsvp(ctx, args["meeting"], args["answer"], args["occurrence"])
-    return Reply(private=True, text=f"Noted: {args['answer']} for {occ.meeting.title} on "
+@dataclass(frozen=True, slots=True)
+class RsvpArgs:
+    meeting: int
+    answer: Literal["yes", "no", "maybe"]
+    occurrence: date | None = None
+
+
+async def _rsvp(ctx: Context, args: RsvpArgs) -> Reply:
+    occ = await meetings.rsvp(ctx, args.meeting, args.answer, args.occurrence)
+    return Reply(private=True, text=f"Noted: {args.answer} for {occ.meeting.title} on "
                                     f"{_when(occ)}.")
 
 
-async def _attended(ctx: Context, args: dict[str, Any]) -> Reply:
-    names = [n.strip('"').strip(",") for n in re.findall(r'"[^"]*"|[^\s,]+', args["people"])]
+@dataclass(frozen=True, slots=True)
+class AttendedArgs:
+    meeting: int
+    people: str
+    occurrence: date | None = None
+
+
+async def _attended(ctx: Context, args: AttendedArgs) -> Reply:
+    names = [n.strip('"').strip(",") for n in re.findall(r'"[^"]*"|[^\s,]+', args.people)]
     names = [n for n in names if n]
     if not names:
         raise UsageError("Name at least one person who came, for example `/meeting attended "
                          "#1 @bob @dan`.")
-    people = []
+    people: list[Person] = []
     for name in names:
         person = await find_user(ctx, name)
         if person.id not in {p.id for p in people}:
             people.append(person)
-    occ, added = await meetings.record_attendance(ctx, args["meeting"], people,
-                                                  args["occurrence"])
+    occ, added = await meetings.record_attendance(ctx, args.meeting, people,
+                                                  args.occurrence)
     again = len(people) - added
     more = f" ({again} already recorded)" if again else ""
     return Reply(private=True, text=f"Recorded {len(people)} attendee(s) of {occ.meeting.title} "
@@ -160,28 +220,50 @@ async def _attended(ctx: Context, args: dict[str, Any]) -> Reply:
                                     f"{', '.join(p.display_name for p in people)}.")
 
 
-async def _agenda_add(ctx: Context, args: dict[str, Any]) -> Reply:
-    occ, position = await meetings.add_agenda(ctx, args["meeting"], args["text"],
-                                              args["occurrence"])
+@dataclass(frozen=True, slots=True)
+class AgendaAddArgs:
+    meeting: int
+    text: str
+    occurrence: date | None = None
+
+
+async def _agenda_add(ctx: Context, args: AgendaAddArgs) -> Reply:
+    occ, position = await meetings.add_agenda(ctx, args.meeting, args.text,
+                                              args.occurrence)
     return Reply(text=f"Agenda item {position} added to {occ.meeting.title} on {_when(occ)}.")
 
 
-async def _agenda_remove(ctx: Context, args: dict[str, Any]) -> Reply:
-    occ, text = await meetings.remove_agenda(ctx, args["meeting"], args["item"],
-                                             args["occurrence"])
+@dataclass(frozen=True, slots=True)
+class AgendaRemoveArgs:
+    meeting: int
+    item: int
+    occurrence: date | None = None
+
+
+async def _agenda_remove(ctx: Context, args: AgendaRemoveArgs) -> Reply:
+    occ, text = await meetings.remove_agenda(ctx, args.meeting, args.item,
+                                             args.occurrence)
     return Reply(text=f"Removed from the agenda of {occ.meeting.title} on {_when(occ)}: {text}")
 
 
-async def _agenda_move(ctx: Context, args: dict[str, Any]) -> Reply:
-    occ, items = await meetings.move_agenda(ctx, args["meeting"], args["item"], args["to"],
-                                            args["occurrence"])
+@dataclass(frozen=True, slots=True)
+class AgendaMoveArgs:
+    meeting: int
+    item: int
+    to: int
+    occurrence: date | None = None
+
+
+async def _agenda_move(ctx: Context, args: AgendaMoveArgs) -> Reply:
+    occ, items = await meetings.move_agenda(ctx, args.meeting, args.item, args.to,
+                                            args.occurrence)
     return Reply(title=f"Agenda of {occ.meeting.title}, {_when(occ)}",
                  text="\n".join(f"{i}. {t}" for i, t in enumerate(items, 1)))
 
 
-async def _agenda(ctx: Context, args: dict[str, Any]) -> Reply:
-    meeting = await meetings.get_meeting(ctx, args["meeting"])
-    occ = await meetings.find_occurrence(ctx, meeting, args["occurrence"])
+async def _agenda(ctx: Context, args: MeetingArgs) -> Reply:
+    meeting = await meetings.get_meeting(ctx, args.meeting)
+    occ = await meetings.find_occurrence(ctx, meeting, args.occurrence)
     items = await meetings.agenda_items(ctx, occ)
     text = "\n".join(f"{i}. {t} ({who})" for i, (t, who) in enumerate(items, 1))
     return Reply(title=f"Agenda: {meeting.title}, {_when(occ)}",
@@ -189,9 +271,19 @@ async def _agenda(ctx: Context, args: dict[str, Any]) -> Reply:
                               "TEXT`.")
 
 
-async def _note(ctx: Context, args: dict[str, Any]) -> Reply:
-    occ, note = await meetings.add_note(ctx, args["meeting"], args["kind"], args["text"],
-                                        args["owner"], args["due"], args["occurrence"])
+@dataclass(frozen=True, slots=True)
+class NoteArgs:
+    meeting: int
+    kind: NoteKind
+    text: str
+    owner: Person | None = None
+    due: datetime | None = None
+    occurrence: date | None = None
+
+
+async def _note(ctx: Context, args: NoteArgs) -> Reply:
+    occ, note = await meetings.add_note(ctx, args.meeting, args.kind, args.text,
+                                        args.owner, args.due, args.occurrence)
     if note.kind == "action":
         due = f", due {format_local(note.due_at, ctx.coalition.timezone)}" if note.due_at else ""
         return Reply(title=f"Action #{note.action_number}",
@@ -200,8 +292,8 @@ async def _note(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(text=f"{note.kind.capitalize()} noted for {occ.meeting.title} on {_when(occ)}.")
 
 
-async def _minutes(ctx: Context, args: dict[str, Any]) -> Reply:
-    m = await meetings.minutes(ctx, args["meeting"], args["occurrence"])
+async def _minutes(ctx: Context, args: MeetingArgs) -> Reply:
+    m = await meetings.minutes(ctx, args.meeting, args.occurrence)
     occ = m.occurrence
     doc = meetings.minutes_markdown(m, ctx.coalition.name)
     tz = ctx.coalition.timezone
@@ -225,8 +317,13 @@ async def _minutes(ctx: Context, args: dict[str, Any]) -> Reply:
                           "text/markdown"),))
 
 
-async def _actions(ctx: Context, args: dict[str, Any]) -> Reply:
-    which = args["which"] or "open"
+@dataclass(frozen=True, slots=True)
+class ActionsArgs:
+    which: Literal["open", "mine", "all"] | None = None
+
+
+async def _actions(ctx: Context, args: ActionsArgs) -> Reply:
+    which = args.which or "open"
     found = await meetings.action_list(ctx, which)
     if not found:
         return Reply(title=f"Action items ({which})", text="None.", private=which == "mine")
@@ -242,8 +339,13 @@ async def _actions(ctx: Context, args: dict[str, Any]) -> Reply:
                  private=which == "mine")
 
 
-async def _done(ctx: Context, args: dict[str, Any]) -> Reply:
-    note = await meetings.finish_action(ctx, args["action"])
+@dataclass(frozen=True, slots=True)
+class ActionArgs:
+    action: int
+
+
+async def _done(ctx: Context, args: ActionArgs) -> Reply:
+    note = await meetings.finish_action(ctx, args.action)
     return Reply(text=f"Action #{note.action_number} done: {note.text}")
 
 
@@ -259,18 +361,31 @@ def _closed(n: Note, tz: str) -> str:
     return f" (done by {n.done_by_name or 'someone'}, {format_local(n.done_at, tz)})"
 
 
-async def _action_edit(ctx: Context, args: dict[str, Any]) -> Reply:
-    raw_due = args["due"]
+@dataclass(frozen=True, slots=True)
+class ActionEditArgs:
+    action: int
+    text: str | None = None
+    due: str | None = None  # a time, or none to clear it: read here, not by the grammar
+
+
+async def _action_edit(ctx: Context, args: ActionEditArgs) -> Reply:
+    raw_due = args.due
     clear = raw_due is not None and raw_due.strip().lower() == "none"
     due = parse_when(raw_due, ctx.coalition.timezone, ctx.now) if raw_due and not clear else None
-    note = await meetings.edit_action(ctx, args["action"], text=args["text"], due=due,
+    note = await meetings.edit_action(ctx, args.action, text=args.text, due=due,
                                       clear_due=clear)
     return Reply(text=f"Action {_action_line(note, ctx.coalition.timezone)} updated.")
 
 
-async def _action_reassign(ctx: Context, args: dict[str, Any]) -> Reply:
-    owner = args["user"]
-    note, changed = await meetings.reassign_action(ctx, args["action"], owner)
+@dataclass(frozen=True, slots=True)
+class ReassignArgs:
+    action: int
+    user: Person
+
+
+async def _action_reassign(ctx: Context, args: ReassignArgs) -> Reply:
+    owner = args.user
+    note, changed = await meetings.reassign_action(ctx, args.action, owner)
     if not changed:
         return Reply(private=True, text=f"Action #{note.action_number} already is "
                                         f"{owner.display_name}'s.")
@@ -278,12 +393,12 @@ async def _action_reassign(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(text=f"Action {_action_line(note, ctx.coalition.timezone)} reassigned.{told}")
 
 
-async def _action_reopen(ctx: Context, args: dict[str, Any]) -> Reply:
-    note = await meetings.reopen_action(ctx, args["action"])
+async def _action_reopen(ctx: Context, args: ActionArgs) -> Reply:
+    note = await meetings.reopen_action(ctx, args.action)
     return Reply(text=f"Action {_action_line(note, ctx.coalition.timezone)} is open again.")
 
 
-async def _ical(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _ical(ctx: Context, args: NoArgs) -> Reply:
     file = await ical(ctx.conn, ctx.coalition, ctx.now)
     return Reply(private=True, text="The coalition's meetings as a calendar file: import it "
                                     "into any calendar app.", files=(file,))

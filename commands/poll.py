@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import Level, Poll
+from coalition_bot.model import Electorate, Level, Org, Poll, Results, Rule
 from coalition_bot.replies import Field, Reply
 from coalition_bot.rules.tally import RULES
 from coalition_bot.rules.times import format_local, format_span
@@ -39,21 +41,41 @@ def _terms(poll: Poll, ctx: Context) -> str:
     return "\n".join(lines)
 
 
-async def _create(ctx: Context, args: dict[str, Any]) -> Reply:
+@dataclass(frozen=True, slots=True)
+class CreateArgs:
+    question: str
+    choices: str | None = None
+    electorate: Electorate | None = None
+    rule: Rule | None = None
+    quorum: int | None = None
+    closes: datetime | None = None
+    anonymous: bool | None = None
+    results: Results | None = None
+
+
+async def _create(ctx: Context, args: CreateArgs) -> Reply:
     poll = await polls.create(
-        ctx, question=args["question"], choices=args["choices"],
-        electorate=args["electorate"] or "orgs", rule=args["rule"] or "majority",
-        quorum_pct=50 if args["quorum"] is None else args["quorum"], closes_at=args["closes"],
-        anonymous=bool(args["anonymous"]), results=args["results"] or "live")
+        ctx, question=args.question, choices=args.choices,
+        electorate=args.electorate or "orgs", rule=args.rule or "majority",
+        quorum_pct=50 if args.quorum is None else args.quorum, closes_at=args.closes,
+        anonymous=bool(args.anonymous), results=args.results or "live")
     return Reply(title=f"Poll #{poll.number}: {poll.question}",
                  text=_terms(poll, ctx) + f"\nVote with `/poll vote #{poll.number} CHOICE "
                                           "[reason]` or a button.",
                  buttons=polls.vote_buttons(poll))
 
 
-async def _vote(ctx: Context, args: dict[str, Any]) -> Reply:
-    cast = await polls.cast(ctx, number=args["poll"], choice=args["choice"],
-                            reason=args["reason"], org=args["org"])
+@dataclass(frozen=True, slots=True)
+class VoteArgs:
+    poll: int
+    choice: str
+    reason: str | None = None
+    org: Org | None = None
+
+
+async def _vote(ctx: Context, args: VoteArgs) -> Reply:
+    cast = await polls.cast(ctx, number=args.poll, choice=args.choice,
+                            reason=args.reason, org=args.org)
     who = "your" if cast.poll.electorate == "members" else f"{cast.voter_name}'s"
     if cast.previous and cast.previous != cast.choice:
         text = f"Changed {who} vote on poll #{cast.poll.number} from {cast.previous} to " \
@@ -70,8 +92,13 @@ async def _vote(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(text=text, private=True)
 
 
-async def _status(ctx: Context, args: dict[str, Any]) -> Reply:
-    poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args["poll"])
+@dataclass(frozen=True, slots=True)
+class PollArgs:
+    poll: int
+
+
+async def _status(ctx: Context, args: PollArgs) -> Reply:
+    poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args.poll)
     state = await polls.poll_state(ctx.conn, poll)
     tz = ctx.coalition.timezone
     is_open = poll.accepts_votes(ctx.now)
@@ -111,8 +138,13 @@ async def _status(ctx: Context, args: dict[str, Any]) -> Reply:
                  buttons=polls.vote_buttons(poll) if is_open else ())
 
 
-async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
-    which = args["which"] or "open"
+@dataclass(frozen=True, slots=True)
+class ListArgs:
+    which: Literal["open", "closed", "all"] | None = None
+
+
+async def _list(ctx: Context, args: ListArgs) -> Reply:
+    which = args.which or "open"
     found = await polls.list_polls(ctx, None if which == "all" else which)
     if not found:
         return Reply(title=f"Polls ({which})", text="None. A coordinator opens one with "
@@ -127,8 +159,8 @@ async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title=f"Polls ({which})", text="\n".join(lines))
 
 
-async def _close(ctx: Context, args: dict[str, Any]) -> Reply:
-    poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args["poll"])
+async def _close(ctx: Context, args: PollArgs) -> Reply:
+    poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args.poll)
     state, number, notice = await polls.close_poll(ctx.conn, ctx.coalition, poll, now=ctx.now,
                                                    closed_by=ctx.caller.person)
     ctx.notify(notice)
@@ -137,15 +169,21 @@ async def _close(ctx: Context, args: dict[str, Any]) -> Reply:
                  "the log (`/coalition log`); the result goes to the home channel(s) now.")
 
 
-async def _extend(ctx: Context, args: dict[str, Any]) -> Reply:
-    poll = await polls.extend(ctx, args["poll"], args["closes"])
+@dataclass(frozen=True, slots=True)
+class ExtendArgs:
+    poll: int
+    closes: datetime
+
+
+async def _extend(ctx: Context, args: ExtendArgs) -> Reply:
+    poll = await polls.extend(ctx, args.poll, args.closes)
     return Reply(private=True, text=f"Poll #{poll.number} now closes "
                  f"{format_local(poll.closes_at, ctx.coalition.timezone)}; the home channel(s) "
                  "will be told now.")
 
 
-async def _remind(ctx: Context, args: dict[str, Any]) -> Reply:
-    poll, missing, _ = await polls.remind(ctx, args["poll"])
+async def _remind(ctx: Context, args: PollArgs) -> Reply:
+    poll, missing, _ = await polls.remind(ctx, args.poll)
     if not missing:
         return Reply(private=True, text=f"Everyone has voted on poll #{poll.number}.")
     who = "organization(s)" if poll.electorate == "orgs" else "member(s)"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import Level, Resource
+from coalition_bot.model import Level, Org, Resource
 from coalition_bot.replies import Button, Field, Reply
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import resources
@@ -52,9 +53,9 @@ def _line(item: Resource, now: datetime, tz: str) -> str:
     return line
 
 
-async def _post(ctx: Context, args: dict[str, Any], kind: str, option: str) -> Reply:
-    item = await resources.post(ctx, kind, args["text"], args["tags"], args[option],
-                                args["org"], option)
+async def _post(ctx: Context, args: OfferArgs | AskArgs, kind: str, option: str) -> Reply:
+    day = args.until if isinstance(args, OfferArgs) else args.by
+    item = await resources.post(ctx, kind, args.text, args.tags, day, args.org, option)
     tz = ctx.coalition.timezone
     found = await resources.match(ctx, item.number)
     other = "ask" if kind == "offer" else "offer"
@@ -81,22 +82,44 @@ def _reminded(item: Resource, now: datetime) -> str:
     return "3 days before it expires"
 
 
-async def _offer(ctx: Context, args: dict[str, Any]) -> Reply:
+@dataclass(frozen=True, slots=True)
+class OfferArgs:
+    text: str
+    tags: str | None = None
+    until: date | None = None
+    org: Org | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AskArgs:
+    text: str
+    tags: str | None = None
+    by: date | None = None
+    org: Org | None = None
+
+
+async def _offer(ctx: Context, args: OfferArgs) -> Reply:
     return await _post(ctx, args, "offer", "until")
 
 
-async def _ask(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _ask(ctx: Context, args: AskArgs) -> Reply:
     return await _post(ctx, args, "ask", "by")
 
 
-async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
-    which = args["which"] or "all"
-    board = await resources.board(ctx, which, args["tag"])
+@dataclass(frozen=True, slots=True)
+class ListArgs:
+    which: Literal["all", "offers", "asks", "mine"] | None = None
+    tag: str | None = None
+
+
+async def _list(ctx: Context, args: ListArgs) -> Reply:
+    which = args.which or "all"
+    board = await resources.board(ctx, which, args.tag)
     tz = ctx.coalition.timezone
     what = {"all": "Open offers and asks", "offers": "Open offers", "asks": "Open asks",
             "mine": "Your organizations' open offers and asks"}[which]
-    if args["tag"]:
-        what += f" tagged {args['tag']}"
+    if args.tag:
+        what += f" tagged {args.tag}"
     by_org: dict[int, list[Resource]] = {}
     for item in board.items:  # newest first, so organizations come by their newest item
         by_org.setdefault(item.org_id, []).append(item)
@@ -118,8 +141,13 @@ async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title=what, text=text, fields=tuple(fields))
 
 
-async def _match(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = await resources.match(ctx, args["item"])
+@dataclass(frozen=True, slots=True)
+class ItemArgs:
+    item: int
+
+
+async def _match(ctx: Context, args: ItemArgs) -> Reply:
+    found = await resources.match(ctx, args.item)
     item = found.item
     other = "offer" if item.kind == "ask" else "ask"
     head = f"{label(item)} of {item.org_name}: {item.text}"
@@ -140,8 +168,15 @@ async def _match(ctx: Context, args: dict[str, Any]) -> Reply:
                       "shared word.", fields=fields, buttons=buttons)
 
 
-async def _take(ctx: Context, args: dict[str, Any]) -> Reply:
-    item, taker = await resources.take(ctx, args["item"], args["note"] or "", args["org"])
+@dataclass(frozen=True, slots=True)
+class TakeArgs:
+    item: int
+    note: str | None = None
+    org: Org | None = None
+
+
+async def _take(ctx: Context, args: TakeArgs) -> Reply:
+    item, taker = await resources.take(ctx, args.item, args.note or "", args.org)
     verb = "meet" if item.kind == "ask" else "use"
     return Reply(title=f"{taker.name} will {verb} {item.org_name}'s {item.kind} "
                        f"#{item.number}",
@@ -149,9 +184,16 @@ async def _take(ctx: Context, args: dict[str, Any]) -> Reply:
                       "and the home channel once. Get in touch with them to arrange it.")
 
 
-async def _close(ctx: Context, args: dict[str, Any]) -> Reply:
-    status = args["status"] or "met"
-    item = await resources.close(ctx, args["item"], status, args["note"] or "")
+@dataclass(frozen=True, slots=True)
+class CloseArgs:
+    item: int
+    status: Literal["met", "withdrawn", "expired"] | None = None
+    note: str | None = None
+
+
+async def _close(ctx: Context, args: CloseArgs) -> Reply:
+    status = args.status or "met"
+    item = await resources.close(ctx, args.item, status, args.note or "")
     told = " The home channel was told." if status == "met" else ""
     return Reply(title=f"{label(item)} closed as {status}", text=f"{item.text}{told}")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
+from coalition_bot.commands.args import NoArgs
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import Level
+from coalition_bot.model import Level, Org, Person
 from coalition_bot.replies import Field, Reply
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import meetings, roles
@@ -16,34 +17,58 @@ __all__ = ["COMMAND"]
 ROLE_MAX = 60
 
 
-async def _create(ctx: Context, args: dict[str, Any]) -> Reply:
-    role = await roles.create(ctx, args["name"], args["description"])
+@dataclass(frozen=True, slots=True)
+class CreateArgs:
+    name: str
+    description: str | None = None
+
+
+async def _create(ctx: Context, args: CreateArgs) -> Reply:
+    role = await roles.create(ctx, args.name, args.description)
     return Reply(title=f"Role #{role.number}: {role.name}",
                  text=(role.description + "\n" if role.description else "")
                  + f"Assign it with `/role assign \"{role.name}\" USER`.")
 
 
-async def _assign(ctx: Context, args: dict[str, Any]) -> Reply:
-    person, org = args["user"], args["org"]
-    role = await roles.assign(ctx, args["role"], person, org)
+@dataclass(frozen=True, slots=True)
+class AssignArgs:
+    role: str
+    user: Person
+    org: Org | None = None
+
+
+async def _assign(ctx: Context, args: AssignArgs) -> Reply:
+    person, org = args.user, args.org
+    role = await roles.assign(ctx, args.role, person, org)
     behalf = f" for {org.name}" if org else ""
     return Reply(text=f"{person.display_name} is now {role.name}{behalf}.")
 
 
-async def _unassign(ctx: Context, args: dict[str, Any]) -> Reply:
-    person = args["user"]
-    role = await roles.unassign(ctx, args["role"], person)
+@dataclass(frozen=True, slots=True)
+class UnassignArgs:
+    role: str
+    user: Person
+
+
+async def _unassign(ctx: Context, args: UnassignArgs) -> Reply:
+    person = args.user
+    role = await roles.unassign(ctx, args.role, person)
     return Reply(text=f"{person.display_name} is no longer {role.name}.")
 
 
-async def _delete(ctx: Context, args: dict[str, Any]) -> Reply:
-    role, held = await roles.delete(ctx, args["role"])
+@dataclass(frozen=True, slots=True)
+class RoleArgs:
+    role: str
+
+
+async def _delete(ctx: Context, args: RoleArgs) -> Reply:
+    role, held = await roles.delete(ctx, args.role)
     who = f"; the {held} people who held it no longer do" if held > 1 else \
         ("; the person who held it no longer does" if held else "")
     return Reply(text=f"Role {role.name} removed{who}.")
 
 
-async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _list(ctx: Context, args: NoArgs) -> Reply:
     found = await roles.roster(ctx)
     if not found:
         return Reply(title="Roles", text="None yet. A coordinator creates one with "
@@ -56,7 +81,7 @@ async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title="Roles", fields=fields)
 
 
-async def _mine(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _mine(ctx: Context, args: NoArgs) -> Reply:
     me = ctx.caller.person.id
     held = [role.name for role, holders in await roles.roster(ctx)
             if any(h.person.id == me for h in holders)]
@@ -80,7 +105,7 @@ def _load_line(load: roles.Load) -> str:
     return f"{load.name}: {', '.join(parts)}{flag}"
 
 
-async def _workload(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _workload(ctx: Context, args: NoArgs) -> Reply:
     w = await roles.workload(ctx)
     flagged = [x for x in w.people + w.orgs if x.flag]
     text = ("Uneven: " + "; ".join(f"{x.name} {x.flag}" for x in flagged) + "."

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Command", "Handler", "Option", "OptionType", "Subcommand"]
 
-Handler = Callable[["Context", dict[str, Any]], Awaitable[Reply]]
+# The second argument is the subcommand's frozen dataclass of typed values (`args`).
+Handler = Callable[["Context", Any], Awaitable[Reply]]
 
 
 class OptionType(enum.Enum):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
+from coalition_bot.commands.args import NoArgs
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import Level
+from coalition_bot.model import Level, Rule
 from coalition_bot.replies import Field, Reply
 from coalition_bot.rules.tally import RULES
 from coalition_bot.rules.times import format_local
@@ -20,17 +22,31 @@ REASON_MAX = 300
 CHECK_MAX = 4000
 
 
-async def _add(ctx: Context, args: dict[str, Any]) -> Reply:
-    topic = await topics.add(ctx, args["phrase"], args["reason"])
+@dataclass(frozen=True, slots=True)
+class AddArgs:
+    phrase: str
+    reason: str | None = None
+
+
+async def _add(ctx: Context, args: AddArgs) -> Reply:
+    topic = await topics.add(ctx, args.phrase, args.reason)
     return Reply(title="Off-limits topic added", text=f"“{topic.phrase}”"
                  + (f": {topic.reason}" if topic.reason else "")
                  + "\nMessages that touch it earn their author a private reminder; nothing "
                    "is ever deleted.")
 
 
-async def _propose(ctx: Context, args: dict[str, Any]) -> Reply:
-    poll = await topics.propose(ctx, args["phrase"], args["reason"],
-                                args["rule"] or "consensus", args["closes"])
+@dataclass(frozen=True, slots=True)
+class ProposeArgs:
+    phrase: str
+    reason: str | None = None
+    rule: Rule | None = None
+    closes: datetime | None = None
+
+
+async def _propose(ctx: Context, args: ProposeArgs) -> Reply:
+    poll = await topics.propose(ctx, args.phrase, args.reason,
+                                args.rule or "consensus", args.closes)
     return Reply(title=f"Poll #{poll.number}: {poll.question}",
                  text=f"Partner organizations decide, rule {poll.rule}; closes "
                       f"{format_local(poll.closes_at, ctx.coalition.timezone)}. If it passes, "
@@ -38,9 +54,16 @@ async def _propose(ctx: Context, args: dict[str, Any]) -> Reply:
                  buttons=polls.vote_buttons(poll))
 
 
-async def _propose_remove(ctx: Context, args: dict[str, Any]) -> Reply:
-    poll = await topics.propose_remove(ctx, args["phrase"], args["rule"] or "consensus",
-                                       args["closes"])
+@dataclass(frozen=True, slots=True)
+class ProposeRemoveArgs:
+    phrase: str
+    rule: Rule | None = None
+    closes: datetime | None = None
+
+
+async def _propose_remove(ctx: Context, args: ProposeRemoveArgs) -> Reply:
+    poll = await topics.propose_remove(ctx, args.phrase, args.rule or "consensus",
+                                       args.closes)
     return Reply(title=f"Poll #{poll.number}: {poll.question}",
                  text=f"Partner organizations decide, rule {poll.rule}; closes "
                       f"{format_local(poll.closes_at, ctx.coalition.timezone)}. If it passes, "
@@ -48,7 +71,7 @@ async def _propose_remove(ctx: Context, args: dict[str, Any]) -> Reply:
                  buttons=polls.vote_buttons(poll))
 
 
-async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _list(ctx: Context, args: NoArgs) -> Reply:
     found = await topic_sql.active_topics(ctx.conn, ctx.coalition.id)
     if not found:
         return Reply(title="Off-limits topics", text="None agreed yet.")
@@ -63,8 +86,13 @@ async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title="Off-limits topics", fields=tuple(fields))
 
 
-async def _remove(ctx: Context, args: dict[str, Any]) -> Reply:
-    topic = await topics.remove(ctx, args["phrase"])
+@dataclass(frozen=True, slots=True)
+class PhraseArgs:
+    phrase: str
+
+
+async def _remove(ctx: Context, args: PhraseArgs) -> Reply:
+    topic = await topics.remove(ctx, args.phrase)
     text = (f"“{topic.phrase}” is no longer off the table. This is in the log, and every "
             "home channel was told.")
     if topic.poll_number is not None:
@@ -73,8 +101,13 @@ async def _remove(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title="Off-limits topic removed", text=text)
 
 
-async def _check(ctx: Context, args: dict[str, Any]) -> Reply:
-    hits = await topics.check(ctx, args["text"])
+@dataclass(frozen=True, slots=True)
+class CheckArgs:
+    text: str
+
+
+async def _check(ctx: Context, args: CheckArgs) -> Reply:
+    hits = await topics.check(ctx, args.text)
     if not hits:
         return Reply(private=True, text="That touches none of the agreed off-limits topics.")
     return Reply(private=True, title="That touches agreed off-limits topics", fields=tuple(

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from coalition_bot.model import Rule
+
 __all__ = [
     "ABSTAIN",
     "BLOCK",
@@ -32,7 +34,7 @@ __all__ = [
 
 AGREE, ABSTAIN, DISAGREE, BLOCK = "agree", "abstain", "disagree", "block"
 PROPOSAL_CHOICES = (AGREE, ABSTAIN, DISAGREE, BLOCK)
-RULES = ("majority", "supermajority", "consensus", "plurality")
+RULES = tuple(r.value for r in Rule)
 
 
 @dataclass(frozen=True, slots=True)
