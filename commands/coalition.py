@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from coalition_bot.charts import Bar, participation_png
 from coalition_bot.commands.args import NoArgs
-from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import GOAL_STATUSES, Binding, GoalStatus, Level, Occurrence, Org, Person
+from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
+from coalition_bot.model import Binding, GoalStatus, Level, Occurrence, Org, Person
 from coalition_bot.replies import Attachment, Field, Notice, Reply
-from coalition_bot.rules.digest import WEEKDAYS, parse_clock
+from coalition_bot.rules.digest import WEEKDAYS, Weekday, parse_clock
 from coalition_bot.rules.health import OrgHealth
 from coalition_bot.rules.recurrence import describe
 from coalition_bot.rules.times import format_local, format_span
@@ -37,10 +37,18 @@ NOTE_MAX = 500
 DEFAULT_TIMEZONE = "UTC"
 
 
+# Arguments that several subcommands share (see `spec.Arg`).
+OrgName = Annotated[str, Arg("the organization's name", max_length=NAME_MAX)]
+User = Annotated[Person, Arg(
+    "the person (mention them, or their name on the console)", max_length=NAME_MAX)]
+OrgRef = Annotated[Org, Arg("an organization's name or #number", max_length=NAME_MAX)]
+
+
 @dataclass(frozen=True, slots=True)
 class SetupArgs:
-    name: str
-    timezone: str | None = None
+    name: Annotated[str, Arg("the coalition's name", max_length=NAME_MAX)]
+    timezone: Annotated[str | None, Arg(
+        "the time zone times are read and shown in (default UTC)", type=OptionType.TIMEZONE)] = None
 
 
 async def _setup(ctx: Context, args: SetupArgs) -> Reply:
@@ -54,8 +62,11 @@ async def _setup(ctx: Context, args: SetupArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class UpdateArgs:
-    name: str | None = None
-    timezone: str | None = None
+    name: Annotated[str | None, Arg(
+        "the coalition's new name", keyword_only=True, max_length=NAME_MAX)] = None
+    timezone: Annotated[str | None, Arg(
+        "the time zone times are read and shown in from now on", type=OptionType.TIMEZONE,
+        keyword_only=True)] = None
 
 
 async def _update(ctx: Context, args: UpdateArgs) -> Reply:
@@ -192,7 +203,7 @@ async def _link(ctx: Context, args: NoArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class ConnectArgs:
-    code: str
+    code: Annotated[str, Arg("the link code", max_length=40)]
 
 
 async def _connect(ctx: Context, args: ConnectArgs) -> Reply:
@@ -227,7 +238,7 @@ async def _workspaces(ctx: Context, args: NoArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class DisconnectArgs:
-    workspace: int
+    workspace: Annotated[int, Arg("its number in `/coalition workspaces`", type=OptionType.NUMBER)]
 
 
 async def _disconnect(ctx: Context, args: DisconnectArgs) -> Reply:
@@ -249,8 +260,9 @@ async def _home(ctx: Context, args: NoArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class OrgAddArgs:
-    name: str
-    observer: bool | None = None
+    name: OrgName
+    observer: Annotated[bool | None, Arg(
+        "yes for an organization that takes part but does not vote")] = None
 
 
 async def _org_add(ctx: Context, args: OrgAddArgs) -> Reply:
@@ -267,7 +279,7 @@ async def _org_add(ctx: Context, args: OrgAddArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class OrgArgs:
-    org: Org
+    org: OrgRef
 
 
 async def _org_remove(ctx: Context, args: OrgArgs) -> Reply:
@@ -294,8 +306,8 @@ async def _org_list(ctx: Context, args: NoArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class RepArgs:
-    user: Person
-    org: Org
+    user: User
+    org: OrgRef
 
 
 async def _rep_add(ctx: Context, args: RepArgs) -> Reply:
@@ -333,7 +345,7 @@ async def _join(ctx: Context, args: OrgArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class UserArgs:
-    user: Person
+    user: User
 
 
 async def _coordinator_add(ctx: Context, args: UserArgs) -> Reply:
@@ -370,7 +382,7 @@ async def _member_remove(ctx: Context, args: UserArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class GoalAddArgs:
-    text: str
+    text: Annotated[str, Arg("what the coalition wants to achieve", max_length=GOAL_MAX, rest=True)]
 
 
 async def _goal_add(ctx: Context, args: GoalAddArgs) -> Reply:
@@ -380,9 +392,9 @@ async def _goal_add(ctx: Context, args: GoalAddArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class GoalUpdateArgs:
-    goal: int
-    status: GoalStatus
-    note: str | None = None
+    goal: Annotated[int, Arg("the goal's number", type=OptionType.NUMBER, kind="goal")]
+    status: Annotated[GoalStatus, Arg("the goal's status now")]
+    note: Annotated[str | None, Arg("what happened", max_length=NOTE_MAX, rest=True)] = None
 
 
 async def _goal_update(ctx: Context, args: GoalUpdateArgs) -> Reply:
@@ -408,7 +420,7 @@ async def _goals(ctx: Context, args: NoArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class LogArgs:
-    count: int | None = None
+    count: Annotated[int | None, Arg("how many (default 5)", min_value=1, max_value=50)] = None
 
 
 async def _log(ctx: Context, args: LogArgs) -> Reply:
@@ -431,8 +443,8 @@ async def _log(ctx: Context, args: LogArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class ExportArgs:
-    what: Literal["decisions", "votes", "goals", "actions", "resources"]
-    format: Literal["csv", "json"] | None = None
+    what: Annotated[exports.Export, Arg("decisions, votes, goals, actions or resources")]
+    format: Annotated[Literal["csv", "json"] | None, Arg("csv (default) or json")] = None
 
 
 async def _export(ctx: Context, args: ExportArgs) -> Reply:
@@ -500,7 +512,8 @@ def _bar(r: OrgHealth) -> Bar:
 
 @dataclass(frozen=True, slots=True)
 class HealthArgs:
-    period: timedelta | None = None
+    period: Annotated[timedelta | None, Arg(
+        "how far back to look (default 90d)", keyword_only=True)] = None
 
 
 async def _health(ctx: Context, args: HealthArgs) -> Reply:
@@ -515,9 +528,9 @@ async def _health(ctx: Context, args: HealthArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class DigestOnArgs:
-    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                     "sunday"]
-    time: str
+    weekday: Annotated[Weekday, Arg("the day of the week")]
+    time: Annotated[str, Arg(
+        "the time of day, in the coalition's time zone (like 09:00)", max_length=10)]
 
 
 async def _digest_on(ctx: Context, args: DigestOnArgs) -> Reply:
@@ -546,42 +559,26 @@ async def _digest_preview(ctx: Context, args: NoArgs) -> Reply:
                  fields=notice.fields)
 
 
-_NAME = Option("name", OptionType.TEXT, "the organization's name", max_length=NAME_MAX)
-_USER = Option("user", OptionType.USER, "the person (mention them, or their name on the "
-               "console)", max_length=NAME_MAX)
-_ORG = Option("org", OptionType.ORG, "an organization's name or #number", max_length=NAME_MAX)
-
 COMMAND = Command(
     name="coalition",
     help="Set up the coalition, its partner organizations, their representatives, "
          "coordinators and shared goals.",
     subcommands=(
         Subcommand(("setup",), "Start a coalition here. You become its first coordinator and "
-                   "this channel its home channel.", Level.ANYONE, _setup, (
-                       Option("name", OptionType.TEXT, "the coalition's name",
-                              max_length=NAME_MAX),
-                       Option("timezone", OptionType.TIMEZONE,
-                              "the time zone times are read and shown in (default UTC)",
-                              required=False),
-                   ), example='/coalition setup "Eastside Tenants Coalition" America/New_York'),
+                   "this channel its home channel.", Level.ANYONE, _setup,
+                   example='/coalition setup "Eastside Tenants Coalition" America/New_York'),
         Subcommand(("update",), "Rename the coalition or change its time zone (meetings "
-                   "keep their own zone and local times).", Level.COORDINATOR, _update, (
-                       Option("name", OptionType.TEXT, "the coalition's new name",
-                              required=False, keyword_only=True, max_length=NAME_MAX),
-                       Option("timezone", OptionType.TIMEZONE, "the time zone times are read "
-                              "and shown in from now on", required=False, keyword_only=True),
-                   ), example="/coalition update timezone:America/Chicago"),
+                   "keep their own zone and local times).", Level.COORDINATOR, _update,
+                   example="/coalition update timezone:America/Chicago"),
         Subcommand(("info",), "Show the coalition: time zone, home channel, coordinators, "
                    "organizations, goals.", Level.MEMBER, _info),
         Subcommand(("home",), "Make this channel the home channel, where reminders, poll "
                    "results and decisions are posted.", Level.COORDINATOR, _home),
         Subcommand(("link",), "Get a one-time code that connects another Slack workspace "
-                   "or Discord server to this coalition.", Level.COORDINATOR, _link,
-                   private=True),
+                   "or Discord server to this coalition.", Level.COORDINATOR, _link, private=True),
         Subcommand(("connect",), "Connect this workspace to an existing coalition with a "
                    "code from `/coalition link`; this channel becomes its home channel.",
-                   Level.ANYONE, _connect, (
-                       Option("code", OptionType.TEXT, "the link code", max_length=40),),
+                   Level.ANYONE, _connect,
                    private=True, example="/coalition connect K7QM-3XPD-2WHN"),
         Subcommand(("deliveries",), "Notices and reminders that could not be delivered "
                    "lately, with what to do, and how many are waiting.", Level.COORDINATOR,
@@ -589,81 +586,53 @@ COMMAND = Command(
         Subcommand(("workspaces",), "The Slack workspaces and Discord servers of this "
                    "coalition.", Level.COORDINATOR, _workspaces, private=True),
         Subcommand(("disconnect",), "Take another workspace out of the coalition (its "
-                   "people keep their past votes).", Level.COORDINATOR, _disconnect, (
-                       Option("workspace", OptionType.NUMBER, "its number in "
-                              "`/coalition workspaces`"),)),
+                   "people keep their past votes).", Level.COORDINATOR, _disconnect),
         Subcommand(("org", "add"), "Register a partner organization.", Level.COORDINATOR,
-                   _org_add, (_NAME, Option("observer", OptionType.BOOL,
-                                            "yes for an organization that takes part but "
-                                            "does not vote", required=False)),
-                   example='/coalition org add "Tenants United"'),
+                   _org_add, example='/coalition org add "Tenants United"'),
         Subcommand(("org", "remove"), "An organization leaves the coalition: it no longer "
                    "votes or counts toward quorums; past decisions keep it.",
-                   Level.COORDINATOR, _org_remove, (_ORG,),
+                   Level.COORDINATOR, _org_remove,
                    example='/coalition org remove "Tenants United"'),
         Subcommand(("org", "list"), "List the partner organizations and their representatives.",
                    Level.MEMBER, _org_list),
         Subcommand(("rep", "add"), "Make someone a representative who votes for an "
                    "organization (an organization may have several).", Level.COORDINATOR,
-                   _rep_add, (_USER, _ORG), example='/coalition rep add @maria "Tenants United"'),
+                   _rep_add, example='/coalition rep add @maria "Tenants United"'),
         Subcommand(("rep", "remove"), "Stop someone representing an organization (their "
                    "votes so far stay counted).", Level.COORDINATOR, _rep_remove,
-                   (_USER, _ORG), example='/coalition rep remove @maria "Tenants United"'),
+                   example='/coalition rep remove @maria "Tenants United"'),
         Subcommand(("join",), "Say which organization you are with; a coordinator then confirms "
-                   "you as representative with `rep add`.", Level.MEMBER, _join, (_ORG,),
-                   private=True),
+                   "you as representative with `rep add`.", Level.MEMBER, _join, private=True),
         Subcommand(("coordinator", "add"), "Make someone a coordinator.", Level.COORDINATOR,
-                   _coordinator_add, (_USER,)),
+                   _coordinator_add),
         Subcommand(("coordinator", "remove"), "Make a coordinator an ordinary member again "
                    "(each workspace keeps at least one).", Level.COORDINATOR,
-                   _coordinator_remove, (_USER,)),
+                   _coordinator_remove),
         Subcommand(("member", "remove"), "Someone left: take away their roles and their "
                    "place in open member polls they have not voted in.", Level.COORDINATOR,
-                   _member_remove, (_USER,), example="/coalition member remove @sam"),
+                   _member_remove, example="/coalition member remove @sam"),
         Subcommand(("goal", "add"), "Record a shared goal of the coalition.", Level.COORDINATOR,
-                   _goal_add, (Option("text", OptionType.TEXT, "what the coalition wants to "
-                                      "achieve", max_length=GOAL_MAX, rest=True),),
-                   example="/coalition goal add Pass the rent stabilization ordinance"),
+                   _goal_add, example="/coalition goal add Pass the rent stabilization ordinance"),
         Subcommand(("goal", "update"), "Record progress on a goal, with a new status.",
-                   Level.REPRESENTATIVE, _goal_update, (
-                       Option("goal", OptionType.NUMBER, "the goal's number", kind="goal"),
-                       Option("status", OptionType.CHOICE, "the goal's status now",
-                              choices=GOAL_STATUSES),
-                       Option("note", OptionType.TEXT, "what happened", required=False,
-                              max_length=NOTE_MAX, rest=True),
-                   ), example="/coalition goal update #1 in-progress Hearing set for March 3"),
+                   Level.REPRESENTATIVE, _goal_update,
+                   example="/coalition goal update #1 in-progress Hearing set for March 3"),
         Subcommand(("goals",), "List the shared goals and their latest progress.",
                    Level.MEMBER, _goals),
         Subcommand(("log",), "Show the latest decisions: outcome, tallies and who voted.",
-                   Level.MEMBER, _log, (
-                       Option("count", OptionType.INTEGER, "how many (default 5)",
-                              required=False, min_value=1, max_value=50),)),
+                   Level.MEMBER, _log),
         Subcommand(("health",), "Who carries what and who has gone quiet: each "
                    "organization's votes, meetings, action items and roles, with flags "
                    "(representatives see their own organization).", Level.REPRESENTATIVE,
-                   _health, (Option("period", OptionType.DURATION, "how far back to look "
-                                    "(default 90d)", required=False, keyword_only=True),),
-                   private=True, example="/coalition health period:30d"),
+                   _health, private=True, example="/coalition health period:30d"),
         Subcommand(("digest", "on"), "Post a weekly digest to the home channels: decisions, "
                    "polls closing, meetings coming, actions due, goal changes.",
-                   Level.COORDINATOR, _digest_on, (
-                       Option("weekday", OptionType.CHOICE, "the day of the week",
-                              choices=WEEKDAYS),
-                       Option("time", OptionType.TEXT, "the time of day, in the coalition's "
-                              "time zone (like 09:00)", max_length=10),
-                   ), example="/coalition digest on monday 09:00"),
+                   Level.COORDINATOR, _digest_on, example="/coalition digest on monday 09:00"),
         Subcommand(("digest", "off"), "Stop the weekly digest.", Level.COORDINATOR,
                    _digest_off),
         Subcommand(("digest", "preview"), "See the weekly digest as it would be posted now.",
                    Level.COORDINATOR, _digest_preview, private=True),
         Subcommand(("export",), "Get the decision log, its votes, the goals, the action "
                    "items or the offers and asks as a file (CSV or JSON).", Level.MEMBER,
-                   _export, (
-                       Option("what", OptionType.CHOICE, "decisions, votes, goals, actions "
-                              "or resources",
-                              choices=exports.EXPORTS),
-                       Option("format", OptionType.CHOICE, "csv (default) or json",
-                              required=False, choices=("csv", "json")),
-                   ), private=True, example="/coalition export decisions json"),
+                   _export, private=True, example="/coalition export decisions json"),
     ),
 )

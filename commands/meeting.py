@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from coalition_bot.commands.args import NoArgs
-from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
+from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.errors import UsageError
 from coalition_bot.model import Level, Meeting, Note, NoteKind, Occurrence, Person
 from coalition_bot.replies import Attachment, Field, Reply
@@ -24,6 +24,17 @@ __all__ = ["COMMAND"]
 TITLE_MAX = 120
 TEXT_MAX = 500
 WHERE_MAX = 300
+
+
+# Arguments that several subcommands share (see `spec.Arg`).
+MeetingNumber = Annotated[int, Arg("the meeting's number", type=OptionType.NUMBER, kind="meeting")]
+NextDate = Annotated[date | None, Arg(
+    "which date of a recurring meeting (default: the next one)", keyword_only=True, max_length=40)]
+PastDate = Annotated[date | None, Arg(
+    "which date of a recurring meeting (default: the latest one)", keyword_only=True,
+    max_length=40)]
+ItemNumber = Annotated[int, Arg("the item's number in the agenda", min_value=1, max_value=500)]
+ActionNumber = Annotated[int, Arg("the action's number", type=OptionType.NUMBER, kind="action")]
 
 
 def _when(occ: Occurrence) -> str:
@@ -52,13 +63,20 @@ def _offset(minutes: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ScheduleArgs:
-    title: str
-    when: datetime
-    every: str | None = None
-    until: date | None = None
-    duration: timedelta | None = None
-    where: str | None = None
-    remind: str | None = None
+    title: Annotated[str, Arg("what the meeting is", max_length=TITLE_MAX)]
+    when: Annotated[datetime, Arg(
+        "the (first) start: 2026-12-01 18:00, tomorrow 6pm, tuesday 18:00", max_length=80)]
+    every: Annotated[str | None, Arg(
+        "weekly, biweekly, monthly (same weekday of the month) or an RRULE", keyword_only=True,
+        max_length=200)] = None
+    until: Annotated[date | None, Arg(
+        "last date of a recurring meeting", keyword_only=True, max_length=40)] = None
+    duration: Annotated[timedelta | None, Arg("how long (default 60m)", keyword_only=True)] = None
+    where: Annotated[str | None, Arg(
+        "a place or a call link", keyword_only=True, max_length=WHERE_MAX)] = None
+    remind: Annotated[str | None, Arg(
+        'reminder offsets before each meeting (default "24h,1h"; none for no reminders)',
+        keyword_only=True, max_length=60)] = None
 
 
 async def _schedule(ctx: Context, args: ScheduleArgs) -> Reply:
@@ -74,7 +92,7 @@ async def _schedule(ctx: Context, args: ScheduleArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class ListArgs:
-    which: Literal["upcoming", "past"] | None = None
+    which: Annotated[Literal["upcoming", "past"] | None, Arg("upcoming or past")] = None
 
 
 async def _list(ctx: Context, args: ListArgs) -> Reply:
@@ -91,8 +109,8 @@ async def _list(ctx: Context, args: ListArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class MeetingArgs:
-    meeting: int
-    occurrence: date | None = None
+    meeting: MeetingNumber
+    occurrence: NextDate = None
 
 
 async def _info(ctx: Context, args: MeetingArgs) -> Reply:
@@ -138,8 +156,10 @@ def _next_reminder(meeting: Meeting, occ: Occurrence, later: list[Occurrence],
 
 @dataclass(frozen=True, slots=True)
 class CancelArgs:
-    meeting: int
-    occurrence: str | None = None  # a date, or all
+    meeting: MeetingNumber
+    occurrence: Annotated[str | None, Arg(
+        "a date, or all (default: the next occurrence; a one-off meeting is cancelled whole)",
+        keyword_only=True, max_length=40)] = None  # text: `all` is not a date
 
 
 async def _cancel(ctx: Context, args: CancelArgs) -> Reply:
@@ -150,9 +170,9 @@ async def _cancel(ctx: Context, args: CancelArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class RescheduleArgs:
-    meeting: int
-    when: datetime
-    occurrence: date | None = None
+    meeting: MeetingNumber
+    when: Annotated[datetime, Arg("the new start", max_length=80)]
+    occurrence: NextDate = None
 
 
 async def _reschedule(ctx: Context, args: RescheduleArgs) -> Reply:
@@ -163,11 +183,14 @@ async def _reschedule(ctx: Context, args: RescheduleArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class UpdateArgs:
-    meeting: int
-    title: str | None = None
-    where: str | None = None
-    duration: timedelta | None = None
-    remind: str | None = None
+    meeting: MeetingNumber
+    title: Annotated[str | None, Arg(
+        "the new title", keyword_only=True, max_length=TITLE_MAX)] = None
+    where: Annotated[str | None, Arg(
+        "a place or a call link (none to clear)", keyword_only=True, max_length=WHERE_MAX)] = None
+    duration: Annotated[timedelta | None, Arg("how long", keyword_only=True)] = None
+    remind: Annotated[str | None, Arg(
+        'reminder offsets, like "24h,1h", or none', keyword_only=True, max_length=60)] = None
 
 
 async def _update(ctx: Context, args: UpdateArgs) -> Reply:
@@ -182,9 +205,9 @@ async def _update(ctx: Context, args: UpdateArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class RsvpArgs:
-    meeting: int
-    answer: Literal["yes", "no", "maybe"]
-    occurrence: date | None = None
+    meeting: MeetingNumber
+    answer: Annotated[Literal["yes", "no", "maybe"], Arg("yes, no or maybe")]
+    occurrence: NextDate = None
 
 
 async def _rsvp(ctx: Context, args: RsvpArgs) -> Reply:
@@ -195,9 +218,10 @@ async def _rsvp(ctx: Context, args: RsvpArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class AttendedArgs:
-    meeting: int
-    people: str
-    occurrence: date | None = None
+    meeting: MeetingNumber
+    people: Annotated[str, Arg(
+        "the people who came (mentions, or names on the console)", max_length=TEXT_MAX, rest=True)]
+    occurrence: PastDate = None
 
 
 async def _attended(ctx: Context, args: AttendedArgs) -> Reply:
@@ -222,9 +246,9 @@ async def _attended(ctx: Context, args: AttendedArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class AgendaAddArgs:
-    meeting: int
-    text: str
-    occurrence: date | None = None
+    meeting: MeetingNumber
+    text: Annotated[str, Arg("the agenda item", max_length=TEXT_MAX, rest=True)]
+    occurrence: NextDate = None
 
 
 async def _agenda_add(ctx: Context, args: AgendaAddArgs) -> Reply:
@@ -235,9 +259,9 @@ async def _agenda_add(ctx: Context, args: AgendaAddArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class AgendaRemoveArgs:
-    meeting: int
-    item: int
-    occurrence: date | None = None
+    meeting: MeetingNumber
+    item: ItemNumber
+    occurrence: NextDate = None
 
 
 async def _agenda_remove(ctx: Context, args: AgendaRemoveArgs) -> Reply:
@@ -248,10 +272,10 @@ async def _agenda_remove(ctx: Context, args: AgendaRemoveArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class AgendaMoveArgs:
-    meeting: int
-    item: int
-    to: int
-    occurrence: date | None = None
+    meeting: MeetingNumber
+    item: ItemNumber
+    to: Annotated[int, Arg("its new position", min_value=1, max_value=500)]
+    occurrence: NextDate = None
 
 
 async def _agenda_move(ctx: Context, args: AgendaMoveArgs) -> Reply:
@@ -273,12 +297,14 @@ async def _agenda(ctx: Context, args: MeetingArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class NoteArgs:
-    meeting: int
-    kind: NoteKind
-    text: str
-    owner: Person | None = None
-    due: datetime | None = None
-    occurrence: date | None = None
+    meeting: MeetingNumber
+    kind: Annotated[NoteKind, Arg("action, decision or info")]
+    text: Annotated[str, Arg("what to record", max_length=TEXT_MAX, rest=True)]
+    owner: Annotated[Person | None, Arg(
+        "who does it (actions; default you)", keyword_only=True, max_length=80)] = None
+    due: Annotated[datetime | None, Arg(
+        "when it is due (actions)", keyword_only=True, max_length=80)] = None
+    occurrence: NextDate = None
 
 
 async def _note(ctx: Context, args: NoteArgs) -> Reply:
@@ -319,7 +345,7 @@ async def _minutes(ctx: Context, args: MeetingArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class ActionsArgs:
-    which: Literal["open", "mine", "all"] | None = None
+    which: Annotated[Literal["open", "mine", "all"] | None, Arg("open, mine or all")] = None
 
 
 async def _actions(ctx: Context, args: ActionsArgs) -> Reply:
@@ -341,7 +367,7 @@ async def _actions(ctx: Context, args: ActionsArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class ActionArgs:
-    action: int
+    action: Annotated[int, Arg("the action's number", type=OptionType.NUMBER, kind="action")]
 
 
 async def _done(ctx: Context, args: ActionArgs) -> Reply:
@@ -363,9 +389,11 @@ def _closed(n: Note, tz: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ActionEditArgs:
-    action: int
-    text: str | None = None
-    due: str | None = None  # a time, or none to clear it: read here, not by the grammar
+    action: ActionNumber
+    text: Annotated[str | None, Arg("the new text", keyword_only=True, max_length=TEXT_MAX)] = None
+    # text, not TIME: `none` clears it, so the handler reads the time itself
+    due: Annotated[str | None, Arg(
+        "the new due time, or none", keyword_only=True, max_length=80)] = None
 
 
 async def _action_edit(ctx: Context, args: ActionEditArgs) -> Reply:
@@ -379,8 +407,8 @@ async def _action_edit(ctx: Context, args: ActionEditArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class ReassignArgs:
-    action: int
-    user: Person
+    action: ActionNumber
+    user: Annotated[Person, Arg("the new owner", max_length=80)]
 
 
 async def _action_reassign(ctx: Context, args: ReassignArgs) -> Reply:
@@ -404,133 +432,56 @@ async def _ical(ctx: Context, args: NoArgs) -> Reply:
                                     "into any calendar app.", files=(file,))
 
 
-_PAST_OCCURRENCE = Option("occurrence", OptionType.DATE, "which date of a recurring meeting "
-                          "(default: the latest one)", required=False, keyword_only=True,
-                          max_length=40)
-_ITEM = Option("item", OptionType.INTEGER, "the item's number in the agenda", min_value=1,
-               max_value=500)
-_ACTION = Option("action", OptionType.NUMBER, "the action's number", kind="action")
-_MEETING = Option("meeting", OptionType.NUMBER, "the meeting's number", kind="meeting")
-_OCCURRENCE = Option("occurrence", OptionType.DATE, "which date of a recurring meeting "
-                     "(default: the next one)", required=False, keyword_only=True,
-                     max_length=40)
-
 COMMAND = Command(
     name="meeting",
     help="Regular strategy meetings: schedule them, RSVP, build the agenda, take notes, "
          "get minutes, and follow up on action items.",
     subcommands=(
         Subcommand(("schedule",), "Schedule a meeting, once or recurring. Times are read in the "
-                   "coalition's time zone.", Level.COORDINATOR, _schedule, (
-                       Option("title", OptionType.TEXT, "what the meeting is",
-                              max_length=TITLE_MAX),
-                       Option("when", OptionType.TIME, "the (first) start: 2026-12-01 18:00, "
-                              "tomorrow 6pm, tuesday 18:00", max_length=80),
-                       Option("every", OptionType.TEXT, "weekly, biweekly, monthly (same "
-                              "weekday of the month) or an RRULE", required=False,
-                              keyword_only=True, max_length=200),
-                       Option("until", OptionType.DATE, "last date of a recurring meeting",
-                              required=False, keyword_only=True, max_length=40),
-                       Option("duration", OptionType.DURATION, "how long (default 60m)",
-                              required=False, keyword_only=True),
-                       Option("where", OptionType.TEXT, "a place or a call link",
-                              required=False, keyword_only=True, max_length=WHERE_MAX),
-                       Option("remind", OptionType.TEXT, 'reminder offsets before each '
-                              'meeting (default "24h,1h"; none for no reminders)',
-                              required=False, keyword_only=True, max_length=60),
-                   ), example='/meeting schedule "Strategy call" "tuesday 18:00" '
-                              'every:weekly duration:90m where:https://meet.example/abc',
+                   "coalition's time zone.", Level.COORDINATOR, _schedule,
+                   example='/meeting schedule "Strategy call" "tuesday 18:00" '
+                           'every:weekly duration:90m where:https://meet.example/abc',
                    form=True),
-        Subcommand(("list",), "List upcoming (default) or past meetings.", Level.MEMBER, _list,
-                   (Option("which", OptionType.CHOICE, "upcoming or past", required=False,
-                           choices=("upcoming", "past")),)),
+        Subcommand(("list",), "List upcoming (default) or past meetings.", Level.MEMBER, _list),
         Subcommand(("info",), "The next occurrence of a meeting: RSVPs, organizations "
-                   "represented, agenda.", Level.MEMBER, _info, (_MEETING, _OCCURRENCE)),
+                   "represented, agenda.", Level.MEMBER, _info),
         Subcommand(("cancel",), "Cancel the next occurrence, one date, or all of a meeting.",
-                   Level.COORDINATOR, _cancel, (
-                       _MEETING,
-                       Option("occurrence", OptionType.TEXT, "a date, or all (default: the "
-                              "next occurrence; a one-off meeting is cancelled whole)",
-                              required=False, keyword_only=True, max_length=40),
-                   )),
+                   Level.COORDINATOR, _cancel),
         Subcommand(("reschedule",), "Move one occurrence (occurrence:DATE) or the whole "
-                   "meeting.", Level.COORDINATOR, _reschedule,
-                   (_MEETING, Option("when", OptionType.TIME, "the new start", max_length=80),
-                    _OCCURRENCE)),
+                   "meeting.", Level.COORDINATOR, _reschedule),
         Subcommand(("update",), "Change a meeting's title, place, length or reminders (every "
-                   "occurrence).", Level.COORDINATOR, _update, (
-                       _MEETING,
-                       Option("title", OptionType.TEXT, "the new title", required=False,
-                              keyword_only=True, max_length=TITLE_MAX),
-                       Option("where", OptionType.TEXT, "a place or a call link (none to "
-                              "clear)", required=False, keyword_only=True,
-                              max_length=WHERE_MAX),
-                       Option("duration", OptionType.DURATION, "how long", required=False,
-                              keyword_only=True),
-                       Option("remind", OptionType.TEXT, 'reminder offsets, like "24h,1h", '
-                              "or none", required=False, keyword_only=True, max_length=60),
-                   ), example="/meeting update 1 where:https://meet.example/new remind:2h"),
-        Subcommand(("rsvp",), "Say whether you are coming.", Level.MEMBER, _rsvp, (
-            _MEETING, Option("answer", OptionType.CHOICE, "yes, no or maybe",
-                             choices=("yes", "no", "maybe")), _OCCURRENCE), private=True),
+                   "occurrence).", Level.COORDINATOR, _update,
+                   example="/meeting update 1 where:https://meet.example/new remind:2h"),
+        Subcommand(("rsvp",), "Say whether you are coming.", Level.MEMBER, _rsvp, private=True),
         Subcommand(("attended",), "Record who actually came to a meeting (default: the "
                    "latest occurrence); health reports count this, not RSVPs.",
-                   Level.REPRESENTATIVE, _attended, (
-                       _MEETING, Option("people", OptionType.TEXT, "the people who came "
-                                        "(mentions, or names on the console)",
-                                        max_length=TEXT_MAX, rest=True), _PAST_OCCURRENCE),
+                   Level.REPRESENTATIVE, _attended,
                    private=True, example="/meeting attended #1 @bob @dan"),
         Subcommand(("agenda", "add"), "Add an item to the next meeting's agenda.", Level.MEMBER,
-                   _agenda_add, (_MEETING, Option("text", OptionType.TEXT, "the agenda item",
-                                                  max_length=TEXT_MAX, rest=True),
-                                 _OCCURRENCE)),
+                   _agenda_add),
         Subcommand(("agenda", "remove"), "Take an item off a meeting's agenda (whoever added "
                    "it, or a coordinator).", Level.MEMBER, _agenda_remove,
-                   (_MEETING, _ITEM, _OCCURRENCE), example="/meeting agenda remove #1 2"),
+                   example="/meeting agenda remove #1 2"),
         Subcommand(("agenda", "move"), "Move an agenda item to another position.",
-                   Level.COORDINATOR, _agenda_move, (
-                       _MEETING, _ITEM, Option("to", OptionType.INTEGER, "its new position",
-                                               min_value=1, max_value=500), _OCCURRENCE),
-                   example="/meeting agenda move #1 3 1"),
-        Subcommand(("agenda",), "Show the next meeting's agenda.", Level.MEMBER, _agenda,
-                   (_MEETING, _OCCURRENCE)),
+                   Level.COORDINATOR, _agenda_move, example="/meeting agenda move #1 3 1"),
+        Subcommand(("agenda",), "Show the next meeting's agenda.", Level.MEMBER, _agenda),
         Subcommand(("note",), "Record an action, decision or information during or after a "
-                   "meeting.", Level.REPRESENTATIVE, _note, (
-                       _MEETING,
-                       Option("kind", OptionType.CHOICE, "action, decision or info",
-                              choices=("action", "decision", "info")),
-                       Option("text", OptionType.TEXT, "what to record", max_length=TEXT_MAX,
-                              rest=True),
-                       Option("owner", OptionType.USER, "who does it (actions; default you)",
-                              required=False, keyword_only=True, max_length=80),
-                       Option("due", OptionType.TIME, "when it is due (actions)",
-                              required=False, keyword_only=True, max_length=80),
-                       _OCCURRENCE,
-                   ), example='/meeting note #1 action Book the hall owner:Bob '
-                              'due:"friday 17:00"'),
+                   "meeting.", Level.REPRESENTATIVE, _note,
+                   example='/meeting note #1 action Book the hall owner:Bob '
+                           'due:"friday 17:00"'),
         Subcommand(("minutes",), "The minutes of a meeting (default: the latest), with a "
-                   "Markdown file.", Level.MEMBER, _minutes, (_MEETING, _OCCURRENCE)),
+                   "Markdown file.", Level.MEMBER, _minutes),
         Subcommand(("actions",), "Action items: open (default), mine or all.", Level.MEMBER,
-                   _actions, (Option("which", OptionType.CHOICE, "open, mine or all",
-                                     required=False, choices=("open", "mine", "all")),)),
-        Subcommand(("done",), "Mark an action item done.", Level.MEMBER, _done, (
-            Option("action", OptionType.NUMBER, "the action's number", kind="action"),)),
+                   _actions),
+        Subcommand(("done",), "Mark an action item done.", Level.MEMBER, _done),
         Subcommand(("action", "edit"), "Change an action item's text or due time "
                    "(its owner, whoever wrote it down, or a coordinator).", Level.MEMBER,
-                   _action_edit, (_ACTION,
-                                  Option("text", OptionType.TEXT, "the new text",
-                                         required=False, keyword_only=True,
-                                         max_length=TEXT_MAX),
-                                  Option("due", OptionType.TEXT, "the new due time, or none",
-                                         required=False, keyword_only=True, max_length=80)),
-                   example='/meeting action edit 4 due:"friday 17:00"'),
+                   _action_edit, example='/meeting action edit 4 due:"friday 17:00"'),
         Subcommand(("action", "reassign"), "Give an action item to someone else; they are "
-                   "told privately.", Level.MEMBER, _action_reassign, (
-                       _ACTION, Option("user", OptionType.USER, "the new owner",
-                                       max_length=80)),
+                   "told privately.", Level.MEMBER, _action_reassign,
                    example="/meeting action reassign 4 @dan"),
         Subcommand(("action", "reopen"), "Open a done action item again.", Level.MEMBER,
-                   _action_reopen, (_ACTION,)),
+                   _action_reopen),
         Subcommand(("ical",), "All meetings as an iCalendar (.ics) file.", Level.MEMBER, _ical,
                    private=True),
     ),

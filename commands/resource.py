@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Annotated
 
-from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
+from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.model import Level, Org, Resource
 from coalition_bot.replies import Button, Field, Reply
 from coalition_bot.rules.times import format_local
@@ -21,6 +21,17 @@ TAGS_MAX = 120
 NOTE_MAX = 300
 ORGS_SHOWN = 20  # organizations listed (Discord shows 25 fields)
 ITEMS_SHOWN = 8  # items per organization
+
+
+# Arguments that several subcommands share (see `spec.Arg`).
+ItemNumber = Annotated[int, Arg(
+    "the offer's or ask's number", type=OptionType.NUMBER, kind="resource")]
+Tags = Annotated[str | None, Arg(
+    "words people would look for, like tags:hall,venue (see the tags in use in `/resource list`)",
+    keyword_only=True, max_length=TAGS_MAX)]
+ForOrg = Annotated[Org | None, Arg(
+    "the organization it is for (coordinators, and representatives of several)", keyword_only=True,
+    max_length=80)]
 
 
 def _age(span: timedelta) -> str:
@@ -84,18 +95,20 @@ def _reminded(item: Resource, now: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class OfferArgs:
-    text: str
-    tags: str | None = None
-    until: date | None = None
-    org: Org | None = None
+    text: Annotated[str, Arg("what your organization offers", max_length=TEXT_MAX, rest=True)]
+    tags: Tags = None
+    until: Annotated[date | None, Arg(
+        "the last day it stands (default: until closed)", keyword_only=True)] = None
+    org: ForOrg = None
 
 
 @dataclass(frozen=True, slots=True)
 class AskArgs:
-    text: str
-    tags: str | None = None
-    by: date | None = None
-    org: Org | None = None
+    text: Annotated[str, Arg("what your organization needs", max_length=TEXT_MAX, rest=True)]
+    tags: Tags = None
+    by: Annotated[date | None, Arg(
+        "the day it is needed by (default: until closed)", keyword_only=True)] = None
+    org: ForOrg = None
 
 
 async def _offer(ctx: Context, args: OfferArgs) -> Reply:
@@ -108,8 +121,10 @@ async def _ask(ctx: Context, args: AskArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class ListArgs:
-    which: Literal["all", "offers", "asks", "mine"] | None = None
-    tag: str | None = None
+    which: Annotated[resources.Which | None, Arg(
+        "all (default), offers, asks, or mine (your organizations')")] = None
+    tag: Annotated[str | None, Arg(
+        "only items with this tag", keyword_only=True, max_length=40)] = None
 
 
 async def _list(ctx: Context, args: ListArgs) -> Reply:
@@ -143,7 +158,7 @@ async def _list(ctx: Context, args: ListArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class ItemArgs:
-    item: int
+    item: ItemNumber
 
 
 async def _match(ctx: Context, args: ItemArgs) -> Reply:
@@ -170,9 +185,10 @@ async def _match(ctx: Context, args: ItemArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class TakeArgs:
-    item: int
-    note: str | None = None
-    org: Org | None = None
+    item: ItemNumber
+    note: Annotated[str | None, Arg(
+        "how, when, who to talk to", max_length=NOTE_MAX, rest=True)] = None
+    org: ForOrg = None
 
 
 async def _take(ctx: Context, args: TakeArgs) -> Reply:
@@ -186,9 +202,10 @@ async def _take(ctx: Context, args: TakeArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class CloseArgs:
-    item: int
-    status: Literal["met", "withdrawn", "expired"] | None = None
-    note: str | None = None
+    item: ItemNumber
+    status: Annotated[resources.CloseStatus | None, Arg(
+        "met (default), withdrawn or expired")] = None
+    note: Annotated[str | None, Arg("what came of it", max_length=NOTE_MAX, rest=True)] = None
 
 
 async def _close(ctx: Context, args: CloseArgs) -> Reply:
@@ -198,67 +215,30 @@ async def _close(ctx: Context, args: CloseArgs) -> Reply:
     return Reply(title=f"{label(item)} closed as {status}", text=f"{item.text}{told}")
 
 
-_ITEM = Option("item", OptionType.NUMBER, "the offer's or ask's number", kind="resource")
-_TAGS = Option("tags", OptionType.TEXT, "words people would look for, like tags:hall,venue "
-               "(see the tags in use in `/resource list`)", required=False,
-               keyword_only=True, max_length=TAGS_MAX)
-_ORG = Option("org", OptionType.ORG, "the organization it is for (coordinators, and "
-              "representatives of several)", required=False, keyword_only=True,
-              max_length=80)
-
-
-def _text(what: str) -> Option:
-    return Option("text", OptionType.TEXT, what, max_length=TEXT_MAX, rest=True)
-
-
 COMMAND = Command(
     name="resource",
     help="Share what partner organizations have and need: offers and asks that find each "
          "other.",
     subcommands=(
         Subcommand(("offer",), "Offer something your organization has (a hall, a lawyer's "
-                   "time, volunteers).", Level.REPRESENTATIVE, _offer, (
-                       _text("what your organization offers"), _TAGS,
-                       Option("until", OptionType.DATE, "the last day it stands (default: "
-                              "until closed)", required=False, keyword_only=True),
-                       _ORG,
-                   ), private=True,
+                   "time, volunteers).", Level.REPRESENTATIVE, _offer, private=True,
                    example="/resource offer Meeting hall for 80, weekday evenings "
                            "tags:hall,venue until:2026-12-31"),
         Subcommand(("ask",), "Ask the coalition for something your organization needs.",
-                   Level.REPRESENTATIVE, _ask, (
-                       _text("what your organization needs"), _TAGS,
-                       Option("by", OptionType.DATE, "the day it is needed by (default: "
-                              "until closed)", required=False, keyword_only=True),
-                       _ORG,
-                   ), private=True,
+                   Level.REPRESENTATIVE, _ask, private=True,
                    example="/resource ask Spanish-speaking canvassers for Saturday "
                            "tags:canvass,spanish by:2026-12-05"),
         Subcommand(("list",), "The open offers and asks by organization, newest first, the "
-                   "tags in use and how many asks were met.", Level.MEMBER, _list, (
-                       Option("which", OptionType.CHOICE, "all (default), offers, asks, or "
-                              "mine (your organizations')", required=False,
-                              choices=resources.WHICH),
-                       Option("tag", OptionType.TEXT, "only items with this tag",
-                              required=False, keyword_only=True, max_length=40),
-                   ), example="/resource list asks tag:spanish"),
+                   "tags in use and how many asks were met.", Level.MEMBER, _list,
+                   example="/resource list asks tag:spanish"),
         Subcommand(("match",), "The open offers that may fit an ask (or asks that may fit "
-                   "an offer), best first, and why.", Level.MEMBER, _match, (_ITEM,),
+                   "an offer), best first, and why.", Level.MEMBER, _match,
                    example="/resource match #4"),
         Subcommand(("take",), "Commit your organization to meet an ask or to use an offer; "
-                   "both sides are told.", Level.REPRESENTATIVE, _take, (
-                       _ITEM,
-                       Option("note", OptionType.TEXT, "how, when, who to talk to",
-                              required=False, max_length=NOTE_MAX, rest=True),
-                       _ORG,
-                   ), private=True, example="/resource take #4 Maria can bring 6 people"),
+                   "both sides are told.", Level.REPRESENTATIVE, _take, private=True,
+                   example="/resource take #4 Maria can bring 6 people"),
         Subcommand(("close",), "Close your organization's offer or ask: met (default), "
-                   "withdrawn or expired.", Level.REPRESENTATIVE, _close, (
-                       _ITEM,
-                       Option("status", OptionType.CHOICE, "met (default), withdrawn or "
-                              "expired", required=False, choices=resources.CLOSE_STATUSES),
-                       Option("note", OptionType.TEXT, "what came of it", required=False,
-                              max_length=NOTE_MAX, rest=True),
-                   ), private=True, example="/resource close #4 met Six canvassers came"),
+                   "withdrawn or expired.", Level.REPRESENTATIVE, _close, private=True,
+                   example="/resource close #4 met Six canvassers came"),
     ),
 )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from coalition_bot.commands.args import NoArgs
-from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
+from coalition_bot.commands.spec import Arg, Command, Subcommand
 from coalition_bot.model import Level, Org, Person
 from coalition_bot.replies import Field, Reply
 from coalition_bot.rules.times import format_local
@@ -17,10 +18,16 @@ __all__ = ["COMMAND"]
 ROLE_MAX = 60
 
 
+# Arguments that several subcommands share (see `spec.Arg`).
+RoleName = Annotated[str, Arg("the role's name or #number", max_length=ROLE_MAX)]
+User = Annotated[Person, Arg(
+    "the person (mention them, or their name on the console)", max_length=80)]
+
+
 @dataclass(frozen=True, slots=True)
 class CreateArgs:
-    name: str
-    description: str | None = None
+    name: Annotated[str, Arg("the role's name", max_length=ROLE_MAX)]
+    description: Annotated[str | None, Arg("what it involves", max_length=300, rest=True)] = None
 
 
 async def _create(ctx: Context, args: CreateArgs) -> Reply:
@@ -32,9 +39,10 @@ async def _create(ctx: Context, args: CreateArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class AssignArgs:
-    role: str
-    user: Person
-    org: Org | None = None
+    role: RoleName
+    user: User
+    org: Annotated[Org | None, Arg(
+        "the organization they do it for", keyword_only=True, max_length=80)] = None
 
 
 async def _assign(ctx: Context, args: AssignArgs) -> Reply:
@@ -46,8 +54,8 @@ async def _assign(ctx: Context, args: AssignArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class UnassignArgs:
-    role: str
-    user: Person
+    role: RoleName
+    user: User
 
 
 async def _unassign(ctx: Context, args: UnassignArgs) -> Reply:
@@ -58,7 +66,7 @@ async def _unassign(ctx: Context, args: UnassignArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class RoleArgs:
-    role: str
+    role: RoleName
 
 
 async def _delete(ctx: Context, args: RoleArgs) -> Reply:
@@ -116,30 +124,18 @@ async def _workload(ctx: Context, args: NoArgs) -> Reply:
         Field("Organizations", "\n".join(_load_line(o) for o in w.orgs) or "none yet")))
 
 
-_ROLE = Option("role", OptionType.TEXT, "the role's name or #number", max_length=ROLE_MAX)
-_USER = Option("user", OptionType.USER, "the person (mention them, or their name on the "
-               "console)", max_length=80)
-
 COMMAND = Command(
     name="role",
     help="Clear roles and fair workloads: who does what for the coalition.",
     subcommands=(
-        Subcommand(("create",), "Create a role.", Level.COORDINATOR, _create, (
-            Option("name", OptionType.TEXT, "the role's name", max_length=ROLE_MAX),
-            Option("description", OptionType.TEXT, "what it involves", required=False,
-                   max_length=300, rest=True),
-        ), example='/role create "Press contact" Talks to journalists for the coalition'),
+        Subcommand(("create",), "Create a role.", Level.COORDINATOR, _create,
+                   example='/role create "Press contact" Talks to journalists for the coalition'),
         Subcommand(("assign",), "Give someone a role, optionally on behalf of an organization.",
-                   Level.COORDINATOR, _assign, (
-                       _ROLE, _USER,
-                       Option("org", OptionType.ORG, "the organization they do it for",
-                              required=False, keyword_only=True, max_length=80),
-                   ), example='/role assign "Press contact" @maria org:"Tenants United"'),
-        Subcommand(("unassign",), "Take a role from someone.", Level.COORDINATOR, _unassign,
-                   (_ROLE, _USER)),
+                   Level.COORDINATOR, _assign,
+                   example='/role assign "Press contact" @maria org:"Tenants United"'),
+        Subcommand(("unassign",), "Take a role from someone.", Level.COORDINATOR, _unassign),
         Subcommand(("delete",), "Remove a role the coalition no longer needs (and who held "
-                   "it).", Level.COORDINATOR, _delete, (_ROLE,),
-                   example='/role delete "Press contact"'),
+                   "it).", Level.COORDINATOR, _delete, example='/role delete "Press contact"'),
         Subcommand(("list",), "Every role and who holds it.", Level.MEMBER, _list),
         Subcommand(("mine",), "Your roles and open action items.", Level.MEMBER, _mine,
                    private=True),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
 from coalition_bot.commands.args import NoArgs
-from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
+from coalition_bot.commands.spec import Arg, Command, Subcommand
 from coalition_bot.model import Level, Rule
 from coalition_bot.replies import Field, Reply
-from coalition_bot.rules.tally import RULES
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import polls, topics
 from coalition_bot.services.context import Context
@@ -22,10 +22,18 @@ REASON_MAX = 300
 CHECK_MAX = 4000
 
 
+# Arguments that several subcommands share (see `spec.Arg`).
+Phrase = Annotated[str, Arg(
+    "the topic: a word or phrase (taken literally, any case, plurals included)",
+    max_length=PHRASE_MAX, rest=True)]
+Reason = Annotated[str | None, Arg(
+    "why the coalition keeps it off the table", keyword_only=True, max_length=REASON_MAX)]
+
+
 @dataclass(frozen=True, slots=True)
 class AddArgs:
-    phrase: str
-    reason: str | None = None
+    phrase: Phrase
+    reason: Reason = None
 
 
 async def _add(ctx: Context, args: AddArgs) -> Reply:
@@ -38,10 +46,12 @@ async def _add(ctx: Context, args: AddArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class ProposeArgs:
-    phrase: str
-    reason: str | None = None
-    rule: Rule | None = None
-    closes: datetime | None = None
+    phrase: Phrase
+    reason: Reason = None
+    rule: Annotated[Rule | None, Arg(
+        "how the poll passes (default consensus)", keyword_only=True)] = None
+    closes: Annotated[datetime | None, Arg(
+        "when voting ends (default in 3 days)", keyword_only=True, max_length=80)] = None
 
 
 async def _propose(ctx: Context, args: ProposeArgs) -> Reply:
@@ -56,9 +66,11 @@ async def _propose(ctx: Context, args: ProposeArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class ProposeRemoveArgs:
-    phrase: str
-    rule: Rule | None = None
-    closes: datetime | None = None
+    phrase: Phrase
+    rule: Annotated[Rule | None, Arg(
+        "how the poll passes (default consensus)", keyword_only=True)] = None
+    closes: Annotated[datetime | None, Arg(
+        "when voting ends (default in 3 days)", keyword_only=True, max_length=80)] = None
 
 
 async def _propose_remove(ctx: Context, args: ProposeRemoveArgs) -> Reply:
@@ -88,7 +100,7 @@ async def _list(ctx: Context, args: NoArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class PhraseArgs:
-    phrase: str
+    phrase: Phrase
 
 
 async def _remove(ctx: Context, args: PhraseArgs) -> Reply:
@@ -103,7 +115,7 @@ async def _remove(ctx: Context, args: PhraseArgs) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class CheckArgs:
-    text: str
+    text: Annotated[str, Arg("the text to check", max_length=CHECK_MAX, rest=True)]
 
 
 async def _check(ctx: Context, args: CheckArgs) -> Reply:
@@ -114,44 +126,25 @@ async def _check(ctx: Context, args: CheckArgs) -> Reply:
         Field(f"“{t.phrase}”", t.reason or "no reason recorded") for t in hits))
 
 
-_PHRASE = Option("phrase", OptionType.TEXT, "the topic: a word or phrase (taken literally, "
-                 "any case, plurals included)", max_length=PHRASE_MAX, rest=True)
-_REASON = Option("reason", OptionType.TEXT, "why the coalition keeps it off the table",
-                 required=False, keyword_only=True, max_length=REASON_MAX)
-
 COMMAND = Command(
     name="topic",
     help="Topics the coalition agreed to keep off the table, so disagreement elsewhere does "
          "not derail common work. The bot reminds people privately; it never deletes.",
     subcommands=(
         Subcommand(("add",), "Record an agreed off-limits topic.", Level.COORDINATOR, _add,
-                   (_PHRASE, _REASON),
                    example='/topic add electoral endorsements reason:"partners differ"'),
         Subcommand(("propose",), "Propose a topic: the partner organizations decide in a poll "
-                   "(consensus by default).", Level.REPRESENTATIVE, _propose, (
-                       _PHRASE, _REASON,
-                       Option("rule", OptionType.CHOICE, "how the poll passes (default "
-                              "consensus)", required=False, choices=RULES, keyword_only=True),
-                       Option("closes", OptionType.TIME, "when voting ends (default in 3 days)",
-                              required=False, keyword_only=True, max_length=80),
-                   )),
+                   "(consensus by default).", Level.REPRESENTATIVE, _propose),
         Subcommand(("propose-remove",), "Propose taking a topic off the list: the partner "
                    "organizations decide in a poll (consensus by default).",
-                   Level.REPRESENTATIVE, _propose_remove, (
-                       _PHRASE,
-                       Option("rule", OptionType.CHOICE, "how the poll passes (default "
-                              "consensus)", required=False, choices=RULES, keyword_only=True),
-                       Option("closes", OptionType.TIME, "when voting ends (default in 3 days)",
-                              required=False, keyword_only=True, max_length=80),
-                   ), example="/topic propose-remove electoral endorsements"),
+                   Level.REPRESENTATIVE, _propose_remove,
+                   example="/topic propose-remove electoral endorsements"),
         Subcommand(("list",), "The agreed topics, why, since when, and by which decision.",
                    Level.MEMBER, _list),
         Subcommand(("remove",), "Take a topic off the list at once (logged and told to every "
                    "home channel; to decide it together, use propose-remove).",
-                   Level.COORDINATOR, _remove, (_PHRASE,)),
+                   Level.COORDINATOR, _remove),
         Subcommand(("check",), "Privately check whether a text touches an agreed topic.",
-                   Level.MEMBER, _check, (Option("text", OptionType.TEXT, "the text to check",
-                                                 max_length=CHECK_MAX, rest=True),),
-                   private=True),
+                   Level.MEMBER, _check, private=True),
     ),
 )

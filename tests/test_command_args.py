@@ -1,4 +1,5 @@
-"""Typed commands: each handler takes a frozen dataclass that matches its spec's options."""
+"""Typed commands: each handler takes a frozen dataclass, and its spec's options are read
+from that dataclass's fields."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import inspect
 import typing
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 from helpers import Chat
@@ -15,7 +16,14 @@ from helpers import Chat
 from coalition_bot.bot import Bot
 from coalition_bot.commands.args import NoArgs, args_type, build_args, field_types
 from coalition_bot.commands.registry import COMMANDS
-from coalition_bot.commands.spec import Command, OptionType, Subcommand
+from coalition_bot.commands.spec import (
+    Arg,
+    Command,
+    Option,
+    OptionType,
+    Subcommand,
+    options_of,
+)
 from coalition_bot.model import (
     Electorate,
     GoalStatus,
@@ -66,9 +74,11 @@ def test_every_handler_takes_a_frozen_dataclass_not_a_dict(command: Command,
 
 
 @pytest.mark.parametrize(("command", "sub"), SUBCOMMANDS, ids=NAMES)
-def test_args_fields_are_the_spec_options_in_order(command: Command, sub: Subcommand) -> None:
-    cls = args_type(sub.handler)
-    assert [f.name for f in dataclasses.fields(cls)] == [o.name for o in sub.options]
+def test_spec_options_are_read_from_the_args_dataclass(command: Command,
+                                                       sub: Subcommand) -> None:
+    assert sub.options == options_of(args_type(sub.handler))
+    assert [o.name for o in sub.options] == [f.name for f in
+                                             dataclasses.fields(args_type(sub.handler))]
 
 
 @pytest.mark.parametrize(("command", "sub"), SUBCOMMANDS, ids=NAMES)
@@ -114,6 +124,53 @@ def test_a_choice_becomes_its_enum_member_and_a_literal_stays_text() -> None:
     assert args.note is None
     plain = build_args(export.handler, {"what": "votes", "format": None})
     assert type(plain.what) is str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Every:
+    """One field of each kind an argument can be."""
+
+    count: Annotated[int, Arg("how many", min_value=1, max_value=9)]
+    goal: Annotated[int, Arg("the goal", type=OptionType.NUMBER, kind="goal")]
+    status: Annotated[GoalStatus, Arg("its status")]
+    who: Annotated[Person, Arg("who", max_length=80)]
+    where: Annotated[Org | None, Arg("for whom", keyword_only=True)] = None
+    when: Annotated[datetime | None, Arg("when")] = None
+    day: Annotated[date | None, Arg("which day")] = None
+    length: Annotated[timedelta | None, Arg("how long")] = None
+    loud: Annotated[bool | None, Arg("shout")] = None
+    share: Annotated[int | None, Arg("share", type=OptionType.PERCENT)] = None
+    zone: Annotated[str | None, Arg("zone", type=OptionType.TIMEZONE)] = None
+    which: Annotated[Literal["open", "all"] | None, Arg("which")] = None
+    note: Annotated[str | None, Arg("a note", max_length=300, rest=True)] = None
+
+
+def test_options_are_read_from_field_names_types_defaults_and_arg() -> None:
+    assert options_of(_Every) == (
+        Option("count", OptionType.INTEGER, "how many", min_value=1, max_value=9),
+        Option("goal", OptionType.NUMBER, "the goal", kind="goal"),
+        Option("status", OptionType.CHOICE, "its status",
+               choices=("open", "in-progress", "blocked", "done", "dropped")),
+        Option("who", OptionType.USER, "who", max_length=80),
+        Option("where", OptionType.ORG, "for whom", required=False, keyword_only=True),
+        Option("when", OptionType.TIME, "when", required=False),
+        Option("day", OptionType.DATE, "which day", required=False),
+        Option("length", OptionType.DURATION, "how long", required=False),
+        Option("loud", OptionType.BOOL, "shout", required=False),
+        Option("share", OptionType.PERCENT, "share", required=False),
+        Option("zone", OptionType.TIMEZONE, "zone", required=False),
+        Option("which", OptionType.CHOICE, "which", required=False, choices=("open", "all")),
+        Option("note", OptionType.TEXT, "a note", required=False, max_length=300, rest=True),
+    )
+
+
+def test_a_field_without_arg_is_refused() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Bare:
+        name: str
+
+    with pytest.raises(TypeError, match="Arg"):
+        options_of(Bare)
 
 
 def test_a_handler_that_takes_a_dict_is_refused() -> None:

@@ -18,13 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from coalition_bot.model import Rule
-
 __all__ = [
     "ABSTAIN",
     "BLOCK",
     "PROPOSAL_CHOICES",
-    "RULES",
     "Ballot",
     "Outcome",
     "count",
@@ -34,7 +31,6 @@ __all__ = [
 
 AGREE, ABSTAIN, DISAGREE, BLOCK = "agree", "abstain", "disagree", "block"
 PROPOSAL_CHOICES = (AGREE, ABSTAIN, DISAGREE, BLOCK)
-RULES = tuple(r.value for r in Rule)
 
 
 @dataclass(frozen=True, slots=True)
