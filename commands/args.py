@@ -9,8 +9,9 @@ dispatcher resolve them to:
     TIME → datetime             DATE → date                             DURATION → timedelta
     USER → Person               ORG → Org           CHOICE → a `Literal` or a `StrEnum`
 
-An optional option is `T | None = None`. `tests/test_command_args.py` holds every spec
-to its dataclass, so the two cannot drift apart.
+An optional option is `T | None = None`. The spec reads its options from these fields
+(`spec.options_of`), so the two cannot drift apart; `tests/test_command_args.py` checks
+that each field's type is what its option type resolves to.
 """
 
 from __future__ import annotations

@@ -118,7 +118,8 @@ def test_a_subcommand_without_options_takes_no_args() -> None:
 def test_a_choice_becomes_its_enum_member_and_a_literal_stays_text() -> None:
     update = COMMANDS["coalition"].find(("goal", "update"))
     export = COMMANDS["coalition"].find(("export",))
-    assert update is not None and export is not None
+    assert update is not None
+    assert export is not None
     args = build_args(update.handler, {"goal": 1, "status": "in-progress", "note": None})
     assert args.status is GoalStatus.IN_PROGRESS
     assert args.note is None
