@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coalition_bot.clock import Clock
+from coalition_bot.commands.args import build_args
 from coalition_bot.commands.grammar import Parsed, bind, parse, resolve
 from coalition_bot.commands.help import help_reply
 from coalition_bot.commands.spec import Command, OptionType, Subcommand
@@ -153,7 +154,7 @@ class Dispatcher:
                 ctx.caller_record = await caller_for(ctx)
             await self._check_level(ctx, command, sub)
             await _resolve_values(ctx, sub, typed)
-            reply = await sub.handler(ctx, typed)
+            reply = await sub.handler(ctx, build_args(sub.handler, typed))
             # into the outbox, in this transaction: sent after the commit
             if ctx.notices or ctx.private_notices:
                 await enqueue_notices(conn, ctx.notices, ctx.now, private=ctx.private_notices)

@@ -5,29 +5,104 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 __all__ = [
     "GOAL_STATUSES",
     "Binding",
     "Coalition",
     "Decision",
+    "DeliveryKind",
+    "Electorate",
     "Goal",
+    "GoalStatus",
     "GoalUpdate",
     "Level",
     "Meeting",
     "Note",
+    "NoteKind",
     "Occurrence",
     "Org",
     "Person",
     "Poll",
+    "PollStatus",
     "Resource",
+    "ResourceKind",
+    "ResourceStatus",
     "ResourceTake",
+    "Results",
     "Role",
     "RoleHolder",
+    "Rule",
     "Vote",
 ]
 
-GOAL_STATUSES = ("open", "in-progress", "blocked", "done", "dropped")
+
+# The words the database stores and users type. A `StrEnum` member is its string: it
+# compares equal to it, formats as it and is stored as it, so rows and replies read alike.
+class Electorate(enum.StrEnum):
+    """Who votes in a poll: one vote per organization, or one per member."""
+
+    ORGS = "orgs"
+    MEMBERS = "members"
+
+
+class Rule(enum.StrEnum):
+    """How a poll passes (see `rules.tally`)."""
+
+    MAJORITY = "majority"
+    SUPERMAJORITY = "supermajority"
+    CONSENSUS = "consensus"
+    PLURALITY = "plurality"
+
+
+class Results(enum.StrEnum):
+    """When a poll's tally shows: as votes come in, or once it closes."""
+
+    LIVE = "live"
+    HIDDEN = "hidden"
+
+
+class PollStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class GoalStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in-progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+GOAL_STATUSES = tuple(s.value for s in GoalStatus)
+
+
+class NoteKind(enum.StrEnum):
+    """What a meeting note records."""
+
+    ACTION = "action"
+    DECISION = "decision"
+    INFO = "info"
+
+
+class ResourceKind(enum.StrEnum):
+    OFFER = "offer"
+    ASK = "ask"
+
+
+class ResourceStatus(enum.StrEnum):
+    OPEN = "open"
+    MET = "met"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+# What an outbox delivery carries; each kind is rendered when it is sent. Only the code
+# names kinds, never a user, so a `Literal` checks them without converting any.
+DeliveryKind = Literal["notice", "meeting-reminder", "poll-closing", "poll-result",
+                       "action-due", "resource-expiring", "digest"]
 
 
 class Level(enum.IntEnum):
@@ -90,7 +165,7 @@ class Goal:
     coalition_id: int
     number: int
     text: str
-    status: str
+    status: GoalStatus
     created_at: datetime
     updated_at: datetime
 
@@ -98,7 +173,7 @@ class Goal:
 @dataclass(frozen=True, slots=True)
 class GoalUpdate:
     goal_id: int
-    status: str
+    status: GoalStatus
     note: str
     author: str
     created_at: datetime
@@ -112,13 +187,13 @@ class Poll:
     question: str
     proposal: bool
     choices: tuple[str, ...]
-    electorate: str  # 'orgs' or 'members'
-    rule: str
+    electorate: Electorate
+    rule: Rule
     quorum_pct: int
     anonymous: bool
-    results: str  # 'live' or 'hidden'
+    results: Results
     closes_at: datetime
-    status: str  # 'open' or 'closed'
+    status: PollStatus
     closed_at: datetime | None
     created_at: datetime
 
@@ -146,7 +221,7 @@ class Decision:
     number: int
     poll_number: int | None
     question: str
-    rule: str
+    rule: str  # a `Rule`, or 'coordinator' for a decision that no poll made
     outcome: str
     summary: str
     tallies: dict[str, int]
@@ -198,7 +273,7 @@ class Note:
     id: int
     meeting_number: int
     occurrence: str
-    kind: str  # action / decision / info
+    kind: NoteKind
     text: str
     action_number: int | None
     owner_id: int | None
@@ -243,23 +318,23 @@ class Resource:
     id: int
     coalition_id: int
     number: int
-    kind: str  # 'offer' or 'ask'
+    kind: ResourceKind
     org_id: int
     org_name: str
     text: str
     tags: tuple[str, ...]
     ends_at: datetime | None  # the end of its until:/by: day; None: open until closed
-    status: str  # 'open', 'met', 'withdrawn' or 'expired'
+    status: ResourceStatus
     posted_by: int | None
     created_at: datetime
     closed_at: datetime | None
     close_note: str
     takes: tuple[ResourceTake, ...] = ()
 
-    def state(self, now: datetime) -> str:
+    def state(self, now: datetime) -> ResourceStatus:
         """Its status as of `now`: an open item past its date is expired."""
         if self.status == "open" and self.ends_at is not None and self.ends_at <= now:
-            return "expired"
+            return ResourceStatus.EXPIRED
         return self.status
 
     def is_open(self, now: datetime) -> bool:

@@ -78,6 +78,7 @@ from typing import Generic, TypeVar
 
 from coalition_bot.clock import Clock, speed_of
 from coalition_bot.errors import StorageError
+from coalition_bot.model import DeliveryKind
 from coalition_bot.outlets import DeliveryDeferred, DeliveryRefused, Outlet
 from coalition_bot.replies import Notice
 from coalition_bot.services import deliveries
@@ -132,7 +133,7 @@ class DeliveryRecord:
     `outcome`: sent, failed (refused for good), retry, dropped or expired."""
 
     id: int
-    kind: str
+    kind: DeliveryKind
     platform: str
     coalition: int
     outcome: str

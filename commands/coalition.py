@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from coalition_bot.charts import Bar, participation_png
-from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import GOAL_STATUSES, Binding, Level, Occurrence
+from coalition_bot.commands.args import NoArgs
+from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
+from coalition_bot.model import Binding, GoalStatus, Level, Occurrence, Org, Person
 from coalition_bot.replies import Attachment, Field, Notice, Reply
-from coalition_bot.rules.digest import WEEKDAYS, parse_clock
+from coalition_bot.rules.digest import WEEKDAYS, Weekday, parse_clock
 from coalition_bot.rules.health import OrgHealth
 from coalition_bot.rules.recurrence import describe
 from coalition_bot.rules.times import format_local, format_span
@@ -35,8 +37,22 @@ NOTE_MAX = 500
 DEFAULT_TIMEZONE = "UTC"
 
 
-async def _setup(ctx: Context, args: dict[str, Any]) -> Reply:
-    coalition = await coalitions.setup(ctx, args["name"], args["timezone"] or DEFAULT_TIMEZONE)
+# Arguments that several subcommands share (see `spec.Arg`).
+OrgName = Annotated[str, Arg("the organization's name", max_length=NAME_MAX)]
+User = Annotated[Person, Arg(
+    "the person (mention them, or their name on the console)", max_length=NAME_MAX)]
+OrgRef = Annotated[Org, Arg("an organization's name or #number", max_length=NAME_MAX)]
+
+
+@dataclass(frozen=True, slots=True)
+class SetupArgs:
+    name: Annotated[str, Arg("the coalition's name", max_length=NAME_MAX)]
+    timezone: Annotated[str | None, Arg(
+        "the time zone times are read and shown in (default UTC)", type=OptionType.TIMEZONE)] = None
+
+
+async def _setup(ctx: Context, args: SetupArgs) -> Reply:
+    coalition = await coalitions.setup(ctx, args.name, args.timezone or DEFAULT_TIMEZONE)
     return Reply(
         title=f"Coalition {coalition.name} is set up",
         text=(f"Times are read and shown in {coalition.timezone}. This channel is the home "
@@ -44,8 +60,17 @@ async def _setup(ctx: Context, args: dict[str, Any]) -> Reply:
               "Next: add partner organizations with `/coalition org add NAME`."))
 
 
-async def _update(ctx: Context, args: dict[str, Any]) -> Reply:
-    changed = await coalitions.update(ctx, args["name"], args["timezone"])
+@dataclass(frozen=True, slots=True)
+class UpdateArgs:
+    name: Annotated[str | None, Arg(
+        "the coalition's new name", keyword_only=True, max_length=NAME_MAX)] = None
+    timezone: Annotated[str | None, Arg(
+        "the time zone times are read and shown in from now on", type=OptionType.TIMEZONE,
+        keyword_only=True)] = None
+
+
+async def _update(ctx: Context, args: UpdateArgs) -> Reply:
+    changed = await coalitions.update(ctx, args.name, args.timezone)
     before, after = changed.before, changed.after
     lines = []
     if after.name != before.name:
@@ -97,7 +122,7 @@ def _elsewhere(ctx: Context, bindings: tuple[Binding, ...]) -> tuple[Field, ...]
         for p, n in sorted(counts.items())), inline=True),)
 
 
-async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _info(ctx: Context, args: NoArgs) -> Reply:
     o = await coalitions.overview(ctx)
     home = _home_field(ctx)
     orgs = "\n".join(
@@ -126,7 +151,7 @@ async def _delivery_field(ctx: Context) -> tuple[Field, ...]:
                                 "days: see `/coalition deliveries`."),)
 
 
-async def _deliveries(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _deliveries(ctx: Context, args: NoArgs) -> Reply:
     status = await delivery_status.delivery_status(ctx)
     tz = ctx.coalition.timezone
     fields = tuple(
@@ -166,7 +191,7 @@ def _home_field(ctx: Context) -> Field:
                  channel_id=mine.home_channel_id)
 
 
-async def _link(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _link(ctx: Context, args: NoArgs) -> Reply:
     code, expires = await coalitions.new_link_code(ctx)
     until = format_local(expires, ctx.coalition.timezone)
     return Reply(private=True, title="Link code for another workspace",
@@ -176,8 +201,13 @@ async def _link(ctx: Context, args: dict[str, Any]) -> Reply:
                       f"works once, until {until}; share it only with that person.")
 
 
-async def _connect(ctx: Context, args: dict[str, Any]) -> Reply:
-    person = await coalitions.connect(ctx, args["code"])
+@dataclass(frozen=True, slots=True)
+class ConnectArgs:
+    code: Annotated[str, Arg("the link code", max_length=40)]
+
+
+async def _connect(ctx: Context, args: ConnectArgs) -> Reply:
+    person = await coalitions.connect(ctx, args.code)
     name = ctx.coalition.name
     platform = _PLATFORMS.get(ctx.invocation.platform, ctx.invocation.platform)
     ctx.notify(Notice(
@@ -196,7 +226,7 @@ def _workspace_name(b: Binding) -> str:
     return f"{kind} {b.workspace_id}"
 
 
-async def _workspaces(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _workspaces(ctx: Context, args: NoArgs) -> Reply:
     here = ctx.binding.id if ctx.binding else None
     fields = tuple(
         Field(f"#{i} {_workspace_name(b)}" + (" (this one)" if b.id == here else ""),
@@ -206,8 +236,13 @@ async def _workspaces(ctx: Context, args: dict[str, Any]) -> Reply:
                  text="A coordinator takes one out with `/coalition disconnect #N`.")
 
 
-async def _disconnect(ctx: Context, args: dict[str, Any]) -> Reply:
-    gone = await coalitions.disconnect(ctx, args["workspace"])
+@dataclass(frozen=True, slots=True)
+class DisconnectArgs:
+    workspace: Annotated[int, Arg("its number in `/coalition workspaces`", type=OptionType.NUMBER)]
+
+
+async def _disconnect(ctx: Context, args: DisconnectArgs) -> Reply:
+    gone = await coalitions.disconnect(ctx, args.workspace)
     ctx.notify(Notice(ctx.coalition.id, f"{_workspace_name(gone)} left {ctx.coalition.name}",
                       f"Disconnected by {ctx.caller.person.display_name}. Its channels get no "
                       "more notices; a coordinator can connect it again with a new code "
@@ -215,7 +250,7 @@ async def _disconnect(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(private=True, text=f"Disconnected {_workspace_name(gone)}.")
 
 
-async def _home(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _home(ctx: Context, args: NoArgs) -> Reply:
     if not await coalitions.set_home(ctx):
         return Reply(private=True, text="This channel already is the home channel.")
     return Reply(title="This is now the home channel",
@@ -223,8 +258,15 @@ async def _home(ctx: Context, args: dict[str, Any]) -> Reply:
                       f"{ctx.coalition.name} are posted here from now on.")
 
 
-async def _org_add(ctx: Context, args: dict[str, Any]) -> Reply:
-    org, back = await coalitions.add_org(ctx, args["name"], bool(args["observer"]))
+@dataclass(frozen=True, slots=True)
+class OrgAddArgs:
+    name: OrgName
+    observer: Annotated[bool | None, Arg(
+        "yes for an organization that takes part but does not vote")] = None
+
+
+async def _org_add(ctx: Context, args: OrgAddArgs) -> Reply:
+    org, back = await coalitions.add_org(ctx, args.name, bool(args.observer))
     role = "an observer (takes part, does not vote)" if org.observer else "a voting partner"
     if back:
         return Reply(title=f"Organization #{org.number} is back",
@@ -235,8 +277,13 @@ async def _org_add(ctx: Context, args: dict[str, Any]) -> Reply:
                       f"`/coalition rep add USER ORG`.")
 
 
-async def _org_remove(ctx: Context, args: dict[str, Any]) -> Reply:
-    org = args["org"]
+@dataclass(frozen=True, slots=True)
+class OrgArgs:
+    org: OrgRef
+
+
+async def _org_remove(ctx: Context, args: OrgArgs) -> Reply:
+    org = args.org
     reps = await coalitions.remove_org(ctx, org)
     who = f" Its {reps} representative(s) no longer vote for it." if reps else ""
     return Reply(title=f"{org.name} left the coalition",
@@ -245,7 +292,7 @@ async def _org_remove(ctx: Context, args: dict[str, Any]) -> Reply:
                       f"Bring it back with `/coalition org add \"{org.name}\"`.")
 
 
-async def _org_list(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _org_list(ctx: Context, args: NoArgs) -> Reply:
     roster = await coalitions.org_roster(ctx)
     if not roster:
         return Reply(title="Partner organizations",
@@ -257,8 +304,14 @@ async def _org_list(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title="Partner organizations", fields=fields)
 
 
-async def _rep_add(ctx: Context, args: dict[str, Any]) -> Reply:
-    person, org = args["user"], args["org"]
+@dataclass(frozen=True, slots=True)
+class RepArgs:
+    user: User
+    org: OrgRef
+
+
+async def _rep_add(ctx: Context, args: RepArgs) -> Reply:
+    person, org = args.user, args.org
     added = await coalitions.add_representative(ctx, person, org)
     if not added:
         return Reply(text=f"{person.display_name} already represents {org.name}.", private=True)
@@ -271,8 +324,8 @@ async def _rep_add(ctx: Context, args: dict[str, Any]) -> Reply:
                  text=f"{person.display_name} now represents {org.name} and can vote for it.")
 
 
-async def _rep_remove(ctx: Context, args: dict[str, Any]) -> Reply:
-    person, org = args["user"], args["org"]
+async def _rep_remove(ctx: Context, args: RepArgs) -> Reply:
+    person, org = args.user, args.org
     left = await coalitions.remove_representative(ctx, person, org)
     after = ("" if left else f" {org.name} has no representative now: add one with "
              "`/coalition rep add USER ORG` so it can vote.")
@@ -281,8 +334,8 @@ async def _rep_remove(ctx: Context, args: dict[str, Any]) -> Reply:
                       f"already cast stay counted.{after}")
 
 
-async def _join(ctx: Context, args: dict[str, Any]) -> Reply:
-    org = args["org"]
+async def _join(ctx: Context, args: OrgArgs) -> Reply:
+    org = args.org
     if not await coalitions.join_org(ctx, org):
         return Reply(text=f"You already represent {org.name}.", private=True)
     return Reply(private=True, title=f"You are with {org.name}",
@@ -290,22 +343,27 @@ async def _join(ctx: Context, args: dict[str, Any]) -> Reply:
                       f"`/coalition rep add @you \"{org.name}\"`.")
 
 
-async def _coordinator_add(ctx: Context, args: dict[str, Any]) -> Reply:
-    person = args["user"]
+@dataclass(frozen=True, slots=True)
+class UserArgs:
+    user: User
+
+
+async def _coordinator_add(ctx: Context, args: UserArgs) -> Reply:
+    person = args.user
     if not await coalitions.add_coordinator(ctx, person):
         return Reply(text=f"{person.display_name} is already a coordinator.", private=True)
     return Reply(title="Coordinator added", text=f"{person.display_name} is now a coordinator.")
 
 
-async def _coordinator_remove(ctx: Context, args: dict[str, Any]) -> Reply:
-    person = args["user"]
+async def _coordinator_remove(ctx: Context, args: UserArgs) -> Reply:
+    person = args.user
     await coalitions.remove_coordinator(ctx, person)
     return Reply(title="Coordinator removed",
                  text=f"{person.display_name} is no longer a coordinator.")
 
 
-async def _member_remove(ctx: Context, args: dict[str, Any]) -> Reply:
-    person = args["user"]
+async def _member_remove(ctx: Context, args: UserArgs) -> Reply:
+    person = args.user
     gone = await coalitions.remove_member(ctx, person)
     name = person.display_name
     lines = [f"{name} no longer counts as a member: not in the electorate of member polls "
@@ -322,17 +380,29 @@ async def _member_remove(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title=f"{name} removed", text="\n".join(lines))
 
 
-async def _goal_add(ctx: Context, args: dict[str, Any]) -> Reply:
-    goal = await goals.add_goal(ctx, args["text"])
+@dataclass(frozen=True, slots=True)
+class GoalAddArgs:
+    text: Annotated[str, Arg("what the coalition wants to achieve", max_length=GOAL_MAX, rest=True)]
+
+
+async def _goal_add(ctx: Context, args: GoalAddArgs) -> Reply:
+    goal = await goals.add_goal(ctx, args.text)
     return Reply(title=f"Goal #{goal.number} added", text=goal.text)
 
 
-async def _goal_update(ctx: Context, args: dict[str, Any]) -> Reply:
-    goal = await goals.update_goal(ctx, args["goal"], args["status"], args["note"] or "")
+@dataclass(frozen=True, slots=True)
+class GoalUpdateArgs:
+    goal: Annotated[int, Arg("the goal's number", type=OptionType.NUMBER, kind="goal")]
+    status: Annotated[GoalStatus, Arg("the goal's status now")]
+    note: Annotated[str | None, Arg("what happened", max_length=NOTE_MAX, rest=True)] = None
+
+
+async def _goal_update(ctx: Context, args: GoalUpdateArgs) -> Reply:
+    goal = await goals.update_goal(ctx, args.goal, args.status, args.note or "")
     return Reply(title=f"Goal #{goal.number}: {goal.status}", text=goal.text)
 
 
-async def _goals(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _goals(ctx: Context, args: NoArgs) -> Reply:
     board = await goals.goal_board(ctx)
     if not board:
         return Reply(title="Shared goals",
@@ -348,8 +418,13 @@ async def _goals(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title="Shared goals", fields=tuple(fields))
 
 
-async def _log(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = await decisions.latest(ctx, args["count"] or 5)
+@dataclass(frozen=True, slots=True)
+class LogArgs:
+    count: Annotated[int | None, Arg("how many (default 5)", min_value=1, max_value=50)] = None
+
+
+async def _log(ctx: Context, args: LogArgs) -> Reply:
+    found = await decisions.latest(ctx, args.count or 5)
     if not found:
         return Reply(title="Decision log", text="Nothing decided yet. Decisions are recorded "
                                                 "when a poll closes.")
@@ -366,9 +441,15 @@ async def _log(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title="Decision log", fields=tuple(fields))
 
 
-async def _export(ctx: Context, args: dict[str, Any]) -> Reply:
-    what = args["what"]
-    file = await exports.export(ctx, what, args["format"] or "csv")
+@dataclass(frozen=True, slots=True)
+class ExportArgs:
+    what: Annotated[exports.Export, Arg("decisions, votes, goals, actions or resources")]
+    format: Annotated[Literal["csv", "json"] | None, Arg("csv (default) or json")] = None
+
+
+async def _export(ctx: Context, args: ExportArgs) -> Reply:
+    what = args.what
+    file = await exports.export(ctx, what, args.format or "csv")
     described = {"decisions": "The decision log", "votes": "Every vote of every decision",
                  "goals": "The shared goals and their progress",
                  "actions": "Every action item, open and done",
@@ -429,8 +510,14 @@ def _bar(r: OrgHealth) -> Bar:
     return Bar(f"#{r.org.number} {r.org.name}", r.vote_share, note)
 
 
-async def _health(ctx: Context, args: dict[str, Any]) -> Reply:
-    period = args["period"] or health.DEFAULT_PERIOD
+@dataclass(frozen=True, slots=True)
+class HealthArgs:
+    period: Annotated[timedelta | None, Arg(
+        "how far back to look (default 90d)", keyword_only=True)] = None
+
+
+async def _health(ctx: Context, args: HealthArgs) -> Reply:
+    period = args.period or health.DEFAULT_PERIOD
     found = await health.report(ctx, period)
     reply = health_reply(found, ctx.coalition.name, period)
     png = participation_png(f"Share of polls voted in, last {_period_words(period)}",
@@ -439,9 +526,16 @@ async def _health(ctx: Context, args: dict[str, Any]) -> Reply:
                                                         data=png),))
 
 
-async def _digest_on(ctx: Context, args: dict[str, Any]) -> Reply:
-    weekday = WEEKDAYS.index(args["weekday"])
-    at = parse_clock(args["time"])
+@dataclass(frozen=True, slots=True)
+class DigestOnArgs:
+    weekday: Annotated[Weekday, Arg("the day of the week")]
+    time: Annotated[str, Arg(
+        "the time of day, in the coalition's time zone (like 09:00)", max_length=10)]
+
+
+async def _digest_on(ctx: Context, args: DigestOnArgs) -> Reply:
+    weekday = WEEKDAYS.index(args.weekday)
+    at = parse_clock(args.time)
     first = await digest.set_digest(ctx, weekday, at)
     tz = ctx.coalition.timezone
     return Reply(title="Weekly digest on",
@@ -452,23 +546,18 @@ async def _digest_on(ctx: Context, args: dict[str, Any]) -> Reply:
                       "`/coalition digest preview`.")
 
 
-async def _digest_off(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _digest_off(ctx: Context, args: NoArgs) -> Reply:
     if not await digest.stop_digest(ctx):
         return Reply(private=True, text="There is no weekly digest to turn off.")
     return Reply(title="Weekly digest off", text="No more weekly digests. Turn it on again "
                                                  "with `/coalition digest on WEEKDAY TIME`.")
 
 
-async def _digest_preview(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _digest_preview(ctx: Context, args: NoArgs) -> Reply:
     notice = await digest.preview(ctx)
     return Reply(private=True, title=f"Preview: {notice.title}", text=notice.text,
                  fields=notice.fields)
 
-
-_NAME = Option("name", OptionType.TEXT, "the organization's name", max_length=NAME_MAX)
-_USER = Option("user", OptionType.USER, "the person (mention them, or their name on the "
-               "console)", max_length=NAME_MAX)
-_ORG = Option("org", OptionType.ORG, "an organization's name or #number", max_length=NAME_MAX)
 
 COMMAND = Command(
     name="coalition",
@@ -476,31 +565,20 @@ COMMAND = Command(
          "coordinators and shared goals.",
     subcommands=(
         Subcommand(("setup",), "Start a coalition here. You become its first coordinator and "
-                   "this channel its home channel.", Level.ANYONE, _setup, (
-                       Option("name", OptionType.TEXT, "the coalition's name",
-                              max_length=NAME_MAX),
-                       Option("timezone", OptionType.TIMEZONE,
-                              "the time zone times are read and shown in (default UTC)",
-                              required=False),
-                   ), example='/coalition setup "Eastside Tenants Coalition" America/New_York'),
+                   "this channel its home channel.", Level.ANYONE, _setup,
+                   example='/coalition setup "Eastside Tenants Coalition" America/New_York'),
         Subcommand(("update",), "Rename the coalition or change its time zone (meetings "
-                   "keep their own zone and local times).", Level.COORDINATOR, _update, (
-                       Option("name", OptionType.TEXT, "the coalition's new name",
-                              required=False, keyword_only=True, max_length=NAME_MAX),
-                       Option("timezone", OptionType.TIMEZONE, "the time zone times are read "
-                              "and shown in from now on", required=False, keyword_only=True),
-                   ), example="/coalition update timezone:America/Chicago"),
+                   "keep their own zone and local times).", Level.COORDINATOR, _update,
+                   example="/coalition update timezone:America/Chicago"),
         Subcommand(("info",), "Show the coalition: time zone, home channel, coordinators, "
                    "organizations, goals.", Level.MEMBER, _info),
         Subcommand(("home",), "Make this channel the home channel, where reminders, poll "
                    "results and decisions are posted.", Level.COORDINATOR, _home),
         Subcommand(("link",), "Get a one-time code that connects another Slack workspace "
-                   "or Discord server to this coalition.", Level.COORDINATOR, _link,
-                   private=True),
+                   "or Discord server to this coalition.", Level.COORDINATOR, _link, private=True),
         Subcommand(("connect",), "Connect this workspace to an existing coalition with a "
                    "code from `/coalition link`; this channel becomes its home channel.",
-                   Level.ANYONE, _connect, (
-                       Option("code", OptionType.TEXT, "the link code", max_length=40),),
+                   Level.ANYONE, _connect,
                    private=True, example="/coalition connect K7QM-3XPD-2WHN"),
         Subcommand(("deliveries",), "Notices and reminders that could not be delivered "
                    "lately, with what to do, and how many are waiting.", Level.COORDINATOR,
@@ -508,81 +586,53 @@ COMMAND = Command(
         Subcommand(("workspaces",), "The Slack workspaces and Discord servers of this "
                    "coalition.", Level.COORDINATOR, _workspaces, private=True),
         Subcommand(("disconnect",), "Take another workspace out of the coalition (its "
-                   "people keep their past votes).", Level.COORDINATOR, _disconnect, (
-                       Option("workspace", OptionType.NUMBER, "its number in "
-                              "`/coalition workspaces`"),)),
+                   "people keep their past votes).", Level.COORDINATOR, _disconnect),
         Subcommand(("org", "add"), "Register a partner organization.", Level.COORDINATOR,
-                   _org_add, (_NAME, Option("observer", OptionType.BOOL,
-                                            "yes for an organization that takes part but "
-                                            "does not vote", required=False)),
-                   example='/coalition org add "Tenants United"'),
+                   _org_add, example='/coalition org add "Tenants United"'),
         Subcommand(("org", "remove"), "An organization leaves the coalition: it no longer "
                    "votes or counts toward quorums; past decisions keep it.",
-                   Level.COORDINATOR, _org_remove, (_ORG,),
+                   Level.COORDINATOR, _org_remove,
                    example='/coalition org remove "Tenants United"'),
         Subcommand(("org", "list"), "List the partner organizations and their representatives.",
                    Level.MEMBER, _org_list),
         Subcommand(("rep", "add"), "Make someone a representative who votes for an "
                    "organization (an organization may have several).", Level.COORDINATOR,
-                   _rep_add, (_USER, _ORG), example='/coalition rep add @maria "Tenants United"'),
+                   _rep_add, example='/coalition rep add @maria "Tenants United"'),
         Subcommand(("rep", "remove"), "Stop someone representing an organization (their "
                    "votes so far stay counted).", Level.COORDINATOR, _rep_remove,
-                   (_USER, _ORG), example='/coalition rep remove @maria "Tenants United"'),
+                   example='/coalition rep remove @maria "Tenants United"'),
         Subcommand(("join",), "Say which organization you are with; a coordinator then confirms "
-                   "you as representative with `rep add`.", Level.MEMBER, _join, (_ORG,),
-                   private=True),
+                   "you as representative with `rep add`.", Level.MEMBER, _join, private=True),
         Subcommand(("coordinator", "add"), "Make someone a coordinator.", Level.COORDINATOR,
-                   _coordinator_add, (_USER,)),
+                   _coordinator_add),
         Subcommand(("coordinator", "remove"), "Make a coordinator an ordinary member again "
                    "(each workspace keeps at least one).", Level.COORDINATOR,
-                   _coordinator_remove, (_USER,)),
+                   _coordinator_remove),
         Subcommand(("member", "remove"), "Someone left: take away their roles and their "
                    "place in open member polls they have not voted in.", Level.COORDINATOR,
-                   _member_remove, (_USER,), example="/coalition member remove @sam"),
+                   _member_remove, example="/coalition member remove @sam"),
         Subcommand(("goal", "add"), "Record a shared goal of the coalition.", Level.COORDINATOR,
-                   _goal_add, (Option("text", OptionType.TEXT, "what the coalition wants to "
-                                      "achieve", max_length=GOAL_MAX, rest=True),),
-                   example="/coalition goal add Pass the rent stabilization ordinance"),
+                   _goal_add, example="/coalition goal add Pass the rent stabilization ordinance"),
         Subcommand(("goal", "update"), "Record progress on a goal, with a new status.",
-                   Level.REPRESENTATIVE, _goal_update, (
-                       Option("goal", OptionType.NUMBER, "the goal's number", kind="goal"),
-                       Option("status", OptionType.CHOICE, "the goal's status now",
-                              choices=GOAL_STATUSES),
-                       Option("note", OptionType.TEXT, "what happened", required=False,
-                              max_length=NOTE_MAX, rest=True),
-                   ), example="/coalition goal update #1 in-progress Hearing set for March 3"),
+                   Level.REPRESENTATIVE, _goal_update,
+                   example="/coalition goal update #1 in-progress Hearing set for March 3"),
         Subcommand(("goals",), "List the shared goals and their latest progress.",
                    Level.MEMBER, _goals),
         Subcommand(("log",), "Show the latest decisions: outcome, tallies and who voted.",
-                   Level.MEMBER, _log, (
-                       Option("count", OptionType.INTEGER, "how many (default 5)",
-                              required=False, min_value=1, max_value=50),)),
+                   Level.MEMBER, _log),
         Subcommand(("health",), "Who carries what and who has gone quiet: each "
                    "organization's votes, meetings, action items and roles, with flags "
                    "(representatives see their own organization).", Level.REPRESENTATIVE,
-                   _health, (Option("period", OptionType.DURATION, "how far back to look "
-                                    "(default 90d)", required=False, keyword_only=True),),
-                   private=True, example="/coalition health period:30d"),
+                   _health, private=True, example="/coalition health period:30d"),
         Subcommand(("digest", "on"), "Post a weekly digest to the home channels: decisions, "
                    "polls closing, meetings coming, actions due, goal changes.",
-                   Level.COORDINATOR, _digest_on, (
-                       Option("weekday", OptionType.CHOICE, "the day of the week",
-                              choices=WEEKDAYS),
-                       Option("time", OptionType.TEXT, "the time of day, in the coalition's "
-                              "time zone (like 09:00)", max_length=10),
-                   ), example="/coalition digest on monday 09:00"),
+                   Level.COORDINATOR, _digest_on, example="/coalition digest on monday 09:00"),
         Subcommand(("digest", "off"), "Stop the weekly digest.", Level.COORDINATOR,
                    _digest_off),
         Subcommand(("digest", "preview"), "See the weekly digest as it would be posted now.",
                    Level.COORDINATOR, _digest_preview, private=True),
         Subcommand(("export",), "Get the decision log, its votes, the goals, the action "
                    "items or the offers and asks as a file (CSV or JSON).", Level.MEMBER,
-                   _export, (
-                       Option("what", OptionType.CHOICE, "decisions, votes, goals, actions "
-                              "or resources",
-                              choices=exports.EXPORTS),
-                       Option("format", OptionType.CHOICE, "csv (default) or json",
-                              required=False, choices=("csv", "json")),
-                   ), private=True, example="/coalition export decisions json"),
+                   _export, private=True, example="/coalition export decisions json"),
     ),
 )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Annotated, Literal
 
-from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
+from coalition_bot.commands.args import NoArgs
+from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.errors import UsageError
-from coalition_bot.model import Level, Meeting, Note, Occurrence
+from coalition_bot.model import Level, Meeting, Note, NoteKind, Occurrence, Person
 from coalition_bot.replies import Attachment, Field, Reply
 from coalition_bot.rules.recurrence import describe
 from coalition_bot.rules.times import format_local, parse_when
@@ -22,6 +24,17 @@ __all__ = ["COMMAND"]
 TITLE_MAX = 120
 TEXT_MAX = 500
 WHERE_MAX = 300
+
+
+# Arguments that several subcommands share (see `spec.Arg`).
+MeetingNumber = Annotated[int, Arg("the meeting's number", type=OptionType.NUMBER, kind="meeting")]
+NextDate = Annotated[date | None, Arg(
+    "which date of a recurring meeting (default: the next one)", keyword_only=True, max_length=40)]
+PastDate = Annotated[date | None, Arg(
+    "which date of a recurring meeting (default: the latest one)", keyword_only=True,
+    max_length=40)]
+ItemNumber = Annotated[int, Arg("the item's number in the agenda", min_value=1, max_value=500)]
+ActionNumber = Annotated[int, Arg("the action's number", type=OptionType.NUMBER, kind="action")]
 
 
 def _when(occ: Occurrence) -> str:
@@ -48,10 +61,28 @@ def _offset(minutes: int) -> str:
     return f"{minutes}m"
 
 
-async def _schedule(ctx: Context, args: dict[str, Any]) -> Reply:
+@dataclass(frozen=True, slots=True)
+class ScheduleArgs:
+    title: Annotated[str, Arg("what the meeting is", max_length=TITLE_MAX)]
+    when: Annotated[datetime, Arg(
+        "the (first) start: 2026-12-01 18:00, tomorrow 6pm, tuesday 18:00", max_length=80)]
+    every: Annotated[str | None, Arg(
+        "weekly, biweekly, monthly (same weekday of the month) or an RRULE", keyword_only=True,
+        max_length=200)] = None
+    until: Annotated[date | None, Arg(
+        "last date of a recurring meeting", keyword_only=True, max_length=40)] = None
+    duration: Annotated[timedelta | None, Arg("how long (default 60m)", keyword_only=True)] = None
+    where: Annotated[str | None, Arg(
+        "a place or a call link", keyword_only=True, max_length=WHERE_MAX)] = None
+    remind: Annotated[str | None, Arg(
+        'reminder offsets before each meeting (default "24h,1h"; none for no reminders)',
+        keyword_only=True, max_length=60)] = None
+
+
+async def _schedule(ctx: Context, args: ScheduleArgs) -> Reply:
     meeting = await meetings.schedule(
-        ctx, title=args["title"], start=args["when"], every=args["every"], until=args["until"],
-        duration=args["duration"], where=args["where"], remind=args["remind"])
+        ctx, title=args.title, start=args.when, every=args.every, until=args.until,
+        duration=args.duration, where=args.where, remind=args.remind)
     occ = await meetings.next_occurrence(ctx.conn, meeting, ctx.now)
     assert occ is not None
     return Reply(title=f"Meeting #{meeting.number}: {meeting.title}",
@@ -59,8 +90,13 @@ async def _schedule(ctx: Context, args: dict[str, Any]) -> Reply:
                  buttons=meetings.rsvp_buttons(occ))
 
 
-async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
-    which = args["which"] or "upcoming"
+@dataclass(frozen=True, slots=True)
+class ListArgs:
+    which: Annotated[Literal["upcoming", "past"] | None, Arg("upcoming or past")] = None
+
+
+async def _list(ctx: Context, args: ListArgs) -> Reply:
+    which = args.which or "upcoming"
     found = await (meetings.upcoming(ctx) if which == "upcoming" else meetings.past(ctx))
     if not found:
         return Reply(title=f"Meetings ({which})",
@@ -71,12 +107,18 @@ async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title=f"Meetings ({which})", text="\n".join(lines))
 
 
-async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
-    meeting = await meetings.get_meeting(ctx, args["meeting"])
+@dataclass(frozen=True, slots=True)
+class MeetingArgs:
+    meeting: MeetingNumber
+    occurrence: NextDate = None
+
+
+async def _info(ctx: Context, args: MeetingArgs) -> Reply:
+    meeting = await meetings.get_meeting(ctx, args.meeting)
     head = f"Meeting #{meeting.number}: {meeting.title}"
     if meeting.cancelled:
         return Reply(title=head, text="Cancelled.")
-    occ = await meetings.find_occurrence(ctx, meeting, args["occurrence"])
+    occ = await meetings.find_occurrence(ctx, meeting, args.occurrence)
     present = await meetings.attendance(ctx, occ)
     agenda = await meetings.agenda_items(ctx, occ)
     answers = present.answers
@@ -112,47 +154,89 @@ def _next_reminder(meeting: Meeting, occ: Occurrence, later: list[Occurrence],
         f" (the next one: {when})" if reminder else "")
 
 
-async def _cancel(ctx: Context, args: dict[str, Any]) -> Reply:
-    meeting, what = await meetings.cancel(ctx, args["meeting"], args["occurrence"])
+@dataclass(frozen=True, slots=True)
+class CancelArgs:
+    meeting: MeetingNumber
+    occurrence: Annotated[str | None, Arg(
+        "a date, or all (default: the next occurrence; a one-off meeting is cancelled whole)",
+        keyword_only=True, max_length=40)] = None  # text: `all` is not a date
+
+
+async def _cancel(ctx: Context, args: CancelArgs) -> Reply:
+    meeting, what = await meetings.cancel(ctx, args.meeting, args.occurrence)
     return Reply(title=f"Meeting #{meeting.number} cancelled",
                  text=f"{meeting.title}: cancelled {what}.")
 
 
-async def _reschedule(ctx: Context, args: dict[str, Any]) -> Reply:
-    meeting, what = await meetings.reschedule(ctx, args["meeting"], args["when"],
-                                              args["occurrence"])
+@dataclass(frozen=True, slots=True)
+class RescheduleArgs:
+    meeting: MeetingNumber
+    when: Annotated[datetime, Arg("the new start", max_length=80)]
+    occurrence: NextDate = None
+
+
+async def _reschedule(ctx: Context, args: RescheduleArgs) -> Reply:
+    meeting, what = await meetings.reschedule(ctx, args.meeting, args.when,
+                                              args.occurrence)
     return Reply(title=f"Meeting #{meeting.number} moved", text=f"{meeting.title}: moved {what}.")
 
 
-async def _update(ctx: Context, args: dict[str, Any]) -> Reply:
+@dataclass(frozen=True, slots=True)
+class UpdateArgs:
+    meeting: MeetingNumber
+    title: Annotated[str | None, Arg(
+        "the new title", keyword_only=True, max_length=TITLE_MAX)] = None
+    where: Annotated[str | None, Arg(
+        "a place or a call link (none to clear)", keyword_only=True, max_length=WHERE_MAX)] = None
+    duration: Annotated[timedelta | None, Arg("how long", keyword_only=True)] = None
+    remind: Annotated[str | None, Arg(
+        'reminder offsets, like "24h,1h", or none', keyword_only=True, max_length=60)] = None
+
+
+async def _update(ctx: Context, args: UpdateArgs) -> Reply:
     meeting, changed = await meetings.update(
-        ctx, args["meeting"], title=args["title"], where=args["where"],
-        duration=args["duration"], remind=args["remind"])
+        ctx, args.meeting, title=args.title, where=args.where,
+        duration=args.duration, remind=args.remind)
     if not changed:
         return Reply(private=True, text=f"Meeting #{meeting.number} already is that way.")
     return Reply(title=f"Meeting #{meeting.number} updated: {', '.join(changed)}",
                  text=f"{meeting.title}: {_summary(meeting)}.")
 
 
-async def _rsvp(ctx: Context, args: dict[str, Any]) -> Reply:
-    occ = await meetings.rsvp(ctx, args["meeting"], args["answer"], args["occurrence"])
-    return Reply(private=True, text=f"Noted: {args['answer']} for {occ.meeting.title} on "
+@dataclass(frozen=True, slots=True)
+class RsvpArgs:
+    meeting: MeetingNumber
+    answer: Annotated[Literal["yes", "no", "maybe"], Arg("yes, no or maybe")]
+    occurrence: NextDate = None
+
+
+async def _rsvp(ctx: Context, args: RsvpArgs) -> Reply:
+    occ = await meetings.rsvp(ctx, args.meeting, args.answer, args.occurrence)
+    return Reply(private=True, text=f"Noted: {args.answer} for {occ.meeting.title} on "
                                     f"{_when(occ)}.")
 
 
-async def _attended(ctx: Context, args: dict[str, Any]) -> Reply:
-    names = [n.strip('"').strip(",") for n in re.findall(r'"[^"]*"|[^\s,]+', args["people"])]
+@dataclass(frozen=True, slots=True)
+class AttendedArgs:
+    meeting: MeetingNumber
+    people: Annotated[str, Arg(
+        "the people who came (mentions, or names on the console)", max_length=TEXT_MAX, rest=True)]
+    occurrence: PastDate = None
+
+
+async def _attended(ctx: Context, args: AttendedArgs) -> Reply:
+    names = [n.strip('"').strip(",") for n in re.findall(r'"[^"]*"|[^\s,]+', args.people)]
     names = [n for n in names if n]
     if not names:
         raise UsageError("Name at least one person who came, for example `/meeting attended "
                          "#1 @bob @dan`.")
-    people = []
+    people: list[Person] = []
     for name in names:
         person = await find_user(ctx, name)
         if person.id not in {p.id for p in people}:
             people.append(person)
-    occ, added = await meetings.record_attendance(ctx, args["meeting"], people,
-                                                  args["occurrence"])
+    occ, added = await meetings.record_attendance(ctx, args.meeting, people,
+                                                  args.occurrence)
     again = len(people) - added
     more = f" ({again} already recorded)" if again else ""
     return Reply(private=True, text=f"Recorded {len(people)} attendee(s) of {occ.meeting.title} "
@@ -160,28 +244,50 @@ async def _attended(ctx: Context, args: dict[str, Any]) -> Reply:
                                     f"{', '.join(p.display_name for p in people)}.")
 
 
-async def _agenda_add(ctx: Context, args: dict[str, Any]) -> Reply:
-    occ, position = await meetings.add_agenda(ctx, args["meeting"], args["text"],
-                                              args["occurrence"])
+@dataclass(frozen=True, slots=True)
+class AgendaAddArgs:
+    meeting: MeetingNumber
+    text: Annotated[str, Arg("the agenda item", max_length=TEXT_MAX, rest=True)]
+    occurrence: NextDate = None
+
+
+async def _agenda_add(ctx: Context, args: AgendaAddArgs) -> Reply:
+    occ, position = await meetings.add_agenda(ctx, args.meeting, args.text,
+                                              args.occurrence)
     return Reply(text=f"Agenda item {position} added to {occ.meeting.title} on {_when(occ)}.")
 
 
-async def _agenda_remove(ctx: Context, args: dict[str, Any]) -> Reply:
-    occ, text = await meetings.remove_agenda(ctx, args["meeting"], args["item"],
-                                             args["occurrence"])
+@dataclass(frozen=True, slots=True)
+class AgendaRemoveArgs:
+    meeting: MeetingNumber
+    item: ItemNumber
+    occurrence: NextDate = None
+
+
+async def _agenda_remove(ctx: Context, args: AgendaRemoveArgs) -> Reply:
+    occ, text = await meetings.remove_agenda(ctx, args.meeting, args.item,
+                                             args.occurrence)
     return Reply(text=f"Removed from the agenda of {occ.meeting.title} on {_when(occ)}: {text}")
 
 
-async def _agenda_move(ctx: Context, args: dict[str, Any]) -> Reply:
-    occ, items = await meetings.move_agenda(ctx, args["meeting"], args["item"], args["to"],
-                                            args["occurrence"])
+@dataclass(frozen=True, slots=True)
+class AgendaMoveArgs:
+    meeting: MeetingNumber
+    item: ItemNumber
+    to: Annotated[int, Arg("its new position", min_value=1, max_value=500)]
+    occurrence: NextDate = None
+
+
+async def _agenda_move(ctx: Context, args: AgendaMoveArgs) -> Reply:
+    occ, items = await meetings.move_agenda(ctx, args.meeting, args.item, args.to,
+                                            args.occurrence)
     return Reply(title=f"Agenda of {occ.meeting.title}, {_when(occ)}",
                  text="\n".join(f"{i}. {t}" for i, t in enumerate(items, 1)))
 
 
-async def _agenda(ctx: Context, args: dict[str, Any]) -> Reply:
-    meeting = await meetings.get_meeting(ctx, args["meeting"])
-    occ = await meetings.find_occurrence(ctx, meeting, args["occurrence"])
+async def _agenda(ctx: Context, args: MeetingArgs) -> Reply:
+    meeting = await meetings.get_meeting(ctx, args.meeting)
+    occ = await meetings.find_occurrence(ctx, meeting, args.occurrence)
     items = await meetings.agenda_items(ctx, occ)
     text = "\n".join(f"{i}. {t} ({who})" for i, (t, who) in enumerate(items, 1))
     return Reply(title=f"Agenda: {meeting.title}, {_when(occ)}",
@@ -189,9 +295,21 @@ async def _agenda(ctx: Context, args: dict[str, Any]) -> Reply:
                               "TEXT`.")
 
 
-async def _note(ctx: Context, args: dict[str, Any]) -> Reply:
-    occ, note = await meetings.add_note(ctx, args["meeting"], args["kind"], args["text"],
-                                        args["owner"], args["due"], args["occurrence"])
+@dataclass(frozen=True, slots=True)
+class NoteArgs:
+    meeting: MeetingNumber
+    kind: Annotated[NoteKind, Arg("action, decision or info")]
+    text: Annotated[str, Arg("what to record", max_length=TEXT_MAX, rest=True)]
+    owner: Annotated[Person | None, Arg(
+        "who does it (actions; default you)", keyword_only=True, max_length=80)] = None
+    due: Annotated[datetime | None, Arg(
+        "when it is due (actions)", keyword_only=True, max_length=80)] = None
+    occurrence: NextDate = None
+
+
+async def _note(ctx: Context, args: NoteArgs) -> Reply:
+    occ, note = await meetings.add_note(ctx, args.meeting, args.kind, args.text,
+                                        args.owner, args.due, args.occurrence)
     if note.kind == "action":
         due = f", due {format_local(note.due_at, ctx.coalition.timezone)}" if note.due_at else ""
         return Reply(title=f"Action #{note.action_number}",
@@ -200,8 +318,8 @@ async def _note(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(text=f"{note.kind.capitalize()} noted for {occ.meeting.title} on {_when(occ)}.")
 
 
-async def _minutes(ctx: Context, args: dict[str, Any]) -> Reply:
-    m = await meetings.minutes(ctx, args["meeting"], args["occurrence"])
+async def _minutes(ctx: Context, args: MeetingArgs) -> Reply:
+    m = await meetings.minutes(ctx, args.meeting, args.occurrence)
     occ = m.occurrence
     doc = meetings.minutes_markdown(m, ctx.coalition.name)
     tz = ctx.coalition.timezone
@@ -225,8 +343,13 @@ async def _minutes(ctx: Context, args: dict[str, Any]) -> Reply:
                           "text/markdown"),))
 
 
-async def _actions(ctx: Context, args: dict[str, Any]) -> Reply:
-    which = args["which"] or "open"
+@dataclass(frozen=True, slots=True)
+class ActionsArgs:
+    which: Annotated[Literal["open", "mine", "all"] | None, Arg("open, mine or all")] = None
+
+
+async def _actions(ctx: Context, args: ActionsArgs) -> Reply:
+    which = args.which or "open"
     found = await meetings.action_list(ctx, which)
     if not found:
         return Reply(title=f"Action items ({which})", text="None.", private=which == "mine")
@@ -242,8 +365,13 @@ async def _actions(ctx: Context, args: dict[str, Any]) -> Reply:
                  private=which == "mine")
 
 
-async def _done(ctx: Context, args: dict[str, Any]) -> Reply:
-    note = await meetings.finish_action(ctx, args["action"])
+@dataclass(frozen=True, slots=True)
+class ActionArgs:
+    action: Annotated[int, Arg("the action's number", type=OptionType.NUMBER, kind="action")]
+
+
+async def _done(ctx: Context, args: ActionArgs) -> Reply:
+    note = await meetings.finish_action(ctx, args.action)
     return Reply(text=f"Action #{note.action_number} done: {note.text}")
 
 
@@ -259,18 +387,33 @@ def _closed(n: Note, tz: str) -> str:
     return f" (done by {n.done_by_name or 'someone'}, {format_local(n.done_at, tz)})"
 
 
-async def _action_edit(ctx: Context, args: dict[str, Any]) -> Reply:
-    raw_due = args["due"]
+@dataclass(frozen=True, slots=True)
+class ActionEditArgs:
+    action: ActionNumber
+    text: Annotated[str | None, Arg("the new text", keyword_only=True, max_length=TEXT_MAX)] = None
+    # text, not TIME: `none` clears it, so the handler reads the time itself
+    due: Annotated[str | None, Arg(
+        "the new due time, or none", keyword_only=True, max_length=80)] = None
+
+
+async def _action_edit(ctx: Context, args: ActionEditArgs) -> Reply:
+    raw_due = args.due
     clear = raw_due is not None and raw_due.strip().lower() == "none"
     due = parse_when(raw_due, ctx.coalition.timezone, ctx.now) if raw_due and not clear else None
-    note = await meetings.edit_action(ctx, args["action"], text=args["text"], due=due,
+    note = await meetings.edit_action(ctx, args.action, text=args.text, due=due,
                                       clear_due=clear)
     return Reply(text=f"Action {_action_line(note, ctx.coalition.timezone)} updated.")
 
 
-async def _action_reassign(ctx: Context, args: dict[str, Any]) -> Reply:
-    owner = args["user"]
-    note, changed = await meetings.reassign_action(ctx, args["action"], owner)
+@dataclass(frozen=True, slots=True)
+class ReassignArgs:
+    action: ActionNumber
+    user: Annotated[Person, Arg("the new owner", max_length=80)]
+
+
+async def _action_reassign(ctx: Context, args: ReassignArgs) -> Reply:
+    owner = args.user
+    note, changed = await meetings.reassign_action(ctx, args.action, owner)
     if not changed:
         return Reply(private=True, text=f"Action #{note.action_number} already is "
                                         f"{owner.display_name}'s.")
@@ -278,27 +421,16 @@ async def _action_reassign(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(text=f"Action {_action_line(note, ctx.coalition.timezone)} reassigned.{told}")
 
 
-async def _action_reopen(ctx: Context, args: dict[str, Any]) -> Reply:
-    note = await meetings.reopen_action(ctx, args["action"])
+async def _action_reopen(ctx: Context, args: ActionArgs) -> Reply:
+    note = await meetings.reopen_action(ctx, args.action)
     return Reply(text=f"Action {_action_line(note, ctx.coalition.timezone)} is open again.")
 
 
-async def _ical(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _ical(ctx: Context, args: NoArgs) -> Reply:
     file = await ical(ctx.conn, ctx.coalition, ctx.now)
     return Reply(private=True, text="The coalition's meetings as a calendar file: import it "
                                     "into any calendar app.", files=(file,))
 
-
-_PAST_OCCURRENCE = Option("occurrence", OptionType.DATE, "which date of a recurring meeting "
-                          "(default: the latest one)", required=False, keyword_only=True,
-                          max_length=40)
-_ITEM = Option("item", OptionType.INTEGER, "the item's number in the agenda", min_value=1,
-               max_value=500)
-_ACTION = Option("action", OptionType.NUMBER, "the action's number", kind="action")
-_MEETING = Option("meeting", OptionType.NUMBER, "the meeting's number", kind="meeting")
-_OCCURRENCE = Option("occurrence", OptionType.DATE, "which date of a recurring meeting "
-                     "(default: the next one)", required=False, keyword_only=True,
-                     max_length=40)
 
 COMMAND = Command(
     name="meeting",
@@ -306,116 +438,50 @@ COMMAND = Command(
          "get minutes, and follow up on action items.",
     subcommands=(
         Subcommand(("schedule",), "Schedule a meeting, once or recurring. Times are read in the "
-                   "coalition's time zone.", Level.COORDINATOR, _schedule, (
-                       Option("title", OptionType.TEXT, "what the meeting is",
-                              max_length=TITLE_MAX),
-                       Option("when", OptionType.TIME, "the (first) start: 2026-12-01 18:00, "
-                              "tomorrow 6pm, tuesday 18:00", max_length=80),
-                       Option("every", OptionType.TEXT, "weekly, biweekly, monthly (same "
-                              "weekday of the month) or an RRULE", required=False,
-                              keyword_only=True, max_length=200),
-                       Option("until", OptionType.DATE, "last date of a recurring meeting",
-                              required=False, keyword_only=True, max_length=40),
-                       Option("duration", OptionType.DURATION, "how long (default 60m)",
-                              required=False, keyword_only=True),
-                       Option("where", OptionType.TEXT, "a place or a call link",
-                              required=False, keyword_only=True, max_length=WHERE_MAX),
-                       Option("remind", OptionType.TEXT, 'reminder offsets before each '
-                              'meeting (default "24h,1h"; none for no reminders)',
-                              required=False, keyword_only=True, max_length=60),
-                   ), example='/meeting schedule "Strategy call" "tuesday 18:00" '
-                              'every:weekly duration:90m where:https://meet.example/abc',
+                   "coalition's time zone.", Level.COORDINATOR, _schedule,
+                   example='/meeting schedule "Strategy call" "tuesday 18:00" '
+                           'every:weekly duration:90m where:https://meet.example/abc',
                    form=True),
-        Subcommand(("list",), "List upcoming (default) or past meetings.", Level.MEMBER, _list,
-                   (Option("which", OptionType.CHOICE, "upcoming or past", required=False,
-                           choices=("upcoming", "past")),)),
+        Subcommand(("list",), "List upcoming (default) or past meetings.", Level.MEMBER, _list),
         Subcommand(("info",), "The next occurrence of a meeting: RSVPs, organizations "
-                   "represented, agenda.", Level.MEMBER, _info, (_MEETING, _OCCURRENCE)),
+                   "represented, agenda.", Level.MEMBER, _info),
         Subcommand(("cancel",), "Cancel the next occurrence, one date, or all of a meeting.",
-                   Level.COORDINATOR, _cancel, (
-                       _MEETING,
-                       Option("occurrence", OptionType.TEXT, "a date, or all (default: the "
-                              "next occurrence; a one-off meeting is cancelled whole)",
-                              required=False, keyword_only=True, max_length=40),
-                   )),
+                   Level.COORDINATOR, _cancel),
         Subcommand(("reschedule",), "Move one occurrence (occurrence:DATE) or the whole "
-                   "meeting.", Level.COORDINATOR, _reschedule,
-                   (_MEETING, Option("when", OptionType.TIME, "the new start", max_length=80),
-                    _OCCURRENCE)),
+                   "meeting.", Level.COORDINATOR, _reschedule),
         Subcommand(("update",), "Change a meeting's title, place, length or reminders (every "
-                   "occurrence).", Level.COORDINATOR, _update, (
-                       _MEETING,
-                       Option("title", OptionType.TEXT, "the new title", required=False,
-                              keyword_only=True, max_length=TITLE_MAX),
-                       Option("where", OptionType.TEXT, "a place or a call link (none to "
-                              "clear)", required=False, keyword_only=True,
-                              max_length=WHERE_MAX),
-                       Option("duration", OptionType.DURATION, "how long", required=False,
-                              keyword_only=True),
-                       Option("remind", OptionType.TEXT, 'reminder offsets, like "24h,1h", '
-                              "or none", required=False, keyword_only=True, max_length=60),
-                   ), example="/meeting update 1 where:https://meet.example/new remind:2h"),
-        Subcommand(("rsvp",), "Say whether you are coming.", Level.MEMBER, _rsvp, (
-            _MEETING, Option("answer", OptionType.CHOICE, "yes, no or maybe",
-                             choices=("yes", "no", "maybe")), _OCCURRENCE), private=True),
+                   "occurrence).", Level.COORDINATOR, _update,
+                   example="/meeting update 1 where:https://meet.example/new remind:2h"),
+        Subcommand(("rsvp",), "Say whether you are coming.", Level.MEMBER, _rsvp, private=True),
         Subcommand(("attended",), "Record who actually came to a meeting (default: the "
                    "latest occurrence); health reports count this, not RSVPs.",
-                   Level.REPRESENTATIVE, _attended, (
-                       _MEETING, Option("people", OptionType.TEXT, "the people who came "
-                                        "(mentions, or names on the console)",
-                                        max_length=TEXT_MAX, rest=True), _PAST_OCCURRENCE),
+                   Level.REPRESENTATIVE, _attended,
                    private=True, example="/meeting attended #1 @bob @dan"),
         Subcommand(("agenda", "add"), "Add an item to the next meeting's agenda.", Level.MEMBER,
-                   _agenda_add, (_MEETING, Option("text", OptionType.TEXT, "the agenda item",
-                                                  max_length=TEXT_MAX, rest=True),
-                                 _OCCURRENCE)),
+                   _agenda_add),
         Subcommand(("agenda", "remove"), "Take an item off a meeting's agenda (whoever added "
                    "it, or a coordinator).", Level.MEMBER, _agenda_remove,
-                   (_MEETING, _ITEM, _OCCURRENCE), example="/meeting agenda remove #1 2"),
+                   example="/meeting agenda remove #1 2"),
         Subcommand(("agenda", "move"), "Move an agenda item to another position.",
-                   Level.COORDINATOR, _agenda_move, (
-                       _MEETING, _ITEM, Option("to", OptionType.INTEGER, "its new position",
-                                               min_value=1, max_value=500), _OCCURRENCE),
-                   example="/meeting agenda move #1 3 1"),
-        Subcommand(("agenda",), "Show the next meeting's agenda.", Level.MEMBER, _agenda,
-                   (_MEETING, _OCCURRENCE)),
+                   Level.COORDINATOR, _agenda_move, example="/meeting agenda move #1 3 1"),
+        Subcommand(("agenda",), "Show the next meeting's agenda.", Level.MEMBER, _agenda),
         Subcommand(("note",), "Record an action, decision or information during or after a "
-                   "meeting.", Level.REPRESENTATIVE, _note, (
-                       _MEETING,
-                       Option("kind", OptionType.CHOICE, "action, decision or info",
-                              choices=("action", "decision", "info")),
-                       Option("text", OptionType.TEXT, "what to record", max_length=TEXT_MAX,
-                              rest=True),
-                       Option("owner", OptionType.USER, "who does it (actions; default you)",
-                              required=False, keyword_only=True, max_length=80),
-                       Option("due", OptionType.TIME, "when it is due (actions)",
-                              required=False, keyword_only=True, max_length=80),
-                       _OCCURRENCE,
-                   ), example='/meeting note #1 action Book the hall owner:Bob '
-                              'due:"friday 17:00"'),
+                   "meeting.", Level.REPRESENTATIVE, _note,
+                   example='/meeting note #1 action Book the hall owner:Bob '
+                           'due:"friday 17:00"'),
         Subcommand(("minutes",), "The minutes of a meeting (default: the latest), with a "
-                   "Markdown file.", Level.MEMBER, _minutes, (_MEETING, _OCCURRENCE)),
+                   "Markdown file.", Level.MEMBER, _minutes),
         Subcommand(("actions",), "Action items: open (default), mine or all.", Level.MEMBER,
-                   _actions, (Option("which", OptionType.CHOICE, "open, mine or all",
-                                     required=False, choices=("open", "mine", "all")),)),
-        Subcommand(("done",), "Mark an action item done.", Level.MEMBER, _done, (
-            Option("action", OptionType.NUMBER, "the action's number", kind="action"),)),
+                   _actions),
+        Subcommand(("done",), "Mark an action item done.", Level.MEMBER, _done),
         Subcommand(("action", "edit"), "Change an action item's text or due time "
                    "(its owner, whoever wrote it down, or a coordinator).", Level.MEMBER,
-                   _action_edit, (_ACTION,
-                                  Option("text", OptionType.TEXT, "the new text",
-                                         required=False, keyword_only=True,
-                                         max_length=TEXT_MAX),
-                                  Option("due", OptionType.TEXT, "the new due time, or none",
-                                         required=False, keyword_only=True, max_length=80)),
-                   example='/meeting action edit 4 due:"friday 17:00"'),
+                   _action_edit, example='/meeting action edit 4 due:"friday 17:00"'),
         Subcommand(("action", "reassign"), "Give an action item to someone else; they are "
-                   "told privately.", Level.MEMBER, _action_reassign, (
-                       _ACTION, Option("user", OptionType.USER, "the new owner",
-                                       max_length=80)),
+                   "told privately.", Level.MEMBER, _action_reassign,
                    example="/meeting action reassign 4 @dan"),
         Subcommand(("action", "reopen"), "Open a done action item again.", Level.MEMBER,
-                   _action_reopen, (_ACTION,)),
+                   _action_reopen),
         Subcommand(("ical",), "All meetings as an iCalendar (.ics) file.", Level.MEMBER, _ical,
                    private=True),
     ),

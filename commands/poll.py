@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
 
-from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import Level, Poll
+from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
+from coalition_bot.model import Electorate, Level, Org, Poll, Results, Rule
 from coalition_bot.replies import Field, Reply
-from coalition_bot.rules.tally import RULES
 from coalition_bot.rules.times import format_local, format_span
 from coalition_bot.services import polls
 from coalition_bot.services.context import Context
@@ -22,6 +23,10 @@ RULE_WORDS = {
     "consensus": "consensus: no block and at least one agree",
     "plurality": "the most votes (ties are reported, not broken)",
 }
+
+
+# Arguments that several subcommands share (see `spec.Arg`).
+PollNumber = Annotated[int, Arg("the poll's number", type=OptionType.NUMBER, kind="poll")]
 
 
 def _electorate(poll: Poll) -> str:
@@ -39,21 +44,53 @@ def _terms(poll: Poll, ctx: Context) -> str:
     return "\n".join(lines)
 
 
-async def _create(ctx: Context, args: dict[str, Any]) -> Reply:
+@dataclass(frozen=True, slots=True)
+class CreateArgs:
+    question: Annotated[str, Arg("what is being decided", max_length=QUESTION_MAX, rest=True)]
+    choices: Annotated[str | None, Arg(
+        'the choices, separated by | (like "Saturday|Sunday"); leave out for a proposal',
+        keyword_only=True, max_length=polls.MAX_CHOICES * 42)] = None
+    electorate: Annotated[Electorate | None, Arg(
+        "orgs: one vote per organization (default); members: one per member",
+        keyword_only=True)] = None
+    rule: Annotated[Rule | None, Arg("how it passes (default majority)", keyword_only=True)] = None
+    quorum: Annotated[int | None, Arg(
+        "share of the electorate that must vote (default 50%)", type=OptionType.PERCENT,
+        keyword_only=True)] = None
+    closes: Annotated[datetime | None, Arg(
+        "when voting ends (default in 3 days)", keyword_only=True, max_length=80)] = None
+    anonymous: Annotated[bool | None, Arg(
+        "yes: nobody sees who chose what (default no)", keyword_only=True)] = None
+    results: Annotated[Results | None, Arg(
+        "hidden: tallies stay hidden until close (default live)", keyword_only=True)] = None
+
+
+async def _create(ctx: Context, args: CreateArgs) -> Reply:
     poll = await polls.create(
-        ctx, question=args["question"], choices=args["choices"],
-        electorate=args["electorate"] or "orgs", rule=args["rule"] or "majority",
-        quorum_pct=50 if args["quorum"] is None else args["quorum"], closes_at=args["closes"],
-        anonymous=bool(args["anonymous"]), results=args["results"] or "live")
+        ctx, question=args.question, choices=args.choices,
+        electorate=args.electorate or "orgs", rule=args.rule or "majority",
+        quorum_pct=50 if args.quorum is None else args.quorum, closes_at=args.closes,
+        anonymous=bool(args.anonymous), results=args.results or "live")
     return Reply(title=f"Poll #{poll.number}: {poll.question}",
                  text=_terms(poll, ctx) + f"\nVote with `/poll vote #{poll.number} CHOICE "
                                           "[reason]` or a button.",
                  buttons=polls.vote_buttons(poll))
 
 
-async def _vote(ctx: Context, args: dict[str, Any]) -> Reply:
-    cast = await polls.cast(ctx, number=args["poll"], choice=args["choice"],
-                            reason=args["reason"], org=args["org"])
+@dataclass(frozen=True, slots=True)
+class VoteArgs:
+    poll: PollNumber
+    choice: Annotated[str, Arg("your choice (its name or number)", max_length=polls.CHOICE_MAX)]
+    reason: Annotated[str | None, Arg(
+        "why, in a sentence (shown with the vote unless the poll is anonymous)",
+        max_length=REASON_MAX, rest=True)] = None
+    org: Annotated[Org | None, Arg(
+        "which organization, if you represent several", keyword_only=True, max_length=80)] = None
+
+
+async def _vote(ctx: Context, args: VoteArgs) -> Reply:
+    cast = await polls.cast(ctx, number=args.poll, choice=args.choice,
+                            reason=args.reason, org=args.org)
     who = "your" if cast.poll.electorate == "members" else f"{cast.voter_name}'s"
     if cast.previous and cast.previous != cast.choice:
         text = f"Changed {who} vote on poll #{cast.poll.number} from {cast.previous} to " \
@@ -70,8 +107,13 @@ async def _vote(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(text=text, private=True)
 
 
-async def _status(ctx: Context, args: dict[str, Any]) -> Reply:
-    poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args["poll"])
+@dataclass(frozen=True, slots=True)
+class PollArgs:
+    poll: PollNumber
+
+
+async def _status(ctx: Context, args: PollArgs) -> Reply:
+    poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args.poll)
     state = await polls.poll_state(ctx.conn, poll)
     tz = ctx.coalition.timezone
     is_open = poll.accepts_votes(ctx.now)
@@ -111,8 +153,14 @@ async def _status(ctx: Context, args: dict[str, Any]) -> Reply:
                  buttons=polls.vote_buttons(poll) if is_open else ())
 
 
-async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
-    which = args["which"] or "open"
+@dataclass(frozen=True, slots=True)
+class ListArgs:
+    which: Annotated[Literal["open", "closed", "all"] | None, Arg(
+        "open (default), closed or all")] = None
+
+
+async def _list(ctx: Context, args: ListArgs) -> Reply:
+    which = args.which or "open"
     found = await polls.list_polls(ctx, None if which == "all" else which)
     if not found:
         return Reply(title=f"Polls ({which})", text="None. A coordinator opens one with "
@@ -127,8 +175,8 @@ async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title=f"Polls ({which})", text="\n".join(lines))
 
 
-async def _close(ctx: Context, args: dict[str, Any]) -> Reply:
-    poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args["poll"])
+async def _close(ctx: Context, args: PollArgs) -> Reply:
+    poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args.poll)
     state, number, notice = await polls.close_poll(ctx.conn, ctx.coalition, poll, now=ctx.now,
                                                    closed_by=ctx.caller.person)
     ctx.notify(notice)
@@ -137,15 +185,21 @@ async def _close(ctx: Context, args: dict[str, Any]) -> Reply:
                  "the log (`/coalition log`); the result goes to the home channel(s) now.")
 
 
-async def _extend(ctx: Context, args: dict[str, Any]) -> Reply:
-    poll = await polls.extend(ctx, args["poll"], args["closes"])
+@dataclass(frozen=True, slots=True)
+class ExtendArgs:
+    poll: PollNumber
+    closes: Annotated[datetime, Arg("the new closing time", max_length=80)]
+
+
+async def _extend(ctx: Context, args: ExtendArgs) -> Reply:
+    poll = await polls.extend(ctx, args.poll, args.closes)
     return Reply(private=True, text=f"Poll #{poll.number} now closes "
                  f"{format_local(poll.closes_at, ctx.coalition.timezone)}; the home channel(s) "
                  "will be told now.")
 
 
-async def _remind(ctx: Context, args: dict[str, Any]) -> Reply:
-    poll, missing, _ = await polls.remind(ctx, args["poll"])
+async def _remind(ctx: Context, args: PollArgs) -> Reply:
+    poll, missing, _ = await polls.remind(ctx, args.poll)
     if not missing:
         return Reply(private=True, text=f"Everyone has voted on poll #{poll.number}.")
     who = "organization(s)" if poll.electorate == "orgs" else "member(s)"
@@ -154,8 +208,6 @@ async def _remind(ctx: Context, args: dict[str, Any]) -> Reply:
                                     f"#{poll.number}.")
 
 
-_POLL = Option("poll", OptionType.NUMBER, "the poll's number", kind="poll")
-
 COMMAND = Command(
     name="poll",
     help="Decide together: polls where each partner organization has one vote, cast by "
@@ -163,53 +215,20 @@ COMMAND = Command(
     subcommands=(
         Subcommand(("create",), "Open a poll. Without choices it is a proposal: agree, "
                    "abstain or disagree (and block, under rule:consensus).", Level.COORDINATOR,
-                   _create, (
-                       Option("question", OptionType.TEXT, "what is being decided",
-                              max_length=QUESTION_MAX, rest=True),
-                       Option("choices", OptionType.TEXT, 'the choices, separated by | (like '
-                              '"Saturday|Sunday"); leave out for a proposal', required=False,
-                              keyword_only=True, max_length=polls.MAX_CHOICES * 42),
-                       Option("electorate", OptionType.CHOICE, "orgs: one vote per "
-                              "organization (default); members: one per member",
-                              required=False, choices=("orgs", "members"), keyword_only=True),
-                       Option("rule", OptionType.CHOICE, "how it passes (default majority)",
-                              required=False, choices=RULES, keyword_only=True),
-                       Option("quorum", OptionType.PERCENT, "share of the electorate that must "
-                              "vote (default 50%)", required=False, keyword_only=True),
-                       Option("closes", OptionType.TIME, "when voting ends (default in 3 days)",
-                              required=False, keyword_only=True, max_length=80),
-                       Option("anonymous", OptionType.BOOL, "yes: nobody sees who chose what "
-                              "(default no)", required=False, keyword_only=True),
-                       Option("results", OptionType.CHOICE, "hidden: tallies stay hidden until "
-                              "close (default live)", required=False, choices=("live", "hidden"),
-                              keyword_only=True),
-                   ), example='/poll create Join the May Day march? rule:consensus '
-                              'closes:"friday 17:00"', form=True),
+                   _create, example='/poll create Join the May Day march? rule:consensus '
+                                    'closes:"friday 17:00"', form=True),
         Subcommand(("vote",), "Vote, or change your vote until the poll closes. In an "
-                   "organization poll you vote for your organization.", Level.MEMBER, _vote, (
-                       _POLL,
-                       Option("choice", OptionType.TEXT, "your choice (its name or number)",
-                              max_length=polls.CHOICE_MAX),
-                       Option("reason", OptionType.TEXT, "why, in a sentence (shown with the "
-                              "vote unless the poll is anonymous)", required=False,
-                              max_length=REASON_MAX, rest=True),
-                       Option("org", OptionType.ORG, "which organization, if you represent "
-                              "several", required=False, keyword_only=True, max_length=80),
-                   ), private=True, example="/poll vote #3 agree We can bring 20 people"),
+                   "organization poll you vote for your organization.", Level.MEMBER, _vote,
+                   private=True, example="/poll vote #3 agree We can bring 20 people"),
         Subcommand(("status",), "Tallies, who has and has not voted, quorum and time left.",
-                   Level.MEMBER, _status, (_POLL,)),
-        Subcommand(("list",), "List the polls.", Level.MEMBER, _list, (
-            Option("which", OptionType.CHOICE, "open (default), closed or all", required=False,
-                   choices=("open", "closed", "all")),)),
+                   Level.MEMBER, _status),
+        Subcommand(("list",), "List the polls.", Level.MEMBER, _list),
         Subcommand(("close",), "Close a poll now and record the decision.", Level.COORDINATOR,
-                   _close, (_POLL,)),
+                   _close),
         Subcommand(("extend",), "Give an open poll more time: a later closing time.",
-                   Level.COORDINATOR, _extend, (
-                       _POLL, Option("closes", OptionType.TIME, "the new closing time",
-                                     max_length=80)),
-                   example='/poll extend #1 "friday 17:00"'),
+                   Level.COORDINATOR, _extend, example='/poll extend #1 "friday 17:00"'),
         Subcommand(("remind",), "Remind, in the home channel, those who have not voted; "
                    "their representatives are mentioned one by one.", Level.COORDINATOR,
-                   _remind, (_POLL,)),
+                   _remind),
     ),
 )

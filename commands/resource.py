@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Annotated
 
-from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import Level, Resource
+from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
+from coalition_bot.model import Level, Org, Resource
 from coalition_bot.replies import Button, Field, Reply
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import resources
@@ -20,6 +21,17 @@ TAGS_MAX = 120
 NOTE_MAX = 300
 ORGS_SHOWN = 20  # organizations listed (Discord shows 25 fields)
 ITEMS_SHOWN = 8  # items per organization
+
+
+# Arguments that several subcommands share (see `spec.Arg`).
+ItemNumber = Annotated[int, Arg(
+    "the offer's or ask's number", type=OptionType.NUMBER, kind="resource")]
+Tags = Annotated[str | None, Arg(
+    "words people would look for, like tags:hall,venue (see the tags in use in `/resource list`)",
+    keyword_only=True, max_length=TAGS_MAX)]
+ForOrg = Annotated[Org | None, Arg(
+    "the organization it is for (coordinators, and representatives of several)", keyword_only=True,
+    max_length=80)]
 
 
 def _age(span: timedelta) -> str:
@@ -52,9 +64,9 @@ def _line(item: Resource, now: datetime, tz: str) -> str:
     return line
 
 
-async def _post(ctx: Context, args: dict[str, Any], kind: str, option: str) -> Reply:
-    item = await resources.post(ctx, kind, args["text"], args["tags"], args[option],
-                                args["org"], option)
+async def _post(ctx: Context, args: OfferArgs | AskArgs, kind: str, option: str) -> Reply:
+    day = args.until if isinstance(args, OfferArgs) else args.by
+    item = await resources.post(ctx, kind, args.text, args.tags, day, args.org, option)
     tz = ctx.coalition.timezone
     found = await resources.match(ctx, item.number)
     other = "ask" if kind == "offer" else "offer"
@@ -81,22 +93,48 @@ def _reminded(item: Resource, now: datetime) -> str:
     return "3 days before it expires"
 
 
-async def _offer(ctx: Context, args: dict[str, Any]) -> Reply:
+@dataclass(frozen=True, slots=True)
+class OfferArgs:
+    text: Annotated[str, Arg("what your organization offers", max_length=TEXT_MAX, rest=True)]
+    tags: Tags = None
+    until: Annotated[date | None, Arg(
+        "the last day it stands (default: until closed)", keyword_only=True)] = None
+    org: ForOrg = None
+
+
+@dataclass(frozen=True, slots=True)
+class AskArgs:
+    text: Annotated[str, Arg("what your organization needs", max_length=TEXT_MAX, rest=True)]
+    tags: Tags = None
+    by: Annotated[date | None, Arg(
+        "the day it is needed by (default: until closed)", keyword_only=True)] = None
+    org: ForOrg = None
+
+
+async def _offer(ctx: Context, args: OfferArgs) -> Reply:
     return await _post(ctx, args, "offer", "until")
 
 
-async def _ask(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _ask(ctx: Context, args: AskArgs) -> Reply:
     return await _post(ctx, args, "ask", "by")
 
 
-async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
-    which = args["which"] or "all"
-    board = await resources.board(ctx, which, args["tag"])
+@dataclass(frozen=True, slots=True)
+class ListArgs:
+    which: Annotated[resources.Which | None, Arg(
+        "all (default), offers, asks, or mine (your organizations')")] = None
+    tag: Annotated[str | None, Arg(
+        "only items with this tag", keyword_only=True, max_length=40)] = None
+
+
+async def _list(ctx: Context, args: ListArgs) -> Reply:
+    which = args.which or "all"
+    board = await resources.board(ctx, which, args.tag)
     tz = ctx.coalition.timezone
     what = {"all": "Open offers and asks", "offers": "Open offers", "asks": "Open asks",
             "mine": "Your organizations' open offers and asks"}[which]
-    if args["tag"]:
-        what += f" tagged {args['tag']}"
+    if args.tag:
+        what += f" tagged {args.tag}"
     by_org: dict[int, list[Resource]] = {}
     for item in board.items:  # newest first, so organizations come by their newest item
         by_org.setdefault(item.org_id, []).append(item)
@@ -118,8 +156,13 @@ async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title=what, text=text, fields=tuple(fields))
 
 
-async def _match(ctx: Context, args: dict[str, Any]) -> Reply:
-    found = await resources.match(ctx, args["item"])
+@dataclass(frozen=True, slots=True)
+class ItemArgs:
+    item: ItemNumber
+
+
+async def _match(ctx: Context, args: ItemArgs) -> Reply:
+    found = await resources.match(ctx, args.item)
     item = found.item
     other = "offer" if item.kind == "ask" else "ask"
     head = f"{label(item)} of {item.org_name}: {item.text}"
@@ -140,8 +183,16 @@ async def _match(ctx: Context, args: dict[str, Any]) -> Reply:
                       "shared word.", fields=fields, buttons=buttons)
 
 
-async def _take(ctx: Context, args: dict[str, Any]) -> Reply:
-    item, taker = await resources.take(ctx, args["item"], args["note"] or "", args["org"])
+@dataclass(frozen=True, slots=True)
+class TakeArgs:
+    item: ItemNumber
+    note: Annotated[str | None, Arg(
+        "how, when, who to talk to", max_length=NOTE_MAX, rest=True)] = None
+    org: ForOrg = None
+
+
+async def _take(ctx: Context, args: TakeArgs) -> Reply:
+    item, taker = await resources.take(ctx, args.item, args.note or "", args.org)
     verb = "meet" if item.kind == "ask" else "use"
     return Reply(title=f"{taker.name} will {verb} {item.org_name}'s {item.kind} "
                        f"#{item.number}",
@@ -149,24 +200,19 @@ async def _take(ctx: Context, args: dict[str, Any]) -> Reply:
                       "and the home channel once. Get in touch with them to arrange it.")
 
 
-async def _close(ctx: Context, args: dict[str, Any]) -> Reply:
-    status = args["status"] or "met"
-    item = await resources.close(ctx, args["item"], status, args["note"] or "")
+@dataclass(frozen=True, slots=True)
+class CloseArgs:
+    item: ItemNumber
+    status: Annotated[resources.CloseStatus | None, Arg(
+        "met (default), withdrawn or expired")] = None
+    note: Annotated[str | None, Arg("what came of it", max_length=NOTE_MAX, rest=True)] = None
+
+
+async def _close(ctx: Context, args: CloseArgs) -> Reply:
+    status = args.status or "met"
+    item = await resources.close(ctx, args.item, status, args.note or "")
     told = " The home channel was told." if status == "met" else ""
     return Reply(title=f"{label(item)} closed as {status}", text=f"{item.text}{told}")
-
-
-_ITEM = Option("item", OptionType.NUMBER, "the offer's or ask's number", kind="resource")
-_TAGS = Option("tags", OptionType.TEXT, "words people would look for, like tags:hall,venue "
-               "(see the tags in use in `/resource list`)", required=False,
-               keyword_only=True, max_length=TAGS_MAX)
-_ORG = Option("org", OptionType.ORG, "the organization it is for (coordinators, and "
-              "representatives of several)", required=False, keyword_only=True,
-              max_length=80)
-
-
-def _text(what: str) -> Option:
-    return Option("text", OptionType.TEXT, what, max_length=TEXT_MAX, rest=True)
 
 
 COMMAND = Command(
@@ -175,48 +221,24 @@ COMMAND = Command(
          "other.",
     subcommands=(
         Subcommand(("offer",), "Offer something your organization has (a hall, a lawyer's "
-                   "time, volunteers).", Level.REPRESENTATIVE, _offer, (
-                       _text("what your organization offers"), _TAGS,
-                       Option("until", OptionType.DATE, "the last day it stands (default: "
-                              "until closed)", required=False, keyword_only=True),
-                       _ORG,
-                   ), private=True,
+                   "time, volunteers).", Level.REPRESENTATIVE, _offer, private=True,
                    example="/resource offer Meeting hall for 80, weekday evenings "
                            "tags:hall,venue until:2026-12-31"),
         Subcommand(("ask",), "Ask the coalition for something your organization needs.",
-                   Level.REPRESENTATIVE, _ask, (
-                       _text("what your organization needs"), _TAGS,
-                       Option("by", OptionType.DATE, "the day it is needed by (default: "
-                              "until closed)", required=False, keyword_only=True),
-                       _ORG,
-                   ), private=True,
+                   Level.REPRESENTATIVE, _ask, private=True,
                    example="/resource ask Spanish-speaking canvassers for Saturday "
                            "tags:canvass,spanish by:2026-12-05"),
         Subcommand(("list",), "The open offers and asks by organization, newest first, the "
-                   "tags in use and how many asks were met.", Level.MEMBER, _list, (
-                       Option("which", OptionType.CHOICE, "all (default), offers, asks, or "
-                              "mine (your organizations')", required=False,
-                              choices=resources.WHICH),
-                       Option("tag", OptionType.TEXT, "only items with this tag",
-                              required=False, keyword_only=True, max_length=40),
-                   ), example="/resource list asks tag:spanish"),
+                   "tags in use and how many asks were met.", Level.MEMBER, _list,
+                   example="/resource list asks tag:spanish"),
         Subcommand(("match",), "The open offers that may fit an ask (or asks that may fit "
-                   "an offer), best first, and why.", Level.MEMBER, _match, (_ITEM,),
+                   "an offer), best first, and why.", Level.MEMBER, _match,
                    example="/resource match #4"),
         Subcommand(("take",), "Commit your organization to meet an ask or to use an offer; "
-                   "both sides are told.", Level.REPRESENTATIVE, _take, (
-                       _ITEM,
-                       Option("note", OptionType.TEXT, "how, when, who to talk to",
-                              required=False, max_length=NOTE_MAX, rest=True),
-                       _ORG,
-                   ), private=True, example="/resource take #4 Maria can bring 6 people"),
+                   "both sides are told.", Level.REPRESENTATIVE, _take, private=True,
+                   example="/resource take #4 Maria can bring 6 people"),
         Subcommand(("close",), "Close your organization's offer or ask: met (default), "
-                   "withdrawn or expired.", Level.REPRESENTATIVE, _close, (
-                       _ITEM,
-                       Option("status", OptionType.CHOICE, "met (default), withdrawn or "
-                              "expired", required=False, choices=resources.CLOSE_STATUSES),
-                       Option("note", OptionType.TEXT, "what came of it", required=False,
-                              max_length=NOTE_MAX, rest=True),
-                   ), private=True, example="/resource close #4 met Six canvassers came"),
+                   "withdrawn or expired.", Level.REPRESENTATIVE, _close, private=True,
+                   example="/resource close #4 met Six canvassers came"),
     ),
 )

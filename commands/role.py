@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated
 
-from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import Level
+from coalition_bot.commands.args import NoArgs
+from coalition_bot.commands.spec import Arg, Command, Subcommand
+from coalition_bot.model import Level, Org, Person
 from coalition_bot.replies import Field, Reply
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import meetings, roles
@@ -16,34 +18,65 @@ __all__ = ["COMMAND"]
 ROLE_MAX = 60
 
 
-async def _create(ctx: Context, args: dict[str, Any]) -> Reply:
-    role = await roles.create(ctx, args["name"], args["description"])
+# Arguments that several subcommands share (see `spec.Arg`).
+RoleName = Annotated[str, Arg("the role's name or #number", max_length=ROLE_MAX)]
+User = Annotated[Person, Arg(
+    "the person (mention them, or their name on the console)", max_length=80)]
+
+
+@dataclass(frozen=True, slots=True)
+class CreateArgs:
+    name: Annotated[str, Arg("the role's name", max_length=ROLE_MAX)]
+    description: Annotated[str | None, Arg("what it involves", max_length=300, rest=True)] = None
+
+
+async def _create(ctx: Context, args: CreateArgs) -> Reply:
+    role = await roles.create(ctx, args.name, args.description)
     return Reply(title=f"Role #{role.number}: {role.name}",
                  text=(role.description + "\n" if role.description else "")
                  + f"Assign it with `/role assign \"{role.name}\" USER`.")
 
 
-async def _assign(ctx: Context, args: dict[str, Any]) -> Reply:
-    person, org = args["user"], args["org"]
-    role = await roles.assign(ctx, args["role"], person, org)
+@dataclass(frozen=True, slots=True)
+class AssignArgs:
+    role: RoleName
+    user: User
+    org: Annotated[Org | None, Arg(
+        "the organization they do it for", keyword_only=True, max_length=80)] = None
+
+
+async def _assign(ctx: Context, args: AssignArgs) -> Reply:
+    person, org = args.user, args.org
+    role = await roles.assign(ctx, args.role, person, org)
     behalf = f" for {org.name}" if org else ""
     return Reply(text=f"{person.display_name} is now {role.name}{behalf}.")
 
 
-async def _unassign(ctx: Context, args: dict[str, Any]) -> Reply:
-    person = args["user"]
-    role = await roles.unassign(ctx, args["role"], person)
+@dataclass(frozen=True, slots=True)
+class UnassignArgs:
+    role: RoleName
+    user: User
+
+
+async def _unassign(ctx: Context, args: UnassignArgs) -> Reply:
+    person = args.user
+    role = await roles.unassign(ctx, args.role, person)
     return Reply(text=f"{person.display_name} is no longer {role.name}.")
 
 
-async def _delete(ctx: Context, args: dict[str, Any]) -> Reply:
-    role, held = await roles.delete(ctx, args["role"])
+@dataclass(frozen=True, slots=True)
+class RoleArgs:
+    role: RoleName
+
+
+async def _delete(ctx: Context, args: RoleArgs) -> Reply:
+    role, held = await roles.delete(ctx, args.role)
     who = f"; the {held} people who held it no longer do" if held > 1 else \
         ("; the person who held it no longer does" if held else "")
     return Reply(text=f"Role {role.name} removed{who}.")
 
 
-async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _list(ctx: Context, args: NoArgs) -> Reply:
     found = await roles.roster(ctx)
     if not found:
         return Reply(title="Roles", text="None yet. A coordinator creates one with "
@@ -56,7 +89,7 @@ async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title="Roles", fields=fields)
 
 
-async def _mine(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _mine(ctx: Context, args: NoArgs) -> Reply:
     me = ctx.caller.person.id
     held = [role.name for role, holders in await roles.roster(ctx)
             if any(h.person.id == me for h in holders)]
@@ -80,7 +113,7 @@ def _load_line(load: roles.Load) -> str:
     return f"{load.name}: {', '.join(parts)}{flag}"
 
 
-async def _workload(ctx: Context, args: dict[str, Any]) -> Reply:
+async def _workload(ctx: Context, args: NoArgs) -> Reply:
     w = await roles.workload(ctx)
     flagged = [x for x in w.people + w.orgs if x.flag]
     text = ("Uneven: " + "; ".join(f"{x.name} {x.flag}" for x in flagged) + "."
@@ -91,30 +124,18 @@ async def _workload(ctx: Context, args: dict[str, Any]) -> Reply:
         Field("Organizations", "\n".join(_load_line(o) for o in w.orgs) or "none yet")))
 
 
-_ROLE = Option("role", OptionType.TEXT, "the role's name or #number", max_length=ROLE_MAX)
-_USER = Option("user", OptionType.USER, "the person (mention them, or their name on the "
-               "console)", max_length=80)
-
 COMMAND = Command(
     name="role",
     help="Clear roles and fair workloads: who does what for the coalition.",
     subcommands=(
-        Subcommand(("create",), "Create a role.", Level.COORDINATOR, _create, (
-            Option("name", OptionType.TEXT, "the role's name", max_length=ROLE_MAX),
-            Option("description", OptionType.TEXT, "what it involves", required=False,
-                   max_length=300, rest=True),
-        ), example='/role create "Press contact" Talks to journalists for the coalition'),
+        Subcommand(("create",), "Create a role.", Level.COORDINATOR, _create,
+                   example='/role create "Press contact" Talks to journalists for the coalition'),
         Subcommand(("assign",), "Give someone a role, optionally on behalf of an organization.",
-                   Level.COORDINATOR, _assign, (
-                       _ROLE, _USER,
-                       Option("org", OptionType.ORG, "the organization they do it for",
-                              required=False, keyword_only=True, max_length=80),
-                   ), example='/role assign "Press contact" @maria org:"Tenants United"'),
-        Subcommand(("unassign",), "Take a role from someone.", Level.COORDINATOR, _unassign,
-                   (_ROLE, _USER)),
+                   Level.COORDINATOR, _assign,
+                   example='/role assign "Press contact" @maria org:"Tenants United"'),
+        Subcommand(("unassign",), "Take a role from someone.", Level.COORDINATOR, _unassign),
         Subcommand(("delete",), "Remove a role the coalition no longer needs (and who held "
-                   "it).", Level.COORDINATOR, _delete, (_ROLE,),
-                   example='/role delete "Press contact"'),
+                   "it).", Level.COORDINATOR, _delete, example='/role delete "Press contact"'),
         Subcommand(("list",), "Every role and who holds it.", Level.MEMBER, _list),
         Subcommand(("mine",), "Your roles and open action items.", Level.MEMBER, _mine,
                    private=True),

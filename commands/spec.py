@@ -3,24 +3,39 @@
 Discord builds its app commands from these specs; Slack and the console parse text
 against them (see `grammar`). A spec says what its handler needs from the caller
 (`level`); the dispatcher enforces it before the handler runs.
+
+A subcommand's options are read from its handler's dataclass of arguments (see `args`),
+the way discord.py reads an app command's options from its callback's signature: each
+field is an option, in order, annotated with what the type cannot say:
+
+    poll: Annotated[int, Arg("the poll's number", type=OptionType.NUMBER, kind="poll")]
+    reason: Annotated[str | None, Arg("why, in a sentence", rest=True)] = None
+
+A field with a default (None) is optional; a `Literal` or `StrEnum` field is a CHOICE of
+its values. So the spec and the values the handler reads cannot drift apart.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from coalition_bot.model import Level
+from coalition_bot.commands.args import args_type, field_types
+from coalition_bot.model import Level, Org, Person
 from coalition_bot.replies import Reply
 
 if TYPE_CHECKING:
     from coalition_bot.services.context import Context
 
-__all__ = ["Command", "Handler", "Option", "OptionType", "Subcommand"]
+__all__ = ["Arg", "Command", "Handler", "Option", "OptionType", "Subcommand", "options_of"]
 
-Handler = Callable[["Context", dict[str, Any]], Awaitable[Reply]]
+# The second argument is the subcommand's frozen dataclass of typed values (`args`).
+Handler = Callable[["Context", Any], Awaitable[Reply]]
 
 
 class OptionType(enum.Enum):
@@ -91,7 +106,60 @@ class Option:
 
 
 @dataclass(frozen=True, slots=True)
+class Arg:
+    """What an argument field says about its option beyond its name, type and default."""
+
+    help: str
+    type: OptionType | None = None  # None: read from the field's type (see `_TYPES`)
+    max_length: int = 200
+    rest: bool = False
+    kind: str = ""
+    min_value: int | None = None
+    max_value: int | None = None
+    keyword_only: bool = False
+
+
+# The option type of each field type; NUMBER, PERCENT and TIMEZONE are named in `Arg`.
+_TYPES: dict[Any, OptionType] = {
+    str: OptionType.TEXT, int: OptionType.INTEGER, bool: OptionType.BOOL,
+    datetime: OptionType.TIME, date: OptionType.DATE, timedelta: OptionType.DURATION,
+    Person: OptionType.USER, Org: OptionType.ORG,
+}
+
+
+def options_of(cls: type[Any]) -> tuple[Option, ...]:
+    """The options a dataclass of arguments declares, one per field, in field order."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    kinds = field_types(cls)
+    options = []
+    for field in dataclasses.fields(cls):
+        arg = next((m for m in getattr(hints[field.name], "__metadata__", ())
+                    if isinstance(m, Arg)), None)
+        if arg is None:
+            raise TypeError(f"{cls.__qualname__}.{field.name} needs Annotated[..., Arg(...)]")
+        choices = _choices(kinds[field.name])
+        otype = arg.type or (OptionType.CHOICE if choices else _TYPES[kinds[field.name]])
+        options.append(Option(
+            field.name, otype, arg.help, required=field.default is dataclasses.MISSING,
+            max_length=arg.max_length, choices=choices, rest=arg.rest, kind=arg.kind,
+            min_value=arg.min_value, max_value=arg.max_value, keyword_only=arg.keyword_only))
+    return tuple(options)
+
+
+def _choices(kind: Any) -> tuple[str, ...]:
+    """The values of a `Literal` or an enum type; () for any other type."""
+    if typing.get_origin(kind) is typing.Literal:
+        return tuple(str(v) for v in typing.get_args(kind))
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return tuple(str(m.value) for m in kind)
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
 class Subcommand:
+    """One subcommand. Its options are read from its handler's dataclass of arguments
+    unless given (tests give them, with a handler that is never called)."""
+
     path: tuple[str, ...]
     help: str
     level: Level
@@ -102,6 +170,8 @@ class Subcommand:
     form: bool = False  # run with no values, platforms with forms (modals) show one
 
     def __post_init__(self) -> None:
+        if not self.options:
+            object.__setattr__(self, "options", options_of(args_type(self.handler)))
         seen_optional = False
         positional = [o for o in self.options if not o.keyword_only]
         for i, option in enumerate(positional):

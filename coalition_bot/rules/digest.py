@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from coalition_bot.errors import UsageError
 
-__all__ = ["WEEKDAYS", "parse_clock", "weekly_times"]
+__all__ = ["WEEKDAYS", "Weekday", "parse_clock", "weekly_times"]
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 _CLOCK = re.compile(r"([01]?\d|2[0-3])(?::([0-5]\d))?\s*(am|pm)?", re.I)
 
 

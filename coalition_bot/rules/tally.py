@@ -22,7 +22,6 @@ __all__ = [
     "ABSTAIN",
     "BLOCK",
     "PROPOSAL_CHOICES",
-    "RULES",
     "Ballot",
     "Outcome",
     "count",
@@ -32,7 +31,6 @@ __all__ = [
 
 AGREE, ABSTAIN, DISAGREE, BLOCK = "agree", "abstain", "disagree", "block"
 PROPOSAL_CHOICES = (AGREE, ABSTAIN, DISAGREE, BLOCK)
-RULES = ("majority", "supermajority", "consensus", "plurality")
 
 
 @dataclass(frozen=True, slots=True)

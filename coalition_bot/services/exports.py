@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from coalition_bot.replies import Attachment
@@ -22,9 +23,10 @@ from coalition_bot.services import decisions, goals, meetings
 from coalition_bot.services.context import Context
 from coalition_bot.store import resources as resource_sql
 
-__all__ = ["EXPORTS", "export", "table_file"]
+__all__ = ["EXPORTS", "Export", "export", "table_file"]
 
-EXPORTS = ("decisions", "votes", "goals", "actions", "resources")
+Export = Literal["decisions", "votes", "goals", "actions", "resources"]
+EXPORTS: tuple[Export, ...] = get_args(Export)
 GOAL_COLUMNS = ("goal", "text", "status", "created_at", "updated_at", "updates")
 ACTION_COLUMNS = ("action", "meeting", "occurrence", "text", "owner", "due_at", "done_at",
                   "added_at")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from coalition_bot.model import GOAL_STATUSES, Level
+from coalition_bot.model import GoalStatus, Level
 from coalition_bot.rules.health import Flag, OrgHealth, flags, org_health, person_loads
 from coalition_bot.rules.recurrence import local_key
 from coalition_bot.services.context import Context
@@ -54,7 +54,7 @@ class Health:
     rows: list[OrgHealth]
     decisions: int
     failed_quorum: int
-    goals: dict[str, int]  # status -> count, in GOAL_STATUSES order, nonzero only
+    goals: dict[GoalStatus, int]  # status -> count, in GoalStatus order, nonzero only
     flags: list[Flag]
     everything: bool  # a coordinator's view; False: the caller's organizations only
     network: NetworkNumbers  # offers and asks posted in the period: asks met, by whom
@@ -82,7 +82,7 @@ async def report(ctx: Context, period: timedelta | None) -> Health:
     found = flags(rows, person_loads(actions, roles), actions, now)
     decided, failed = await health_sql.decision_counts(conn, cid, since, now)
     counts = Counter(g.status for g in await goal_sql.list_goals(conn, cid))
-    goals = {s: counts[s] for s in GOAL_STATUSES if counts[s]}
+    goals = {s: counts[s] for s in GoalStatus if counts[s]}
     everything = ctx.caller.level >= Level.COORDINATOR
     if not everything:
         mine = set(ctx.caller.org_ids)

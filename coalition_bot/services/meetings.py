@@ -70,7 +70,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
-from coalition_bot.model import Level, Meeting, Note, Occurrence, Person
+from coalition_bot.model import DeliveryKind, Level, Meeting, Note, Occurrence, Person
 from coalition_bot.replies import Button, Notice
 from coalition_bot.rules.recurrence import (
     describe,
@@ -519,7 +519,7 @@ ACTION_REMIND_BEFORE = timedelta(days=2)
 class Due:
     """One thing the scheduler should deliver: a meeting reminder or an action coming due."""
 
-    kind: str  # 'meeting-reminder' or 'action-due'
+    kind: DeliveryKind
     coalition_id: int
     at: datetime  # when it is due
     subject_id: int  # meeting id or note id

@@ -48,6 +48,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from coalition_bot.errors import NotFound, PermissionDenied, UsageError
@@ -65,14 +66,34 @@ from coalition_bot.store import resources as resource_sql
 from coalition_bot.store.database import Conn
 
 __all__ = [
-    "CLOSE_STATUSES", "REMIND_BEFORE", "WHICH", "Board", "Match", "NetworkNumbers", "board",
-    "close", "ends_at", "expiring_notice", "get_item", "label", "match", "network_numbers",
-    "post", "posters", "reminders_due", "tags_in_use", "take",
+    "CLOSE_STATUSES",
+    "REMIND_BEFORE",
+    "WHICH",
+    "Board",
+    "CloseStatus",
+    "Match",
+    "NetworkNumbers",
+    "Which",
+    "board",
+    "close",
+    "ends_at",
+    "expiring_notice",
+    "get_item",
+    "label",
+    "match",
+    "network_numbers",
+    "post",
+    "posters",
+    "reminders_due",
+    "tags_in_use",
+    "take",
 ]
 
 REMIND_BEFORE = timedelta(days=3)
-CLOSE_STATUSES = ("met", "withdrawn", "expired")
-WHICH = ("all", "offers", "asks", "mine")
+CloseStatus = Literal["met", "withdrawn", "expired"]
+Which = Literal["all", "offers", "asks", "mine"]
+CLOSE_STATUSES: tuple[CloseStatus, ...] = get_args(CloseStatus)
+WHICH: tuple[Which, ...] = get_args(Which)
 
 
 def label(item: Resource) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from coalition_bot.model import DeliveryKind
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
 
@@ -33,7 +34,7 @@ __all__ = [
 class Delivery:
     id: int
     coalition_id: int
-    kind: str
+    kind: DeliveryKind
     subject_id: int
     occurrence: str
     offset_min: int
@@ -56,7 +57,7 @@ def _delivery(row: Row) -> Delivery:
                     row["last_error"] or "", row["hint"] or "")
 
 
-async def create(conn: Conn, *, coalition_id: int, kind: str, subject_id: int,
+async def create(conn: Conn, *, coalition_id: int, kind: DeliveryKind, subject_id: int,
                  occurrence: str, offset_min: int, platform: str, workspace_id: str,
                  target: str, due_at: datetime, expires_at: datetime, status: str,
                  now: datetime) -> bool:

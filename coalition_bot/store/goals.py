@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from coalition_bot.model import Goal, GoalUpdate
+from coalition_bot.model import Goal, GoalStatus, GoalUpdate
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, next_number
 
@@ -12,8 +12,9 @@ __all__ = ["add_goal", "add_goal_update", "find_goal", "goal_updates", "list_goa
 
 
 def _goal(row: Row) -> Goal:
-    return Goal(row["id"], row["coalition_id"], row["number"], row["text"], row["status"],
-                from_iso(row["created_at"]), from_iso(row["updated_at"]))
+    return Goal(row["id"], row["coalition_id"], row["number"], row["text"],
+                GoalStatus(row["status"]), from_iso(row["created_at"]),
+                from_iso(row["updated_at"]))
 
 
 async def add_goal(conn: Conn, coalition_id: int, text: str, status: str,
@@ -64,6 +65,6 @@ async def goal_updates(conn: Conn, coalition_id: int) -> dict[int, list[GoalUpda
     found: dict[int, list[GoalUpdate]] = {}
     for r in rows:
         found.setdefault(r["goal_id"], []).append(
-            GoalUpdate(r["goal_id"], r["status"], r["note"], r["author"],
+            GoalUpdate(r["goal_id"], GoalStatus(r["status"]), r["note"], r["author"],
                        from_iso(r["created_at"])))
     return found

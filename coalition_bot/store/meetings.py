@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from coalition_bot.model import Meeting, Note
+from coalition_bot.model import Meeting, Note, NoteKind
 from coalition_bot.rules.recurrence import local_key
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, iso_end, next_number
@@ -262,8 +262,8 @@ _NOTE_SELECT = (
 
 
 def _note(row: Row) -> Note:
-    return Note(row["id"], row["meeting_number"], row["occurrence"], row["kind"], row["text"],
-                row["action_number"], row["owner_id"], row["owner_name"],
+    return Note(row["id"], row["meeting_number"], row["occurrence"], NoteKind(row["kind"]),
+                row["text"], row["action_number"], row["owner_id"], row["owner_name"],
                 from_iso(row["due_at"]) if row["due_at"] else None,
                 from_iso(row["done_at"]) if row["done_at"] else None, from_iso(row["added_at"]),
                 row["added_by"], row["done_by_name"])

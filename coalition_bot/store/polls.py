@@ -6,7 +6,7 @@ import json
 import sqlite3
 from datetime import datetime
 
-from coalition_bot.model import Decision, Poll, Vote
+from coalition_bot.model import Decision, Electorate, Poll, PollStatus, Results, Rule, Vote
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, iso_end, next_number
 
@@ -37,8 +37,9 @@ __all__ = [
 def _poll(row: Row) -> Poll:
     return Poll(
         row["id"], row["coalition_id"], row["number"], row["question"], bool(row["proposal"]),
-        tuple(json.loads(row["choices"])), row["electorate"], row["rule"], row["quorum_pct"],
-        bool(row["anonymous"]), row["results"], from_iso(row["closes_at"]), row["status"],
+        tuple(json.loads(row["choices"])), Electorate(row["electorate"]), Rule(row["rule"]),
+        row["quorum_pct"], bool(row["anonymous"]), Results(row["results"]),
+        from_iso(row["closes_at"]), PollStatus(row["status"]),
         from_iso(row["closed_at"]) if row["closed_at"] else None, from_iso(row["created_at"]))
 
 

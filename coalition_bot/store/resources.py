@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from coalition_bot.model import Resource, ResourceTake
+from coalition_bot.model import Resource, ResourceKind, ResourceStatus, ResourceTake
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, iso_end, next_number
 
@@ -19,9 +19,10 @@ _SELECT = ("SELECT r.*, o.name AS org_name FROM resource r JOIN org o ON o.id = 
 
 def _resource(row: Row, takes: tuple[ResourceTake, ...] = ()) -> Resource:
     return Resource(
-        row["id"], row["coalition_id"], row["number"], row["kind"], row["org_id"],
+        row["id"], row["coalition_id"], row["number"], ResourceKind(row["kind"]), row["org_id"],
         row["org_name"], row["text"], tuple(row["tags"].split()),
-        from_iso(row["ends_at"]) if row["ends_at"] else None, row["status"], row["posted_by"],
+        from_iso(row["ends_at"]) if row["ends_at"] else None, ResourceStatus(row["status"]),
+        row["posted_by"],
         from_iso(row["created_at"]), from_iso(row["closed_at"]) if row["closed_at"] else None,
         row["close_note"], takes)
 
