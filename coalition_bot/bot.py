@@ -12,6 +12,7 @@ from typing import Any
 from coalition_bot.clock import Clock, system_clock
 from coalition_bot.commands.registry import COMMANDS
 from coalition_bot.commands.spec import Command
+from coalition_bot.installations import Installation, Installations
 from coalition_bot.outbox import Outbox
 from coalition_bot.outlets import FrontDoor, Outlet
 from coalition_bot.replies import Invocation, Message, Reply
@@ -19,7 +20,7 @@ from coalition_bot.services.dispatch import Dispatcher
 from coalition_bot.services.topics import TopicWatch
 from coalition_bot.store.database import Database
 
-__all__ = ["Bot", "CommandRecord", "FrontDoor", "Outlet"]
+__all__ = ["Bot", "CommandRecord", "FrontDoor", "Installation", "Installations", "Outlet"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class Bot:
         self.outlets: dict[str, Outlet] = {}
         self.outbox = Outbox(db=db, clock=clock, outlets=self.outlets)
         self.topics = TopicWatch()
+        # workspaces installed through OAuth, their tokens encrypted (Slack, many teams)
+        self.installations = Installations(db, clock)
         self._change_listeners: list[Callable[[int], None]] = []
         self.command_listeners: list[Callable[[CommandRecord], None]] = []
         # (method, path, handler) that the bot's HTTP server serves beside its own routes
