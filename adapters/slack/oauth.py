@@ -28,6 +28,7 @@ from coalition_bot.adapters.slack.installations import (
 from coalition_bot.adapters.slack.manifest import BOT_SCOPES
 from coalition_bot.bot import Bot
 from coalition_bot.config import SlackConfig
+from coalition_bot.logs import SecretScrub
 from coalition_bot.outlets import DeliveryRefused
 
 __all__ = ["INSTALL_PATH", "REDIRECT_PATH", "NotInstalled", "OAuthSecrets", "TeamTokens",
@@ -64,10 +65,22 @@ class NotInstalled(DeliveryRefused):
         self.team_id = team_id
 
 
+def _scrub_sdk_logs() -> None:
+    """slack_sdk logs the oauth.v2.access response, access_token included, at DEBUG (it
+    hides only the Authorization header). Scrub it on the loggers themselves, so no
+    handler, ours or an embedding program's, ever gets the token."""
+    for name in ("slack_sdk.web.async_base_client", "slack_sdk.web.base_client",
+                 "coalition_bot.adapters.slack.app.bolt"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, SecretScrub) for f in logger.filters):
+            logger.addFilter(SecretScrub())
+
+
 def oauth_app(bot: Bot, config: SlackConfig, secrets: OAuthSecrets, *, client: AsyncWebClient,
               signing_secret: str, logger: logging.Logger) -> AsyncApp:
     """The bolt app for many workspaces: OAuth flow, our stores, per-team authorize
     (its auth.test cached per token, so a request costs no extra round trip)."""
+    _scrub_sdk_logs()
     store = BotInstallationStore(bot.installations)
     settings = AsyncOAuthSettings(
         client_id=secrets.client_id, client_secret=secrets.client_secret,

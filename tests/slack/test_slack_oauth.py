@@ -8,6 +8,7 @@ workspace only (`check_tokens`: any other token is refused, as Slack would).
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
 
@@ -166,3 +167,25 @@ async def test_a_revoked_bot_token_is_forgotten(door: Door, bot: Bot, fake: Fake
     assert status == 200
     await fake.wait_for(lambda: query(db_path, "SELECT team_id FROM installation")
                         == [(TEAM_B,)])
+
+
+async def test_no_token_reaches_the_log_at_debug_even_without_the_cli_filter(
+        door: Door, fake: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:
+    """pytest's handler has no PayloadFilter: only the filters on slack_sdk's and bolt's
+    loggers stand between the oauth.v2.access response and the log."""
+    caplog.set_level(logging.DEBUG)
+    a = await door.install(TEAM_A, "Eastside Org")
+    await a.ok(ALICE, "/coalition", 'setup "Eastside Tenants" America/New_York',
+               channel=HOME_A)
+    failed = await door.come_back(code="code-unknown", **_fresh(await door.start_install()))
+    assert failed[0] == 401  # bolt logs the failed exchange with its code: scrubbed
+    token = fake.token_of(TEAM_A)
+    assert "oauth.v2.access" in caplog.text  # slack_sdk did log the exchange at DEBUG
+    assert "Received the following response" in caplog.text
+    assert token not in caplog.text
+    assert "xoxb-" not in caplog.text and "code-unknown" not in caplog.text
+    assert "access_token" in caplog.text and "[secret]" in caplog.text
+
+
+def _fresh(started: tuple[str, str]) -> dict[str, str]:
+    return {"state": started[0], "cookie": started[1]}
