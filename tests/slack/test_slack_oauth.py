@@ -8,6 +8,7 @@ workspace only (`check_tokens`: any other token is refused, as Slack would).
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from datetime import UTC, datetime
@@ -18,7 +19,9 @@ from oauth_harness import HOME_A, HOME_B, TEAM_A, TEAM_B, Door, serving_oauth, s
 from slack_harness import ALICE, BOB, CHEN, DANA, Call, FakeSlack, Workspace, text_of
 
 from coalition_bot.bot import Bot
+from coalition_bot.config import ConfigError
 from coalition_bot.scheduler import Scheduler
+from coalition_bot.tokens import TokenCipher, new_key
 
 CODE = re.compile(r"`([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})`")
 
@@ -170,22 +173,65 @@ async def test_a_revoked_bot_token_is_forgotten(door: Door, bot: Bot, fake: Fake
 
 
 async def test_no_token_reaches_the_log_at_debug_even_without_the_cli_filter(
-        door: Door, fake: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:
-    """pytest's handler has no PayloadFilter: only the filters on slack_sdk's and bolt's
-    loggers stand between the oauth.v2.access response and the log."""
-    caplog.set_level(logging.DEBUG)
-    a = await door.install(TEAM_A, "Eastside Org")
-    await a.ok(ALICE, "/coalition", 'setup "Eastside Tenants" America/New_York',
-               channel=HOME_A)
-    failed = await door.come_back(code="code-unknown", **_fresh(await door.start_install()))
-    assert failed[0] == 401  # bolt logs the failed exchange with its code: scrubbed
-    token = fake.token_of(TEAM_A)
-    assert "oauth.v2.access" in caplog.text  # slack_sdk did log the exchange at DEBUG
-    assert "Received the following response" in caplog.text
-    assert token not in caplog.text
-    assert "xoxb-" not in caplog.text and "code-unknown" not in caplog.text
-    assert "access_token" in caplog.text and "[secret]" in caplog.text
+        door: Door, fake: FakeSlack) -> None:
+    """A handler of our own with no PayloadFilter: only the filters on slack_sdk's and
+    bolt's loggers stand between the oauth.v2.access response and the log."""
+    seen = io.StringIO()
+    handler = logging.StreamHandler(seen)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        a = await door.install(TEAM_A, "Eastside Org")
+        await a.ok(ALICE, "/coalition", 'setup "Eastside Tenants" America/New_York',
+                   channel=HOME_A)
+        failed = await door.come_back(code="code-unknown",
+                                      **_fresh(await door.start_install()))
+        assert failed[0] == 401  # bolt logs the failed exchange with its code
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    log = seen.getvalue()
+    assert "oauth.v2.access" in log  # slack_sdk did log the exchange at DEBUG
+    assert "Received the following response" in log
+    assert fake.token_of(TEAM_A) not in log
+    assert "xoxb-" not in log and "code-unknown" not in log
+    assert "access_token" in log and "[secret]" in log
 
 
 def _fresh(started: tuple[str, str]) -> dict[str, str]:
     return {"state": started[0], "cookie": started[1]}
+
+
+async def test_rotating_the_key_reencrypts_tokens_at_start_and_the_old_key_can_go(
+        bot: Bot, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch, db_path) -> None:
+    fake.check_tokens = True
+    old, new = new_key(), new_key()
+    set_oauth_env(monkeypatch, key=old)
+    async with serving_oauth(bot, fake) as door:
+        a = await door.install(TEAM_A, "Eastside Org")
+        await a.ok(ALICE, "/coalition", 'setup "Eastside Tenants" UTC', channel=HOME_A)
+    (before,), = query(db_path, "SELECT token_cipher FROM installation")
+    set_oauth_env(monkeypatch, key=f"{new},{old}")  # the new key first, the old one kept
+    async with serving_oauth(bot, fake) as door:
+        await door.workspace(TEAM_A).ok(ALICE, "/coalition", "info", channel=HOME_A)
+    (after,), = query(db_path, "SELECT token_cipher FROM installation")
+    assert after != before
+    assert TokenCipher(new).decrypt(after) == fake.token_of(TEAM_A)
+    set_oauth_env(monkeypatch, key=new)  # the old key dropped
+    async with serving_oauth(bot, fake) as door:
+        info = await door.workspace(TEAM_A).ok(ALICE, "/coalition", "info", channel=HOME_A)
+        assert "Eastside Tenants" in text_of(info)
+
+
+async def test_a_key_that_is_not_a_fernet_key_stops_the_start_with_one_sentence(
+        bot: Bot, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_oauth_env(monkeypatch, key="not-a-key")
+    with pytest.raises(ConfigError, match="COALITION_BOT_TOKEN_KEY must hold Fernet keys"):
+        async with serving_oauth(bot, fake):
+            pass
+    monkeypatch.delenv("SLACK_STATE_SECRET")
+    with pytest.raises(ConfigError, match="SLACK_STATE_SECRET is not set"):
+        async with serving_oauth(bot, fake):
+            pass
