@@ -163,7 +163,7 @@ class SlackAdapter:
             # apps.connections.open once here, so a bad app token stops the start with a
             # clear message instead of a reconnect loop.
             await self._call(lambda: self.client.apps_connections_open(
-                app_token=self._app_token), "open a Socket Mode connection",
+                app_token=self._app_token or ""), "open a Socket Mode connection",
                 self.config.app_token_env)
             self._socket = AsyncSocketModeHandler(self.app, app_token=self._app_token)
             await self._socket.connect_async()
@@ -221,7 +221,8 @@ class SlackAdapter:
     async def _call(self, method: Callable[[], Awaitable[Any]], what: str,
                     env: str) -> Mapping[str, Any]:
         try:
-            return await method()
+            answer: Mapping[str, Any] = await method()
+            return answer
         except SlackApiError as error:
             raise ConfigError(f"Slack refused to {what}: {error.response.get('error')}.",
                               hint=f"Check the token in ${env}.") from None

@@ -95,7 +95,9 @@ def oauth_app(bot: Bot, config: SlackConfig, secrets: OAuthSecrets, *, client: A
         installation_store=store, bot_only=True, cache_enabled=True, client=client)
     return AsyncApp(client=client, name="coalition-bot", logger=logger,
                     signing_secret=signing_secret, process_before_response=True,
-                    oauth_settings=settings, authorize=authorize,
+                    # bolt takes an AsyncAuthorize instance here (it checks with
+                    # isinstance) but types the parameter as a plain callable
+                    oauth_settings=settings, authorize=authorize,  # type: ignore[arg-type]
                     installation_store=store, installation_store_bot_only=True,
                     user_facing_authorize_error_message=NOT_INSTALLED)
 
