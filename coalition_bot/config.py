@@ -69,6 +69,11 @@ class DiscordConfig:
     gateway_url: str = ""  # empty: the gateway Discord tells us
     message_content: bool = False  # the privileged intent that topic watching needs
     guild_ids: tuple[str, ...] = ()  # where `discord-sync` syncs commands; empty = global
+    # sharding (Discord requires it from 2,500 servers): 0 = one connection; N = N shards
+    # (discord.py's AutoShardedClient); shard_ids: the ones this process runs, when
+    # several processes split them (empty: all)
+    shard_count: int = 0
+    shard_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +159,7 @@ def _check(config: Config, problems: list[str]) -> None:
     if config.slack.transport not in ("http", "socket"):
         problems.append(f"[slack] transport must be http or socket, "
                         f"not {config.slack.transport!r}.")
+    _check_shards(config.discord, problems)
     if config.slack.install not in ("token", "oauth"):
         problems.append(f"[slack] install must be token or oauth, "
                         f"not {config.slack.install!r}.")
@@ -174,6 +180,22 @@ def _check(config: Config, problems: list[str]) -> None:
     if isinstance(grace, bool) or not isinstance(grace, int | float) or not 0 <= grace <= 300:
         problems.append(f"[scheduler] stop_grace must be a number of seconds from 0 to 300, "
                         f"not {grace!r}.")
+
+
+def _check_shards(discord: DiscordConfig, problems: list[str]) -> None:
+    if discord.shard_count < 0:
+        problems.append(f"[discord] shard_count must be 0 (no sharding) or a number of "
+                        f"shards, not {discord.shard_count}.")
+        return
+    if discord.shard_ids and not discord.shard_count:
+        problems.append("[discord] shard_ids needs shard_count (how many shards there are "
+                        "in all).")
+        return
+    wrong = [i for i in discord.shard_ids
+             if not i.isdigit() or int(i) >= discord.shard_count]
+    if wrong:
+        problems.append(f"[discord] shard_ids must be shard numbers from 0 to "
+                        f"{discord.shard_count - 1}, not {', '.join(wrong)}.")
 
 
 SECTIONS = {"bot": BotConfig, "scheduler": SchedulerConfig, "discord": DiscordConfig,
