@@ -34,15 +34,19 @@ _BAD_SIGNATURE = "Invalid request signature detected"
 # hold secrets: slack_sdk logs the whole oauth.v2.access response (access_token
 # included) at DEBUG, and bolt logs a failed exchange with its code at WARNING.
 _SLACK_TOKEN = re.compile(r"\bxox[a-z]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+")
-_SECRET_FIELD = re.compile(r"(\b(?:access_token|refresh_token|client_secret|code)['\"]?"
+_SECRET_FIELD = re.compile(r"(\b(?:access_token|refresh_token|client_secret)['\"]?"
                            r"\s*[:=]\s*\[?['\"]?)[^'\",&\s}\]]+")
+# an OAuth code as a quoted field of a logged dict ('code': 'X' or 'code': ['X']); not
+# "error code: 50013" from discord.py, which the log needs
+_CODE_FIELD = re.compile(r"(['\"]code['\"]\s*:\s*\[?['\"])[^'\"]+")
 _OAUTH_CODE = re.compile(r"(oauth\.v2\.access result with code: )\S+")
 
 
 def scrub(text: str) -> str:
     """`text` with every Slack token and OAuth secret replaced by `[secret]`."""
-    text = _SLACK_TOKEN.sub("[secret]", text)
     text = _SECRET_FIELD.sub(r"\1[secret]", text)
+    text = _CODE_FIELD.sub(r"\1[secret]", text)
+    text = _SLACK_TOKEN.sub("[secret]", text)
     return _OAUTH_CODE.sub(r"\1[secret]", text)
 
 
