@@ -46,12 +46,15 @@ class BotInstallationStore(AsyncInstallationStore):
         return log
 
     async def async_save(self, installation: SlackInstallation) -> None:
-        await self.async_save_bot(installation.to_bot())
+        bot = installation.to_bot()
+        bot.set_custom_value("installer", installation.user_id)
+        await self.async_save_bot(bot)
 
     async def async_save_bot(self, bot: SlackBot) -> None:
         await self.installations.save(Installation(
-            platform=PLATFORM, team_id=bot.team_id or "" if not bot.is_enterprise_install
-            else "", bot_token=bot.bot_token, enterprise_id=bot.enterprise_id or "",
+            platform=PLATFORM,
+            team_id="" if bot.is_enterprise_install else (bot.team_id or ""),
+            bot_token=bot.bot_token, enterprise_id=bot.enterprise_id or "",
             is_enterprise_install=bool(bot.is_enterprise_install), app_id=bot.app_id or "",
             team_name=bot.team_name or "", enterprise_name=bot.enterprise_name or "",
             bot_id=bot.bot_id or "", bot_user_id=bot.bot_user_id or "",

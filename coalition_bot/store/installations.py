@@ -78,11 +78,14 @@ async def find(conn: Conn, platform: str, *, enterprise_id: str,
                team_id: str) -> InstallationRow | None:
     """The installation of a team (any enterprise when `enterprise_id` is ''), or with
     `team_id` '' the org-wide install of an enterprise."""
-    if team_id:
+    if team_id and enterprise_id:
         row = await fetch_one(
-            conn, f"{_SELECT} WHERE platform = ? AND team_id = ?"
-                  " AND (enterprise_id = ? OR ? = '') ORDER BY installed_at DESC",
-            (platform, team_id, enterprise_id, enterprise_id))
+            conn, f"{_SELECT} WHERE platform = ? AND team_id = ? AND enterprise_id = ?",
+            (platform, team_id, enterprise_id))
+    elif team_id:
+        row = await fetch_one(
+            conn, f"{_SELECT} WHERE platform = ? AND team_id = ? ORDER BY installed_at DESC",
+            (platform, team_id))
     else:
         row = await fetch_one(
             conn, f"{_SELECT} WHERE platform = ? AND enterprise_id = ? AND team_id = ''",

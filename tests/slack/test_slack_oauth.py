@@ -235,3 +235,30 @@ async def test_a_key_that_is_not_a_fernet_key_stops_the_start_with_one_sentence(
     with pytest.raises(ConfigError, match="SLACK_STATE_SECRET is not set"):
         async with serving_oauth(bot, fake):
             pass
+
+
+async def test_enterprise_grid_installs_are_kept_per_team_and_per_org(bot: Bot) -> None:
+    from slack_sdk.oauth.installation_store import Installation as SlackInstallation
+
+    from coalition_bot.adapters.slack.installations import BotInstallationStore
+
+    bot.installations.unlock(TokenCipher(new_key()))
+    store = BotInstallationStore(bot.installations)
+    await store.async_save(SlackInstallation(
+        enterprise_id="E1", team_id="T1", team_name="One", bot_token="xoxb-team-one",
+        bot_id="B1", bot_user_id="U0B1", user_id="U0INSTALLER"))
+    await store.async_save(SlackInstallation(
+        enterprise_id="E1", team_id=None, is_enterprise_install=True,
+        bot_token="xoxb-org-wide", bot_id="B2", bot_user_id="U0B2", user_id="U0INSTALLER"))
+    team = await store.async_find_bot(enterprise_id="E1", team_id="T1")
+    assert team is not None and team.bot_token == "xoxb-team-one"
+    org = await store.async_find_bot(enterprise_id="E1", team_id="T9",
+                                     is_enterprise_install=True)
+    assert org is not None and org.bot_token == "xoxb-org-wide" and org.is_enterprise_install
+    assert await store.async_find_bot(enterprise_id="E2", team_id="T1") is None
+    await store.async_delete_all(enterprise_id="E1", team_id="T1")
+    assert await store.async_find_bot(enterprise_id="E1", team_id="T1") is not None  # org's
+    assert (await store.async_find_bot(enterprise_id="E1", team_id="T1")).bot_token \
+        == "xoxb-org-wide"
+    await store.async_delete_bot(enterprise_id="E1", team_id=None)
+    assert await store.async_find_bot(enterprise_id="E1", team_id="T1") is None
