@@ -20,6 +20,7 @@ from coalition_bot.commands.registry import COMMANDS
 from coalition_bot.commands.spec import Command
 from coalition_bot.dispatch import APOLOGY, Dispatcher, error_reply
 from coalition_bot.errors import CoalitionError
+from coalition_bot.installations import Installation, Installations
 from coalition_bot.outbox import Outbox
 from coalition_bot.outlets import FrontDoor, Outlet
 from coalition_bot.replies import Invocation, Message, Reply
@@ -29,7 +30,8 @@ from coalition_bot.services.topics import TopicWatch
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store.database import Database
 
-__all__ = ["Bot", "CommandRecord", "FrontDoor", "Outlet", "Suggestion"]
+__all__ = ["Bot", "CommandRecord", "FrontDoor", "Installation", "Installations", "Outlet",
+           "Suggestion"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ class Bot:
         self.outlets: dict[str, Outlet] = {}
         self.outbox = Outbox(db=db, clock=clock, outlets=self.outlets)
         self.topics = TopicWatch()
+        # workspaces installed through OAuth, their tokens encrypted (Slack, many teams)
+        self.installations = Installations(db, clock)
         self._change_listeners: list[Callable[[int], None]] = []
         self.command_listeners: list[Callable[[CommandRecord], None]] = []
         # (method, path, handler) that the bot's HTTP server serves beside its own routes

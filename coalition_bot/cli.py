@@ -97,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     slack_manifest.add_argument("--url", help="public https:// address of the bot for HTTP; "
                                               "without it, the app uses Socket Mode")
     slack_manifest.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    slack_manifest.add_argument("--distribution", action="store_true",
+                                help="for an app many workspaces install ([slack] install = "
+                                     "\"oauth\"): adds the OAuth redirect URL; needs --url")
+    sub.add_parser("new-token-key", help="print a new key for [slack] token_key_env (tokens "
+                                         "of installed workspaces are encrypted with it)")
     return parser
 
 
@@ -373,7 +378,7 @@ def _slack_manifest(args: argparse.Namespace) -> None:
     from coalition_bot.commands.registry import COMMANDS
 
     sys.stdout.write(render_manifest(COMMANDS, prefix=args.prefix, url=args.url,
-                                     fmt=args.format))
+                                     fmt=args.format, distribution=args.distribution))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -407,6 +412,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _help(args)
         elif args.action == "slack-manifest":
             _slack_manifest(args)
+        elif args.action == "new-token-key":
+            from coalition_bot.tokens import new_key
+
+            print(new_key())
     except CoalitionError as error:
         print(f"coalition-bot: {error}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from coalition_bot.errors import CoalitionError
+from coalition_bot.errors import CoalitionError, ConfigError
 from coalition_bot.rules.times import parse_duration
 
 __all__ = [
@@ -32,10 +32,6 @@ __all__ = [
     "read_config",
     "secret",
 ]
-
-
-class ConfigError(CoalitionError):
-    """The configuration file or the environment is missing something, or has it wrong."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +65,11 @@ class DiscordConfig:
     gateway_url: str = ""  # empty: the gateway Discord tells us
     message_content: bool = False  # the privileged intent that topic watching needs
     guild_ids: tuple[str, ...] = ()  # where `discord-sync` syncs commands; empty = global
+    # sharding (Discord requires it from 2,500 servers): 0 = one connection; N = N shards
+    # (discord.py's AutoShardedClient); shard_ids: the ones this process runs, when
+    # several processes split them (empty: all)
+    shard_count: int = 0
+    shard_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,18 @@ class SlackConfig:
     command_prefix: str = ""  # e.g. "cb-" makes the commands /cb-poll, /cb-meeting, ...
     host: str = "127.0.0.1"
     port: int = 3000
+    # "token": one workspace, its bot token in bot_token_env (HTTP or Socket Mode);
+    # "oauth": any number of workspaces install the app through /slack/install (HTTP)
+    install: str = "token"
+    client_id_env: str = "SLACK_CLIENT_ID"
+    client_secret_env: str = "SLACK_CLIENT_SECRET"
+    state_secret_env: str = "SLACK_STATE_SECRET"  # signs the install flow's state
+    token_key_env: str = "COALITION_BOT_TOKEN_KEY"  # Fernet key(s): tokens at rest
+    redirect_url: str = ""  # https://…/slack/oauth_redirect; empty: the app's own setting
+
+    @property
+    def oauth(self) -> bool:
+        return self.install == "oauth"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +155,16 @@ def _check(config: Config, problems: list[str]) -> None:
     if config.slack.transport not in ("http", "socket"):
         problems.append(f"[slack] transport must be http or socket, "
                         f"not {config.slack.transport!r}.")
+    _check_shards(config.discord, problems)
+    if config.slack.install not in ("token", "oauth"):
+        problems.append(f"[slack] install must be token or oauth, "
+                        f"not {config.slack.install!r}.")
+    elif config.slack.oauth and config.slack.transport != "http":
+        problems.append("[slack] install = \"oauth\" needs transport = \"http\": the "
+                        "install page and Slack's redirect are served over HTTP.")
+    if config.slack.redirect_url and not config.slack.redirect_url.startswith("https://"):
+        problems.append(f"[slack] redirect_url must be an https:// address, "
+                        f"not {config.slack.redirect_url!r}.")
     if not 0 <= config.slack.port <= 65535:
         problems.append(f"[slack] port must be a port up to 65535, not {config.slack.port}.")
     for key in ("grace", "poll_closing_reminder"):
@@ -153,6 +176,22 @@ def _check(config: Config, problems: list[str]) -> None:
     if isinstance(grace, bool) or not isinstance(grace, int | float) or not 0 <= grace <= 300:
         problems.append(f"[scheduler] stop_grace must be a number of seconds from 0 to 300, "
                         f"not {grace!r}.")
+
+
+def _check_shards(discord: DiscordConfig, problems: list[str]) -> None:
+    if discord.shard_count < 0:
+        problems.append(f"[discord] shard_count must be 0 (no sharding) or a number of "
+                        f"shards, not {discord.shard_count}.")
+        return
+    if discord.shard_ids and not discord.shard_count:
+        problems.append("[discord] shard_ids needs shard_count (how many shards there are "
+                        "in all).")
+        return
+    wrong = [i for i in discord.shard_ids
+             if not i.isdigit() or int(i) >= discord.shard_count]
+    if wrong:
+        problems.append(f"[discord] shard_ids must be shard numbers from 0 to "
+                        f"{discord.shard_count - 1}, not {', '.join(wrong)}.")
 
 
 SECTIONS = {"bot": BotConfig, "scheduler": SchedulerConfig, "discord": DiscordConfig,
@@ -216,7 +255,16 @@ def _needed_secrets(config: Config) -> list[tuple[str, str]]:
     needed: list[tuple[str, str]] = []
     if config.discord.enabled:
         needed.append((config.discord.token_env, "[discord] (the bot token)"))
-    if config.slack.enabled:
+    if config.slack.enabled and config.slack.oauth:
+        needed += [(config.slack.client_id_env, "[slack] install = \"oauth\" (the client id)"),
+                   (config.slack.client_secret_env, "[slack] install = \"oauth\" (the client "
+                                                    "secret)"),
+                   (config.slack.state_secret_env, "[slack] install = \"oauth\" (the state "
+                                                   "secret, any long random text)"),
+                   (config.slack.token_key_env, "[slack] install = \"oauth\" (the key that "
+                                                "encrypts tokens: coalition-bot new-token-key)"),
+                   (config.slack.signing_secret_env, "[slack] over HTTP (the signing secret)")]
+    elif config.slack.enabled:
         needed.append((config.slack.bot_token_env, "[slack] (the bot token, xoxb-)"))
         if config.slack.transport == "socket":
             needed.append((config.slack.app_token_env, "[slack] Socket Mode (xapp-)"))
@@ -242,7 +290,8 @@ def check_config(path: str | Path, environ: Mapping[str, str] = os.environ) -> C
     doors = []
     if config.slack.enabled:
         doors.append("slack (Socket Mode)" if config.slack.transport == "socket" else
-                     f"slack (HTTP on {config.slack.host}:{config.slack.port})")
+                     f"slack (HTTP on {config.slack.host}:{config.slack.port}"
+                     + (", installs through /slack/install)" if config.slack.oauth else ")"))
     if config.discord.enabled:
         doors.append("discord")
     if not doors:

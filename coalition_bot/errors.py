@@ -21,6 +21,7 @@ from __future__ import annotations
 
 __all__ = [
     "CoalitionError",
+    "ConfigError",
     "Conflict",
     "NotFound",
     "NotSetUp",
@@ -70,3 +71,7 @@ class SchemaTooNew(CoalitionError):
 class StorageError(CoalitionError):
     """The database file cannot be used as it is: one sentence naming the file and the
     cause (not a database, read-only, locked by another program, deleted or replaced)."""
+
+
+class ConfigError(CoalitionError):
+    """The configuration file or the environment is missing something, or has it wrong."""

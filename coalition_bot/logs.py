@@ -16,7 +16,8 @@ import logging
 import re
 from datetime import UTC, datetime
 
-__all__ = ["TEXT_FORMAT", "JsonFormatter", "PayloadFilter", "configure", "install"]
+__all__ = ["TEXT_FORMAT", "JsonFormatter", "PayloadFilter", "SecretScrub", "configure",
+           "install", "scrub"]
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # the structured fields a record may carry (`extra=`), copied into a JSON line
@@ -29,6 +30,39 @@ PAYLOAD_LOGGERS = ("discord.gateway", "discord.http", "discord.webhook", "discor
                    "coalition_bot.adapters.slack.app.bolt")
 _TOKEN_IN_PATH = re.compile(r"(/(?:interactions|webhooks)/\d+/)[^/\s?'\"]+")
 _BAD_SIGNATURE = "Invalid request signature detected"
+# Slack tokens (bot, user, refresh, app-level) and the fields of an OAuth exchange that
+# hold secrets: slack_sdk logs the whole oauth.v2.access response (access_token
+# included) at DEBUG, and bolt logs a failed exchange with its code at WARNING.
+_SLACK_TOKEN = re.compile(r"\bxox[a-z]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+")
+_SECRET_FIELD = re.compile(r"(\b(?:access_token|refresh_token|client_secret)['\"]?"
+                           r"\s*[:=]\s*\[?['\"]?)[^'\",&\s}\]]+")
+# an OAuth code as a quoted field of a logged dict ('code': 'X' or 'code': ['X']); not
+# "error code: 50013" from discord.py, which the log needs
+_CODE_FIELD = re.compile(r"(['\"]code['\"]\s*:\s*\[?['\"])[^'\"]+")
+_OAUTH_CODE = re.compile(r"(oauth\.v2\.access result with code: )\S+")
+
+
+def scrub(text: str) -> str:
+    """`text` with every Slack token and OAuth secret replaced by `[secret]`."""
+    text = _SECRET_FIELD.sub(r"\1[secret]", text)
+    text = _CODE_FIELD.sub(r"\1[secret]", text)
+    text = _SLACK_TOKEN.sub("[secret]", text)
+    return _OAUTH_CODE.sub(r"\1[secret]", text)
+
+
+class SecretScrub(logging.Filter):
+    """On a library's logger (whatever handlers the process has): tokens and OAuth
+    secrets in its records are replaced by `[secret]`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
 
 
 def _under(name: str, prefixes: tuple[str, ...]) -> bool:
@@ -50,6 +84,7 @@ class PayloadFilter(logging.Filter):
             if _BAD_SIGNATURE in cleaned:
                 cleaned = f"{_BAD_SIGNATURE}; the request is not logged."
             cleaned = _TOKEN_IN_PATH.sub(r"\1[token]", cleaned)
+            cleaned = scrub(cleaned)
             if cleaned != message:
                 record.msg, record.args = cleaned, None
         return True

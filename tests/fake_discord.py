@@ -207,7 +207,10 @@ class FakeDiscord:
         self.outages: dict[int, list[tuple[int, int]]] = {}
         self.delivered: list[Call] = []
         self.changed = asyncio.Event()
-        self.ws: web.WebSocketResponse | None = None
+        self.ws: web.WebSocketResponse | None = None  # the latest connection
+        # with a sharded client, each shard's connection, by shard id; and the count
+        self.shards: dict[int, web.WebSocketResponse] = {}
+        self.shard_count = 1
         self.connections = 0
         self.identified: list[dict[str, Any]] = []
         self.ready = asyncio.Event()
@@ -228,8 +231,8 @@ class FakeDiscord:
         return self
 
     async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
+        for ws in {id(w): w for w in [self.ws, *self.shards.values()] if w}.values():
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -321,8 +324,8 @@ class FakeDiscord:
     async def drop(self) -> None:
         """An outage: close the gateway connection and refuse new ones until `restore`."""
         self.refusing = True
-        if self.ws is not None:
-            await self.ws.close()
+        for ws in {id(w): w for w in [self.ws, *self.shards.values()] if w}.values():
+            await ws.close()
 
     def restore(self) -> None:
         self.refusing = False
@@ -344,23 +347,38 @@ class FakeDiscord:
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
             elif data["op"] == 2:  # IDENTIFY
                 self.identified.append(data["d"])
-                await self.dispatch("READY", {
-                    "v": 10, "user": BOT_USER, "guilds": [], "session_id": "fake-session",
+                shard, count = data["d"].get("shard") or [0, 1]
+                self.shards[shard], self.shard_count = ws, count
+                await self._send(ws, "READY", {
+                    "v": 10, "user": BOT_USER, "guilds": [],
+                    "session_id": f"fake-session-{shard}",
                     "resume_gateway_url": self.gateway_url,
-                    "application": {"id": str(APP_ID), "flags": 0}, "shard": [0, 1]})
+                    "application": {"id": str(APP_ID), "flags": 0}, "shard": [shard, count]})
                 self.ready.set()
             elif data["op"] == 6:  # RESUME after a dropped connection
                 await self.dispatch("RESUMED", {})
                 self.ready.set()
         if self.ws is ws:
             self.ws = None
+        self.shards = {k: v for k, v in self.shards.items() if v is not ws}
         return ws
 
+    def shard_of(self, guild_id: int) -> int:
+        """The shard Discord sends a guild's events on: (guild_id >> 22) % shard_count."""
+        return (guild_id >> 22) % self.shard_count
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Push one gateway event to the connected client."""
-        assert self.ws is not None, "no client is connected to the fake gateway"
+        """Push one gateway event to the connected client: with shards, on the connection
+        of the shard of the event's guild, as Discord does."""
+        ws = self.ws
+        if self.shard_count > 1 and data.get("guild_id"):
+            ws = self.shards.get(self.shard_of(int(data["guild_id"])))
+        assert ws is not None, "no client is connected to the fake gateway (or that shard)"
+        await self._send(ws, event, data)
+
+    async def _send(self, ws: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
         self.seq += 1
-        await self.ws.send_json({"op": 0, "t": event, "s": self.seq, "d": data})
+        await ws.send_json({"op": 0, "t": event, "s": self.seq, "d": data})
 
     async def wait_for(self, found: Callable[[], Any], within: float = TIMEOUT) -> Any:
         """Wait until `found()` is truthy (checked on every recorded call); return it."""
@@ -535,8 +553,9 @@ class World(Driver):
     """A fake Discord, a real bot on a real SQLite file, and the real adapter, connected."""
 
     def __init__(self, fake: FakeDiscord, db_path: Path, *, message_content: bool,
-                 respond_within: float, bot: Bot | None = None) -> None:
+                 respond_within: float, bot: Bot | None = None, shard_count: int = 0) -> None:
         super().__init__(fake)
+        self.shard_count = shard_count
         self.db_path = db_path
         self.clock = bot.clock if bot is not None else MovableClock()
         self.message_content = message_content
@@ -548,13 +567,14 @@ class World(Driver):
     @classmethod
     @asynccontextmanager
     async def open(cls, tmp_path: Path, *, message_content: bool = False,
-                   respond_within: float = 2.0, bot: Bot | None = None) -> AsyncIterator[World]:
+                   respond_within: float = 2.0, bot: Bot | None = None,
+                   shard_count: int = 0) -> AsyncIterator[World]:
         """With `bot`, the adapter joins that bot (which other front doors may share, and
         whose opener closes it); otherwise the world opens its own on tmp_path."""
         saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
         fake = await FakeDiscord().start()
         world = cls(fake, tmp_path / "coalition.db", message_content=message_content,
-                    respond_within=respond_within, bot=bot)
+                    respond_within=respond_within, bot=bot, shard_count=shard_count)
         try:
             await world._start()
             yield world
@@ -572,7 +592,8 @@ class World(Driver):
     def config(self) -> DiscordConfig:
         return DiscordConfig(enabled=True, token_env=TOKEN_ENV,
                              api_base=self.fake.api_base, gateway_url=self.fake.gateway_url,
-                             message_content=self.message_content)
+                             message_content=self.message_content,
+                             shard_count=self.shard_count)
 
     async def _start(self) -> None:
         os.environ[TOKEN_ENV] = TOKEN

@@ -83,3 +83,32 @@ def test_the_example_config_is_clean_apart_from_its_secrets(
     assert main(["check-config", "--config", str(example)]) == 2  # nothing enabled
     out = capsys.readouterr().out
     assert "1 problem(s)" in out and "Neither [slack] nor [discord] is enabled" in out
+
+
+def test_check_config_names_what_oauth_installs_need(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPS_ID", "OPS_SECRET", "OPS_STATE", "OPS_KEY", "OPS_SIGNING"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPS_ID", "1.2")
+    config = tmp_path / "config.toml"
+    config.write_text('[slack]\nenabled = true\ninstall = "oauth"\n'
+                      'client_id_env = "OPS_ID"\nclient_secret_env = "OPS_SECRET"\n'
+                      'state_secret_env = "OPS_STATE"\ntoken_key_env = "OPS_KEY"\n'
+                      'signing_secret_env = "OPS_SIGNING"\nbot_token_env = "OPS_NO_BOT"\n')
+    assert main(["check-config", "--config", str(config)]) == 2
+    out = capsys.readouterr().out
+    for name in ("OPS_SECRET", "OPS_STATE", "OPS_KEY", "OPS_SIGNING"):
+        assert f"{name} is not set" in out, out
+    assert "OPS_ID" not in out and "OPS_NO_BOT" not in out  # set; not needed
+    assert "4 problem(s)" in out
+    for name in ("OPS_SECRET", "OPS_STATE", "OPS_KEY", "OPS_SIGNING"):
+        monkeypatch.setenv(name, "x")
+    assert main(["check-config", "--config", str(config)]) == 0
+    assert "installs through /slack/install" in capsys.readouterr().out
+    config.write_text('[slack]\nenabled = true\ninstall = "oauth"\ntransport = "socket"\n')
+    with pytest.raises(ConfigError, match="needs transport"):
+        load_config(config)
+    config.write_text('[slack]\nenabled = true\ninstall = "many"\n')
+    with pytest.raises(ConfigError, match="install must be token or oauth"):
+        load_config(config)

@@ -81,3 +81,17 @@ async def test_one_line_per_delivery_outcome(
     assert outbox.sent and SECRET_TEXT in outbox.sent[0].notice.title + \
         outbox.sent[0].notice.text  # it went out, with the text, just not into the log
     assert SECRET_TEXT not in json_log.getvalue()
+
+
+def test_scrub_hides_slack_tokens_and_oauth_secrets_but_not_error_codes() -> None:
+    from coalition_bot.logs import scrub
+
+    logged = ("body: {'ok': True, 'access_token': 'xoxb-1-abc', 'refresh_token': 'xoxe-1-x', "
+              "'team': {'id': 'T1'}} data: {'code': '123.456.ab', 'client_secret': 's3'} "
+              "request: {'code': ['99.88'], 'state': ['s']} and xapp-1-A-2-b")
+    clean = scrub(logged)
+    for secret in ("xoxb-1-abc", "xoxe-1-x", "123.456.ab", "s3", "99.88", "xapp-1-A-2-b"):
+        assert secret not in clean
+    assert "'access_token': '[secret]'," in clean and "'team': {'id': 'T1'}" in clean
+    assert scrub("403 Forbidden (error code: 50013): Missing Permissions") \
+        == "403 Forbidden (error code: 50013): Missing Permissions"

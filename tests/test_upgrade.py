@@ -30,6 +30,9 @@ PREVIOUS = 5  # the schema version of the previous release
 _OLD = available_migrations()[4].sql
 OLD_DELIVERY = _OLD[_OLD.index("CREATE TABLE delivery ("):_OLD.index("CREATE INDEX delivery_p")]
 BACK_TO_5 = f"""
+DROP TABLE oauth_state;
+DROP INDEX installation_team;
+DROP TABLE installation;
 DROP TABLE digest_schedule;
 DROP TABLE attendance;
 DROP TABLE resource_take;

@@ -48,6 +48,11 @@ gives `command`, `path` and raw `args` (a USER value as `<@id>`, its display nam
   ones and topic nudges by DM (`create_dm`). Channel messages arrive only with
   `[discord] message_content = true` (the privileged intent; otherwise the bot asks for no
   message events) and go to `Bot.on_message`; the message cache is off, so no text is kept.
+- **Shards.** `[discord] shard_count` makes the client a `ShardedCoalitionClient`
+  (ours plus discord.py's `AutoShardedClient`, `client.make_client`), running
+  `shard_ids` or all of them; nothing else changes, since interactions are answered by
+  REST and every shard's events reach the same handlers. The fake gateway routes each
+  server's events to its shard's connection, so a shard not connected would be seen.
 - **Where Discord is.** `[discord] api_base` sets `discord.http.Route.BASE` (REST, interaction
   callbacks, webhooks) and `gateway_url` sets `discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`;
   both are process-wide class attributes that discord.py does not document, set at

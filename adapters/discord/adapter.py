@@ -26,7 +26,7 @@ import discord.http
 import yarl
 from discord import app_commands
 
-from coalition_bot.adapters.discord.client import CoalitionClient
+from coalition_bot.adapters.discord.client import make_client
 from coalition_bot.adapters.discord.modals import FormModal, read_submission, spec_of
 from coalition_bot.adapters.discord.refusals import classify
 from coalition_bot.adapters.discord.render import Outgoing, render_notice, render_reply
@@ -58,9 +58,11 @@ class DiscordAdapter:
         self.config = config
         self.respond_within = respond_within
         self.connect_timeout = connect_timeout
-        self.client = CoalitionClient(bot.commands, door=self,
-                                      message_content=config.message_content,
-                                      guild_ready_timeout=guild_ready_timeout)
+        self.client = make_client(bot.commands, door=self,
+                                  message_content=config.message_content,
+                                  guild_ready_timeout=guild_ready_timeout,
+                                  shard_count=config.shard_count,
+                                  shard_ids=[int(i) for i in config.shard_ids])
         self._gateway: asyncio.Task[None] | None = None
         self._saved: tuple[str, yarl.URL] | None = None
 
@@ -99,8 +101,12 @@ class DiscordAdapter:
             raise ConfigError(f"No answer from the Discord gateway within "
                               f"{self.connect_timeout:.0f} seconds.")
         watching = "on" if self.config.message_content else "off"
+        shards = ""
+        if self.config.shard_count:
+            ids = self.config.shard_ids or [str(i) for i in range(self.config.shard_count)]
+            shards = f"; shards {', '.join(ids)} of {self.config.shard_count}"
         return (f"logged in as {self.client.user} (application {self.client.application_id}); "
-                f"topic watching {watching}")
+                f"topic watching {watching}{shards}")
 
     @property
     def connected(self) -> bool:

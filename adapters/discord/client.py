@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -25,7 +25,7 @@ from coalition_bot.commands.spec import Command
 if TYPE_CHECKING:
     from coalition_bot.adapters.discord.adapter import DiscordAdapter
 
-__all__ = ["CoalitionClient", "intents_for"]
+__all__ = ["CoalitionClient", "ShardedCoalitionClient", "intents_for", "make_client"]
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +95,21 @@ class CoalitionClient(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         if self.door is not None:
             await self.door.watch(message)
+
+
+class ShardedCoalitionClient(CoalitionClient, discord.AutoShardedClient):
+    """The same client over several gateway connections (shards), with discord.py's
+    AutoShardedClient: Discord requires sharding once a bot is in 2,500 servers. Events
+    of each server arrive on its shard's connection; REST calls are shared."""
+
+
+def make_client(commands: Mapping[str, Command], *, door: DiscordAdapter | None,
+                message_content: bool, shard_count: int = 0,
+                shard_ids: Sequence[int] = (), **options: Any) -> CoalitionClient:
+    """A plain client, or with `shard_count` a sharded one running `shard_ids` (all of
+    them when empty)."""
+    if shard_count:
+        return ShardedCoalitionClient(commands, door=door, message_content=message_content,
+                                      shard_count=shard_count,
+                                      shard_ids=list(shard_ids) or None, **options)
+    return CoalitionClient(commands, door=door, message_content=message_content, **options)

@@ -41,6 +41,13 @@ from coalition_bot.adapters.slack.modals import (
     wanted_form,
 )
 from coalition_bot.adapters.slack.names import NameCache
+from coalition_bot.adapters.slack.oauth import (
+    INSTALL_PATH,
+    OAuthSecrets,
+    TeamTokens,
+    oauth_app,
+    watch_uninstalls,
+)
 from coalition_bot.adapters.slack.refusals import classify
 from coalition_bot.adapters.slack.render import ACTION_PATTERN, Renderer, response
 from coalition_bot.adapters.slack.retries import RetryGuard
@@ -74,13 +81,15 @@ bolt_log.addFilter(_ClientGiven())
 
 
 class SlackAdapter:
-    """A `FrontDoor` for one Slack workspace (one bot token)."""
+    """A `FrontDoor` for one Slack workspace (one bot token), or with `oauth` for every
+    workspace that installed the app (a token per workspace, see `oauth.py`)."""
 
     platform = PLATFORM
 
-    def __init__(self, bot: Bot, config: SlackConfig, *, bot_token: str,
-                 signing_secret: str | None = None, app_token: str | None = None) -> None:
-        if not bot_token:
+    def __init__(self, bot: Bot, config: SlackConfig, *, bot_token: str | None,
+                 signing_secret: str | None = None, app_token: str | None = None,
+                 oauth: OAuthSecrets | None = None) -> None:
+        if not bot_token and oauth is None:
             raise ConfigError("Slack needs a bot token (xoxb-…).")
         if config.transport == "http" and not signing_secret:
             raise ConfigError("Slack over HTTP needs the signing secret; without it anyone "
@@ -99,9 +108,16 @@ class SlackAdapter:
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         # Socket Mode requests are not signed (bolt skips the check for them) and no HTTP
         # endpoint is served; still, the secret is never "": a random one refuses all.
-        self.app = AsyncApp(client=self.client, name="coalition-bot", logger=bolt_log,
-                            signing_secret=signing_secret or secrets.token_hex(32),
-                            process_before_response=True)
+        self.oauth = oauth is not None
+        if oauth is not None:
+            self.app = oauth_app(bot, config, oauth, client=self.client, logger=bolt_log,
+                                 signing_secret=signing_secret or secrets.token_hex(32))
+            watch_uninstalls(self.app, bot)
+        else:
+            self.app = AsyncApp(client=self.client, name="coalition-bot", logger=bolt_log,
+                                signing_secret=signing_secret or secrets.token_hex(32),
+                                process_before_response=True)
+        self.tokens = TeamTokens(bot, self.client)
         self._app_token = app_token
         self.render = Renderer(bot.commands, self.prefix)
         self.names = NameCache(self.client)
@@ -129,8 +145,15 @@ class SlackAdapter:
         """The slash commands this app answers, as the workspace knows them."""
         return [f"/{self.prefix}{name}" for name in self.bot.commands]
 
+    async def _team(self, team_id: str) -> AsyncWebClient:
+        """The Web API client for a workspace: its own token when installed through
+        OAuth (`NotInstalled` when it has none), else the one bot token."""
+        return await self.tokens.client(team_id) if self.oauth else self.client
+
     async def start(self) -> str:
         """Check the token, then listen (HTTP) or connect (Socket Mode); say where."""
+        if self.oauth:
+            return await self._start_http(await self._installed())
         who = await self._call(self.client.auth_test, "check the bot token",
                                self.config.bot_token_env)
         team, me = who.get("team") or who.get("team_id"), who.get("user")
@@ -140,14 +163,28 @@ class SlackAdapter:
             # apps.connections.open once here, so a bad app token stops the start with a
             # clear message instead of a reconnect loop.
             await self._call(lambda: self.client.apps_connections_open(
-                app_token=self._app_token), "open a Socket Mode connection",
+                app_token=self._app_token or ""), "open a Socket Mode connection",
                 self.config.app_token_env)
             self._socket = AsyncSocketModeHandler(self.app, app_token=self._app_token)
             await self._socket.connect_async()
             self._share_session()
             return f"Socket Mode, workspace {team}, as @{me}"
+        return await self._start_http(f"workspace {team}, as @{me}")
+
+    async def _installed(self) -> str:
+        """Re-encrypt tokens under the current key (after a rotation); say how many."""
+        rotated = await self.bot.installations.rotate_keys(PLATFORM)
+        if rotated:
+            log.info("re-encrypted %d Slack token(s) with the current key", rotated)
+        return f"installs at {INSTALL_PATH}"
+
+    async def _start_http(self, what: str) -> str:
         web_app = web.Application()
         web_app.router.add_post(EVENTS_PATH, self._http)
+        flow = self.app.oauth_flow
+        if flow is not None:
+            web_app.router.add_get(flow.install_path, self._install_page)
+            web_app.router.add_get(flow.redirect_uri_path, self._oauth_redirect)
         for method, path, handler in self.bot.http_routes:  # /healthz, /metrics
             web_app.router.add_route(method, path, handler)
         runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=STOP_GRACE)
@@ -163,7 +200,7 @@ class SlackAdapter:
         self._share_session()
         host, port = runner.addresses[0][:2]
         host = f"[{host}]" if ":" in host else host
-        return f"HTTP on http://{host}:{port}{EVENTS_PATH}, workspace {team}, as @{me}"
+        return f"HTTP on http://{host}:{port}{EVENTS_PATH}, {what}"
 
     @property
     def connected(self) -> bool:
@@ -184,7 +221,8 @@ class SlackAdapter:
     async def _call(self, method: Callable[[], Awaitable[Any]], what: str,
                     env: str) -> Mapping[str, Any]:
         try:
-            return await method()
+            answer: Mapping[str, Any] = await method()
+            return answer
         except SlackApiError as error:
             raise ConfigError(f"Slack refused to {what}: {error.response.get('error')}.",
                               hint=f"Check the token in ${env}.") from None
@@ -212,6 +250,18 @@ class SlackAdapter:
 
     async def _http(self, request: web.Request) -> web.StreamResponse:
         answer = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(answer)
+
+    async def _install_page(self, request: web.Request) -> web.StreamResponse:
+        flow = self.app.oauth_flow
+        assert flow is not None
+        answer = await flow.handle_installation(await to_bolt_request(request))
+        return await to_aiohttp_response(answer)
+
+    async def _oauth_redirect(self, request: web.Request) -> web.StreamResponse:
+        flow = self.app.oauth_flow
+        assert flow is not None
+        answer = await flow.handle_callback(await to_bolt_request(request))
         return await to_aiohttp_response(answer)
 
     def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
@@ -243,9 +293,11 @@ class SlackAdapter:
 
     async def _invocation(self, *, team: str, channel: str, user: str, fallback_name: str,
                           line: str, raw: str = "") -> Invocation:
-        name = await self.names.name(user, fallback_name)
+        client = await self._team(team)
+        name = await self.names.name(user, fallback_name, client=client)
         mentioned = list(mentioned_users(raw).items())[:MENTIONS_MAX]
-        user_names = {uid: await self.names.name(uid, label) for uid, label in mentioned}
+        user_names = {uid: await self.names.name(uid, label, client=client)
+                      for uid, label in mentioned}
         return Invocation(platform=PLATFORM, workspace_id=team, channel_id=channel,
                           user_id=user, user_name=name, line=line, user_names=user_names)
 
@@ -261,15 +313,16 @@ class SlackAdapter:
         raw = command.get("text") or ""
         line = f"{self._command_name(command['command'])} {from_slack(raw)}".strip()
         channel, user = command.get("channel_id") or "", command["user_id"]
+        team = command.get("team_id") or ""
         form = wanted_form(self.bot.commands, line)
         if form is not None and await self._open_form(form, command):
             return
-        inv = await self._invocation(team=command.get("team_id") or "", channel=channel,
+        inv = await self._invocation(team=team, channel=channel,
                                      user=user, fallback_name=command.get("user_name") or "",
                                      line=line, raw=raw)
         reply = await self.bot.handle(inv)
         await self._answer(reply, response_url=command.get("response_url") or "",
-                           channel_id=channel, user_id=user)
+                           channel_id=channel, user_id=user, team=team)
 
     async def _open_form(self, form: tuple[Any, Any], command: Mapping[str, Any]) -> bool:
         trigger = command.get("trigger_id")
@@ -279,7 +332,8 @@ class SlackAdapter:
                          channel_id=command.get("channel_id") or "",
                          response_url=command.get("response_url") or "")
         try:
-            await self.client.views_open(trigger_id=trigger, view=view)
+            client = await self._team(command.get("team_id") or "")
+            await client.views_open(trigger_id=trigger, view=view)
         except (SlackApiError, ClientError) as error:
             log.warning("views.open failed (%s); answering the command instead", error)
             return False
@@ -293,14 +347,14 @@ class SlackAdapter:
         user = body.get("user") or {}
         channel = (body.get("channel") or {}).get("id") \
             or (body.get("container") or {}).get("channel_id") or ""
+        team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
         inv = await self._invocation(
-            team=(body.get("team") or {}).get("id") or user.get("team_id") or "",
-            channel=channel, user=user["id"],
+            team=team, channel=channel, user=user["id"],
             fallback_name=user.get("name") or user.get("username") or "",
             line=str(action.get("value") or ""))
         reply = await self.bot.handle(inv)
         await self._answer(reply, response_url=body.get("response_url") or "",
-                           channel_id=channel, user_id=user["id"])
+                           channel_id=channel, user_id=user["id"], team=team)
 
     async def _on_form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         async with self._tracked():
@@ -311,10 +365,11 @@ class SlackAdapter:
                 await ack()
                 return
             user = body.get("user") or {}
+            team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
 
             async def run() -> Reply:
                 inv = await self._invocation(
-                    team=(body.get("team") or {}).get("id") or user.get("team_id") or "",
+                    team=team,
                     channel=form.channel_id, user=user["id"],
                     fallback_name=user.get("name") or user.get("username") or "",
                     line=form.line)
@@ -322,7 +377,7 @@ class SlackAdapter:
 
             async def answer(work: Awaitable[Reply]) -> None:
                 await self._answer(await work, response_url=form.response_url,
-                                   channel_id=form.channel_id, user_id=user["id"])
+                                   channel_id=form.channel_id, user_id=user["id"], team=team)
 
             work = asyncio.ensure_future(run())
             try:
@@ -348,35 +403,38 @@ class SlackAdapter:
     async def _check(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """Check a channel message for off-limits topics; nudge its author privately."""
         user, channel = event["user"], event.get("channel") or ""
-        message = Message(platform=PLATFORM,
-                          workspace_id=body.get("team_id") or event.get("team") or "",
+        team = body.get("team_id") or event.get("team") or ""
+        client = await self._team(team)
+        message = Message(platform=PLATFORM, workspace_id=team,
                           channel_id=channel, user_id=user,
-                          user_name=await self.names.name(user),
+                          user_name=await self.names.name(user, client=client),
                           text=from_slack(event.get("text") or "", keep_mentions=False))
         nudge = await self.bot.on_message(message)
         if nudge is None:
             return
         extra = {"thread_ts": event["thread_ts"]} if event.get("thread_ts") else {}
-        await self.client.chat_postEphemeral(channel=channel, user=user,
-                                             **self.render.reply(nudge), **extra)
+        await client.chat_postEphemeral(channel=channel, user=user,
+                                        **self.render.reply(nudge), **extra)
 
     # --- out: replies, files, notices -------------------------------------------------------
 
     async def _answer(self, reply: Reply, *, response_url: str, channel_id: str,
-                      user_id: str) -> None:
+                      user_id: str, team: str = "") -> None:
         """A reply to whoever ran the command: through `response_url` when there is one
         (it works in any channel, the bot need not be a member), else posted directly."""
         message = self.render.reply(reply)
         if not (response_url and await self._respond(response_url, response(
                 message, private=reply.private))):
+            client = await self._team(team)
             if reply.private:
-                await self.client.chat_postEphemeral(channel=channel_id, user=user_id,
-                                                     **message)
+                await client.chat_postEphemeral(channel=channel_id, user=user_id, **message)
             else:
-                await self.client.chat_postMessage(channel=channel_id, unfurl_links=False,
-                                                   **message)
+                await client.chat_postMessage(channel=channel_id, unfurl_links=False,
+                                              **message)
+        if reply.files:
+            client = await self._team(team)
         for file in reply.files:
-            await self._send_file(file, private=reply.private, channel_id=channel_id,
+            await self._send_file(client, file, private=reply.private, channel_id=channel_id,
                                   user_id=user_id)
 
     async def _respond(self, url: str, payload: dict[str, Any]) -> bool:
@@ -390,43 +448,45 @@ class SlackAdapter:
             return False
         return True
 
-    async def _send_file(self, file: Attachment, *, private: bool, channel_id: str,
-                         user_id: str) -> None:
+    async def _send_file(self, client: AsyncWebClient, file: Attachment, *, private: bool,
+                         channel_id: str, user_id: str) -> None:
         """Upload a file (files.uploadV2): into the channel for a public reply, else, or
         when the bot may not post there, into the person's direct messages with the bot."""
         if not private and channel_id:
             try:
-                await self._upload(file, channel_id)
+                await self._upload(client, file, channel_id)
                 return
             except SlackApiError as error:
                 log.info("uploading %s to %s failed (%s); sending it privately",
                          file.filename, channel_id, error.response.get("error"))
-        await self._upload(file, await self._direct_channel(user_id))
+        await self._upload(client, file, await self._direct_channel(client, user_id))
 
-    async def _upload(self, file: Attachment, channel: str) -> None:
-        await self.client.files_upload_v2(channel=channel, filename=file.filename,
-                                          title=file.filename,
-                                          content=file.data or file.content)
+    @staticmethod
+    async def _upload(client: AsyncWebClient, file: Attachment, channel: str) -> None:
+        await client.files_upload_v2(channel=channel, filename=file.filename,
+                                     title=file.filename, content=file.data or file.content)
 
-    async def _direct_channel(self, user_id: str) -> str:
-        opened = await self.client.conversations_open(users=user_id)
+    @staticmethod
+    async def _direct_channel(client: AsyncWebClient, user_id: str) -> str:
+        opened = await client.conversations_open(users=user_id)
         return str(opened["channel"]["id"])
 
     async def post_notice(self, notice: Notice, channel_id: str, *,
                           workspace_id: str = "") -> None:
         """A notice to a home channel; a refusal says whether trying again can help."""
+        client = await self._team(workspace_id)  # NotInstalled: refused for good
         try:
-            await self.client.chat_postMessage(channel=channel_id, unfurl_links=False,
-                                               unfurl_media=False,
-                                               **self.render.notice(notice))
+            await client.chat_postMessage(channel=channel_id, unfurl_links=False,
+                                          unfurl_media=False, **self.render.notice(notice))
         except SlackApiError as error:
             raise classify(error) from error
 
     async def post_private(self, user_id: str, notice: Notice, *,
                            workspace_id: str = "") -> None:
+        client = await self._team(workspace_id)  # NotInstalled: refused for good
         try:
-            await self.client.chat_postMessage(channel=await self._direct_channel(user_id),
-                                               unfurl_links=False, unfurl_media=False,
-                                               **self.render.notice(notice))
+            await client.chat_postMessage(channel=await self._direct_channel(client, user_id),
+                                          unfurl_links=False, unfurl_media=False,
+                                          **self.render.notice(notice))
         except SlackApiError as error:
             raise classify(error) from error

@@ -1,7 +1,10 @@
 """A ready Slack app manifest (`coalition-bot slack-manifest`), built from the command specs.
 
 Paste it at https://api.slack.com/apps → Create New App → From a manifest. With `--url`
-the app talks to us over HTTP at `URL/slack/events`; without, over Socket Mode.
+the app talks to us over HTTP at `URL/slack/events`; without, over Socket Mode. With
+`--distribution` (and `--url`) it is the app many workspaces install through OAuth:
+its redirect URL is `URL/slack/oauth_redirect`, and it hears `app_uninstalled` and
+`tokens_revoked`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ BOT_SCOPES = (
     "groups:history",  # same, in private channels the bot was invited to
 )
 BOT_EVENTS = ("message.channels", "message.groups")
+# what an app installed into many workspaces also needs to hear: its tokens go away
+DISTRIBUTION_EVENTS = ("app_uninstalled", "tokens_revoked")
+REDIRECT_PATH = "/slack/oauth_redirect"
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -70,17 +76,23 @@ def request_url(url: str) -> str:
 
 
 def manifest(commands: Mapping[str, Command], *, prefix: str = "", url: str | None = None,
-             name: str = "coalition-bot") -> dict[str, Any]:
+             name: str = "coalition-bot", distribution: bool = False) -> dict[str, Any]:
     """The manifest as a dict: commands (with `prefix`), scopes, events, interactivity,
-    and Socket Mode on unless a public `url` is given."""
+    and Socket Mode on unless a public `url` is given; `distribution` adds the OAuth
+    redirect URL and the uninstall events (it needs `url`)."""
     check_prefix(prefix, commands)
+    if distribution and not url:
+        raise ConfigError("A distributed app (installed into many workspaces) needs the "
+                          "bot's public address: Slack redirects installs to it.",
+                          hint="Add --url https://… (the address [slack] serves).")
     endpoint = request_url(url) if url else None
     at = {"url": endpoint} if endpoint else {}
     slash = [{"command": f"/{prefix}{c.name}", **at,
               "description": _shorten(c.help, DESCRIPTION_MAX),
               "usage_hint": _usage_hint(c), "should_escape": True}
              for c in commands.values()]
-    events: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
+    events: dict[str, Any] = {"bot_events": list(BOT_EVENTS) + (
+        list(DISTRIBUTION_EVENTS) if distribution else [])}
     interactivity: dict[str, Any] = {"is_enabled": True}
     if endpoint:
         events = {"request_url": endpoint, **events}
@@ -97,7 +109,10 @@ def manifest(commands: Mapping[str, Command], *, prefix: str = "", url: str | No
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": slash,
         },
-        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "oauth_config": {
+            **({"redirect_urls": [endpoint.removesuffix(EVENTS_PATH) + REDIRECT_PATH]}
+               if distribution and endpoint else {}),
+            "scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
             "event_subscriptions": events,
             "interactivity": interactivity,
@@ -143,9 +158,10 @@ def to_yaml(value: Any, indent: int = 0) -> str:
 
 
 def render_manifest(commands: Mapping[str, Command], *, prefix: str = "",
-                    url: str | None = None, fmt: str = "yaml") -> str:
+                    url: str | None = None, fmt: str = "yaml",
+                    distribution: bool = False) -> str:
     """The manifest as text, YAML (the default) or JSON."""
-    data = manifest(commands, prefix=prefix, url=url)
+    data = manifest(commands, prefix=prefix, url=url, distribution=distribution)
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return to_yaml(data) + "\n"

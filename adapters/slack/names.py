@@ -32,14 +32,16 @@ class NameCache:
         self.clock = clock
         self._names: OrderedDict[str, tuple[float, str]] = OrderedDict()
 
-    async def name(self, user_id: str, fallback: str = "") -> str:
+    async def name(self, user_id: str, fallback: str = "", *,
+                   client: AsyncWebClient | None = None) -> str:
+        """`client`: the one with the token of the person's workspace (default: ours)."""
         now = self.clock()
         hit = self._names.get(user_id)
         if hit is not None and now - hit[0] < self.ttl:
             self._names.move_to_end(user_id)
             return hit[1]
         try:
-            answer = await self.client.users_info(user=user_id)
+            answer = await (client or self.client).users_info(user=user_id)
         except (SlackApiError, ClientError, TimeoutError) as error:
             log.warning("users.info failed for %s: %s", user_id, error)
             return fallback or user_id

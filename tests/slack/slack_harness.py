@@ -25,6 +25,8 @@ from slack_sdk.signature import SignatureVerifier
 from coalition_bot.config import SlackConfig
 
 SECRET = "test-signing-secret"
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "test-client-secret"
 BOT_TOKEN = "xoxb-test-bot-token"
 APP_TOKEN = "xapp-test-app-token"
 TEAM = "T0TEAM"
@@ -75,6 +77,17 @@ class FakeSlack:
     holds: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    # bot tokens Slack knows: token -> (team id, bot user id); auth.test answers per token
+    tokens: dict[str, tuple[str, str]] = field(default_factory=lambda: {
+        BOT_TOKEN: (TEAM, BOT_USER)})
+    # with check_tokens, a call with a token not in `tokens` gets invalid_auth, and one
+    # in `revoked` gets token_revoked, as Slack answers
+    check_tokens: bool = False
+    revoked: set[str] = field(default_factory=set)
+    # the OAuth install flow: codes Slack would hand the browser -> (team id, team name)
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    client_id: str = CLIENT_ID
+    client_secret: str = CLIENT_SECRET
 
     def __post_init__(self) -> None:
         self.changed = asyncio.Event()
@@ -124,6 +137,11 @@ class FakeSlack:
                 body[key] = json.loads(body[key])
         call = Call(method, request.headers.get("Authorization"), body)
         self.record(call)
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_access(call))
+        refused = self._token_refused(call)
+        if refused:
+            return web.json_response({"ok": False, "error": refused})
         channel = str(body.get("channel") or body.get("channel_id") or "")
         failure = self.failures.get((method, channel))
         if failure:
@@ -139,12 +157,50 @@ class FakeSlack:
         if held:
             await asyncio.sleep(held.pop(0))
         self.delivered.append(call)
-        return web.json_response({"ok": True, **self._answer(method, body)})
+        return web.json_response({"ok": True, **self._answer(method, body, call.auth)})
 
-    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _token_refused(self, call: Call) -> str:
+        """Slack's error for the call's token, or '' when Slack would take it."""
+        if not self.check_tokens:
+            return ""
+        token = (call.auth or "").removeprefix("Bearer ")
+        if token in self.revoked:
+            return "token_revoked"
+        return "" if token in self.tokens else ("not_authed" if not token else "invalid_auth")
+
+    def _oauth_access(self, call: Call) -> dict[str, Any]:
+        """oauth.v2.access: the app's credentials (HTTP Basic) and a code, once."""
+        import base64
+
+        basic = (call.auth or "").removeprefix("Basic ")
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if basic != expected:
+            return {"ok": False, "error": "invalid_client_id"}
+        team = self.codes.pop(str(call.body.get("code") or ""), None)
+        if team is None:
+            return {"ok": False, "error": "invalid_code"}
+        token = f"xoxb-{team[0]}-{os.urandom(8).hex()}"
+        bot_user = f"U0BOT{team[0]}"
+        self.tokens[token] = (team[0], bot_user)
+        self.delivered.append(call)
+        return {"ok": True, "app_id": "A0APP", "authed_user": {"id": "U0INSTALLER"},
+                "scope": "commands,chat:write", "token_type": "bot", "access_token": token,
+                "bot_user_id": bot_user, "team": {"id": team[0], "name": team[1]},
+                "enterprise": None, "is_enterprise_install": False}
+
+    def token_of(self, team: str) -> str:
+        """The live token Slack issued for `team` (its latest install)."""
+        live = [t for t, (tid, _) in self.tokens.items() if tid == team and t not in self.revoked]
+        assert live, f"no token for {team}"
+        return live[-1]
+
+    def _answer(self, method: str, body: dict[str, Any], auth: str | None = None
+                ) -> dict[str, Any]:
         if method == "auth.test":
+            team, bot_user = self.tokens.get((auth or "").removeprefix("Bearer "),
+                                             (TEAM, BOT_USER))
             return {"url": "https://fake.slack.com/", "team": "Fake", "user": "coalition-bot",
-                    "team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT"}
+                    "team_id": team, "user_id": bot_user, "bot_id": "B0" + bot_user[1:]}
         if method == "users.info":
             name = self.users.get(body.get("user", ""))
             if name is None:
@@ -326,8 +382,8 @@ class Workspace:
         rid = self.next_id("click")
         payload = {
             "type": "block_actions", "api_app_id": "A0APP", "token": "unused",
-            "team": {"id": TEAM, "domain": "fake"},
-            "user": {"id": user.id, "username": user.name.lower(), "team_id": TEAM},
+            "team": {"id": self.team, "domain": "fake"},
+            "user": {"id": user.id, "username": user.name.lower(), "team_id": self.team},
             "channel": {"id": channel, "name": "home"}, "trigger_id": f"{rid}.trigger",
             "container": {"type": "message", "message_ts": "1.2", "channel_id": channel},
             "message": {"ts": "1.2", "text": "poll"},
@@ -368,13 +424,21 @@ class Workspace:
     def message_body(self, user: User, text: str, *, event_id: str,
                      channel: str = HOME) -> str:
         return json.dumps({
-            "token": "unused", "team_id": TEAM, "api_app_id": "A0APP",
+            "token": "unused", "team_id": self.team, "api_app_id": "A0APP",
             "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
             "event": {"type": "message", "channel": channel, "channel_type": "channel",
                       "user": user.id, "text": text, "ts": f"{time.time():.6f}",
-                      "team": TEAM},
-            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+                      "team": self.team},
+            "authorizations": [{"team_id": self.team, "user_id": BOT_USER, "is_bot": True}],
         })
+
+    async def event(self, event: dict[str, Any], *, event_id: str) -> int:
+        """Send an Events API event of this workspace (app_uninstalled, tokens_revoked)."""
+        body = json.dumps({"token": "unused", "team_id": self.team, "api_app_id": "A0APP",
+                           "type": "event_callback", "event_id": event_id,
+                           "event_time": int(time.time()), "event": event})
+        status, _ = await self.post(body, sign(body) | {"Content-Type": "application/json"})
+        return status
 
     async def message(self, user: User, text: str, *, event_id: str, channel: str = HOME,
                       retry: int | None = None) -> int:

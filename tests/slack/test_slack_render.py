@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -167,3 +168,23 @@ def test_a_question_longer_than_a_header_is_shown_whole() -> None:
     short = Renderer().notice(Notice(1, "Poll #2: Lunch?", "Vote."))
     assert short["blocks"][0] == {"type": "header", "text": {
         "type": "plain_text", "text": "Poll #2: Lunch?", "emoji": True}}
+
+
+def test_manifest_for_a_distributed_app(capsys: pytest.CaptureFixture[str]) -> None:
+    data = manifest(COMMANDS, url="https://bot.example.org", distribution=True)
+    assert data["oauth_config"]["redirect_urls"] == [
+        "https://bot.example.org/slack/oauth_redirect"]
+    events = data["settings"]["event_subscriptions"]["bot_events"]
+    assert "app_uninstalled" in events and "tokens_revoked" in events
+    assert "redirect_urls" not in manifest(COMMANDS, url="https://bot.example.org")[
+        "oauth_config"]
+    assert main(["slack-manifest", "--distribution"]) == 2  # no --url: nowhere to redirect
+    assert "--url" in capsys.readouterr().err
+
+
+def test_the_distributed_manifest_meets_slacks_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = Path(__file__).resolve().parents[3] / "shared" / "external-schemas" \
+        / "slack-manifest" / "manifest.schema.1.0.0.json"
+    jsonschema.validate(manifest(COMMANDS, url="https://bot.example.org", distribution=True),
+                        json.loads(schema.read_text(encoding="utf-8")))
