@@ -140,7 +140,9 @@ async def main() -> None:
             reply = await bot.handle(invocation("coalition health"))
             warm = (time.perf_counter() - first) * 1000
             assert not reply.error, reply.text
-            assert len(reply.fields) == ORGS + 2 and reply.files[0].data[:4] == b"\x89PNG"
+            # one field per organization, then the coalition, offers and asks, flags
+            assert len(reply.fields) == ORGS + 3, [f.name for f in reply.fields[ORGS:]]
+            assert reply.files[0].data[:4] == b"\x89PNG"
             times, cpu = [], []
             for _ in range(RUNS):
                 began, began_cpu = time.perf_counter(), time.process_time()
