@@ -223,6 +223,14 @@ async def test_the_chart_is_a_png_repeating_the_text(history: Chat) -> None:
     assert grey.crop((400, 40, 500, 60)).getextrema()[0] < 128
 
 
+async def test_the_chart_draws_names_as_typed_not_as_math(history: Chat) -> None:
+    # matplotlib reads text between dollar signs as mathtext; `\q` is no TeX command
+    await history.ok("Alice", r'coalition org add "Save $\q$ Fund"')
+    reply = await history.ok("Alice", "coalition health")
+    assert r"Save $\q$ Fund" in text_of(reply)
+    assert Image.open(io.BytesIO(reply.files[0].data)).format == "PNG"
+
+
 async def test_the_chart_shows_only_a_representatives_own_organization(
         history: Chat) -> None:
     mine = (await history.ok("Dan", "coalition health")).files[0]
