@@ -184,6 +184,21 @@ async def test_each_flag_goes_away_when_its_cause_does(history: Chat,
     assert "0 open, 0 overdue, 1 done in the period" in org_field(reply, "#4 Youth Voice")
 
 
+async def test_the_overdue_flag_names_the_five_oldest_and_counts_the_rest(
+        history: Chat, clock: MovableClock) -> None:
+    at(clock, 95)  # Friday 26 February 2027; #2 (Bob) has been overdue since 23 December
+    for n, due in enumerate(("2027-01-10", "2026-12-30", "2027-02-11", "2027-02-13",
+                             "2027-01-20", "2026-12-01")):
+        owner = " owner:Dan" if n % 2 else ""  # else the author, Alice
+        await history.ok("Alice", f'meeting note 1 action Late {n} due:"{due} 10:00"{owner}')
+    flags = field(await history.ok("Alice", "coalition health"), "Flags").split("\n")
+    # #9-#14 in the order written; #11 (11 Feb, 15 days) counts, #12 (13 Feb) does not
+    assert flags[-1] == (
+        "- 6 action items overdue by more than two weeks: #14 (Dan, 87 days), "
+        "#2 (Bob, 65 days), #10 (Dan, 58 days), #9 (Alice, 47 days), #13 (Alice, 37 days) "
+        "and 1 more.")
+
+
 async def test_a_representative_sees_their_own_organization(history: Chat) -> None:
     reply = await history.ok("Dan", "coalition health")
     assert reply.title == "Health of Eastside Tenants (your organization), last 90 days"

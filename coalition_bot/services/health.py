@@ -9,7 +9,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from coalition_bot.model import GOAL_STATUSES, Level
-from coalition_bot.rules.health import Flag, OrgHealth, flags, org_health, person_loads
+from coalition_bot.rules.health import (
+    LISTED_OVERDUE,
+    OVERDUE_FLAG_AFTER,
+    Flag,
+    OrgHealth,
+    flags,
+    org_health,
+    person_loads,
+)
 from coalition_bot.rules.recurrence import local_key
 from coalition_bot.services.context import Context
 from coalition_bot.services.resources import NetworkNumbers, network_numbers
@@ -46,16 +54,17 @@ async def report(ctx: Context, period: timedelta | None) -> Health:
     last_key = local_key(now.astimezone(zone).replace(tzinfo=None))
     orgs = await org_sql.list_orgs(conn, cid)
     reps = {org_id: len(p) for org_id, p in (await people_sql.representatives(conn, cid)).items()}
-    actions = await health_sql.action_rows(conn, cid, since)
+    actions = await health_sql.action_counts(conn, cid, since, now)
     roles = await health_sql.role_rows(conn, cid)
     rows = org_health(
         orgs, polls=await health_sql.org_poll_counts(conn, cid, since, now),
-        delays=await health_sql.org_vote_delays(conn, cid, since, now),
+        delays=await health_sql.org_vote_medians(conn, cid, since, now),
         members=await health_sql.org_members(conn, cid), representatives=reps,
         said_yes=await health_sql.org_meetings(conn, cid, "rsvp", first_key, last_key),
         attended=await health_sql.org_meetings(conn, cid, "attendance", first_key, last_key),
-        actions=actions, roles=roles, now=now, since=since)
-    found = flags(rows, person_loads(actions, roles), actions, now)
+        actions=actions, roles=roles)
+    old = await health_sql.old_overdue(conn, cid, now - OVERDUE_FLAG_AFTER, LISTED_OVERDUE)
+    found = flags(rows, person_loads(actions, roles), old, now)
     decided, failed = await health_sql.decision_counts(conn, cid, since, now)
     counts = Counter(g.status for g in await goal_sql.list_goals(conn, cid))
     goals = {s: counts[s] for s in GOAL_STATUSES if counts[s]}
