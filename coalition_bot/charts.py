@@ -6,27 +6,23 @@ One dark grey on white, values written beside the bars: readable printed in grey
 and saved as a grey-scale PNG (a quarter of the pixels' bytes to compress).
 
 Speed (`bench/health_bench.py`): FreeType laying out the labels, twice per label (once
-to measure, once to draw), was most of a chart's cost. `_Renderer` keeps each label's
-measure and glyph image between charts; organization names and figures repeat from
-one report to the next. Everything else is one artist per kind (the bars are one
-collection, the grid one set of lines, no Axes ticks or spines).
+to measure, once to draw), was most of a chart's cost; `chart_canvas` keeps each
+label's measure and glyph image between charts (organization names and figures repeat
+from one report to the next). Everything else is one artist per kind: the bars are one
+collection, the grid one set of lines, no Axes with their ticks and spines. matplotlib
+is imported by the first chart, not at start-up (40 MB and ~0.4 s every start would
+pay, and every command-line call).
 """
 
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import cos, radians, sin
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
-from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from PIL import Image
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["Bar", "participation_png"]
 
@@ -52,10 +48,16 @@ class Bar:
 
 def participation_png(title: str, bars: Sequence[Bar]) -> bytes:
     """A horizontal bar chart of each organization's share of polls voted in, as PNG."""
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from coalition_bot.chart_canvas import CachingCanvas
+
     rows = max(len(bars), 1)
     height = _TOP + _BOTTOM + _ROW * rows
     figure = Figure(figsize=(_WIDTH, height), dpi=_DPI)
-    canvas = _Canvas(figure)
+    canvas = CachingCanvas(figure)
 
     def at(percent: float, row: float) -> tuple[float, float]:
         """Figure fractions of a point: x in percent, one row per organization from
@@ -93,65 +95,3 @@ def _text(figure: Figure, x: float, y: float, words: str, **style: Any) -> None:
 def _shorten(label: str, most: int = 48) -> str:
     """A label that fits the margin (the text has it whole)."""
     return label if len(label) <= most else label[:most - 1] + "…"
-
-
-_GlyphKey = tuple[str, FontProperties, float, int, bool]
-_CACHED = 4096  # labels kept (a few KB each)
-_lock = threading.Lock()
-_measures: dict[tuple[str, FontProperties, float, int], tuple[float, float, float]] = {}
-_images: dict[_GlyphKey, tuple[np.ndarray[Any, Any], float, float, float]] = {}
-
-
-def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
-    with _lock:
-        if len(cache) >= _CACHED:
-            cache.clear()  # simplest bound: labels of the coalitions in use come back
-        cache[key] = value
-
-
-class _Renderer(RendererAgg):
-    """Agg that keeps each plain text's measure and glyph image between charts (the
-    same FreeType calls as `RendererAgg`, done once per text, font and size)."""
-
-    def get_text_width_height_descent(self, s: str, prop: FontProperties,
-                                      ismath: Any) -> tuple[float, float, float]:
-        if ismath:
-            return super().get_text_width_height_descent(s, prop, ismath)  # type: ignore[no-untyped-call,no-any-return]
-        key = (s, prop.copy(), self.dpi, get_hinting_flag())  # type: ignore[no-untyped-call]
-        found = _measures.get(key)
-        if found is None:
-            found = super().get_text_width_height_descent(s, prop, ismath)  # type: ignore[no-untyped-call]
-            _keep(_measures, key, found)
-        return found
-
-    def draw_text(self, gc: Any, x: float, y: float, s: str, prop: FontProperties,
-                  angle: float, ismath: Any = False, mtext: Any = None) -> None:
-        if ismath:
-            super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)  # type: ignore[no-untyped-call]
-            return
-        flags = get_hinting_flag()  # type: ignore[no-untyped-call]
-        key = (s, prop.copy(), self.dpi, flags, bool(gc.get_antialiased()))
-        found = _images.get(key)
-        if found is None:  # what RendererAgg.draw_text does, keeping the result
-            font = self._prepare_font(prop)  # type: ignore[no-untyped-call]
-            font.set_text(s, 0, flags=key[3])
-            font.draw_glyphs_to_bitmap(antialiased=key[4])
-            xo, yo = font.get_bitmap_offset()
-            found = (np.asarray(font.get_image()).copy(), font.get_descent() / 64.0,
-                     xo / 64.0, yo / 64.0)
-            _keep(_images, key, found)
-        image, d, xo, yo = found
-        x = round(x + xo + d * sin(radians(angle)))
-        y = round(y + yo + d * cos(radians(angle)))
-        self._renderer.draw_text_image(image, x, y + 1, angle, gc)
-
-
-class _Canvas(FigureCanvasAgg):
-    """An Agg canvas drawing with `_Renderer`."""
-
-    def get_renderer(self) -> _Renderer:
-        w, h = self.figure.bbox.size
-        if not isinstance(getattr(self, "renderer", None), _Renderer) or (
-                self.renderer.width, self.renderer.height) != (int(w), int(h)):
-            self.renderer = _Renderer(w, h, self.figure.dpi)  # type: ignore[no-untyped-call]
-        return self.renderer  # type: ignore[no-any-return]
