@@ -56,9 +56,9 @@ async def report(ctx: Context, period: timedelta | None) -> Health:
     reps = {org_id: len(p) for org_id, p in (await people_sql.representatives(conn, cid)).items()}
     actions = await health_sql.action_counts(conn, cid, since, now)
     roles = await health_sql.role_rows(conn, cid)
+    polls, delays = await health_sql.org_poll_figures(conn, cid, since, now)
     rows = org_health(
-        orgs, polls=await health_sql.org_poll_counts(conn, cid, since, now),
-        delays=await health_sql.org_vote_medians(conn, cid, since, now),
+        orgs, polls=polls, delays=delays,
         members=await health_sql.org_members(conn, cid), representatives=reps,
         said_yes=await health_sql.org_meetings(conn, cid, "rsvp", first_key, last_key),
         attended=await health_sql.org_meetings(conn, cid, "attendance", first_key, last_key),

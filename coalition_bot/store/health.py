@@ -12,7 +12,7 @@ from coalition_bot.store.rows import fetch_all, from_iso, iso, iso_end
 
 __all__ = [
     "action_counts", "decision_counts", "old_overdue", "org_meetings", "org_members",
-    "org_poll_counts", "org_vote_medians", "role_rows",
+    "org_poll_figures", "role_rows",
 ]
 
 
@@ -22,51 +22,41 @@ _CLOSED_ORG_POLLS = (
     " AND p.closed_at >= ? AND p.closed_at <= ?")
 
 
-async def org_poll_counts(conn: Conn, coalition_id: int, since: datetime, until: datetime
-                          ) -> dict[int, tuple[int, int, int]]:
-    """Organization id → (organization polls closed in [since, until] it could vote in,
-    how many it voted in, how many of the latest in a row it did not vote in)."""
+async def org_poll_figures(conn: Conn, coalition_id: int, since: datetime, until: datetime
+                           ) -> tuple[dict[int, tuple[int, int, int]], dict[int, float]]:
+    """For organization polls closed in [since, until]: organization id → (how many it
+    could vote in, how many it voted in, how many of the latest in a row it did not vote
+    in), and organization id → the median of seconds from such a poll opening to its
+    vote. Every vote's voter is one of the poll's electors (migration 0010 made them so,
+    and an elector who voted is never dropped), so votes are read without the electors."""
     window = (coalition_id, iso(since), iso(until))
-    rows = await fetch_all(
-        conn, "SELECT e.voter, count(*), count(v.voter),"
-        " max(CASE WHEN v.voter IS NOT NULL THEN p.closed_at END)"
-        + _CLOSED_ORG_POLLS.replace(" WHERE", " LEFT JOIN vote v ON v.poll_id = p.id"
-                                    " AND v.voter = e.voter WHERE") + " GROUP BY e.voter",
-        window)
-    counts = {r[0]: (r[1], r[2], r[1] if r[3] is None else 0) for r in rows
-              if r[0].startswith("org:")}
-    lasts = [(voter, last) for voter, _, _, last in rows if last is not None
-             and voter in counts]
-    if lasts:  # polls closed after each organization's latest vote
-        values = ",".join("(?, ?)" for _ in lasts)
+    electors = await fetch_all(
+        conn, "SELECT e.voter, count(*)" + _CLOSED_ORG_POLLS
+        + " AND e.voter GLOB 'org:*' GROUP BY e.voter", window)
+    votes = await fetch_all(
+        conn,
+        "SELECT v.voter, CAST(round((julianday(v.cast_at) - julianday(p.created_at)) * 86400)"
+        " AS INTEGER), p.closed_at FROM poll p JOIN vote v ON v.poll_id = p.id"
+        " WHERE p.coalition_id = ? AND p.electorate = 'orgs' AND p.status = 'closed'"
+        " AND p.closed_at >= ? AND p.closed_at <= ? AND v.voter GLOB 'org:*'", window)
+    spans: dict[str, list[int]] = {}
+    latest: dict[str, str] = {}
+    for voter, seconds, closed in votes:
+        spans.setdefault(voter, []).append(seconds)
+        if closed > latest.get(voter, ""):
+            latest[voter] = closed
+    silent = {voter: 0 if voter in latest else polls for voter, polls in electors}
+    if latest:  # polls closed after each organization's latest vote
+        values = ",".join("(?, ?)" for _ in latest)
         after = await fetch_all(
             conn, f"WITH l(voter, last) AS (VALUES {values}) SELECT e.voter, count(*)"
             + _CLOSED_ORG_POLLS.replace(" WHERE", " JOIN l ON l.voter = e.voter WHERE")
             + " AND p.closed_at > l.last GROUP BY e.voter",
-            [x for pair in lasts for x in pair] + list(window))
-        for voter, silent in after:
-            total, voted, _ = counts[voter]
-            counts[voter] = (total, voted, silent)
-    return {int(voter[4:]): c for voter, c in counts.items()}
-
-
-async def org_vote_medians(conn: Conn, coalition_id: int, since: datetime, until: datetime
-                           ) -> dict[int, float]:
-    """Organization id → the median of seconds from each such poll opening to its vote.
-    Every vote's voter is one of the poll's electors (migration 0010 made them so, and an
-    elector who voted is never dropped), so no join with `poll_elector` is needed."""
-    rows = await fetch_all(
-        conn,
-        "SELECT CAST(substr(v.voter, 5) AS INTEGER) AS org, CAST(round((julianday(v.cast_at)"
-        " - julianday(p.created_at)) * 86400) AS INTEGER) FROM poll p"
-        " JOIN vote v ON v.poll_id = p.id"
-        " WHERE p.coalition_id = ? AND p.electorate = 'orgs' AND p.status = 'closed'"
-        " AND p.closed_at >= ? AND p.closed_at <= ? AND v.voter LIKE 'org:%'",
-        (coalition_id, iso(since), iso(until)))
-    found: dict[int, list[int]] = {}
-    for org_id, seconds in rows:
-        found.setdefault(org_id, []).append(seconds)
-    return {org_id: float(median(spans)) for org_id, spans in found.items()}
+            [x for pair in latest.items() for x in pair] + list(window))
+        silent.update(after)
+    counts = {int(voter[4:]): (polls, len(spans.get(voter, ())), silent[voter])
+              for voter, polls in electors}
+    return counts, {int(voter[4:]): float(median(s)) for voter, s in spans.items()}
 
 
 _MEMBERS = (
