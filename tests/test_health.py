@@ -222,16 +222,20 @@ async def test_the_chart_is_a_png_repeating_the_text(history: Chat) -> None:
     assert (chart.filename, chart.media_type) == ("health.png", "image/png")
     image = Image.open(io.BytesIO(chart.data))
     assert image.format == "PNG"
-    assert image.size[0] == 800 and 200 <= image.size[1] <= 400
+    assert image.size[0] == 800
+    assert 200 <= image.size[1] <= 400
     grey = image.convert("L")
     low, high = grey.getextrema()
-    assert low < 60 and high == 255 and grey.getpixel((0, 0)) == 255  # ink on white
+    assert low < 60
+    assert high == 255
+    assert grey.getpixel((0, 0)) == 255  # ink on white
     dark = sum(grey.histogram()[:128])
     assert dark > 0.01 * image.size[0] * image.size[1]  # bars, not a blank page
     text = text_of(reply)
     for name in ("Tenants United", "Climate Now", "Faith Leaders", "Youth Voice"):
         assert name in text
-    assert "voted in 5 of 5 (100%)" in text and "voted in 1 of 5 (20%)" in text
+    assert "voted in 5 of 5 (100%)" in text
+    assert "voted in 1 of 5 (20%)" in text
 
 
     # the largest bar (100%) is dark across its length, at the top

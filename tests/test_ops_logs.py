@@ -73,11 +73,13 @@ async def test_one_line_per_delivery_outcome(
     deliveries = [r for r in records if r.get("event") == "delivery"]
     assert [(r["outcome"], r["platform"], r["coalition"]) for r in deliveries] == [
         ("retry", "console", 1)]
-    assert deliveries[0]["level"] == "WARNING" and "is not answering" in deliveries[0]["reason"]
+    assert deliveries[0]["level"] == "WARNING"
+    assert "is not answering" in deliveries[0]["reason"]
     clock.advance(minutes=5)
     await bot.outbox.send_due()
     deliveries = [r for r in lines(json_log) if r.get("event") == "delivery"]
     assert [(r["outcome"], r["attempt"]) for r in deliveries] == [("retry", 1), ("sent", 2)]
-    assert outbox.sent and SECRET_TEXT in outbox.sent[0].notice.title + \
+    assert outbox.sent
+    assert SECRET_TEXT in outbox.sent[0].notice.title + \
         outbox.sent[0].notice.text  # it went out, with the text, just not into the log
     assert SECRET_TEXT not in json_log.getvalue()
