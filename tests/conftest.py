@@ -59,6 +59,16 @@ async def partners(coalition: Chat) -> Chat:
 
 
 @pytest.fixture
+async def world(tmp_path: Path):
+    """Discord: the fake Discord API, the real discord.py client and our adapter, the
+    bot on a real SQLite file (`fake_discord.World`); no coalition yet."""
+    from fake_discord import World  # loads discord.py only for the tests that use it
+
+    async with World.open(tmp_path) as w:
+        yield w
+
+
+@pytest.fixture
 async def outbox(bot: Bot, coalition: Chat, clock: MovableClock) -> Outbox:
     """The console outlet, replaced (after the coalition is set up) by a recording one
     that can be made to fail (the scheduler tests)."""

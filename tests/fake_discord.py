@@ -501,7 +501,8 @@ class Driver:
 
     async def ok(self, words: str, **kwargs: Any) -> Sent:
         answer = await self.command(words, **kwargs)
-        assert answer.message is not None and not answer.message.is_error, answer.message
+        assert answer.message is not None, answer.message
+        assert not answer.message.is_error, answer.message
         return answer.message
 
     async def autocomplete(self, words: str, focus: str, typed: str, *, by: Person = ALICE,

@@ -55,7 +55,8 @@ async def test_reassign_tells_the_new_owner_privately(action: Chat, db_path: Pat
                            f"Thu 10 Dec 2026, 17:00 {NY}.")
     assert [(b.label, b.command) for b in notice.buttons] == [("Mark done", "meeting done 1")]
     again = await action.ok("Dan", "meeting action reassign 1 Dan")
-    assert again.private and again.text == "Action #1 already is Dan's."
+    assert again.private
+    assert again.text == "Action #1 already is Dan's."
     assert len(action.outlet.private) == 1
     message = await refused_without_change(action, db_path, "Eve",
                                            "meeting action reassign 1 Eve")

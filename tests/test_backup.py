@@ -40,7 +40,8 @@ async def test_a_backup_taken_while_the_bot_runs_has_every_commit(
     dest = tmp_path / "backup.db"
     assert main(["backup", str(dest), "--db", str(db_path)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"{dest}: ") and "1 coalition(s), 1 decision(s); checked" in out
+    assert out.startswith(f"{dest}: ")
+    assert "1 coalition(s), 1 decision(s); checked" in out
     assert rows(dest, "SELECT question, outcome FROM decision") == [
         ("Join the May Day march?", "passed")]
     assert rows(dest, "PRAGMA journal_mode") == [("delete",)]  # one self-contained file
@@ -70,7 +71,8 @@ def test_a_backup_of_a_missing_database_creates_nothing(
     missing, dest = tmp_path / "nope.db", tmp_path / "backup.db"
     assert main(["backup", str(dest), "--db", str(missing)]) == 2
     assert f"There is no database at {missing}" in capsys.readouterr().err
-    assert not missing.exists() and not dest.exists()
+    assert not missing.exists()
+    assert not dest.exists()
 
 
 async def test_a_backup_onto_the_database_itself_is_refused(

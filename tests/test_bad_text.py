@@ -17,7 +17,8 @@ from coalition_bot.replies import Invocation
 
 def refused_as_bad_text(reply_text: str) -> None:
     assert APOLOGY not in reply_text
-    assert "not valid text" in reply_text and "nothing was changed" in reply_text, reply_text
+    assert "not valid text" in reply_text, reply_text
+    assert "nothing was changed" in reply_text, reply_text
 
 
 @pytest.mark.parametrize("line", [
@@ -29,11 +30,13 @@ async def test_a_line_with_broken_text_is_refused_as_bad_input(
         coalition: Chat, db_path: Path, line: str, caplog: pytest.LogCaptureFixture) -> None:
     before = query(db_path, "SELECT count(*) FROM goal"), query(db_path, "SELECT count(*) FROM org")
     reply = await coalition.say("Alice", line)
-    assert reply.error and reply.private
+    assert reply.error
+    assert reply.private
     refused_as_bad_text(reply.text)
     after = query(db_path, "SELECT count(*) FROM goal"), query(db_path, "SELECT count(*) FROM org")
     assert after == before
-    assert "Traceback" not in caplog.text and "command failed" not in caplog.text
+    assert "Traceback" not in caplog.text
+    assert "command failed" not in caplog.text
     await coalition.ok("Alice", "coalition goal add café au lait")
 
 
@@ -46,7 +49,9 @@ async def test_typed_options_and_names_with_broken_text_are_refused(coalition: C
     bad_name = Invocation(user_id="alice", user_name="Al\udce9", args={"text": "fine"},
                           **base)
     reply = await coalition.bot.handle(bad_name)
-    assert reply.error and "not valid text" in reply.text and APOLOGY not in reply.text
+    assert reply.error
+    assert "not valid text" in reply.text
+    assert APOLOGY not in reply.text
 
 
 def test_the_console_refuses_bytes_that_are_not_utf8_and_goes_on(tmp_path: Path) -> None:
@@ -62,7 +67,8 @@ def test_the_console_refuses_bytes_that_are_not_utf8_and_goes_on(tmp_path: Path)
     out, err = result.stdout.decode("utf-8", "replace"), result.stderr.decode("utf-8",
                                                                              "replace")
     assert result.returncode == 0, err
-    assert "Traceback" not in err and "command failed" not in err, err
+    assert "Traceback" not in err, err
+    assert "command failed" not in err, err
     assert APOLOGY not in out
     assert out.count("not valid text") == 2, out
     assert "== Goal #1 added ==" in out

@@ -58,7 +58,8 @@ def test_check_config_names_every_problem_at_once(
     # the bot itself refuses the file with the same list
     with pytest.raises(ConfigError, match="7 problems") as refused:
         load_config(config)
-    assert "telegram" in str(refused.value) and "databse" in str(refused.value)
+    assert "telegram" in str(refused.value)
+    assert "databse" in str(refused.value)
 
 
 def test_check_config_says_what_would_start(
@@ -74,7 +75,8 @@ def test_check_config_says_what_would_start(
     out = capsys.readouterr().out
     assert "fine. `run` would start: slack (Socket Mode)" in out
     assert str(tmp_path / "coalition.db") in out
-    assert "xoxb-1" not in out and "xapp-1" not in out
+    assert "xoxb-1" not in out
+    assert "xapp-1" not in out
 
 
 def test_the_example_config_is_clean_apart_from_its_secrets(
@@ -82,7 +84,8 @@ def test_the_example_config_is_clean_apart_from_its_secrets(
     example = Path(__file__).resolve().parent.parent / "config.example.toml"
     assert main(["check-config", "--config", str(example)]) == 2  # nothing enabled
     out = capsys.readouterr().out
-    assert "1 problem(s)" in out and "Neither [slack] nor [discord] is enabled" in out
+    assert "1 problem(s)" in out
+    assert "Neither [slack] nor [discord] is enabled" in out
 
 
 def test_check_config_names_what_oauth_installs_need(
@@ -100,7 +103,8 @@ def test_check_config_names_what_oauth_installs_need(
     out = capsys.readouterr().out
     for name in ("OPS_SECRET", "OPS_STATE", "OPS_KEY", "OPS_SIGNING"):
         assert f"{name} is not set" in out, out
-    assert "OPS_ID" not in out and "OPS_NO_BOT" not in out  # set; not needed
+    assert "OPS_ID" not in out
+    assert "OPS_NO_BOT" not in out
     assert "4 problem(s)" in out
     for name in ("OPS_SECRET", "OPS_STATE", "OPS_KEY", "OPS_SIGNING"):
         monkeypatch.setenv(name, "x")

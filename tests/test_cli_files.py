@@ -54,7 +54,8 @@ def test_backup_that_cannot_create_its_folder_says_so_in_one_line(tmp_path: Path
     set_up(tmp_path / "coalition.db", tmp_path)
     (tmp_path / "backups").write_text("a file where the folder should be")
     result = cli("backup", "backups/x.db", cwd=tmp_path)
-    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "backups" in result.stderr
 
@@ -63,7 +64,8 @@ def test_backup_and_migrate_read_the_database_of_the_config_file(tmp_path: Path)
     config = write_config(tmp_path / "srv")
     migrated = cli("migrate", "--config", str(config), cwd=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
-    assert (tmp_path / "srv" / "data.db").is_file() and not (tmp_path / "data.db").exists()
+    assert (tmp_path / "srv" / "data.db").is_file()
+    assert not (tmp_path / "data.db").exists()
     set_up(tmp_path / "srv" / "data.db", tmp_path)
     result = cli("backup", "copy.db", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr

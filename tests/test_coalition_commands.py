@@ -123,7 +123,8 @@ async def test_org_list_before_any_organization_says_how_to_add_one(chat: Chat) 
     await chat.ok("Alice", 'coalition setup "Eastside Tenants"')
     reply = await chat.ok("Alice", "coalition org list")
     assert reply.fields == ()
-    assert "None yet" in reply.text and "/coalition org add NAME" in reply.text
+    assert "None yet" in reply.text
+    assert "/coalition org add NAME" in reply.text
 
 
 async def test_an_organization_can_be_named_by_number_or_by_name_in_any_case(
@@ -171,7 +172,8 @@ async def test_adding_a_representative_twice_says_already(
         coalition: Chat, db_path: Path) -> None:
     before = snapshot(db_path)
     reply = await coalition.ok("Alice", 'coalition rep add Bob "tenants united"')
-    assert not reply.error and reply.private
+    assert not reply.error
+    assert reply.private
     assert reply.text == "Bob already represents Tenants United."
     assert snapshot(db_path) == before
 
@@ -220,7 +222,8 @@ async def test_adding_a_coordinator_twice_says_already(coalition: Chat, db_path:
     await coalition.ok("Alice", "coalition coordinator add Erin")
     before = snapshot(db_path)
     reply = await coalition.ok("Alice", "coalition coordinator add Erin")
-    assert not reply.error and reply.private
+    assert not reply.error
+    assert reply.private
     assert reply.text == "Erin is already a coordinator."
     assert snapshot(db_path)["coordinator"] == before["coordinator"]
     self_again = await coalition.ok("Alice", "coalition coordinator add Alice")
@@ -255,7 +258,8 @@ async def test_display_names_are_kept_current(bot: Bot) -> None:
     listing = await ok(slack("coalition org list", "U1", "Maria Gómez"))
     assert org_fields(listing) == {"#1 Tenants United": "Robert"}
     goals = text_of(await ok(slack("coalition goals", "U1", "Maria Gómez")))
-    assert "Robert: in-progress" in goals and "Bob" not in goals
+    assert "Robert: in-progress" in goals
+    assert "Bob" not in goals
     # a mention that brings a new name updates the person too
     await ok(slack("coalition coordinator add <@U2>", "U1", "Maria Gómez", {"U2": "Rob"}))
     info = await ok(slack("coalition info", "U1", "Maria Gómez"))
@@ -269,7 +273,8 @@ async def test_goals_before_any_goal_says_how_to_add_one(coalition: Chat) -> Non
     reply = await coalition.ok("Carol", "coalition goals")
     assert reply.title == "Shared goals"
     assert reply.fields == ()
-    assert "None yet" in reply.text and "/coalition goal add TEXT" in reply.text
+    assert "None yet" in reply.text
+    assert "/coalition goal add TEXT" in reply.text
 
 
 async def test_a_goal_is_added_open_and_numbered(coalition: Chat) -> None:
@@ -375,7 +380,8 @@ async def test_a_coordinator_moves_the_home_channel_and_notices_follow(
     home = [f for f in before.fields if f.name == "Home channel"]
     assert [(f.value, f.channel_id) for f in home] == [("channel console", "console")]
     moved = await elsewhere.ok("Alice", "coalition home")
-    assert moved.title == "This is now the home channel" and not moved.private
+    assert moved.title == "This is now the home channel"
+    assert not moved.private
     assert "Eastside Tenants" in moved.text
     assert field(await elsewhere.ok("Carol", "coalition info"), "Home channel") == \
         "this channel"
@@ -389,7 +395,8 @@ async def test_a_coordinator_moves_the_home_channel_and_notices_follow(
 
 async def test_moving_the_home_channel_where_it_already_is_says_so(coalition: Chat) -> None:
     again = await coalition.ok("Alice", "coalition home")
-    assert again.private and "already" in again.text
+    assert again.private
+    assert "already" in again.text
 
 
 async def test_only_a_coordinator_moves_the_home_channel(coalition: Chat,
@@ -407,7 +414,8 @@ async def test_a_representative_removed_can_no_longer_vote_but_their_vote_stays(
     await coalition.ok("Alice", "poll create Join the May Day march?")
     await coalition.ok("Bob", "poll vote 1 agree")
     removed = await coalition.ok("Alice", 'coalition rep remove Bob "Tenants United"')
-    assert removed.title == "Representative removed" and not removed.private
+    assert removed.title == "Representative removed"
+    assert not removed.private
     assert "Bob no longer votes for Tenants United" in removed.text
     assert "Tenants United has no representative now" in removed.text
     orgs = await coalition.ok("Carol", "coalition org list")
@@ -415,7 +423,8 @@ async def test_a_representative_removed_can_no_longer_vote_but_their_vote_stays(
     message = await refused_without_change(coalition, db_path, "Bob", "poll vote 1 disagree")
     assert "represent" in message
     status = text_of(await coalition.ok("Carol", "poll status 1"))
-    assert "agree" in status and "1 of 2" in status, status
+    assert "agree" in status, status
+    assert "1 of 2" in status, status
 
 
 async def test_removing_one_of_two_representatives_leaves_the_other_voting(
@@ -474,8 +483,10 @@ async def test_an_organization_that_leaves_stops_counting_in_open_polls(
     await partners.ok("Bob", "poll vote 1 agree")
     assert "1 of 2" in text_of(await partners.ok("Alice", "poll status 1"))
     left = await partners.ok("Alice", 'coalition org remove "Tenants United"')
-    assert left.title == "Tenants United left the coalition" and not left.private
-    assert "keeps number #1" in left.text and "1 representative(s)" in left.text
+    assert left.title == "Tenants United left the coalition"
+    assert not left.private
+    assert "keeps number #1" in left.text
+    assert "1 representative(s)" in left.text
     status = text_of(await partners.ok("Alice", "poll status 1"))
     assert "0 of 1" in status, status  # its vote no longer counts: one partner is left
     orgs = await partners.ok("Carol", "coalition org list")
@@ -484,7 +495,8 @@ async def test_an_organization_that_leaves_stops_counting_in_open_polls(
     assert "represent" in message
     message = await refused_without_change(
         partners, db_path, "Alice", 'coalition rep add Bob "Tenants United"')
-    assert "Tenants United left the coalition" in message and "org add" in message
+    assert "Tenants United left the coalition" in message
+    assert "org add" in message
 
 
 async def test_decisions_taken_before_an_organization_left_keep_it(partners: Chat) -> None:
@@ -534,7 +546,8 @@ async def test_export_goals_with_their_progress(coalition: Chat, clock: MovableC
     clock.advance(days=1)
     await coalition.ok("Bob", "coalition goal update 1 in-progress Hearing set for March 3")
     reply = await coalition.ok("Carol", "coalition export goals")
-    assert reply.private and reply.text == "The shared goals and their progress, oldest first."
+    assert reply.private
+    assert reply.text == "The shared goals and their progress, oldest first."
     (file,) = reply.files
     assert (file.filename, file.media_type) == ("goals-20261124-1500.csv", "text/csv")
     rows = list(csv.DictReader(io.StringIO(file.content)))

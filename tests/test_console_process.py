@@ -232,7 +232,8 @@ def test_an_error_line_prints_a_bang_line_and_the_script_goes_on(tmp_path: Path,
     result = run_console(script, cwd=tmp_path, db=tmp_path / "c.db")
     ran_cleanly(result)
     error = reply_to(result.stdout, script, bad).splitlines()
-    assert error and all(line.startswith("! ") for line in error), error
+    assert error, error
+    assert all(line.startswith("! ") for line in error), error
     assert "#1 After" in reply_to(result.stdout, script, "coalition org list")
     assert org_names(tmp_path / "c.db") == ["After"]
 
@@ -274,7 +275,8 @@ def test_help_prints_the_console_help_and_every_command(tmp_path: Path) -> None:
     result = run_console(["help"], cwd=tmp_path, db=tmp_path / "c.db")
     ran_cleanly(result)
     out = reply_to(result.stdout, ["help"], "help")
-    assert "/as NAME [ORG]" in out and "/quit" in out
+    assert "/as NAME [ORG]" in out
+    assert "/quit" in out
     assert "coalition-bot commands" in out
     for name, command in COMMANDS.items():
         assert f"  /{name}: " in out, out
@@ -465,14 +467,17 @@ def test_piping_the_console_into_head_stops_it_quietly(tmp_path: Path) -> None:
                              str(tmp_path / "c.db")], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
                             env=clean_env())
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    assert proc.stderr is not None
     proc.stdin.write(b"coalition setup Eastside\n" + b"help\n" * 300)
     proc.stdin.close()
     assert proc.stdout.readline().startswith(b"Alice> coalition setup")
     proc.stdout.close()  # what `head -1` does after its line
     err = proc.stderr.read().decode(errors="replace")
     assert proc.wait(TIMEOUT) == 141, err
-    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert "Traceback" not in err, err
+    assert "BrokenPipe" not in err, err
     assert coalition_names(tmp_path / "c.db") == ["Eastside"]
 
 
@@ -488,4 +493,5 @@ def test_help_into_a_pipe_nobody_reads_stops_it_quietly(tmp_path: Path) -> None:
         os.close(write)
     err = result.stderr.decode(errors="replace")
     assert result.returncode == 141, err
-    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert "Traceback" not in err, err
+    assert "BrokenPipe" not in err, err

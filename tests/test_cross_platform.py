@@ -106,27 +106,34 @@ async def test_a_code_from_slack_connects_discord_and_both_home_channels_hear_it
     code = await set_up_on_slack(both)
     slack_start, discord_start = both.marks()
     joined = await both.discord.ok("coalition connect", code=code, by=dc.ERIN)
-    assert joined.ephemeral and "This workspace is now part of Eastside Tenants" in joined.text
+    assert joined.ephemeral
+    assert "This workspace is now part of Eastside Tenants" in joined.text
     (on_slack,), (on_discord,) = await both.notices(slack_start, discord_start)
     title = "Eastside Tenants is now also on Discord"
     slack_text = sl.text_of(on_slack.body)
-    assert title in slack_text and "Connected by Erin" in slack_text
+    assert title in slack_text
+    assert "Connected by Erin" in slack_text
     assert on_slack.auth == f"Bearer {sl.BOT_TOKEN}"
-    assert title in on_discord.text and "Connected by Erin" in on_discord.text
+    assert title in on_discord.text
+    assert "Connected by Erin" in on_discord.text
     assert on_discord.allowed_mentions == {"parse": []}  # a notice with no mentions
     # one coalition: what Erin adds on Discord is listed on Slack, and each side sees
     # the other platform
     await both.discord.ok("coalition org add", name="Northside Renters", by=dc.ERIN)
     orgs = sl.text_of(await both.slack.ok(sl.ALICE, "/coalition", "org list"))
-    assert "Northside Renters" in orgs and "Tenants United" in orgs
+    assert "Northside Renters" in orgs
+    assert "Tenants United" in orgs
     info = sl.text_of(await both.slack.ok(sl.ALICE, "/coalition", "info"))
-    assert "*Also on*\nDiscord" in info and "*Coordinators*\nAlice, Erin" in info
+    assert "*Also on*\nDiscord" in info
+    assert "*Coordinators*\nAlice, Erin" in info
     there = (await both.discord.ok("coalition info", by=dc.ERIN)).text
-    assert "Also on\nSlack" in there and f"<#{dc.CHANNEL_ID}>" in there
+    assert "Also on\nSlack" in there
+    assert f"<#{dc.CHANNEL_ID}>" in there
     # the code is spent
     again = await both.discord.command("coalition connect", code=code, guild=dc.OTHER_GUILD_ID,
                                        by=dc.CHEN)
-    assert again.message is not None and again.message.is_error
+    assert again.message is not None
+    assert again.message.is_error
     assert "used already" in again.message.text
 
 
@@ -138,7 +145,8 @@ async def test_votes_from_both_platforms_one_vote_per_organization_result_on_bot
     bob = sl.text_of(await both.slack.ok(sl.BOB, "/poll", "vote 1 disagree"))
     assert "Recorded Tenants United's vote" in bob
     chen = await both.discord.ok("poll vote", poll="#1", choice="agree", by=dc.CHEN)
-    assert chen.ephemeral and "Recorded Climate Now's vote" in chen.text
+    assert chen.ephemeral
+    assert "Recorded Climate Now's vote" in chen.text
     # Frank, Tenants United's other representative (on Discord), changes its one vote
     frank = await both.discord.ok("poll vote", poll="1", choice="agree", by=FRANK)
     assert "Tenants United" in frank.text
@@ -155,7 +163,8 @@ async def test_votes_from_both_platforms_one_vote_per_organization_result_on_bot
         assert "Join the May Day march?" in text
     assert on_discord.allowed_mentions == {"parse": []}
     log = await both.discord.ok("coalition log", count=1, by=dc.ERIN)
-    assert "Join the May Day march?" in log.text and "passed" in log.text
+    assert "Join the May Day march?" in log.text
+    assert "passed" in log.text
 
 
 async def test_remind_pings_each_platform_only_its_own_people(both: Both) -> None:
@@ -163,12 +172,14 @@ async def test_remind_pings_each_platform_only_its_own_people(both: Both) -> Non
     await both.slack.ok(sl.ALICE, "/poll", "create Join the May Day march?")
     slack_start, discord_start = both.marks()
     answer = await both.discord.ok("poll remind", poll="1", by=dc.ERIN)  # from Discord
-    assert answer.ephemeral and "2 organization(s) still to vote" in answer.text
+    assert answer.ephemeral
+    assert "2 organization(s) still to vote" in answer.text
     (on_slack,), (on_discord,) = await both.notices(slack_start, discord_start)
 
     slack_text = sl.text_of(on_slack.body)
     assert "Reminder: poll #1 needs your vote" in slack_text
-    assert f"<@{sl.BOB.id}>" in slack_text and f"<@{sl.DANA.id}>" in slack_text
+    assert f"<@{sl.BOB.id}>" in slack_text
+    assert f"<@{sl.DANA.id}>" in slack_text
     pinged = set(re.findall(r"<@([^>|]+)", on_slack.dump()))
     assert pinged == {sl.BOB.id, sl.DANA.id}
     assert not [i for i in DISCORD_IDS if i in on_slack.dump()]
@@ -180,7 +191,8 @@ async def test_remind_pings_each_platform_only_its_own_people(both: Both) -> Non
     assert set(re.findall(r"<@!?(\d+)>", on_discord.body["content"])) == wanted
     allowed = on_discord.allowed_mentions
     assert {str(u) for u in allowed["users"]} == wanted
-    assert allowed.get("parse") == [] and not allowed.get("roles")
+    assert allowed.get("parse") == []
+    assert not allowed.get("roles")
     assert not allowed.get("replied_user")
     dumped = str(on_discord.body)
     assert not [i for i in SLACK_IDS if i in dumped]
@@ -190,7 +202,8 @@ async def test_remind_pings_each_platform_only_its_own_people(both: Both) -> Non
     agree = dict(on_discord.buttons)["agree"]
     assert agree == "cb:poll vote 1 agree"
     clicked = await both.discord.click(agree, "agree", by=dc.CHEN)
-    assert clicked.message is not None and "Recorded Climate Now's vote" in clicked.message.text
+    assert clicked.message is not None
+    assert "Recorded Climate Now's vote" in clicked.message.text
     slack_start, discord_start = both.marks()
     await both.slack.ok(sl.ALICE, "/poll", "remind 1")  # now from Slack: one org left
     (on_slack,), (on_discord,) = await both.notices(slack_start, discord_start)
@@ -212,7 +225,8 @@ async def test_a_code_from_discord_connects_slack(both: Both) -> None:
     assert joined["response_type"] == "ephemeral"
     (on_slack,), (on_discord,) = await both.notices(slack_start, discord_start)
     for text in (sl.text_of(on_slack.body), on_discord.text):
-        assert "Eastside Tenants is now also on Slack" in text and "Connected by Chen" in text
+        assert "Eastside Tenants is now also on Slack" in text
+        assert "Connected by Chen" in text
     await both.slack.ok(sl.CHEN, "/coalition", f'rep add {sl.DANA.mention} "Climate Now"')
     orgs = await both.discord.ok("coalition org list")  # a Slack rep, listed on Discord
     assert "#1 Climate Now\nDana" in orgs.text, orgs.text

@@ -37,4 +37,5 @@ def test_systemd_analyze_verify_passes(tmp_path: Path) -> None:
                             timeout=60)
     problems = [line for line in (result.stdout + result.stderr).splitlines()
                 if "coalition-bot.service" in line]
-    assert result.returncode == 0 and not problems, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not problems, result.stdout + result.stderr

@@ -14,17 +14,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from fake_discord import ALICE, BOB, CHANNEL_ID, CHEN, ERIN, GUILD_ID, Answer, World
 
 from coalition_bot.adapters.discord.tree import build_groups
 from coalition_bot.commands.registry import COMMANDS
-
-
-@pytest.fixture
-async def world(tmp_path: Path):
-    async with World.open(tmp_path) as w:
-        yield w
 
 
 def stamp(*args: int) -> int:
@@ -46,7 +39,8 @@ async def test_every_command_of_the_registry_is_a_group_on_discord(world: World)
 async def test_coalition_setup_org_rep_join_goals(world: World) -> None:
     setup = await world.ok("coalition setup", name="Eastside Tenants",
                            timezone="America/New_York")
-    assert not setup.ephemeral and "Coalition Eastside Tenants is set up" in setup.text
+    assert not setup.ephemeral
+    assert "Coalition Eastside Tenants is set up" in setup.text
     assert "`/coalition org add NAME`" in setup.text  # the core's code spans are kept
     await world.ok("coalition org add", name="Tenants United")
     observer = await world.ok("coalition org add", name="City Library Friends", observer=True)
@@ -54,9 +48,11 @@ async def test_coalition_setup_org_rep_join_goals(world: World) -> None:
     rep = await world.ok("coalition rep add", user=BOB, org="Tenants United")
     assert "Bob now represents Tenants United" in rep.text  # display name from the member
     joined = await world.ok("coalition join", org="#2", by=CHEN)
-    assert joined.ephemeral and "You are with City Library Friends" in joined.text
+    assert joined.ephemeral
+    assert "You are with City Library Friends" in joined.text
     orgs = await world.ok("coalition org list", by=ERIN)
-    assert "#1 Tenants United" in orgs.text and "Bob" in orgs.text
+    assert "#1 Tenants United" in orgs.text
+    assert "Bob" in orgs.text
     await world.ok("coalition goal add", text="Pass the rent stabilization ordinance")
     update = await world.ok("coalition goal update", goal="#1", status="in-progress",
                             note="Hearing set for March 3", by=BOB)
@@ -77,11 +73,13 @@ async def test_coalition_log_and_export_as_a_file(world: World) -> None:
     await world.ok("poll vote", poll="1", choice="agree", by=BOB)
     await world.ok("poll close", poll="#1")
     log = await world.ok("coalition log", count=3)
-    assert "Join the march?" in log.text and "passed" in log.text
+    assert "Join the march?" in log.text
+    assert "passed" in log.text
     export = await world.ok("coalition export", what="decisions", format="json")
     assert export.ephemeral
     ((name, content),) = export.files.items()
-    assert name.startswith("decisions") and name.endswith(".json")
+    assert name.startswith("decisions")
+    assert name.endswith(".json")
     assert "Join the march?" in content
 
 
@@ -95,9 +93,11 @@ async def test_meeting_schedule_list_rsvp_agenda_notes_minutes_ical(world: World
     first = stamp(2026, 12, 1, 18)
     assert f"<t:{first}:F> (<t:{first}:R>; 18:00 America/New\\_York)" in scheduled.text
     going = [b for b in scheduled.buttons if b[0] == "Going"]
-    assert going and going[0][1].startswith("cb:meeting rsvp 1 yes")
+    assert going
+    assert going[0][1].startswith("cb:meeting rsvp 1 yes")
     listed = await world.ok("meeting list")
-    assert "Strategy call" in listed.text and f"<t:{first}:F>" in listed.text
+    assert "Strategy call" in listed.text
+    assert f"<t:{first}:F>" in listed.text
     rsvp = await world.ok("meeting rsvp", meeting="#1", answer="yes", by=BOB)
     assert rsvp.ephemeral
     await world.ok("meeting agenda add", meeting="1", text="Budget", by=BOB)
@@ -117,7 +117,8 @@ async def test_meeting_schedule_list_rsvp_agenda_notes_minutes_ical(world: World
     assert "#1" in done.text
     ical = await world.ok("meeting ical")
     (content,) = ical.files.values()
-    assert "BEGIN:VCALENDAR" in content and "Strategy call" in content
+    assert "BEGIN:VCALENDAR" in content
+    assert "Strategy call" in content
 
 
 async def test_role_create_assign_list_mine_workload(world: World) -> None:
@@ -131,7 +132,8 @@ async def test_role_create_assign_list_mine_workload(world: World) -> None:
     listed = await world.ok("role list")
     assert "Chen" in listed.text
     mine = await world.ok("role mine", by=CHEN)
-    assert mine.ephemeral and "Press contact" in mine.text
+    assert mine.ephemeral
+    assert "Press contact" in mine.text
     workload = await world.ok("role workload")
     assert "Chen" in workload.text
     gone = await world.ok("role unassign", role="#1", user=CHEN)
@@ -146,14 +148,16 @@ async def test_poll_create_vote_status_list_close_notice(world: World) -> None:
     assert [b[0] for b in created.buttons] == ["Saturday", "Sunday"]
     assert f"<t:{stamp(2026, 11, 27, 17)}:F>" in created.text  # Fri 27 Nov 17:00 New York
     vote = await world.ok("poll vote", poll="#1", choice="Sunday", reason="more time", by=BOB)
-    assert vote.ephemeral and "Recorded Tenants United's vote" in vote.text
+    assert vote.ephemeral
+    assert "Recorded Tenants United's vote" in vote.text
     status = await world.ok("poll status", poll="1")
     assert "Sunday: 1" in status.text
     listed = await world.ok("poll list", which="all")
     assert "Weekend action day?" in listed.text
     start = len(world.fake.calls)
     closed = await world.ok("poll close", poll="1")
-    assert closed.ephemeral and "You closed poll #1" in closed.text
+    assert closed.ephemeral
+    assert "You closed poll #1" in closed.text
     (notice,) = await world.posted(start)
     assert "Poll #1 closed: Sunday" in notice.text
     assert notice.allowed_mentions == {"parse": []}
@@ -165,14 +169,17 @@ async def test_topic_commands_arrive_with_the_registry(world: World) -> None:
     listed = await world.ok("topic list")
     assert "electoral endorsements" in listed.text
     check = await world.ok("topic check", text="Should we make electoral endorsements?", by=BOB)
-    assert check.ephemeral and "electoral endorsements" in check.text
+    assert check.ephemeral
+    assert "electoral endorsements" in check.text
 
 
 async def test_help_is_answered_from_the_specs(world: World) -> None:
     helped = await world.ok("poll help", about="vote", by=ERIN)
-    assert helped.ephemeral and "/poll vote #N CHOICE" in helped.text
+    assert helped.ephemeral
+    assert "/poll vote #N CHOICE" in helped.text
     everything = await world.ok("meeting help")
-    assert "schedule" in everything.text and "agenda add" in everything.text
+    assert "schedule" in everything.text
+    assert "agenda add" in everything.text
 
 
 async def test_errors_are_ephemeral_say_what_was_expected_and_change_nothing(
@@ -180,27 +187,33 @@ async def test_errors_are_ephemeral_say_what_was_expected_and_change_nothing(
     await world.coalition()
     before = rows(world.db_path, "SELECT * FROM org")
     answer = await world.command("coalition org add", name="Erin's Group", by=ERIN)
-    assert answer.message is not None and answer.message.ephemeral and answer.message.is_error
+    assert answer.message is not None
+    assert answer.message.ephemeral
+    assert answer.message.is_error
     assert "is for coordinators" in answer.message.text
     unknown = await world.command("coalition join", org="Nobody Here", by=ERIN)
-    assert unknown.message is not None and unknown.message.ephemeral
+    assert unknown.message is not None
+    assert unknown.message.ephemeral
     assert "There is no organization `Nobody Here`" in unknown.message.text
     bad_time = await world.command("poll create", question="When?", closes="someday maybe")
-    assert bad_time.message is not None and bad_time.message.is_error
+    assert bad_time.message is not None
+    assert bad_time.message.is_error
     assert rows(world.db_path, "SELECT * FROM org") == before
     assert rows(world.db_path, "SELECT * FROM poll") == []
 
 
 async def test_a_command_outside_a_server_is_refused_privately(world: World) -> None:
     answer = await world.command("coalition info", guild=None)
-    assert answer.message is not None and answer.message.ephemeral
+    assert answer.message is not None
+    assert answer.message.ephemeral
     assert "works in a server" in answer.message.text
 
 
 async def test_each_server_is_its_own_coalition(world: World) -> None:
     await world.coalition()
     other = await world.command("coalition info", guild=GUILD_ID + 1)
-    assert other.message is not None and "no coalition here yet" in other.message.text
+    assert other.message is not None
+    assert "no coalition here yet" in other.message.text
 
 
 async def deferred(world: World, words: str, **options: Any) -> Answer:
@@ -221,8 +234,10 @@ async def test_a_slow_answer_is_deferred_then_edited_in(tmp_path: Path) -> None:
         await world.coalition()
         start = len(world.fake.calls)
         answer = await deferred(world, "coalition org add", name="Slow Org")
-        assert answer.type == 5 and not (answer.callback.get("data") or {}).get("flags")
-        assert answer.message is not None and "Organization #3 added" in answer.message.text
+        assert answer.type == 5
+        assert not (answer.callback.get("data") or {}).get("flags")
+        assert answer.message is not None
+        assert "Organization #3 added" in answer.message.text
         assert world.fake.find("PATCH", "/webhooks/", start)  # the thinking message was edited
 
 
@@ -233,7 +248,8 @@ async def test_a_deferred_error_replaces_the_public_thinking_message_privately(
         start = len(world.fake.calls)
         answer = await deferred(world, "coalition org add", name="X", by=ERIN)
         assert world.fake.find("DELETE", "/webhooks/", start)  # the public "thinking…" is gone
-        assert answer.message is not None and answer.message.ephemeral
+        assert answer.message is not None
+        assert answer.message.ephemeral
         assert "is for coordinators" in answer.message.text
 
 
@@ -276,5 +292,6 @@ async def test_health_attaches_its_chart_as_a_png(world: World) -> None:
     await world.coalition()
     health = await world.ok("coalition health")
     assert health.ephemeral
-    assert "Tenants United" in health.text and "Climate Now" in health.text
+    assert "Tenants United" in health.text
+    assert "Climate Now" in health.text
     assert health.files["health.png"][:8] == b"\x89PNG\r\n\x1a\n"

@@ -13,12 +13,6 @@ from coalition_bot.adapters.discord.modals import MORE_ID
 from coalition_bot.replies import Button, Notice
 
 
-@pytest.fixture
-async def world(tmp_path: Path):
-    async with World.open(tmp_path) as w:
-        yield w
-
-
 def votes(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT voter, choice FROM vote ORDER BY voter").fetchall()
@@ -33,12 +27,15 @@ async def test_a_vote_button_runs_its_command_as_the_clicking_user(world: World)
     buttons = dict(created.buttons)
     assert buttons["agree"] == "cb:poll vote 1 agree"
     answer = await world.click(buttons["agree"], "agree", by=BOB)
-    assert answer.type == 4 and answer.message is not None and answer.message.ephemeral
+    assert answer.type == 4
+    assert answer.message is not None
+    assert answer.message.ephemeral
     assert "Recorded Tenants United's vote on poll #1: agree" in answer.message.text
     assert len(votes(world.db_path)) == 1
     # a member who represents no organization is told so, privately, and nothing changes
     refused = await world.click(buttons["disagree"], "disagree", by=ERIN)
-    assert refused.message is not None and refused.message.ephemeral
+    assert refused.message is not None
+    assert refused.message.ephemeral
     assert refused.message.is_error
     assert len(votes(world.db_path)) == 1
 
@@ -60,7 +57,8 @@ async def test_a_meeting_rsvp_button(world: World) -> None:
     scheduled = await world.ok("meeting schedule", title="Call", when="2026-12-01 18:00")
     going = dict(scheduled.buttons)["Going"]
     answer = await world.click(going, "Going", by=CHEN)
-    assert answer.message is not None and answer.message.ephemeral
+    assert answer.message is not None
+    assert answer.message.ephemeral
     assert not answer.message.is_error, answer.message.text
 
 
@@ -80,7 +78,8 @@ async def test_a_button_in_a_direct_message_runs_in_the_coalition_it_came_from(
     assert custom_id == f"cb@{GUILD_ID}:meeting done 1"
     dm_channel = int(world.fake.find("POST", "/channels/", start)[0].path.split("/")[2])
     done = await world.click(custom_id, label, by=CHEN, guild=None, channel=dm_channel)
-    assert done.message is not None and not done.message.is_error, done.message.text
+    assert done.message is not None, done.message.text
+    assert not done.message.is_error, done.message.text
     with sqlite3.connect(world.db_path) as conn:
         assert conn.execute("SELECT done_at IS NOT NULL FROM note").fetchall() == [(1,)]
 
@@ -88,7 +87,8 @@ async def test_a_button_in_a_direct_message_runs_in_the_coalition_it_came_from(
 async def test_a_custom_id_that_is_no_command_is_answered_with_help(world: World) -> None:
     await world.coalition()
     answer = await world.click("cb:poll explode 1", "?", by=BOB)
-    assert answer.message is not None and answer.message.is_error
+    assert answer.message is not None
+    assert answer.message.is_error
     assert "has no subcommand" in answer.message.text
 
 
@@ -130,7 +130,8 @@ async def test_autocomplete_never_shows_another_servers_coalition(world: World) 
     payload = command_payload("poll vote", {"poll": ""}, by=BOB, guild=GUILD_ID + 1,
                               channel=1, focused="poll")
     answer = await world.answer(payload)
-    assert answer.type == 8 and answer.choices == []
+    assert answer.type == 8
+    assert answer.choices == []
 
 
 # ---- forms ----------------------------------------------------------------------------
@@ -153,11 +154,13 @@ async def test_poll_create_with_no_options_opens_a_form_whose_submission_creates
     assert opened.callback["data"]["custom_id"] == "cbf:poll create"
     inputs = form_inputs(opened.callback)
     assert list(inputs) == ["question", "choices", "closes", "electorate", MORE_ID]
-    assert inputs["question"]["required"] and not inputs["closes"]["required"]
+    assert inputs["question"]["required"]
+    assert not inputs["closes"]["required"]
     submitted = await world.submit("cbf:poll create", {
         "question": "Move the rally to May 2?", "choices": "", "closes": "friday 17:00",
         "electorate": "", MORE_ID: 'rule:consensus anonymous:yes'})
-    assert submitted.message is not None and not submitted.message.is_error
+    assert submitted.message is not None
+    assert not submitted.message.is_error
     assert "Poll #1: Move the rally to May 2?" in submitted.message.text
     with sqlite3.connect(world.db_path) as conn:
         assert conn.execute("SELECT rule, anonymous FROM poll").fetchall() == [("consensus", 1)]
@@ -171,24 +174,30 @@ async def test_meeting_schedule_form(world: World) -> None:
     submitted = await world.submit("cbf:meeting schedule", {
         "title": "Strategy call", "when": "2026-12-01 18:00", "every": "weekly",
         "where": "Room 4", MORE_ID: "duration:90m remind:none"})
-    assert submitted.message is not None and "Meeting #1: Strategy call" in submitted.message.text
+    assert submitted.message is not None
+    assert "Meeting #1: Strategy call" in submitted.message.text
     assert "90 min" in submitted.message.text
 
 
 async def test_a_form_with_a_bad_extra_option_gets_a_private_error(world: World) -> None:
     await world.coalition()
     bad = await world.submit("cbf:poll create", {"question": "Q?", MORE_ID: "consensus"})
-    assert bad.message is not None and bad.message.ephemeral and bad.message.is_error
+    assert bad.message is not None
+    assert bad.message.ephemeral
+    assert bad.message.is_error
     assert "not name:value" in bad.message.text
     unknown = await world.submit("cbf:poll create", {"question": "Q?", MORE_ID: "colour:red"})
-    assert unknown.message is not None and unknown.message.is_error
+    assert unknown.message is not None
+    assert unknown.message.is_error
     assert "has no option `colour`" in unknown.message.text
 
 
 async def test_a_form_command_with_options_runs_directly(world: World) -> None:
     await world.coalition()
     answer = await world.command("poll create", rule="consensus")  # options, but no question
-    assert answer.type == 4 and answer.message is not None and answer.message.is_error
+    assert answer.type == 4
+    assert answer.message is not None
+    assert answer.message.is_error
     assert "needs QUESTION" in answer.message.text
 
 

@@ -18,14 +18,16 @@ def stored(tmp_path: Path) -> bytes:
 async def test_without_the_intent_the_bot_asks_for_no_messages(tmp_path: Path) -> None:
     async with World.open(tmp_path) as world:
         intents = world.fake.identified[-1]["intents"]
-        assert not intents & MESSAGE_CONTENT and not intents & GUILD_MESSAGES
+        assert not intents & MESSAGE_CONTENT
+        assert not intents & GUILD_MESSAGES
 
 
 async def test_a_message_on_an_agreed_topic_earns_its_author_a_private_nudge(
         tmp_path: Path) -> None:
     async with World.open(tmp_path, message_content=True) as world:
         intents = world.fake.identified[-1]["intents"]
-        assert intents & MESSAGE_CONTENT and intents & GUILD_MESSAGES
+        assert intents & MESSAGE_CONTENT
+        assert intents & GUILD_MESSAGES
         await world.coalition()
         await world.ok("topic add", phrase="electoral endorsements", reason="partners differ")
         await world.bot.drain()  # the topic's announcement is out before we count
@@ -40,7 +42,8 @@ async def test_a_message_on_an_agreed_topic_earns_its_author_a_private_nudge(
         opened = world.fake.find("POST", "/users/@me/channels", start)
         assert [c.body["recipient_id"] for c in opened] == [BOB.id]
         (nudge,) = dms
-        assert "A gentle reminder" in nudge.text and "electoral endorsements" in nudge.text
+        assert "A gentle reminder" in nudge.text
+        assert "electoral endorsements" in nudge.text
         assert nudge.allowed_mentions == {"parse": []}
         assert not world.fake.find("POST", f"/channels/{CHANNEL_ID}/messages", start)
     assert b"zebra-77" not in stored(tmp_path)  # message text is never stored

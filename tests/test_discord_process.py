@@ -77,7 +77,8 @@ async def test_coalition_bot_run_serves_discord_and_stops_cleanly_on_sigterm(
         created = await discord.ok("poll create", question="@everyone: join the march?")
         assert created.allowed_mentions == {"parse": []}
         vote = await discord.click(dict(created.buttons)["agree"], "agree", by=BOB)
-        assert vote.message is not None and "Recorded Tenants United's vote" in vote.message.text
+        assert vote.message is not None
+        assert "Recorded Tenants United's vote" in vote.message.text
         start = len(fake.calls)
         await discord.ok("poll close", poll="1")
         (notice,) = await discord.posted(start)
@@ -132,8 +133,10 @@ async def test_discord_sync_needs_the_token_in_the_environment(tmp_path: Path,
                                                                 fake: FakeDiscord) -> None:
     config = write_config(tmp_path, fake)
     code, _, err = await run_cli("discord-sync", "--config", str(config), cwd=tmp_path)
-    assert code == 2 and "DISCORD_TOKEN is not set" in err
+    assert code == 2
+    assert "DISCORD_TOKEN is not set" in err
     code, _, err = await run_cli("discord-sync", "--config", str(config), "--guild", "abc",
                                  cwd=tmp_path, DISCORD_TOKEN=TOKEN)
-    assert code == 2 and "not 'abc'" in err
+    assert code == 2
+    assert "not 'abc'" in err
     assert not fake.calls

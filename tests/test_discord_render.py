@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fake_discord import BOB, CHEN, World
@@ -12,13 +11,6 @@ from coalition_bot.adapters.discord.buttons import command_id, parse_id
 from coalition_bot.adapters.discord.render import markup, render_notice, render_reply
 from coalition_bot.replies import Button, Field, Mention, Notice, Reply
 from coalition_bot.rules.times import format_local
-
-
-@pytest.fixture
-async def world(tmp_path: Path):
-    async with World.open(tmp_path) as w:
-        yield w
-
 
 # ---- escaping and timestamps ------------------------------------------------------------
 
@@ -59,7 +51,8 @@ def test_titles_and_field_names_keep_times_as_text() -> None:
     when = format_local(datetime(2026, 12, 1, 23, 0, tzinfo=UTC), "UTC")
     embed = render_reply(Reply(title=f"At {when}", fields=(Field(f"At {when}", when),)))
     title, field = embed.embeds[0].title or "", embed.embeds[0].fields[0]
-    assert "<t:" not in title and "<t:" not in (field.name or "")
+    assert "<t:" not in title
+    assert "<t:" not in (field.name or "")
     assert (field.value or "").startswith("<t:")
 
 
@@ -90,10 +83,13 @@ def test_a_button_whose_line_is_too_long_is_shown_as_a_command_to_type() -> None
     out = render_reply(Reply(title="Vote", buttons=(Button("ok", "poll vote 1 ok"),
                                                     Button("long one", long))))
     assert out.typed_instead == 1
-    assert out.view is not None and [c.custom_id for c in out.view.children] == [
+    assert out.view is not None
+    assert [c.custom_id for c in out.view.children] == [
         "cb:poll vote 1 ok"]
     field = out.embeds[0].fields[-1]
-    assert field.name == "Type instead" and "long one" in field.value and "a very long" in \
+    assert field.name == "Type instead"
+    assert "long one" in field.value
+    assert "a very long" in \
         field.value
 
 
@@ -101,10 +97,13 @@ def test_discord_size_limits_are_kept() -> None:
     reply = Reply(title="T" * 300, text="x" * 5000,
                   fields=tuple(Field(f"f{i}", "v" * 2000) for i in range(30)))
     embed = render_reply(reply).embeds[0]
-    assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
-    assert len(embed.fields) <= 25 and all(len(f.value or "") <= 1024 for f in embed.fields)
+    assert len(embed.title or "") <= 256
+    assert len(embed.description or "") <= 4096
+    assert len(embed.fields) <= 25
+    assert all(len(f.value or "") <= 1024 for f in embed.fields)
     assert len(embed) <= 6000
-    assert embed.footer.text and "more not shown" in embed.footer.text
+    assert embed.footer.text
+    assert "more not shown" in embed.footer.text
 
 
 def test_private_and_error_replies_are_ephemeral() -> None:
@@ -123,7 +122,8 @@ def test_a_notice_pings_its_discord_mentions_one_by_one_and_nobody_else() -> Non
     assert out.allowed_mentions.to_dict() == {"parse": [], "users": [500000000000000002]}
     assert "@everyone" not in (out.embeds[0].title or "")
     quiet = render_notice(notice, ping=False)
-    assert quiet.content is None and quiet.allowed_mentions.to_dict() == {"parse": []}
+    assert quiet.content is None
+    assert quiet.allowed_mentions.to_dict() == {"parse": []}
 
 
 # ---- through the real client ------------------------------------------------------------
@@ -133,7 +133,8 @@ async def test_a_poll_question_with_everyone_pings_no_one(world: World) -> None:
     await world.coalition()
     created = await world.ok("poll create", question="@everyone come to the @here march?")
     assert created.allowed_mentions == {"parse": []}
-    assert "@everyone" not in created.text and "@here" not in created.text
+    assert "@everyone" not in created.text
+    assert "@here" not in created.text
     assert "@\u200beveryone come to the @\u200bhere march?" in created.text
 
 
@@ -156,9 +157,11 @@ async def test_a_private_notice_is_a_direct_message(world: World) -> None:
     start = len(world.fake.calls)
     await world.door.post_private(str(BOB.id), Notice(1, "Just for you", "@everyone no"))
     opened = world.fake.find("POST", "/users/@me/channels", start)
-    assert opened and opened[0].body == {"recipient_id": BOB.id}
+    assert opened
+    assert opened[0].body == {"recipient_id": BOB.id}
     (dm,) = world.direct(start)
-    assert "Just for you" in dm.text and dm.allowed_mentions == {"parse": []}
+    assert "Just for you" in dm.text
+    assert dm.allowed_mentions == {"parse": []}
 
 
 @pytest.mark.parametrize(("channel_id", "shown"), [
@@ -185,5 +188,6 @@ async def test_a_block_is_announced_in_the_home_channel_with_its_reason_pinging_
     (notice,) = await world.posted(start)
     assert notice.allowed_mentions == {"parse": []}
     assert "Tenants United blocks" in notice.text
-    assert "@everyone" not in notice.text and "**not**" not in notice.text
+    assert "@everyone" not in notice.text
+    assert "**not**" not in notice.text
     assert "not\\*\\* without a safety plan" in notice.text

@@ -21,7 +21,8 @@ async def test_two_shards_answer_interactions_from_servers_on_both(tmp_path: Pat
     async with dc.World.open(tmp_path, shard_count=2) as world:
         assert sorted(d["shard"] for d in world.fake.identified) == [[0, 2], [1, 2]]
         assert (world.fake.shard_of(dc.GUILD_ID), world.fake.shard_of(GUILD_ON_1)) == (0, 1)
-        assert world.door is not None and world.door.client.shard_count == 2
+        assert world.door is not None
+        assert world.door.client.shard_count == 2
         east = await world.ok("coalition setup", name="Eastside Tenants",
                               timezone="America/New_York")
         assert "Eastside Tenants" in east.text

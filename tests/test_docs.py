@@ -43,8 +43,8 @@ def fenced_blocks(markdown: str) -> list[str]:
 # --- README ------------------------------------------------------------------------------------
 
 def test_readme_command_reference_is_the_generated_markdown(readme: str) -> None:
-    assert readme.count(START) == 1 and readme.count(END) == 1, \
-        f"README.md needs exactly one {START} and one {END}"
+    assert readme.count(START) == 1, f"README.md needs exactly one {START} and one {END}"
+    assert readme.count(END) == 1, f"README.md needs exactly one {START} and one {END}"
     start, end = readme.index(START) + len(START), readme.index(END)
     assert start < end, f"{START} must come before {END}"
     in_readme = readme[start:end].strip("\n")

@@ -227,7 +227,8 @@ async def test_an_unknown_user_on_a_platform_with_mentions_asks_for_a_mention(
     for line in ['coalition rep add Nobody "Tenants United"', "coalition coordinator add @Nobody"]:
         before = snapshot(db_path)
         reply = await bot.handle(slack(line))
-        assert reply.error and reply.private
+        assert reply.error
+        assert reply.private
         assert "I don't know anyone called `Nobody` in this coalition" in reply.text
         assert "Mention them with @" in reply.text
         assert snapshot(db_path) == before
@@ -243,7 +244,8 @@ async def test_a_name_shared_by_two_people_asks_for_a_mention(bot: Bot, db_path:
                                            user_name="Sam"))).error
     before = snapshot(db_path)
     reply = await bot.handle(slack('coalition rep add Sam "Tenants United"'))
-    assert reply.error and reply.private
+    assert reply.error
+    assert reply.private
     assert "Several people here are called `Sam`" in reply.text
     assert "Mention the one you mean with @" in reply.text
     assert snapshot(db_path) == before
@@ -419,7 +421,8 @@ async def test_an_unexpected_database_failure_apologises_rolls_back_and_is_logge
     line = "coalition goal update #1 done Hearing went well"
     with caplog.at_level(logging.ERROR, logger="coalition_bot"):
         reply = await coalition.say("Bob", line)
-    assert reply.error and reply.private
+    assert reply.error
+    assert reply.private
     assert reply.text == APOLOGY
     assert "boom" not in text_of(reply)
     assert snapshot(db_path) == before
@@ -430,10 +433,13 @@ async def test_an_unexpected_database_failure_apologises_rolls_back_and_is_logge
     record = errors[0]
     message = record.getMessage()
     # the command's name, never its text (the user's words; README "Logs")
-    assert "coalition goal update" in message and "Hearing went well" not in message
-    assert "platform=console" in message and "workspace=local" in message
+    assert "coalition goal update" in message
+    assert "Hearing went well" not in message
+    assert "platform=console" in message
+    assert "workspace=local" in message
     assert "user=bob" in message
-    assert record.exc_info is not None and "boom" in str(record.exc_info[1])
+    assert record.exc_info is not None
+    assert "boom" in str(record.exc_info[1])
     # the bot still answers: reads, and writes that do not touch the trigger
     goals = text_of(await coalition.ok("Bob", "coalition goals"))
     assert "#1 [open]" in goals

@@ -43,7 +43,9 @@ def _usage_error(line: str) -> UsageError:
 
 def _parse_and_bind(line: str, commands: dict[str, Command] = COMMANDS) -> dict[str, Any]:
     parsed = parse(line, commands)
-    assert parsed.command is not None and parsed.sub is not None and not parsed.help
+    assert parsed.command is not None
+    assert parsed.sub is not None
+    assert not parsed.help
     return bind(parsed.command, parsed.sub, parsed.values)
 
 
@@ -223,7 +225,8 @@ def test_capitalised_or_digit_first_words_are_not_keys() -> None:
 def test_parse_matches_command_and_subcommand() -> None:
     parsed = _parse('coalition setup "Eastside Tenants" America/New_York')
     assert parsed.command is COMMANDS["coalition"]
-    assert parsed.sub is not None and parsed.sub.path == ("setup",)
+    assert parsed.sub is not None
+    assert parsed.sub.path == ("setup",)
     assert parsed.values == {"name": "Eastside Tenants", "timezone": "America/New_York"}
     assert parsed.help is False
 
@@ -231,13 +234,15 @@ def test_parse_matches_command_and_subcommand() -> None:
 def test_leading_slash_is_optional() -> None:
     with_slash = _parse("/coalition info")
     without = _parse("coalition info")
-    assert with_slash.sub is not None and with_slash.sub.path == ("info",)
+    assert with_slash.sub is not None
+    assert with_slash.sub.path == ("info",)
     assert with_slash == without
 
 
 def test_command_and_subcommand_words_are_case_insensitive() -> None:
     parsed = _parse('/Coalition ORG Add "Tenants United"')
-    assert parsed.sub is not None and parsed.sub.path == ("org", "add")
+    assert parsed.sub is not None
+    assert parsed.sub.path == ("org", "add")
     assert parsed.values == {"name": "Tenants United"}
 
 
@@ -247,25 +252,29 @@ def test_values_keep_their_case() -> None:
 
 def test_two_word_subcommand_is_matched_before_its_values() -> None:
     parsed = _parse("coalition rep add Bob #1")
-    assert parsed.sub is not None and parsed.sub.path == ("rep", "add")
+    assert parsed.sub is not None
+    assert parsed.sub.path == ("rep", "add")
     assert parsed.values == {"user": "Bob", "org": "#1"}
 
 
 def test_longest_subcommand_path_wins() -> None:
     parsed = parse("demo org add Acme", DEMO_COMMANDS)
-    assert parsed.sub is not None and parsed.sub.path == ("org", "add")
+    assert parsed.sub is not None
+    assert parsed.sub.path == ("org", "add")
     assert parsed.values == {"name": "Acme"}
 
 
 def test_shorter_subcommand_path_matches_when_the_longer_does_not() -> None:
     parsed = parse("demo org Acme", DEMO_COMMANDS)
-    assert parsed.sub is not None and parsed.sub.path == ("org",)
+    assert parsed.sub is not None
+    assert parsed.sub.path == ("org",)
     assert parsed.values == {"org": "Acme"}
 
 
 def test_quoted_word_is_a_value_even_if_it_spells_a_subcommand() -> None:
     parsed = parse('demo org "add"', DEMO_COMMANDS)
-    assert parsed.sub is not None and parsed.sub.path == ("org",)
+    assert parsed.sub is not None
+    assert parsed.sub.path == ("org",)
     assert parsed.values == {"org": "add"}
 
 
@@ -305,7 +314,8 @@ def test_help_for_one_command(line: str) -> None:
 def test_help_for_one_subcommand(line: str) -> None:
     parsed = _parse(line)
     assert parsed.command is COMMANDS["coalition"]
-    assert parsed.sub is not None and parsed.sub.path == ("org", "add")
+    assert parsed.sub is not None
+    assert parsed.sub.path == ("org", "add")
     assert parsed.help is True
     assert parsed.values == {}
 
@@ -338,7 +348,8 @@ def test_help_twice_still_asks_for_general_help(line: str) -> None:
 def test_unknown_command_suggests_the_closest_one() -> None:
     error = _usage_error("coalitoin info")
     assert error.message == "There is no command `/coalitoin`. Did you mean `/coalition`?"
-    assert "/coalition" in error.hint and error.hint.startswith("Commands: ")
+    assert "/coalition" in error.hint
+    assert error.hint.startswith("Commands: ")
 
 
 def test_subcommand_typed_as_command_suggests_the_owning_command() -> None:
@@ -432,7 +443,8 @@ def test_option_given_twice_is_refused() -> None:
 def test_missing_required_option_says_which_and_what_it_is() -> None:
     parsed = _parse("coalition rep add")
     assert parsed.values == {}
-    assert parsed.command is not None and parsed.sub is not None
+    assert parsed.command is not None
+    assert parsed.sub is not None
     with pytest.raises(UsageError) as info:
         bind(parsed.command, parsed.sub, parsed.values)
     assert info.value.message.startswith("`/coalition rep add` needs USER: the person")
@@ -441,7 +453,8 @@ def test_missing_required_option_says_which_and_what_it_is() -> None:
 
 def test_second_missing_required_option_is_named() -> None:
     parsed = _parse("coalition rep add Bob")
-    assert parsed.command is not None and parsed.sub is not None
+    assert parsed.command is not None
+    assert parsed.sub is not None
     with pytest.raises(UsageError) as info:
         bind(parsed.command, parsed.sub, parsed.values)
     assert info.value.message == ("`/coalition rep add` needs ORG: "
@@ -450,7 +463,8 @@ def test_second_missing_required_option_is_named() -> None:
 
 def test_empty_quoted_value_counts_as_missing() -> None:
     parsed = _parse('coalition setup ""')
-    assert parsed.command is not None and parsed.sub is not None
+    assert parsed.command is not None
+    assert parsed.sub is not None
     with pytest.raises(UsageError, match="needs NAME: the coalition's name"):
         bind(parsed.command, parsed.sub, parsed.values)
 
@@ -774,8 +788,10 @@ def test_suggest_finds_the_closest_candidate_case_insensitively() -> None:
 
 def test_resolve_finds_a_subcommand_by_path() -> None:
     parsed = resolve(COMMANDS, "coalition", ["org", "add"])
-    assert parsed.sub is not None and parsed.sub.path == ("org", "add")
-    assert parsed.values == {} and parsed.help is False
+    assert parsed.sub is not None
+    assert parsed.sub.path == ("org", "add")
+    assert parsed.values == {}
+    assert parsed.help is False
 
 
 def test_resolve_refuses_a_path_with_extra_words() -> None:

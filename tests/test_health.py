@@ -184,6 +184,21 @@ async def test_each_flag_goes_away_when_its_cause_does(history: Chat,
     assert "0 open, 0 overdue, 1 done in the period" in org_field(reply, "#4 Youth Voice")
 
 
+async def test_the_overdue_flag_names_the_five_oldest_and_counts_the_rest(
+        history: Chat, clock: MovableClock) -> None:
+    at(clock, 95)  # Friday 26 February 2027; #2 (Bob) has been overdue since 23 December
+    for n, due in enumerate(("2027-01-10", "2026-12-30", "2027-02-11", "2027-02-13",
+                             "2027-01-20", "2026-12-01")):
+        owner = " owner:Dan" if n % 2 else ""  # else the author, Alice
+        await history.ok("Alice", f'meeting note 1 action Late {n} due:"{due} 10:00"{owner}')
+    flags = field(await history.ok("Alice", "coalition health"), "Flags").split("\n")
+    # #9-#14 in the order written; #11 (11 Feb, 15 days) counts, #12 (13 Feb) does not
+    assert flags[-1] == (
+        "- 6 action items overdue by more than two weeks: #14 (Dan, 87 days), "
+        "#2 (Bob, 65 days), #10 (Dan, 58 days), #9 (Alice, 47 days), #13 (Alice, 37 days) "
+        "and 1 more.")
+
+
 async def test_a_representative_sees_their_own_organization(history: Chat) -> None:
     reply = await history.ok("Dan", "coalition health")
     assert reply.title == "Health of Eastside Tenants (your organization), last 90 days"
@@ -207,20 +222,32 @@ async def test_the_chart_is_a_png_repeating_the_text(history: Chat) -> None:
     assert (chart.filename, chart.media_type) == ("health.png", "image/png")
     image = Image.open(io.BytesIO(chart.data))
     assert image.format == "PNG"
-    assert image.size[0] == 800 and 200 <= image.size[1] <= 400
+    assert image.size[0] == 800
+    assert 200 <= image.size[1] <= 400
     grey = image.convert("L")
     low, high = grey.getextrema()
-    assert low < 60 and high == 255 and grey.getpixel((0, 0)) == 255  # ink on white
+    assert low < 60
+    assert high == 255
+    assert grey.getpixel((0, 0)) == 255  # ink on white
     dark = sum(grey.histogram()[:128])
     assert dark > 0.01 * image.size[0] * image.size[1]  # bars, not a blank page
     text = text_of(reply)
     for name in ("Tenants United", "Climate Now", "Faith Leaders", "Youth Voice"):
         assert name in text
-    assert "voted in 5 of 5 (100%)" in text and "voted in 1 of 5 (20%)" in text
+    assert "voted in 5 of 5 (100%)" in text
+    assert "voted in 1 of 5 (20%)" in text
 
 
     # the largest bar (100%) is dark across its length, at the top
     assert grey.crop((400, 40, 500, 60)).getextrema()[0] < 128
+
+
+async def test_the_chart_draws_names_as_typed_not_as_math(history: Chat) -> None:
+    # matplotlib reads text between dollar signs as mathtext; `\q` is no TeX command
+    await history.ok("Alice", r'coalition org add "Save $\q$ Fund"')
+    reply = await history.ok("Alice", "coalition health")
+    assert r"Save $\q$ Fund" in text_of(reply)
+    assert Image.open(io.BytesIO(reply.files[0].data)).format == "PNG"
 
 
 async def test_the_chart_shows_only_a_representatives_own_organization(

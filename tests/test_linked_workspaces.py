@@ -24,7 +24,8 @@ CODE = re.compile(r"`([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})`")
 
 async def link_code(coalition: Chat) -> str:
     reply = await coalition.ok("Alice", "coalition link")
-    assert reply.private and reply.title == "Link code for another workspace"
+    assert reply.private
+    assert reply.title == "Link code for another workspace"
     found = CODE.search(reply.text)
     assert found, reply.text
     return found[1]
@@ -41,7 +42,8 @@ async def test_a_second_workspace_joins_with_a_code_and_shares_the_coalition(
     code = await link_code(coalition)
     coalition.outlet.posted.clear()
     joined = await hall.ok("Erin", f"coalition connect {code}")
-    assert joined.private and joined.title == "This workspace is now part of Eastside Tenants"
+    assert joined.private
+    assert joined.title == "This workspace is now part of Eastside Tenants"
     # both home channels hear of it
     assert sorted(where for where, _ in coalition.outlet.posted) == ["console", "hall"]
     (_, notice), _ = coalition.outlet.posted
@@ -85,7 +87,8 @@ async def test_a_code_works_once(coalition: Chat, hall: Chat, db_path: Path) -> 
     await hall.ok("Erin", f"coalition connect {code}")
     third = replace(coalition, workspace="southside")
     message = await refused_without_change(third, db_path, "Gus", f"coalition connect {code}")
-    assert "used already" in message and "/coalition link" in message
+    assert "used already" in message
+    assert "/coalition link" in message
 
 
 async def test_a_code_expires_after_a_day(coalition: Chat, hall: Chat, clock: MovableClock,
@@ -111,7 +114,9 @@ async def test_a_wrong_or_missing_code_changes_nothing_and_is_not_echoed(
         coalition: Chat, hall: Chat, db_path: Path, line: str) -> None:
     await link_code(coalition)
     message = await refused_without_change(hall, db_path, "Erin", line)
-    assert "ABCD" not in message and "everyone" not in message and "<" not in message
+    assert "ABCD" not in message
+    assert "everyone" not in message
+    assert "<" not in message
 
 
 async def test_a_workspace_already_in_a_coalition_cannot_connect_and_keeps_the_code_unspent(
@@ -154,10 +159,12 @@ async def test_a_coordinator_lists_the_workspaces_and_disconnects_one(
     gone = await coalition.ok("Alice", "coalition disconnect #2")
     assert gone.text == "Disconnected console workspace northside."
     [(where, notice)] = coalition.outlet.posted  # only the workspace that stays hears it
-    assert where == "console" and notice.title == (
+    assert where == "console"
+    assert notice.title == (
         "console workspace northside left Eastside Tenants")
     reply = await hall.say("Erin", "coalition info")
-    assert reply.error and "no coalition here" in reply.text
+    assert reply.error
+    assert "no coalition here" in reply.text
     # the link works again with a new code; Erin's record was kept
     await hall.ok("Erin", f"coalition connect {await link_code(coalition)}")
 

@@ -769,7 +769,8 @@ async def test_the_calendar_file_has_the_same_occurrences_as_the_bot(
     assert utc(2026, 12, 15, 23) not in weekly_starts  # cancelled
     assert utc(2026, 12, 22, 23) not in weekly_starts  # moved ...
     assert utc(2026, 12, 24, 0, 30) in weekly_starts  # ... to Wed 23 Dec 19:30
-    assert utc(2027, 3, 9, 23) in weekly_starts and utc(2027, 3, 16, 22) in weekly_starts
+    assert utc(2027, 3, 9, 23) in weekly_starts
+    assert utc(2027, 3, 16, 22) in weekly_starts
     assert len(weekly_starts) == 25 - 1  # 1 Dec to 18 May, less the cancelled one
     # 8 Dec, 12 Jan, 9 Feb, 9 Mar, 13 Apr; 11 May is after until:2027-04-30
     assert len(from_file["coalition-1-meeting-2@coalition-bot"]) == 5
@@ -1028,14 +1029,16 @@ async def test_update_renames_and_clears_the_place(coalition: Chat) -> None:
     await weekly(coalition, extra="where:Library")
     reply = await coalition.ok("Alice", 'meeting update 1 title:"Strategy call" where:none')
     assert reply.title == "Meeting #1 updated: title, where"
-    assert "at Library" not in reply.text and reply.text.startswith("Strategy call: ")
+    assert "at Library" not in reply.text
+    assert reply.text.startswith("Strategy call: ")
     assert "Strategy call" in (await coalition.ok("Bob", "meeting list")).text
 
 
 async def test_an_update_that_changes_nothing_says_so(coalition: Chat) -> None:
     await weekly(coalition)
     reply = await coalition.ok("Alice", 'meeting update 1 remind:"24h,1h"')
-    assert reply.private and "already" in reply.text
+    assert reply.private
+    assert "already" in reply.text
 
 
 @pytest.mark.parametrize(("user", "line", "expected"), [

@@ -55,8 +55,10 @@ async def test_healthz_is_200_when_all_is_well(coalition: Chat, running: Schedul
     async with serving(coalition.bot, running) as base:
         status, body = await healthz(base)
     assert status == 200, body
-    assert body["ok"] is True and body["problems"] == {}
-    assert body["checks"]["database"]["ok"] and body["checks"]["scheduler"]["ok"]
+    assert body["ok"] is True
+    assert body["problems"] == {}
+    assert body["checks"]["database"]["ok"]
+    assert body["checks"]["scheduler"]["ok"]
     assert body["checks"]["deliveries"]["pending"] == 0
 
 
@@ -83,7 +85,8 @@ async def test_healthz_is_503_when_the_scheduler_has_stopped(
         assert (await healthz(base))[0] == 200
         await running.stop()
         status, body = await healthz(base)
-    assert status == 503 and body["problems"] == {"scheduler": "stopped"}
+    assert status == 503
+    assert body["problems"] == {"scheduler": "stopped"}
 
 
 async def test_healthz_is_503_when_the_scheduler_has_not_swept_lately(
@@ -98,7 +101,8 @@ async def test_healthz_is_503_when_the_scheduler_has_not_swept_lately(
             status, body = await healthz(base)
     finally:
         await scheduler.stop()
-    assert status == 503 and "last sweep 10 s ago" in body["problems"]["scheduler"]
+    assert status == 503
+    assert "last sweep 10 s ago" in body["problems"]["scheduler"]
 
 
 async def test_healthz_is_503_when_discord_drops_the_connection(tmp_path: Path) -> None:

@@ -73,12 +73,14 @@ async def test_one_line_per_delivery_outcome(
     deliveries = [r for r in records if r.get("event") == "delivery"]
     assert [(r["outcome"], r["platform"], r["coalition"]) for r in deliveries] == [
         ("retry", "console", 1)]
-    assert deliveries[0]["level"] == "WARNING" and "is not answering" in deliveries[0]["reason"]
+    assert deliveries[0]["level"] == "WARNING"
+    assert "is not answering" in deliveries[0]["reason"]
     clock.advance(minutes=5)
     await bot.outbox.send_due()
     deliveries = [r for r in lines(json_log) if r.get("event") == "delivery"]
     assert [(r["outcome"], r["attempt"]) for r in deliveries] == [("retry", 1), ("sent", 2)]
-    assert outbox.sent and SECRET_TEXT in outbox.sent[0].notice.title + \
+    assert outbox.sent
+    assert SECRET_TEXT in outbox.sent[0].notice.title + \
         outbox.sent[0].notice.text  # it went out, with the text, just not into the log
     assert SECRET_TEXT not in json_log.getvalue()
 
@@ -92,6 +94,7 @@ def test_scrub_hides_slack_tokens_and_oauth_secrets_but_not_error_codes() -> Non
     clean = scrub(logged)
     for secret in ("xoxb-1-abc", "xoxe-1-x", "123.456.ab", "s3", "99.88", "xapp-1-A-2-b"):
         assert secret not in clean
-    assert "'access_token': '[secret]'," in clean and "'team': {'id': 'T1'}" in clean
+    assert "'access_token': '[secret]'," in clean
+    assert "'team': {'id': 'T1'}" in clean
     assert scrub("403 Forbidden (error code: 50013): Missing Permissions") \
         == "403 Forbidden (error code: 50013): Missing Permissions"

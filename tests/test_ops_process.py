@@ -57,8 +57,10 @@ async def test_a_service_logs_json_serves_healthz_and_answers_status(
         said, err = await asyncio.wait_for(status.communicate(), DEADLINE)
         assert status.returncode == 0, said.decode() + err.decode()
         said = said.decode()
-        assert "running bot, discord: ok" in said and "running bot: healthy" in said
-        assert "0 waiting (0 late)" in said and "scheduler: last sweep" in said
+        assert "running bot, discord: ok" in said
+        assert "running bot: healthy" in said
+        assert "0 waiting (0 late)" in said
+        assert "scheduler: last sweep" in said
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
@@ -66,12 +68,15 @@ async def test_a_service_logs_json_serves_healthz_and_answers_status(
     assert proc.returncode == 0, err.decode()
     log = err.decode()
     records = [json.loads(line) for line in log.splitlines()]  # every line is JSON
-    assert SECRET not in log and "Okapi" not in log and TOKEN not in log
+    assert SECRET not in log
+    assert "Okapi" not in log
+    assert TOKEN not in log
     start = next(r for r in records if r.get("event") == "start")
     assert start["version"] == coalition_bot.__version__
     assert coalition_bot.__version__ in start["message"]
     commands = [(r["command"], r["outcome"]) for r in records if r.get("event") == "command"]
-    assert ("poll create", "ok") in commands and ("poll close", "ok") in commands
+    assert ("poll create", "ok") in commands
+    assert ("poll close", "ok") in commands
     assert any(r.get("event") == "delivery" and r["outcome"] == "sent" for r in records)
 
 
@@ -87,4 +92,5 @@ async def test_status_without_a_running_bot_says_so(tmp_path: Path, fake: FakeDi
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     said, err = await asyncio.wait_for(status.communicate(), DEADLINE)
     assert status.returncode == 1, err.decode()
-    assert "answers" in said.decode() and "is it running?" in said.decode()
+    assert "answers" in said.decode()
+    assert "is it running?" in said.decode()

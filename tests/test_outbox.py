@@ -72,13 +72,15 @@ async def test_a_slow_send_keeps_its_claim_and_another_process_does_not_send_it_
     await asyncio.wait_for(slow.started.wait(), 5)
     (owner,), = query(db_path, "SELECT owner FROM delivery"
                                " WHERE kind = 'notice' AND status = 'sending'")
-    assert owner == bot.outbox.owner and owner != other.outbox.owner
+    assert owner == bot.outbox.owner
+    assert owner != other.outbox.owner
     for _ in range(4):  # time passes well beyond the first lease; the owner extends it
         clock.advance(seconds=1)
         await wait_until(lambda: lease_until(db_path) > iso(clock.now), within=5,
                          what="the owner extends its lease")
         report = await other.outbox.send_due()
-        assert report.sent == [] and not second.started.is_set()
+        assert report.sent == []
+        assert not second.started.is_set()
     slow.release.set()
     await bot.drain()
     assert [title for _, title in slow.posted] == ["Goal #1 is now in-progress"]

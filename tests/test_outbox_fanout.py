@@ -75,7 +75,8 @@ async def test_reminder_result_and_command_notice_reach_all_three_home_channels_
                           channel=SECOND_HOME)
     await bot.drain()
     workspaces = sl.text_of(await three.first.ok(sl.ALICE, "/coalition", "workspaces"))
-    assert SECOND_TEAM in workspaces and str(dc.GUILD_ID) in workspaces
+    assert SECOND_TEAM in workspaces
+    assert str(dc.GUILD_ID) in workspaces
 
     # a command's notice
     await three.first.ok(sl.ALICE, "/coalition", "goal add Stop the rent hike")

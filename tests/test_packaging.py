@@ -107,7 +107,8 @@ def test_wheel_ships_every_migration_of_the_source_tree(wheel_files: list[str]) 
     sql = sorted(p.name for p in (REPO / "migrations").glob("*.sql"))
     shipped = sorted(Path(f).name for f in wheel_files
                      if f.startswith("coalition_bot/migrations/") and f.endswith(".sql"))
-    assert sql and shipped == sql
+    assert sql
+    assert shipped == sql
 
 
 def test_wheel_has_no_top_level_commands_adapters_or_migrations(wheel_files: list[str]) -> None:

@@ -47,7 +47,8 @@ poll close 1
     assert "  Voted: Tenants United: disagree (by Carol)" in status
     assert "  Not voted: Climate Now" in status
     assert "  Quorum: 1 of 2 voted (50%); 50% needed: met" in status
-    assert "  Tally: agree: 0" in status and "    disagree: 1" in status
+    assert "  Tally: agree: 0" in status
+    assert "    disagree: 1" in status
     closed = answer(lines, "Alice", "poll close 1")
     assert closed[0].startswith("(only you) You closed poll #1: failed. It is decision #1")
     assert "📣 == Poll #1 closed: failed ==" in closed
@@ -200,13 +201,15 @@ coalition export decisions json
                       "deciding votes, more than half (3 of 3 voted).")
     voted_line = log[-1]
     assert voted_line.startswith("    Voted: ")
-    assert "Kestrel" not in voted_line and "Osprey" not in voted_line
+    assert "Kestrel" not in voted_line
+    assert "Osprey" not in voted_line
     for name in ("Tenants United", "Climate Now", "Food Bank"):
         assert name in voted_line
     for out in (status, log):
         for line in out:  # no line puts a voter next to a choice
             if any(org in line for org in ("Tenants United", "Climate Now", "Food Bank")):
-                assert "Kestrel" not in line and "Osprey" not in line, line
+                assert "Kestrel" not in line, line
+                assert "Osprey" not in line, line
     assert not any("my-secret-reason" in line for line in lines[1:]
                    if not line.startswith("Bob> "))
 
@@ -215,12 +218,15 @@ coalition export decisions json
     assert csv_written[1].startswith("(only you) File written: ")
     csv_path = Path(csv_written[1].removeprefix("(only you) File written: "))
     json_path = Path(json_written[1].removeprefix("(only you) File written: "))
-    assert csv_path.parent == tmp_path and csv_path.suffix == ".csv"
-    assert json_path.parent == tmp_path and json_path.suffix == ".json"
+    assert csv_path.parent == tmp_path
+    assert csv_path.suffix == ".csv"
+    assert json_path.parent == tmp_path
+    assert json_path.suffix == ".json"
     with csv_path.open(encoding="utf-8", newline="") as f:
         (row,) = csv.DictReader(f)
     (record,) = json.loads(json_path.read_text(encoding="utf-8"))
-    assert row["anonymous"] == "True" and record["anonymous"] is True
+    assert row["anonymous"] == "True"
+    assert record["anonymous"] is True
     assert record["tallies"] == {"Plan Kestrel": 1, "Plan Osprey": 2}
     assert (row["choice_1"], row["votes_1"], row["choice_2"], row["votes_2"]) == (
         "Plan Kestrel", "1", "Plan Osprey", "2")

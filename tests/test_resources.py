@@ -76,7 +76,8 @@ async def test_a_coordinator_posts_for_any_organization_naming_it(
     assert reply.title == "Ask #1 posted for Climate Now"
     message = await refused_without_change(board, db_path, "Alice",
                                            "resource ask Legal advice on evictions")
-    assert "Name the organization you post for" in message and "org:NAME" in message
+    assert "Name the organization you post for" in message
+    assert "org:NAME" in message
 
 
 async def test_list_shows_open_items_by_organization_newest_first_with_their_age(
@@ -97,17 +98,21 @@ async def test_list_shows_open_items_by_organization_newest_first_with_their_age
     assert field(listed, "Climate Now") == (
         "Ask #2 (3 hours ago): Spanish-speaking canvassers for Saturday [canvass, spanish]")
     asks = await board.ok("Eve", "resource list asks")
-    assert "Offer #1" not in text_of(asks) and "Ask #2" in text_of(asks)
+    assert "Offer #1" not in text_of(asks)
+    assert "Ask #2" in text_of(asks)
     tagged = await board.ok("Eve", "resource list tag:Venues")
     assert [f.name for f in tagged.fields][:1] == ["Tenants United"]
-    assert "Ask #3" not in text_of(tagged) and "Offer #1" in text_of(tagged)
+    assert "Ask #3" not in text_of(tagged)
+    assert "Offer #1" in text_of(tagged)
     mine = await board.ok("Dan", "resource list mine")
-    assert "Ask #2" in text_of(mine) and "Tenants United" not in [f.name for f in mine.fields]
+    assert "Ask #2" in text_of(mine)
+    assert "Tenants United" not in [f.name for f in mine.fields]
 
 
 async def test_an_empty_board_says_how_to_post(board: Chat) -> None:
     listed = await board.ok("Eve", "resource list")
-    assert "Nothing open" in listed.text and "/resource offer TEXT" in listed.text
+    assert "Nothing open" in listed.text
+    assert "/resource offer TEXT" in listed.text
     assert field(listed, "The network") == "Nothing posted yet."
 
 
@@ -168,7 +173,8 @@ async def test_match_with_nothing_in_common_says_so(board: Chat) -> None:
     await board.ok("Bob", HALL)
     await board.ok("Dan", "resource ask Lawyer for eviction cases")
     found = await board.ok("Eve", "resource match 2")
-    assert found.fields == () and "No open offer of another organization" in found.text
+    assert found.fields == ()
+    assert "No open offer of another organization" in found.text
 
 
 # --- take ------------------------------------------------------------------------------------
@@ -186,7 +192,8 @@ async def test_take_tells_both_sides_privately_and_the_home_channel_once(
     assert notice.text.endswith("Note: Maria can bring 6 people")
     # the asking side (Dan posted it, Fay also represents Climate Now), and Bob's partner
     asked = "Tenants United will meet your ask #1"
-    assert private_to(board, "Dan") == [asked] and private_to(board, "Fay") == [asked]
+    assert private_to(board, "Dan") == [asked]
+    assert private_to(board, "Fay") == [asked]
     assert private_to(board, "Gus") == ["Tenants United will meet Climate Now's ask #1"]
     assert private_to(board, "Bob") == []  # the reply told him
     [(_, to_dan)] = [(u, n) for u, n in board.outlet.private if u == "dan"]
@@ -293,7 +300,8 @@ async def test_an_item_past_its_date_is_no_longer_open(
     await board.ok("Bob", HALL)
     clock.advance(days=2, hours=14)  # Thu 26 Nov, 05:00 UTC: midnight in New York
     listed = await board.ok("Eve", "resource list")
-    assert "Ask #2" not in text_of(listed) and "Ask #1" not in text_of(listed)
+    assert "Ask #2" not in text_of(listed)
+    assert "Ask #1" not in text_of(listed)
     taking = await refused_without_change(board, db_path, "Bob", "resource take 1")
     assert taking.startswith("Ask #1 expired on Wed 25 Nov 2026, 23:59")
     found = await board.ok("Eve", "resource match 2")
@@ -383,7 +391,8 @@ async def test_export_resources_as_csv_and_json_formula_safe(
     await board.ok("Dan", "resource close 1 met @done")
     csv_reply = await board.ok("Eve", "coalition export resources")
     [csv_file] = csv_reply.files
-    assert csv_reply.private and csv_file.filename.startswith("resources-")
+    assert csv_reply.private
+    assert csv_file.filename.startswith("resources-")
     lines = csv_file.content.splitlines()
     assert lines[0] == ("number,kind,organization,text,tags,status,posted_at,ends_at,"
                         "closed_at,close_note,takes")

@@ -70,7 +70,8 @@ def restore_around_a_console(db_path: Path, dest: Path, tmp_path: Path,
         deadline = time.monotonic() + 30
         while (probe := hold_exclusive(str(db_path))) is not None:  # not started yet
             probe.close()
-            assert time.monotonic() < deadline and console.poll() is None, "no console"
+            assert time.monotonic() < deadline, "no console"
+            assert console.poll() is None, "no console"
             time.sleep(0.05)
         before = db_path.read_bytes()
         capsys.readouterr()
@@ -86,7 +87,8 @@ def restore_around_a_console(db_path: Path, dest: Path, tmp_path: Path,
     out = capsys.readouterr().out
     (aside,) = tmp_path.glob("coalition.db.before-restore-*")
     assert f"kept the previous database aside as {aside}" in out
-    assert f"restored {dest} into {db_path}" in out and "1 coalition(s)" in out
+    assert f"restored {dest} into {db_path}" in out
+    assert "1 coalition(s)" in out
     assert rows(db_path, "SELECT count(*) FROM goal") == [(0,)]
     assert rows(aside, "SELECT count(*) FROM goal") == [(1,)]
 

@@ -53,4 +53,5 @@ async def test_time_zones_need_no_coalition(chat: Chat) -> None:
 async def test_labels_fit_in_a_hundred_characters(coalition: Chat) -> None:
     await coalition.ok("Alice", "poll create " + "very long question " * 12)
     (only,) = await offered(coalition, "poll")
-    assert len(only.label) <= 100 and only.label.endswith("…")
+    assert len(only.label) <= 100
+    assert only.label.endswith("…")

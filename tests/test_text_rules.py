@@ -120,7 +120,8 @@ def test_name_key_is_idempotent_and_case_blind(name: str) -> None:
     key = name_key(name)
     assert name_key(key) == key
     assert name_key(name.upper()) == name_key(name.lower()) or not name.isascii()
-    assert key == key.strip() and "  " not in key
+    assert key == key.strip()
+    assert "  " not in key
 
 
 # --- quote_arg --------------------------------------------------------------------------

@@ -167,7 +167,8 @@ async def test_a_removed_topic_can_be_agreed_again(rent: Chat, bot: Bot,
     await rent.ok("Alice", 'topic add Rent Control reason:"still divided"')
     assert [r[0] for r in topic_rows(db_path)] == ["rent control", "Rent Control"]
     reply = await nudge(bot, "Eve", "rent control")
-    assert reply is not None and "“Rent Control”" in reply.text
+    assert reply is not None
+    assert "“Rent Control”" in reply.text
     assert "still divided" in reply.text
 
 
@@ -181,7 +182,8 @@ async def test_topic_check_privately_names_the_topics_a_text_touches_and_stores_
     assert [(f.name, f.value) for f in hit.fields] == [
         ("“pipeline”", "no reason recorded"), ("“rent control”", "partners differ")]
     miss = await rent.ok("Eve", "topic check parental controls and rents")
-    assert miss.private and not miss.fields
+    assert miss.private
+    assert not miss.fields
     assert miss.text == "That touches none of the agreed off-limits topics."
     assert snapshot(db_path) == before
 
@@ -219,7 +221,8 @@ async def test_a_passed_proposal_adds_the_topic_when_the_poll_closes(
         (1, "Keep “electoral endorsements” off the table in the coalition's shared spaces? "
             "(we differ)", "passed")]
     reply = await nudge(bot, "Eve", "Any Electoral Endorsement news?")
-    assert reply is not None and "“electoral endorsements”" in reply.text
+    assert reply is not None
+    assert "“electoral endorsements”" in reply.text
 
 
 async def test_a_proposal_passes_by_the_rule_it_was_given(partners: Chat,
@@ -270,10 +273,12 @@ async def test_a_close_that_fails_leaves_neither_the_decision_nor_the_topic(
                      " BEGIN SELECT RAISE(ABORT, 'no topics today'); END")
     before = snapshot(db_path)
     failed = await partners.say("Alice", "poll close 1")
-    assert failed.error and failed.private
+    assert failed.error
+    assert failed.private
     assert snapshot(db_path) == before
     assert query(db_path, "SELECT status FROM poll") == [("open",)]
-    assert decision_rows(db_path) == [] and topic_rows(db_path) == []
+    assert decision_rows(db_path) == []
+    assert topic_rows(db_path) == []
     assert partners.notices == []
     with sqlite3.connect(db_path) as conn:
         conn.execute("DROP TRIGGER no_topics")
@@ -348,7 +353,8 @@ async def test_topic_commands_outside_a_coalition_say_there_is_none(
         rent: Chat, db_path: Path) -> None:
     before = snapshot(db_path)
     reply = await rent.say("Alice", "topic check rent control", workspace="elsewhere")
-    assert reply.error and reply.private
+    assert reply.error
+    assert reply.private
     assert reply.text.startswith("There is no coalition here yet.")
     assert snapshot(db_path) == before
 
@@ -361,12 +367,14 @@ async def test_a_message_touching_a_topic_earns_its_author_one_private_nudge(
     rent.outlet.posted.clear()
     reply = await nudge(bot, "Eve", "Honestly, RENT-Controls are the answer.")
     assert reply is not None
-    assert reply.private and not reply.error
+    assert reply.private
+    assert not reply.error
     assert reply.title == "A gentle reminder"
     assert reply.text == ("The coalition agreed to keep “rent control” off the table in its "
                           "shared spaces (partners differ). Nothing was removed; this note is "
                           "only for you.")
-    assert not reply.buttons and not reply.fields
+    assert not reply.buttons
+    assert not reply.fields
     assert rent.notices == []  # nothing public
 
 
@@ -401,9 +409,12 @@ async def test_a_message_touching_two_topics_nudges_about_one_at_a_time(
     text = "The pipeline and rent control, again"
     first = await nudge(bot, "Eve", text)
     second = await nudge(bot, "Eve", text)
-    assert first is not None and second is not None
-    assert "“pipeline”" in first.text and "members split" in first.text
-    assert "“rent control”" in second.text and "partners differ" in second.text
+    assert first is not None
+    assert second is not None
+    assert "“pipeline”" in first.text
+    assert "members split" in first.text
+    assert "“rent control”" in second.text
+    assert "partners differ" in second.text
     assert await nudge(bot, "Eve", text) is None
 
 

@@ -19,13 +19,13 @@ from coalition_bot.model import Org
 from coalition_bot.rules.workload import overloaded
 
 __all__ = [
-    "OVERDUE_FLAG_AFTER", "SILENT_POLLS", "Flag", "OrgHealth", "PersonLoad", "flags",
-    "org_health", "person_loads",
+    "LISTED_OVERDUE", "OVERDUE_FLAG_AFTER", "SILENT_POLLS", "Flag", "OldOverdue",
+    "OrgHealth", "OwnerActions", "PersonLoad", "flags", "org_health", "person_loads",
 ]
 
 SILENT_POLLS = 3  # flag an organization that voted in none of its last this many polls
 OVERDUE_FLAG_AFTER = timedelta(days=14)
-_LISTED = 5  # overdue actions named in the flag
+LISTED_OVERDUE = 5  # overdue actions named in the flag
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,25 @@ class Flag:
     org_id: int | None = None
 
 
-ActionRow = tuple[int, int | None, str, datetime | None, datetime | None]
+@dataclass(frozen=True, slots=True)
+class OwnerActions:
+    """One owner's action items (counted by the store): open now, overdue now, done in
+    the period. `person_id` None: the items nobody owns."""
+
+    person_id: int | None
+    name: str
+    open: int
+    overdue: int
+    done: int
+
+
+@dataclass(frozen=True, slots=True)
+class OldOverdue:
+    """Open action items overdue by more than `OVERDUE_FLAG_AFTER`: how many, and the
+    oldest `LISTED_OVERDUE` as (number, owner's name or '', due)."""
+
+    count: int
+    oldest: list[tuple[int, str, datetime]]
 
 
 def _orgs_of(members: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
@@ -79,25 +97,22 @@ def _orgs_of(members: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
 
 
 def org_health(orgs: list[Org], *, polls: Mapping[int, tuple[int, int, int]],
-               delays: Mapping[int, list[int]], members: list[tuple[int, int]],
+               delays: Mapping[int, float], members: list[tuple[int, int]],
                representatives: Mapping[int, int], said_yes: Mapping[int, int],
-               attended: Mapping[int, int], actions: list[ActionRow],
-               roles: list[tuple[int, str, int | None]], now: datetime,
-               since: datetime) -> list[OrgHealth]:
+               attended: Mapping[int, int], actions: list[OwnerActions],
+               roles: list[tuple[int, str, int | None]]) -> list[OrgHealth]:
     """One row per organization, in the order given. `polls`: org → (polls it could vote
-    in, voted in, latest in a row not voted in); `delays`: org → seconds from a poll
-    opening to its vote; `said_yes`, `attended`: org → meeting occurrences."""
+    in, voted in, latest in a row not voted in); `delays`: org → the median of seconds
+    from a poll opening to its vote; `said_yes`, `attended`: org → meeting occurrences."""
     orgs_of = _orgs_of(members)
     open_: defaultdict[int, int] = defaultdict(int)
     overdue: defaultdict[int, int] = defaultdict(int)
     done: defaultdict[int, int] = defaultdict(int)
-    for _, owner, _, due, finished in actions:
-        for org_id in orgs_of.get(owner, ()) if owner is not None else ():
-            if finished is None:
-                open_[org_id] += 1
-                overdue[org_id] += due is not None and due < now
-            elif finished >= since:
-                done[org_id] += 1
+    for a in actions:
+        for org_id in orgs_of.get(a.person_id, ()) if a.person_id is not None else ():
+            open_[org_id] += a.open
+            overdue[org_id] += a.overdue
+            done[org_id] += a.done
     held: dict[int, int] = defaultdict(int)
     for person_id, _, on_behalf in roles:
         for org_id in {on_behalf} if on_behalf is not None else orgs_of.get(person_id, ()):
@@ -105,25 +120,25 @@ def org_health(orgs: list[Org], *, polls: Mapping[int, tuple[int, int, int]],
     rows = []
     for o in orgs:
         count, voted, silent = polls.get(o.id, (0, 0, 0))
-        spans = delays.get(o.id)
+        middle = delays.get(o.id)
         rows.append(OrgHealth(o, count, voted,
-                              timedelta(seconds=median(spans)) if spans else None,
+                              timedelta(seconds=middle) if middle is not None else None,
                               said_yes.get(o.id, 0), attended.get(o.id, 0), open_[o.id],
                               overdue[o.id], done[o.id], held[o.id],
                               representatives.get(o.id, 0), silent))
     return rows
 
 
-def person_loads(actions: list[ActionRow], roles: list[tuple[int, str, int | None]]
+def person_loads(actions: list[OwnerActions], roles: list[tuple[int, str, int | None]]
                  ) -> list[PersonLoad]:
     """Open actions and roles per person who has any, by name."""
     names: dict[int, str] = {}
     open_: dict[int, int] = defaultdict(int)
     held: dict[int, int] = defaultdict(int)
-    for _, owner, name, _, finished in actions:
-        if owner is not None and finished is None:
-            open_[owner] += 1
-            names[owner] = name
+    for a in actions:
+        if a.person_id is not None and a.open:
+            open_[a.person_id] += a.open
+            names[a.person_id] = a.name
     for person_id, name, _ in roles:
         held[person_id] += 1
         names[person_id] = name
@@ -135,7 +150,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def flags(rows: list[OrgHealth], people: list[PersonLoad], actions: list[ActionRow],
+def flags(rows: list[OrgHealth], people: list[PersonLoad], old: OldOverdue,
           now: datetime) -> list[Flag]:
     """The warnings worth a coordinator's look, each with the number behind it."""
     found: list[Flag] = []
@@ -156,12 +171,11 @@ def flags(rows: list[OrgHealth], people: list[PersonLoad], actions: list[ActionR
             if p.person_id in heavy:
                 found.append(Flag(f"{p.name} carries {p.load} (open action items and roles), "
                                   f"more than twice the median of {middle:g}."))
-    old = sorted((due, number, name) for number, _, name, due, finished in actions
-                 if finished is None and due is not None and now - due > OVERDUE_FLAG_AFTER)
-    if old:
+    if old.count:
         listed = ", ".join(f"#{number} ({name or 'no owner'}, {(now - due).days} days)"
-                           for due, number, name in old[:_LISTED])
-        more = f" and {len(old) - _LISTED} more" if len(old) > _LISTED else ""
-        found.append(Flag(f"{_plural(len(old), 'action item')} overdue by more than two "
+                           for number, name, due in old.oldest[:LISTED_OVERDUE])
+        more = (f" and {old.count - LISTED_OVERDUE} more" if old.count > LISTED_OVERDUE
+                else "")
+        found.append(Flag(f"{_plural(old.count, 'action item')} overdue by more than two "
                           f"weeks: {listed}{more}."))
     return found

@@ -21,6 +21,10 @@ In detail:
   grey on white with the values written beside the bars, so it reads in grey scale.
   A PNG needs bytes: `Attachment.data` (text files keep `content`); the console writes
   `payload()`, Slack uploads `data or content`, Discord wraps `payload()` in a BytesIO.
+  `chart_canvas` keeps each label's FreeType layout between charts (most of a chart's
+  cost; names repeat from report to report) and, once loaded, takes the long-lived heap
+  out of the garbage collector's full passes (`gc.freeze`). Texts never parse mathtext:
+  names are users' words (`$` in a name broke the chart before).
 - Attendance is recorded after the fact (`/meeting attended`); the minutes list it once
   there is any, and fall back to RSVPs before that.
 """
@@ -33,7 +37,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from coalition_bot.model import GoalStatus, Level
-from coalition_bot.rules.health import Flag, OrgHealth, flags, org_health, person_loads
+from coalition_bot.rules.health import (
+    LISTED_OVERDUE,
+    OVERDUE_FLAG_AFTER,
+    Flag,
+    OrgHealth,
+    flags,
+    org_health,
+    person_loads,
+)
 from coalition_bot.rules.recurrence import local_key
 from coalition_bot.services.context import Context
 from coalition_bot.services.resources import NetworkNumbers, network_numbers
@@ -70,16 +82,17 @@ async def report(ctx: Context, period: timedelta | None) -> Health:
     last_key = local_key(now.astimezone(zone).replace(tzinfo=None))
     orgs = await org_sql.list_orgs(conn, cid)
     reps = {org_id: len(p) for org_id, p in (await people_sql.representatives(conn, cid)).items()}
-    actions = await health_sql.action_rows(conn, cid, since)
+    actions = await health_sql.action_counts(conn, cid, since, now)
     roles = await health_sql.role_rows(conn, cid)
+    polls, delays = await health_sql.org_poll_figures(conn, cid, since, now)
     rows = org_health(
-        orgs, polls=await health_sql.org_poll_counts(conn, cid, since, now),
-        delays=await health_sql.org_vote_delays(conn, cid, since, now),
+        orgs, polls=polls, delays=delays,
         members=await health_sql.org_members(conn, cid), representatives=reps,
         said_yes=await health_sql.org_meetings(conn, cid, "rsvp", first_key, last_key),
         attended=await health_sql.org_meetings(conn, cid, "attendance", first_key, last_key),
-        actions=actions, roles=roles, now=now, since=since)
-    found = flags(rows, person_loads(actions, roles), actions, now)
+        actions=actions, roles=roles)
+    old = await health_sql.old_overdue(conn, cid, now - OVERDUE_FLAG_AFTER, LISTED_OVERDUE)
+    found = flags(rows, person_loads(actions, roles), old, now)
     decided, failed = await health_sql.decision_counts(conn, cid, since, now)
     counts = Counter(g.status for g in await goal_sql.list_goals(conn, cid))
     goals = {s: counts[s] for s in GoalStatus if counts[s]}

@@ -4,13 +4,15 @@ period, read in a few aggregate queries (not one query per organization)."""
 from __future__ import annotations
 
 from datetime import datetime
+from statistics import median
 
+from coalition_bot.rules.health import OldOverdue, OwnerActions
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_all, from_iso, iso
+from coalition_bot.store.rows import fetch_all, from_iso, iso, iso_end
 
 __all__ = [
-    "action_rows", "decision_counts", "org_meetings", "org_members", "org_poll_counts",
-    "org_vote_delays", "role_rows",
+    "action_counts", "decision_counts", "old_overdue", "org_meetings", "org_members",
+    "org_poll_figures", "role_rows",
 ]
 
 
@@ -20,49 +22,41 @@ _CLOSED_ORG_POLLS = (
     " AND p.closed_at >= ? AND p.closed_at <= ?")
 
 
-async def org_poll_counts(conn: Conn, coalition_id: int, since: datetime, until: datetime
-                          ) -> dict[int, tuple[int, int, int]]:
-    """Organization id → (organization polls closed in [since, until] it could vote in,
-    how many it voted in, how many of the latest in a row it did not vote in)."""
+async def org_poll_figures(conn: Conn, coalition_id: int, since: datetime, until: datetime
+                           ) -> tuple[dict[int, tuple[int, int, int]], dict[int, float]]:
+    """For organization polls closed in [since, until]: organization id → (how many it
+    could vote in, how many it voted in, how many of the latest in a row it did not vote
+    in), and organization id → the median of seconds from such a poll opening to its
+    vote. Every vote's voter is one of the poll's electors (migration 0010 made them so,
+    and an elector who voted is never dropped), so votes are read without the electors."""
     window = (coalition_id, iso(since), iso(until))
-    rows = await fetch_all(
-        conn, "SELECT e.voter, count(*), count(v.voter),"
-        " max(CASE WHEN v.voter IS NOT NULL THEN p.closed_at END)"
-        + _CLOSED_ORG_POLLS.replace(" WHERE", " LEFT JOIN vote v ON v.poll_id = p.id"
-                                    " AND v.voter = e.voter WHERE") + " GROUP BY e.voter",
-        window)
-    counts = {r[0]: (r[1], r[2], r[1] if r[3] is None else 0) for r in rows
-              if r[0].startswith("org:")}
-    lasts = [(voter, last) for voter, _, _, last in rows if last is not None
-             and voter in counts]
-    if lasts:  # polls closed after each organization's latest vote
-        values = ",".join("(?, ?)" for _ in lasts)
+    electors = await fetch_all(
+        conn, "SELECT e.voter, count(*)" + _CLOSED_ORG_POLLS
+        + " AND e.voter GLOB 'org:*' GROUP BY e.voter", window)
+    votes = await fetch_all(
+        conn,
+        "SELECT v.voter, CAST(round((julianday(v.cast_at) - julianday(p.created_at)) * 86400)"
+        " AS INTEGER), p.closed_at FROM poll p JOIN vote v ON v.poll_id = p.id"
+        " WHERE p.coalition_id = ? AND p.electorate = 'orgs' AND p.status = 'closed'"
+        " AND p.closed_at >= ? AND p.closed_at <= ? AND v.voter GLOB 'org:*'", window)
+    spans: dict[str, list[int]] = {}
+    latest: dict[str, str] = {}
+    for voter, seconds, closed in votes:
+        spans.setdefault(voter, []).append(seconds)
+        if closed > latest.get(voter, ""):
+            latest[voter] = closed
+    silent = {voter: 0 if voter in latest else polls for voter, polls in electors}
+    if latest:  # polls closed after each organization's latest vote
+        values = ",".join("(?, ?)" for _ in latest)
         after = await fetch_all(
             conn, f"WITH l(voter, last) AS (VALUES {values}) SELECT e.voter, count(*)"
             + _CLOSED_ORG_POLLS.replace(" WHERE", " JOIN l ON l.voter = e.voter WHERE")
             + " AND p.closed_at > l.last GROUP BY e.voter",
-            [x for pair in lasts for x in pair] + list(window))
-        for voter, silent in after:
-            total, voted, _ = counts[voter]
-            counts[voter] = (total, voted, silent)
-    return {int(voter[4:]): c for voter, c in counts.items()}
-
-
-async def org_vote_delays(conn: Conn, coalition_id: int, since: datetime, until: datetime
-                          ) -> dict[int, list[int]]:
-    """Organization id → seconds from each such poll opening to its vote."""
-    rows = await fetch_all(
-        conn,
-        "SELECT v.voter, CAST(round((julianday(v.cast_at) - julianday(p.created_at)) * 86400)"
-        " AS INTEGER) FROM poll p JOIN poll_elector e ON e.poll_id = p.id"
-        " JOIN vote v ON v.poll_id = p.id AND v.voter = e.voter"
-        " WHERE p.coalition_id = ? AND p.electorate = 'orgs' AND p.status = 'closed'"
-        " AND p.closed_at >= ? AND p.closed_at <= ?",
-        (coalition_id, iso(since), iso(until)))
-    found: dict[int, list[int]] = {}
-    for voter, seconds in rows:
-        found.setdefault(int(voter[4:]), []).append(seconds)
-    return found
+            [x for pair in latest.items() for x in pair] + list(window))
+        silent.update(after)
+    counts = {int(voter[4:]): (polls, len(spans.get(voter, ())), silent[voter])
+              for voter, polls in electors}
+    return counts, {int(voter[4:]): float(median(s)) for voter, s in spans.items()}
 
 
 _MEMBERS = (
@@ -99,19 +93,33 @@ async def org_meetings(conn: Conn, coalition_id: int, table: str, first_key: str
     return {r[0]: r[1] for r in rows}
 
 
-async def action_rows(conn: Conn, coalition_id: int, since: datetime
-                      ) -> list[tuple[int, int | None, str, datetime | None, datetime | None]]:
-    """(action number, owner id, owner name, due, done) of every action still open or
-    done since `since`."""
+async def action_counts(conn: Conn, coalition_id: int, since: datetime, now: datetime
+                        ) -> list[OwnerActions]:
+    """Per owner (None: nobody), their action items open now, overdue now and done since
+    `since` (stored times compare as text: `rows.iso`)."""
     rows = await fetch_all(
         conn,
-        "SELECT n.action_number, n.owner_id, coalesce(p.display_name, ''), n.due_at,"
-        " n.done_at FROM note n LEFT JOIN person p ON p.id = n.owner_id"
+        "SELECT n.owner_id, coalesce(p.display_name, ''), coalesce(sum(n.done_at IS NULL), 0),"
+        " coalesce(sum(n.done_at IS NULL AND n.due_at < ?), 0),"
+        " coalesce(sum(n.done_at >= ?), 0) FROM note n LEFT JOIN person p ON p.id = n.owner_id"
         " WHERE n.coalition_id = ? AND n.kind = 'action'"
-        " AND (n.done_at IS NULL OR n.done_at >= ?) ORDER BY n.action_number",
-        (coalition_id, iso(since)))
-    return [(r[0], r[1], r[2], from_iso(r[3]) if r[3] else None,
-             from_iso(r[4]) if r[4] else None) for r in rows]
+        " AND (n.done_at IS NULL OR n.done_at >= ?) GROUP BY n.owner_id",
+        (iso_end(now), iso(since), coalition_id, iso(since)))
+    return [OwnerActions(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+async def old_overdue(conn: Conn, coalition_id: int, due_before: datetime, most: int
+                      ) -> OldOverdue:
+    """Open action items due before `due_before`: how many, and the `most` oldest."""
+    rows = await fetch_all(
+        conn,
+        "SELECT n.action_number, coalesce(p.display_name, ''), n.due_at, count(*) OVER ()"
+        " FROM note n LEFT JOIN person p ON p.id = n.owner_id"
+        " WHERE n.coalition_id = ? AND n.kind = 'action' AND n.done_at IS NULL"
+        " AND n.due_at < ? ORDER BY n.due_at, n.action_number LIMIT ?",
+        (coalition_id, iso_end(due_before), most))
+    return OldOverdue(rows[0][3] if rows else 0,
+                      [(r[0], r[1], from_iso(r[2])) for r in rows])
 
 
 async def role_rows(conn: Conn, coalition_id: int) -> list[tuple[int, str, int | None]]:

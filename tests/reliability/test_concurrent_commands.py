@@ -96,7 +96,8 @@ async def test_a_hundred_votes_at_once_for_one_organization_count_once(tmp_path:
         status = await run(bot, "Alice", "poll status 1")
         assert field(status, "Quorum").startswith("1 of 2 voted"), text_of(status)
         tally = dict(re.findall(r"(\w+): (\d+)", field(status, "Tally")))
-        assert sorted(tally) == sorted(CHOICES) and sum(map(int, tally.values())) == 1
+        assert sorted(tally) == sorted(CHOICES)
+        assert sum(map(int, tally.values())) == 1
     finally:
         await bot.close()
 
@@ -113,9 +114,11 @@ async def test_double_votes_of_a_hundred_members_at_once_count_once_each(
             for name in people for poll in (1, 2) for choice in ("agree", "disagree")))
         assert not [r.text for r in replies if r.error and APOLOGY in r.text]
         public = votes(db, 1)
-        assert len(public) == 100 and {changes for _, _, changes in public} == {1}
+        assert len(public) == 100
+        assert {changes for _, _, changes in public} == {1}
         # anonymous: the second vote of each member is refused, the first one counted
-        assert len(votes(db, 2)) == 100 and anonymous_total(db, 2) == 100
+        assert len(votes(db, 2)) == 100
+        assert anonymous_total(db, 2) == 100
         refused = [r for r in replies if r.error]
         assert len(refused) == 100, [r.text for r in refused[:3]]
         assert all("has already voted in anonymous poll #2" in r.text for r in refused)
@@ -141,7 +144,8 @@ async def test_two_bots_on_one_file_racing_double_votes_count_each_voter_once(
         public = votes(db, 1)
         assert len(public) == 100, len(public)
         assert {changes for _, _, changes in public} == {1}  # no lost update, no second row
-        assert len(votes(db, 2)) == 100 and anonymous_total(db, 2) == 100
+        assert len(votes(db, 2)) == 100
+        assert anonymous_total(db, 2) == 100
         refused = [r for r in replies if r.error]
         assert len(refused) == 100
         assert all("has already voted in anonymous poll #2" in r.text for r in refused)
@@ -163,7 +167,8 @@ def test_two_console_processes_racing_double_votes_count_each_voter_once(
               "poll create Secret ballot? electorate:members anonymous:yes\n",
         capture_output=True, text=True, encoding="utf-8", cwd=tmp_path,
         env=console_env(tmp_path), timeout=WAIT, check=False)
-    assert setup.returncode == 0 and "Poll #2: Secret ballot?" in setup.stdout, setup
+    assert setup.returncode == 0, setup
+    assert "Poll #2: Secret ballot?" in setup.stdout, setup
     consoles = {choice: Console(tmp_path, db, choice) for choice in ("agree", "disagree")}
     for console in consoles.values():  # both started and answering before any vote
         console.send("coalition info\n")
@@ -180,8 +185,10 @@ def test_two_console_processes_racing_double_votes_count_each_voter_once(
     assert outcomes == {"recorded #1": 100, "changed #1": 100, "recorded #2": 100,
                         "refused #2": 100}, outcomes
     public = votes(db, 1)
-    assert len(public) == 100 and {changes for _, _, changes in public} == {1}
-    assert len(votes(db, 2)) == 100 and anonymous_total(db, 2) == 100
+    assert len(public) == 100
+    assert {changes for _, _, changes in public} == {1}
+    assert len(votes(db, 2)) == 100
+    assert anonymous_total(db, 2) == 100
 
 
 def outcome(line: str) -> str:

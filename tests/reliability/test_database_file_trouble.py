@@ -49,7 +49,8 @@ def refused_in_one_line(result: subprocess.CompletedProcess[str], db: Path,
     assert "Traceback" not in result.stderr, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert str(db) in lines[0] and cause in lines[0], lines[0]
+    assert str(db) in lines[0], lines[0]
+    assert cause in lines[0], lines[0]
 
 
 def versions(db: Path) -> list[int]:
@@ -201,7 +202,8 @@ def test_a_write_lock_held_past_the_busy_timeout_at_start_is_refused_in_one_line
     locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+        assert locker.stdout is not None
+        assert locker.stdout.readline().strip() == "locked"
         result = start("console", db, tmp_path)
     finally:
         locker.kill()
@@ -236,8 +238,10 @@ async def test_a_database_file_deleted_or_replaced_while_running_refuses_every_c
     swap(db_path, tmp_path / "backup.db", delete=how == "deleted")
     for line in ("coalition goal add After the swap", "coalition goals"):
         reply = await coalition.say("Alice", line)
-        assert reply.error and reply.private, text_of(reply)
-        assert str(db_path) in reply.text and "deleted or replaced" in reply.text, reply.text
+        assert reply.error, text_of(reply)
+        assert reply.private, text_of(reply)
+        assert str(db_path) in reply.text, reply.text
+        assert "deleted or replaced" in reply.text, reply.text
         assert "nothing was changed" in reply.text
     if how == "deleted":
         assert not exists(db_path)

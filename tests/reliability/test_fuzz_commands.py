@@ -536,7 +536,8 @@ async def test_a_time_or_date_at_the_ends_of_the_calendar_is_refused_clearly(
         tmp_path: Path, zone: str, line: str) -> None:
     async with _one_coalition(tmp_path, zone) as say:
         reply = await say("Alice", line)
-        assert reply.error and reply.private, reply.text
+        assert reply.error, reply.text
+        assert reply.private, reply.text
         assert APOLOGY not in reply.text, f"{line!r}: internal error"
         assert "out of range" in reply.text or "past" in reply.text, reply.text
 
@@ -547,7 +548,8 @@ async def test_an_rrule_that_fails_only_when_expanded_is_refused_clearly(
         tmp_path: Path, every: str) -> None:
     async with _one_coalition(tmp_path, "America/New_York") as say:
         reply = await say("Alice", f'meeting schedule T "2026-12-01 18:00" every:"{every}"')
-        assert reply.error and APOLOGY not in reply.text, reply.text
+        assert reply.error, reply.text
+        assert APOLOGY not in reply.text, reply.text
 
 
 def test_sub_daily_rrules_are_answered_at_once(tmp_path: Path) -> None:

@@ -63,7 +63,8 @@ def test_every_acknowledged_vote_survives_kill_minus_9_of_the_console(tmp_path: 
                 'closes:"in 7 days"\n',
         capture_output=True, text=True, encoding="utf-8", cwd=tmp_path, env=console_env(tmp_path),
         timeout=WAIT, check=False)
-    assert setup.returncode == 0 and "Poll #1: Keep the office open?" in setup.stdout, setup
+    assert setup.returncode == 0, setup
+    assert "Poll #1: Keep the office open?" in setup.stdout, setup
 
     rng = random.Random(1009)
     kill_after = [1] + [rng.randint(10, 70) for _ in range(KILLS - 1)]

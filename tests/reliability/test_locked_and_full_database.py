@@ -52,7 +52,8 @@ def locked(db: Path) -> Iterator[subprocess.Popen[str]]:
     ends."""
     locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
-    assert locker.stdout is not None and locker.stdin is not None
+    assert locker.stdout is not None
+    assert locker.stdin is not None
     try:
         assert locker.stdout.readline().strip() == "locked"
         yield locker
@@ -68,8 +69,10 @@ def locked(db: Path) -> Iterator[subprocess.Popen[str]]:
 
 def failed_cleanly(reply: Reply) -> None:
     """A private error that says nothing was changed and invites a retry."""
-    assert reply.error and reply.private, text_of(reply)
-    assert "nothing was changed" in reply.text and "try again" in reply.text, reply.text
+    assert reply.error, text_of(reply)
+    assert reply.private, text_of(reply)
+    assert "nothing was changed" in reply.text, reply.text
+    assert "try again" in reply.text, reply.text
 
 
 # --- locked by another process ----------------------------------------------------------
@@ -85,7 +88,8 @@ async def test_a_command_against_a_locked_database_fails_privately_and_changes_n
             for line in ("coalition goal add Survive the lock", "poll create Locked out?",
                          'coalition org add "Late Org"', "poll vote 1 agree"):
                 failed_cleanly(await coalition.say("Alice", line))
-            assert watch.version() == version and watch.snapshot() == before
+            assert watch.version() == version
+            assert watch.snapshot() == before
         # the lock is gone: the bot serves again, and the write it refused happens once
         await coalition.ok("Alice", "coalition goal add Survive the lock")
         goals = text_of(await coalition.ok("Bob", "coalition goals"))

@@ -290,7 +290,8 @@ async def test_pings_typed_on_slack_ping_nobody(slack: Workspace) -> None:
     assert f"<@{BOB.id}>" in reminder.dump()  # the one ping meant
     shown = "\n".join(c.dump() for c in sent)
     assert "&lt;!channel&gt; @everyone &lt;@U0ALICE&gt;" in shown  # EVIL's name, harmless
-    assert "@channel" in shown and "&lt;!here&gt;" in shown
+    assert "@channel" in shown
+    assert "&lt;!here&gt;" in shown
 
 
 # --- Discord, end to end ---------------------------------------------------------------
@@ -298,12 +299,6 @@ async def test_pings_typed_on_slack_ping_nobody(slack: Workspace) -> None:
 DISCORD_TYPED = ("@everyone @here <@&123456789012345678> <@&123456> "
                  "<@!223456789012345678> <@223456789012345678> <!channel> <!here>")
 D_EVIL = Person(500000000000000666, "@everyone <@&123456789012345678> @here")
-
-
-@pytest.fixture
-async def world(tmp_path: Path):
-    async with World.open(tmp_path) as w:
-        yield w
 
 
 def _bodies(world: World) -> list[tuple[str, dict[str, Any]]]:
@@ -386,7 +381,8 @@ async def test_pings_in_deferred_discord_answers_ping_nobody(tmp_path: Path) -> 
                     c for c in slow.fake.find("POST", "/interactions/", since)
                     if c.body["type"] == 5])
             answer = await pushed
-            assert answer.type == 5 and answer.message is not None
+            assert answer.type == 5
+            assert answer.message is not None
             start = len(slow.fake.calls)
         late = [(f"{c.method} {c.path}", c.body) for c in slow.fake.calls
                 if c.path.startswith("/webhooks/") and c.method in ("PATCH", "POST")]

@@ -244,7 +244,8 @@ async def test_a_discord_server_without_a_coalition_is_told_how_to_set_one_up(
     for answer in answers:
         message = answer.message
         assert message is not None, answer.callback
-        assert message.ephemeral and message.is_error, message.body
+        assert message.ephemeral, message.body
+        assert message.is_error, message.body
         assert "no coalition here yet" in message.text, message.text
         assert "/coalition setup" in message.text, message.text
         assert message.allowed_mentions == {"parse": []}

@@ -34,7 +34,8 @@ async def test_display_names_are_looked_up_once(coalition: Workspace) -> None:
 
 async def test_mentioned_people_get_their_display_name(coalition: Workspace) -> None:
     listing = text_of(await coalition.ok(ALICE, "/coalition", "org list"))
-    assert "Bob" in listing and "U0BOB" not in listing
+    assert "Bob" in listing
+    assert "U0BOB" not in listing
 
 
 async def test_meeting_schedule_and_list(coalition: Workspace) -> None:
@@ -43,14 +44,16 @@ async def test_meeting_schedule_and_list(coalition: Workspace) -> None:
     assert made["response_type"] == "in_channel"
     assert "Strategy call" in text_of(made)
     listed = text_of(await coalition.ok(BOB, "/meeting", "list"))
-    assert "Strategy call" in listed and "Tue 1 Dec 2026" in listed
+    assert "Strategy call" in listed
+    assert "Tue 1 Dec 2026" in listed
 
 
 async def test_role_create_and_assign(coalition: Workspace) -> None:
     await coalition.ok(ALICE, "/role", 'create Facilitator description:"runs the calls"')
     await coalition.ok(ALICE, "/role", f"assign Facilitator {CHEN.mention}")
     listed = text_of(await coalition.ok(BOB, "/role", "list"))
-    assert "Facilitator" in listed and "Chen" in listed
+    assert "Facilitator" in listed
+    assert "Chen" in listed
 
 
 async def test_poll_create_posts_vote_buttons_carrying_commands(coalition: Workspace) -> None:
@@ -60,7 +63,8 @@ async def test_poll_create_posts_vote_buttons_carrying_commands(coalition: Works
     buttons = buttons_of(payload)
     assert set(buttons) == {"agree", "abstain", "disagree", "block"}
     assert buttons["agree"]["value"] == "poll vote 1 agree"
-    assert buttons["agree"]["style"] == "primary" and buttons["block"]["style"] == "danger"
+    assert buttons["agree"]["style"] == "primary"
+    assert buttons["block"]["style"] == "danger"
     assert len({b["action_id"] for b in buttons.values()}) == 4
 
 
@@ -123,7 +127,8 @@ async def test_notices_go_to_the_home_channel_and_ping_people_one_by_one(
     assert posted.body["channel"] == HOME  # the home channel, not where remind was typed
     assert posted.auth == f"Bearer {BOT_TOKEN}"
     text = text_of(posted.body)
-    assert f"<@{BOB.id}>" in text and f"<@{CHEN.id}>" in text
+    assert f"<@{BOB.id}>" in text
+    assert f"<@{CHEN.id}>" in text
     assert "<!" not in posted.dump()
     assert set(buttons_of(posted.body)) == {"agree", "abstain", "disagree"}
     assert posted.body.get("link_names") in (None, False)

@@ -149,7 +149,8 @@ async def test_uninstalling_removes_the_tokens_keeps_the_coalition_and_tells_the
     (failed,) = query(db_path, "SELECT status, last_error, attempts FROM delivery"
                                " WHERE workspace_id = ? AND kind = 'notice'"
                                " AND status != 'sent'", (TEAM_B,))
-    assert failed[0] == "failed" and "not installed in workspace T0BBB" in failed[1]
+    assert failed[0] == "failed"
+    assert "not installed in workspace T0BBB" in failed[1]
     assert failed[2] == 1
     assert len(posts(fake, HOME_A, "Goal #1 is now")) == 1
     assert not [c for c in fake.calls if c.body.get("channel") == HOME_B
@@ -196,8 +197,10 @@ async def test_no_token_reaches_the_log_at_debug_even_without_the_cli_filter(
     assert "oauth.v2.access" in log  # slack_sdk did log the exchange at DEBUG
     assert "Received the following response" in log
     assert fake.token_of(TEAM_A) not in log
-    assert "xoxb-" not in log and "code-unknown" not in log
-    assert "access_token" in log and "[secret]" in log
+    assert "xoxb-" not in log
+    assert "code-unknown" not in log
+    assert "access_token" in log
+    assert "[secret]" in log
 
 
 def _fresh(started: tuple[str, str]) -> dict[str, str]:
@@ -251,10 +254,13 @@ async def test_enterprise_grid_installs_are_kept_per_team_and_per_org(bot: Bot) 
         enterprise_id="E1", team_id=None, is_enterprise_install=True,
         bot_token="xoxb-org-wide", bot_id="B2", bot_user_id="U0B2", user_id="U0INSTALLER"))
     team = await store.async_find_bot(enterprise_id="E1", team_id="T1")
-    assert team is not None and team.bot_token == "xoxb-team-one"
+    assert team is not None
+    assert team.bot_token == "xoxb-team-one"
     org = await store.async_find_bot(enterprise_id="E1", team_id="T9",
                                      is_enterprise_install=True)
-    assert org is not None and org.bot_token == "xoxb-org-wide" and org.is_enterprise_install
+    assert org is not None
+    assert org.bot_token == "xoxb-org-wide"
+    assert org.is_enterprise_install
     assert await store.async_find_bot(enterprise_id="E2", team_id="T1") is None
     await store.async_delete_all(enterprise_id="E1", team_id="T1")
     assert await store.async_find_bot(enterprise_id="E1", team_id="T1") is not None  # org's

@@ -56,7 +56,8 @@ token_key_env = "E2E_TOKEN_KEY"
         assert proc.stdout is not None
         ready = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
         found = re.search(r"(http://127\.0\.0\.1:\d+)/slack/events", ready)
-        assert found and "/slack/install" in ready, (ready, err.decode()[-3000:])
+        assert found, (ready, err.decode()[-3000:])
+        assert "/slack/install" in ready, (ready, err.decode()[-3000:])
         async with aiohttp.ClientSession() as http:
             door = Door(fake, found[1], http, adapter=None)
             a = await door.install(TEAM_A, "Eastside Org")
@@ -72,7 +73,8 @@ token_key_env = "E2E_TOKEN_KEY"
             await proc.wait()
         await reader
     log = err.decode("utf-8", "replace")
-    assert "DEBUG" in log and "installed on slack Eastside Org" in log, log[-2000:]
+    assert "DEBUG" in log, log[-2000:]
+    assert "installed on slack Eastside Org" in log, log[-2000:]
     assert "Traceback" not in log
     for token in tokens:
         assert token not in log

@@ -85,6 +85,7 @@ async def test_a_channel_the_bot_is_not_in_is_not_retried_and_coordinators_see_i
     assert "not_in_channel" in shown
     assert "Invite it there" in shown
     info = text_of(await coalition.ok(ALICE, "/coalition", "info"))
-    assert "could not be delivered" in info and "/coalition deliveries" in info
+    assert "could not be delivered" in info
+    assert "/coalition deliveries" in info
     refused = await coalition.run(BOB, "/coalition", "deliveries")
     assert "is for coordinators" in text_of(refused)

@@ -51,14 +51,16 @@ async def test_coalition_bot_run_on_slack(tmp_path: Path, fake: FakeSlack) -> No
         async with aiohttp.ClientSession() as http:
             slack = Workspace(fake, url[0], http, adapter=None)
             setup = await slack.ok(ALICE, "/coalition", 'setup "Eastside" America/New_York')
-            assert "Eastside" in text_of(setup) and setup["response_type"] == "in_channel"
+            assert "Eastside" in text_of(setup)
+            assert setup["response_type"] == "in_channel"
             await slack.ok(ALICE, "/coalition", 'org add "Tenants United"')
             await slack.ok(ALICE, "/coalition", f'rep add {BOB.mention} "Tenants United"')
             await slack.ok(ALICE, "/poll", "create <!channel> Join the march?")
             await slack.ok(ALICE, "/poll", "remind 1")
             notice = await fake.wait_call("chat.postMessage")
             assert notice.body["channel"] == HOME
-            assert f"<@{BOB.id}>" in text_of(notice.body) and "<!" not in notice.dump()
+            assert f"<@{BOB.id}>" in text_of(notice.body)
+            assert "<!" not in notice.dump()
             _, status, _ = await slack.command(ALICE, "/poll", "status 1", secret="wrong")
             assert status == 401
         proc.send_signal(signal.SIGTERM)

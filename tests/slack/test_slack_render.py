@@ -175,7 +175,8 @@ def test_manifest_for_a_distributed_app(capsys: pytest.CaptureFixture[str]) -> N
     assert data["oauth_config"]["redirect_urls"] == [
         "https://bot.example.org/slack/oauth_redirect"]
     events = data["settings"]["event_subscriptions"]["bot_events"]
-    assert "app_uninstalled" in events and "tokens_revoked" in events
+    assert "app_uninstalled" in events
+    assert "tokens_revoked" in events
     assert "redirect_urls" not in manifest(COMMANDS, url="https://bot.example.org")[
         "oauth_config"]
     assert main(["slack-manifest", "--distribution"]) == 2  # no --url: nowhere to redirect

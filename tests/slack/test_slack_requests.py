@@ -75,8 +75,10 @@ async def test_poll_create_without_values_opens_a_form_from_the_spec(
     _, view = await _open_poll_form(coalition)
     blocks = {b["block_id"]: b for b in view["blocks"]}
     spec = COMMANDS["poll"].find(("create",))
-    assert spec is not None and list(blocks) == [o.name for o in spec.options]
-    assert blocks["question"]["optional"] is False and blocks["rule"]["optional"] is True
+    assert spec is not None
+    assert list(blocks) == [o.name for o in spec.options]
+    assert blocks["question"]["optional"] is False
+    assert blocks["rule"]["optional"] is True
     rule = blocks["rule"]["element"]
     assert rule["type"] == "static_select"
     assert [o["value"] for o in rule["options"]] == list(spec.option("rule").choices)
@@ -94,7 +96,9 @@ async def test_a_submitted_form_runs_the_same_command(coalition: Workspace) -> N
     assert posted["response_type"] == "in_channel"
     text = text_of(posted)
     assert "Poll #1: Join the May Day march?" in text
-    assert "consensus" in text and "quorum 60%" in text and "Fri 27 Nov 2026, 17:00" in text
+    assert "consensus" in text
+    assert "quorum 60%" in text
+    assert "Fri 27 Nov 2026, 17:00" in text
 
 
 async def test_a_form_with_a_bad_value_stays_open_and_says_why(coalition: Workspace) -> None:
@@ -132,7 +136,8 @@ async def test_a_message_on_an_agreed_topic_earns_a_private_nudge_once(
     assert await coalition.message(BOB, "Shall we talk Electoral Endorsements?",
                                    event_id="Ev1") == 200
     nudge = await fake.wait_call("chat.postEphemeral")
-    assert nudge.body["user"] == BOB.id and nudge.body["channel"] == HOME
+    assert nudge.body["user"] == BOB.id
+    assert nudge.body["channel"] == HOME
     assert "electoral endorsements" in text_of(nudge.body).lower()
     # Slack redelivers the same event: acknowledged, not checked again
     assert await coalition.message(BOB, "Shall we talk Electoral Endorsements?",
@@ -207,7 +212,8 @@ async def test_socket_mode(bot, fake: FakeSlack, slack_env, monkeypatch) -> None
         where = await adapter.start()
         assert "Socket Mode" in where
         opened = fake.to("apps.connections.open")
-        assert opened and all(c.auth == f"Bearer {APP_TOKEN}" for c in opened)
+        assert opened
+        assert all(c.auth == f"Bearer {APP_TOKEN}" for c in opened)
         await fake.wait_for(lambda: fake.sockets)
         command = {"token": "unused", "team_id": TEAM, "channel_id": HOME, "user_id": ALICE.id,
                    "user_name": "alice", "command": "/coalition",

@@ -14,7 +14,9 @@ async def test_offer_ask_match_take_and_close_with_buttons(coalition: Workspace)
     assert "Ask #1 posted for Climate Now" in text_of(asked)
     await coalition.ok(BOB, "/resource", "offer Volunteers who canvass in Spanish tags:spanish")
     listed = text_of(await coalition.ok(ALICE, "/resource", "list"))
-    assert "Offer #2" in listed and "Ask #1" in listed and "spanish (2)" in listed
+    assert "Offer #2" in listed
+    assert "Ask #1" in listed
+    assert "spanish (2)" in listed
 
     found = await coalition.click(CHEN, buttons_of(asked)["Find matches"])
     assert "Offer #2 of Tenants United: score 4" in text_of(found)
