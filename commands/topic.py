@@ -6,7 +6,7 @@ from typing import Any
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import Level
-from coalition_bot.replies import Field, Reply
+from coalition_bot.replies import CommandRef, Field, Reply, When
 from coalition_bot.rules.tally import RULES
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import polls, topics
@@ -33,7 +33,7 @@ async def _propose(ctx: Context, args: dict[str, Any]) -> Reply:
                                 args["rule"] or "consensus", args["closes"])
     return Reply(title=f"Poll #{poll.number}: {poll.question}",
                  text=f"Partner organizations decide, rule {poll.rule}; closes "
-                      f"{format_local(poll.closes_at, ctx.coalition.timezone)}. If it passes, "
+                      + When(poll.closes_at, ctx.coalition.timezone) + ". If it passes, "
                       "the topic is added when the poll closes.",
                  buttons=polls.vote_buttons(poll))
 
@@ -43,7 +43,7 @@ async def _propose_remove(ctx: Context, args: dict[str, Any]) -> Reply:
                                        args["closes"])
     return Reply(title=f"Poll #{poll.number}: {poll.question}",
                  text=f"Partner organizations decide, rule {poll.rule}; closes "
-                      f"{format_local(poll.closes_at, ctx.coalition.timezone)}. If it passes, "
+                      + When(poll.closes_at, ctx.coalition.timezone) + ". If it passes, "
                       "the topic is taken off the list when the poll closes.",
                  buttons=polls.vote_buttons(poll))
 
@@ -69,7 +69,7 @@ async def _remove(ctx: Context, args: dict[str, Any]) -> Reply:
             "home channel was told.")
     if topic.poll_number is not None:
         text += (f" Partners had adopted it by poll #{topic.poll_number}; next time, let "
-                 "them decide with `/topic propose-remove`.")
+                 "them decide with " + CommandRef("topic propose-remove") + ".")
     return Reply(title="Off-limits topic removed", text=text)
 
 

@@ -25,8 +25,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from coalition_bot.model import Coalition, Person
-from coalition_bot.replies import Button, Field, Mention, Notice
-from coalition_bot.rules.times import format_local, format_span
+from coalition_bot.replies import (
+    Button,
+    Field,
+    Mention,
+    Notice,
+    Text,
+    When,
+    text_from_data,
+    text_to_data,
+)
+from coalition_bot.rules.times import format_span
 from coalition_bot.services import digest, meetings, polls, resources
 from coalition_bot.services.meetings import Due
 from coalition_bot.store import coalitions as coalition_sql
@@ -187,12 +196,20 @@ async def describe(conn: Conn, delivery: delivery_sql.Delivery) -> str:
 
 
 def notice_to_json(notice: Notice) -> str:
-    return json.dumps(dataclasses.asdict(notice), ensure_ascii=False, separators=(",", ":"))
+    """A notice as the outbox keeps it; its texts keep their spans (times, commands)."""
+    data = dataclasses.asdict(notice)
+    data["title"], data["text"] = text_to_data(notice.title), text_to_data(notice.text)
+    data["fields"] = [{**d, "name": text_to_data(f.name), "value": text_to_data(f.value)}
+                      for d, f in zip(data["fields"], notice.fields, strict=True)]
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def notice_from_json(body: str) -> Notice:
     data = json.loads(body)
-    return Notice(data["coalition_id"], data["title"], data["text"],
+    for f in data["fields"]:
+        f["name"], f["value"] = text_from_data(f["name"]), text_from_data(f["value"])
+    return Notice(data["coalition_id"], text_from_data(data["title"]),
+                  text_from_data(data["text"]),
                   fields=tuple(Field(**f) for f in data["fields"]),
                   buttons=tuple(Button(**b) for b in data["buttons"]),
                   mentions=tuple(Mention(**m) for m in data["mentions"]))
@@ -204,7 +221,7 @@ async def render(conn: Conn, kind: str, subject_id: int, occurrence: str, offset
     (meeting cancelled, action done, everyone voted)."""
     notice = await _render(conn, kind, subject_id, occurrence, offset_min, now)
     if notice is not None and late:
-        notice = Notice(notice.coalition_id, f"(late) {notice.title}", notice.text,
+        notice = Notice(notice.coalition_id, "(late) " + notice.title, notice.text,
                         notice.fields, notice.buttons, notice.mentions)
     return notice
 
@@ -222,7 +239,7 @@ async def _render(conn: Conn, kind: str, subject_id: int, occurrence: str, offse
         planned = timedelta(minutes=offset_min)
         left = occ.start - now
         coming = format_span(planned if left > planned - timedelta(minutes=2) else left)
-        fields = [Field("When", format_local(occ.start, meeting.timezone))]
+        fields = [Field("When", Text(When(occ.start, meeting.timezone)))]
         if meeting.location:
             fields.append(Field("Where", meeting.location))
         said_yes = await meetings.coming_by_org(conn, occ)
