@@ -24,7 +24,7 @@ from coalition_bot.commands.help import help_reply
 from coalition_bot.commands.spec import Command, OptionType, Subcommand
 from coalition_bot.errors import CoalitionError, NotSetUp, PermissionDenied, UsageError
 from coalition_bot.model import Level
-from coalition_bot.replies import Invocation, Notice, Reply
+from coalition_bot.replies import CommandRef, Invocation, Notice, Reply, Text
 from coalition_bot.rules.times import parse_date, parse_when
 from coalition_bot.services.context import Context
 from coalition_bot.services.deliveries import enqueue_notices
@@ -86,7 +86,8 @@ def _storage_trouble(error: Exception) -> str | None:
 
 
 def error_reply(error: CoalitionError) -> Reply:
-    return Reply(text=str(error), private=True, error=True)
+    text = Text(error.message, "\n", error.hint) if error.hint else Text(error.message)
+    return Reply(text=text, private=True, error=True, option=error.option)
 
 
 class Dispatcher:
@@ -171,7 +172,8 @@ class Dispatcher:
         if ctx.caller_record is None:
             raise NotSetUp(
                 "There is no coalition here yet.",
-                hint="A coordinator starts one with `/coalition setup NAME [timezone]`.")
+                hint="A coordinator starts one with "
+                     + CommandRef("coalition setup NAME [timezone]") + ".")
         if ctx.caller.level >= sub.level:
             return
         coordinator_ids = await coalition_sql.coordinator_ids(ctx.conn, ctx.coalition.id)
@@ -189,14 +191,18 @@ async def _resolve_values(ctx: Context, sub: Subcommand, typed: dict[str, Any]) 
         raw = typed.get(option.name)
         if raw is None:
             continue
-        if option.type is OptionType.USER:
-            typed[option.name] = await find_user(ctx, raw)
-        elif option.type is OptionType.ORG:
-            typed[option.name] = await find_org(ctx, raw)
-        elif option.type is OptionType.TIME:
-            typed[option.name] = parse_when(raw, ctx.coalition.timezone, ctx.now)
-        elif option.type is OptionType.DATE:
-            typed[option.name] = parse_date(raw, ctx.coalition.timezone, ctx.now)
+        try:
+            if option.type is OptionType.USER:
+                typed[option.name] = await find_user(ctx, raw)
+            elif option.type is OptionType.ORG:
+                typed[option.name] = await find_org(ctx, raw)
+            elif option.type is OptionType.TIME:
+                typed[option.name] = parse_when(raw, ctx.coalition.timezone, ctx.now)
+            elif option.type is OptionType.DATE:
+                typed[option.name] = parse_date(raw, ctx.coalition.timezone, ctx.now)
+        except CoalitionError as error:
+            error.option = error.option or option.name  # a form shows it under that input
+            raise
 
 
 def _refuse_broken_text(inv: Invocation) -> None:

@@ -1,8 +1,10 @@
 """One exception tree for everything a user can get wrong.
 
 Every subclass carries the sentence the user reads: what was expected and what was
-given. The dispatcher turns any `CoalitionError` into a private reply and rolls the
-transaction back; anything else is a bug, logged with context.
+given (plain text or a `replies.Text`), and may name the command `option` it is about
+(a form shows the message under that input). The dispatcher turns any `CoalitionError`
+into a private reply and rolls the transaction back; anything else is a bug, logged with
+context.
 
 In detail:
 
@@ -35,10 +37,11 @@ __all__ = [
 class CoalitionError(Exception):
     """Root of all errors whose message is meant for the person who caused them."""
 
-    def __init__(self, message: str, *, hint: str = "") -> None:
+    def __init__(self, message: str, *, hint: str = "", option: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.option = option
 
     def __str__(self) -> str:
         return f"{self.message}\n{self.hint}" if self.hint else self.message

@@ -12,7 +12,7 @@ from coalition_bot.charts import Bar, participation_png
 from coalition_bot.commands.args import NoArgs
 from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.model import Binding, GoalStatus, Level, Occurrence, Org, Person
-from coalition_bot.replies import Attachment, Field, Notice, Reply
+from coalition_bot.replies import Attachment, CommandRef, Field, Notice, Reply, When, join
 from coalition_bot.rules.digest import WEEKDAYS, Weekday, parse_clock
 from coalition_bot.rules.health import OrgHealth
 from coalition_bot.rules.recurrence import describe
@@ -57,7 +57,7 @@ async def _setup(ctx: Context, args: SetupArgs) -> Reply:
         title=f"Coalition {coalition.name} is set up",
         text=(f"Times are read and shown in {coalition.timezone}. This channel is the home "
               "channel for reminders and decisions. You are its first coordinator.\n"
-              "Next: add partner organizations with `/coalition org add NAME`."))
+              "Next: add partner organizations with " + CommandRef("coalition org add NAME") + "."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +95,14 @@ async def _update(ctx: Context, args: UpdateArgs) -> Reply:
 def _meeting_stays(occ: Occurrence, zone: str) -> Field:
     """What a zone change does to one meeting: nothing, said in both zones."""
     meeting = occ.meeting
-    at = format_local(occ.start, meeting.timezone)
+    at = When(occ.start, meeting.timezone)
     if meeting.timezone == zone:
-        how = f"stays at {at}, already in {zone}."
+        how = "stays at " + at + f", already in {zone}."
     else:
         there = occ.start.astimezone(ZoneInfo(zone))
-        how = (f"stays at {at}, which is {there:%H:%M} on {there:%a} {there.day} {there:%b} in "
-               f"{zone}. To move it: `/meeting reschedule #{meeting.number} WHEN`.")
+        how = ("stays at " + at + f", which is {there:%H:%M} on {there:%a} {there.day} "
+               f"{there:%b} in {zone}. To move it: "
+               + CommandRef(f"meeting reschedule #{meeting.number} WHEN") + ".")
     return Field(f"Meeting #{meeting.number} {meeting.title} ({describe(meeting.rrule)})", how)
 
 
@@ -129,9 +130,9 @@ async def _info(ctx: Context, args: NoArgs) -> Reply:
         f"#{r.org.number} {r.org.name}{' (observer)' if r.org.observer else ''}: "
         f"{len(r.representatives)} representative(s)" for r in o.roster) or "none yet"
     goal_line = ", ".join(f"{n} {s}" for s, n in o.goal_counts.items()) or "none yet"
-    since = format_local(o.coalition.created_at, o.coalition.timezone)
+    since = When(o.coalition.created_at, o.coalition.timezone)
     by = f" by {o.creator.display_name}" if o.creator else ""
-    return Reply(title=o.coalition.name, text=f"Set up {since}{by}.", fields=(
+    return Reply(title=o.coalition.name, text="Set up " + since + f"{by}.", fields=(
         Field("Time zone", o.coalition.timezone, inline=True),
         home,
         *_elsewhere(ctx, o.bindings),
@@ -148,29 +149,29 @@ async def _delivery_field(ctx: Context) -> tuple[Field, ...]:
     if not failed:
         return ()
     return (Field("Deliveries", f"{failed} notice(s) could not be delivered in the last 7 "
-                                "days: see `/coalition deliveries`."),)
+                                "days: see " + CommandRef("coalition deliveries") + "."),)
 
 
 async def _deliveries(ctx: Context, args: NoArgs) -> Reply:
     status = await delivery_status.delivery_status(ctx)
     tz = ctx.coalition.timezone
     fields = tuple(
-        Field(f"{f.what} ({format_local(f.due_at, tz)})",
+        Field(f"{f.what} (" + When(f.due_at, tz) + ")",
               f"{_PLATFORMS.get(f.platform, f.platform)}, {_where(f.target)}: {f.reason}"
               + (f"\nWhat to do: {f.hint}" if f.hint else ""))
         for f in status.failed)
     if status.waiting:
-        since = format_local(status.oldest_waiting, tz) if status.oldest_waiting else ""
-        waiting = (f"{status.waiting} waiting to be sent (the oldest due {since}); they go "
-                   "out as soon as the platform takes them.")
+        since = When(status.oldest_waiting, tz) if status.oldest_waiting else ""
+        waiting = (f"{status.waiting} waiting to be sent (the oldest due " + since
+                   + "); they go out as soon as the platform takes them.")
     else:
         waiting = "Nothing is waiting to be sent."
     if not fields:
         return Reply(private=True, title="Deliveries",
-                     text=f"Every notice of the last 7 days was delivered or is on its way. "
-                          f"{waiting}")
+                     text="Every notice of the last 7 days was delivered or is on its way. "
+                          + waiting)
     return Reply(private=True, title="Deliveries that failed in the last 7 days",
-                 text=f"These were refused by the platform and will not be retried. {waiting}",
+                 text="These were refused by the platform and will not be retried. " + waiting,
                  fields=fields)
 
 
@@ -183,7 +184,8 @@ def _home_field(ctx: Context) -> Field:
     front door cannot link (the console)."""
     here, mine = ctx.invocation, ctx.binding
     if mine is None or not mine.home_channel_id:
-        return Field("Home channel", "not set: run `/coalition home` in the channel to use",
+        return Field("Home channel", "not set: run " + CommandRef("coalition home")
+                     + " in the channel to use",
                      inline=True)
     if mine.home_channel_id == here.channel_id:
         return Field("Home channel", "this channel", inline=True, channel_id=here.channel_id)
@@ -193,12 +195,13 @@ def _home_field(ctx: Context) -> Field:
 
 async def _link(ctx: Context, args: NoArgs) -> Reply:
     code, expires = await coalitions.new_link_code(ctx)
-    until = format_local(expires, ctx.coalition.timezone)
+    until = When(expires, ctx.coalition.timezone)
     return Reply(private=True, title="Link code for another workspace",
                  text=f"`{code}`\nIn the Slack workspace or Discord server to connect, run "
-                      f"`/coalition connect {code}` in the channel that should be its home "
-                      f"channel. The person who runs it becomes a coordinator there. The code "
-                      f"works once, until {until}; share it only with that person.")
+                      + CommandRef(f"coalition connect {code}")
+                      + " in the channel that should be its home channel. The person who runs "
+                      "it becomes a coordinator there. The code works once, until " + until
+                      + "; share it only with that person.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,8 +219,10 @@ async def _connect(ctx: Context, args: ConnectArgs) -> Reply:
         "meetings, goals and topics are shared; each organization still has one vote."))
     return Reply(private=True, title=f"This workspace is now part of {name}",
                  text="This channel is its home channel here, and you are a coordinator. "
-                      "See the coalition with `/coalition info`; make people of this "
-                      "workspace representatives with `/coalition rep add USER ORG`.")
+                      "See the coalition with " + CommandRef("coalition info")
+                      + "; make people of this "
+                      "workspace representatives with "
+                      + CommandRef("coalition rep add USER ORG") + ".")
 
 
 def _workspace_name(b: Binding) -> str:
@@ -233,12 +238,14 @@ async def _workspaces(ctx: Context, args: NoArgs) -> Reply:
               f"home channel {b.home_channel_id or 'not set'}")
         for i, b in enumerate(await coalitions.workspaces(ctx), 1))
     return Reply(private=True, title=f"Workspaces of {ctx.coalition.name}", fields=fields,
-                 text="A coordinator takes one out with `/coalition disconnect #N`.")
+                 text="A coordinator takes one out with "
+                      + CommandRef("coalition disconnect #N") + ".")
 
 
 @dataclass(frozen=True, slots=True)
 class DisconnectArgs:
-    workspace: Annotated[int, Arg("its number in `/coalition workspaces`", type=OptionType.NUMBER)]
+    workspace: Annotated[int, Arg("its number in " + CommandRef("coalition workspaces"),
+                                  type=OptionType.NUMBER)]
 
 
 async def _disconnect(ctx: Context, args: DisconnectArgs) -> Reply:
@@ -246,7 +253,7 @@ async def _disconnect(ctx: Context, args: DisconnectArgs) -> Reply:
     ctx.notify(Notice(ctx.coalition.id, f"{_workspace_name(gone)} left {ctx.coalition.name}",
                       f"Disconnected by {ctx.caller.person.display_name}. Its channels get no "
                       "more notices; a coordinator can connect it again with a new code "
-                      "from `/coalition link`."))
+                      "from " + CommandRef("coalition link") + "."))
     return Reply(private=True, text=f"Disconnected {_workspace_name(gone)}.")
 
 
@@ -271,10 +278,10 @@ async def _org_add(ctx: Context, args: OrgAddArgs) -> Reply:
     if back:
         return Reply(title=f"Organization #{org.number} is back",
                      text=f"{org.name} rejoined the coalition as {role}. Its representatives "
-                          "need adding again: `/coalition rep add USER ORG`.")
+                          "need adding again: " + CommandRef("coalition rep add USER ORG") + ".")
     return Reply(title=f"Organization #{org.number} added",
                  text=f"{org.name} is {role}. Add its representatives with "
-                      f"`/coalition rep add USER ORG`.")
+                      + CommandRef("coalition rep add USER ORG") + ".")
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,14 +296,15 @@ async def _org_remove(ctx: Context, args: OrgArgs) -> Reply:
     return Reply(title=f"{org.name} left the coalition",
                  text=f"It keeps number #{org.number} and its place in past decisions, but no "
                       f"longer votes or counts toward any quorum, open polls included.{who} "
-                      f"Bring it back with `/coalition org add \"{org.name}\"`.")
+                      "Bring it back with " + CommandRef(f"coalition org add \"{org.name}\"") + ".")
 
 
 async def _org_list(ctx: Context, args: NoArgs) -> Reply:
     roster = await coalitions.org_roster(ctx)
     if not roster:
         return Reply(title="Partner organizations",
-                     text="None yet. A coordinator adds one with `/coalition org add NAME`.")
+                     text="None yet. A coordinator adds one with "
+                          + CommandRef("coalition org add NAME") + ".")
     fields = tuple(
         Field(f"#{r.org.number} {r.org.name}" + (" (observer)" if r.org.observer else ""),
               ", ".join(p.display_name for p in r.representatives) or "no representative yet")
@@ -328,10 +336,10 @@ async def _rep_remove(ctx: Context, args: RepArgs) -> Reply:
     person, org = args.user, args.org
     left = await coalitions.remove_representative(ctx, person, org)
     after = ("" if left else f" {org.name} has no representative now: add one with "
-             "`/coalition rep add USER ORG` so it can vote.")
+             + CommandRef("coalition rep add USER ORG") + " so it can vote.")
     return Reply(title="Representative removed",
                  text=f"{person.display_name} no longer votes for {org.name}; the votes "
-                      f"already cast stay counted.{after}")
+                      "already cast stay counted." + after)
 
 
 async def _join(ctx: Context, args: OrgArgs) -> Reply:
@@ -340,7 +348,7 @@ async def _join(ctx: Context, args: OrgArgs) -> Reply:
         return Reply(text=f"You already represent {org.name}.", private=True)
     return Reply(private=True, title=f"You are with {org.name}",
                  text="A coordinator can make you one of its representatives with "
-                      f"`/coalition rep add @you \"{org.name}\"`.")
+                      + CommandRef(f"coalition rep add @you \"{org.name}\"") + ".")
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,7 +414,8 @@ async def _goals(ctx: Context, args: NoArgs) -> Reply:
     board = await goals.goal_board(ctx)
     if not board:
         return Reply(title="Shared goals",
-                     text="None yet. A coordinator adds one with `/coalition goal add TEXT`.")
+                     text="None yet. A coordinator adds one with "
+                          + CommandRef("coalition goal add TEXT") + ".")
     tz = ctx.coalition.timezone
     fields = []
     for goal, updates in board:
@@ -433,11 +442,11 @@ async def _log(ctx: Context, args: LogArgs) -> Reply:
     for d in found:
         poll = f" (poll #{d.poll_number})" if d.poll_number else ""
         how = "by" if d.poll_number is None else "closed by"
-        lines = [d.summary, f"{format_local(d.decided_at, tz)}, {how} {d.closed_by}."]
+        lines = [d.summary, When(d.decided_at, tz) + f", {how} {d.closed_by}."]
         voters = decisions.voters_line(d)
         if voters:
             lines.append(("Voted: " if d.anonymous else "Votes: ") + voters)
-        fields.append(Field(f"#{d.number} {d.question}{poll}: {d.outcome}", "\n".join(lines)))
+        fields.append(Field(f"#{d.number} {d.question}{poll}: {d.outcome}", join("\n", lines)))
     return Reply(title="Decision log", fields=tuple(fields))
 
 
@@ -542,15 +551,15 @@ async def _digest_on(ctx: Context, args: DigestOnArgs) -> Reply:
                  text=f"Every {digest.weekday_name(weekday)} at {at:%H:%M} ({tz}), each home "
                       "channel gets the week's decisions, polls closing and who has not "
                       "voted, meetings coming, action items due and goal changes. The first "
-                      f"one: {format_local(first, tz)}. Preview it with "
-                      "`/coalition digest preview`.")
+                      "one: " + When(first, tz) + ". Preview it with "
+                      + CommandRef("coalition digest preview") + ".")
 
 
 async def _digest_off(ctx: Context, args: NoArgs) -> Reply:
     if not await digest.stop_digest(ctx):
         return Reply(private=True, text="There is no weekly digest to turn off.")
     return Reply(title="Weekly digest off", text="No more weekly digests. Turn it on again "
-                                                 "with `/coalition digest on WEEKDAY TIME`.")
+                 "with " + CommandRef("coalition digest on WEEKDAY TIME") + ".")
 
 
 async def _digest_preview(ctx: Context, args: NoArgs) -> Reply:
@@ -577,7 +586,8 @@ COMMAND = Command(
         Subcommand(("link",), "Get a one-time code that connects another Slack workspace "
                    "or Discord server to this coalition.", Level.COORDINATOR, _link, private=True),
         Subcommand(("connect",), "Connect this workspace to an existing coalition with a "
-                   "code from `/coalition link`; this channel becomes its home channel.",
+                   "code from " + CommandRef("coalition link")
+                   + "; this channel becomes its home channel.",
                    Level.ANYONE, _connect,
                    private=True, example="/coalition connect K7QM-3XPD-2WHN"),
         Subcommand(("deliveries",), "Notices and reminders that could not be delivered "

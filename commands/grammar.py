@@ -18,7 +18,8 @@ from datetime import timedelta
 from typing import Any
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.errors import UsageError
+from coalition_bot.errors import CoalitionError, UsageError
+from coalition_bot.replies import CommandRef, join
 from coalition_bot.rules.times import parse_duration
 from coalition_bot.rules.zones import resolve_zone
 
@@ -117,14 +118,14 @@ def _find_command(commands: Mapping[str, Command], word: str) -> Command:
     name = word.lstrip("/").lower()
     if name in commands:
         return commands[name]
-    names = [f"/{n}" for n in commands]
+    names = [CommandRef(n, code=False) for n in commands]
     owners = [c.name for c in commands.values() if any(s.path[0] == name for s in c.subcommands)]
     close = difflib.get_close_matches(name, list(commands), n=1, cutoff=0.5)
-    hint = (f" Did you mean `/{owners[0]} {name}`?" if owners
-            else f" Did you mean `/{close[0]}`?" if close else "")
+    hint = (" Did you mean " + CommandRef(f"{owners[0]} {name}") + "?" if owners
+            else " Did you mean " + CommandRef(close[0]) + "?" if close else "")
     raise UsageError(
-        f"There is no command `/{name}`.{hint}",
-        hint=f"Commands: {', '.join(names)}. Type `help` for more.",
+        f"There is no command `/{name}`." + hint,
+        hint="Commands: " + join(", ", names) + ". Type `help` for more.",
     )
 
 
@@ -154,8 +155,9 @@ def _match_sub(command: Command, words: list[str], typed: str) -> tuple[Subcomma
     else:
         hint = suggest(typed, choices)
     raise UsageError(
-        f"`/{command.name}` has no subcommand `{typed}`.{hint}",
-        hint=f"Subcommands: {', '.join(choices)}. Try `/{command.name} help`.",
+        CommandRef(command.name) + f" has no subcommand `{typed}`.{hint}",
+        hint=f"Subcommands: {', '.join(choices)}. Try " + CommandRef(f"{command.name} help")
+        + ".",
     )
 
 
@@ -212,7 +214,7 @@ def _assign(command: Command, sub: Subcommand, tokens: list[Token]) -> dict[str,
         if token.key and sub.option(token.key) is not None:
             if token.key in values:
                 raise UsageError(f"`{token.key}` is given twice.",
-                                 hint=f"Usage: {command.usage(sub)}")
+                                 hint="Usage: " + command.usage(sub), option=token.key)
             values[token.key] = token.text
         elif token.key and (not _takes_free_text(sub, values)
                             or _misspelled_option(token.key, sub)):
@@ -220,8 +222,9 @@ def _assign(command: Command, sub: Subcommand, tokens: list[Token]) -> dict[str,
             close = _takes_free_text(sub, values) and _misspelled_option(token.key, sub)
             hint = f" Did you mean `{close}:`?" if close else suggest(token.key, names)
             raise UsageError(
-                f"`{command.usage(sub).split(' [')[0]}` has no option `{token.key}`.{hint}",
-                hint=f"Usage: {command.usage(sub)}",
+                CommandRef(command.usage(sub).split(" [")[0].removeprefix("/"))
+                + f" has no option `{token.key}`.{hint}",
+                hint="Usage: " + command.usage(sub),
             )
         else:
             positional.append(token)
@@ -237,8 +240,9 @@ def _assign(command: Command, sub: Subcommand, tokens: list[Token]) -> dict[str,
     if positional:
         extra = " ".join(t.text for t in positional)
         raise UsageError(
-            f"Too many values for `/{command.name} {sub.words}`: `{extra}` is left over.",
-            hint=f"Usage: {command.usage(sub)}. Put values with spaces in double quotes.",
+            "Too many values for " + CommandRef(f"{command.name} {sub.words}")
+            + f": `{extra}` is left over.",
+            hint="Usage: " + command.usage(sub) + ". Put values with spaces in double quotes.",
         )
     return values
 
@@ -299,23 +303,27 @@ def bind(command: Command, sub: Subcommand, values: Mapping[str, str]) -> dict[s
     TIME, DATE, USER and ORG values stay text here; the dispatcher resolves them inside the
     caller's coalition.
     """
-    usage = f"Usage: {command.usage(sub)}"
+    usage = "Usage: " + command.usage(sub)
     for name in values:
         if sub.option(name) is None:
             names = [o.name for o in sub.options]
-            raise UsageError(f"`/{command.name} {sub.words}` has no option `{name}`."
-                             f"{suggest(name, names)}", hint=usage)
+            raise UsageError(CommandRef(f"{command.name} {sub.words}")
+                             + f" has no option `{name}`.{suggest(name, names)}", hint=usage)
     out: dict[str, Any] = {}
     for option in sub.options:
         raw = values.get(option.name)
         if raw is None or raw.strip() == "":
             if option.required:
                 raise UsageError(
-                    f"`/{command.name} {sub.words}` needs {option.usage}: {option.help}",
-                    hint=usage)
+                    CommandRef(f"{command.name} {sub.words}")
+                    + f" needs {option.usage}: {option.help}", hint=usage, option=option.name)
             out[option.name] = None
             continue
-        out[option.name] = convert(option, raw.strip(), usage)
+        try:
+            out[option.name] = convert(option, raw.strip(), usage)
+        except CoalitionError as error:
+            error.option = error.option or option.name  # a form shows it under that input
+            raise
     return out
 
 
@@ -385,5 +393,6 @@ def resolve(commands: Mapping[str, Command], name: str, path: Sequence[str]) -> 
     command = _find_command(commands, name)
     sub, used = _match_sub(command, list(path), " ".join(path))
     if used != len(path):
-        raise UsageError(f"`/{command.name}` has no subcommand `{' '.join(path)}`.")
+        raise UsageError(CommandRef(command.name)
+                         + f" has no subcommand `{' '.join(path)}`.")
     return Parsed(command, sub, {})

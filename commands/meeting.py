@@ -11,9 +11,9 @@ from coalition_bot.commands.args import NoArgs
 from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.errors import UsageError
 from coalition_bot.model import Level, Meeting, Note, NoteKind, Occurrence, Person
-from coalition_bot.replies import Attachment, Field, Reply
+from coalition_bot.replies import Attachment, CommandRef, Field, Reply, Text, When, join
 from coalition_bot.rules.recurrence import describe
-from coalition_bot.rules.times import format_local, parse_when
+from coalition_bot.rules.times import parse_when
 from coalition_bot.services import meetings
 from coalition_bot.services.calendar import ical
 from coalition_bot.services.context import Context
@@ -37,8 +37,8 @@ ItemNumber = Annotated[int, Arg("the item's number in the agenda", min_value=1, 
 ActionNumber = Annotated[int, Arg("the action's number", type=OptionType.NUMBER, kind="action")]
 
 
-def _when(occ: Occurrence) -> str:
-    return format_local(occ.start, occ.meeting.timezone)
+def _when(occ: Occurrence) -> When:
+    return When(occ.start, occ.meeting.timezone)
 
 
 def _summary(meeting: Meeting) -> str:
@@ -86,7 +86,7 @@ async def _schedule(ctx: Context, args: ScheduleArgs) -> Reply:
     occ = await meetings.next_occurrence(ctx.conn, meeting, ctx.now)
     assert occ is not None
     return Reply(title=f"Meeting #{meeting.number}: {meeting.title}",
-                 text=f"First: {_when(occ)}.\n{_summary(meeting)}.",
+                 text="First: " + _when(occ) + f".\n{_summary(meeting)}.",
                  buttons=meetings.rsvp_buttons(occ))
 
 
@@ -100,11 +100,12 @@ async def _list(ctx: Context, args: ListArgs) -> Reply:
     found = await (meetings.upcoming(ctx) if which == "upcoming" else meetings.past(ctx))
     if not found:
         return Reply(title=f"Meetings ({which})",
-                     text="None. A coordinator schedules one with `/meeting schedule TITLE "
-                          "WHEN`." if which == "upcoming" else "None yet.")
-    lines = [f"#{o.meeting.number} {o.meeting.title}: {_when(o)} ({describe(o.meeting.rrule)})"
-             for o in found]
-    return Reply(title=f"Meetings ({which})", text="\n".join(lines))
+                     text="None. A coordinator schedules one with "
+                          + CommandRef("meeting schedule TITLE WHEN") + "."
+                          if which == "upcoming" else "None yet.")
+    lines = [f"#{o.meeting.number} {o.meeting.title}: " + _when(o)
+             + f" ({describe(o.meeting.rrule)})" for o in found]
+    return Reply(title=f"Meetings ({which})", text=join("\n", lines))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,8 @@ async def _info(ctx: Context, args: MeetingArgs) -> Reply:
     later = await meetings.occurrences_between(ctx.conn, meeting, occ.end, occ.end +
                                                meetings.HORIZON)
     if later:
-        fields.append(Field("Then", ", ".join(_when(o).split(" (")[0] for o in later[:3])))
+        fields.append(Field("Then", ", ".join(_when(o).plain().split(" (")[0]
+                                              for o in later[:3])))
     fields.append(Field("Next reminder", _next_reminder(meeting, occ, later, ctx.now)))
     return Reply(title=head, fields=tuple(fields),
                  buttons=() if occ.cancelled else meetings.rsvp_buttons(occ))
@@ -147,11 +149,11 @@ def _next_reminder(meeting: Meeting, occ: Occurrence, later: list[Occurrence],
     """When the next reminder goes out; a cancelled date gets none (later ones may)."""
     coming = [o for o in (occ, *later[:1]) if not o.cancelled]
     reminder = meetings.next_reminder(meeting, coming, now)
-    when = format_local(reminder, meeting.timezone) if reminder else "none"
+    when = When(reminder, meeting.timezone) if reminder else "none"
     if not occ.cancelled:
-        return when
+        return Text(when)
     return "none for this date: it is cancelled" + (
-        f" (the next one: {when})" if reminder else "")
+        " (the next one: " + when + ")" if reminder else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +167,7 @@ class CancelArgs:
 async def _cancel(ctx: Context, args: CancelArgs) -> Reply:
     meeting, what = await meetings.cancel(ctx, args.meeting, args.occurrence)
     return Reply(title=f"Meeting #{meeting.number} cancelled",
-                 text=f"{meeting.title}: cancelled {what}.")
+                 text=f"{meeting.title}: cancelled " + what + ".")
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +180,8 @@ class RescheduleArgs:
 async def _reschedule(ctx: Context, args: RescheduleArgs) -> Reply:
     meeting, what = await meetings.reschedule(ctx, args.meeting, args.when,
                                               args.occurrence)
-    return Reply(title=f"Meeting #{meeting.number} moved", text=f"{meeting.title}: moved {what}.")
+    return Reply(title=f"Meeting #{meeting.number} moved",
+                 text=f"{meeting.title}: moved " + what + ".")
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +216,7 @@ class RsvpArgs:
 async def _rsvp(ctx: Context, args: RsvpArgs) -> Reply:
     occ = await meetings.rsvp(ctx, args.meeting, args.answer, args.occurrence)
     return Reply(private=True, text=f"Noted: {args.answer} for {occ.meeting.title} on "
-                                    f"{_when(occ)}.")
+                                    + _when(occ) + ".")
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +231,8 @@ async def _attended(ctx: Context, args: AttendedArgs) -> Reply:
     names = [n.strip('"').strip(",") for n in re.findall(r'"[^"]*"|[^\s,]+', args.people)]
     names = [n for n in names if n]
     if not names:
-        raise UsageError("Name at least one person who came, for example `/meeting attended "
-                         "#1 @bob @dan`.")
+        raise UsageError("Name at least one person who came, for example "
+                         + CommandRef("meeting attended #1 @bob @dan") + ".")
     people: list[Person] = []
     for name in names:
         person = await find_user(ctx, name)
@@ -240,7 +243,7 @@ async def _attended(ctx: Context, args: AttendedArgs) -> Reply:
     again = len(people) - added
     more = f" ({again} already recorded)" if again else ""
     return Reply(private=True, text=f"Recorded {len(people)} attendee(s) of {occ.meeting.title} "
-                                    f"on {_when(occ)}{more}: "
+                                    "on " + _when(occ) + f"{more}: "
                                     f"{', '.join(p.display_name for p in people)}.")
 
 
@@ -254,7 +257,8 @@ class AgendaAddArgs:
 async def _agenda_add(ctx: Context, args: AgendaAddArgs) -> Reply:
     occ, position = await meetings.add_agenda(ctx, args.meeting, args.text,
                                               args.occurrence)
-    return Reply(text=f"Agenda item {position} added to {occ.meeting.title} on {_when(occ)}.")
+    return Reply(text=f"Agenda item {position} added to {occ.meeting.title} on "
+                 + _when(occ) + ".")
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +271,8 @@ class AgendaRemoveArgs:
 async def _agenda_remove(ctx: Context, args: AgendaRemoveArgs) -> Reply:
     occ, text = await meetings.remove_agenda(ctx, args.meeting, args.item,
                                              args.occurrence)
-    return Reply(text=f"Removed from the agenda of {occ.meeting.title} on {_when(occ)}: {text}")
+    return Reply(text=f"Removed from the agenda of {occ.meeting.title} on " + _when(occ)
+                 + f": {text}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,8 +296,8 @@ async def _agenda(ctx: Context, args: MeetingArgs) -> Reply:
     items = await meetings.agenda_items(ctx, occ)
     text = "\n".join(f"{i}. {t} ({who})" for i, (t, who) in enumerate(items, 1))
     return Reply(title=f"Agenda: {meeting.title}, {_when(occ)}",
-                 text=text or f"Nothing yet. Add with `/meeting agenda add #{meeting.number} "
-                              "TEXT`.")
+                 text=text or "Nothing yet. Add with "
+                 + CommandRef(f"meeting agenda add #{meeting.number} TEXT") + ".")
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,11 +316,12 @@ async def _note(ctx: Context, args: NoteArgs) -> Reply:
     occ, note = await meetings.add_note(ctx, args.meeting, args.kind, args.text,
                                         args.owner, args.due, args.occurrence)
     if note.kind == "action":
-        due = f", due {format_local(note.due_at, ctx.coalition.timezone)}" if note.due_at else ""
+        due = ", due " + When(note.due_at, ctx.coalition.timezone) if note.due_at else ""
         return Reply(title=f"Action #{note.action_number}",
-                     text=f"{note.text} ({note.owner_name}{due}). Close it with "
-                          f"`/meeting done {note.action_number}`.")
-    return Reply(text=f"{note.kind.capitalize()} noted for {occ.meeting.title} on {_when(occ)}.")
+                     text=f"{note.text} ({note.owner_name}" + due + "). Close it with "
+                          + CommandRef(f"meeting done {note.action_number}") + ".")
+    return Reply(text=f"{note.kind.capitalize()} noted for {occ.meeting.title} on "
+                 + _when(occ) + ".")
 
 
 async def _minutes(ctx: Context, args: MeetingArgs) -> Reply:
@@ -327,10 +333,10 @@ async def _minutes(ctx: Context, args: MeetingArgs) -> Reply:
     def lines(kind: str) -> str:
         found = m.of_kind(kind)
         if kind == "action":
-            return "\n".join(
+            return join("\n", (
                 f"#{n.action_number} {n.text} ({n.owner_name or 'nobody yet'}"
-                + (f", due {format_local(n.due_at, tz)}" if n.due_at else "") + ")"
-                + _closed(n, tz) for n in found) or "none"
+                + (", due " + When(n.due_at, tz) if n.due_at else "") + ")"
+                + _closed(n, tz) for n in found)) or "none"
         return "\n".join(n.text for n in found) or "none"
 
     return Reply(
@@ -356,12 +362,12 @@ async def _actions(ctx: Context, args: ActionsArgs) -> Reply:
     tz = ctx.coalition.timezone
     lines = []
     for n in found:
-        due = f", due {format_local(n.due_at, tz)}" if n.due_at else ""
+        due = ", due " + When(n.due_at, tz) if n.due_at else ""
         late = " OVERDUE" if n.due_at and not n.done_at and n.due_at < ctx.now else ""
         done = _closed(n, tz)
-        lines.append(f"#{n.action_number} {n.text} ({n.owner_name or 'nobody'}{due}; meeting "
-                     f"#{n.meeting_number}){late}{done}")
-    return Reply(title=f"Action items ({which})", text="\n".join(lines),
+        lines.append(f"#{n.action_number} {n.text} ({n.owner_name or 'nobody'}" + due
+                     + f"; meeting #{n.meeting_number}){late}" + done)
+    return Reply(title=f"Action items ({which})", text=join("\n", lines),
                  private=which == "mine")
 
 
@@ -375,16 +381,16 @@ async def _done(ctx: Context, args: ActionArgs) -> Reply:
     return Reply(text=f"Action #{note.action_number} done: {note.text}")
 
 
-def _action_line(n: Note, tz: str) -> str:
-    due = f", due {format_local(n.due_at, tz)}" if n.due_at else ""
-    return f"#{n.action_number} {n.text} ({n.owner_name or 'nobody'}{due})"
+def _action_line(n: Note, tz: str) -> Text:
+    due = ", due " + When(n.due_at, tz) if n.due_at else ""
+    return Text(f"#{n.action_number} {n.text} ({n.owner_name or 'nobody'}", due, ")")
 
 
 def _closed(n: Note, tz: str) -> str:
     """` (done by Bob, Tue 1 Dec 2026, 18:00 (zone))` for a closed item, else ``."""
     if n.done_at is None:
         return ""
-    return f" (done by {n.done_by_name or 'someone'}, {format_local(n.done_at, tz)})"
+    return f" (done by {n.done_by_name or 'someone'}, " + When(n.done_at, tz) + ")"
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,7 +408,7 @@ async def _action_edit(ctx: Context, args: ActionEditArgs) -> Reply:
     due = parse_when(raw_due, ctx.coalition.timezone, ctx.now) if raw_due and not clear else None
     note = await meetings.edit_action(ctx, args.action, text=args.text, due=due,
                                       clear_due=clear)
-    return Reply(text=f"Action {_action_line(note, ctx.coalition.timezone)} updated.")
+    return Reply(text="Action " + _action_line(note, ctx.coalition.timezone) + " updated.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,12 +424,14 @@ async def _action_reassign(ctx: Context, args: ReassignArgs) -> Reply:
         return Reply(private=True, text=f"Action #{note.action_number} already is "
                                         f"{owner.display_name}'s.")
     told = "" if owner.id == ctx.caller.person.id else f" {owner.display_name} was told."
-    return Reply(text=f"Action {_action_line(note, ctx.coalition.timezone)} reassigned.{told}")
+    return Reply(text="Action " + _action_line(note, ctx.coalition.timezone)
+                 + f" reassigned.{told}")
 
 
 async def _action_reopen(ctx: Context, args: ActionArgs) -> Reply:
     note = await meetings.reopen_action(ctx, args.action)
-    return Reply(text=f"Action {_action_line(note, ctx.coalition.timezone)} is open again.")
+    return Reply(text="Action " + _action_line(note, ctx.coalition.timezone)
+                 + " is open again.")
 
 
 async def _ical(ctx: Context, args: NoArgs) -> Reply:

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.model import Electorate, Level, Org, Poll, Results, Rule
-from coalition_bot.replies import Field, Reply
-from coalition_bot.rules.times import format_local, format_span
+from coalition_bot.replies import CommandRef, Field, Reply, Text, When, join
+from coalition_bot.rules.times import format_span
 from coalition_bot.services import polls
 from coalition_bot.services.context import Context
 
@@ -33,15 +33,15 @@ def _electorate(poll: Poll) -> str:
     return "one vote per organization" if poll.electorate == "orgs" else "one vote per member"
 
 
-def _terms(poll: Poll, ctx: Context) -> str:
+def _terms(poll: Poll, ctx: Context) -> Text:
     lines = [f"Rule: {RULE_WORDS[poll.rule]}; {_electorate(poll)}; quorum {poll.quorum_pct}%.",
-             f"Closes {format_local(poll.closes_at, ctx.coalition.timezone)}."]
+             "Closes " + When(poll.closes_at, ctx.coalition.timezone) + "."]
     if poll.anonymous:
         lines.append("Anonymous: nobody, not even the bot, records who chose what; the "
                      "tally is shown only when the poll closes.")
     elif poll.results == "hidden":
         lines.append("Results stay hidden until the poll closes.")
-    return "\n".join(lines)
+    return join("\n", lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +72,8 @@ async def _create(ctx: Context, args: CreateArgs) -> Reply:
         quorum_pct=50 if args.quorum is None else args.quorum, closes_at=args.closes,
         anonymous=bool(args.anonymous), results=args.results or "live")
     return Reply(title=f"Poll #{poll.number}: {poll.question}",
-                 text=_terms(poll, ctx) + f"\nVote with `/poll vote #{poll.number} CHOICE "
-                                          "[reason]` or a button.",
+                 text=_terms(poll, ctx) + "\nVote with "
+                 + CommandRef(f"poll vote #{poll.number} CHOICE [reason]") + " or a button.",
                  buttons=polls.vote_buttons(poll))
 
 
@@ -118,10 +118,10 @@ async def _status(ctx: Context, args: PollArgs) -> Reply:
     tz = ctx.coalition.timezone
     is_open = poll.accepts_votes(ctx.now)
     if is_open:
-        head = f"Open: closes {format_local(poll.closes_at, tz)}, in " \
+        head = "Open: closes " + When(poll.closes_at, tz) + ", in " \
                f"{format_span(poll.closes_at - ctx.now)}."
     else:
-        head = f"Closed {format_local(poll.closed_at or poll.closes_at, tz)}."
+        head = "Closed " + When(poll.closed_at or poll.closes_at, tz) + "."
     fields: list[Field] = []
     show_results = polls.results_visible(poll, ctx.now)
     if show_results:
@@ -164,15 +164,15 @@ async def _list(ctx: Context, args: ListArgs) -> Reply:
     found = await polls.list_polls(ctx, None if which == "all" else which)
     if not found:
         return Reply(title=f"Polls ({which})", text="None. A coordinator opens one with "
-                                                    "`/poll create QUESTION`.")
+                                                    + CommandRef("poll create QUESTION") + ".")
     tz = ctx.coalition.timezone
     lines = []
     for poll, voted, size in found:
-        when = (f"closes {format_local(poll.closes_at, tz)}" if poll.status == "open"
-                else f"closed {format_local(poll.closed_at or poll.closes_at, tz)}")
-        lines.append(f"#{poll.number} [{poll.status}] {poll.question} ({when}; "
-                     f"{voted} of {size} voted)")
-    return Reply(title=f"Polls ({which})", text="\n".join(lines))
+        when = ("closes " + When(poll.closes_at, tz) if poll.status == "open"
+                else "closed " + When(poll.closed_at or poll.closes_at, tz))
+        lines.append(f"#{poll.number} [{poll.status}] {poll.question} (" + when
+                     + f"; {voted} of {size} voted)")
+    return Reply(title=f"Polls ({which})", text=join("\n", lines))
 
 
 async def _close(ctx: Context, args: PollArgs) -> Reply:
@@ -182,7 +182,8 @@ async def _close(ctx: Context, args: PollArgs) -> Reply:
     ctx.notify(notice)
     return Reply(private=True, text=f"You closed poll #{poll.number}: "
                  f"{polls.outcome_label(state.outcome, poll)}. It is decision #{number} in "
-                 "the log (`/coalition log`); the result goes to the home channel(s) now.")
+                 "the log (" + CommandRef("coalition log")
+                 + "); the result goes to the home channel(s) now.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +195,7 @@ class ExtendArgs:
 async def _extend(ctx: Context, args: ExtendArgs) -> Reply:
     poll = await polls.extend(ctx, args.poll, args.closes)
     return Reply(private=True, text=f"Poll #{poll.number} now closes "
-                 f"{format_local(poll.closes_at, ctx.coalition.timezone)}; the home channel(s) "
+                 + When(poll.closes_at, ctx.coalition.timezone) + "; the home channel(s) "
                  "will be told now.")
 
 

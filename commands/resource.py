@@ -8,7 +8,7 @@ from typing import Annotated
 
 from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.model import Level, Org, Resource
-from coalition_bot.replies import Button, Field, Reply
+from coalition_bot.replies import Button, CommandRef, Field, Reply
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import resources
 from coalition_bot.services.context import Context
@@ -27,7 +27,8 @@ ITEMS_SHOWN = 8  # items per organization
 ItemNumber = Annotated[int, Arg(
     "the offer's or ask's number", type=OptionType.NUMBER, kind="resource")]
 Tags = Annotated[str | None, Arg(
-    "words people would look for, like tags:hall,venue (see the tags in use in `/resource list`)",
+    "words people would look for, like tags:hall,venue (see the tags in use in "
+    + CommandRef("resource list") + ")",
     keyword_only=True, max_length=TAGS_MAX)]
 ForOrg = Annotated[Org | None, Arg(
     "the organization it is for (coordinators, and representatives of several)", keyword_only=True,
@@ -78,10 +79,12 @@ async def _post(ctx: Context, args: OfferArgs | AskArgs, kind: str, option: str)
     if item.ends_at is not None:
         fields.append(Field("Reminder", f"{item.org_name}'s representatives are reminded "
                                         f"privately {_reminded(item, ctx.now)}."))
-    fits = (f"{len(found.found)} open {other}(s) may fit: see `/resource match "
-            f"#{item.number}`." if found.found else f"No open {other} fits it yet.")
+    fits = (f"{len(found.found)} open {other}(s) may fit: see "
+            + CommandRef(f"resource match #{item.number}") + "."
+            if found.found else f"No open {other} fits it yet.")
     return Reply(title=f"{label(item)} posted for {item.org_name}",
-                 text=f"{item.text}\n{fits} The home channel was told.", fields=tuple(fields),
+                 text=f"{item.text}\n" + fits + " The home channel was told.",
+                 fields=tuple(fields),
                  buttons=(Button("Find matches", f"resource match {item.number}"),
                           Button("Close", f"resource close {item.number} withdrawn")))
 
@@ -151,8 +154,8 @@ async def _list(ctx: Context, args: ListArgs) -> Reply:
         fields.append(Field("Tags in use", ", ".join(f"{t} ({n})" for t, n in board.tags[:30])))
     fields.append(Field("The network", board.numbers.summary()))
     text = ("" if board.items else
-            "Nothing open. Representatives post with `/resource offer TEXT` or "
-            "`/resource ask TEXT`.")
+            "Nothing open. Representatives post with " + CommandRef("resource offer TEXT") + " or "
+            + CommandRef("resource ask TEXT") + ".")
     return Reply(title=what, text=text, fields=tuple(fields))
 
 

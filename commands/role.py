@@ -8,8 +8,7 @@ from typing import Annotated
 from coalition_bot.commands.args import NoArgs
 from coalition_bot.commands.spec import Arg, Command, Subcommand
 from coalition_bot.model import Level, Org, Person
-from coalition_bot.replies import Field, Reply
-from coalition_bot.rules.times import format_local
+from coalition_bot.replies import CommandRef, Field, Reply, When, join
 from coalition_bot.services import meetings, roles
 from coalition_bot.services.context import Context
 
@@ -34,7 +33,7 @@ async def _create(ctx: Context, args: CreateArgs) -> Reply:
     role = await roles.create(ctx, args.name, args.description)
     return Reply(title=f"Role #{role.number}: {role.name}",
                  text=(role.description + "\n" if role.description else "")
-                 + f"Assign it with `/role assign \"{role.name}\" USER`.")
+                 + "Assign it with " + CommandRef(f"role assign \"{role.name}\" USER") + ".")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +79,7 @@ async def _list(ctx: Context, args: NoArgs) -> Reply:
     found = await roles.roster(ctx)
     if not found:
         return Reply(title="Roles", text="None yet. A coordinator creates one with "
-                                         "`/role create NAME [description]`.")
+                                         + CommandRef("role create NAME [description]") + ".")
     fields = tuple(
         Field(f"#{role.number} {role.name}",
               (role.description + "\n" if role.description else "")
@@ -96,10 +95,10 @@ async def _mine(ctx: Context, args: NoArgs) -> Reply:
     actions = await meetings.action_list(ctx, "mine")
     tz = ctx.coalition.timezone
     lines = [f"#{n.action_number} {n.text}"
-             + (f" (due {format_local(n.due_at, tz)})" if n.due_at else "") for n in actions]
+             + (" (due " + When(n.due_at, tz) + ")" if n.due_at else "") for n in actions]
     return Reply(private=True, title="What you carry", fields=(
         Field("Roles", ", ".join(held) or "none"),
-        Field("Open action items", "\n".join(lines) or "none")))
+        Field("Open action items", join("\n", lines) or "none")))
 
 
 def _load_line(load: roles.Load) -> str:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from coalition_bot.commands.args import args_type, field_types
 from coalition_bot.model import Level, Org, Person
-from coalition_bot.replies import Reply
+from coalition_bot.replies import CommandRef, Reply, Text
 
 if TYPE_CHECKING:
     from coalition_bot.services.context import Context
@@ -196,8 +196,9 @@ class Command:
     help: str
     subcommands: tuple[Subcommand, ...]
 
-    def usage(self, sub: Subcommand) -> str:
-        return " ".join([f"/{self.name}", *sub.path, *(o.usage for o in sub.options)])
+    def usage(self, sub: Subcommand) -> Text:
+        return Text(CommandRef(" ".join([self.name, *sub.path, *(o.usage for o in sub.options)]),
+                               code=False))
 
     def find(self, path: tuple[str, ...]) -> Subcommand | None:
         return next((s for s in self.subcommands if s.path == path), None)

@@ -9,7 +9,7 @@ from typing import Annotated
 from coalition_bot.commands.args import NoArgs
 from coalition_bot.commands.spec import Arg, Command, Subcommand
 from coalition_bot.model import Level, Rule
-from coalition_bot.replies import Field, Reply
+from coalition_bot.replies import CommandRef, Field, Reply, When
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import polls, topics
 from coalition_bot.services.context import Context
@@ -59,7 +59,7 @@ async def _propose(ctx: Context, args: ProposeArgs) -> Reply:
                                 args.rule or "consensus", args.closes)
     return Reply(title=f"Poll #{poll.number}: {poll.question}",
                  text=f"Partner organizations decide, rule {poll.rule}; closes "
-                      f"{format_local(poll.closes_at, ctx.coalition.timezone)}. If it passes, "
+                      + When(poll.closes_at, ctx.coalition.timezone) + ". If it passes, "
                       "the topic is added when the poll closes.",
                  buttons=polls.vote_buttons(poll))
 
@@ -78,7 +78,7 @@ async def _propose_remove(ctx: Context, args: ProposeRemoveArgs) -> Reply:
                                        args.closes)
     return Reply(title=f"Poll #{poll.number}: {poll.question}",
                  text=f"Partner organizations decide, rule {poll.rule}; closes "
-                      f"{format_local(poll.closes_at, ctx.coalition.timezone)}. If it passes, "
+                      + When(poll.closes_at, ctx.coalition.timezone) + ". If it passes, "
                       "the topic is taken off the list when the poll closes.",
                  buttons=polls.vote_buttons(poll))
 
@@ -109,7 +109,7 @@ async def _remove(ctx: Context, args: PhraseArgs) -> Reply:
             "home channel was told.")
     if topic.poll_number is not None:
         text += (f" Partners had adopted it by poll #{topic.poll_number}; next time, let "
-                 "them decide with `/topic propose-remove`.")
+                 "them decide with " + CommandRef("topic propose-remove") + ".")
     return Reply(title="Off-limits topic removed", text=text)
 
 

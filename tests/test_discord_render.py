@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import discord
 import pytest
 from fake_discord import BOB, CHEN, World
 
 from coalition_bot.adapters.discord.buttons import command_id, parse_id
 from coalition_bot.adapters.discord.render import markup, render_notice, render_reply
-from coalition_bot.replies import Button, Field, Mention, Notice, Reply
-from coalition_bot.rules.times import format_local
+from coalition_bot.replies import Button, CommandRef, Field, Mention, Notice, Reply, Text, When
 
 # ---- escaping and timestamps ------------------------------------------------------------
 
@@ -40,29 +40,36 @@ def test_the_cores_code_spans_are_kept_and_an_odd_backtick_is_escaped() -> None:
     assert "@everyone" not in markup("`@everyone`")
 
 
-def test_core_times_become_discord_timestamps_with_the_zone_named() -> None:
+def test_the_cores_times_become_discord_timestamps_with_the_zone_named() -> None:
     when = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
-    text = f"First: {format_local(when, 'America/New_York')}."
+    text = "First: " + When(when, "America/New_York") + "."
     unix = int(when.timestamp())
     assert markup(text) == f"First: <t:{unix}:F> (<t:{unix}:R>; 18:00 America/New\\_York)."
 
 
+def test_the_cores_commands_are_code_spans() -> None:
+    text = "Vote with " + CommandRef("poll vote #1 CHOICE") + "; see " \
+        + CommandRef("poll help", code=False) + "."
+    assert markup(text) == "Vote with `/poll vote #1 CHOICE`; see /poll help."
+
+
 def test_titles_and_field_names_keep_times_as_text() -> None:
-    when = format_local(datetime(2026, 12, 1, 23, 0, tzinfo=UTC), "UTC")
-    embed = render_reply(Reply(title=f"At {when}", fields=(Field(f"At {when}", when),)))
+    when = When(datetime(2026, 12, 1, 23, 0, tzinfo=UTC), "UTC")
+    embed = render_reply(Reply(title="At " + when, fields=(Field("At " + when, Text(when)),)))
     title, field = embed.embeds[0].title or "", embed.embeds[0].fields[0]
-    assert "<t:" not in title
-    assert "<t:" not in (field.name or "")
+    assert title == "At Tue 1 Dec 2026, 23:00 (UTC)"
+    assert field.name == "At Tue 1 Dec 2026, 23:00 (UTC)"
     assert (field.value or "").startswith("<t:")
 
 
 @pytest.mark.parametrize("text", [
-    "Mon 1 Dec 2026, 18:00 (America/New_York)",  # 1 Dec 2026 is a Tuesday
-    "Tue 1 Dec 2026, 18:00 (Mars/Olympus)",  # no such zone
-    "Tue 31 Feb 2026, 18:00 (UTC)",  # no such day
+    "Tue 1 Dec 2026, 18:00 (America/New_York)",  # written like the bot writes times
+    "meet 5/3 at 6pm?",
+    "tomorrow 18:00",
 ])
-def test_things_that_only_look_like_times_stay_text(text: str) -> None:
-    assert "<t:" not in markup(text)
+def test_user_text_that_looks_like_a_time_stays_text(text: str) -> None:
+    assert markup(text) == discord.utils.escape_markdown(text)
+    assert markup("Poll #1: " + text) == "Poll #1: " + discord.utils.escape_markdown(text)
 
 
 # ---- buttons and limits ---------------------------------------------------------------

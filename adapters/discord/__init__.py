@@ -40,10 +40,10 @@ gives `command`, `path` and raw `args` (a USER value as `<@id>`, its display nam
 - **Output** (`render.py`): a reply is an embed (red for errors), ephemeral when private;
   text is escaped for Markdown and mentions, except the core's `code spans`.
   `allowed_mentions` is none everywhere; a notice pings exactly its Discord `mentions`,
-  listed in the message content. Times the core wrote with `format_local` become
+  listed in the message content. A `When` becomes
   `<t:UNIX:F> (<t:UNIX:R>; 18:00 America/New_York)`, so each reader sees their own local
-  time beside the coalition's (the core's text stays plain; carrying times as data in
-  `Reply` would make this exact rather than pattern-based). Files become `discord.File`.
+  time beside the coalition's (titles and field names, where Discord shows no
+  timestamps, read as on the console). Files become `discord.File`.
 - **Notices** go to the home channel by REST (`get_partial_messageable(id).send`), private
   ones and topic nudges by DM (`create_dm`). Channel messages arrive only with
   `[discord] message_content = true` (the privileged intent; otherwise the bot asks for no

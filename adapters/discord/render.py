@@ -2,16 +2,17 @@
 
 Everything in a `Reply` or `Notice` is plain text; this module adds Discord markup:
 
-- **Escaping.** Text is escaped for Discord Markdown and `@everyone`, `@here`, user and
-  role mentions (`discord.utils.escape_markdown` / `escape_mentions`). The one markup the
-  core writes, `code spans` around commands, is kept when the backticks pair up.
+- **Escaping.** Plain text is escaped for Discord Markdown and `@everyone`, `@here`, user
+  and role mentions (`discord.utils.escape_markdown` / `escape_mentions`); `code spans`
+  the core writes in plain text are kept when the backticks pair up.
 - **Mentions.** `allowed_mentions` pings nobody by default. A notice pings exactly the
   Discord users in `Notice.mentions`, one by one, in the message content.
-- **Times.** The core writes times with `rules.times.format_local`
-  (`Tue 1 Dec 2026, 18:00 (America/New_York)`). Those become Discord timestamps,
+- **Times.** A `When` span becomes a Discord timestamp,
   `<t:UNIX:F> (<t:UNIX:R>; 18:00 America/New_York)`: each reader sees their own local
   time and how far off it is, with the coalition's wall time and zone named beside it.
-  Anything that is not a real date in a real zone is left as it was.
+  Titles and field names show no timestamps: there a time reads as on the console.
+  Plain text that merely looks like a time stays as it was typed.
+- **Commands.** A `CommandRef` is `/line` (in a code span unless it says otherwise).
 - **Buttons** carry their command line in custom_id (`buttons.py`); a line too long for
   Discord's 100 characters gets no button, and the command to type is shown instead.
 - **Files** (exports, minutes, .ics) become `discord.File`.
@@ -22,17 +23,25 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import discord
 
 from coalition_bot.adapters.discord.buttons import CommandButton, command_id
-from coalition_bot.replies import Attachment, Button, Field, Notice, Reply
+from coalition_bot.replies import (
+    Attachment,
+    Button,
+    Code,
+    CommandRef,
+    Field,
+    Notice,
+    Reply,
+    When,
+    spans,
+)
 
 __all__ = [
     "Outgoing",
@@ -59,10 +68,6 @@ COLOR = discord.Colour.blurple()
 NOTICE_COLOR = discord.Colour.gold()
 ERROR_COLOR = discord.Colour.red()
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_LOCAL_TIME = re.compile(
-    r"\b(?P<dow>Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<day>\d{1,2}) (?P<mon>" + "|".join(_MONTHS)
-    + r") (?P<year>\d{4}), (?P<hh>\d{2}):(?P<mm>\d{2}) \((?P<zone>[A-Za-z0-9_+\-/]+)\)")
 
 
 def escape(text: str) -> str:
@@ -70,45 +75,39 @@ def escape(text: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
-def _timestamp(match: re.Match[str]) -> str | None:
-    """`<t:UNIX:F> (<t:UNIX:R>; HH:MM Zone)` for a `format_local` time, or None."""
-    try:
-        zone = ZoneInfo(match["zone"])
-        when = datetime(int(match["year"]), _MONTHS.index(match["mon"]) + 1, int(match["day"]),
-                        int(match["hh"]), int(match["mm"]), tzinfo=zone)
-    except (ValueError, KeyError, OSError):
-        return None
-    if f"{when:%a}" != match["dow"]:
-        return None
-    unix = int(when.timestamp())
-    return f"<t:{unix}:F> (<t:{unix}:R>; {match['hh']}:{match['mm']} {escape(match['zone'])})"
+def _timestamp(when: When) -> str:
+    """`<t:UNIX:F> (<t:UNIX:R>; HH:MM Zone)`: the reader's own time, and the wall time."""
+    unix = int(when.instant.timestamp())
+    local = when.instant.astimezone(ZoneInfo(when.zone))
+    return f"<t:{unix}:F> (<t:{unix}:R>; {local:%H:%M} {escape(when.zone)})"
 
 
-def _prose(text: str, stamps: bool) -> str:
-    """Text outside code spans: times become timestamps, the rest is escaped."""
-    if not stamps:
+def _prose(text: str) -> str:
+    """Plain text: escaped, its `code spans` kept when the backticks pair up."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an odd number of backticks: no code spans, escape them all
         return escape(text)
-    out: list[str] = []
-    at = 0
-    for match in _LOCAL_TIME.finditer(text):
-        stamp = _timestamp(match)
-        if stamp is None:
-            continue
-        out += [escape(text[at:match.start()]), stamp]
-        at = match.end()
-    out.append(escape(text[at:]))
-    return "".join(out)
+    return "".join(f"`{discord.utils.escape_mentions(p)}`" if i % 2 else escape(p)
+                   for i, p in enumerate(parts))
 
 
 def markup(text: str, *, stamps: bool = True) -> str:
-    """Core text as Discord text: escaped, `code spans` kept, and (unless `stamps` is
-    False: titles and field names, where Discord shows no timestamps) times as
-    timestamps."""
-    parts = text.split("`")
-    if len(parts) % 2 == 0:  # an odd number of backticks: no code spans, escape them all
-        return _prose(text, stamps)
-    return "".join(f"`{discord.utils.escape_mentions(p)}`" if i % 2 else _prose(p, stamps)
-                   for i, p in enumerate(parts))
+    """Core text as Discord text: plain text escaped, each span shown its own way. Times
+    are timestamps unless `stamps` is False (titles and field names, where Discord shows
+    no timestamps)."""
+    out: list[str] = []
+    for span in spans(text):
+        if isinstance(span, str):
+            out.append(_prose(span))
+        elif isinstance(span, When):
+            out.append(_timestamp(span) if stamps else escape(span.plain()))
+        elif isinstance(span, CommandRef) and not span.code:
+            out.append(escape(span.plain()))
+        elif isinstance(span, CommandRef):
+            out.append(f"`{discord.utils.escape_mentions('/' + span.line)}`")
+        elif isinstance(span, Code):
+            out.append(f"`{discord.utils.escape_mentions(span.code)}`")
+    return "".join(out)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -25,7 +25,8 @@ registry's, with the configured prefix.
   and `response_url` POST (slack_sdk would open a session and a connection per call).
   The exception is a form submission: a modal shows input errors only through its ack,
   so the command is answered in the ack when it finishes within 2 s (an error keeps the
-  form open, with the message under the field it quotes); otherwise the form closes and
+  form open, with the message under the input of the option the error names, or the
+  first input); otherwise the form closes and
   the answer follows as a message.
 - **Retries.** A global middleware, after bolt has verified the signature, remembers the
   last 2048 event ids and drops redeliveries (`X-Slack-Retry-Num`, or in Socket Mode
@@ -37,6 +38,9 @@ registry's, with the configured prefix.
   values, their display names from `users.info`, cached: 512 people, one hour). Outgoing,
   every text is escaped (`&`, `<`, `>`), titles and labels included, and `link_names` is
   never set; the only pings are a notice's mentions of Slack users with well-formed ids.
+  A `When` becomes `<!date^UNIX^{date_short_pretty} at {time}|fallback>` in mrkdwn
+  (the fallback, and headers and field names, read as on the console); a `CommandRef`
+  gets the configured prefix (`/cb-poll vote`).
 - **Titles** go in a `header` block, which Slack cuts at 150 characters; a longer title
   (a long poll question people vote on) goes in a section instead, whole.
 - **Files** (exports, minutes, calendars) are uploaded with `files.uploadV2`, into the

@@ -387,7 +387,8 @@ class SlackAdapter:
                 self._spawn(answer(work), "form")
                 return
             if reply.error:  # keep the form open, with what was typed, and say why
-                await ack(response_action="errors", errors=errors_for(view, form, reply.text))
+                await ack(response_action="errors",
+                          errors=errors_for(view, self.render.plain(reply.text), reply.option))
                 return
             await ack()
             self._spawn(answer(work), "form")

@@ -8,7 +8,6 @@ typed (`poll create question:"…" rule:consensus`), which then takes the one co
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -136,15 +135,9 @@ def read_submission(commands: Mapping[str, Command], view: Mapping[str, Any]) ->
                 str(meta.get("response_url") or ""), values)
 
 
-def errors_for(view: Mapping[str, Any], form: Form, message: str) -> dict[str, str]:
-    """An error to show in the modal, under the input it is most likely about: the one
-    whose value the message quotes, or whose name it says, else the first."""
+def errors_for(view: Mapping[str, Any], message: str, option: str = "") -> dict[str, str]:
+    """An error to show in the modal: under the input of the `option` the error names,
+    else under the first input (the error is about the command as a whole)."""
     blocks = [b.get("block_id", "") for b in view.get("blocks") or () if b.get("block_id")]
-    target = next((name for name, value in form.values.items()
-                   if f"`{value}`" in message), None)
-    if target is None:
-        target = next((name for name in blocks
-                       if re.search(rf"\b({re.escape(name)}|{re.escape(name.upper())})\b",
-                                    message)), None)
-    target = target or (blocks[0] if blocks else "")
+    target = option if option in blocks else (blocks[0] if blocks else "")
     return {target: truncate(message.replace("\n", " "), ERROR_MAX)} if target else {}

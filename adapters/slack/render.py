@@ -1,9 +1,14 @@
 """Replies and notices as Slack Block Kit messages.
 
-Every piece of text from the core is escaped (`text.escape`), titles and labels included,
-so nothing a user typed into a poll question or a meeting title can ping or link. The
-only mentions are the ones a `Notice` asks for, of Slack users, rendered `<@U123>`.
-A button carries the command line it stands for in its `value`.
+Every piece of plain text from the core is escaped (`text.escape`), titles and labels
+included, so nothing a user typed into a poll question or a meeting title can ping or
+link. The only mentions are the ones a `Notice` asks for, of Slack users, rendered
+`<@U123>`. A button carries the command line it stands for in its `value`.
+
+Spans are shown Slack's way: a `When` as `<!date^UNIX^{date_short_pretty} at {time}|…>`
+(each reader's own time zone; the fallback is the time as the console shows it) where
+text is mrkdwn, as that fallback in plain_text (headers) and field names; a
+`CommandRef` with the workspace's command prefix (`/cb-poll vote`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from coalition_bot.adapters.slack.text import escape, valid_user_id
-from coalition_bot.replies import Button, Field, Mention, Notice, Reply
+from coalition_bot.replies import (
+    Button,
+    CommandRef,
+    Field,
+    Mention,
+    Notice,
+    Reply,
+    Span,
+    When,
+    spans,
+)
 
 __all__ = ["ACTION_ID", "ACTION_PATTERN", "Renderer", "truncate"]
 
@@ -33,6 +48,7 @@ BUTTON_VALUE_MAX = 2000
 BUTTONS_PER_BLOCK = 25
 BLOCKS_MAX = 50
 FALLBACK_MAX = 3000
+DATE_FORMAT = "{date_short_pretty} at {time}"
 
 
 def truncate(text: str, limit: int) -> str:
@@ -46,18 +62,30 @@ def _plain(text: str, limit: int) -> dict[str, Any]:
             "emoji": True}
 
 
+def _date(when: When) -> str:
+    """A time each reader sees in their own zone; the fallback as the console shows it."""
+    return f"<!date^{int(when.instant.timestamp())}^{DATE_FORMAT}|{escape(when.plain())}>"
+
+
 def _mrkdwn(escaped: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": escaped}
 
 
+def _outside_markup(escaped: str, cut: int) -> int:
+    """`cut`, or the start of the `<…>` token (a date, a channel) it would split. Every
+    `<` in escaped text is our own markup: user text has `&lt;`."""
+    start = escaped.rfind("<", 0, cut)
+    return start if start > 0 and start > escaped.rfind(">", 0, cut) else cut
+
+
 def _chunks(escaped: str, limit: int) -> list[str]:
     """Split escaped text into pieces Slack accepts, at line ends where possible, never
-    inside an entity."""
+    inside an entity or a `<…>` token."""
     out: list[str] = []
     while len(escaped) > limit:
         cut = escaped.rfind("\n", 0, limit)
         if cut <= 0:
-            cut = limit
+            cut = _outside_markup(escaped, limit)
             amp = escaped.rfind("&", cut - 5, cut)
             if amp > 0 and ";" not in escaped[amp:cut]:
                 cut = amp
@@ -71,20 +99,34 @@ def _chunks(escaped: str, limit: int) -> list[str]:
 class Renderer:
     """Turns core output into Slack message payloads (`text` + `blocks`).
 
-    With a command prefix (`cb-`), the core's references to its commands (`/poll vote`)
-    are shown as the commands this workspace actually has (`/cb-poll vote`).
+    With a command prefix (`cb-`), the core's references to its commands (`CommandRef`,
+    `/poll vote`) are shown as the commands this workspace actually has (`/cb-poll vote`).
     """
 
     def __init__(self, command_names: Iterable[str] = (), prefix: str = "") -> None:
-        names = sorted(command_names, key=len, reverse=True)
         self._prefix = prefix
-        self._commands = (re.compile(rf"(?<![\w/-])/({'|'.join(map(re.escape, names))})\b")
-                          if prefix and names else None)
+        self._names = frozenset(command_names)  # the commands the prefix goes on
 
-    def _text(self, text: str) -> str:
-        if self._commands is not None:
-            text = self._commands.sub(lambda m: f"/{self._prefix}{m[1]}", text)
-        return text
+    def _command(self, ref: CommandRef) -> str:
+        prefix = self._prefix if ref.line.split(" ", 1)[0] in self._names else ""
+        line = f"/{prefix}{ref.line}"
+        return f"`{line}`" if ref.code else line
+
+    def _span(self, span: Span) -> str:
+        """One span as plain text: a time as the console shows it, a command prefixed."""
+        if isinstance(span, CommandRef):
+            return self._command(span)
+        return span if isinstance(span, str) else span.plain()
+
+    def plain(self, text: str) -> str:
+        """Text as plain (unescaped) text: for plain_text objects, field names, the
+        notification fallback and form errors."""
+        return "".join(self._span(s) for s in spans(text))
+
+    def mrkdwn(self, text: str) -> str:
+        """Text as escaped mrkdwn, times as Slack dates."""
+        return "".join(_date(s) if isinstance(s, When) else escape(self._span(s))
+                       for s in spans(text))
 
     def reply(self, reply: Reply) -> dict[str, Any]:
         """A reply's message: `text` (the notification fallback) and `blocks`."""
@@ -100,13 +142,13 @@ class Renderer:
     def _message(self, title: str, text: str, fields: tuple[Field, ...],
                  buttons: tuple[Button, ...], mentions: tuple[Mention, ...], *,
                  lead: str = "") -> dict[str, Any]:
-        title, text = self._text(title), self._text(text)
+        title = self.plain(title)
         blocks: list[dict[str, Any]] = []
         if title and len(escape(title)) <= HEADER_MAX:
             blocks.append({"type": "header", "text": _plain(title, HEADER_MAX)})
         elif title:  # a header would cut it: a long poll question is read whole
             blocks.append({"type": "section", "text": _plain(title, SECTION_MAX)})
-        body = lead + escape(text) if text else ""
+        body = lead + self.mrkdwn(text) if text else ""
         if body:
             blocks += [{"type": "section", "text": _mrkdwn(chunk)}
                        for chunk in _chunks(body, SECTION_MAX)]
@@ -120,7 +162,8 @@ class Renderer:
             blocks = [*blocks[: room - 1], {"type": "context", "elements": [
                 _mrkdwn("(cut short: too long for one Slack message)")]}]
         blocks += actions
-        fallback = "\n".join(p for p in (escape(title), lead + escape(text), who) if p.strip())
+        fallback = "\n".join(p for p in (escape(title), lead + escape(self.plain(text)), who)
+                             if p.strip())
         if len(fallback) > FALLBACK_MAX:  # cut between words: never inside a <@U…> mention
             fallback = fallback[: fallback.rfind(" ", 0, FALLBACK_MAX - 1)] + "…"
         return {"text": truncate(fallback or escape(title) or " ", FALLBACK_MAX),
@@ -136,11 +179,14 @@ class Renderer:
                 row.clear()
 
         for f in fields:
-            name, value = escape(self._text(f.name)), escape(self._text(f.value))
+            name, value = escape(self.plain(f.name)), self.mrkdwn(f.value)
             if _CHANNEL_ID.fullmatch(f.channel_id):  # a link to the channel, never a ping
                 value = f"<#{f.channel_id}>"
             if f.inline:
-                row.append(_mrkdwn(truncate(f"*{name}*\n{value}", FIELD_MAX)))
+                whole = f"*{name}*\n{value}"
+                if len(whole) > FIELD_MAX:
+                    whole = whole[:_outside_markup(whole, FIELD_MAX - 1)] + "…"
+                row.append(_mrkdwn(whole))
                 if len(row) == FIELDS_PER_SECTION:
                     flush()
                 continue

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from coalition_bot.errors import Conflict, NotFound, UsageError
 from coalition_bot.model import Binding, Coalition, Occurrence, Org, Person
-from coalition_bot.replies import Notice
+from coalition_bot.replies import CommandRef, Notice
 from coalition_bot.rules.text import clean_line, lookalike_key, name_key
 from coalition_bot.services.context import Context
 from coalition_bot.services.meetings import next_occurrence
@@ -55,7 +55,7 @@ def _unbound(ctx: Context) -> None:
     if ctx.coalition_record is not None:
         raise Conflict(f"This workspace already belongs to the coalition "
                        f"`{ctx.coalition_record.name}`.",
-                       hint="See it with `/coalition info`.")
+                       hint="See it with " + CommandRef("coalition info") + ".")
 
 
 async def _bind_caller(ctx: Context, coalition_id: int) -> tuple[int, Person]:
@@ -96,7 +96,8 @@ async def update(ctx: Context, name: str | None, timezone: str | None) -> Change
     before = ctx.coalition
     if name is None and timezone is None:
         raise UsageError("Say what to change: name: or timezone:.",
-                         hint="For example `/coalition update timezone:America/Chicago`.")
+                         hint="For example "
+                              + CommandRef("coalition update timezone:America/Chicago") + ".")
     new_name = before.name if name is None else _name(name, "coalition")
     new_zone = timezone or before.timezone
     await coalition_sql.update_coalition(ctx.conn, before.id, new_name, new_zone)
@@ -140,7 +141,7 @@ async def connect(ctx: Context, code: str) -> Person:
         raise NotFound("That link code does not work: it is mistyped, used already, or "
                        f"older than {LINK_LIFETIME.days * 24} hours.",
                        hint="Ask a coordinator of the coalition for a new one: "
-                            "`/coalition link`.")
+                            + CommandRef("coalition link") + ".")
     binding_id, person = await _bind_caller(ctx, coalition_id)
     await coalition_sql.set_link_binding(ctx.conn, hashed, binding_id)
     return person
@@ -196,7 +197,7 @@ async def disconnect(ctx: Context, position: int) -> Binding:
     bound = await workspaces(ctx)
     if not 1 <= position <= len(bound):
         raise NotFound(f"There is no workspace #{position} in this coalition.",
-                       hint="See them with `/coalition workspaces`.")
+                       hint="See them with " + CommandRef("coalition workspaces") + ".")
     binding = bound[position - 1]
     here = ctx.binding
     if here is not None and binding.id == here.id:
@@ -261,7 +262,8 @@ async def remove_org(ctx: Context, org: Org) -> int:
     ctx.notify(Notice(ctx.coalition.id, f"{org.name} left the coalition",
                       f"Recorded by {who} (decision #{number} in the log). It no longer "
                       "votes or counts toward any quorum, open polls included; a "
-                      f"coordinator brings it back with `/coalition org add \"{org.name}\"`."))
+                      "coordinator brings it back with "
+                      + CommandRef(f"coalition org add \"{org.name}\"") + "."))
     return len(reps)
 
 
@@ -279,7 +281,8 @@ async def remove_representative(ctx: Context, person: Person, org: Org) -> int:
     Returns how many representatives the organization has left."""
     if not await people_sql.remove_representative(ctx.conn, org.id, person.id):
         raise NotFound(f"{person.display_name} does not represent {org.name}.",
-                       hint="See who represents whom with `/coalition org list`.")
+                       hint="See who represents whom with " + CommandRef("coalition org list")
+                            + ".")
     reps = await people_sql.representatives(ctx.conn, ctx.coalition.id)
     return len(reps.get(org.id, ()))
 
@@ -304,15 +307,16 @@ async def _keep_a_coordinator_everywhere(ctx: Context, leaving: Person) -> None:
     if not others:
         raise Conflict(f"{leaving.display_name} is the only coordinator; a coalition needs one.",
                        hint="Make someone else coordinator first with "
-                            "`/coalition coordinator add USER`.")
+                            + CommandRef("coalition coordinator add USER") + ".")
     bound = {b.platform for b in await coalition_sql.bindings(ctx.conn, ctx.coalition.id)}
     if leaving.platform in bound and all(p.platform != leaving.platform for p in others):
         where = PLATFORM_NAMES.get(leaving.platform, leaving.platform)
         raise Conflict(
             f"{leaving.display_name} is the last coordinator on {where}; without them nobody "
             f"there could add a coordinator or manage the coalition.",
-            hint=f"Make someone on {where} a coordinator first with `/coalition coordinator "
-                 "add USER`, or take that workspace out with `/coalition disconnect`.")
+            hint=f"Make someone on {where} a coordinator first with "
+                 + CommandRef("coalition coordinator add USER")
+                 + ", or take that workspace out with " + CommandRef("coalition disconnect") + ".")
 
 
 async def remove_coordinator(ctx: Context, person: Person) -> None:
@@ -320,7 +324,7 @@ async def remove_coordinator(ctx: Context, person: Person) -> None:
     coordinators = await coalition_sql.coordinator_ids(ctx.conn, ctx.coalition.id)
     if person.id not in coordinators:
         raise NotFound(f"{person.display_name} is not a coordinator.",
-                       hint="`/coalition info` lists the coordinators.")
+                       hint=CommandRef("coalition info") + " lists the coordinators.")
     await _keep_a_coordinator_everywhere(ctx, person)
     await coalition_sql.remove_coordinator(ctx.conn, ctx.coalition.id, person.id)
 

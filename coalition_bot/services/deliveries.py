@@ -125,7 +125,7 @@ async def render(conn: Conn, kind: str, subject_id: int, occurrence: str, offset
     (meeting cancelled, action done, everyone voted)."""
     notice = await kind_of(kind).render(conn, subject_id, occurrence, offset_min, now)
     if notice is not None and late:
-        notice = Notice(notice.coalition_id, f"(late) {notice.title}", notice.text,
+        notice = Notice(notice.coalition_id, "(late) " + notice.title, notice.text,
                         notice.fields, notice.buttons, notice.mentions)
     return notice
 

@@ -18,8 +18,17 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from coalition_bot.model import Coalition, Person
-from coalition_bot.replies import Button, Field, Mention, Notice
-from coalition_bot.rules.times import format_local, format_span
+from coalition_bot.replies import (
+    Button,
+    Field,
+    Mention,
+    Notice,
+    Text,
+    When,
+    text_from_data,
+    text_to_data,
+)
+from coalition_bot.rules.times import format_span
 from coalition_bot.services import digest, meetings, polls, resources
 from coalition_bot.services.meetings import Due
 from coalition_bot.store import coalitions as coalition_sql
@@ -70,12 +79,20 @@ async def home_targets(conn: Conn, coalition_id: int) -> list[Target]:
 
 
 def notice_to_json(notice: Notice) -> str:
-    return json.dumps(dataclasses.asdict(notice), ensure_ascii=False, separators=(",", ":"))
+    """A notice as the outbox keeps it; its texts keep their spans (times, commands)."""
+    data = dataclasses.asdict(notice)
+    data["title"], data["text"] = text_to_data(notice.title), text_to_data(notice.text)
+    data["fields"] = [{**d, "name": text_to_data(f.name), "value": text_to_data(f.value)}
+                      for d, f in zip(data["fields"], notice.fields, strict=True)]
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def notice_from_json(body: str) -> Notice:
     data = json.loads(body)
-    return Notice(data["coalition_id"], data["title"], data["text"],
+    for f in data["fields"]:
+        f["name"], f["value"] = text_from_data(f["name"]), text_from_data(f["value"])
+    return Notice(data["coalition_id"], text_from_data(data["title"]),
+                  text_from_data(data["text"]),
                   fields=tuple(Field(**f) for f in data["fields"]),
                   buttons=tuple(Button(**b) for b in data["buttons"]),
                   mentions=tuple(Mention(**m) for m in data["mentions"]))
@@ -127,7 +144,7 @@ class MeetingReminder(DeliveryKind):
         planned = timedelta(minutes=offset_min)
         left = occ.start - now
         coming = format_span(planned if left > planned - timedelta(minutes=2) else left)
-        fields = [Field("When", format_local(occ.start, meeting.timezone))]
+        fields = [Field("When", Text(When(occ.start, meeting.timezone)))]
         if meeting.location:
             fields.append(Field("Where", meeting.location))
         said_yes = await meetings.coming_by_org(conn, occ)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from coalition_bot.model import Coalition
-from coalition_bot.replies import Field, Notice
+from coalition_bot.replies import Field, Notice, Text, When, join
 from coalition_bot.rules.digest import WEEKDAYS, weekly_times
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import polls
@@ -94,27 +94,27 @@ async def digest_notice(conn: Conn, coalition: Coalition, now: datetime) -> Noti
             missing = ", ".join(e.name for e in state.not_voted) or "everyone has voted"
             who = "organizations" if poll.electorate == "orgs" else "members"
             closing.append(f"#{poll.number} {poll.question}: closes "
-                           f"{format_local(poll.closes_at, tz)}; {who} not voted yet: {missing}")
+                           + When(poll.closes_at, tz) + f"; {who} not voted yet: {missing}")
     if closing:
-        fields.append(Field("Polls closing this coming week", "\n".join(closing)))
+        fields.append(Field("Polls closing this coming week", join("\n", closing)))
     coming = []
     for meeting in await meeting_sql.list_meetings(conn, cid):
         if not meeting.cancelled:
             coming += await occurrences_between(conn, meeting, now, ahead)
     if coming:
-        fields.append(Field("Meetings this coming week", "\n".join(
-            f"#{o.meeting.number} {o.meeting.title}: {format_local(o.start, o.meeting.timezone)}"
-            for o in sorted(coming, key=lambda o: o.start))))
-    by_owner: dict[str, list[str]] = {}
+        fields.append(Field("Meetings this coming week", join("\n", (
+            f"#{o.meeting.number} {o.meeting.title}: " + When(o.start, o.meeting.timezone)
+            for o in sorted(coming, key=lambda o: o.start)))))
+    by_owner: dict[str, list[Text]] = {}
     for note in await meeting_sql.actions(conn, cid, open_only=True):
         if note.due_at is None or note.due_at >= now:
             continue
         state = "newly due" if note.due_at >= since else "overdue"
         by_owner.setdefault(note.owner_name or "no owner", []).append(
-            f"#{note.action_number} {note.text} ({state}, due {format_local(note.due_at, tz)})")
+            f"#{note.action_number} {note.text} ({state}, due " + When(note.due_at, tz) + ")")
     if by_owner:
-        fields.append(Field("Action items due", "\n".join(
-            f"{owner}: " + "; ".join(items) for owner, items in sorted(by_owner.items()))))
+        fields.append(Field("Action items due", join("\n", (
+            f"{owner}: " + join("; ", items) for owner, items in sorted(by_owner.items())))))
     goals = await digest_sql.goal_changes(conn, cid, since, now)
     if goals:
         fields.append(Field("Goal changes", "\n".join(

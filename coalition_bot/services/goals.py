@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from coalition_bot.errors import NotFound
 from coalition_bot.model import GOAL_STATUSES, Goal, GoalUpdate
-from coalition_bot.replies import Notice
+from coalition_bot.replies import CommandRef, Notice
 from coalition_bot.rules.text import clean_line
 from coalition_bot.services.context import Context
 from coalition_bot.store import goals as goal_sql
@@ -22,7 +22,7 @@ async def get_goal(ctx: Context, number: int) -> Goal:
     goal = await goal_sql.find_goal(ctx.conn, ctx.coalition.id, number)
     if goal is None:
         raise NotFound(f"There is no goal #{number} in this coalition.",
-                       hint="See the goals with `/coalition goals`.")
+                       hint="See the goals with " + CommandRef("coalition goals") + ".")
     return goal
 
 

@@ -71,7 +71,7 @@ from zoneinfo import ZoneInfo
 
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from coalition_bot.model import DeliveryKind, Level, Meeting, Note, Occurrence, Person
-from coalition_bot.replies import Button, Notice
+from coalition_bot.replies import Button, CommandRef, Notice, When
 from coalition_bot.rules.recurrence import (
     describe,
     expand,
@@ -137,7 +137,7 @@ async def schedule(ctx: Context, *, title: str, start: datetime, every: str | No
     """Schedule a meeting (one-off, or a series when `every` is given)."""
     tz = ctx.coalition.timezone
     if start <= ctx.now:
-        raise UsageError(f"That time is in the past: I read it as {format_local(start, tz)}.",
+        raise UsageError("That time is in the past: I read it as " + When(start, tz) + ".",
                          hint="Give a time in the future, like tomorrow 6pm.")
     text = clean_line(title)
     if not text:
@@ -171,7 +171,7 @@ async def get_meeting(ctx: Context, number: int) -> Meeting:
     meeting = await meeting_sql.find_meeting(ctx.conn, ctx.coalition.id, number)
     if meeting is None:
         raise NotFound(f"There is no meeting #{number} in this coalition.",
-                       hint="See the meetings with `/meeting list`.")
+                       hint="See the meetings with " + CommandRef("meeting list") + ".")
     return meeting
 
 
@@ -216,7 +216,8 @@ async def find_occurrence(ctx: Context, meeting: Meeting, on: date | None, *,
                                       with_cancelled=True)
     if not found:
         raise NotFound(f"Meeting #{meeting.number} has no occurrence on {on:%a %d %b %Y}.",
-                       hint=f"See its dates with `/meeting info #{meeting.number}`.")
+                       hint="See its dates with "
+                            + CommandRef(f"meeting info #{meeting.number}") + ".")
     return found[0]
 
 
@@ -252,10 +253,10 @@ async def cancel(ctx: Context, number: int, which: str | None) -> tuple[Meeting,
     on = parse_date(which, tz, ctx.now) if which else None
     occ = await find_occurrence(ctx, meeting, on)
     if occ.cancelled:
-        raise Conflict(f"The occurrence on {format_local(occ.start, tz)} is already cancelled.")
+        raise Conflict("The occurrence on " + When(occ.start, tz) + " is already cancelled.")
     moved = _local(occ.start, tz) if occ.key != local_key(_local(occ.start, tz)) else None
     await meeting_sql.set_change(ctx.conn, meeting.id, occ.key, cancelled=True, moved_to=moved)
-    return meeting, f"the occurrence on {format_local(occ.start, tz)}"
+    return meeting, "the occurrence on " + When(occ.start, tz)
 
 
 async def reschedule(ctx: Context, number: int, start: datetime,
@@ -264,13 +265,13 @@ async def reschedule(ctx: Context, number: int, start: datetime,
     meeting = await get_meeting(ctx, number)
     tz = meeting.timezone
     if start <= ctx.now:
-        raise UsageError(f"That time is in the past: I read it as {format_local(start, tz)}.")
+        raise UsageError("That time is in the past: I read it as " + When(start, tz) + ".")
     if meeting.cancelled:
         raise Conflict(f"Meeting #{meeting.number} is cancelled.")
     new_local = _local(start, tz)
     if on is None and meeting.rrule is None:
         await meeting_sql.update_series(ctx.conn, meeting.id, new_local, None)
-        return meeting, f"the meeting to {format_local(start, tz)}"
+        return meeting, "the meeting to " + When(start, tz)
     if on is None:
         rule = meeting.rrule
         if rule and _AUTO_MONTHLY.fullmatch(rule):  # keep the "2nd Tuesday" kind of meaning
@@ -284,12 +285,12 @@ async def reschedule(ctx: Context, number: int, start: datetime,
             ctx.conn, meeting.id, [(o.key, _local(o.start, tz)) for o in held],
             local_key(_local(ctx.now, tz)))
         await meeting_sql.update_series(ctx.conn, meeting.id, new_local, rule)
-        return meeting, f"the series: from {format_local(start, tz)}, {describe(rule)}"
+        return meeting, "the series: from " + When(start, tz) + f", {describe(rule)}"
     occ = await find_occurrence(ctx, meeting, on)
     await meeting_sql.set_change(ctx.conn, meeting.id, occ.key, cancelled=False,
                                  moved_to=new_local)
-    return meeting, f"the occurrence of {format_local(occ.start, tz)} to " \
-                    f"{format_local(start, tz)}"
+    return meeting, "the occurrence of " + When(occ.start, tz) + " to " \
+                    + When(start, tz)
 
 
 async def update(ctx: Context, number: int, *, title: str | None, where: str | None,
@@ -301,7 +302,8 @@ async def update(ctx: Context, number: int, *, title: str | None, where: str | N
         raise Conflict(f"Meeting #{meeting.number} is cancelled.")
     if title is None and where is None and duration is None and remind is None:
         raise UsageError("Say what to change: title:, where:, duration: or remind:.",
-                         hint=f"For example `/meeting update {number} where:\"Union hall\"`.")
+                         hint="For example "
+                              + CommandRef(f"meeting update {number} where:\"Union hall\"") + ".")
     new_title = meeting.title if title is None else clean_line(title)
     if not new_title:
         raise UsageError("The meeting needs a title.")
@@ -372,7 +374,7 @@ async def rsvp(ctx: Context, number: int, answer: str, on: date | None) -> Occur
     meeting = await get_meeting(ctx, number)
     occ = await find_occurrence(ctx, meeting, on)
     if occ.cancelled:
-        raise Conflict(f"The occurrence on {format_local(occ.start, meeting.timezone)} "
+        raise Conflict("The occurrence on " + When(occ.start, meeting.timezone) + " "
                        "is cancelled.")
     await meeting_sql.set_rsvp(ctx.conn, meeting.id, occ.key, ctx.caller.person.id, answer,
                                ctx.now)
@@ -421,10 +423,10 @@ async def _agenda_of(ctx: Context, number: int, item: int, on: date | None
     occ = await find_occurrence(ctx, meeting, on)
     items = await meeting_sql.agenda_rows(ctx.conn, meeting.id, occ.key)
     if not 1 <= item <= len(items):
-        where = f"{meeting.title} on {format_local(occ.start, meeting.timezone)}"
-        raise NotFound(f"The agenda of {where} has no item {item}"
+        where = f"{meeting.title} on " + When(occ.start, meeting.timezone)
+        raise NotFound("The agenda of " + where + f" has no item {item}"
                        + (f" (it has {len(items)})." if items else " (it is empty)."),
-                       hint=f"See it with `/meeting agenda #{meeting.number}`.")
+                       hint="See it with " + CommandRef(f"meeting agenda #{meeting.number}") + ".")
     return occ, items
 
 
@@ -447,7 +449,7 @@ async def _own_action(ctx: Context, number: int, doing: str) -> Note:
     note = await meeting_sql.find_action(ctx.conn, ctx.coalition.id, number)
     if note is None:
         raise NotFound(f"There is no action #{number} in this coalition.",
-                       hint="See them with `/meeting actions all`.")
+                       hint="See them with " + CommandRef("meeting actions all") + ".")
     caller = ctx.caller
     if caller.person.id not in (note.owner_id, note.added_by) and caller.level < Level.COORDINATOR:
         raise PermissionDenied(f"Action #{number} belongs to {note.owner_name}; they, whoever "
@@ -489,12 +491,12 @@ async def reassign_action(ctx: Context, number: int, owner: Person) -> tuple[Not
                                     due_at=note.due_at)
     note = await _action(ctx, number)
     if owner.id != ctx.caller.person.id:
-        due = (f" It is due {format_local(note.due_at, ctx.coalition.timezone)}."
+        due = (" It is due " + When(note.due_at, ctx.coalition.timezone) + "."
                if note.due_at else "")
         ctx.notify_person(owner, Notice(
             ctx.coalition.id, f"Action #{number} is yours now",
             f"{note.text}\n{ctx.caller.person.display_name} gave it to you "
-            f"(meeting #{note.meeting_number}).{due}",
+            f"(meeting #{note.meeting_number})." + due,
             buttons=(Button("Mark done", f"meeting done {number}", "primary"),)))
     return note, True
 
@@ -626,10 +628,10 @@ async def record_attendance(ctx: Context, number: int, people: list[Person],
     meeting = await get_meeting(ctx, number)
     occ = await find_occurrence(ctx, meeting, on, default="latest")
     if occ.cancelled:
-        raise Conflict(f"The occurrence on {format_local(occ.start, meeting.timezone)} "
+        raise Conflict("The occurrence on " + When(occ.start, meeting.timezone) + " "
                        "is cancelled: nobody attended it.")
     if occ.start > ctx.now:
-        raise Conflict(f"Meeting #{meeting.number} on {format_local(occ.start, meeting.timezone)}"
+        raise Conflict(f"Meeting #{meeting.number} on " + When(occ.start, meeting.timezone) +
                        " has not started yet: record who came once it has.",
                        hint="Give a past date with occurrence:DATE.")
     added = await meeting_sql.add_attendance(ctx.conn, meeting.id, occ.key,

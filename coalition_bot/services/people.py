@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from coalition_bot.errors import NotFound, UsageError
 from coalition_bot.model import Level, Org, Person
+from coalition_bot.replies import CommandRef
 from coalition_bot.rules.text import clean_line, name_key
 from coalition_bot.rules.times import format_local
 from coalition_bot.services.context import Caller, Context
@@ -107,11 +108,11 @@ async def find_org(ctx: Context, raw: str) -> Org:
         since = format_local(org.left_at, ctx.coalition.timezone).split(",")[0]
         raise NotFound(f"{org.name} left the coalition ({since}).",
                        hint="A coordinator brings it back with "
-                            f"`/coalition org add \"{org.name}\"`.")
+                            + CommandRef(f"coalition org add \"{org.name}\"") + ".")
     if org is not None:
         return org
     known = await org_sql.list_orgs(ctx.conn, coalition_id)
     names = ", ".join(o.name for o in known) or "none yet"
     raise NotFound(f"There is no organization `{text}` in this coalition.",
                    hint=f"Organizations: {names}. A coordinator adds one with "
-                        "`/coalition org add NAME`.")
+                        + CommandRef("coalition org add NAME") + ".")

@@ -75,10 +75,9 @@ from datetime import datetime, timedelta
 
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from coalition_bot.model import Coalition, Org, Person, Poll, Vote
-from coalition_bot.replies import Button, ButtonStyle, Field, Mention, Notice
+from coalition_bot.replies import Button, ButtonStyle, CommandRef, Field, Mention, Notice, When
 from coalition_bot.rules.tally import BLOCK, PROPOSAL_CHOICES, Outcome, count, decide
 from coalition_bot.rules.text import clean_line, name_key, quote_arg
-from coalition_bot.rules.times import format_local
 from coalition_bot.rules.topics import phrase_key
 from coalition_bot.services.context import Context
 from coalition_bot.store import orgs as org_sql
@@ -167,7 +166,7 @@ async def create(ctx: Context, *, question: str, choices: str | None, electorate
                          "block); leave out choices, or pick another rule.")
     closes = closes_at or ctx.now + DEFAULT_OPEN_FOR
     if closes <= ctx.now:
-        raise UsageError(f"The closing time {format_local(closes, ctx.coalition.timezone)} "
+        raise UsageError("The closing time " + When(closes, ctx.coalition.timezone) + " "
                          "is in the past.", hint="Give a time in the future, like "
                          'closes:"friday 17:00" or closes:"in 2 days".')
     text = clean_line(question)
@@ -183,7 +182,7 @@ async def get_poll(conn: Conn, coalition_id: int, number: int) -> Poll:
     poll = await poll_sql.find_poll(conn, coalition_id, number)
     if poll is None:
         raise NotFound(f"There is no poll #{number} in this coalition.",
-                       hint="See the polls with `/poll list`.")
+                       hint="See the polls with " + CommandRef("poll list") + ".")
     return poll
 
 
@@ -253,7 +252,8 @@ async def _voting_org(ctx: Context, poll: Poll, org: Org | None) -> Org:
     if org is not None:
         if org.id not in caller.org_ids:
             raise PermissionDenied(f"You are not a representative of {org.name}.",
-                                   hint="A coordinator adds you with `/coalition rep add`.")
+                                   hint="A coordinator adds you with "
+                                        + CommandRef("coalition rep add") + ".")
         chosen = [org]
     else:
         chosen = [o for o in represented if not o.observer] or represented
@@ -262,7 +262,7 @@ async def _voting_org(ctx: Context, poll: Poll, org: Org | None) -> Org:
             f"Poll #{poll.number} is an organization poll: only representatives of partner "
             "organizations vote, one vote per organization.",
             hint="If you speak for an organization, ask a coordinator to run "
-                 "`/coalition rep add @you ORG`.")
+                 + CommandRef("coalition rep add @you ORG") + ".")
     if len(chosen) > 1:
         names = ", ".join(o.name for o in chosen)
         raise UsageError(f"You represent {names}. Say which one this vote is for.",
@@ -288,9 +288,10 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
     """Cast (or change) the caller's vote, checked against the poll's clock and electorate."""
     poll = await get_poll(ctx.conn, ctx.coalition.id, number)
     if not poll.accepts_votes(ctx.now):
-        when = format_local(poll.closed_at or poll.closes_at, ctx.coalition.timezone)
-        raise Conflict(f"Poll #{poll.number} closed on {when}; it takes no more votes.",
-                       hint=f"See the result with `/poll status #{poll.number}`.")
+        when = When(poll.closed_at or poll.closes_at, ctx.coalition.timezone)
+        raise Conflict(f"Poll #{poll.number} closed on " + when + "; it takes no more votes.",
+                       hint="See the result with " + CommandRef(f"poll status #{poll.number}")
+                            + ".")
     picked, counted_as = _weighed_choice(poll, choice)
     person = ctx.caller.person
     if poll.electorate == "orgs":
@@ -365,17 +366,17 @@ async def extend(ctx: Context, number: int, closes: datetime) -> Poll:
     poll = await get_poll(ctx.conn, ctx.coalition.id, number)
     tz = ctx.coalition.timezone
     if not poll.accepts_votes(ctx.now):
-        when = format_local(poll.closed_at or poll.closes_at, tz)
-        raise Conflict(f"Poll #{poll.number} closed on {when}; it cannot be reopened.",
-                       hint="Open a new poll with `/poll create`.")
+        when = When(poll.closed_at or poll.closes_at, tz)
+        raise Conflict(f"Poll #{poll.number} closed on " + when + "; it cannot be reopened.",
+                       hint="Open a new poll with " + CommandRef("poll create") + ".")
     if closes <= poll.closes_at:
-        raise UsageError(f"Poll #{poll.number} already closes {format_local(poll.closes_at, tz)}"
-                         f"; {format_local(closes, tz)} is not later.",
-                         hint="To end it now, use `/poll close`.")
+        raise UsageError(f"Poll #{poll.number} already closes " + When(poll.closes_at, tz) +
+                         "; " + When(closes, tz) + " is not later.",
+                         hint="To end it now, use " + CommandRef("poll close") + ".")
     await poll_sql.set_closes_at(ctx.conn, poll.id, closes)
     extended = replace(poll, closes_at=closes)
     ctx.notify(Notice(ctx.coalition.id, f"Poll #{poll.number} now closes "
-                                        f"{format_local(closes, tz)}",
+                                        + When(closes, tz),
                       f"{poll.question}\nExtended by {ctx.caller.person.display_name}; "
                       "votes can be cast or changed until then.",
                       buttons=vote_buttons(extended)))
@@ -439,7 +440,8 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
     state = await poll_state(conn, poll)
     if not await poll_sql.mark_closed(conn, poll.id, closed_by.id if closed_by else None, now):
         raise Conflict(f"Poll #{poll.number} is already closed.",
-                       hint=f"See the result with `/poll status #{poll.number}`.")
+                       hint="See the result with " + CommandRef(f"poll status #{poll.number}")
+                            + ".")
     label = outcome_label(state.outcome, poll)
     number = await poll_sql.add_decision(
         conn, coalition.id, poll, outcome=label, summary=state.outcome.summary,
@@ -449,7 +451,7 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
     text = f"{poll.question}\n{state.outcome.summary}"
     if closed_by is not None and now < poll.closes_at:  # cut short: partners should know
         text += (f"\nClosed early by {closed_by.display_name}; it was to close "
-                 f"{format_local(poll.closes_at, coalition.timezone)}.")
+                 + When(poll.closes_at, coalition.timezone) + ".")
     proposed = await topic_sql.proposal(conn, poll.id)
     key = phrase_key(proposed[0]) if proposed is not None else ""
     if proposed is not None and label == "passed" and not any(
@@ -486,17 +488,17 @@ async def reminder_notice(conn: Conn, coalition: Coalition, poll: Poll,
     missing = state.not_voted
     if not missing:
         return [], None
-    left = format_local(poll.closes_at, coalition.timezone)
+    left = When(poll.closes_at, coalition.timezone)
     people = list({p.id: p for e in missing for p in e.people}.values())  # each person once
     if poll.electorate == "orgs":
         fields = tuple(Field(e.name, ", ".join(p.display_name for p in e.people)
                              or "no representative yet") for e in missing)
         text = (f"{poll.question}\nThese organizations have not voted yet; the poll closes "
-                f"{left}. Vote with `/poll vote #{poll.number} CHOICE`.")
+                + left + ". Vote with " + CommandRef(f"poll vote #{poll.number} CHOICE") + ".")
     else:
         fields = (Field("Not voted yet", ", ".join(e.name for e in missing)),)
-        text = (f"{poll.question}\nThe poll closes {left}. "
-                f"Vote with `/poll vote #{poll.number} CHOICE`.")
+        text = (f"{poll.question}\nThe poll closes " + left + ". "
+                "Vote with " + CommandRef(f"poll vote #{poll.number} CHOICE") + ".")
     mentions = tuple(Mention(p.platform, p.platform_user_id, p.display_name) for p in people)
     return missing, Notice(coalition.id, title, text, fields=fields, buttons=vote_buttons(poll),
                            mentions=mentions)

@@ -53,7 +53,7 @@ from zoneinfo import ZoneInfo
 
 from coalition_bot.errors import NotFound, PermissionDenied, UsageError
 from coalition_bot.model import Level, Org, Person, Resource
-from coalition_bot.replies import Button, Field, Notice
+from coalition_bot.replies import Button, CommandRef, Field, Notice, When
 from coalition_bot.rules.resources import Candidate, Fit, parse_tags, rank, same_tag
 from coalition_bot.rules.text import clean_line
 from coalition_bot.rules.times import format_local, format_span
@@ -134,7 +134,7 @@ async def get_item(ctx: Context, number: int) -> Resource:
     item = await resource_sql.find_resource(ctx.conn, ctx.coalition.id, number)
     if item is None:
         raise NotFound(f"There is no offer or ask #{number} in this coalition.",
-                       hint="See the open ones with `/resource list`.")
+                       hint="See the open ones with " + CommandRef("resource list") + ".")
     return item
 
 
@@ -145,7 +145,7 @@ def _closed_line(ctx: Context, item: Resource) -> str:
         return (f"{label(item)} was closed as {item.status} on "
                 f"{format_local(item.closed_at, tz).split(',')[0]}.")
     assert item.ends_at is not None
-    return f"{label(item)} expired on {format_local(item.ends_at - timedelta(seconds=1), tz)}."
+    return f"{label(item)} expired on " + When(item.ends_at - timedelta(seconds=1), tz) + "."
 
 
 # --- posting -----------------------------------------------------------------------------------
@@ -163,7 +163,8 @@ async def post(ctx: Context, kind: str, text: str, tags: str | None, day: date |
     text = clean_line(text)
     if not text:
         raise UsageError(f"Say what the {kind} is, in words.",
-                         hint=f"For example `/resource {kind} Meeting hall for 80 people`.")
+                         hint="For example "
+                              + CommandRef(f"resource {kind} Meeting hall for 80 people") + ".")
     keys = parse_tags(tags or "", await resource_sql.tags_used(ctx.conn, ctx.coalition.id))
     end = remind = None
     if day is not None:
@@ -269,7 +270,7 @@ async def board(ctx: Context, which: str, tag: str | None) -> Board:
     if which == "mine":
         if not ctx.caller.org_ids:
             raise UsageError("You represent no organization, so nothing here is yours.",
-                             hint="See everything with `/resource list`.")
+                             hint="See everything with " + CommandRef("resource list") + ".")
         items = [i for i in items if i.org_id in ctx.caller.org_ids]
     if tag is not None:
         wanted = parse_tags(tag)
@@ -319,11 +320,11 @@ async def take(ctx: Context, number: int, note: str, org: Org | None) -> tuple[R
     taker = await acting_org(ctx, org, "commit")
     if not item.is_open(ctx.now):
         raise UsageError(_closed_line(ctx, item), hint="See the open ones with "
-                                                       "`/resource list`.")
+                                                       + CommandRef("resource list") + ".")
     if taker.id == item.org_id:
         raise UsageError(f"{label(item)} is {taker.name}'s own {item.kind}.",
                          hint="Taking is for another organization; close your own with "
-                              f"`/resource close #{item.number}`.")
+                              + CommandRef(f"resource close #{item.number}") + ".")
     note = clean_line(note)
     if not await resource_sql.add_take(ctx.conn, item.id, taker.id, ctx.caller.person.id,
                                        note, ctx.now):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from coalition_bot.errors import Conflict, NotFound, UsageError
 from coalition_bot.model import Note, Org, Person, Role, RoleHolder
+from coalition_bot.replies import CommandRef
 from coalition_bot.rules.text import clean_line, name_key
 from coalition_bot.rules.workload import idle, overloaded
 from coalition_bot.services.context import Context
@@ -42,7 +43,7 @@ async def get_role(ctx: Context, raw: str) -> Role:
         names = ", ".join(r.name for r in await role_sql.list_roles(ctx.conn, ctx.coalition.id))
         raise NotFound(f"There is no role `{text}` in this coalition.",
                        hint=f"Roles: {names or 'none yet'}. A coordinator creates one with "
-                            "`/role create NAME`.")
+                            + CommandRef("role create NAME") + ".")
     return role
 
 

@@ -54,7 +54,7 @@ from datetime import datetime, timedelta
 
 from coalition_bot.errors import Conflict, NotFound, UsageError
 from coalition_bot.model import Poll
-from coalition_bot.replies import Message, Notice, Reply
+from coalition_bot.replies import CommandRef, Message, Notice, Reply
 from coalition_bot.rules.text import clean_line
 from coalition_bot.rules.topics import (
     Matcher,
@@ -153,7 +153,7 @@ async def remove(ctx: Context, phrase: str) -> Topic:
         outcome="removed", summary=summary, decided_by=who, now=ctx.now)
     ctx.notify(Notice(ctx.coalition.id, f"Off-limits topic removed: “{topic.phrase}”",
                       f"{summary}\nThis is decision #{number} in the log. Partners who "
-                      "disagree can propose it again with `/topic propose`."))
+                      "disagree can propose it again with " + CommandRef("topic propose") + "."))
     return topic
 
 

@@ -178,19 +178,21 @@ def _texts(node: Any) -> Iterator[str]:
 
 
 _SLACK_CHANNEL_LINK = re.compile(r"<#[CGD][A-Z0-9]+>")
+# a time the bot wrote (`replies.When`): each reader's own zone, the coalition's as fallback
+SLACK_DATE = re.compile(r"<!date\^\d+\^\{date_short_pretty\} at \{time\}\|[^<>|]*>")
 
 
 def slack_problems(payload: dict[str, Any], intended: Iterable[str] = ()) -> list[str]:
     """What in a Slack message payload could ping or link: `<!…>` specials, `<@…>`
     other than the intended user ids, any other `<…>` markup but a bare channel link
-    (`<#C…>`, which pings nobody), or `link_names`/`parse`."""
+    (`<#C…>`, which pings nobody) or a date the bot wrote, or `link_names`/`parse`."""
     allowed = {f"<@{uid}>" for uid in intended}
     found = []
     if payload.get("link_names") or payload.get("parse") not in (None, "none"):
         found.append(f"link_names/parse set: {payload.get('link_names')!r} "
                      f"{payload.get('parse')!r}")
     for text in _texts(payload):
-        rest = _SLACK_CHANNEL_LINK.sub("", text)
+        rest = SLACK_DATE.sub("", _SLACK_CHANNEL_LINK.sub("", text))
         for mention in allowed:
             rest = rest.replace(mention, "")
         if "<" in rest or ">" in rest:

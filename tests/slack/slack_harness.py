@@ -295,6 +295,15 @@ def sign(body: str, *, secret: str = SECRET, ts: int | None = None,
     return headers
 
 
+SLACK_DATE = re.compile(r"<!date\^\d+\^\{date_short_pretty\} at \{time\}\|[^<>|]*>")
+
+
+def without_dates(text: str) -> str:
+    """`text` less the dates the bot wrote (`<!date^…>`, each reader's own time), so what
+    is left can be checked for `<!…>` pings."""
+    return SLACK_DATE.sub("", text)
+
+
 def text_of(payload: dict[str, Any]) -> str:
     """Every text in a message payload (fallback and blocks), for assertions."""
     parts = [payload.get("text") or ""]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,17 @@ from coalition_bot.adapters.slack.text import escape, from_slack, mentioned_user
 from coalition_bot.cli import main
 from coalition_bot.commands.registry import COMMANDS
 from coalition_bot.config import ConfigError
-from coalition_bot.replies import Button, Field, Mention, Notice, Reply
+from coalition_bot.replies import (
+    Button,
+    CommandRef,
+    Field,
+    Mention,
+    Notice,
+    Reply,
+    Text,
+    When,
+    join,
+)
 
 
 def test_escape_neutralises_markup() -> None:
@@ -79,10 +90,36 @@ def test_long_replies_fit_slack_limits() -> None:
 
 def test_a_prefix_shows_the_workspace_command_names() -> None:
     renderer = Renderer(COMMANDS, "cb-")
-    message = renderer.reply(Reply(text="Vote with `/poll vote #1 CHOICE`; see /coalition "
-                                        "help. Not a/poll or /polling."))
-    assert message["blocks"][0]["text"]["text"] == (
-        "Vote with `/cb-poll vote #1 CHOICE`; see /cb-coalition help. Not a/poll or /polling.")
+    text = ("Vote with " + CommandRef("poll vote #1 CHOICE") + "; see "
+            + CommandRef("coalition help", code=False) + ". Not /poll typed by someone.")
+    message = renderer.reply(Reply(title=Text(CommandRef("poll", code=False)), text=text))
+    assert message["blocks"][0]["text"]["text"] == "/cb-poll"
+    assert message["blocks"][1]["text"]["text"] == (
+        "Vote with `/cb-poll vote #1 CHOICE`; see /cb-coalition help. Not /poll typed by "
+        "someone.")
+
+
+def test_times_are_slack_dates_with_the_coalitions_time_as_fallback() -> None:
+    when = When(datetime(2026, 12, 1, 23, 0, tzinfo=UTC), "America/New_York")
+    message = Renderer().notice(Notice(1, "Closes " + when, "Closes " + when + ".",
+                                       fields=(Field("When", Text(when)),)))
+    date = ("<!date^1796166000^{date_short_pretty} at {time}"
+            "|Tue 1 Dec 2026, 18:00 (America/New_York)>")
+    header, body, field = message["blocks"]
+    assert header["text"]["text"] == "Closes Tue 1 Dec 2026, 18:00 (America/New_York)"
+    assert body["text"]["text"] == f"Closes {date}."
+    assert field["text"]["text"] == f"*When*\n{date}"
+    assert message["text"].endswith("Closes Tue 1 Dec 2026, 18:00 (America/New_York).")
+
+
+def test_a_long_text_is_never_cut_inside_a_slack_date() -> None:
+    when = When(datetime(2026, 12, 1, 23, 0, tzinfo=UTC), "America/New_York")
+    text = join(" ", ["x" * 40 + " " + when] * 60)
+    message = Renderer().reply(Reply(text=text, fields=(Field("Due", text, inline=True),)))
+    for block in message["blocks"]:
+        for piece in [block.get("text") or {}, *block.get("fields", [])]:
+            chunk = piece.get("text", "")
+            assert chunk.count("<") == chunk.count(">")
 
 
 def test_notice_rendering() -> None:
