@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
+from db_access import connect
 from helpers import (
     Chat,
     MovableClock,
@@ -22,6 +22,8 @@ from coalition_bot.services.people import console_user_id
 SECRET = "Quetzal pelicans whisper about RENT-controls beneath the Zanzibar lighthouse"
 
 
+
+pytestmark = pytest.mark.both_backends
 
 def topic_rows(db_path: Path) -> list[tuple]:
     """(phrase, reason, added by, decision number, removed?) of every topic, oldest first."""
@@ -109,7 +111,7 @@ async def test_a_word_and_its_plural_are_one_topic_whichever_comes_first(
 async def test_a_topic_stored_under_an_older_key_is_still_found(
         partners: Chat, db_path: Path) -> None:
     await partners.ok("Alice", "topic add bus")
-    with sqlite3.connect(db_path) as conn:  # as if an older version had keyed it
+    with connect(db_path) as conn:  # as if an older version had keyed it
         conn.execute("UPDATE topic SET phrase_key = 'bu_old'")
     await refused_without_change(partners, db_path, "Alice", "topic add buses")
     await partners.ok("Alice", "topic remove buses")
@@ -265,7 +267,7 @@ async def test_a_close_that_fails_leaves_neither_the_decision_nor_the_topic(
     await partners.ok("Bob", 'topic propose pipeline reason:"split"')
     await partners.ok("Bob", "poll vote 1 agree")
     await partners.ok("Dan", "poll vote 1 agree")
-    with sqlite3.connect(db_path) as conn:  # make adding the topic fail inside the close
+    with connect(db_path) as conn:  # make adding the topic fail inside the close
         conn.execute("CREATE TRIGGER no_topics BEFORE INSERT ON topic"
                      " BEGIN SELECT RAISE(ABORT, 'no topics today'); END")
     before = snapshot(db_path)
@@ -275,7 +277,7 @@ async def test_a_close_that_fails_leaves_neither_the_decision_nor_the_topic(
     assert query(db_path, "SELECT status FROM poll") == [("open",)]
     assert decision_rows(db_path) == [] and topic_rows(db_path) == []
     assert partners.notices == []
-    with sqlite3.connect(db_path) as conn:
+    with connect(db_path) as conn:
         conn.execute("DROP TRIGGER no_topics")
     await partners.ok("Alice", "poll close 1")
     assert [r[:3] for r in decision_rows(db_path)] == [
@@ -450,7 +452,7 @@ async def test_the_message_text_is_never_stored(rent: Chat, bot: Bot, db_path: P
     assert query(db_path, "SELECT count(*) FROM nudge") == [(4,)]  # Eve has two topics
 
     needles = [SECRET, "Quetzal", "pelicans", "Zanzibar", "whisper", "beneath"]
-    with sqlite3.connect(db_path) as conn:
+    with connect(db_path) as conn:
         tables = [r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")]
         assert {"topic", "nudge", "person", "decision"} <= set(tables)

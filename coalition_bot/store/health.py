@@ -53,8 +53,8 @@ async def org_vote_delays(conn: Conn, coalition_id: int, since: datetime, until:
     """Organization id → seconds from each such poll opening to its vote."""
     rows = await fetch_all(
         conn,
-        "SELECT v.voter, CAST(round((julianday(v.cast_at) - julianday(p.created_at)) * 86400)"
-        " AS INTEGER) FROM poll p JOIN poll_elector e ON e.poll_id = p.id"
+        f"SELECT v.voter, {conn.dialect.seconds_between('v.cast_at', 'p.created_at')}"
+        " FROM poll p JOIN poll_elector e ON e.poll_id = p.id"
         " JOIN vote v ON v.poll_id = p.id AND v.voter = e.voter"
         " WHERE p.coalition_id = ? AND p.electorate = 'orgs' AND p.status = 'closed'"
         " AND p.closed_at >= ? AND p.closed_at <= ?",
@@ -130,8 +130,8 @@ async def decision_counts(conn: Conn, coalition_id: int, since: datetime, until:
     without a poll (a coordinator's act) counts as taken."""
     rows = await fetch_all(
         conn,
-        "SELECT coalesce(sum(poll_id IS NULL OR quorum_met = 1), 0),"
-        " coalesce(sum(poll_id IS NOT NULL AND quorum_met = 0), 0) FROM decision"
+        "SELECT count(CASE WHEN poll_id IS NULL OR quorum_met = 1 THEN 1 END),"
+        " count(CASE WHEN poll_id IS NOT NULL AND quorum_met = 0 THEN 1 END) FROM decision"
         " WHERE coalition_id = ? AND decided_at >= ? AND decided_at <= ?",
         (coalition_id, iso(since), iso(until)))
     return int(rows[0][0]), int(rows[0][1])

@@ -26,10 +26,14 @@ class Migration:
     sql: str
 
 
-def available_migrations() -> list[Migration]:
-    """The migrations this version of the code knows, in order; checks the numbering."""
+def available_migrations(engine: str = "sqlite") -> list[Migration]:
+    """The migrations this version of the code knows for `engine` ("sqlite", or
+    "postgresql": the twins in migrations/postgresql/), in order; checks the numbering."""
     found: list[Migration] = []
-    for entry in resources.files("coalition_bot.migrations").iterdir():
+    folder = resources.files("coalition_bot.migrations")
+    if engine != "sqlite":
+        folder = folder.joinpath(engine)
+    for entry in folder.iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text("utf-8")))
