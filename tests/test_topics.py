@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from db_access import connect
+from db_access import connect, is_postgres, tables
 from helpers import (
     Chat,
     MovableClock,
@@ -268,8 +268,14 @@ async def test_a_close_that_fails_leaves_neither_the_decision_nor_the_topic(
     await partners.ok("Bob", "poll vote 1 agree")
     await partners.ok("Dan", "poll vote 1 agree")
     with connect(db_path) as conn:  # make adding the topic fail inside the close
-        conn.execute("CREATE TRIGGER no_topics BEFORE INSERT ON topic"
-                     " BEGIN SELECT RAISE(ABORT, 'no topics today'); END")
+        if is_postgres(db_path):
+            conn.execute("CREATE FUNCTION no_topics() RETURNS trigger LANGUAGE plpgsql AS"
+                         " $$ BEGIN RAISE EXCEPTION 'no topics today'; END $$")
+            conn.execute("CREATE TRIGGER no_topics BEFORE INSERT ON topic"
+                         " FOR EACH ROW EXECUTE FUNCTION no_topics()")
+        else:
+            conn.execute("CREATE TRIGGER no_topics BEFORE INSERT ON topic"
+                         " BEGIN SELECT RAISE(ABORT, 'no topics today'); END")
     before = snapshot(db_path)
     failed = await partners.say("Alice", "poll close 1")
     assert failed.error and failed.private
@@ -278,7 +284,7 @@ async def test_a_close_that_fails_leaves_neither_the_decision_nor_the_topic(
     assert decision_rows(db_path) == [] and topic_rows(db_path) == []
     assert partners.notices == []
     with connect(db_path) as conn:
-        conn.execute("DROP TRIGGER no_topics")
+        conn.execute("DROP TRIGGER no_topics" + (" ON topic" if is_postgres(db_path) else ""))
     await partners.ok("Alice", "poll close 1")
     assert [r[:3] for r in decision_rows(db_path)] == [
         (1, "Keep “pipeline” off the table in the coalition's shared spaces? (split)",
@@ -453,17 +459,19 @@ async def test_the_message_text_is_never_stored(rent: Chat, bot: Bot, db_path: P
 
     needles = [SECRET, "Quetzal", "pelicans", "Zanzibar", "whisper", "beneath"]
     with connect(db_path) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
-        assert {"topic", "nudge", "person", "decision"} <= set(tables)
-        for table in tables:
-            columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+        names = tables(conn)
+        assert {"topic", "nudge", "person", "decision"} <= set(names)
+        for table in names:
+            columns = [d[0] for d in conn.execute(f'SELECT * FROM "{table}" LIMIT 0')
+                       .description]
             for column in columns:
                 for (value,) in conn.execute(f'SELECT "{column}" FROM "{table}"'):
                     if isinstance(value, bytes):
                         value = value.decode("utf-8", "replace")
                     for needle in needles:
                         assert needle.lower() not in str(value).lower(), (table, column)
+    if is_postgres(db_path):
+        return  # the server's files are not ours to read
     # nor on disk at all: the database file and its write-ahead log, byte by byte
     files = [p for p in db_path.parent.iterdir() if p.name.startswith(db_path.name)]
     assert db_path in files
