@@ -111,7 +111,7 @@ class SqliteConn:
         return self._raw.execute(sql, tuple(params)).fetchall()
 
     async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> sqlite3.Cursor:
-        return self._raw.executemany(sql, rows)
+        return self._raw.executemany(sql, (tuple(row) for row in rows))
 
     @property
     def in_transaction(self) -> bool:
@@ -306,7 +306,8 @@ async def _probe_write(conn: aiosqlite.Connection) -> None:
     file (or folder) opens without complaint and would fail only at the first command,
     and a lock held by another program would too."""
     async with conn.execute("PRAGMA user_version") as cur:
-        (version,) = await cur.fetchone()
+        row = await cur.fetchone()
+    version = row[0] if row else 0
     await conn.execute("BEGIN IMMEDIATE")
     try:
         await conn.execute(f"PRAGMA user_version = {int(version)}")

@@ -61,7 +61,8 @@ async def refuse_newer(conn: aiosqlite.Connection) -> None:
         if await cur.fetchone() is None:
             return
     async with conn.execute("SELECT max(version) FROM schema_migration") as cur:
-        newest = (await cur.fetchone())[0] or 0
+        row = await cur.fetchone()
+    newest = (row[0] if row else 0) or 0
     known = available_migrations()
     newest_known = known[-1].version if known else 0
     if newest > newest_known:
