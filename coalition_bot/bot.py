@@ -76,7 +76,8 @@ class Bot:
 
     @classmethod
     async def open(cls, path: str | Path, *, clock: Clock = system_clock) -> Bot:
-        """Open (and migrate) the database at `path` and wire a bot to it."""
+        """Open (and migrate) the database at `path` (an SQLite file, or a PostgreSQL
+        URL) and wire a bot to it."""
         return cls(db=await Database(path).open(), clock=clock)
 
     async def close(self) -> None:

@@ -151,16 +151,20 @@ async def _run(args: argparse.Namespace) -> None:
         raise ConfigError("Neither [slack] nor [discord] is enabled in the config.",
                           hint="Set enabled = true in one of them, or try "
                                "`coalition-bot console`.")
+    from coalition_bot.store.dialect import safe_target
+
     path = os.environ.get(DB_ENV) or config.bot.database
     doors_on = [name for name, on in (("slack", config.slack.enabled),
                                       ("discord", config.discord.enabled)) if on]
     log.info("coalition-bot %s starting: database %s, front doors %s",
-             coalition_bot.__version__, path, ", ".join(doors_on),
+             coalition_bot.__version__, safe_target(path), ", ".join(doors_on),
              extra={"event": "start", "version": coalition_bot.__version__})
-    created = not _exists(path)  # a start that fails leaves no new file behind
+    from coalition_bot.store.dialect import is_postgres_url
     from coalition_bot.store.running import hold_shared
 
-    in_use = hold_shared(path)  # `restore` refuses while any bot holds it
+    on_file = not is_postgres_url(path)
+    created = on_file and not _exists(path)  # a start that fails leaves no new file behind
+    in_use = hold_shared(path) if on_file else None  # `restore` refuses while held
     try:
         bot = await Bot.open(path, clock=_clock())
     except BaseException:
@@ -229,18 +233,12 @@ def _remove_database(path: str) -> None:
 async def _migrate(args: argparse.Namespace) -> None:
     from coalition_bot.store.database import Database
 
-    path = _db_path(args.db, args.config)
-    db = Database(path)
-    await db.open(run_migrations=False)
+    db = await Database(_db_path(args.db, args.config)).open(run_migrations=False)
     try:
-        from coalition_bot.store.database import BUSY_TIMEOUT_MS
-        from coalition_bot.store.migrate import migrate
-
-        # nothing else runs on this loop: let SQLite wait for a running bot's write
-        await db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        applied = await migrate(db.conn)
+        applied = await db.migrate()  # waits for a running bot's write, if any
     finally:
         await db.close()
+    path = db.target
     if applied:
         print(f"{path}: applied migration(s) {', '.join(f'{v:04d}' for v in applied)}")
     else:

@@ -17,6 +17,7 @@ from typing import Any
 
 from coalition_bot.errors import CoalitionError, ConfigError
 from coalition_bot.rules.times import parse_duration
+from coalition_bot.store.dialect import is_postgres_url, safe_target, url_has_password
 
 __all__ = [
     "BotConfig",
@@ -152,6 +153,10 @@ def _check(config: Config, problems: list[str]) -> None:
     if not 0 <= config.bot.admin_port <= 65535:
         problems.append(f"[bot] admin_port must be 0 (none) or a port up to 65535, "
                         f"not {config.bot.admin_port}.")
+    if url_has_password(config.bot.database):
+        problems.append("[bot] database must not hold a password: the config file is no "
+                        "place for one. Give it to PostgreSQL's client library instead, "
+                        "in PGPASSWORD or a ~/.pgpass file, and remove it from the URL.")
     if config.slack.transport not in ("http", "socket"):
         problems.append(f"[slack] transport must be http or socket, "
                         f"not {config.slack.transport!r}.")
@@ -235,9 +240,16 @@ def load_config(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
     config = parse_config(data)
-    # a relative `database` is beside the config file, wherever the bot is started from
-    database = Path(path).parent / Path(config.bot.database).expanduser()
-    return replace(config, bot=replace(config.bot, database=str(database)))
+    return replace(config, bot=replace(config.bot, database=_beside(path,
+                                                                     config.bot.database)))
+
+
+def _beside(config_path: str | Path, database: str) -> str:
+    """A relative `database` file is beside the config file, wherever the bot is started
+    from; a PostgreSQL URL is left as it is."""
+    if is_postgres_url(database):
+        return database
+    return str(Path(config_path).parent / Path(database).expanduser())
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,9 +309,11 @@ def check_config(path: str | Path, environ: Mapping[str, str] = os.environ) -> C
     if not doors:
         problems.append("Neither [slack] nor [discord] is enabled, so `run` would not "
                         "start (set enabled = true in one of them).")
-    database = str(Path(path).parent / Path(config.bot.database).expanduser())
+    database = _beside(path, config.bot.database)
     notes = []
-    if not Path(database).parent.is_dir():
+    if is_postgres_url(database):
+        database = safe_target(database)
+    elif not Path(database).parent.is_dir():
         notes.append(f"The folder {Path(database).parent} does not exist yet (systemd's "
                      f"StateDirectory creates it at start; otherwise create it).")
     return ConfigCheck(problems, doors, database, notes)

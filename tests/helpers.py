@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from db_access import connect, tables
 
 from coalition_bot.bot import Bot
 from coalition_bot.replies import Invocation, Notice, Reply
@@ -76,12 +77,11 @@ class Chat:
 
 
 def snapshot(path: Path) -> dict[str, list[tuple]]:
-    """Every row of every table, read with the standard sqlite3 module."""
-    with sqlite3.connect(path) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)
-                for t in tables}
+    """Every row of every table, read behind the bot's back (tests/db_access.py)."""
+    with connect(path) as conn:
+        return {t: sorted((tuple(r) for r in conn.execute(f'SELECT * FROM "{t}"')),
+                          key=repr)
+                for t in tables(conn)}
 
 
 def text_of(reply: Reply) -> str:
@@ -104,7 +104,7 @@ def field(reply: Reply, name: str) -> str:
 
 
 def query(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db_path) as conn:
+    with connect(db_path) as conn:
         return conn.execute(sql, params).fetchall()
 
 

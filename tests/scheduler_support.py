@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from db_access import connect
 from helpers import MovableClock
 
 from coalition_bot.bot import Bot
@@ -101,21 +102,21 @@ def utc(*args: int) -> datetime:
 
 
 def query(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    """Read the real database file with the standard sqlite3 module."""
-    with closing(sqlite3.connect(db_path)) as conn:
+    """Read the real database file behind the bot's back."""
+    with closing(connect(db_path)) as conn:
         return conn.execute(sql, params).fetchall()
 
 
 def execute(db_path: Path, sql: str, params: tuple = ()) -> int:
-    """Change the real database file with the standard sqlite3 module; rows changed."""
-    with closing(sqlite3.connect(db_path)) as conn, conn:
+    """Change the real database file behind the bot's back; rows changed."""
+    with closing(connect(db_path)) as conn, conn:
         return conn.execute(sql, params).rowcount
 
 
 def deliveries(db_path: Path, kind: str | None = None) -> list[dict]:
     """Every delivery row (of one kind), oldest due first, as dicts."""
-    with closing(sqlite3.connect(db_path)) as conn:
-        conn.row_factory = sqlite3.Row
+    with closing(connect(db_path)) as conn:
+        conn.row_factory = sqlite3.Row  # (PostgreSQL: rows by name too)
         sql = "SELECT * FROM delivery"
         params: tuple = ()
         if kind is not None:

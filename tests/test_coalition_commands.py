@@ -22,6 +22,7 @@ from helpers import (
 from coalition_bot.bot import Bot
 from coalition_bot.replies import Invocation, Reply
 
+pytestmark = pytest.mark.both_backends
 
 def field(reply: Reply, name: str) -> str:
     """The value of the reply's field called `name` (fails when there is none)."""

@@ -19,6 +19,8 @@ from PIL import Image
 
 from coalition_bot.replies import Reply
 
+pytestmark = pytest.mark.both_backends
+
 
 def at(clock: MovableClock, day: int, hours: float = 0) -> None:
     clock.now = START + timedelta(days=day, hours=hours)

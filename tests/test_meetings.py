@@ -35,6 +35,8 @@ from coalition_bot.store.meetings import find_meeting
 NY = "(America/New_York)"
 
 
+pytestmark = pytest.mark.both_backends
+
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 

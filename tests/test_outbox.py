@@ -20,6 +20,7 @@ from coalition_bot.outlets import DeliveryRefused
 from coalition_bot.replies import Notice
 from coalition_bot.store.rows import iso
 
+pytestmark = pytest.mark.both_backends
 
 @dataclass
 class SlowOutlet:

@@ -104,8 +104,9 @@ def test_wheel_ships_the_mapped_packages_inside_coalition_bot(wheel_files: list[
 
 
 def test_wheel_ships_every_migration_of_the_source_tree(wheel_files: list[str]) -> None:
-    sql = sorted(p.name for p in (REPO / "migrations").glob("*.sql"))
-    shipped = sorted(Path(f).name for f in wheel_files
+    source = REPO / "migrations"  # the SQLite files and their PostgreSQL twins
+    sql = sorted(p.relative_to(source).as_posix() for p in source.rglob("*.sql"))
+    shipped = sorted(f.removeprefix("coalition_bot/migrations/") for f in wheel_files
                      if f.startswith("coalition_bot/migrations/") and f.endswith(".sql"))
     assert sql
     assert shipped == sql

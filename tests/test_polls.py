@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from db_access import connect, tables
 from helpers import Chat, MovableClock, RecordingOutlet, snapshot, text_of
 
 from coalition_bot.bot import Bot
@@ -19,6 +20,8 @@ from coalition_bot.services.people import console_user_id
 
 BROADCASTS = ("@everyone", "@here", "@channel", "<!channel>", "<!here>", "<!everyone>")
 
+
+pytestmark = pytest.mark.both_backends
 
 def field(reply: Reply | Notice, name: str) -> str:
     """The value of the field called `name` (fails when there is not exactly one)."""
@@ -32,7 +35,7 @@ def field_names(reply: Reply | Notice) -> list[str]:
 
 
 def query(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    with sqlite3.connect(db_path) as conn:
+    with connect(db_path) as conn:
         return conn.execute(sql, params).fetchall()
 
 
@@ -46,15 +49,15 @@ def vote_rows(db_path: Path, number: int = 1) -> list[tuple]:
 
 
 def poll_row(db_path: Path, number: int = 1) -> dict:
-    with sqlite3.connect(db_path) as conn:
-        conn.row_factory = sqlite3.Row
+    with connect(db_path) as conn:
+        conn.row_factory = sqlite3.Row  # (PostgreSQL: rows by name too)
         row = conn.execute("SELECT * FROM poll WHERE number = ?", (number,)).fetchone()
         return dict(row)
 
 
 def decisions(db_path: Path) -> list[dict]:
-    with sqlite3.connect(db_path) as conn:
-        conn.row_factory = sqlite3.Row
+    with connect(db_path) as conn:
+        conn.row_factory = sqlite3.Row  # (PostgreSQL: rows by name too)
         return [dict(r) for r in conn.execute("SELECT * FROM decision ORDER BY number")]
 
 
@@ -801,10 +804,8 @@ async def test_no_table_links_an_anonymous_voter_to_a_choice(two_reps: Chat,
                ("decision", "summary"), ("decision", "outcome"),
                ("notice", "body")}  # the result notice in the outbox: the tally
     found = set()
-    with sqlite3.connect(db_path) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
+    with connect(db_path) as conn:
+        for table in tables(conn):
             cur = conn.execute(f'SELECT * FROM "{table}"')
             columns = [d[0] for d in cur.description]
             for row in cur.fetchall():
@@ -813,7 +814,8 @@ async def test_no_table_links_an_anonymous_voter_to_a_choice(two_reps: Chat,
                     assert SECRET not in text, (table, column)
                     if "Kestrel" in text or "Osprey" in text:
                         found.add((table, column))
-        tally_columns = [r[1] for r in conn.execute("PRAGMA table_info(anonymous_tally)")]
+        tally_columns = [d[0] for d in conn.execute(
+            "SELECT * FROM anonymous_tally LIMIT 0").description]
         (voters,) = conn.execute("SELECT voters FROM decision").fetchone()
     assert found <= allowed
     assert sorted(tally_columns) == ["choice", "poll_id", "votes"]  # no voter, no time
@@ -842,7 +844,7 @@ async def _anonymous_database(path: Path, first: str, second: str) -> dict[str, 
 
 def stored_order(path: Path, table: str) -> list[tuple]:
     """A table's rows as stored: with their rowid, or in key order if it has none."""
-    with sqlite3.connect(path) as conn:
+    with sqlite3.connect(path) as conn:  # SQLite's own storage order
         try:
             return conn.execute(f'SELECT rowid, * FROM "{table}" ORDER BY rowid').fetchall()
         except sqlite3.OperationalError:  # a WITHOUT ROWID table

@@ -19,6 +19,8 @@ HALL = "resource offer Meeting hall for 80 people, weekday evenings tags:hall,ve
 CANVASS = "resource ask Spanish-speaking canvassers for Saturday tags:canvass,spanish"
 
 
+pytestmark = pytest.mark.both_backends
+
 @pytest.fixture
 async def board(partners: Chat) -> Chat:
     """Partners with a second representative each: Gus (Tenants United), Fay (Climate Now)."""

@@ -15,6 +15,7 @@ from helpers import (
     text_of,
 )
 
+pytestmark = pytest.mark.both_backends
 
 def holders(db_path: Path) -> list[tuple]:
     """(role, person, on behalf of) for every role held, by role then person."""

@@ -38,6 +38,8 @@ DEADLINE = utc(2026, 11, 26, 15)
 SECOND = timedelta(seconds=1)
 
 
+pytestmark = pytest.mark.both_backends
+
 def field(sent: Sent, name: str) -> str:
     values = [f.value for f in sent.notice.fields if f.name == name]
     assert len(values) == 1, (name, sent.notice.fields)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
+from db_access import connect, is_postgres, tables
 from helpers import (
     Chat,
     MovableClock,
@@ -22,6 +22,8 @@ from coalition_bot.services.people import console_user_id
 SECRET = "Quetzal pelicans whisper about RENT-controls beneath the Zanzibar lighthouse"
 
 
+
+pytestmark = pytest.mark.both_backends
 
 def topic_rows(db_path: Path) -> list[tuple]:
     """(phrase, reason, added by, decision number, removed?) of every topic, oldest first."""
@@ -109,7 +111,7 @@ async def test_a_word_and_its_plural_are_one_topic_whichever_comes_first(
 async def test_a_topic_stored_under_an_older_key_is_still_found(
         partners: Chat, db_path: Path) -> None:
     await partners.ok("Alice", "topic add bus")
-    with sqlite3.connect(db_path) as conn:  # as if an older version had keyed it
+    with connect(db_path) as conn:  # as if an older version had keyed it
         conn.execute("UPDATE topic SET phrase_key = 'bu_old'")
     await refused_without_change(partners, db_path, "Alice", "topic add buses")
     await partners.ok("Alice", "topic remove buses")
@@ -268,9 +270,15 @@ async def test_a_close_that_fails_leaves_neither_the_decision_nor_the_topic(
     await partners.ok("Bob", 'topic propose pipeline reason:"split"')
     await partners.ok("Bob", "poll vote 1 agree")
     await partners.ok("Dan", "poll vote 1 agree")
-    with sqlite3.connect(db_path) as conn:  # make adding the topic fail inside the close
-        conn.execute("CREATE TRIGGER no_topics BEFORE INSERT ON topic"
-                     " BEGIN SELECT RAISE(ABORT, 'no topics today'); END")
+    with connect(db_path) as conn:  # make adding the topic fail inside the close
+        if is_postgres(db_path):
+            conn.execute("CREATE FUNCTION no_topics() RETURNS trigger LANGUAGE plpgsql AS"
+                         " $$ BEGIN RAISE EXCEPTION 'no topics today'; END $$")
+            conn.execute("CREATE TRIGGER no_topics BEFORE INSERT ON topic"
+                         " FOR EACH ROW EXECUTE FUNCTION no_topics()")
+        else:
+            conn.execute("CREATE TRIGGER no_topics BEFORE INSERT ON topic"
+                         " BEGIN SELECT RAISE(ABORT, 'no topics today'); END")
     before = snapshot(db_path)
     failed = await partners.say("Alice", "poll close 1")
     assert failed.error
@@ -280,8 +288,8 @@ async def test_a_close_that_fails_leaves_neither_the_decision_nor_the_topic(
     assert decision_rows(db_path) == []
     assert topic_rows(db_path) == []
     assert partners.notices == []
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("DROP TRIGGER no_topics")
+    with connect(db_path) as conn:
+        conn.execute("DROP TRIGGER no_topics" + (" ON topic" if is_postgres(db_path) else ""))
     await partners.ok("Alice", "poll close 1")
     assert [r[:3] for r in decision_rows(db_path)] == [
         (1, "Keep “pipeline” off the table in the coalition's shared spaces? (split)",
@@ -461,18 +469,20 @@ async def test_the_message_text_is_never_stored(rent: Chat, bot: Bot, db_path: P
     assert query(db_path, "SELECT count(*) FROM nudge") == [(4,)]  # Eve has two topics
 
     needles = [SECRET, "Quetzal", "pelicans", "Zanzibar", "whisper", "beneath"]
-    with sqlite3.connect(db_path) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
-        assert {"topic", "nudge", "person", "decision"} <= set(tables)
-        for table in tables:
-            columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+    with connect(db_path) as conn:
+        names = tables(conn)
+        assert {"topic", "nudge", "person", "decision"} <= set(names)
+        for table in names:
+            columns = [d[0] for d in conn.execute(f'SELECT * FROM "{table}" LIMIT 0')
+                       .description]
             for column in columns:
                 for (value,) in conn.execute(f'SELECT "{column}" FROM "{table}"'):
                     if isinstance(value, bytes):
                         value = value.decode("utf-8", "replace")
                     for needle in needles:
                         assert needle.lower() not in str(value).lower(), (table, column)
+    if is_postgres(db_path):
+        return  # the server's files are not ours to read
     # nor on disk at all: the database file and its write-ahead log, byte by byte
     files = [p for p in db_path.parent.iterdir() if p.name.startswith(db_path.name)]
     assert db_path in files

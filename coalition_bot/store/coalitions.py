@@ -38,11 +38,10 @@ def _binding(row: Row) -> Binding:
 
 
 async def create_coalition(conn: Conn, name: str, timezone: str, now: datetime) -> int:
-    cur = await conn.execute(
-        "INSERT INTO coalition (name, timezone, created_at) VALUES (?, ?, ?)",
-        (name, timezone, iso(now)),
-    )
-    return int(cur.lastrowid)
+    row = await fetch_one(
+        conn, "INSERT INTO coalition (name, timezone, created_at) VALUES (?, ?, ?)"
+              " RETURNING id", (name, timezone, iso(now)))
+    return int(row[0])
 
 
 async def set_creator(conn: Conn, coalition_id: int, person_id: int) -> None:
@@ -63,12 +62,13 @@ async def get_coalition(conn: Conn, coalition_id: int) -> Coalition:
 async def add_binding(conn: Conn, coalition_id: int, platform: str, workspace_id: str,
                       home_channel_id: str | None, now: datetime) -> int:
     """Bind a workspace to a coalition; the binding's id."""
-    cur = await conn.execute(
+    row = await fetch_one(
+        conn,
         "INSERT INTO binding (coalition_id, platform, workspace_id, home_channel_id, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?) RETURNING id",
         (coalition_id, platform, workspace_id, home_channel_id, iso(now)),
     )
-    return int(cur.lastrowid)
+    return int(row[0])
 
 
 async def find_binding(conn: Conn, platform: str, workspace_id: str) -> Binding | None:
@@ -132,8 +132,8 @@ async def add_coordinator(conn: Conn, coalition_id: int, person_id: int,
                           added_by: int | None, now: datetime) -> bool:
     """Make a person coordinator; False if they already were."""
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO coordinator (coalition_id, person_id, added_by, added_at)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO coordinator (coalition_id, person_id, added_by, added_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (coalition_id, person_id, added_by, iso(now)),
     )
     return cur.rowcount == 1

@@ -1,4 +1,73 @@
-"""The SQLite file: connection settings and one-transaction-at-a-time access."""
+"""The store's database: the API both engines give (`Database`, `Conn`), the SQLite
+engine (a file: connection settings, one transaction at a time), and `Database(target)`,
+which picks the engine for a path or a PostgreSQL URL (`store.postgres`).
+
+Two engines, in detail:
+
+`[bot] database` (or `COALITION_BOT_DB`) is a file path (SQLite, the default) or a
+`postgresql://` URL. `Database(target)` (`store/database.py`) gives `SqliteDatabase` or
+`PgDatabase` (`store/postgres.py`); the core sees only `Database.transaction()` and the
+`Conn` it yields (`execute`, `execute_fetchall`, `executemany`, `dialect`), so
+nothing above `store/` knows which engine runs.
+
+- **One SQL.** The store writes SQL both engines run: `?` placeholders, `ON CONFLICT`
+  upserts with the table named in `DO UPDATE` (PostgreSQL finds a bare column ambiguous),
+  `RETURNING` instead of `lastrowid`, `count(CASE …)` instead of summing booleans, times
+  as UTC ISO text, flags as 0/1. The rest is in `store/dialect.py`: placeholders are
+  rewritten once per statement text (`?` → `%s`, SQLite's `IS ?` → `IS NOT DISTINCT
+  FROM`, a bare `? IS NULL` gets a type), and the one date computation
+  (`Dialect.seconds_between`). Text parameters are sent typed as `text`, flags as
+  integers.
+- **Locking.** SQLite has one writer (`BEGIN IMMEDIATE`). On PostgreSQL every transaction
+  first takes a transaction-level advisory lock (`WRITE_LOCK`), in every process, so the
+  store's read-then-write steps (next number, name checks) are exactly as safe as on
+  SQLite without each growing its own locking. It is held for microseconds per statement,
+  as on SQLite; past `busy_timeout_ms` (PostgreSQL's `lock_timeout`) the command is
+  answered "busy". `durable=False` is `SET LOCAL synchronous_commit = off`.
+- **Several processes.** With the one lock, the outbox's claims (owner + lease) and the
+  scheduler's sweeps (delivery rows keyed uniquely, `ON CONFLICT DO NOTHING`) work across
+  processes as they do across processes on one SQLite file.
+- **Passwords** come from libpq (`PGPASSWORD`, `~/.pgpass`) or an environment URL; the
+  config refuses a URL holding one, and logs and messages show the URL without it
+  (`dialect.safe_target`).
+- **Which thread runs SQLite.** The sqlite3 connection is opened by `SqliteDatabase`
+  itself and handed to aiosqlite through its public constructor
+  (`aiosqlite.Connection(connector, iter_chunk_size)`), so the statements run on the
+  loop's thread (`SqliteConn`) use our own reference instead of aiosqlite's private
+  `_conn`. A file SQLite refuses fails in `sqlite3.connect`, before aiosqlite starts a
+  thread, so nothing private is needed on that path either. Checked with aiosqlite 0.22
+  (pinned `>=0.20,<1`).
+
+SQLite, in detail:
+
+- **One transaction per command.** `Database.transaction()` holds an `asyncio.Lock`
+  because all coroutines share one SQLite connection; statements of two commands must
+  never interleave. The file is WAL, `synchronous=FULL`, foreign keys on.
+- **Which thread runs SQL.** aiosqlite owns the connection and its worker thread: opening,
+  migrations and every COMMIT that wrote something (the fsync) run there. Statements
+  inside a transaction run on the event loop's thread (`store.database.Conn`): after
+  BEGIN IMMEDIATE no statement can wait for another connection's lock, a small indexed
+  query costs microseconds, and a hop to the worker thread and back costs 30–130 µs
+  here, so a vote is one hop instead of nine (bench/votes_throughput.py: 0.84 of the
+  raw insert floor, was 0.26–0.55). SQLite's own busy timeout is 0 so it never sleeps
+  on the loop; while another process holds the write lock, `Database._begin` retries
+  BEGIN with `asyncio.sleep` for up to 5 s (`busy_timeout_ms`), and the bot keeps
+  serving meanwhile. A transaction that changed nothing commits on the spot.
+- **The file itself.** `Database.open` turns every SQLite failure into one
+  `StorageError` sentence naming the file and the cause, and ends with a write probe
+  (BEGIN IMMEDIATE, `user_version` written back unchanged, ROLLBACK): SQLite opens a
+  read-only file without complaint, and a lock held by another program would otherwise
+  surface only at the first command. Migrations insert their `schema_migration` row
+  first, under the write lock, so two processes migrating a new file at once (two bots,
+  `migrate` beside a starting bot) apply each version once: the loser's insert hits the
+  primary key, rolls back and moves on. Each transaction first compares the path's
+  (device, inode) with the file opened (one `stat`: a few µs against a COMMIT's
+  milliseconds; bench/votes_throughput.py stayed at 0.92 of the floor one at a time): a
+  file deleted or replaced under a running bot would
+  otherwise take every later write into an unlinked inode, acknowledged and then lost,
+  so the bot refuses every command until restarted, rather than silently reopening a
+  file that may be an older backup.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +77,18 @@ import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
 from coalition_bot.errors import StorageError
+from coalition_bot.store.dialect import SQLITE, Dialect, is_postgres_url
 from coalition_bot.store.migrate import migrate, refuse_newer
 
-__all__ = ["BUSY_TIMEOUT_MS", "Conn", "Database", "cannot_open"]
+__all__ = ["BUSY_TIMEOUT_MS", "Conn", "Database", "Result", "SqliteConn", "SqliteDatabase",
+           "cannot_open"]
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +96,65 @@ BUSY_TIMEOUT_MS = 5000
 _BUSY_PAUSES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # seconds, the last one repeats
 
 
-class Conn:
-    """The connection as a transaction's statements see it.
+class Result(Protocol):
+    """What `Conn.execute` gives back: how many rows the statement changed."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Conn(Protocol):
+    """A transaction's statements, whichever engine runs them. SQL is written once, in
+    the form both engines run (see `store.dialect`), with `?` placeholders."""
+
+    dialect: Dialect
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> Result: ...
+
+    async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]: ...
+
+    async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> Result: ...
+
+
+class Database:
+    """One engine's database as the core sees it: `transaction()` is every use.
+
+    `Database(target)` gives the engine for `target`: `PgDatabase` (store.postgres) for a
+    `postgresql://` URL, else `SqliteDatabase` for a file. Not opened yet.
+    """
+
+    busy_timeout_ms: float
+
+    def __new__(cls, target: str | Path) -> Database:
+        if cls is not Database:
+            return super().__new__(cls)
+        if is_postgres_url(str(target)):
+            from coalition_bot.store.postgres import PgDatabase  # psycopg only when asked
+
+            return super().__new__(PgDatabase)
+        return super().__new__(SqliteDatabase)
+
+    @property
+    def target(self) -> str:
+        """The file, or the URL (no password), for messages and logs."""
+        raise NotImplementedError
+
+    def transaction(self, *, durable: bool = True) -> AbstractAsyncContextManager[Conn]:
+        raise NotImplementedError
+
+    async def open(self, *, run_migrations: bool = True) -> Database:
+        raise NotImplementedError
+
+    async def migrate(self) -> list[int]:
+        """Apply pending migrations; the versions applied."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+class SqliteConn:
+    """The SQLite connection as a transaction's statements see it.
 
     Statements run at once on the calling (event loop) thread: inside a transaction
     opened with BEGIN IMMEDIATE no statement can wait for another connection's lock,
@@ -37,6 +165,7 @@ class Conn:
     """
 
     __slots__ = ("_raw",)
+    dialect = SQLITE
 
     def __init__(self, raw: sqlite3.Connection) -> None:
         self._raw = raw
@@ -49,15 +178,15 @@ class Conn:
         return self._raw.execute(sql, tuple(params)).fetchall()
 
     async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> sqlite3.Cursor:
-        return self._raw.executemany(sql, rows)
+        return self._raw.executemany(sql, (tuple(row) for row in rows))
 
     @property
     def in_transaction(self) -> bool:
         return self._raw.in_transaction
 
 
-class Database:
-    """One SQLite connection to one file (WAL, foreign keys), owned by aiosqlite.
+class SqliteDatabase(Database):
+    """One SQLite connection to one file (WAL, foreign keys), run by aiosqlite.
 
     Every use is a transaction taken through `transaction()`. A lock serialises them,
     because coroutines sharing one connection would otherwise interleave statements
@@ -69,11 +198,15 @@ class Database:
         self.path = str(path)
         self.busy_timeout_ms = BUSY_TIMEOUT_MS
         self._conn: aiosqlite.Connection | None = None
-        self._inline: Conn | None = None
+        self._inline: SqliteConn | None = None
         self._lock = asyncio.Lock()
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
 
-    async def open(self, *, run_migrations: bool = True) -> Database:
+    @property
+    def target(self) -> str:
+        return self.path
+
+    async def open(self, *, run_migrations: bool = True) -> SqliteDatabase:
         """Connect, set the pragmas, and bring the schema up to date.
 
         A file SQLite cannot use raises `StorageError`: one sentence naming the file and
@@ -98,13 +231,17 @@ class Database:
         return self
 
     async def _open(self, run_migrations: bool) -> None:
-        pending = aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
+        # The sqlite3 connection is ours: opened here (a file SQLite refuses fails before
+        # any aiosqlite thread exists) and handed to aiosqlite through its public
+        # `Connection(connector, iter_chunk_size)`, so statements on the loop's thread
+        # use it without reaching into aiosqlite's private attributes.
+        raw = await asyncio.to_thread(sqlite3.connect, self.path, isolation_level=None,
+                                      check_same_thread=False)
+        conn = aiosqlite.Connection(lambda: raw, 64)
         try:
-            conn = await pending
+            await conn
         except BaseException:
-            # aiosqlite stops its thread, which then reports to this loop: let it end
-            # before the loop does, or it prints a traceback at exit
-            await asyncio.to_thread(pending._thread.join, 5)
+            raw.close()
             raise
         conn.row_factory = aiosqlite.Row
         self._conn = conn
@@ -122,7 +259,7 @@ class Database:
         except BaseException:
             await self.close()  # its thread would keep the process alive
             raise
-        self._inline = Conn(conn._conn)  # aiosqlite's sqlite3 connection, shared
+        self._inline = SqliteConn(raw)  # the same sqlite3 connection aiosqlite runs
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -130,7 +267,7 @@ class Database:
             await self._conn.close()
             self._conn = None
 
-    async def __aenter__(self) -> Database:
+    async def __aenter__(self) -> SqliteDatabase:
         return await self.open()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -142,6 +279,15 @@ class Database:
         if self._conn is None:
             raise RuntimeError("database is not open")
         return self._conn
+
+    async def migrate(self) -> list[int]:
+        """Apply pending migrations (`coalition-bot migrate`), waiting for a running bot's
+        write lock as long as the busy timeout allows."""
+        await self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        try:
+            return await migrate(self.conn)
+        finally:
+            await self.conn.execute("PRAGMA busy_timeout = 0")
 
     async def _begin(self, raw: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE, retried with short sleeps while another process writes."""
@@ -159,7 +305,7 @@ class Database:
                 await asyncio.sleep(pause)
 
     @asynccontextmanager
-    async def transaction(self, *, durable: bool = True) -> AsyncIterator[Conn]:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[SqliteConn]:
         """One write transaction: commits on normal exit, rolls back on any exception.
 
         A transaction that changed nothing commits on the spot; one that wrote commits
@@ -227,7 +373,8 @@ async def _probe_write(conn: aiosqlite.Connection) -> None:
     file (or folder) opens without complaint and would fail only at the first command,
     and a lock held by another program would too."""
     async with conn.execute("PRAGMA user_version") as cur:
-        (version,) = await cur.fetchone()
+        row = await cur.fetchone()
+    version = row[0] if row else 0
     await conn.execute("BEGIN IMMEDIATE")
     try:
         await conn.execute(f"PRAGMA user_version = {int(version)}")

@@ -201,7 +201,7 @@ class Overview:
 
 async def overview(conn: Conn, now: datetime, late_after: timedelta) -> Overview:
     row = await fetch_one(
-        conn, "SELECT count(*), coalesce(sum(due_at < ?), 0), min(due_at) FROM delivery"
+        conn, "SELECT count(*), count(CASE WHEN due_at < ? THEN 1 END), min(due_at) FROM delivery"
               " WHERE status IN ('pending', 'sending') AND due_at <= ?",
         (iso(now - late_after), iso(now)))
     (failed,) = await fetch_one(conn, "SELECT count(*) FROM delivery WHERE status = 'failed'")

@@ -32,13 +32,13 @@ async def org_poll_figures(conn: Conn, coalition_id: int, since: datetime, until
     window = (coalition_id, iso(since), iso(until))
     electors = await fetch_all(
         conn, "SELECT e.voter, count(*)" + _CLOSED_ORG_POLLS
-        + " AND e.voter GLOB 'org:*' GROUP BY e.voter", window)
+        + " AND substr(e.voter, 1, 4) = 'org:' GROUP BY e.voter", window)
     votes = await fetch_all(
         conn,
-        "SELECT v.voter, CAST(round((julianday(v.cast_at) - julianday(p.created_at)) * 86400)"
-        " AS INTEGER), p.closed_at FROM poll p JOIN vote v ON v.poll_id = p.id"
+        f"SELECT v.voter, {conn.dialect.seconds_between('v.cast_at', 'p.created_at')},"
+        " p.closed_at FROM poll p JOIN vote v ON v.poll_id = p.id"
         " WHERE p.coalition_id = ? AND p.electorate = 'orgs' AND p.status = 'closed'"
-        " AND p.closed_at >= ? AND p.closed_at <= ? AND v.voter GLOB 'org:*'", window)
+        " AND p.closed_at >= ? AND p.closed_at <= ? AND substr(v.voter, 1, 4) = 'org:'", window)
     spans: dict[str, list[int]] = {}
     latest: dict[str, str] = {}
     for voter, seconds, closed in votes:
@@ -99,11 +99,13 @@ async def action_counts(conn: Conn, coalition_id: int, since: datetime, now: dat
     `since` (stored times compare as text: `rows.iso`)."""
     rows = await fetch_all(
         conn,
-        "SELECT n.owner_id, coalesce(p.display_name, ''), coalesce(sum(n.done_at IS NULL), 0),"
-        " coalesce(sum(n.done_at IS NULL AND n.due_at < ?), 0),"
-        " coalesce(sum(n.done_at >= ?), 0) FROM note n LEFT JOIN person p ON p.id = n.owner_id"
+        "SELECT n.owner_id, coalesce(p.display_name, ''),"
+        " count(CASE WHEN n.done_at IS NULL THEN 1 END),"
+        " count(CASE WHEN n.done_at IS NULL AND n.due_at < ? THEN 1 END),"
+        " count(CASE WHEN n.done_at >= ? THEN 1 END)"
+        " FROM note n LEFT JOIN person p ON p.id = n.owner_id"
         " WHERE n.coalition_id = ? AND n.kind = 'action'"
-        " AND (n.done_at IS NULL OR n.done_at >= ?) GROUP BY n.owner_id",
+        " AND (n.done_at IS NULL OR n.done_at >= ?) GROUP BY n.owner_id, p.display_name",
         (iso_end(now), iso(since), coalition_id, iso(since)))
     return [OwnerActions(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
@@ -138,8 +140,8 @@ async def decision_counts(conn: Conn, coalition_id: int, since: datetime, until:
     without a poll (a coordinator's act) counts as taken."""
     rows = await fetch_all(
         conn,
-        "SELECT coalesce(sum(poll_id IS NULL OR quorum_met = 1), 0),"
-        " coalesce(sum(poll_id IS NOT NULL AND quorum_met = 0), 0) FROM decision"
+        "SELECT count(CASE WHEN poll_id IS NULL OR quorum_met = 1 THEN 1 END),"
+        " count(CASE WHEN poll_id IS NOT NULL AND quorum_met = 0 THEN 1 END) FROM decision"
         " WHERE coalition_id = ? AND decided_at >= ? AND decided_at <= ?",
         (coalition_id, iso(since), iso(until)))
     return int(rows[0][0]), int(rows[0][1])

@@ -207,7 +207,7 @@ async def attendees(conn: Conn, meeting_id: int, occurrence: str) -> list[int]:
     """Ids of the people recorded as present at an occurrence, in the order recorded."""
     rows = await fetch_all(
         conn, "SELECT person_id FROM attendance WHERE meeting_id = ? AND occurrence = ?"
-              " ORDER BY recorded_at, rowid", (meeting_id, occurrence))
+              f" ORDER BY recorded_at, {conn.dialect.insertion_order}", (meeting_id, occurrence))
     return [r[0] for r in rows]
 
 

@@ -42,8 +42,8 @@ async def ensure_person(conn: Conn, coalition_id: int, platform: str, user_id: s
         "INSERT INTO person (coalition_id, platform, platform_user_id, display_name, created_at)"
         " VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (coalition_id, platform, platform_user_id) DO UPDATE"
-        " SET display_name = coalesce(?, display_name)"
-        " WHERE ? IS NOT NULL AND display_name IS NOT ?"
+        " SET display_name = coalesce(?, person.display_name)"
+        " WHERE CAST(? AS TEXT) IS NOT NULL AND person.display_name IS NOT ?"
         " RETURNING *",
         (coalition_id, platform, user_id, display_name or user_id, iso(now),
          display_name, display_name, display_name),
@@ -75,7 +75,7 @@ async def get_person(conn: Conn, person_id: int) -> Person:
 async def people_by_name(conn: Conn, coalition_id: int, name: str) -> list[Person]:
     rows = await fetch_all(
         conn,
-        "SELECT * FROM person WHERE coalition_id = ? AND display_name = ? COLLATE NOCASE",
+        "SELECT * FROM person WHERE coalition_id = ? AND lower(display_name) = lower(?)",
         (coalition_id, name),
     )
     return [_person(r) for r in rows]
@@ -89,8 +89,8 @@ async def add_representative(conn: Conn, org_id: int, person_id: int, added_by: 
                              now: datetime) -> bool:
     """Make a person a representative of an org; False if they already were."""
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO representative (org_id, person_id, added_by, added_at)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO representative (org_id, person_id, added_by, added_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (org_id, person_id, added_by, iso(now)),
     )
     return cur.rowcount == 1
@@ -116,7 +116,7 @@ async def standing(conn: Conn, person: Person) -> tuple[bool, list[int]]:
     rows = await fetch_all(
         conn,
         "SELECT EXISTS (SELECT 1 FROM coordinator WHERE coalition_id = ? AND person_id = ?),"
-        " r.org_id FROM (SELECT 1) LEFT JOIN representative r ON r.person_id = ?"
+        " r.org_id FROM (SELECT 1) AS one LEFT JOIN representative r ON r.person_id = ?"
         " ORDER BY r.org_id",
         (person.coalition_id, person.id, person.id))
     return bool(rows[0][0]), [r[1] for r in rows if r[1] is not None]

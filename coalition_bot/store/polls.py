@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 
 from coalition_bot.model import Decision, Electorate, Poll, PollStatus, Results, Rule, Vote
@@ -128,7 +127,7 @@ async def cast_vote(conn: Conn, poll_id: int, voter: str, org_id: int | None, ca
         " VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (poll_id, voter) DO UPDATE SET cast_by = excluded.cast_by,"
         " choice = excluded.choice, reason = excluded.reason, cast_at = excluded.cast_at,"
-        " changes = changes + 1 RETURNING changes",
+        " changes = vote.changes + 1 RETURNING changes",
         (poll_id, voter, org_id, cast_by, choice, reason, iso(now)))
     return bool(row[0])
 
@@ -139,11 +138,10 @@ async def cast_anonymous_vote(conn: Conn, poll_id: int, voter: str, org_id: int 
 
     False (and nothing recorded) if this voter has voted already.
     """
-    try:
-        await conn.execute(
-            "INSERT INTO vote (poll_id, voter, org_id, cast_by, cast_at) VALUES (?, ?, ?, ?, ?)",
-            (poll_id, voter, org_id, cast_by, iso(now)))
-    except sqlite3.IntegrityError:
+    cur = await conn.execute(
+        "INSERT INTO vote (poll_id, voter, org_id, cast_by, cast_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (poll_id, voter) DO NOTHING", (poll_id, voter, org_id, cast_by, iso(now)))
+    if cur.rowcount != 1:
         return False
     await conn.execute(
         "UPDATE anonymous_tally SET votes = votes + 1 WHERE poll_id = ? AND choice = ?",
@@ -224,8 +222,9 @@ async def decisions(conn: Conn, coalition_id: int, limit: int | None = None) -> 
         conn,
         "SELECT d.*, p.number AS poll_number, p.quorum_pct AS quorum_pct FROM decision d"
         " LEFT JOIN poll p ON p.id = d.poll_id"
-        " WHERE d.coalition_id = ? ORDER BY d.number DESC LIMIT ?",
-        (coalition_id, -1 if limit is None else limit))
+        " WHERE d.coalition_id = ? ORDER BY d.number DESC"
+        + (" LIMIT ?" if limit is not None else ""),
+        (coalition_id,) if limit is None else (coalition_id, limit))
     return [_decision(r) for r in rows]
 
 

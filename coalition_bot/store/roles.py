@@ -52,8 +52,8 @@ async def add_holder(conn: Conn, role_id: int, person_id: int, org_id: int | Non
                      assigned_by: int, now: datetime) -> bool:
     """Give a person a role (on behalf of an org); False if they held it already."""
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO role_holder (role_id, person_id, org_id, assigned_by,"
-        " assigned_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO role_holder (role_id, person_id, org_id, assigned_by,"
+        " assigned_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (role_id, person_id, org_id, assigned_by, iso(now)))
     return cur.rowcount == 1
 

@@ -51,7 +51,7 @@ async def next_number(conn: Conn, coalition_id: int, kind: str) -> int:
     row = await fetch_one(
         conn,
         "INSERT INTO number_seq (coalition_id, kind, last) VALUES (?, ?, 1) "
-        "ON CONFLICT (coalition_id, kind) DO UPDATE SET last = last + 1 RETURNING last",
+        "ON CONFLICT (coalition_id, kind) DO UPDATE SET last = number_seq.last + 1 RETURNING last",
         (coalition_id, kind),
     )
     return int(row[0])

@@ -48,7 +48,8 @@ def _topic(row: Row) -> Topic:
 async def _bump(conn: Conn, coalition_id: int) -> None:
     await conn.execute(
         "INSERT INTO topic_version (coalition_id, version) VALUES (?, 1)"
-        " ON CONFLICT (coalition_id) DO UPDATE SET version = version + 1", (coalition_id,))
+        " ON CONFLICT (coalition_id) DO UPDATE SET version = topic_version.version + 1",
+        (coalition_id,))
 
 
 async def topic_version(conn: Conn, coalition_id: int) -> int:
