@@ -10,9 +10,10 @@ from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.errors import UsageError
 from coalition_bot.model import Level, Meeting, Note, Occurrence
 from coalition_bot.replies import Attachment, Field, Reply
+from coalition_bot.rules.calendar_links import webcal
 from coalition_bot.rules.recurrence import describe
 from coalition_bot.rules.times import format_local, parse_when
-from coalition_bot.services import meetings
+from coalition_bot.services import feeds, meetings, page
 from coalition_bot.services.calendar import ical
 from coalition_bot.services.context import Context
 from coalition_bot.services.people import find_user
@@ -56,6 +57,7 @@ async def _schedule(ctx: Context, args: dict[str, Any]) -> Reply:
     assert occ is not None
     return Reply(title=f"Meeting #{meeting.number}: {meeting.title}",
                  text=f"First: {_when(occ)}.\n{_summary(meeting)}.",
+                 fields=await page.calendar_fields(ctx.conn, occ),
                  buttons=meetings.rsvp_buttons(occ))
 
 
@@ -96,6 +98,8 @@ async def _info(ctx: Context, args: dict[str, Any]) -> Reply:
     if later:
         fields.append(Field("Then", ", ".join(_when(o).split(" (")[0] for o in later[:3])))
     fields.append(Field("Next reminder", _next_reminder(meeting, occ, later, ctx.now)))
+    if not occ.cancelled:
+        fields += await page.calendar_fields(ctx.conn, occ)
     return Reply(title=head, fields=tuple(fields),
                  buttons=() if occ.cancelled else meetings.rsvp_buttons(occ))
 
@@ -289,6 +293,22 @@ async def _ical(ctx: Context, args: dict[str, Any]) -> Reply:
                                     "into any calendar app.", files=(file,))
 
 
+async def _feed(ctx: Context, args: dict[str, Any]) -> Reply:
+    token, new = await feeds.my_feed(ctx, args["reset"] is not None)
+    path = feeds.feed_path(token)
+    address = page.url(path)
+    text = ("Subscribe to it in your calendar app (\"add calendar from URL\"): it has the "
+            "meetings you said yes or maybe to. Keep it to yourself; "
+            "`/meeting feed reset` gives a new address and stops the old one.")
+    if not address:
+        text += " This bot does not serve web pages yet: its operator turns on [web]."
+    fields = [Field("Your calendar feed", address or path)]
+    if address:
+        fields.append(Field("Open in a calendar app", webcal(address)))
+    return Reply(private=True, title="Your new calendar feed" if new else "Your calendar feed",
+                 text=text, fields=tuple(fields))
+
+
 _PAST_OCCURRENCE = Option("occurrence", OptionType.DATE, "which date of a recurring meeting "
                           "(default: the latest one)", required=False, keyword_only=True,
                           max_length=40)
@@ -418,5 +438,10 @@ COMMAND = Command(
                    _action_reopen, (_ACTION,)),
         Subcommand(("ical",), "All meetings as an iCalendar (.ics) file.", Level.MEMBER, _ical,
                    private=True),
+        Subcommand(("feed",), "Your own calendar feed (the meetings you said yes or maybe "
+                   "to), to subscribe to; reset gives it a new address.", Level.MEMBER, _feed,
+                   (Option("reset", OptionType.CHOICE, "reset: a new address, the old one "
+                           "stops working", required=False, choices=("reset",)),),
+                   private=True, example="/meeting feed reset"),
     ),
 )

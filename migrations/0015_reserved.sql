@@ -1,0 +1,2 @@
+-- Placeholder kept only on the wave3-web branch so that 0016 follows an unbroken
+-- numbering; the integrator replaces it with the branch that owns 0015.
