@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
+from multidict import CIMultiDict
 
 from coalition_bot.bot import Bot
 from coalition_bot.config import WebConfig
@@ -21,11 +22,11 @@ class Site:
     base: str
     http: aiohttp.ClientSession
 
-    async def get(self, path: str, **headers: str) -> tuple[int, str, dict[str, str]]:
-        """GET `path` (or an absolute address); status, body text and headers."""
+    async def get(self, path: str, **headers: str) -> tuple[int, str, CIMultiDict[str]]:
+        """GET `path` (or an absolute address); status, body text and headers (any case)."""
         address = path if path.startswith("http") else self.base + path
         async with self.http.get(address, headers=headers) as answer:
-            return answer.status, await answer.text(), dict(answer.headers)
+            return answer.status, await answer.text(), CIMultiDict(answer.headers)
 
 
 @asynccontextmanager
