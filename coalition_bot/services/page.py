@@ -194,6 +194,7 @@ class MeetingView:
     end: datetime
     location: str
     recurrence: str
+    first: bool  # the meeting's first date on the page (its #meeting-N anchor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,9 +289,14 @@ async def _meetings(conn: Conn, coalition_id: int, now: datetime) -> tuple[Meeti
         found += [o for o in await occurrences_between(conn, meeting, first.start,
                                                        now + MEETINGS_AHEAD)]
     found.sort(key=lambda o: o.start)
-    return tuple(MeetingView(o.meeting.number, o.meeting.title, o.start, o.end,
-                             o.meeting.location, describe(o.meeting.rrule))
-                 for o in found[:MEETINGS_SHOWN])
+    seen: set[int] = set()
+    shown = []
+    for o in found[:MEETINGS_SHOWN]:
+        shown.append(MeetingView(o.meeting.number, o.meeting.title, o.start, o.end,
+                                 o.meeting.location, describe(o.meeting.rrule),
+                                 o.meeting.number not in seen))
+        seen.add(o.meeting.number)
+    return tuple(shown)
 
 
 # --- "Add to calendar" ------------------------------------------------------------------
