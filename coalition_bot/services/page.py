@@ -249,7 +249,8 @@ async def _goals(conn: Conn, coalition_id: int, names: bool) -> tuple[GoalView, 
     updates = await goal_sql.goal_updates(conn, coalition_id)
     found = []
     for goal in await goal_sql.list_goals(conn, coalition_id):
-        last = (updates.get(goal.id) or [None])[-1]
+        history = updates.get(goal.id)
+        last = history[-1] if history else None
         found.append(GoalView(goal.number, goal.text, goal.status,
                               last.note if last else "",
                               last.author if last and names else "",
