@@ -159,3 +159,15 @@ async def test_reminders_carry_add_to_calendar_links(coalition: Chat, outbox: Ou
     [reminder] = outbox.reminders()
     names = [f.name for f in reminder.notice.fields]
     assert "Add to Google Calendar" in names and "Add to Outlook" in names
+
+
+async def test_a_person_who_left_has_no_feed(partners: Chat, bot: Bot) -> None:
+    await partners.ok("Alice", 'meeting schedule "Call" "2026-12-01 18:00"')
+    await partners.ok("Eve", "meeting rsvp 1 yes")
+    async with served(bot) as site:
+        address = field(await partners.ok("Eve", "meeting feed"), "Your calendar feed")
+        assert (await site.get(address))[0] == 200
+        async with site.http.head(address) as answer:  # some calendar apps ask first
+            assert answer.status == 200 and answer.headers["ETag"]
+        await partners.ok("Alice", "coalition member remove Eve")
+        assert (await site.get(address))[:2] == (404, NOT_FOUND)

@@ -68,9 +68,12 @@ class WebServer:
 
     @property
     def routes(self) -> list[tuple[str, str, Handler]]:
-        return [("GET", "/c/{slug}", self.limited(self.page)),
-                ("GET", "/c/{slug}/calendar.ics", self.limited(self.coalition_feed)),
-                ("GET", "/feed/{token}.ics", self.limited(self.personal_feed))]
+        """(method, path, handler); HEAD too, which some calendar apps ask first."""
+        pages = [("/c/{slug}", self.limited(self.page)),
+                 ("/c/{slug}/calendar.ics", self.limited(self.coalition_feed)),
+                 ("/feed/{token}.ics", self.limited(self.personal_feed))]
+        return [(method, path, handler) for path, handler in pages
+                for method in ("GET", "HEAD")]
 
     def address(self, request: web.Request) -> str:
         if self.config.behind_proxy:
