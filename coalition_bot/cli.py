@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="who you are at the start (switch later with /as NAME)")
     console.add_argument("--workspace", default="local",
                          help="console workspace id: each one holds its own coalition")
+    console.add_argument("--config", help="a config file whose [web] section to serve: "
+                                          "the coalition pages and calendar feeds")
     migrate = sub.add_parser("migrate", help="create or upgrade the database, then exit")
     _database_options(migrate, "use")
     backup = sub.add_parser("backup", help="copy the database safely, even while the bot "
@@ -118,16 +120,29 @@ async def _console(args: argparse.Namespace) -> int:
     from coalition_bot.scheduler import Scheduler
     from coalition_bot.store.running import hold_shared
 
+    web_config = None
+    if args.config:
+        from coalition_bot.config import load_config
+
+        web_config = load_config(args.config).web
     path = _db_path(args.db)
     in_use = hold_shared(path)  # `restore` refuses while any bot holds it
     bot = await Bot.open(path, clock=_clock())
     scheduler = Scheduler(bot)
+    pages = None
     try:
+        if web_config is not None and web_config.enabled:
+            from coalition_bot.web import WebServer
+
+            pages = WebServer(bot, web_config)
+            print(f"coalition-bot: coalition pages on {await pages.serve()}", flush=True)
         console = ConsoleAdapter(bot, user=args.user, workspace=args.workspace)
         await scheduler.start()
         await console.run()
     finally:
         await scheduler.stop()
+        if pages is not None:
+            await pages.stop()
         await bot.close()
         if in_use is not None:
             in_use.close()
@@ -147,15 +162,17 @@ async def _run(args: argparse.Namespace) -> None:
     configure(config.bot.log_format, config.bot.log_level)
     from coalition_bot.scheduler import Scheduler
 
-    if not (config.slack.enabled or config.discord.enabled):
-        raise ConfigError("Neither [slack] nor [discord] is enabled in the config.",
+    if not (config.slack.enabled or config.discord.enabled or config.web.enabled):
+        raise ConfigError("Neither [slack] nor [discord] is enabled in the config (nor "
+                          "[web]).",
                           hint="Set enabled = true in one of them, or try "
                                "`coalition-bot console`.")
     from coalition_bot.store.dialect import safe_target
 
     path = os.environ.get(DB_ENV) or config.bot.database
     doors_on = [name for name, on in (("slack", config.slack.enabled),
-                                      ("discord", config.discord.enabled)) if on]
+                                      ("discord", config.discord.enabled),
+                                      ("web", config.web.enabled)) if on]
     log.info("coalition-bot %s starting: database %s, front doors %s",
              coalition_bot.__version__, safe_target(path), ", ".join(doors_on),
              extra={"event": "start", "version": coalition_bot.__version__})
@@ -180,11 +197,21 @@ async def _run(args: argparse.Namespace) -> None:
 
     admin = AdminServer(bot, scheduler, doors)  # /healthz, /metrics
     bot.http_routes.extend(admin.routes)  # served by Slack's HTTP server when it has one
+    pages = None
     started = False
     try:
         if config.bot.admin_port:
             where = await admin.serve(config.bot.admin_port)
             print(f"coalition-bot: health on {where}", flush=True)
+        if config.web.enabled:
+            from coalition_bot.web import WebServer
+
+            pages = WebServer(bot, config.web)
+            if config.slack.enabled and config.slack.transport == "http":
+                bot.http_routes.extend(pages.routes)  # on Slack's server, with /healthz
+            else:
+                where = await pages.serve()
+                print(f"coalition-bot: coalition pages on {where}", flush=True)
         if config.slack.enabled:
             from coalition_bot.adapters.slack import build as build_slack
 
@@ -209,6 +236,8 @@ async def _run(args: argparse.Namespace) -> None:
         await scheduler.stop(float(config.scheduler.stop_grace))
         for door in reversed(doors):
             await door.stop()
+        if pages is not None:
+            await pages.stop()
         await admin.stop()
         await bot.close()
         if in_use is not None:

@@ -27,6 +27,7 @@ __all__ = [
     "DiscordConfig",
     "SchedulerConfig",
     "SlackConfig",
+    "WebConfig",
     "check_config",
     "load_config",
     "parse_config",
@@ -99,11 +100,25 @@ class SlackConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebConfig:
+    """The coalition pages and calendar feeds (coalition_bot.web). Served on Slack's HTTP
+    server when that runs, else on host:port."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = ""  # the public address people reach it at, https://bot.example.org
+    rate_limit: int = 60  # requests per minute per address
+    behind_proxy: bool = False  # the address is the last of X-Forwarded-For
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
 
 def _section(cls: type, data: Any, name: str, problems: list[str]) -> Any:
@@ -172,6 +187,14 @@ def _check(config: Config, problems: list[str]) -> None:
                         f"not {config.slack.redirect_url!r}.")
     if not 0 <= config.slack.port <= 65535:
         problems.append(f"[slack] port must be a port up to 65535, not {config.slack.port}.")
+    if not 0 <= config.web.port <= 65535:
+        problems.append(f"[web] port must be a port up to 65535, not {config.web.port}.")
+    if config.web.base_url and not config.web.base_url.startswith(("https://", "http://")):
+        problems.append(f"[web] base_url must start with https:// (or http://), "
+                        f"not {config.web.base_url!r}.")
+    if not 1 <= config.web.rate_limit <= 100_000:
+        problems.append(f"[web] rate_limit must be a number of requests per minute from 1, "
+                        f"not {config.web.rate_limit}.")
     for key in ("grace", "poll_closing_reminder"):
         try:
             parse_duration(getattr(config.scheduler, key))
@@ -200,7 +223,7 @@ def _check_shards(discord: DiscordConfig, problems: list[str]) -> None:
 
 
 SECTIONS = {"bot": BotConfig, "scheduler": SchedulerConfig, "discord": DiscordConfig,
-            "slack": SlackConfig}
+            "slack": SlackConfig, "web": WebConfig}
 
 
 def read_config(data: Mapping[str, Any]) -> tuple[Config, list[str]]:
@@ -300,17 +323,24 @@ def check_config(path: str | Path, environ: Mapping[str, str] = os.environ) -> C
         if not environ.get(name, "").strip():
             problems.append(f"The environment variable {name} is not set; {needs} needs it.")
     doors = []
+    notes: list[str] = []
     if config.slack.enabled:
         doors.append("slack (Socket Mode)" if config.slack.transport == "socket" else
                      f"slack (HTTP on {config.slack.host}:{config.slack.port}"
                      + (", installs through /slack/install)" if config.slack.oauth else ")"))
     if config.discord.enabled:
         doors.append("discord")
+    if config.web.enabled:
+        on_slack = config.slack.enabled and config.slack.transport == "http"
+        doors.append("web (on Slack's HTTP server)" if on_slack else
+                     f"web (HTTP on {config.web.host}:{config.web.port})")
+        if not config.web.base_url:
+            notes.append("[web] base_url is not set: replies give page and feed paths "
+                         "only, not addresses people can open.")
     if not doors:
-        problems.append("Neither [slack] nor [discord] is enabled, so `run` would not "
-                        "start (set enabled = true in one of them).")
+        problems.append("Neither [slack] nor [discord] is enabled (nor [web]), so `run` "
+                        "would not start (set enabled = true in one of them).")
     database = _beside(path, config.bot.database)
-    notes = []
     if is_postgres_url(database):
         database = safe_target(database)
     elif not Path(database).parent.is_dir():

@@ -12,7 +12,7 @@ from coalition_bot.charts import Bar, participation_png
 from coalition_bot.commands.args import NoArgs
 from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.model import Binding, GoalStatus, Level, Occurrence, Org, Person
-from coalition_bot.replies import Attachment, CommandRef, Field, Notice, Reply, When, join
+from coalition_bot.replies import Attachment, CommandRef, Field, Notice, Reply, Text, When, join
 from coalition_bot.rules.digest import WEEKDAYS, Weekday, parse_clock
 from coalition_bot.rules.health import OrgHealth
 from coalition_bot.rules.recurrence import describe
@@ -26,6 +26,7 @@ from coalition_bot.services import (
     exports,
     goals,
     health,
+    page,
 )
 from coalition_bot.services.context import Context
 
@@ -568,6 +569,57 @@ async def _digest_preview(ctx: Context, args: NoArgs) -> Reply:
                  fields=notice.fields)
 
 
+def _page_reply(title: str, found: page.Page, text: str | Text = "") -> Reply:
+    address = page.url(page.page_path(found.slug)) or page.page_path(found.slug)
+    shown = ", ".join(found.shown) or "nothing"
+    who = "anyone (public)" if found.access == "public" else "only people given the link"
+    fields = [Field("Address", address), Field("Who can find it", who),
+              Field("Shows", shown)]
+    if not page.SITE.base_url:
+        fields.append(Field("Served", "not by this bot yet: its operator turns on [web] in "
+                                      "the config"))
+    return Reply(title=title, text=text, fields=tuple(fields))
+
+
+@dataclass(frozen=True, slots=True)
+class PageOnArgs:
+    access: Annotated[Literal["public", "link"] | None, Arg(
+        "public (default) or link")] = None
+
+
+async def _page_on(ctx: Context, args: PageOnArgs) -> Reply:
+    found = await page.turn_on(ctx, args.access)
+    return _page_reply("Coalition page on", found, "Change what it shows with "
+                       + CommandRef("coalition page show goals,decisions,meetings,topics,names")
+                       + ".")
+
+
+async def _page_off(ctx: Context, args: NoArgs) -> Reply:
+    if await page.turn_off(ctx) is None:
+        return Reply(private=True, text="The coalition page is not on.")
+    return Reply(title="Coalition page off", text="Its address and its calendar feed answer "
+                                                  "\"not found\" from now on. Turn it on "
+                                                  "again with " + CommandRef("coalition page on")
+                                                  + ".")
+
+
+@dataclass(frozen=True, slots=True)
+class PageShowArgs:
+    what: Annotated[str, Arg("a list of goals, decisions, meetings, topics, names; or none",
+                             max_length=80, rest=True)]
+
+
+async def _page_show(ctx: Context, args: PageShowArgs) -> Reply:
+    found = await page.set_shown(ctx, page.parse_shown(args.what))
+    return _page_reply("Coalition page updated", found)
+
+
+async def _page_rotate(ctx: Context, args: NoArgs) -> Reply:
+    found = await page.rotate(ctx)
+    return _page_reply("Coalition page moved", found, "The old address answers \"not "
+                       "found\" from now on.")
+
+
 COMMAND = Command(
     name="coalition",
     help="Set up the coalition, its partner organizations, their representatives, "
@@ -641,6 +693,17 @@ COMMAND = Command(
                    _digest_off),
         Subcommand(("digest", "preview"), "See the weekly digest as it would be posted now.",
                    Level.COORDINATOR, _digest_preview, private=True),
+        Subcommand(("page", "on"), "Turn on the coalition's web page and calendar feed: "
+                   "public, or link (an unguessable address for those given it).",
+                   Level.COORDINATOR, _page_on, example="/coalition page on link"),
+        Subcommand(("page", "off"), "Turn the coalition's web page and feed off, at once.",
+                   Level.COORDINATOR, _page_off),
+        Subcommand(("page", "show"), "Choose what the page shows: goals, decisions, "
+                   "meetings, topics, and names (of members; organizations always show).",
+                   Level.COORDINATOR, _page_show,
+                   example="/coalition page show goals,decisions,meetings"),
+        Subcommand(("page", "rotate"), "Give the page a new address; the old one stops "
+                   "working.", Level.COORDINATOR, _page_rotate),
         Subcommand(("export",), "Get the decision log, its votes, the goals, the action "
                    "items or the offers and asks as a file (CSV or JSON).", Level.MEMBER,
                    _export, private=True, example="/coalition export decisions json"),

@@ -12,9 +12,10 @@ from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.errors import UsageError
 from coalition_bot.model import Level, Meeting, Note, NoteKind, Occurrence, Person
 from coalition_bot.replies import Attachment, CommandRef, Field, Reply, Text, When, join
+from coalition_bot.rules.calendar_links import webcal
 from coalition_bot.rules.recurrence import describe
 from coalition_bot.rules.times import parse_when
-from coalition_bot.services import meetings
+from coalition_bot.services import feeds, meetings, page
 from coalition_bot.services.calendar import ical
 from coalition_bot.services.context import Context
 from coalition_bot.services.people import find_user
@@ -87,6 +88,7 @@ async def _schedule(ctx: Context, args: ScheduleArgs) -> Reply:
     assert occ is not None
     return Reply(title=f"Meeting #{meeting.number}: {meeting.title}",
                  text="First: " + _when(occ) + f".\n{_summary(meeting)}.",
+                 fields=await page.calendar_fields(ctx.conn, occ),
                  buttons=meetings.rsvp_buttons(occ))
 
 
@@ -140,6 +142,8 @@ async def _info(ctx: Context, args: MeetingArgs) -> Reply:
         fields.append(Field("Then", ", ".join(_when(o).plain().split(" (")[0]
                                               for o in later[:3])))
     fields.append(Field("Next reminder", _next_reminder(meeting, occ, later, ctx.now)))
+    if not occ.cancelled:
+        fields += await page.calendar_fields(ctx.conn, occ)
     return Reply(title=head, fields=tuple(fields),
                  buttons=() if occ.cancelled else meetings.rsvp_buttons(occ))
 
@@ -440,6 +444,28 @@ async def _ical(ctx: Context, args: NoArgs) -> Reply:
                                     "into any calendar app.", files=(file,))
 
 
+@dataclass(frozen=True, slots=True)
+class FeedArgs:
+    reset: Annotated[Literal["reset"] | None, Arg(
+        "reset: a new address, the old one stops working")] = None
+
+
+async def _feed(ctx: Context, args: FeedArgs) -> Reply:
+    token, new = await feeds.my_feed(ctx, args.reset is not None)
+    path = feeds.feed_path(token)
+    address = page.url(path)
+    text = ("Subscribe to it in your calendar app (\"add calendar from URL\"): it has the "
+            "meetings you said yes or maybe to. Keep it to yourself; "
+            + CommandRef("meeting feed reset") + " gives a new address and stops the old one.")
+    if not address:
+        text += " This bot does not serve web pages yet: its operator turns on [web]."
+    fields = [Field("Your calendar feed", address or path)]
+    if address:
+        fields.append(Field("Open in a calendar app", webcal(address)))
+    return Reply(private=True, title="Your new calendar feed" if new else "Your calendar feed",
+                 text=text, fields=tuple(fields))
+
+
 COMMAND = Command(
     name="meeting",
     help="Regular strategy meetings: schedule them, RSVP, build the agenda, take notes, "
@@ -492,5 +518,8 @@ COMMAND = Command(
                    _action_reopen),
         Subcommand(("ical",), "All meetings as an iCalendar (.ics) file.", Level.MEMBER, _ical,
                    private=True),
+        Subcommand(("feed",), "Your own calendar feed (the meetings you said yes or maybe "
+                   "to), to subscribe to; reset gives it a new address.", Level.MEMBER, _feed,
+                   private=True, example="/meeting feed reset"),
     ),
 )

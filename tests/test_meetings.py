@@ -237,7 +237,8 @@ async def test_info_shows_rsvps_organizations_and_agenda(partners: Chat,
     assert info.title == "Meeting #1: Call"
     assert [f.name for f in info.fields] == ["When", "Details", "RSVPs",
                                              "Organizations represented", "Agenda", "Then",
-                                             "Next reminder"]
+                                             "Next reminder", "Add to Google Calendar",
+                                             "Add to Outlook"]
     assert field(info, "When") == f"Tue 1 Dec 2026, 18:00 {NY}"
     assert field(info, "Details") == ("every week; 60 min; at https://meet.example/abc; "
                                       "reminders 1d, 1h before")

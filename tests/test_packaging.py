@@ -97,6 +97,9 @@ def elsewhere(tmp_path: Path) -> Path:
     "coalition_bot/commands/coalition.py",
     "coalition_bot/adapters/console/app.py",
     "coalition_bot/cli.py",
+    "coalition_bot/web/templates/page.html",  # package data: the pages' templates
+    "coalition_bot/web/templates/base.html",
+    "coalition_bot/web/localize.js",
 ])
 def test_wheel_ships_the_mapped_packages_inside_coalition_bot(wheel_files: list[str],
                                                               path: str) -> None:

@@ -30,6 +30,8 @@ PREVIOUS = 5  # the schema version of the previous release
 _OLD = available_migrations()[4].sql
 OLD_DELIVERY = _OLD[_OLD.index("CREATE TABLE delivery ("):_OLD.index("CREATE INDEX delivery_p")]
 BACK_TO_5 = f"""
+DROP TABLE calendar_feed;
+DROP TABLE coalition_page;
 DROP TABLE oauth_state;
 DROP INDEX installation_team;
 DROP TABLE installation;

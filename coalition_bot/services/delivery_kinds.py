@@ -31,6 +31,7 @@ from coalition_bot.replies import (
 from coalition_bot.rules.times import format_span
 from coalition_bot.services import digest, meetings, polls, resources
 from coalition_bot.services.meetings import Due
+from coalition_bot.services.page import calendar_fields
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.store import meetings as meeting_sql
@@ -155,6 +156,7 @@ class MeetingReminder(DeliveryKind):
         if agenda:
             fields.append(Field("Agenda", "\n".join(f"{i}. {t}" for i, (t, _) in
                                                     enumerate(agenda, 1))))
+        fields += await calendar_fields(conn, occ)  # "Add to calendar" links
         return Notice(meeting.coalition_id, f"Reminder: {meeting.title} in {coming}",
                       f"Meeting #{meeting.number}. Will you be there?", fields=tuple(fields),
                       buttons=meetings.rsvp_buttons(occ))

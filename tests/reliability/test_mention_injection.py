@@ -49,10 +49,11 @@ from coalition_bot.replies import Mention, Notice, Reply
 from coalition_bot.rules.text import quote_arg
 
 # TEXT options that are not free text: a recurrence, reminder offsets, an occurrence date,
-# a time of day, a due time.
+# a time of day, a due time, a list of page sections.
 STRUCTURED = {("meeting", "schedule", "every"), ("meeting", "schedule", "remind"),
               ("meeting", "update", "remind"), ("meeting", "cancel", "occurrence"),
-              ("coalition", "digest on", "time"), ("meeting", "action edit", "due")}
+              ("coalition", "digest on", "time"), ("meeting", "action edit", "due"),
+              ("coalition", "page show", "what")}
 
 
 def free_text_fields() -> set[tuple[str, str, str]]:
