@@ -19,26 +19,26 @@ STAMP = f"<t:{UNIX}:F> (<t:{UNIX}:R>; 18:00 America/New\\_York)"
 
 
 @pytest.fixture
-async def world(tmp_path: Path):
+async def guild(tmp_path: Path):
     async with World.open(tmp_path) as w:
         await w.coalition()
         yield w
 
 
 async def test_a_question_shaped_like_a_time_or_a_command_reaches_discord_as_typed(
-        world: World) -> None:
-    created = await world.ok("poll create", question=QUESTION, closes="2026-12-01 18:00")
+        guild: World) -> None:
+    created = await guild.ok("poll create", question=QUESTION, closes="2026-12-01 18:00")
     shown = discord.utils.escape_markdown(QUESTION)
     assert created.embeds[0]["title"] == f"Poll #1: {shown}"
-    listed = (await world.ok("poll list")).embeds[0]["description"]
+    listed = (await guild.ok("poll list")).embeds[0]["description"]
     assert listed.startswith(f"\\#1 [open] {shown} (closes {STAMP};")
     assert listed.count("<t:") == 2  # the closing time only, not the question's
 
 
-async def test_the_bots_times_are_timestamps_in_replies_and_notices(world: World) -> None:
-    created = await world.ok("poll create", question="Strike?", closes="2026-12-01 18:00")
+async def test_the_bots_times_are_timestamps_in_replies_and_notices(guild: World) -> None:
+    created = await guild.ok("poll create", question="Strike?", closes="2026-12-01 18:00")
     assert f"Closes {STAMP}." in created.embeds[0]["description"]
-    start = len(world.fake.calls)
-    await world.ok("poll close", poll="1")
-    (notice,) = await world.posted(start)
+    start = len(guild.fake.calls)
+    await guild.ok("poll close", poll="1")
+    (notice,) = await guild.posted(start)
     assert f"it was to close {STAMP}." in notice.embeds[0]["description"]
