@@ -8,9 +8,15 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import coalition_bot
 from coalition_bot.errors import CoalitionError
+
+if TYPE_CHECKING:
+    from coalition_bot.clock import Clock
+    from coalition_bot.config import Config
+    from coalition_bot.store.deliveries import Overview
 
 __all__ = ["main"]
 
@@ -107,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _clock():
+def _clock() -> Clock:
     from coalition_bot.clock import clock_from_text, system_clock
 
     text = os.environ.get(CLOCK_ENV, "").strip()
@@ -301,7 +307,7 @@ def _restore(args: argparse.Namespace) -> None:
           f"schema itself, or run `coalition-bot migrate`).")
 
 
-async def _overview(path: str):
+async def _overview(path: str) -> Overview:
     from coalition_bot.clock import system_clock
     from coalition_bot.health import LATE_AFTER
     from coalition_bot.store import deliveries as delivery_sql
@@ -361,7 +367,7 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if body["ok"] else 1
 
 
-def _health_url(config) -> str | None:
+def _health_url(config: Config) -> str | None:
     if config.bot.admin_port:
         return f"http://127.0.0.1:{config.bot.admin_port}/healthz"
     if config.slack.enabled and config.slack.transport == "http":

@@ -179,7 +179,7 @@ class DiscordAdapter:
         await interaction.response.send_modal(FormModal(command, sub))
 
     async def submit_form(self, interaction: discord.Interaction[Any]) -> None:
-        data: dict[str, Any] = dict(interaction.data or {})  # type: ignore[arg-type]
+        data: dict[str, Any] = dict(interaction.data or {})
         found = spec_of(str(data.get("custom_id", "")), self.commands)
         if found is None:
             return

@@ -107,7 +107,9 @@ def _door(interaction: discord.Interaction[Any]) -> Any:
 def _completer(kind: str) -> Any:
     async def complete(interaction: discord.Interaction[Any],
                        current: str) -> list[app_commands.Choice[str]]:
-        return await _door(interaction).complete(interaction, kind, current)
+        choices: list[app_commands.Choice[str]] = await _door(interaction).complete(
+            interaction, kind, current)
+        return choices
     return complete
 
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from coalition_bot.model import Coalition, Person
+from coalition_bot.model import DeliveryKind as KindName
 from coalition_bot.replies import (
     Button,
     Field,
@@ -103,7 +104,7 @@ class DeliveryKind:
     """What every kind answers. By default a delivery goes to every home channel of the
     coalition (on every platform: whichever process serves that platform sends it)."""
 
-    name: ClassVar[str]
+    name: ClassVar[KindName]
     label: ClassVar[str]  # what `/coalition deliveries` calls a row of this kind
     # found by a sweep after the grace window: written 'skipped' (a reminder of a meeting
     # long past helps nobody), unless the kind is announced late instead

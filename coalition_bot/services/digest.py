@@ -109,9 +109,9 @@ async def digest_notice(conn: Conn, coalition: Coalition, now: datetime) -> Noti
     for note in await meeting_sql.actions(conn, cid, open_only=True):
         if note.due_at is None or note.due_at >= now:
             continue
-        state = "newly due" if note.due_at >= since else "overdue"
+        lateness = "newly due" if note.due_at >= since else "overdue"
         by_owner.setdefault(note.owner_name or "no owner", []).append(
-            f"#{note.action_number} {note.text} ({state}, due " + When(note.due_at, tz) + ")")
+            f"#{note.action_number} {note.text} ({lateness}, due " + When(note.due_at, tz) + ")")
     if by_owner:
         fields.append(Field("Action items due", join("\n", (
             f"{owner}: " + join("; ", items) for owner, items in sorted(by_owner.items())))))
