@@ -84,6 +84,14 @@ async def test_a_notice_keeps_its_times_through_the_outbox(
         assert f"it was to close {DATE}." in text_of(notice)
 
 
+async def test_a_meeting_time_is_a_slack_date(
+        bot: Bot, fake: FakeSlack, slack_env: None) -> None:
+    async with prefixed(bot, fake) as slack:
+        posted = await slack.ok(ALICE, "/meeting", 'schedule "Strategy" "2026-12-01 18:00"')
+    assert f"First: {DATE}." in text_of(posted)
+    assert "Tue 1 Dec 2026, 18:00 (America/New_York)" in posted["text"]  # notification text
+
+
 async def _poll_form(coalition: Workspace) -> dict:
     await coalition.command(ALICE, "/poll", "create")
     return (await coalition.fake.wait_call("views.open")).body["view"]
