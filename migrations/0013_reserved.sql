@@ -1,0 +1,3 @@
+-- Reserved for another branch's migration (wave 3); this placeholder holds the number so
+-- that the numbering has no gap on this branch. Drop it when the real 0013 file merges.
+SELECT 1;
