@@ -11,6 +11,7 @@ from coalition_bot.charts import Bar, participation_png
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import GOAL_STATUSES, Binding, Level, Occurrence
 from coalition_bot.replies import Attachment, Field, Notice, Reply
+from coalition_bot.rules.chain import short
 from coalition_bot.rules.digest import WEEKDAYS, parse_clock
 from coalition_bot.rules.health import OrgHealth
 from coalition_bot.rules.recurrence import describe
@@ -18,6 +19,7 @@ from coalition_bot.rules.times import format_local, format_span
 from coalition_bot.rules.zones import describe_zone
 from coalition_bot.services import (
     coalitions,
+    decision_log,
     decisions,
     delivery_status,
     digest,
@@ -366,6 +368,23 @@ async def _log(ctx: Context, args: dict[str, Any]) -> Reply:
     return Reply(title="Decision log", fields=tuple(fields))
 
 
+async def _log_verify(ctx: Context, args: dict[str, Any]) -> Reply:
+    verdict = await decision_log.check(ctx.conn, ctx.coalition.id)
+    if verdict.broken is not None:
+        b = verdict.broken
+        where = f"Entry {b.seq}, {b.label}," if b.seq else f"The log's {b.label}"
+        return Reply(title="The decision log does not verify",
+                     text=f"{where} does not match: {b.why}. The {verdict.entries} "
+                          "entries before it check out. Compare with the head hashes "
+                          "partners kept from decision notices, and with a backup.")
+    if verdict.head is None:
+        return Reply(title="The decision log is empty", text="Nothing to verify yet.")
+    return Reply(title="The decision log is intact",
+                 text=f"All {verdict.entries} entries check out. Head: "
+                      f"{short(verdict.head)} ({verdict.head}); it matches the end of the "
+                      "latest decision notice unless something was decided since.")
+
+
 async def _export(ctx: Context, args: dict[str, Any]) -> Reply:
     what = args["what"]
     file = await exports.export(ctx, what, args["format"] or "csv")
@@ -373,7 +392,9 @@ async def _export(ctx: Context, args: dict[str, Any]) -> Reply:
                  "goals": "The shared goals and their progress",
                  "actions": "Every action item, open and done",
                  "resources": "Every offer and ask between partners, open and closed, "
-                              "with who took it up"}[what]
+                              "with who took it up",
+                 "log": "The decision log's hash chain (JSON), every entry with its hashes, "
+                        "to check offline as README.md describes"}[what]
     return Reply(private=True, text=f"{described}, oldest first.", files=(file,))
 
 
@@ -557,6 +578,9 @@ COMMAND = Command(
                    Level.MEMBER, _log, (
                        Option("count", OptionType.INTEGER, "how many (default 5)",
                               required=False, min_value=1, max_value=50),)),
+        Subcommand(("log", "verify"), "Check that nobody changed the decision log: "
+                   "recompute its hash chain and name the first entry that does not match.",
+                   Level.MEMBER, _log_verify),
         Subcommand(("health",), "Who carries what and who has gone quiet: each "
                    "organization's votes, meetings, action items and roles, with flags "
                    "(representatives see their own organization).", Level.REPRESENTATIVE,
@@ -578,8 +602,8 @@ COMMAND = Command(
         Subcommand(("export",), "Get the decision log, its votes, the goals, the action "
                    "items or the offers and asks as a file (CSV or JSON).", Level.MEMBER,
                    _export, (
-                       Option("what", OptionType.CHOICE, "decisions, votes, goals, actions "
-                              "or resources",
+                       Option("what", OptionType.CHOICE, "decisions, votes, goals, actions, "
+                              "resources, or log (the hash chain, JSON)",
                               choices=exports.EXPORTS),
                        Option("format", OptionType.CHOICE, "csv (default) or json",
                               required=False, choices=("csv", "json")),

@@ -154,7 +154,7 @@ async def test_votes_from_both_platforms_one_vote_per_organization_result_on_bot
         assert "Poll #1 closed: passed" in text, text
         assert "Join the May Day march?" in text
     assert on_discord.allowed_mentions == {"parse": []}
-    log = await both.discord.ok("coalition log", count=1, by=dc.ERIN)
+    log = await both.discord.ok("coalition log show", count=1, by=dc.ERIN)
     assert "Join the May Day march?" in log.text and "passed" in log.text
 
 

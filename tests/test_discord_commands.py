@@ -76,8 +76,10 @@ async def test_coalition_log_and_export_as_a_file(world: World) -> None:
     await world.ok("poll create", question="Join the march?")
     await world.ok("poll vote", poll="1", choice="agree", by=BOB)
     await world.ok("poll close", poll="#1")
-    log = await world.ok("coalition log", count=3)
+    log = await world.ok("coalition log show", count=3)  # `log` is also a group: log verify
     assert "Join the march?" in log.text and "passed" in log.text
+    verified = await world.ok("coalition log verify")
+    assert "The decision log is intact" in verified.text
     export = await world.ok("coalition export", what="decisions", format="json")
     assert export.ephemeral
     ((name, content),) = export.files.items()

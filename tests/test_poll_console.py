@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 from console_support import answer, console, db_rows
@@ -79,6 +80,7 @@ poll close 1
     closed = answer(lines, "Alice", "poll close 1")
     assert closed[0].startswith("(only you) You closed poll #1: failed.")
     assert closed.pop(4).startswith("📣 Closed early by Alice; it was to close ")
+    assert re.fullmatch("📣 Decision log head: [0-9a-f]{12}", closed.pop(4))
     assert closed[1:] == [
         "📣 == Poll #1 closed: failed ==",
         "📣 Endorse the ordinance?",

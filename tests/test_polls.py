@@ -379,10 +379,12 @@ async def test_close_records_the_decision_and_announces_it_in_the_home_channel(
     assert json.loads(decision["tallies"]) == {"agree": 1, "abstain": 1, "disagree": 0}
     notice = partners.notices[-1]
     assert notice.title == "Poll #1 closed: passed"
-    assert notice.text == ("Join the march?\n"
-                           "agree has 1 of 1 deciding votes, more than half (2 of 2 voted).\n"
-                           "Closed early by Alice; it was to close Thu 26 Nov 2026, 10:00 "
-                           "(America/New_York).")
+    text, head = notice.text.rsplit("\n", 1)
+    assert text == ("Join the march?\n"
+                    "agree has 1 of 1 deciding votes, more than half (2 of 2 voted).\n"
+                    "Closed early by Alice; it was to close Thu 26 Nov 2026, 10:00 "
+                    "(America/New_York).")
+    assert re.fullmatch("Decision log head: [0-9a-f]{12}", head)
     assert field(notice, "Tally") == "agree: 1\nabstain: 1\ndisagree: 0"
     assert notice.mentions == ()
     assert partners.outlet.posted[-1][0] == "console"  # the home channel
@@ -793,7 +795,9 @@ async def test_no_table_links_an_anonymous_voter_to_a_choice(partners: Chat,
     await partners.ok("Alice", "poll close 1")
     assert [r[3:5] for r in vote_rows(db_path)] == [(None, None)] * 3
     # Where can a choice's name be found at all? Only in aggregate places.
+    # the log's chain entry holds the decision's tallies, as the decision row does
     allowed = {("poll", "choices"), ("anonymous_tally", "choice"), ("decision", "tallies"),
+               ("log_entry", "body"),
                ("decision", "summary"), ("decision", "outcome"),
                ("notice", "body")}  # the result notice in the outbox: the tally
     found = set()

@@ -213,7 +213,7 @@ async def test_a_passed_proposal_adds_the_topic_when_the_poll_closes(
     assert closed.text.startswith("You closed poll #1: passed. It is decision #1")
     (notice,) = partners.notices
     assert notice.title == "Poll #1 closed: passed"
-    assert notice.text.endswith("“electoral endorsements” is now an off-limits topic.")
+    assert "\n“electoral endorsements” is now an off-limits topic.\n" in notice.text
     assert topic_rows(db_path) == [("electoral endorsements", "we differ", "Bob", 1, 0)]
     assert [r[:3] for r in decision_rows(db_path)] == [
         (1, "Keep “electoral endorsements” off the table in the coalition's shared spaces? "

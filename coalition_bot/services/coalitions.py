@@ -12,6 +12,7 @@ from coalition_bot.errors import Conflict, NotFound, UsageError
 from coalition_bot.model import Binding, Coalition, Occurrence, Org, Person
 from coalition_bot.replies import Notice
 from coalition_bot.rules.text import clean_line, lookalike_key, name_key
+from coalition_bot.services import decision_log
 from coalition_bot.services.context import Context
 from coalition_bot.services.meetings import next_occurrence
 from coalition_bot.services.people import caller_for
@@ -68,7 +69,17 @@ async def _bind_caller(ctx: Context, coalition_id: int) -> tuple[int, Person]:
     ctx.coalition_record = await coalition_sql.get_coalition(ctx.conn, coalition_id)
     caller = await caller_for(ctx)
     await coalition_sql.add_coordinator(ctx.conn, coalition_id, caller.person.id, None, ctx.now)
+    await _log_person(ctx, "coordinator-added", caller.person, coalition_id)
     return binding_id, caller.person
+
+
+async def _log_person(ctx: Context, kind: str, person: Person,
+                      coalition_id: int | None = None) -> None:
+    """A coordinator added or removed, as an entry of the decision log's chain."""
+    by = ctx.caller_record.person.display_name if ctx.caller_record else person.display_name
+    await decision_log.append(ctx.conn, coalition_id or ctx.coalition.id, kind,
+                              {"person": person.display_name, "person_id": person.id,
+                               "platform": person.platform, "by": by}, ctx.now)
 
 
 async def setup(ctx: Context, name: str, timezone: str) -> Coalition:
@@ -231,7 +242,9 @@ async def add_org(ctx: Context, name: str, observer: bool) -> tuple[Org, bool]:
     key = name_key(clean)
     existing = await org_sql.find_org_by_name(ctx.conn, ctx.coalition.id, key)
     if existing is not None and existing.left_at is not None:
-        return await org_sql.rejoin(ctx.conn, existing.id, observer), True
+        back = await org_sql.rejoin(ctx.conn, existing.id, observer)
+        await _log_org(ctx, back, rejoined=True)
+        return back, True
     if existing is not None:
         raise Conflict(f"`{existing.name}` is already organization #{existing.number}.")
     looks = lookalike_key(clean)
@@ -242,8 +255,16 @@ async def add_org(ctx: Context, name: str, observer: bool) -> tuple[Org, bool]:
                 "but is spelled with letters of another alphabet.",
                 hint="Type the name with the letters of one alphabet, or use "
                      f"#{other.number} to mean that organization.")
-    return await org_sql.add_org(ctx.conn, ctx.coalition.id, clean, key, observer,
-                                 ctx.now), False
+    org = await org_sql.add_org(ctx.conn, ctx.coalition.id, clean, key, observer, ctx.now)
+    await _log_org(ctx, org, rejoined=False)
+    return org, False
+
+
+async def _log_org(ctx: Context, org: Org, *, rejoined: bool) -> None:
+    await decision_log.append(ctx.conn, ctx.coalition.id, "org-added",
+                              {"org": org.number, "name": org.name, "observer": org.observer,
+                               "rejoined": rejoined,
+                               "by": ctx.caller.person.display_name}, ctx.now)
 
 
 async def remove_org(ctx: Context, org: Org) -> int:
@@ -261,7 +282,9 @@ async def remove_org(ctx: Context, org: Org) -> int:
     ctx.notify(Notice(ctx.coalition.id, f"{org.name} left the coalition",
                       f"Recorded by {who} (decision #{number} in the log). It no longer "
                       "votes or counts toward any quorum, open polls included; a "
-                      f"coordinator brings it back with `/coalition org add \"{org.name}\"`."))
+                      f"coordinator brings it back with `/coalition org add \"{org.name}\"`."
+                      + decision_log.footer(await decision_log.seal(ctx.conn,
+                                                                    ctx.coalition.id))))
     return len(reps)
 
 
@@ -323,6 +346,7 @@ async def remove_coordinator(ctx: Context, person: Person) -> None:
                        hint="`/coalition info` lists the coordinators.")
     await _keep_a_coordinator_everywhere(ctx, person)
     await coalition_sql.remove_coordinator(ctx.conn, ctx.coalition.id, person.id)
+    await _log_person(ctx, "coordinator-removed", person)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,10 +366,16 @@ async def remove_member(ctx: Context, person: Person) -> Removed:
     coordinator, reps = await people_sql.remove_roles(ctx.conn, ctx.coalition.id, person.id)
     await people_sql.set_left(ctx.conn, person.id, ctx.now)
     polls = await poll_sql.drop_elector(ctx.conn, ctx.coalition.id, f"person:{person.id}")
+    if coordinator:
+        await _log_person(ctx, "coordinator-removed", person)
     return Removed(bool(coordinator), reps, polls)
 
 
 async def add_coordinator(ctx: Context, person: Person) -> bool:
-    """Make a person a coordinator; False if they already were."""
-    return await coalition_sql.add_coordinator(ctx.conn, ctx.coalition.id, person.id,
-                                               ctx.caller.person.id, ctx.now)
+    """Make a person a coordinator (an entry of the decision log); False if they already
+    were."""
+    added = await coalition_sql.add_coordinator(ctx.conn, ctx.coalition.id, person.id,
+                                                ctx.caller.person.id, ctx.now)
+    if added:
+        await _log_person(ctx, "coordinator-added", person)
+    return added

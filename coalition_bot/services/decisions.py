@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from coalition_bot.model import Decision
 from coalition_bot.services.context import Context
+from coalition_bot.store import chain as chain_sql
 from coalition_bot.store import polls as poll_sql
 
 __all__ = ["CSV_COLUMNS", "VOTE_COLUMNS", "csv_rows", "latest", "records", "vote_rows",
@@ -54,8 +55,14 @@ async def _log(ctx: Context) -> list[Decision]:
 
 
 async def records(ctx: Context) -> list[dict[str, object]]:
-    """The whole decision log, oldest first, as JSON records (tallies and voters nested)."""
-    return [_record(d, ctx.coalition.timezone) for d in await _log(ctx)]
+    """The whole decision log, oldest first, as JSON records (tallies and voters nested),
+    each with its entry's place in the hash chain and its hash (`log_entry`, `hash`)."""
+    chained = await chain_sql.decision_hashes(ctx.conn, ctx.coalition.id)
+    found = []
+    for d in await _log(ctx):
+        seq, digest = chained.get(d.number, (None, None))
+        found.append({**_record(d, ctx.coalition.timezone), "log_entry": seq, "hash": digest})
+    return found
 
 
 async def csv_rows(ctx: Context) -> tuple[list[dict[str, object]], list[str]]:

@@ -28,7 +28,9 @@ from coalition_bot.model import Coalition, Person
 from coalition_bot.replies import Button, Field, Mention, Notice
 from coalition_bot.rules.times import format_local, format_span
 from coalition_bot.services import digest, meetings, polls, resources
+from coalition_bot.services.decision_log import footer
 from coalition_bot.services.meetings import Due
+from coalition_bot.store import chain as chain_sql
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.store import meetings as meeting_sql
@@ -252,7 +254,9 @@ async def _render(conn: Conn, kind: str, subject_id: int, occurrence: str, offse
             return None
         return polls.result_notice(poll.coalition_id, poll.number, decision.outcome,
                                    f"{decision.question}\n{decision.summary}\n"
-                                   "Closed at its deadline.", decision.tallies)
+                                   "Closed at its deadline."
+                                   + footer(await chain_sql.hash_for_poll(conn, subject_id)),
+                                   decision.tallies)
     if kind == "action-due":
         note = await meeting_sql.find_note(conn, subject_id)
         if note is None or note.done_at is not None or note.due_at is None:

@@ -80,6 +80,7 @@ from coalition_bot.rules.tally import BLOCK, PROPOSAL_CHOICES, Outcome, count, d
 from coalition_bot.rules.text import clean_line, name_key, quote_arg
 from coalition_bot.rules.times import format_local
 from coalition_bot.rules.topics import phrase_key
+from coalition_bot.services import decision_log
 from coalition_bot.services.context import Context
 from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import people as people_sql
@@ -465,6 +466,7 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
         if topic is not None:
             await topic_sql.remove_topic(conn, coalition.id, topic.id, removal[1], now)
             text += f"\n“{topic.phrase}” is no longer an off-limits topic."
+    text += decision_log.footer(await decision_log.seal(conn, coalition.id))
     notice = result_notice(coalition.id, poll.number, label, text, state.tallies)
     return state, number, notice
 

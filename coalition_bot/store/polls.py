@@ -7,6 +7,7 @@ import sqlite3
 from datetime import datetime
 
 from coalition_bot.model import Decision, Poll, Vote
+from coalition_bot.store.chain import add_pending_decision
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, iso_end, next_number
 
@@ -207,13 +208,15 @@ async def add_decision(conn: Conn, coalition_id: int, poll: Poll, *, outcome: st
                        electorate: int, quorum_met: bool, closed_by: str,
                        now: datetime) -> int:
     number = await next_number(conn, coalition_id, "decision")
-    await conn.execute(
+    row = await fetch_one(
+        conn,
         "INSERT INTO decision (coalition_id, number, poll_id, question, rule, outcome, summary,"
         " tallies, voters, electorate, voted, quorum_met, anonymous, decided_at, closed_by)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (coalition_id, number, poll.id, poll.question, poll.rule, outcome, summary,
          json.dumps(tallies), json.dumps(voters), electorate, len(voters), int(quorum_met),
          int(poll.anonymous), iso(now), closed_by))
+    await add_pending_decision(conn, coalition_id, row[0], now)
     return number
 
 
@@ -241,11 +244,14 @@ async def add_record(conn: Conn, coalition_id: int, *, question: str, outcome: s
     """A decision-log entry that no poll decided (a coordinator's act, such as removing an
     off-limits topic). Returns its number."""
     number = await next_number(conn, coalition_id, "decision")
-    await conn.execute(
+    row = await fetch_one(
+        conn,
         "INSERT INTO decision (coalition_id, number, poll_id, question, rule, outcome, summary,"
         " tallies, voters, electorate, voted, quorum_met, anonymous, decided_at, closed_by)"
-        " VALUES (?, ?, NULL, ?, 'coordinator', ?, ?, '{}', '[]', 0, 0, 0, 0, ?, ?)",
+        " VALUES (?, ?, NULL, ?, 'coordinator', ?, ?, '{}', '[]', 0, 0, 0, 0, ?, ?)"
+        " RETURNING id",
         (coalition_id, number, question, outcome, summary, iso(now), decided_by))
+    await add_pending_decision(conn, coalition_id, row[0], now)
     return number
 
 

@@ -347,7 +347,7 @@ async def test_pings_typed_on_discord_ping_nobody(world: World) -> None:
     await world.ok("poll status", poll="1")
     await world.ok("poll remind", poll="1")
     await world.ok("poll close", poll="1")
-    await world.ok("coalition log")
+    await world.ok("coalition log show")
     await world.ok("meeting info", meeting="1")
     await world.ok("meeting agenda show", meeting="1")
     await world.ok("role mine", by=D_EVIL)
