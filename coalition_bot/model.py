@@ -121,6 +121,11 @@ class Poll:
     status: str  # 'open' or 'closed'
     closed_at: datetime | None
     created_at: datetime
+    details: str = ""  # background text and links
+    pick: int = 1  # how many choices a voter may choose
+    withdrawn_at: datetime | None = None  # taken back: closed, with no decision
+    withdraw_reason: str = ""
+    outcome_text: str = ""  # the written outcome statement, after the close
 
     def accepts_votes(self, now: datetime) -> bool:
         """Open and not past its closing time (whether or not anything closed it yet)."""
@@ -158,6 +163,7 @@ class Decision:
     decided_at: datetime
     closed_by: str
     quorum_pct: int | None = None  # the quorum its poll required; None without a poll
+    statement: str = ""  # the written outcome (`/poll outcome`), if any
 
 
 @dataclass(frozen=True, slots=True)

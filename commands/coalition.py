@@ -361,6 +361,8 @@ async def _log(ctx: Context, args: dict[str, Any]) -> Reply:
         poll = f" (poll #{d.poll_number})" if d.poll_number else ""
         how = "by" if d.poll_number is None else "closed by"
         lines = [d.summary, f"{format_local(d.decided_at, tz)}, {how} {d.closed_by}."]
+        if d.statement:
+            lines.append(f"Written outcome: {d.statement}")
         voters = decisions.voters_line(d)
         if voters:
             lines.append(("Voted: " if d.anonymous else "Votes: ") + voters)

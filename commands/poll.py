@@ -9,7 +9,7 @@ from coalition_bot.model import Level, Poll
 from coalition_bot.replies import Field, Reply
 from coalition_bot.rules.tally import RULES
 from coalition_bot.rules.times import format_local, format_span
-from coalition_bot.services import polls
+from coalition_bot.services import polls, proposals
 from coalition_bot.services.context import Context
 
 __all__ = ["COMMAND"]
@@ -31,6 +31,9 @@ def _electorate(poll: Poll) -> str:
 def _terms(poll: Poll, ctx: Context) -> str:
     lines = [f"Rule: {RULE_WORDS[poll.rule]}; {_electorate(poll)}; quorum {poll.quorum_pct}%.",
              f"Closes {format_local(poll.closes_at, ctx.coalition.timezone)}."]
+    if poll.pick > 1:
+        lines.append(f"Each voter chooses up to {poll.pick} choices (like `A|B`); each "
+                     "chosen choice gets one vote, and the most votes win.")
     if poll.anonymous:
         lines.append("Anonymous: nobody, not even the bot, records who chose what; the "
                      "tally is shown only when the poll closes.")
@@ -44,11 +47,16 @@ async def _create(ctx: Context, args: dict[str, Any]) -> Reply:
         ctx, question=args["question"], choices=args["choices"],
         electorate=args["electorate"] or "orgs", rule=args["rule"] or "majority",
         quorum_pct=50 if args["quorum"] is None else args["quorum"], closes_at=args["closes"],
-        anonymous=bool(args["anonymous"]), results=args["results"] or "live")
+        anonymous=bool(args["anonymous"]), results=args["results"] or "live",
+        details=args["details"], pick=args["pick"])
     return Reply(title=f"Poll #{poll.number}: {poll.question}",
                  text=_terms(poll, ctx) + f"\nVote with `/poll vote #{poll.number} CHOICE "
                                           "[reason]` or a button.",
-                 buttons=polls.vote_buttons(poll))
+                 fields=_details(poll), buttons=polls.vote_buttons(poll))
+
+
+def _details(poll: Poll) -> tuple[Field, ...]:
+    return (Field("Details", poll.details),) if poll.details else ()
 
 
 async def _vote(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -78,9 +86,12 @@ async def _status(ctx: Context, args: dict[str, Any]) -> Reply:
     if is_open:
         head = f"Open: closes {format_local(poll.closes_at, tz)}, in " \
                f"{format_span(poll.closes_at - ctx.now)}."
+    elif poll.withdrawn_at is not None:
+        head = (f"Withdrawn {format_local(poll.withdrawn_at, tz)}; it decides nothing."
+                + (f" Reason: {poll.withdraw_reason}" if poll.withdraw_reason else ""))
     else:
         head = f"Closed {format_local(poll.closed_at or poll.closes_at, tz)}."
-    fields: list[Field] = []
+    fields: list[Field] = list(_details(poll))
     show_results = polls.results_visible(poll, ctx.now)
     if show_results:
         fields += polls.tally_fields(state)
@@ -101,9 +112,11 @@ async def _status(ctx: Context, args: dict[str, Any]) -> Reply:
     met = "met" if state.outcome.quorum_met else "not met"
     fields.append(Field("Quorum", f"{voted} of {size} voted ({share}); {poll.quorum_pct}% "
                                   f"needed: {met}"))
-    if poll.status == "closed":
+    if poll.status == "closed" and poll.withdrawn_at is None:
         fields.append(Field("Outcome", f"{polls.outcome_label(state.outcome, poll)}: "
                                        f"{state.outcome.summary}"))
+        if poll.outcome_text:
+            fields.append(Field("Written outcome", poll.outcome_text))
     elif show_results:
         fields.append(Field("If it closed now", state.outcome.summary))
     return Reply(title=f"Poll #{poll.number}: {poll.question}",
@@ -122,7 +135,8 @@ async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
     for poll, voted, size in found:
         when = (f"closes {format_local(poll.closes_at, tz)}" if poll.status == "open"
                 else f"closed {format_local(poll.closed_at or poll.closes_at, tz)}")
-        lines.append(f"#{poll.number} [{poll.status}] {poll.question} ({when}; "
+        status = "withdrawn" if poll.withdrawn_at else poll.status
+        lines.append(f"#{poll.number} [{status}] {poll.question} ({when}; "
                      f"{voted} of {size} voted)")
     return Reply(title=f"Polls ({which})", text="\n".join(lines))
 
@@ -154,7 +168,33 @@ async def _remind(ctx: Context, args: dict[str, Any]) -> Reply:
                                     f"#{poll.number}.")
 
 
+async def _edit(ctx: Context, args: dict[str, Any]) -> Reply:
+    edited = await proposals.edit(ctx, args["poll"], args["question"], args["details"])
+    number = edited.poll.number
+    if edited.announced:
+        return Reply(private=True, text=f"Changed the details of poll #{number}; the home "
+                     f"channel(s) are told, since {edited.votes} vote(s) were cast already.",
+                     fields=_details(edited.poll))
+    return Reply(private=True, title=f"Poll #{number}: {edited.poll.question}",
+                 text="Changed; nobody had voted yet.", fields=_details(edited.poll))
+
+
+async def _withdraw(ctx: Context, args: dict[str, Any]) -> Reply:
+    poll, cast = await proposals.withdraw(ctx, args["poll"], args["reason"])
+    return Reply(private=True, text=f"You withdrew poll #{poll.number}: it takes no more "
+                 f"votes ({cast} were cast) and decides nothing. The log records it and the "
+                 "home channel(s) are told now.")
+
+
+async def _outcome(ctx: Context, args: dict[str, Any]) -> Reply:
+    poll, replaced = await proposals.set_outcome(ctx, args["poll"], args["text"])
+    what = "Replaced the written outcome" if replaced else "Recorded the written outcome"
+    return Reply(private=True, text=f"{what} of poll #{poll.number}; it is in the decision "
+                 "log and the exports, and goes to the home channel(s) now.")
+
+
 _POLL = Option("poll", OptionType.NUMBER, "the poll's number", kind="poll")
+DETAILS_HELP = "background: what is proposed, why, links"
 
 COMMAND = Command(
     name="poll",
@@ -183,13 +223,20 @@ COMMAND = Command(
                        Option("results", OptionType.CHOICE, "hidden: tallies stay hidden until "
                               "close (default live)", required=False, choices=("live", "hidden"),
                               keyword_only=True),
+                       Option("details", OptionType.TEXT, DETAILS_HELP, required=False,
+                              keyword_only=True, max_length=polls.DETAILS_MAX),
+                       Option("pick", OptionType.INTEGER, "with choices and rule:plurality: "
+                              "each voter may choose up to this many (default 1)",
+                              required=False, keyword_only=True, min_value=2,
+                              max_value=polls.MAX_CHOICES - 1),
                    ), example='/poll create Join the May Day march? rule:consensus '
                               'closes:"friday 17:00"', form=True),
         Subcommand(("vote",), "Vote, or change your vote until the poll closes. In an "
                    "organization poll you vote for your organization.", Level.MEMBER, _vote, (
                        _POLL,
-                       Option("choice", OptionType.TEXT, "your choice (its name or number)",
-                              max_length=polls.CHOICE_MAX),
+                       Option("choice", OptionType.TEXT, "your choice (its name or number; "
+                              "with pick:K up to K of them, like Saturday|Sunday)",
+                              max_length=polls.MAX_CHOICES * (polls.CHOICE_MAX + 1)),
                        Option("reason", OptionType.TEXT, "why, in a sentence (shown with the "
                               "vote unless the poll is anonymous)", required=False,
                               max_length=REASON_MAX, rest=True),
@@ -203,6 +250,28 @@ COMMAND = Command(
                    choices=("open", "closed", "all")),)),
         Subcommand(("close",), "Close a poll now and record the decision.", Level.COORDINATOR,
                    _close, (_POLL,)),
+        Subcommand(("edit",), "Change an open poll's question and details while nobody "
+                   "has voted; after that only its details, and the change is announced.",
+                   Level.COORDINATOR, _edit, (
+                       _POLL,
+                       Option("question", OptionType.TEXT, "the new question", required=False,
+                              keyword_only=True, max_length=QUESTION_MAX),
+                       Option("details", OptionType.TEXT, DETAILS_HELP, required=False,
+                              keyword_only=True, max_length=polls.DETAILS_MAX),
+                   ), example='/poll edit #3 details:"Route map: https://example.org/route"'),
+        Subcommand(("withdraw",), "Take an open poll back: it takes no more votes, decides "
+                   "nothing, and the log records it.", Level.COORDINATOR, _withdraw, (
+                       _POLL,
+                       Option("reason", OptionType.TEXT, "why, in a sentence", required=False,
+                              max_length=REASON_MAX, rest=True),
+                   ), example="/poll withdraw #3 The city cancelled the hearing"),
+        Subcommand(("outcome",), "After the close, write what was agreed and who does what "
+                   "next; posted to the home channels, kept in the log and exports.",
+                   Level.COORDINATOR, _outcome, (
+                       _POLL,
+                       Option("text", OptionType.TEXT, "the outcome statement",
+                              max_length=proposals.OUTCOME_MAX, rest=True),
+                   ), example="/poll outcome #3 We march. Tenants United brings the banner."),
         Subcommand(("extend",), "Give an open poll more time: a later closing time.",
                    Level.COORDINATOR, _extend, (
                        _POLL, Option("closes", OptionType.TIME, "the new closing time",

@@ -47,7 +47,7 @@ async def test_an_open_anonymous_poll_never_shows_a_tally_beside_who_voted(
                                                    "Climate Now (by Dan)"]
     await partners.ok("Alice", "poll close 1")
     closed = await partners.ok("Alice", "poll status 1")
-    assert field(closed, "Tally") == "Kestrel: 1\nOsprey: 1"
+    assert field(closed, "Tally") == "Kestrel: 1 (50%)\nOsprey: 1 (50%)"
 
 
 # --- 6. observers ---------------------------------------------------------------------------
@@ -243,7 +243,7 @@ async def test_block_is_offered_only_under_consensus_and_elsewhere_counts_as_dis
     assert query(db_path, "SELECT choice FROM vote") == [("disagree",)]
     assert partners.notices == []
     status = await partners.ok("Alice", "poll status 1")
-    assert field(status, "Tally") == "agree: 0\nabstain: 0\ndisagree: 1"
+    assert field(status, "Tally") == "agree: 0 (0%)\nabstain: 0 (0%)\ndisagree: 1 (100%)"
 
 
 # --- 4. what partners decided together is undone together, or at least in the open -------

@@ -48,7 +48,7 @@ poll close 1
     assert "  Voted: Tenants United: disagree (by Carol)" in status
     assert "  Not voted: Climate Now" in status
     assert "  Quorum: 1 of 2 voted (50%); 50% needed: met" in status
-    assert "  Tally: agree: 0" in status and "    disagree: 1" in status
+    assert "  Tally: agree: 0 (0%)" in status and "    disagree: 1 (100%)" in status
     closed = answer(lines, "Alice", "poll close 1")
     assert closed[0].startswith("(only you) You closed poll #1: failed. It is decision #1")
     assert "📣 == Poll #1 closed: failed ==" in closed
@@ -85,10 +85,10 @@ poll close 1
         "📣 == Poll #1 closed: failed ==",
         "📣 Endorse the ordinance?",
         "📣 Blocked by Climate Now: We were not consulted (3 of 3 voted).",
-        "📣   Tally: agree: 2",
-        "📣     abstain: 0",
-        "📣     disagree: 0",
-        "📣     block: 1",
+        "📣   Tally: agree: 2 (67%)",
+        "📣     abstain: 0 (0%)",
+        "📣     disagree: 0 (0%)",
+        "📣     block: 1 (33%)",
     ]
 
 

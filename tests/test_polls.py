@@ -154,7 +154,7 @@ async def test_a_second_representative_overrides_the_first_for_their_organizatio
         "Changed Tenants United's vote on poll #1 from agree to disagree.")
     status = await partners.ok("Dan", "poll status 1")
     assert field(status, "Voted") == "Tenants United: disagree (by Carol)"
-    assert field(status, "Tally") == "agree: 0\nabstain: 0\ndisagree: 1"
+    assert field(status, "Tally") == "agree: 0 (0%)\nabstain: 0 (0%)\ndisagree: 1 (100%)"
     assert field(status, "Not voted") == "Climate Now"
     assert field(status, "Quorum") == "1 of 2 voted (50%); 50% needed: met"
     assert vote_rows(db_path) == [("org:1", "Tenants United", "Carol", "disagree", None, 1)]
@@ -232,7 +232,7 @@ async def test_member_polls_give_each_member_one_vote_they_can_change(
     await partners.ok("Carol", "poll vote 1 Margherita")  # same org as Bob: still a vote
     status = await partners.ok("Alice", "poll status 1")
     assert "one vote per member" in status.text
-    assert field(status, "Tally") == "Margherita: 1\nFunghi: 2"
+    assert field(status, "Tally") == "Margherita: 1 (33%)\nFunghi: 2 (67%)"
     voted = field(status, "Voted").splitlines()
     assert sorted(voted) == ["Bob: Funghi", "Carol: Margherita", "Eve: Funghi"]
     assert field(status, "Not voted") == "Alice, Dan"
@@ -385,7 +385,7 @@ async def test_close_records_the_decision_and_announces_it_in_the_home_channel(
                     "Closed early by Alice; it was to close Thu 26 Nov 2026, 10:00 "
                     "(America/New_York).")
     assert re.fullmatch("Decision log head: [0-9a-f]{12}", head)
-    assert field(notice, "Tally") == "agree: 1\nabstain: 1\ndisagree: 0"
+    assert field(notice, "Tally") == "agree: 1 (50%)\nabstain: 1 (50%)\ndisagree: 0 (0%)"
     assert notice.mentions == ()
     assert partners.outlet.posted[-1][0] == "console"  # the home channel
 
@@ -720,7 +720,7 @@ async def test_export_of_an_empty_log_has_only_the_header(coalition: Chat) -> No
     (file,) = reply.files
     assert file.content.splitlines() == [
         "decision,poll,question,rule,quorum_pct,outcome,summary,decided_at,closed_by,"
-        "electorate,voted,quorum_met,anonymous"]
+        "electorate,voted,quorum_met,anonymous,statement"]
 
 
 # --- anonymous polls ---------------------------------------------------------------------
@@ -759,7 +759,7 @@ async def test_anonymous_status_log_and_export_never_show_a_choice_per_voter(
         "Climate Now (by Dan)", "Food Bank (by Erin)", "Tenants United (by Bob)"]
     await partners.ok("Alice", "poll close 1")
     closed = await partners.ok("Alice", "poll status 1")
-    assert field(closed, "Tally") == "Plan Kestrel: 1\nPlan Osprey: 2"
+    assert field(closed, "Tally") == "Plan Kestrel: 1 (33%)\nPlan Osprey: 2 (67%)"
     assert sorted(field(closed, "Voted").splitlines()) == [
         "Climate Now (by Dan)", "Food Bank (by Erin)", "Tenants United (by Bob)"]
     log = await partners.ok("Alice", "coalition log")
@@ -904,7 +904,8 @@ async def test_a_hundred_concurrent_votes_of_one_representative_leave_one_vote(
     assert rows[0][5] == 99  # every later vote replaced the one before
     status = await partners.ok("Alice", "poll status 1")
     assert field(status, "Quorum").startswith("1 of 2 voted")
-    assert sum(int(line.split(": ")[1]) for line in field(status, "Tally").splitlines()) == 1
+    assert sum(int(line.split(": ")[1].split()[0])
+               for line in field(status, "Tally").splitlines()) == 1
 
 
 async def test_concurrent_votes_of_different_organizations_are_all_counted(
@@ -920,7 +921,7 @@ async def test_concurrent_votes_of_different_organizations_are_all_counted(
     assert not [r.text for r in replies if r.error]
     assert len(vote_rows(db_path)) == 11
     status = await coalition.ok("Alice", "poll status 1")
-    assert field(status, "Tally") == "agree: 1\nabstain: 0\ndisagree: 10"
+    assert field(status, "Tally") == "agree: 1 (9%)\nabstain: 0 (0%)\ndisagree: 10 (91%)"
     assert field(status, "Not voted") == "Climate Now"
     anonymous = await coalition.ok("Alice", "poll create Secret? anonymous:yes")
     assert anonymous.title == "Poll #2: Secret?"
@@ -929,7 +930,7 @@ async def test_concurrent_votes_of_different_organizations_are_all_counted(
     assert sum(not r.error for r in replies) == 11  # one vote per org, the rest refused
     await coalition.ok("Alice", "poll close 2")  # an anonymous tally shows once closed
     status = await coalition.ok("Alice", "poll status 2")
-    assert field(status, "Tally") == "agree: 1\nabstain: 0\ndisagree: 10"
+    assert field(status, "Tally") == "agree: 1 (9%)\nabstain: 0 (0%)\ndisagree: 10 (91%)"
 
 
 # --- extending a poll ---------------------------------------------------------------------

@@ -301,7 +301,7 @@ async def test_a_poll_closes_itself_at_its_deadline_and_posts_the_outcome_once(
     assert sent.title == "Poll #1 closed: passed"
     assert sent.at == DEADLINE + SECOND
     assert "Closed at its deadline." in sent.notice.text
-    assert field(sent, "Tally").splitlines()[0] == "agree: 2"
+    assert field(sent, "Tally").splitlines()[0] == "agree: 2 (100%)"
     [row] = deliveries(db_path, "poll-result")
     assert (row["status"], row["late"]) == ("sent", 0)
 

@@ -31,6 +31,11 @@ _OLD = available_migrations()[4].sql
 OLD_DELIVERY = _OLD[_OLD.index("CREATE TABLE delivery ("):_OLD.index("CREATE INDEX delivery_p")]
 BACK_TO_5 = f"""
 DROP TABLE log_entry;
+ALTER TABLE poll DROP COLUMN details;
+ALTER TABLE poll DROP COLUMN pick;
+ALTER TABLE poll DROP COLUMN withdrawn_at;
+ALTER TABLE poll DROP COLUMN withdraw_reason;
+ALTER TABLE poll DROP COLUMN outcome_text;
 DROP TABLE digest_schedule;
 DROP TABLE attendance;
 DROP TABLE resource_take;

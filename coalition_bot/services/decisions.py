@@ -14,7 +14,8 @@ __all__ = ["CSV_COLUMNS", "VOTE_COLUMNS", "csv_rows", "latest", "records", "vote
 
 # One row per decision; its tallies follow as `choice_1`, `votes_1`, `choice_2`, ...
 CSV_COLUMNS = ("decision", "poll", "question", "rule", "quorum_pct", "outcome", "summary",
-               "decided_at", "closed_by", "electorate", "voted", "quorum_met", "anonymous")
+               "decided_at", "closed_by", "electorate", "voted", "quorum_met", "anonymous",
+               "statement")
 # One row per vote (anonymous polls: who voted, never what)
 VOTE_COLUMNS = ("decision", "poll", "question", "voter", "cast_by", "choice", "reason")
 
@@ -46,7 +47,8 @@ def _record(d: Decision, timezone: str) -> dict[str, object]:
         "decided_at": d.decided_at.astimezone(ZoneInfo(timezone)).isoformat(),
         "closed_by": d.closed_by,
         "electorate": d.electorate, "voted": d.voted, "quorum_met": d.quorum_met,
-        "anonymous": d.anonymous, "tallies": d.tallies, "voters": d.voters,
+        "anonymous": d.anonymous, "statement": d.statement, "tallies": d.tallies,
+        "voters": d.voters,
     }
 
 

@@ -256,7 +256,7 @@ async def _render(conn: Conn, kind: str, subject_id: int, occurrence: str, offse
                                    f"{decision.question}\n{decision.summary}\n"
                                    "Closed at its deadline."
                                    + footer(await chain_sql.hash_for_poll(conn, subject_id)),
-                                   decision.tallies)
+                                   decision.tallies, decision.voted)
     if kind == "action-due":
         note = await meeting_sql.find_note(conn, subject_id)
         if note is None or note.done_at is not None or note.due_at is None:

@@ -76,7 +76,14 @@ from datetime import datetime, timedelta
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from coalition_bot.model import Coalition, Org, Person, Poll, Vote
 from coalition_bot.replies import Button, ButtonStyle, Field, Mention, Notice
-from coalition_bot.rules.tally import BLOCK, PROPOSAL_CHOICES, Outcome, count, decide
+from coalition_bot.rules.tally import (
+    BLOCK,
+    PROPOSAL_CHOICES,
+    Outcome,
+    count,
+    count_picks,
+    decide,
+)
 from coalition_bot.rules.text import clean_line, name_key, quote_arg
 from coalition_bot.rules.times import format_local
 from coalition_bot.rules.topics import phrase_key
@@ -157,10 +164,11 @@ def parse_choices(raw: str | None) -> tuple[bool, tuple[str, ...]]:
 
 async def create(ctx: Context, *, question: str, choices: str | None, electorate: str,
                  rule: str, quorum_pct: int, closes_at: datetime | None, anonymous: bool,
-                 results: str) -> Poll:
+                 results: str, details: str | None = None, pick: int | None = None) -> Poll:
     """Open a poll. Proposals (no choices) vote agree / abstain / disagree, and block
     under consensus (the only rule where a block weighs more than a disagree)."""
     proposal, options = parse_choices(choices)
+    picks = _check_pick(pick or 1, proposal, options, rule)
     if proposal and rule != "consensus":  # a block weighs only under consensus
         options = tuple(c for c in options if c != BLOCK)
     if rule == "consensus" and not proposal:
@@ -177,7 +185,47 @@ async def create(ctx: Context, *, question: str, choices: str | None, electorate
     return await poll_sql.create_poll(
         ctx.conn, ctx.coalition.id, question=text, proposal=proposal, choices=options,
         electorate=electorate, rule=rule, quorum_pct=quorum_pct, anonymous=anonymous,
-        results=results, closes_at=closes, created_by=ctx.caller.person.id, now=ctx.now)
+        results=results, closes_at=closes, created_by=ctx.caller.person.id, now=ctx.now,
+        details=clean_details(details), pick=picks)
+
+
+DETAILS_MAX = 1500
+
+
+def clean_details(raw: str | None) -> str:
+    """A poll's background text: kept as typed (line breaks too), trimmed, bounded."""
+    text = (raw or "").strip()
+    if len(text) > DETAILS_MAX:
+        raise UsageError(f"details can be at most {DETAILS_MAX} characters, not {len(text)}.")
+    return text
+
+
+def _check_pick(pick: int, proposal: bool, options: tuple[str, ...], rule: str) -> int:
+    """`pick:K`: each voter chooses up to K choices, counted by plurality."""
+    if pick == 1:
+        return 1
+    if proposal:
+        raise UsageError("pick: is for polls with choices; a proposal takes one answer.",
+                         hint='Add choices, like choices:"Saturday|Sunday|Monday" pick:2.')
+    if rule != "plurality":
+        raise UsageError(f"pick:{pick} lets each voter choose several choices, so only "
+                         "rule:plurality can count it (the choices with most votes win).",
+                         hint="Add rule:plurality.")
+    if pick >= len(options):
+        raise UsageError(f"pick:{pick} must be less than the number of choices "
+                         f"({len(options)}).")
+    return pick
+
+
+def match_picks(poll: Poll, raw: str) -> tuple[str, ...]:
+    """Up to `poll.pick` choices typed as `A|B` (names or numbers), in the poll's order."""
+    chosen = {match_choice(poll, part) for part in raw.split("|") if part.strip()}
+    if not chosen:
+        raise UsageError("Say which choices, separated by |, like Saturday|Sunday.")
+    if len(chosen) > poll.pick:
+        raise UsageError(f"Poll #{poll.number} lets you choose up to {poll.pick}, not "
+                         f"{len(chosen)}.", hint=f"Choices: {', '.join(poll.choices)}.")
+    return tuple(c for c in poll.choices if c in chosen)
 
 
 async def get_poll(conn: Conn, coalition_id: int, number: int) -> Poll:
@@ -225,10 +273,14 @@ async def poll_state(conn: Conn, poll: Poll) -> PollState:
     if poll.anonymous:
         tallies = count(poll.choices, {})
         tallies.update(await poll_sql.anonymous_tallies(conn, poll.id))
+    elif poll.pick > 1:
+        tallies = count_picks(poll.choices, {v.voter: (v.choice or "").split("|")
+                                             for v in counted if v.choice})
     else:
         tallies = count(poll.choices, {v.voter: v.choice or "" for v in counted})
     outcome = decide(tallies, rule=poll.rule, electorate=len(electorate),
-                     quorum_pct=poll.quorum_pct, proposal=poll.proposal)
+                     quorum_pct=poll.quorum_pct, proposal=poll.proposal,
+                     voters=len(counted) if poll.pick > 1 else None)
     blockers = [v for v in counted if v.choice == BLOCK]
     if poll.rule == "consensus" and outcome.quorum_met and tallies.get(BLOCK):
         outcome = replace(outcome, summary=block_summary(
@@ -292,7 +344,10 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
         when = format_local(poll.closed_at or poll.closes_at, ctx.coalition.timezone)
         raise Conflict(f"Poll #{poll.number} closed on {when}; it takes no more votes.",
                        hint=f"See the result with `/poll status #{poll.number}`.")
-    picked, counted_as = _weighed_choice(poll, choice)
+    if poll.pick > 1:
+        picked, counted_as = "|".join(match_picks(poll, choice)), None
+    else:
+        picked, counted_as = _weighed_choice(poll, choice)
     person = ctx.caller.person
     if poll.electorate == "orgs":
         voting_org = await _voting_org(ctx, poll, org)
@@ -306,12 +361,15 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
         raise _not_an_elector(poll, voter_name)
     note = clean_line(reason) if reason else None
     if poll.anonymous:
+        first, *more = picked.split("|")
         if not await poll_sql.cast_anonymous_vote(ctx.conn, poll.id, voter, org_id, person.id,
-                                                  picked, ctx.now):
+                                                  first, ctx.now):
             raise Conflict(
                 f"{voter_name} has already voted in anonymous poll #{poll.number}.",
                 hint="Anonymous votes cannot be changed: nobody, not even the bot, "
                      "knows which choice was whose.")
+        for other in more:
+            await poll_sql.add_to_tally(ctx.conn, poll.id, other)
         return Cast(poll, picked, voter_name, None, bool(note), counted_as)
     previous = await poll_sql.vote_choice(ctx.conn, poll.id, voter)
     await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now)
@@ -411,10 +469,16 @@ def results_visible(poll: Poll, now: datetime) -> bool:
     return poll.results == "live" and not poll.anonymous
 
 
+def tally_lines(tallies: dict[str, int], voted: int) -> str:
+    """`agree: 3 (60%)` per choice: the share of those who voted (with pick:K a voter
+    may choose several, so the shares can add up to more than 100%)."""
+    return "\n".join(f"{choice}: {n} ({round(100 * n / voted)}%)" if voted
+                     else f"{choice}: {n}" for choice, n in tallies.items())
+
+
 def tally_fields(state: PollState) -> tuple[Field, ...]:
-    lines = [f"{choice}: {n}" for choice, n in state.tallies.items()]
-    return (Field("Tally", "\n".join(lines) if sum(state.tallies.values())
-                  else "no votes yet"),)
+    return (Field("Tally", tally_lines(state.tallies, len(state.votes))
+                  if sum(state.tallies.values()) else "no votes yet"),)
 
 
 def public_votes(state: PollState) -> list[dict[str, str]]:
@@ -467,16 +531,16 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
             await topic_sql.remove_topic(conn, coalition.id, topic.id, removal[1], now)
             text += f"\n“{topic.phrase}” is no longer an off-limits topic."
     text += decision_log.footer(await decision_log.seal(conn, coalition.id))
-    notice = result_notice(coalition.id, poll.number, label, text, state.tallies)
+    notice = result_notice(coalition.id, poll.number, label, text, state.tallies,
+                           len(state.votes))
     return state, number, notice
 
 
 def result_notice(coalition_id: int, poll_number: int | None, outcome: str, text: str,
-                  tallies: dict[str, int]) -> Notice:
+                  tallies: dict[str, int], voted: int) -> Notice:
     """The home-channel post that a poll closed, with its outcome and tally."""
-    lines = [f"{choice}: {n}" for choice, n in tallies.items()]
     return Notice(coalition_id, f"Poll #{poll_number} closed: {outcome}", text,
-                  fields=(Field("Tally", "\n".join(lines) if sum(tallies.values())
+                  fields=(Field("Tally", tally_lines(tallies, voted) if sum(tallies.values())
                                 else "no votes"),))
 
 

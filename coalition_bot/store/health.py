@@ -17,7 +17,7 @@ __all__ = [
 _CLOSED_ORG_POLLS = (
     " FROM poll p JOIN poll_elector e ON e.poll_id = p.id"
     " WHERE p.coalition_id = ? AND p.electorate = 'orgs' AND p.status = 'closed'"
-    " AND p.closed_at >= ? AND p.closed_at <= ?")
+    " AND p.withdrawn_at IS NULL AND p.closed_at >= ? AND p.closed_at <= ?")
 
 
 async def org_poll_counts(conn: Conn, coalition_id: int, since: datetime, until: datetime
@@ -57,7 +57,7 @@ async def org_vote_delays(conn: Conn, coalition_id: int, since: datetime, until:
         " AS INTEGER) FROM poll p JOIN poll_elector e ON e.poll_id = p.id"
         " JOIN vote v ON v.poll_id = p.id AND v.voter = e.voter"
         " WHERE p.coalition_id = ? AND p.electorate = 'orgs' AND p.status = 'closed'"
-        " AND p.closed_at >= ? AND p.closed_at <= ?",
+        " AND p.withdrawn_at IS NULL AND p.closed_at >= ? AND p.closed_at <= ?",
         (coalition_id, iso(since), iso(until)))
     found: dict[int, list[int]] = {}
     for voter, seconds in rows:

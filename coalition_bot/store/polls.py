@@ -14,6 +14,7 @@ from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, i
 __all__ = [
     "add_decision",
     "add_record",
+    "add_to_tally",
     "anonymous_tallies",
     "cast_anonymous_vote",
     "cast_vote",
@@ -30,8 +31,12 @@ __all__ = [
     "mark_closed",
     "open_polls_closing_before",
     "set_closes_at",
+    "set_outcome_text",
+    "set_text",
     "vote_choice",
+    "vote_count",
     "votes",
+    "withdraw",
 ]
 
 
@@ -40,21 +45,25 @@ def _poll(row: Row) -> Poll:
         row["id"], row["coalition_id"], row["number"], row["question"], bool(row["proposal"]),
         tuple(json.loads(row["choices"])), row["electorate"], row["rule"], row["quorum_pct"],
         bool(row["anonymous"]), row["results"], from_iso(row["closes_at"]), row["status"],
-        from_iso(row["closed_at"]) if row["closed_at"] else None, from_iso(row["created_at"]))
+        from_iso(row["closed_at"]) if row["closed_at"] else None, from_iso(row["created_at"]),
+        row["details"], row["pick"],
+        from_iso(row["withdrawn_at"]) if row["withdrawn_at"] else None, row["withdraw_reason"],
+        row["outcome_text"])
 
 
 async def create_poll(conn: Conn, coalition_id: int, *, question: str, proposal: bool,
                       choices: tuple[str, ...], electorate: str, rule: str, quorum_pct: int,
                       anonymous: bool, results: str, closes_at: datetime, created_by: int,
-                      now: datetime) -> Poll:
+                      now: datetime, details: str = "", pick: int = 1) -> Poll:
     number = await next_number(conn, coalition_id, "poll")
     row = await fetch_one(
         conn,
         "INSERT INTO poll (coalition_id, number, question, proposal, choices, electorate,"
-        " rule, quorum_pct, anonymous, results, closes_at, created_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        " rule, quorum_pct, anonymous, results, closes_at, created_by, created_at, details,"
+        " pick) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         (coalition_id, number, question, int(proposal), json.dumps(list(choices)), electorate,
-         rule, quorum_pct, int(anonymous), results, iso(closes_at), created_by, iso(now)),
+         rule, quorum_pct, int(anonymous), results, iso(closes_at), created_by, iso(now),
+         details, pick),
     )
     await _fix_electorate(conn, row["id"], coalition_id, electorate)
     if anonymous:  # every counter exists from the start: no row's age tells a first vote
@@ -151,6 +160,12 @@ async def cast_anonymous_vote(conn: Conn, poll_id: int, voter: str, org_id: int 
     return True
 
 
+async def add_to_tally(conn: Conn, poll_id: int, choice: str) -> None:
+    """One more anonymous vote for a choice (a pick:K ballot's further choices)."""
+    await conn.execute("UPDATE anonymous_tally SET votes = votes + 1 WHERE poll_id = ?"
+                       " AND choice = ?", (poll_id, choice))
+
+
 async def votes(conn: Conn, poll_id: int) -> list[Vote]:
     """The counted votes of a poll, first cast first, with voter and caster names.
 
@@ -184,6 +199,30 @@ async def anonymous_tallies(conn: Conn, poll_id: int) -> dict[str, int]:
 async def count_people(conn: Conn, coalition_id: int) -> int:
     row = await fetch_one(conn, "SELECT count(*) FROM person WHERE coalition_id = ?",
                           (coalition_id,))
+    return int(row[0])
+
+
+async def set_text(conn: Conn, poll_id: int, question: str, details: str) -> None:
+    """Change a poll's question and details (`/poll edit`)."""
+    await conn.execute("UPDATE poll SET question = ?, details = ? WHERE id = ?",
+                       (question, details, poll_id))
+
+
+async def withdraw(conn: Conn, poll_id: int, by: int, reason: str, now: datetime) -> bool:
+    """Take back an open poll: closed, with no decision; False if it was not open."""
+    cur = await conn.execute(
+        "UPDATE poll SET status = 'closed', closed_at = ?, closed_by = ?, withdrawn_at = ?,"
+        " withdraw_reason = ? WHERE id = ? AND status = 'open'",
+        (iso(now), by, iso(now), reason, poll_id))
+    return cur.rowcount == 1
+
+
+async def set_outcome_text(conn: Conn, poll_id: int, text: str) -> None:
+    await conn.execute("UPDATE poll SET outcome_text = ? WHERE id = ?", (text, poll_id))
+
+
+async def vote_count(conn: Conn, poll_id: int) -> int:
+    row = await fetch_one(conn, "SELECT count(*) FROM vote WHERE poll_id = ?", (poll_id,))
     return int(row[0])
 
 
@@ -224,7 +263,8 @@ async def decisions(conn: Conn, coalition_id: int, limit: int | None = None) -> 
     """The decision log, newest first."""
     rows = await fetch_all(
         conn,
-        "SELECT d.*, p.number AS poll_number, p.quorum_pct AS quorum_pct FROM decision d"
+        "SELECT d.*, p.number AS poll_number, p.quorum_pct AS quorum_pct,"
+        " p.outcome_text AS statement FROM decision d"
         " LEFT JOIN poll p ON p.id = d.poll_id"
         " WHERE d.coalition_id = ? ORDER BY d.number DESC LIMIT ?",
         (coalition_id, -1 if limit is None else limit))
@@ -236,7 +276,8 @@ def _decision(row: Row) -> Decision:
                     row["outcome"], row["summary"], json.loads(row["tallies"]),
                     json.loads(row["voters"]), row["electorate"], row["voted"],
                     bool(row["quorum_met"]), bool(row["anonymous"]),
-                    from_iso(row["decided_at"]), row["closed_by"], row["quorum_pct"])
+                    from_iso(row["decided_at"]), row["closed_by"], row["quorum_pct"],
+                    row["statement"] or "")
 
 
 async def add_record(conn: Conn, coalition_id: int, *, question: str, outcome: str,
@@ -269,6 +310,7 @@ async def find_poll_by_id(conn: Conn, poll_id: int) -> Poll | None:
 
 async def decision_for_poll(conn: Conn, poll_id: int) -> Decision | None:
     row = await fetch_one(
-        conn, "SELECT d.*, p.number AS poll_number, p.quorum_pct AS quorum_pct FROM decision d"
+        conn, "SELECT d.*, p.number AS poll_number, p.quorum_pct AS quorum_pct,"
+        " p.outcome_text AS statement FROM decision d"
               " JOIN poll p ON p.id = d.poll_id WHERE d.poll_id = ?", (poll_id,))
     return _decision(row) if row else None

@@ -1,0 +1,13 @@
+-- The whole life of a proposal (services/proposals.py).
+--
+-- poll.details: background text and links (`details:`), editable (`/poll edit`).
+-- poll.pick: how many choices each voter may choose (`pick:K`, multiple-choice polls
+--   under plurality); a vote's `choice` then holds them joined by '|'.
+-- poll.withdrawn_at / withdraw_reason: a poll taken back (`/poll withdraw`): its status
+--   is 'closed' but it has no decision, and it is not counted as an outcome.
+-- poll.outcome_text: the written outcome statement after the close (`/poll outcome`).
+ALTER TABLE poll ADD COLUMN details TEXT NOT NULL DEFAULT '';
+ALTER TABLE poll ADD COLUMN pick INTEGER NOT NULL DEFAULT 1 CHECK (pick >= 1);
+ALTER TABLE poll ADD COLUMN withdrawn_at TEXT;
+ALTER TABLE poll ADD COLUMN withdraw_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE poll ADD COLUMN outcome_text TEXT NOT NULL DEFAULT '';
