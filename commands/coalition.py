@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from coalition_bot.charts import Bar, participation_png
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
-from coalition_bot.model import GOAL_STATUSES, Binding, Level, Occurrence
+from coalition_bot.model import GOAL_STATUSES, Binding, Level, Occurrence, Org
 from coalition_bot.replies import Attachment, Field, Notice, Reply
 from coalition_bot.rules.chain import short
 from coalition_bot.rules.digest import WEEKDAYS, parse_clock
@@ -19,6 +19,7 @@ from coalition_bot.rules.times import format_local, format_span
 from coalition_bot.rules.zones import describe_zone
 from coalition_bot.services import (
     coalitions,
+    confirm,
     decision_log,
     decisions,
     delivery_status,
@@ -26,8 +27,10 @@ from coalition_bot.services import (
     exports,
     goals,
     health,
+    polls,
 )
 from coalition_bot.services.context import Context
+from coalition_bot.store import polls as poll_sql
 
 __all__ = ["COMMAND"]
 
@@ -239,12 +242,33 @@ async def _org_add(ctx: Context, args: dict[str, Any]) -> Reply:
 
 async def _org_remove(ctx: Context, args: dict[str, Any]) -> Reply:
     org = args["org"]
+    if not args["confirm"]:
+        return await _ask_org_remove(ctx, org)
     reps = await coalitions.remove_org(ctx, org)
     who = f" Its {reps} representative(s) no longer vote for it." if reps else ""
     return Reply(title=f"{org.name} left the coalition",
                  text=f"It keeps number #{org.number} and its place in past decisions, but no "
                       f"longer votes or counts toward any quorum, open polls included.{who} "
                       f"Bring it back with `/coalition org add \"{org.name}\"`.")
+
+
+async def _ask_org_remove(ctx: Context, org: Org) -> Reply:
+    """What removing an organization does, in numbers: its representatives, and each open
+    poll whose electorate shrinks by one."""
+    async with confirm.rehearsal(ctx):
+        reps = await coalitions.remove_org(ctx, org)
+    changes = []
+    for poll, _, size in await polls.list_polls(ctx, "open"):
+        if await poll_sql.is_elector(ctx.conn, poll.id, f"org:{org.id}"):
+            voted = await poll_sql.vote_choice(ctx.conn, poll.id, f"org:{org.id}") is not None
+            changes.append(f"poll #{poll.number}: {size} → {size - 1} organizations"
+                           + (", and its vote there stops counting" if voted else ""))
+    polls_line = (f"{len(changes)} open poll(s) count one organization fewer, so their "
+                  f"quorums change: {'; '.join(changes)}." if changes
+                  else "No open poll changes.")
+    return confirm.ask(f"Remove {org.name} from the coalition?",
+                       f"Its {reps} representative(s) stop voting for it. {polls_line}",
+                       f"coalition org remove #{org.number}", f"Remove {org.name}")
 
 
 async def _org_list(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -301,6 +325,16 @@ async def _coordinator_add(ctx: Context, args: dict[str, Any]) -> Reply:
 
 async def _coordinator_remove(ctx: Context, args: dict[str, Any]) -> Reply:
     person = args["user"]
+    if not args["confirm"]:
+        async with confirm.rehearsal(ctx):
+            await coalitions.remove_coordinator(ctx, person)
+            left = await coalitions.coordinators(ctx)
+        return confirm.ask(f"Remove {person.display_name} as coordinator?",
+                           f"{person.display_name} becomes an ordinary member; "
+                           f"{len(left)} coordinator(s) remain: "
+                           f"{', '.join(p.display_name for p in left)}.",
+                           f"coalition coordinator remove {confirm.person_arg(person)}",
+                           f"Remove {person.display_name}")
     await coalitions.remove_coordinator(ctx, person)
     return Reply(title="Coordinator removed",
                  text=f"{person.display_name} is no longer a coordinator.")
@@ -492,6 +526,8 @@ _NAME = Option("name", OptionType.TEXT, "the organization's name", max_length=NA
 _USER = Option("user", OptionType.USER, "the person (mention them, or their name on the "
                "console)", max_length=NAME_MAX)
 _ORG = Option("org", OptionType.ORG, "an organization's name or #number", max_length=NAME_MAX)
+_CONFIRM = Option("confirm", OptionType.BOOL, "yes: do it without asking first (it cannot be "
+                  "undone)", required=False, keyword_only=True)
 
 COMMAND = Command(
     name="coalition",
@@ -541,7 +577,7 @@ COMMAND = Command(
                    example='/coalition org add "Tenants United"'),
         Subcommand(("org", "remove"), "An organization leaves the coalition: it no longer "
                    "votes or counts toward quorums; past decisions keep it.",
-                   Level.COORDINATOR, _org_remove, (_ORG,),
+                   Level.COORDINATOR, _org_remove, (_ORG, _CONFIRM),
                    example='/coalition org remove "Tenants United"'),
         Subcommand(("org", "list"), "List the partner organizations and their representatives.",
                    Level.MEMBER, _org_list),
@@ -558,7 +594,7 @@ COMMAND = Command(
                    _coordinator_add, (_USER,)),
         Subcommand(("coordinator", "remove"), "Make a coordinator an ordinary member again "
                    "(each workspace keeps at least one).", Level.COORDINATOR,
-                   _coordinator_remove, (_USER,)),
+                   _coordinator_remove, (_USER, _CONFIRM)),
         Subcommand(("member", "remove"), "Someone left: take away their roles and their "
                    "place in open member polls they have not voted in.", Level.COORDINATOR,
                    _member_remove, (_USER,), example="/coalition member remove @sam"),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import Level, Poll
 from coalition_bot.replies import Field, Reply
 from coalition_bot.rules.tally import RULES
+from coalition_bot.rules.text import quote_arg
 from coalition_bot.rules.times import format_local, format_span
-from coalition_bot.services import polls, proposals
+from coalition_bot.services import confirm, polls, proposals
 from coalition_bot.services.context import Context
 
 __all__ = ["COMMAND"]
@@ -60,6 +62,10 @@ def _details(poll: Poll) -> tuple[Field, ...]:
 
 
 async def _vote(ctx: Context, args: dict[str, Any]) -> Reply:
+    if not args["confirm"]:
+        poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args["poll"])
+        if poll.anonymous:
+            return await _ask_anonymous(ctx, poll, args)
     cast = await polls.cast(ctx, number=args["poll"], choice=args["choice"],
                             reason=args["reason"], org=args["org"])
     who = "your" if cast.poll.electorate == "members" else f"{cast.voter_name}'s"
@@ -76,6 +82,22 @@ async def _vote(ctx: Context, args: dict[str, Any]) -> Reply:
     else:
         text += " You can change it until the poll closes."
     return Reply(text=text, private=True)
+
+
+async def _ask_anonymous(ctx: Context, poll: Poll, args: dict[str, Any]) -> Reply:
+    """An anonymous vote can never be changed: say so, and what it adds, before it is."""
+    async with confirm.rehearsal(ctx):
+        cast = await polls.cast(ctx, number=poll.number, choice=args["choice"],
+                                reason=args["reason"], org=args["org"])
+        state = await polls.poll_state(ctx.conn, poll)
+    org = f" org:#{args['org'].number}" if args["org"] is not None else ""
+    return confirm.ask(
+        f"Cast an anonymous vote on poll #{poll.number}?",
+        f"{cast.voter_name} votes {cast.choice}. Poll #{poll.number} is anonymous: the vote "
+        "goes into the tally with nothing linking it to you, so it can never be changed "
+        f"or taken back, by you or anyone. It would be vote {len(state.votes)} of "
+        f"{len(state.electors)}.",
+        f"poll vote {poll.number} {quote_arg(cast.choice)}{org}", f"Vote {cast.choice}")
 
 
 async def _status(ctx: Context, args: dict[str, Any]) -> Reply:
@@ -143,6 +165,18 @@ async def _list(ctx: Context, args: dict[str, Any]) -> Reply:
 
 async def _close(ctx: Context, args: dict[str, Any]) -> Reply:
     poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args["poll"])
+    if not args["confirm"] and poll.accepts_votes(ctx.now):
+        state = await polls.poll_state(ctx.conn, poll)
+        if not state.outcome.quorum_met:
+            voted, size = len(state.votes), len(state.electors)
+            needed = math.ceil(size * poll.quorum_pct / 100)
+            when = format_local(poll.closes_at, ctx.coalition.timezone)
+            return confirm.ask(
+                f"Close poll #{poll.number} short of its quorum?",
+                f"{voted} of {size} have voted; its quorum of {poll.quorum_pct}% needs "
+                f"{needed}. Closed now it is recorded as no quorum: nothing passes, and the "
+                f"{size - voted} who have not voted can no longer vote (it was to close "
+                f"{when}).", f"poll close {poll.number}", f"Close poll #{poll.number} now")
     state, number, notice = await polls.close_poll(ctx.conn, ctx.coalition, poll, now=ctx.now,
                                                    closed_by=ctx.caller.person)
     ctx.notify(notice)
@@ -194,6 +228,8 @@ async def _outcome(ctx: Context, args: dict[str, Any]) -> Reply:
 
 
 _POLL = Option("poll", OptionType.NUMBER, "the poll's number", kind="poll")
+_CONFIRM = Option("confirm", OptionType.BOOL, "yes: do it without asking first (it cannot "
+                  "be undone)", required=False, keyword_only=True)
 DETAILS_HELP = "background: what is proposed, why, links"
 
 COMMAND = Command(
@@ -242,14 +278,15 @@ COMMAND = Command(
                               max_length=REASON_MAX, rest=True),
                        Option("org", OptionType.ORG, "which organization, if you represent "
                               "several", required=False, keyword_only=True, max_length=80),
+                       _CONFIRM,
                    ), private=True, example="/poll vote #3 agree We can bring 20 people"),
         Subcommand(("status",), "Tallies, who has and has not voted, quorum and time left.",
                    Level.MEMBER, _status, (_POLL,)),
         Subcommand(("list",), "List the polls.", Level.MEMBER, _list, (
             Option("which", OptionType.CHOICE, "open (default), closed or all", required=False,
                    choices=("open", "closed", "all")),)),
-        Subcommand(("close",), "Close a poll now and record the decision.", Level.COORDINATOR,
-                   _close, (_POLL,)),
+        Subcommand(("close",), "Close a poll now and record the decision (short of its "
+                   "quorum, it asks first).", Level.COORDINATOR, _close, (_POLL, _CONFIRM)),
         Subcommand(("edit",), "Change an open poll's question and details while nobody "
                    "has voted; after that only its details, and the change is announced.",
                    Level.COORDINATOR, _edit, (

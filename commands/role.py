@@ -7,8 +7,9 @@ from typing import Any
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.model import Level
 from coalition_bot.replies import Field, Reply
+from coalition_bot.rules.text import quote_arg
 from coalition_bot.rules.times import format_local
-from coalition_bot.services import meetings, roles
+from coalition_bot.services import confirm, meetings, roles
 from coalition_bot.services.context import Context
 
 __all__ = ["COMMAND"]
@@ -37,6 +38,15 @@ async def _unassign(ctx: Context, args: dict[str, Any]) -> Reply:
 
 
 async def _delete(ctx: Context, args: dict[str, Any]) -> Reply:
+    if not args["confirm"]:
+        async with confirm.rehearsal(ctx):
+            role, held = await roles.delete(ctx, args["role"])
+        whom = (f"{held} people hold it; none will" if held > 1 else
+                "1 person holds it; they will not" if held else "Nobody holds it")
+        return confirm.ask(f"Delete the role {role.name}?",
+                           f"{whom}{' any more' if held else ''}, and the role and its "
+                           "description are gone.", f"role delete {quote_arg(role.name)}",
+                           f"Delete {role.name}")
     role, held = await roles.delete(ctx, args["role"])
     who = f"; the {held} people who held it no longer do" if held > 1 else \
         ("; the person who held it no longer does" if held else "")
@@ -113,7 +123,10 @@ COMMAND = Command(
         Subcommand(("unassign",), "Take a role from someone.", Level.COORDINATOR, _unassign,
                    (_ROLE, _USER)),
         Subcommand(("delete",), "Remove a role the coalition no longer needs (and who held "
-                   "it).", Level.COORDINATOR, _delete, (_ROLE,),
+                   "it); it asks first.", Level.COORDINATOR, _delete, (
+                       _ROLE, Option("confirm", OptionType.BOOL, "yes: do it without asking "
+                                     "first (it cannot be undone)", required=False,
+                                     keyword_only=True)),
                    example='/role delete "Press contact"'),
         Subcommand(("list",), "Every role and who holds it.", Level.MEMBER, _list),
         Subcommand(("mine",), "Your roles and open action items.", Level.MEMBER, _mine,

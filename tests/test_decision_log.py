@@ -37,11 +37,11 @@ async def decided(coalition: Chat) -> Chat:
     await coalition.ok("Alice", "poll create Join the march?")
     await coalition.ok("Bob", "poll vote 1 agree Twenty of us can come")
     await coalition.ok("Dan", "poll vote 1 agree")
-    await coalition.ok("Alice", "poll close 1")
+    await coalition.ok("Alice", "poll close 1 confirm:yes")
     await coalition.ok("Alice", "poll create Fund the bus?")
     await coalition.ok("Bob", "poll vote 2 disagree")
     await coalition.ok("Dan", "poll vote 2 disagree")
-    await coalition.ok("Alice", "poll close 2")
+    await coalition.ok("Alice", "poll close 2 confirm:yes")
     return coalition
 
 
@@ -178,7 +178,7 @@ async def test_decisions_from_before_the_chain_are_chained_at_the_first_verify(
     await bot.close()
     with sqlite3.connect(db_path) as conn:  # the file as the release before 0017 left it
         conn.executescript("DROP TABLE log_entry; DELETE FROM schema_migration"
-                           " WHERE version >= 17;")
+                           " WHERE version = 17;")
     bot = await Bot.open(db_path, clock=clock)
     chat = Chat(bot, RecordingOutlet("console"))
     try:

@@ -211,7 +211,7 @@ async def test_observer_organizations_neither_vote_nor_count_for_quorum(
     await partners.ok("Dan", "poll vote 1 agree")
     status = await partners.ok("Olga", "poll status 1")
     assert field(status, "Quorum") == "2 of 2 voted (100%); 100% needed: met"
-    closed = await partners.ok("Alice", "poll close 1")
+    closed = await partners.ok("Alice", "poll close 1 confirm:yes")
     assert closed.text.startswith("You closed poll #1: passed.")
     assert decisions(db_path)[0]["electorate"] == 2
 
@@ -319,7 +319,7 @@ async def test_hidden_results_show_who_voted_but_no_tally_until_the_close(
     assert "Tally" not in field_names(status)
     assert "If it closed now" not in field_names(status)
     assert "block:" not in body and "Not now" not in body
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     closed = await partners.ok("Dan", "poll status 1")
     assert field(closed, "Voted") == "Tenants United: block (by Bob) (Not now)"
     assert "block: 1" in field(closed, "Tally")
@@ -363,7 +363,7 @@ async def test_close_records_the_decision_and_announces_it_in_the_home_channel(
     await partners.ok("Dan", "poll vote 1 abstain")
     assert decisions(db_path) == []
     clock.advance(hours=1)
-    reply = await partners.ok("Alice", "poll close 1")
+    reply = await partners.ok("Alice", "poll close 1 confirm:yes")
     assert reply.private
     assert reply.text.startswith("You closed poll #1: passed. It is decision #1 in the log")
     row = poll_row(db_path)
@@ -393,9 +393,9 @@ async def test_close_records_the_decision_and_announces_it_in_the_home_channel(
 async def test_closing_twice_is_refused_and_records_one_decision(partners: Chat,
                                                                  db_path: Path) -> None:
     await partners.ok("Alice", "poll create Go?")
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     posted = len(partners.notices)
-    message = await refused_without_change(partners, db_path, "Alice", "poll close #1")
+    message = await refused_without_change(partners, db_path, "Alice", "poll close #1 confirm:yes")
     assert message == "Poll #1 is already closed.\nSee the result with `/poll status #1`."
     assert len(partners.notices) == posted
     assert len(decisions(db_path)) == 1
@@ -403,14 +403,14 @@ async def test_closing_twice_is_refused_and_records_one_decision(partners: Chat,
 
 async def test_a_closed_poll_takes_no_votes(partners: Chat, db_path: Path) -> None:
     await partners.ok("Alice", "poll create Go?")
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     message = await refused_without_change(partners, db_path, "Bob", "poll vote 1 agree")
     assert "it takes no more votes" in message
 
 
 async def test_only_coordinators_close_polls(partners: Chat, db_path: Path) -> None:
     await partners.ok("Alice", "poll create Go?")
-    message = await refused_without_change(partners, db_path, "Bob", "poll close 1")
+    message = await refused_without_change(partners, db_path, "Bob", "poll close 1 confirm:yes")
     assert "is for coordinators" in message
 
 
@@ -419,7 +419,8 @@ async def test_concurrent_closes_record_exactly_one_decision(partners: Chat, bot
     await partners.ok("Alice", "poll create Go?")
     await partners.ok("Bob", "poll vote 1 agree")
     inv = Invocation(platform="console", workspace_id="local", channel_id="console",
-                     user_id=console_user_id("Alice"), user_name="Alice", line="poll close 1")
+                     user_id=console_user_id("Alice"), user_name="Alice",
+                     line="poll close 1 confirm:yes")
     replies = await asyncio.gather(*(bot.handle(inv) for _ in range(20)))
     await bot.drain()
     assert sum(not r.error for r in replies) == 1
@@ -436,7 +437,7 @@ async def test_consensus_fails_on_a_single_block(partners: Chat, db_path: Path) 
     await partners.ok("Bob", "poll vote 1 agree")
     await partners.ok("Erin", "poll vote 1 agree")
     await partners.ok("Dan", "poll vote 1 block We were not consulted")
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     (decision,) = decisions(db_path)
     assert (decision["outcome"], decision["summary"]) == (
         "failed", "Blocked by Climate Now: We were not consulted (3 of 3 voted).")
@@ -447,7 +448,7 @@ async def test_a_poll_below_quorum_closes_without_a_decision(partners: Chat,
                                                              db_path: Path) -> None:
     await partners.ok("Alice", "poll create Go? quorum:100")
     await partners.ok("Bob", "poll vote 1 agree")
-    reply = await partners.ok("Alice", "poll close 1")
+    reply = await partners.ok("Alice", "poll close 1 confirm:yes")
     assert reply.text.startswith("You closed poll #1: no quorum.")
     (decision,) = decisions(db_path)
     assert (decision["outcome"], decision["quorum_met"]) == ("no quorum", 0)
@@ -462,7 +463,7 @@ async def test_a_plurality_tie_is_reported_not_broken(partners: Chat, db_path: P
     status = await partners.ok("Alice", "poll status 1")
     assert field(status, "If it closed now") == ("Tie between Saturday, Sunday with 1 each "
                                                  "(2 of 2 voted).")
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     (decision,) = decisions(db_path)
     assert decision["outcome"] == "tie"
     assert partners.notices[-1].title == "Poll #1 closed: tie"
@@ -553,7 +554,7 @@ async def test_remind_when_everyone_voted_posts_nothing(partners: Chat) -> None:
 
 async def test_remind_on_a_closed_poll_is_refused(partners: Chat, db_path: Path) -> None:
     await partners.ok("Alice", "poll create Go?")
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     posted = len(partners.notices)
     message = await refused_without_change(partners, db_path, "Alice", "poll remind 1")
     assert message == "Poll #1 is closed; there is nobody left to remind."
@@ -568,7 +569,7 @@ async def test_poll_list_shows_open_closed_or_all_newest_first(partners: Chat) -
     await partners.ok("Alice", "poll create Second?")
     await partners.ok("Alice", "poll create Third?")
     await partners.ok("Bob", "poll vote 1 agree")
-    await partners.ok("Alice", "poll close 2")
+    await partners.ok("Alice", "poll close 2 confirm:yes")
 
     def numbers(reply: Reply) -> list[str]:
         return [line.split()[0] for line in reply.text.splitlines()]
@@ -595,11 +596,11 @@ async def close_two_polls(chat: Chat) -> None:
     await chat.ok("Alice", "poll create First?")
     await chat.ok("Bob", "poll vote 1 agree Good idea")
     await chat.ok("Dan", "poll vote 1 disagree")
-    await chat.ok("Alice", "poll close 1")
+    await chat.ok("Alice", "poll close 1 confirm:yes")
     await chat.ok("Alice", 'poll create "=HYPERLINK(1)" choices:"Red|Blue" rule:plurality')
     await chat.ok("Bob", "poll vote 2 blue")
     await chat.ok("Carol", "poll vote 2 red")  # overrides Bob
-    await chat.ok("Alice", "poll close 2")
+    await chat.ok("Alice", "poll close 2 confirm:yes")
 
 
 async def test_coalition_log_shows_the_latest_decisions_newest_first(partners: Chat) -> None:
@@ -668,7 +669,7 @@ async def test_export_votes_as_csv_has_one_row_per_vote(partners: Chat) -> None:
 
 async def test_a_quorum_is_exported_as_the_poll_required_it(partners: Chat) -> None:
     await partners.ok("Alice", "poll create Strike? quorum:75%")
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     await partners.ok("Alice", "topic add pipeline")  # a decision without a poll
     rows = list(csv.DictReader(io.StringIO(
         (await partners.ok("Dan", "coalition export decisions")).files[0].content)))
@@ -687,7 +688,7 @@ async def test_no_piece_of_an_exported_cell_split_at_a_separator_is_a_formula(
         partners: Chat, reason: str) -> None:
     await partners.ok("Alice", f"poll create {reason}? choices:\"{reason}|b\" rule:plurality")
     await partners.ok("Bob", f"poll vote 1 1 {reason}")
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     for what in ("decisions", "votes"):
         content = (await partners.ok("Dan", f"coalition export {what}")).files[0].content
         for row in csv.reader(io.StringIO(content)):
@@ -733,12 +734,12 @@ async def anonymous_poll(chat: Chat) -> None:
     await chat.ok("Alice", 'coalition rep add Erin "Food Bank"')
     await chat.ok("Alice", 'poll create Which plan? choices:"Plan Kestrel|Plan Osprey" '
                            "anonymous:yes")
-    reply = await chat.ok("Bob", f'poll vote 1 "plan kestrel" {SECRET}')
+    reply = await chat.ok("Bob", f'poll vote 1 confirm:yes "plan kestrel" {SECRET}')
     assert reply.text == ("Recorded Tenants United's vote on poll #1: Plan Kestrel. The poll "
                           "is anonymous: your choice went into the tally only, and your "
                           "reason was not kept.")
-    await chat.ok("Dan", 'poll vote 1 "Plan Osprey"')
-    await chat.ok("Erin", "poll vote 1 2")
+    await chat.ok("Dan", 'poll vote 1 confirm:yes "Plan Osprey"')
+    await chat.ok("Erin", "poll vote 1 2 confirm:yes")
 
 
 async def test_an_anonymous_vote_cannot_be_cast_twice_for_an_org(partners: Chat,
@@ -757,7 +758,7 @@ async def test_anonymous_status_log_and_export_never_show_a_choice_per_voter(
     assert field(status, "Tally").startswith("shown when the poll closes")  # not while open
     assert sorted(field(status, "Voted").splitlines()) == [
         "Climate Now (by Dan)", "Food Bank (by Erin)", "Tenants United (by Bob)"]
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     closed = await partners.ok("Alice", "poll status 1")
     assert field(closed, "Tally") == "Plan Kestrel: 1 (33%)\nPlan Osprey: 2 (67%)"
     assert sorted(field(closed, "Voted").splitlines()) == [
@@ -792,7 +793,7 @@ async def test_anonymous_status_log_and_export_never_show_a_choice_per_voter(
 async def test_no_table_links_an_anonymous_voter_to_a_choice(partners: Chat,
                                                              db_path: Path) -> None:
     await anonymous_poll(partners)
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     assert [r[3:5] for r in vote_rows(db_path)] == [(None, None)] * 3
     # Where can a choice's name be found at all? Only in aggregate places.
     # the log's chain entry holds the decision's tallies, as the decision row does
@@ -833,8 +834,8 @@ async def _anonymous_database(path: Path, first: str, second: str) -> dict[str, 
         await chat.ok("Alice", 'coalition rep add Bob "Tenants United"')
         await chat.ok("Alice", 'coalition rep add Dan "Climate Now"')
         await chat.ok("Alice", 'poll create Which? choices:"Kestrel|Osprey" anonymous:yes')
-        await chat.ok("Bob", f"poll vote 1 {first}")
-        await chat.ok("Dan", f"poll vote 1 {second}")
+        await chat.ok("Bob", f"poll vote 1 {first} confirm:yes")
+        await chat.ok("Dan", f"poll vote 1 {second} confirm:yes")
     finally:
         await bot.close()
     return {table: stored_order(path, table) for table in ("vote", "anonymous_tally")}
@@ -867,7 +868,7 @@ async def test_poll_numbers_of_another_coalition_are_not_found(partners: Chat,
     await partners.ok("Zed", 'coalition org add "Elsewhere"', workspace="other")
     await partners.ok("Zed", 'coalition rep add Zed "Elsewhere"', workspace="other")
     before = snapshot(db_path)
-    for line in ("poll status 1", "poll vote 1 agree", "poll close 1", "poll remind 1"):
+    for line in ("poll status 1", "poll vote 1 agree", "poll close 1 confirm:yes", "poll remind 1"):
         reply = await partners.say("Zed", line, workspace="other")
         assert reply.error
         assert reply.text.startswith("There is no poll #1 in this coalition."), line
@@ -925,10 +926,11 @@ async def test_concurrent_votes_of_different_organizations_are_all_counted(
     assert field(status, "Not voted") == "Climate Now"
     anonymous = await coalition.ok("Alice", "poll create Secret? anonymous:yes")
     assert anonymous.title == "Poll #2: Secret?"
-    replies = await asyncio.gather(*(bot.handle(invocation(u, line.replace("1", "2")))
-                                     for u, line in lines * 3))
+    replies = await asyncio.gather(*(
+        bot.handle(invocation(u, line.replace("1", "2") + " confirm:yes"))
+        for u, line in lines * 3))
     assert sum(not r.error for r in replies) == 11  # one vote per org, the rest refused
-    await coalition.ok("Alice", "poll close 2")  # an anonymous tally shows once closed
+    await coalition.ok("Alice", "poll close 2 confirm:yes")  # an anonymous tally shows once closed
     status = await coalition.ok("Alice", "poll status 2")
     assert field(status, "Tally") == "agree: 1 (9%)\nabstain: 0 (0%)\ndisagree: 10 (91%)"
 
@@ -971,7 +973,7 @@ async def test_a_closed_poll_is_not_reopened(partners: Chat, clock: MovableClock
                                             db_path: Path, closed_by: str) -> None:
     await partners.ok("Alice", "poll create Join the May Day march?")
     if closed_by == "hand":
-        await partners.ok("Alice", "poll close 1")
+        await partners.ok("Alice", "poll close 1 confirm:yes")
     else:
         clock.advance(days=3, seconds=1)  # past its deadline; nothing closed it yet
     before = snapshot(db_path)

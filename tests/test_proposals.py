@@ -79,7 +79,7 @@ async def test_only_coordinators_edit_and_closed_polls_cannot_be(partners: Chat,
     await partners.ok("Alice", "poll create Join the march?")
     assert "is for coordinators" in await refused(partners, db_path, "Bob",
                                                   'poll edit 1 details:"x"')
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     message = await refused(partners, db_path, "Alice", 'poll edit 1 details:"x"')
     assert "it can no longer be edited" in message
 
@@ -104,7 +104,7 @@ async def test_a_withdrawn_poll_leaves_the_open_list_and_decides_nothing(
     assert query(db_path, "SELECT count(*) FROM decision") == [(0,)]
     assert "takes no more votes" in await refused(partners, db_path, "Dan",
                                                   "poll vote 1 agree")
-    assert "already closed" in await refused(partners, db_path, "Alice", "poll close 1")
+    assert "already closed" in await refused(partners, db_path, "Alice", "poll close 1 confirm:yes")
     log = json.loads((await partners.ok("Bob", "coalition export log")).files[0].content)
     last = log["entries"][-1]
     assert (last["kind"], last["entry"]["poll"], last["entry"]["reason"],
@@ -119,7 +119,7 @@ async def test_the_written_outcome_is_posted_logged_and_exported(partners: Chat,
     await partners.ok("Bob", "poll vote 1 agree")
     message = await refused(partners, db_path, "Alice", "poll outcome 1 We march.")
     assert message.startswith("Poll #1 is still open")
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     await partners.ok("Alice", "poll outcome 1 We march. Tenants United brings the banner.")
     notice = partners.notices[-1]
     assert notice.title == "Poll #1: the outcome"
@@ -151,7 +151,7 @@ async def test_tallies_show_each_choices_share_of_those_who_voted(coalition: Cha
     await coalition.ok("Erin", "poll vote 1 abstain")
     status = await coalition.ok("Bob", "poll status 1")
     assert field(status, "Tally") == "agree: 2 (67%)\nabstain: 1 (33%)\ndisagree: 0 (0%)"
-    await coalition.ok("Alice", "poll close 1")
+    await coalition.ok("Alice", "poll close 1 confirm:yes")
     assert field(coalition.notices[-1], "Tally") == field(status, "Tally")
 
 
@@ -178,9 +178,9 @@ async def test_pick_k_wins_by_plurality_and_anonymous_ballots_count_each_choice(
     await coalition.ok("Alice", 'coalition rep add Dan "Climate Now"')
     await coalition.ok("Alice", 'poll create Which days? choices:"Sat|Sun|Mon" '
                                 "rule:plurality pick:2 anonymous:yes")
-    await coalition.ok("Bob", "poll vote 1 Sat|Sun")
-    await coalition.ok("Dan", "poll vote 1 Sun")
-    await coalition.ok("Alice", "poll close 1")
+    await coalition.ok("Bob", "poll vote 1 Sat|Sun confirm:yes")
+    await coalition.ok("Dan", "poll vote 1 Sun confirm:yes")
+    await coalition.ok("Alice", "poll close 1 confirm:yes")
     notice = coalition.notices[-1]
     assert notice.title == "Poll #1 closed: Sun"
     assert field(notice, "Tally") == "Sat: 1 (50%)\nSun: 2 (100%)\nMon: 0 (0%)"

@@ -362,7 +362,7 @@ async def test_a_poll_closed_by_hand_before_its_deadline_is_not_closed_or_announ
         db_path: Path) -> None:
     await coalition.ok("Alice", "poll create Go?")
     await scheduler.tick()
-    await coalition.ok("Alice", "poll close 1")
+    await coalition.ok("Alice", "poll close 1 confirm:yes")
     closed_by_hand = len(outbox.titled("Poll #1 closed"))
     for when in (DEADLINE - timedelta(hours=24), DEADLINE + SECOND, DEADLINE + timedelta(days=1)):
         await tick_at(scheduler, clock, when)

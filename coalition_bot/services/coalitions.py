@@ -29,6 +29,7 @@ __all__ = [
     "add_org",
     "add_representative",
     "connect",
+    "coordinators",
     "disconnect",
     "join_org",
     "new_link_code",
@@ -336,6 +337,12 @@ async def _keep_a_coordinator_everywhere(ctx: Context, leaving: Person) -> None:
             f"there could add a coordinator or manage the coalition.",
             hint=f"Make someone on {where} a coordinator first with `/coalition coordinator "
                  "add USER`, or take that workspace out with `/coalition disconnect`.")
+
+
+async def coordinators(ctx: Context) -> list[Person]:
+    """The coalition's coordinators, oldest person first."""
+    ids = await coalition_sql.coordinator_ids(ctx.conn, ctx.coalition.id)
+    return [await people_sql.get_person(ctx.conn, pid) for pid in sorted(ids)]
 
 
 async def remove_coordinator(ctx: Context, person: Person) -> None:

@@ -103,7 +103,7 @@ async def test_typed_channel_pings_are_rendered_harmless(coalition: Workspace) -
     # arrives entity-escaped. Neither may come back out as a ping.
     one = await coalition.ok(ALICE, "/poll", "create <!channel> march on Friday?")
     two = await coalition.ok(ALICE, "/poll", "create &lt;!here&gt; or &lt;!everyone&gt;?")
-    await coalition.ok(ALICE, "/poll", "close 2")
+    await coalition.ok(ALICE, "/poll", "close 2 confirm:yes")
     notice = await coalition.fake.wait_call("chat.postMessage")
     for posted in (one, two, notice.body):
         dumped = str(posted)
@@ -172,3 +172,21 @@ async def test_health_uploads_its_chart_privately(coalition: Workspace) -> None:
     assert done.body["files"][0]["title"] == "health.png"
     uploaded = next(c for c in coalition.fake.calls if c.method.startswith("upload:"))
     assert uploaded.body["content"].startswith("\ufffdPNG")  # the bytes, as bytes
+
+
+async def test_a_confirm_button_closes_a_poll_short_of_its_quorum(coalition: Workspace) -> None:
+    await coalition.ok(ALICE, "/poll", "create Join the May Day march?")
+    asked = await coalition.ok(ALICE, "/poll", "close 1")
+    assert asked["response_type"] == "ephemeral"
+    assert "0 of 2 have voted; its quorum of 50% needs 1." in text_of(asked)
+    button = buttons_of(asked)["Close poll #1 now"]
+    answer = await coalition.click(ALICE, button)
+    assert "You closed poll #1: no quorum." in text_of(answer)
+
+
+async def test_a_confirm_button_removes_a_coordinator_by_mention(coalition: Workspace) -> None:
+    await coalition.ok(ALICE, "/coalition", f"coordinator add <@{CHEN.id}>")
+    asked = await coalition.ok(ALICE, "/coalition", f"coordinator remove <@{CHEN.id}>")
+    button = buttons_of(asked)["Remove Chen"]
+    answer = await coalition.click(ALICE, button)
+    assert "Chen is no longer a coordinator." in text_of(answer)
