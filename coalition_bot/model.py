@@ -144,6 +144,7 @@ class Vote:
     reason: str | None
     cast_at: datetime
     changes: int
+    by_proxy: bool = False  # cast by the holder of the organization's proxy
 
 
 @dataclass(frozen=True, slots=True)

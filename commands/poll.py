@@ -11,7 +11,7 @@ from coalition_bot.replies import Field, Reply
 from coalition_bot.rules.tally import RULES
 from coalition_bot.rules.text import quote_arg
 from coalition_bot.rules.times import format_local, format_span
-from coalition_bot.services import confirm, polls, proposals
+from coalition_bot.services import confirm, polls, proposals, proxies
 from coalition_bot.services.context import Context
 
 __all__ = ["COMMAND"]
@@ -69,6 +69,8 @@ async def _vote(ctx: Context, args: dict[str, Any]) -> Reply:
     cast = await polls.cast(ctx, number=args["poll"], choice=args["choice"],
                             reason=args["reason"], org=args["org"])
     who = "your" if cast.poll.electorate == "members" else f"{cast.voter_name}'s"
+    if cast.by_proxy:
+        who = f"{cast.voter_name}'s proxy"
     if cast.previous and cast.previous != cast.choice:
         text = f"Changed {who} vote on poll #{cast.poll.number} from {cast.previous} to " \
                f"{cast.choice}."
@@ -123,7 +125,8 @@ async def _status(ctx: Context, args: dict[str, Any]) -> Reply:
     voted_lines = []
     for v in state.votes:
         how = "" if poll.anonymous or not show_results else f": {v.choice}"
-        by = f" (by {v.cast_by})" if poll.electorate == "orgs" else ""
+        proxy = ", by proxy" if v.by_proxy else ""
+        by = f" (by {v.cast_by}{proxy})" if poll.electorate == "orgs" else ""
         why = f" ({v.reason})" if v.reason and show_results and not poll.anonymous else ""
         voted_lines.append(f"{v.voter_name}{how}{by}{why}")
     fields.append(Field("Voted", "\n".join(voted_lines) or "nobody yet"))
@@ -227,7 +230,24 @@ async def _outcome(ctx: Context, args: dict[str, Any]) -> Reply:
                  "log and the exports, and goes to the home channel(s) now.")
 
 
+async def _proxy(ctx: Context, args: dict[str, Any]) -> Reply:
+    org, poll = await proxies.give(ctx, args["poll"], args["to"], args["org"])
+    name = args["to"].display_name
+    return Reply(private=True, text=f"{name} now holds {org.name}'s vote in poll "
+                 f"#{poll.number} and is told privately. A proxy cannot block; if you or "
+                 f"another representative of {org.name} votes, that vote counts instead. "
+                 f"Take it back with `/poll proxy-revoke #{poll.number}` until it is used.")
+
+
+async def _proxy_revoke(ctx: Context, args: dict[str, Any]) -> Reply:
+    org, holder = await proxies.revoke(ctx, args["poll"], args["org"])
+    return Reply(private=True, text=f"{holder.display_name} no longer holds {org.name}'s "
+                                    f"vote in poll #{args['poll']}.")
+
+
 _POLL = Option("poll", OptionType.NUMBER, "the poll's number", kind="poll")
+_FOR_ORG = Option("org", OptionType.ORG, "which organization, if you represent several",
+                  required=False, keyword_only=True, max_length=80)
 _CONFIRM = Option("confirm", OptionType.BOOL, "yes: do it without asking first (it cannot "
                   "be undone)", required=False, keyword_only=True)
 DETAILS_HELP = "background: what is proposed, why, links"
@@ -309,6 +329,17 @@ COMMAND = Command(
                        Option("text", OptionType.TEXT, "the outcome statement",
                               max_length=proposals.OUTCOME_MAX, rest=True),
                    ), example="/poll outcome #3 We march. Tenants United brings the banner."),
+        Subcommand(("proxy",), "Hand your organization's vote in one poll to another "
+                   "organization's representative or a coordinator (it cannot block; your "
+                   "own vote overrides it).", Level.REPRESENTATIVE, _proxy, (
+                       _POLL,
+                       Option("to", OptionType.USER, "who casts it (mention them, or their "
+                              "name on the console)", max_length=80),
+                       _FOR_ORG,
+                   ), private=True, example="/poll proxy #3 @maria"),
+        Subcommand(("proxy-revoke",), "Take back your organization's proxy in a poll, "
+                   "until it is used.", Level.REPRESENTATIVE, _proxy_revoke, (_POLL, _FOR_ORG),
+                   private=True, example="/poll proxy-revoke #3"),
         Subcommand(("extend",), "Give an open poll more time: a later closing time.",
                    Level.COORDINATOR, _extend, (
                        _POLL, Option("closes", OptionType.TIME, "the new closing time",

@@ -33,7 +33,8 @@ def voters_line(decision: Decision) -> str:
         if "choice" in v:
             text += f": {v['choice']}"
         if v.get("cast_by") and v["cast_by"] != v["voter"]:
-            text += f" (by {v['cast_by']})"
+            text += f" (by {v['cast_by']}, by proxy)" if v.get("proxy") else \
+                f" (by {v['cast_by']})"
         if v.get("reason"):
             text += f" ({v['reason']})"
         parts.append(text)

@@ -92,6 +92,7 @@ from coalition_bot.services.context import Context
 from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import people as people_sql
 from coalition_bot.store import polls as poll_sql
+from coalition_bot.store import proxies as proxy_sql
 from coalition_bot.store import topics as topic_sql
 from coalition_bot.store.database import Conn
 
@@ -299,7 +300,7 @@ def block_summary(blockers: list[Vote], *, anonymous: bool, blocks: int, turnout
     return f"Blocked by {who} ({turnout})."
 
 
-async def _voting_org(ctx: Context, poll: Poll, org: Org | None) -> Org:
+async def voting_org(ctx: Context, poll: Poll, org: Org | None) -> Org:
     """The organization the caller votes for in an org poll, or a clear refusal."""
     caller = ctx.caller
     represented = [await org_sql.get_org(ctx.conn, oid) for oid in caller.org_ids]
@@ -334,6 +335,7 @@ class Cast:
     previous: str | None  # the choice it replaced, if any
     reason_dropped: bool
     counted_as: str | None = None  # why the choice was recorded as another one
+    by_proxy: bool = False  # cast with the organization's proxy
 
 
 async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
@@ -350,13 +352,16 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
         picked, counted_as = _weighed_choice(poll, choice)
     person = ctx.caller.person
     if poll.electorate == "orgs":
-        voting_org = await _voting_org(ctx, poll, org)
-        voter, voter_name, org_id = f"org:{voting_org.id}", voting_org.name, voting_org.id
+        proxied = await _proxy_org(ctx, poll, org)
+        by_proxy = proxied is not None
+        deciding = proxied or await voting_org(ctx, poll, org)
+        voter, voter_name, org_id = f"org:{deciding.id}", deciding.name, deciding.id
     else:
         if org is not None:
             raise UsageError(f"Poll #{poll.number} is a member poll: everyone votes for "
                              "themselves, so org: does not apply.")
         voter, voter_name, org_id = f"person:{person.id}", person.display_name, None
+        by_proxy = False
     if not await poll_sql.is_elector(ctx.conn, poll.id, voter):
         raise _not_an_elector(poll, voter_name)
     note = clean_line(reason) if reason else None
@@ -371,10 +376,43 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
         for other in more:
             await poll_sql.add_to_tally(ctx.conn, poll.id, other)
         return Cast(poll, picked, voter_name, None, bool(note), counted_as)
+    if by_proxy:
+        await _check_proxy_vote(ctx, poll, voter, voter_name, picked)
     previous = await poll_sql.vote_choice(ctx.conn, poll.id, voter)
-    await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now)
+    await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now,
+                             by_proxy=by_proxy)
+    if not by_proxy and poll.electorate == "orgs":  # its own vote ends any proxy
+        await proxy_sql.revoke(ctx.conn, poll.id, voter)
     _announce_block(ctx, poll, voter_name, picked, previous, note)
-    return Cast(poll, picked, voter_name, previous, False, counted_as)
+    return Cast(poll, picked, voter_name, previous, False, counted_as, by_proxy)
+
+
+async def _proxy_org(ctx: Context, poll: Poll, org: Org | None) -> Org | None:
+    """The organization whose proxy the caller casts, if this vote is one (the caller
+    does not represent the organization named, or represents none and holds one proxy)."""
+    caller = ctx.caller
+    if (org is not None and org.id in caller.org_ids) or (org is None and caller.org_ids):
+        return None
+    held = await proxy_sql.held_by(ctx.conn, poll.id, caller.person.id)
+    if org is not None:
+        return org if f"org:{org.id}" in held else None
+    if len(held) > 1:
+        names = [(await org_sql.get_org(ctx.conn, int(k[4:]))).name for k in held]
+        raise UsageError(f"You hold the proxies of {', '.join(names)}. Say which one this "
+                         f"vote is for.", hint=f'Add org:NAME, for example org:"{names[0]}".')
+    return await org_sql.get_org(ctx.conn, int(held[0][4:])) if held else None
+
+
+async def _check_proxy_vote(ctx: Context, poll: Poll, voter: str, name: str,
+                            choice: str) -> None:
+    """A proxy cannot block, and cannot override the organization's own vote."""
+    if choice == BLOCK:
+        raise PermissionDenied(f"A proxy cannot block: under consensus a block stops the "
+                               f"proposal alone, which only {name}'s own representatives "
+                               "may do.", hint="Vote disagree instead, or ask them to vote.")
+    if await proxy_sql.own_vote_cast(ctx.conn, poll.id, voter):
+        raise Conflict(f"{name} has voted itself in poll #{poll.number}; its own vote "
+                       "overrides the proxy.")
 
 
 def _weighed_choice(poll: Poll, raw: str) -> tuple[str, str | None]:
@@ -486,6 +524,8 @@ def public_votes(state: PollState) -> list[dict[str, str]]:
     rows = []
     for v in state.votes:
         row = {"voter": v.voter_name, "cast_by": v.cast_by}
+        if v.by_proxy:
+            row["proxy"] = "yes"
         if not state.poll.anonymous:
             row["choice"] = v.choice or ""
             row["reason"] = v.reason or ""
@@ -506,6 +546,10 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
         raise Conflict(f"Poll #{poll.number} is already closed.",
                        hint=f"See the result with `/poll status #{poll.number}`.")
     label = outcome_label(state.outcome, poll)
+    proxies = sum(v.by_proxy for v in state.votes)
+    if proxies:  # the result says how many votes were cast for others
+        state = replace(state, outcome=replace(state.outcome, summary=(
+            f"{state.outcome.summary} {proxies} vote(s) cast by proxy.")))
     number = await poll_sql.add_decision(
         conn, coalition.id, poll, outcome=label, summary=state.outcome.summary,
         tallies=state.tallies, voters=public_votes(state), electorate=len(state.electors),

@@ -138,6 +138,8 @@ _KIND_WORDS = {"org-added": "organization added", "coordinator-added": "coordina
 def _vote(row: Row) -> dict[str, Any]:
     vote = {"voter": row["voter"], "cast_by": row["cast_by"], "choice": row["choice"],
             "reason": row["reason"], "cast_at": row["cast_at"]}
+    if row["by_proxy"]:  # cast for the organization by the holder of its proxy
+        vote["by_proxy"] = True
     return vote
 
 

@@ -126,19 +126,20 @@ async def list_polls(conn: Conn, coalition_id: int, status: str | None) -> list[
 
 
 async def cast_vote(conn: Conn, poll_id: int, voter: str, org_id: int | None, cast_by: int,
-                    choice: str, reason: str | None, now: datetime) -> bool:
+                    choice: str, reason: str | None, now: datetime, *,
+                    by_proxy: bool = False) -> bool:
     """Record a voter's vote, replacing their earlier one. True if it replaced one.
 
     The (poll, voter) primary key makes two votes arriving at once end as one row.
     """
     row = await fetch_one(
         conn,
-        "INSERT INTO vote (poll_id, voter, org_id, cast_by, choice, reason, cast_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO vote (poll_id, voter, org_id, cast_by, choice, reason, cast_at, by_proxy)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (poll_id, voter) DO UPDATE SET cast_by = excluded.cast_by,"
         " choice = excluded.choice, reason = excluded.reason, cast_at = excluded.cast_at,"
-        " changes = changes + 1 RETURNING changes",
-        (poll_id, voter, org_id, cast_by, choice, reason, iso(now)))
+        " by_proxy = excluded.by_proxy, changes = changes + 1 RETURNING changes",
+        (poll_id, voter, org_id, cast_by, choice, reason, iso(now), int(by_proxy)))
     return bool(row[0])
 
 
@@ -180,7 +181,8 @@ async def votes(conn: Conn, poll_id: int) -> list[Vote]:
         " WHERE v.poll_id = ? ORDER BY v.cast_at, v.voter",
         (poll_id,))
     return [Vote(r["voter"], r["voter_name"] or "?", r["cast_by_name"], r["cast_by"], r["choice"],
-                 r["reason"], from_iso(r["cast_at"]), r["changes"]) for r in rows]
+                 r["reason"], from_iso(r["cast_at"]), r["changes"], bool(r["by_proxy"]))
+            for r in rows]
 
 
 async def vote_choice(conn: Conn, poll_id: int, voter: str) -> str | None:
