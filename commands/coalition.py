@@ -278,7 +278,9 @@ async def _org_list(ctx: Context, args: dict[str, Any]) -> Reply:
                      text="None yet. A coordinator adds one with `/coalition org add NAME`.")
     fields = tuple(
         Field(f"#{r.org.number} {r.org.name}" + (" (observer)" if r.org.observer else ""),
-              ", ".join(p.display_name for p in r.representatives) or "no representative yet")
+              (", ".join(p.display_name for p in r.representatives) or "no representative yet")
+              + (f"\nAsked to join: {', '.join(p.display_name for p in r.waiting)}"
+                 if r.waiting else ""))
         for r in roster)
     return Reply(title="Partner organizations", fields=fields)
 

@@ -162,13 +162,16 @@ async def connect(ctx: Context, code: str) -> Person:
 class Roster:
     org: Org
     representatives: tuple[Person, ...]
+    waiting: tuple[Person, ...] = ()  # said they are with it (`join`), not confirmed yet
 
 
 async def org_roster(ctx: Context) -> list[Roster]:
-    """Every organization with its representatives, in number order."""
+    """Every organization with its representatives and who asked to join it, in number
+    order."""
     reps = await people_sql.representatives(ctx.conn, ctx.coalition.id)
+    waiting = await people_sql.pending_joiners(ctx.conn, ctx.coalition.id)
     orgs = await org_sql.list_orgs(ctx.conn, ctx.coalition.id)
-    return [Roster(o, tuple(reps.get(o.id, ()))) for o in orgs]
+    return [Roster(o, tuple(reps.get(o.id, ())), tuple(waiting.get(o.id, ()))) for o in orgs]
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +278,9 @@ async def remove_org(ctx: Context, org: Org) -> int:
     is told. Returns how many representatives it had."""
     reps = (await people_sql.representatives(ctx.conn, ctx.coalition.id)).get(org.id, [])
     await org_sql.set_left(ctx.conn, org.id, ctx.now)
+    for rep in reps:  # they stop representing it; nobody is left waiting to join it
+        if rep.org_id == org.id:
+            await people_sql.set_declared_org(ctx.conn, rep.id, None)
     who = ctx.caller.person.display_name
     number = await poll_sql.add_record(
         ctx.conn, ctx.coalition.id, question=f"{org.name} leaves the coalition",
@@ -304,6 +310,8 @@ async def remove_representative(ctx: Context, person: Person, org: Org) -> int:
     if not await people_sql.remove_representative(ctx.conn, org.id, person.id):
         raise NotFound(f"{person.display_name} does not represent {org.name}.",
                        hint="See who represents whom with `/coalition org list`.")
+    if person.org_id == org.id:  # no longer with it: not someone waiting to join it
+        await people_sql.set_declared_org(ctx.conn, person.id, None)
     reps = await people_sql.representatives(ctx.conn, ctx.coalition.id)
     return len(reps.get(org.id, ()))
 
@@ -312,7 +320,16 @@ async def join_org(ctx: Context, org: Org) -> bool:
     """The caller declares their organization. False if they already represent it."""
     caller = ctx.caller
     await people_sql.set_declared_org(ctx.conn, caller.person.id, org.id)
-    return org.id not in caller.org_ids
+    if org.id in caller.org_ids:
+        return False
+    name = caller.person.display_name
+    for coordinator in await coordinators(ctx):  # they decide; tell them privately
+        ctx.notify_person(coordinator, Notice(
+            ctx.coalition.id, f"{name} asks to represent {org.name}",
+            f"{name} says they are with {org.name}. If so, make them a representative "
+            f"with `/coalition rep add @{name} \"{org.name}\"`; `/coalition org list` "
+            "shows who is waiting."))
+    return True
 
 
 PLATFORM_NAMES = {"slack": "Slack", "discord": "Discord", "console": "the console"}

@@ -87,7 +87,7 @@ from coalition_bot.rules.tally import (
 from coalition_bot.rules.text import clean_line, name_key, quote_arg
 from coalition_bot.rules.times import format_local
 from coalition_bot.rules.topics import phrase_key
-from coalition_bot.services import decision_log
+from coalition_bot.services import changes, decision_log
 from coalition_bot.services.context import Context
 from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import people as people_sql
@@ -379,10 +379,14 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
     if by_proxy:
         await _check_proxy_vote(ctx, poll, voter, voter_name, picked)
     previous = await poll_sql.vote_choice(ctx.conn, poll.id, voter)
+    caster = await poll_sql.vote_caster(ctx.conn, poll.id, voter)
     await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now,
                              by_proxy=by_proxy)
     if not by_proxy and poll.electorate == "orgs":  # its own vote ends any proxy
         await proxy_sql.revoke(ctx.conn, poll.id, voter)
+    if caster is not None and previous is not None and previous != picked \
+            and poll.electorate == "orgs":  # whoever cast it before should know
+        await changes.vote_changed(ctx, poll, voter_name, caster, previous, picked)
     _announce_block(ctx, poll, voter_name, picked, previous, note)
     return Cast(poll, picked, voter_name, previous, False, counted_as, by_proxy)
 

@@ -33,6 +33,7 @@ __all__ = [
     "set_closes_at",
     "set_outcome_text",
     "set_text",
+    "vote_caster",
     "vote_choice",
     "vote_count",
     "votes",
@@ -190,6 +191,13 @@ async def vote_choice(conn: Conn, poll_id: int, voter: str) -> str | None:
     row = await fetch_one(conn, "SELECT choice FROM vote WHERE poll_id = ? AND voter = ?",
                           (poll_id, voter))
     return row[0] if row else None
+
+
+async def vote_caster(conn: Conn, poll_id: int, voter: str) -> int | None:
+    """Who cast a voter's counted vote, if they voted."""
+    row = await fetch_one(conn, "SELECT cast_by FROM vote WHERE poll_id = ? AND voter = ?",
+                          (poll_id, voter))
+    return int(row[0]) if row else None
 
 
 async def anonymous_tallies(conn: Conn, poll_id: int) -> dict[str, int]:
