@@ -11,6 +11,7 @@ import pytest
 from console_support import answer, console
 from fake_discord import ALICE as D_ALICE
 from fake_discord import BOB as D_BOB
+from fake_discord import CHEN as D_CHEN
 from fake_discord import World
 from helpers import Chat, snapshot
 
@@ -165,3 +166,58 @@ async def test_discord_confirm_buttons_run_the_confirmed_command(world: World) -
     ((label, custom_id),) = asked.buttons
     done = await world.click(custom_id, label, by=D_ALICE)
     assert done.message is not None and "Climate Now left the coalition" in done.message.text
+
+
+# every act, through each front door: asked without confirm:yes, done by the button
+
+DISCORD_ACTS = {
+    "close": ([("poll create", {"question": "Go?"})], ("poll close", {"poll": "1"}),
+              D_ALICE, "You closed poll #1: no quorum."),
+    "org": ([], ("coalition org remove", {"org": "Climate Now"}), D_ALICE,
+            "Climate Now left the coalition"),
+    "role": ([("role create", {"name": "Host"})], ("role delete", {"role": "Host"}), D_ALICE,
+             "Role Host removed"),
+    "coordinator": ([("coalition coordinator add", {"user": D_CHEN})],
+                    ("coalition coordinator remove", {"user": D_CHEN}), D_ALICE,
+                    "Chen is no longer a coordinator."),
+    "anonymous": ([("poll create", {"question": "Go?", "anonymous": "yes"})],
+                  ("poll vote", {"poll": "1", "choice": "agree"}), D_BOB,
+                  "Recorded Tenants United's vote"),
+}
+
+
+@pytest.mark.parametrize("act", DISCORD_ACTS)
+async def test_each_confirmation_on_discord(world: World, act: str) -> None:
+    before, (words, options), by, done_text = DISCORD_ACTS[act]
+    await world.coalition()
+    for step, values in before:
+        await world.ok(step, **values)
+    asked = await world.ok(words, **options, by=by)
+    assert asked.ephemeral and "Nothing has changed yet." in asked.text
+    ((label, custom_id),) = asked.buttons
+    assert custom_id.endswith(" confirm:yes")
+    done = await world.click(custom_id, label, by=by)
+    assert done.message is not None and done_text in done.message.text, done.message
+
+
+def test_each_confirmation_on_the_console(tmp_path: Path) -> None:
+    acts = ["poll close 1", "coalition org remove #2", "role delete Host",
+            "coalition coordinator remove Erin", "poll vote 2 agree"]
+    lines = console(tmp_path, """\
+coalition setup "Eastside Tenants" America/New_York
+coalition org add "Tenants United"
+coalition org add "Climate Now"
+coalition rep add Alice "Tenants United"
+poll create Go?
+poll create Secret? anonymous:yes
+role create Host
+coalition coordinator add Erin
+""" + "".join(f"{act}\n{act} confirm:yes\n" for act in acts))
+    for act in acts:
+        asked = answer(lines, "Alice", act)
+        assert any("Nothing has changed yet." in line for line in asked), asked
+        done = answer(lines, "Alice", f"{act} confirm:yes")
+        assert not any(line.startswith("!") for line in done), done
+    assert rows(tmp_path / "coalition.db", "SELECT count(*) FROM decision") == [(2,)]
+    assert rows(tmp_path / "coalition.db", "SELECT votes FROM anonymous_tally"
+                                           " WHERE choice = 'agree'") == [(1,)]

@@ -173,20 +173,3 @@ async def test_health_uploads_its_chart_privately(coalition: Workspace) -> None:
     uploaded = next(c for c in coalition.fake.calls if c.method.startswith("upload:"))
     assert uploaded.body["content"].startswith("\ufffdPNG")  # the bytes, as bytes
 
-
-async def test_a_confirm_button_closes_a_poll_short_of_its_quorum(coalition: Workspace) -> None:
-    await coalition.ok(ALICE, "/poll", "create Join the May Day march?")
-    asked = await coalition.ok(ALICE, "/poll", "close 1")
-    assert asked["response_type"] == "ephemeral"
-    assert "0 of 2 have voted; its quorum of 50% needs 1." in text_of(asked)
-    button = buttons_of(asked)["Close poll #1 now"]
-    answer = await coalition.click(ALICE, button)
-    assert "You closed poll #1: no quorum." in text_of(answer)
-
-
-async def test_a_confirm_button_removes_a_coordinator_by_mention(coalition: Workspace) -> None:
-    await coalition.ok(ALICE, "/coalition", f"coordinator add <@{CHEN.id}>")
-    asked = await coalition.ok(ALICE, "/coalition", f"coordinator remove <@{CHEN.id}>")
-    button = buttons_of(asked)["Remove Chen"]
-    answer = await coalition.click(ALICE, button)
-    assert "Chen is no longer a coordinator." in text_of(answer)
