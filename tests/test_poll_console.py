@@ -40,9 +40,12 @@ poll close 1 confirm:yes
     assert answer(lines, "Bob", "poll vote 1 agree We can bring 20 people") == [
         "(only you) Recorded Tenants United's vote on poll #1: agree. You can change it "
         "until the poll closes."]
-    assert answer(lines, "Carol", "poll vote #1 disagree") == [
+    changed = answer(lines, "Carol", "poll vote #1 disagree")
+    assert changed[0] == (
         "(only you) Changed Tenants United's vote on poll #1 from agree to disagree. You "
-        "can change it until the poll closes."]
+        "can change it until the poll closes.")
+    # Bob, who cast the vote Carol changed, is told privately
+    assert changed[1] == "✉ to bob: == Poll #1: Tenants United's vote was changed =="
     status = answer(lines, "Carol", "poll status 1")
     assert status[0] == "== Poll #1: Join the march? =="
     assert "  Voted: Tenants United: disagree (by Carol)" in status
