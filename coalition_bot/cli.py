@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
                                              "bot must be stopped)")
     restore.add_argument("backup", help="the backup file")
     _database_options(restore, "replace")
+    verify = sub.add_parser("verify-log", help="check every coalition's decision log (its "
+                                               "hash chain); exit 1 if one does not verify")
+    _database_options(verify, "check")
     check = sub.add_parser("check-config", help="check the config file and the environment; "
                                                 "names every problem")
     check.add_argument("--config", default=DEFAULT_CONFIG, help="the config file")
@@ -406,6 +409,38 @@ def _help(args: argparse.Namespace) -> None:
     print(render_reply(help_reply(COMMANDS, None, None)))
 
 
+async def _verify_log(args: argparse.Namespace) -> int:
+    """Recompute each coalition's decision-log chain: 0 when all verify, 1 when one does
+    not (naming its first entry that does not match), 2 when the file is missing."""
+    from coalition_bot.store.chain import check_all, short
+    from coalition_bot.store.database import Database
+
+    path = _db_path(args.db, args.config)
+    if not await asyncio.to_thread(os.path.isfile, path):
+        print(f"coalition-bot: {path}: no such database file", file=sys.stderr)
+        return 2
+    db = await Database(path).open()
+    try:
+        async with db.transaction() as conn:
+            verdicts = await check_all(conn)
+    finally:
+        await db.close()
+    broken = 0
+    for name, v in verdicts:
+        if v.broken is not None:
+            broken += 1
+            where = f"entry {v.broken.seq}, {v.broken.label}," if v.broken.seq \
+                else v.broken.label
+            print(f"{name}: BROKEN at {where} does not match: {v.broken.why}")
+        elif v.head is None:
+            print(f"{name}: no entries yet")
+        else:
+            print(f"{name}: intact, {v.entries} entries, head {short(v.head)} ({v.head})")
+    if not verdicts:
+        print(f"{path}: no coalition")
+    return 1 if broken else 0
+
+
 def _slack_manifest(args: argparse.Namespace) -> None:
     from coalition_bot.adapters.slack.manifest import render_manifest
     from coalition_bot.commands.registry import COMMANDS
@@ -437,6 +472,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(run_sync(args.config, args.guild))
         elif args.action == "restore":
             _restore(args)
+        elif args.action == "verify-log":
+            return asyncio.run(_verify_log(args))
         elif args.action == "check-config":
             return _check_config(args)
         elif args.action == "status":

@@ -196,6 +196,11 @@ class Poll:
     status: PollStatus
     closed_at: datetime | None
     created_at: datetime
+    details: str = ""  # background text and links
+    pick: int = 1  # how many choices a voter may choose
+    withdrawn_at: datetime | None = None  # taken back: closed, with no decision
+    withdraw_reason: str = ""
+    outcome_text: str = ""  # the written outcome statement, after the close
 
     def accepts_votes(self, now: datetime) -> bool:
         """Open and not past its closing time (whether or not anything closed it yet)."""
@@ -214,6 +219,7 @@ class Vote:
     reason: str | None
     cast_at: datetime
     changes: int
+    by_proxy: bool = False  # cast by the holder of the organization's proxy
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +239,7 @@ class Decision:
     decided_at: datetime
     closed_by: str
     quorum_pct: int | None = None  # the quorum its poll required; None without a poll
+    statement: str = ""  # the written outcome (`/poll outcome`), if any
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from coalition_bot.commands.args import NoArgs
 from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.model import Binding, GoalStatus, Level, Occurrence, Org, Person
 from coalition_bot.replies import Attachment, CommandRef, Field, Notice, Reply, Text, When, join
+from coalition_bot.rules.chain import short
 from coalition_bot.rules.digest import WEEKDAYS, Weekday, parse_clock
 from coalition_bot.rules.health import OrgHealth
 from coalition_bot.rules.recurrence import describe
@@ -20,6 +21,8 @@ from coalition_bot.rules.times import format_local, format_span
 from coalition_bot.rules.zones import describe_zone
 from coalition_bot.services import (
     coalitions,
+    confirm,
+    decision_log,
     decisions,
     delivery_status,
     digest,
@@ -27,8 +30,10 @@ from coalition_bot.services import (
     goals,
     health,
     page,
+    polls,
 )
 from coalition_bot.services.context import Context
+from coalition_bot.store import polls as poll_sql
 
 __all__ = ["COMMAND"]
 
@@ -285,19 +290,50 @@ async def _org_add(ctx: Context, args: OrgAddArgs) -> Reply:
                       + CommandRef("coalition rep add USER ORG") + ".")
 
 
+Confirm = Annotated[bool | None, Arg(
+    "yes: do it without asking first (it cannot be undone)", keyword_only=True)]
+
+
 @dataclass(frozen=True, slots=True)
 class OrgArgs:
     org: OrgRef
 
 
-async def _org_remove(ctx: Context, args: OrgArgs) -> Reply:
+@dataclass(frozen=True, slots=True)
+class OrgRemoveArgs:
+    org: OrgRef
+    confirm: Confirm = None
+
+
+async def _org_remove(ctx: Context, args: OrgRemoveArgs) -> Reply:
     org = args.org
+    if not args.confirm:
+        return await _ask_org_remove(ctx, org)
     reps = await coalitions.remove_org(ctx, org)
     who = f" Its {reps} representative(s) no longer vote for it." if reps else ""
     return Reply(title=f"{org.name} left the coalition",
                  text=f"It keeps number #{org.number} and its place in past decisions, but no "
                       f"longer votes or counts toward any quorum, open polls included.{who} "
                       "Bring it back with " + CommandRef(f"coalition org add \"{org.name}\"") + ".")
+
+
+async def _ask_org_remove(ctx: Context, org: Org) -> Reply:
+    """What removing an organization does, in numbers: its representatives, and each open
+    poll whose electorate shrinks by one."""
+    async with confirm.rehearsal(ctx):
+        reps = await coalitions.remove_org(ctx, org)
+    changes = []
+    for poll, _, size in await polls.list_polls(ctx, "open"):
+        if await poll_sql.is_elector(ctx.conn, poll.id, f"org:{org.id}"):
+            voted = await poll_sql.vote_choice(ctx.conn, poll.id, f"org:{org.id}") is not None
+            changes.append(f"poll #{poll.number}: {size} → {size - 1} organizations"
+                           + (", and its vote there stops counting" if voted else ""))
+    polls_line = (f"{len(changes)} open poll(s) count one organization fewer, so their "
+                  f"quorums change: {'; '.join(changes)}." if changes
+                  else "No open poll changes.")
+    return confirm.ask(f"Remove {org.name} from the coalition?",
+                       f"Its {reps} representative(s) stop voting for it. {polls_line}",
+                       f"coalition org remove #{org.number}", f"Remove {org.name}")
 
 
 async def _org_list(ctx: Context, args: NoArgs) -> Reply:
@@ -308,7 +344,9 @@ async def _org_list(ctx: Context, args: NoArgs) -> Reply:
                           + CommandRef("coalition org add NAME") + ".")
     fields = tuple(
         Field(f"#{r.org.number} {r.org.name}" + (" (observer)" if r.org.observer else ""),
-              ", ".join(p.display_name for p in r.representatives) or "no representative yet")
+              (", ".join(p.display_name for p in r.representatives) or "no representative yet")
+              + (f"\nAsked to join: {', '.join(p.display_name for p in r.waiting)}"
+                 if r.waiting else ""))
         for r in roster)
     return Reply(title="Partner organizations", fields=fields)
 
@@ -364,8 +402,24 @@ async def _coordinator_add(ctx: Context, args: UserArgs) -> Reply:
     return Reply(title="Coordinator added", text=f"{person.display_name} is now a coordinator.")
 
 
-async def _coordinator_remove(ctx: Context, args: UserArgs) -> Reply:
+@dataclass(frozen=True, slots=True)
+class CoordinatorRemoveArgs:
+    user: User
+    confirm: Confirm = None
+
+
+async def _coordinator_remove(ctx: Context, args: CoordinatorRemoveArgs) -> Reply:
     person = args.user
+    if not args.confirm:
+        async with confirm.rehearsal(ctx):
+            await coalitions.remove_coordinator(ctx, person)
+            left = await coalitions.coordinators(ctx)
+        return confirm.ask(f"Remove {person.display_name} as coordinator?",
+                           f"{person.display_name} becomes an ordinary member; "
+                           f"{len(left)} coordinator(s) remain: "
+                           f"{', '.join(p.display_name for p in left)}.",
+                           f"coalition coordinator remove {confirm.person_arg(person)}",
+                           f"Remove {person.display_name}")
     await coalitions.remove_coordinator(ctx, person)
     return Reply(title="Coordinator removed",
                  text=f"{person.display_name} is no longer a coordinator.")
@@ -444,6 +498,8 @@ async def _log(ctx: Context, args: LogArgs) -> Reply:
         poll = f" (poll #{d.poll_number})" if d.poll_number else ""
         how = "by" if d.poll_number is None else "closed by"
         lines = [d.summary, When(d.decided_at, tz) + f", {how} {d.closed_by}."]
+        if d.statement:
+            lines.append(f"Written outcome: {d.statement}")
         voters = decisions.voters_line(d)
         if voters:
             lines.append(("Voted: " if d.anonymous else "Votes: ") + voters)
@@ -451,9 +507,27 @@ async def _log(ctx: Context, args: LogArgs) -> Reply:
     return Reply(title="Decision log", fields=tuple(fields))
 
 
+async def _log_verify(ctx: Context, args: NoArgs) -> Reply:
+    verdict = await decision_log.check(ctx.conn, ctx.coalition.id)
+    if verdict.broken is not None:
+        b = verdict.broken
+        where = f"Entry {b.seq}, {b.label}," if b.seq else f"The log's {b.label}"
+        return Reply(title="The decision log does not verify",
+                     text=f"{where} does not match: {b.why}. The {verdict.entries} "
+                          "entries before it check out. Compare with the head hashes "
+                          "partners kept from decision notices, and with a backup.")
+    if verdict.head is None:
+        return Reply(title="The decision log is empty", text="Nothing to verify yet.")
+    return Reply(title="The decision log is intact",
+                 text=f"All {verdict.entries} entries check out. Head: "
+                      f"{short(verdict.head)} ({verdict.head}); it matches the end of the "
+                      "latest decision notice unless something was decided since.")
+
+
 @dataclass(frozen=True, slots=True)
 class ExportArgs:
-    what: Annotated[exports.Export, Arg("decisions, votes, goals, actions or resources")]
+    what: Annotated[exports.Export, Arg(
+        "decisions, votes, goals, actions, resources, or log (the hash chain, JSON)")]
     format: Annotated[Literal["csv", "json"] | None, Arg("csv (default) or json")] = None
 
 
@@ -464,7 +538,9 @@ async def _export(ctx: Context, args: ExportArgs) -> Reply:
                  "goals": "The shared goals and their progress",
                  "actions": "Every action item, open and done",
                  "resources": "Every offer and ask between partners, open and closed, "
-                              "with who took it up"}[what]
+                              "with who took it up",
+                 "log": "The decision log's hash chain (JSON), every entry with its hashes, "
+                        "to check offline as README.md describes"}[what]
     return Reply(private=True, text=f"{described}, oldest first.", files=(file,))
 
 
@@ -682,6 +758,9 @@ COMMAND = Command(
                    Level.MEMBER, _goals),
         Subcommand(("log",), "Show the latest decisions: outcome, tallies and who voted.",
                    Level.MEMBER, _log),
+        Subcommand(("log", "verify"), "Check that nobody changed the decision log: "
+                   "recompute its hash chain and name the first entry that does not match.",
+                   Level.MEMBER, _log_verify),
         Subcommand(("health",), "Who carries what and who has gone quiet: each "
                    "organization's votes, meetings, action items and roles, with flags "
                    "(representatives see their own organization).", Level.REPRESENTATIVE,

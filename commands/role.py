@@ -9,7 +9,8 @@ from coalition_bot.commands.args import NoArgs
 from coalition_bot.commands.spec import Arg, Command, Subcommand
 from coalition_bot.model import Level, Org, Person
 from coalition_bot.replies import CommandRef, Field, Reply, When, join
-from coalition_bot.services import meetings, roles
+from coalition_bot.rules.text import quote_arg
+from coalition_bot.services import confirm, meetings, roles
 from coalition_bot.services.context import Context
 
 __all__ = ["COMMAND"]
@@ -64,11 +65,22 @@ async def _unassign(ctx: Context, args: UnassignArgs) -> Reply:
 
 
 @dataclass(frozen=True, slots=True)
-class RoleArgs:
+class DeleteArgs:
     role: RoleName
+    confirm: Annotated[bool | None, Arg(
+        "yes: do it without asking first (it cannot be undone)", keyword_only=True)] = None
 
 
-async def _delete(ctx: Context, args: RoleArgs) -> Reply:
+async def _delete(ctx: Context, args: DeleteArgs) -> Reply:
+    if not args.confirm:
+        async with confirm.rehearsal(ctx):
+            role, held = await roles.delete(ctx, args.role)
+        whom = (f"{held} people hold it; none will" if held > 1 else
+                "1 person holds it; they will not" if held else "Nobody holds it")
+        return confirm.ask(f"Delete the role {role.name}?",
+                           f"{whom}{' any more' if held else ''}, and the role and its "
+                           "description are gone.", f"role delete {quote_arg(role.name)}",
+                           f"Delete {role.name}")
     role, held = await roles.delete(ctx, args.role)
     who = f"; the {held} people who held it no longer do" if held > 1 else \
         ("; the person who held it no longer does" if held else "")
@@ -134,7 +146,8 @@ COMMAND = Command(
                    example='/role assign "Press contact" @maria org:"Tenants United"'),
         Subcommand(("unassign",), "Take a role from someone.", Level.COORDINATOR, _unassign),
         Subcommand(("delete",), "Remove a role the coalition no longer needs (and who held "
-                   "it).", Level.COORDINATOR, _delete, example='/role delete "Press contact"'),
+                   "it); it asks first.", Level.COORDINATOR, _delete,
+                   example='/role delete "Press contact"'),
         Subcommand(("list",), "Every role and who holds it.", Level.MEMBER, _list),
         Subcommand(("mine",), "Your roles and open action items.", Level.MEMBER, _mine,
                    private=True),

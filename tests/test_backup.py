@@ -30,7 +30,7 @@ async def test_a_backup_taken_while_the_bot_runs_has_every_commit(
 ) -> None:
     await partners.ok("Alice", "poll create Join the May Day march?")
     await partners.ok("Bob", "poll vote 1 agree")
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     # the bot is still open: its latest commits are in coalition.db-wal, not in the file,
     # so copying the file misses them (why a backup command is needed at all)
     naive = tmp_path / "copied.db"

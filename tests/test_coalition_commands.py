@@ -452,7 +452,7 @@ async def test_a_representative_removal_that_cannot_be_done_changes_nothing(
 async def test_a_coordinator_removed_is_an_ordinary_member_again(
         coalition: Chat, db_path: Path) -> None:
     await coalition.ok("Alice", "coalition coordinator add Carol")
-    removed = await coalition.ok("Alice", "coalition coordinator remove Carol")
+    removed = await coalition.ok("Alice", "coalition coordinator remove Carol confirm:yes")
     assert removed.title == "Coordinator removed"
     assert field(await coalition.ok("Bob", "coalition info"), "Coordinators") == "Alice"
     message = await refused_without_change(coalition, db_path, "Carol",
@@ -462,13 +462,13 @@ async def test_a_coordinator_removed_is_an_ordinary_member_again(
 
 async def test_a_coordinator_may_step_down_while_another_remains(coalition: Chat) -> None:
     await coalition.ok("Alice", "coalition coordinator add Carol")
-    await coalition.ok("Alice", "coalition coordinator remove Alice")
+    await coalition.ok("Alice", "coalition coordinator remove Alice confirm:yes")
     assert field(await coalition.ok("Bob", "coalition info"), "Coordinators") == "Carol"
 
 
 @pytest.mark.parametrize(("line", "expected"), [
-    ("coalition coordinator remove Alice", "Alice is the only coordinator"),
-    ("coalition coordinator remove Bob", "Bob is not a coordinator"),
+    ("coalition coordinator remove Alice confirm:yes", "Alice is the only coordinator"),
+    ("coalition coordinator remove Bob confirm:yes", "Bob is not a coordinator"),
 ])
 async def test_the_last_coordinator_stays_and_a_member_cannot_be_removed_as_one(
         coalition: Chat, db_path: Path, line: str, expected: str) -> None:
@@ -483,7 +483,7 @@ async def test_an_organization_that_leaves_stops_counting_in_open_polls(
     await partners.ok("Alice", "poll create Join the May Day march?")
     await partners.ok("Bob", "poll vote 1 agree")
     assert "1 of 2" in text_of(await partners.ok("Alice", "poll status 1"))
-    left = await partners.ok("Alice", 'coalition org remove "Tenants United"')
+    left = await partners.ok("Alice", 'coalition org remove "Tenants United" confirm:yes')
     assert left.title == "Tenants United left the coalition"
     assert not left.private
     assert "keeps number #1" in left.text
@@ -504,14 +504,14 @@ async def test_decisions_taken_before_an_organization_left_keep_it(partners: Cha
     await partners.ok("Alice", "poll create Join the May Day march?")
     await partners.ok("Bob", "poll vote 1 agree")
     await partners.ok("Dan", "poll vote 1 agree")
-    await partners.ok("Alice", "poll close 1")
-    await partners.ok("Alice", "coalition org remove #1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
+    await partners.ok("Alice", "coalition org remove #1 confirm:yes")
     log = text_of(await partners.ok("Carol", "coalition log"))
     assert "Tenants United" in log, log
 
 
 async def test_an_organization_that_left_comes_back_with_its_number(partners: Chat) -> None:
-    await partners.ok("Alice", "coalition org remove #1")
+    await partners.ok("Alice", "coalition org remove #1 confirm:yes")
     back = await partners.ok("Alice", 'coalition org add "tenants united"')
     assert back.title == "Organization #1 is back"
     assert "representatives need adding again" in back.text
@@ -532,9 +532,9 @@ async def test_an_organization_removal_that_cannot_be_done_changes_nothing(
 
 
 async def test_an_organization_cannot_leave_twice(partners: Chat, db_path: Path) -> None:
-    await partners.ok("Alice", "coalition org remove #2")
+    await partners.ok("Alice", "coalition org remove #2 confirm:yes")
     message = await refused_without_change(partners, db_path, "Alice",
-                                           "coalition org remove #2")
+                                           "coalition org remove #2 confirm:yes")
     assert "Climate Now left the coalition (Mon 23 Nov 2026)" in message
 
 

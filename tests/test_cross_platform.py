@@ -155,14 +155,14 @@ async def test_votes_from_both_platforms_one_vote_per_organization_result_on_bot
     assert "Tenants United: agree (by Frank)" in status
     assert "Climate Now: agree (by Chen)" in status
     slack_start, discord_start = both.marks()
-    closed = await both.slack.ok(sl.ALICE, "/poll", "close 1")
+    closed = await both.slack.ok(sl.ALICE, "/poll", "close 1 confirm:yes")
     assert "You closed poll #1" in sl.text_of(closed)
     (on_slack,), (on_discord,) = await both.notices(slack_start, discord_start)
     for text in (sl.text_of(on_slack.body), on_discord.text):
         assert "Poll #1 closed: passed" in text, text
         assert "Join the May Day march?" in text
     assert on_discord.allowed_mentions == {"parse": []}
-    log = await both.discord.ok("coalition log", count=1, by=dc.ERIN)
+    log = await both.discord.ok("coalition log show", count=1, by=dc.ERIN)
     assert "Join the May Day march?" in log.text
     assert "passed" in log.text
 

@@ -71,10 +71,12 @@ async def test_coalition_log_and_export_as_a_file(world: World) -> None:
     await world.coalition()
     await world.ok("poll create", question="Join the march?")
     await world.ok("poll vote", poll="1", choice="agree", by=BOB)
-    await world.ok("poll close", poll="#1")
-    log = await world.ok("coalition log", count=3)
+    await world.ok("poll close", poll="#1", confirm="yes")
+    log = await world.ok("coalition log show", count=3)  # `log` is also a group: log verify
     assert "Join the march?" in log.text
     assert "passed" in log.text
+    verified = await world.ok("coalition log verify")
+    assert "The decision log is intact" in verified.text
     export = await world.ok("coalition export", what="decisions", format="json")
     assert export.ephemeral
     ((name, content),) = export.files.items()
@@ -155,7 +157,7 @@ async def test_poll_create_vote_status_list_close_notice(world: World) -> None:
     listed = await world.ok("poll list", which="all")
     assert "Weekend action day?" in listed.text
     start = len(world.fake.calls)
-    closed = await world.ok("poll close", poll="1")
+    closed = await world.ok("poll close", poll="1", confirm="yes")
     assert closed.ephemeral
     assert "You closed poll #1" in closed.text
     (notice,) = await world.posted(start)

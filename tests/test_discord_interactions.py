@@ -100,7 +100,7 @@ async def test_autocomplete_suggests_open_polls_only(world: World) -> None:
     await world.ok("poll create", question="First question")
     await world.ok("poll create", question="Second question")
     await world.ok("poll create", question="Third question")
-    await world.ok("poll close", poll="2")
+    await world.ok("poll close", poll="2", confirm="yes")
     choices = await world.autocomplete("poll vote", "poll", "", by=BOB)
     assert [(c["name"], c["value"]) for c in choices] == [
         ("#3 Third question", "3"), ("#1 First question", "1")]
@@ -153,12 +153,12 @@ async def test_poll_create_with_no_options_opens_a_form_whose_submission_creates
     assert opened.type == 9  # MODAL
     assert opened.callback["data"]["custom_id"] == "cbf:poll create"
     inputs = form_inputs(opened.callback)
-    assert list(inputs) == ["question", "choices", "closes", "electorate", MORE_ID]
+    assert list(inputs) == ["question", "choices", "closes", "details", MORE_ID]
     assert inputs["question"]["required"]
     assert not inputs["closes"]["required"]
     submitted = await world.submit("cbf:poll create", {
         "question": "Move the rally to May 2?", "choices": "", "closes": "friday 17:00",
-        "electorate": "", MORE_ID: 'rule:consensus anonymous:yes'})
+        "details": "", MORE_ID: 'rule:consensus anonymous:yes'})
     assert submitted.message is not None
     assert not submitted.message.is_error
     assert "Poll #1: Move the rally to May 2?" in submitted.message.text

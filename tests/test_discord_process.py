@@ -80,7 +80,7 @@ async def test_coalition_bot_run_serves_discord_and_stops_cleanly_on_sigterm(
         assert vote.message is not None
         assert "Recorded Tenants United's vote" in vote.message.text
         start = len(fake.calls)
-        await discord.ok("poll close", poll="1")
+        await discord.ok("poll close", poll="1", confirm="yes")
         (notice,) = await discord.posted(start)
         assert "Poll #1 closed: passed" in notice.text
     finally:

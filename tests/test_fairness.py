@@ -35,9 +35,9 @@ async def test_an_open_anonymous_poll_never_shows_a_tally_beside_who_voted(
     created = await three_orgs.ok("Alice", 'poll create Which? choices:"Kestrel|Osprey" '
                                            "anonymous:yes results:live")
     assert "the tally is shown only when the poll closes" in created.text
-    await three_orgs.ok("Bob", "poll vote 1 Kestrel")
+    await three_orgs.ok("Bob", "poll vote 1 Kestrel confirm:yes")
     first = await three_orgs.ok("Alice", "poll status 1")
-    await three_orgs.ok("Dan", "poll vote 1 Osprey")
+    await three_orgs.ok("Dan", "poll vote 1 Osprey confirm:yes")
     second = await three_orgs.ok("Alice", "poll status 1")
     for status in (first, second):
         assert field(status, "Tally").startswith("shown when the poll closes")
@@ -46,9 +46,9 @@ async def test_an_open_anonymous_poll_never_shows_a_tally_beside_who_voted(
         assert "If it closed now" not in [f.name for f in status.fields]
     assert field(second, "Voted").splitlines() == ["Tenants United (by Bob)",
                                                    "Climate Now (by Dan)"]
-    await three_orgs.ok("Alice", "poll close 1")
+    await three_orgs.ok("Alice", "poll close 1 confirm:yes")
     closed = await three_orgs.ok("Alice", "poll status 1")
-    assert field(closed, "Tally") == "Kestrel: 1\nOsprey: 1"
+    assert field(closed, "Tally") == "Kestrel: 1 (50%)\nOsprey: 1 (50%)"
 
 
 # --- 6. observers ---------------------------------------------------------------------------
@@ -161,7 +161,7 @@ async def test_the_last_coordinator_of_a_workspace_cannot_step_down(
     # Alice (console) is still a coordinator but can reach the coalition from nowhere
     before = snapshot(db_path)
     step_down = await coalition.bot.handle(replace(
-        discord, line=f"coalition coordinator remove <@{DISCORD_ERIN}>",
+        discord, line=f"coalition coordinator remove <@{DISCORD_ERIN}> confirm:yes",
         user_names={DISCORD_ERIN: "Erin"}))
     assert step_down.error
     assert step_down.private
@@ -169,7 +169,7 @@ async def test_the_last_coordinator_of_a_workspace_cannot_step_down(
     assert snapshot(db_path) == before
     # removing the unreachable one is fine: Erin still coordinates
     removed = await coalition.bot.handle(replace(discord, line="coalition coordinator remove "
-                                                               "Alice"))
+                                                               "Alice confirm:yes"))
     assert not removed.error, removed.text
 
 
@@ -178,17 +178,18 @@ async def test_no_workspace_loses_its_last_coordinator_while_bound(
     discord = await _with_discord(coalition)
     await coalition.bot.drain()  # the connect notice is out before the snapshot
     before = snapshot(db_path)
-    for line in ("coalition coordinator remove Alice", "coalition member remove Alice"):
+    for line in ("coalition coordinator remove Alice confirm:yes",
+                 "coalition member remove Alice"):
         refused = await coalition.bot.handle(replace(discord, line=line))  # from Discord
         assert refused.error, refused.text
         assert refused.text.startswith(
             "Alice is the last coordinator on the console;"), refused.text
     message = await refused_without_change(coalition, db_path, "Alice",
-                                           "coalition coordinator remove Alice")
+                                           "coalition coordinator remove Alice confirm:yes")
     assert message.startswith("Alice is the last coordinator on the console;")
     assert snapshot(db_path) == before
     await coalition.ok("Alice", "coalition coordinator add Carol")
-    await coalition.ok("Alice", "coalition coordinator remove Alice")  # now she may go
+    await coalition.ok("Alice", "coalition coordinator remove Alice confirm:yes")  # may go now
 
 
 # --- 5. blocks are announced, named, and offered only where they weigh ------------------
@@ -206,11 +207,11 @@ async def test_a_block_is_announced_when_cast_and_named_with_its_reason_at_the_c
     await three_orgs.ok("Dan", "poll vote 1 block Still no safety plan")  # no second notice
     await three_orgs.ok("Erin", "poll vote 1 block")
     assert [n.title for n in three_orgs.notices] == ["Poll #1: Climate Now blocks",
-                                                     "Poll #1: Food Bank blocks"]
+                                                   "Poll #1: Food Bank blocks"]
     await three_orgs.ok("Erin", "poll vote 1 agree")
     assert three_orgs.notices[-1].title == "Poll #1: Food Bank withdrew the block"
     await three_orgs.ok("Erin", "poll vote 1 block")
-    await three_orgs.ok("Alice", "poll close 1")
+    await three_orgs.ok("Alice", "poll close 1 confirm:yes")
     closed = three_orgs.notices[-1]
     assert closed.title == "Poll #1 closed: failed"
     assert ("Blocked by Climate Now: Still no safety plan; Food Bank (no reason given) "
@@ -223,10 +224,10 @@ async def test_an_anonymous_block_is_counted_but_never_tied_to_a_voter(
         three_orgs: Chat) -> None:
     await three_orgs.ok("Alice", "poll create March? rule:consensus anonymous:yes")
     three_orgs.outlet.posted.clear()
-    await three_orgs.ok("Dan", "poll vote 1 block")
-    await three_orgs.ok("Bob", "poll vote 1 agree")
+    await three_orgs.ok("Dan", "poll vote 1 block confirm:yes")
+    await three_orgs.ok("Bob", "poll vote 1 agree confirm:yes")
     assert three_orgs.notices == []  # the timing would tell whose block it was
-    await three_orgs.ok("Alice", "poll close 1")
+    await three_orgs.ok("Alice", "poll close 1 confirm:yes")
     text = three_orgs.notices[-1].text
     assert "Blocked: 1 block(s); the poll is anonymous, so who blocked is not recorded" in text
     assert "Climate Now" not in text
@@ -246,10 +247,10 @@ async def test_block_is_offered_only_under_consensus_and_elsewhere_counts_as_dis
     assert query(db_path, "SELECT choice FROM vote") == [("disagree",)]
     assert three_orgs.notices == []
     status = await three_orgs.ok("Alice", "poll status 1")
-    assert field(status, "Tally") == "agree: 0\nabstain: 0\ndisagree: 1"
+    assert field(status, "Tally") == "agree: 0 (0%)\nabstain: 0 (0%)\ndisagree: 1 (100%)"
 
 
-# --- 4. what partners decided together is undone together, or at least in the open -------
+# --- 4. what three_orgs decided together is undone together, or at least in the open -------
 
 
 async def _adopt_by_poll(three_orgs: Chat, line: str) -> None:
@@ -257,7 +258,7 @@ async def _adopt_by_poll(three_orgs: Chat, line: str) -> None:
     await three_orgs.ok("Bob", "poll vote 1 agree")
     await three_orgs.ok("Dan", "poll vote 1 agree")
     await three_orgs.ok("Erin", "poll vote 1 agree")
-    await three_orgs.ok("Alice", "poll close 1")
+    await three_orgs.ok("Alice", "poll close 1 confirm:yes")
 
 
 async def test_partners_take_a_topic_off_the_list_by_a_consensus_poll(
@@ -270,7 +271,7 @@ async def test_partners_take_a_topic_off_the_list_by_a_consensus_poll(
     for user in ("Bob", "Dan", "Erin"):
         await three_orgs.ok(user, "poll vote 2 agree")
     assert "“pipeline”" in text_of(await three_orgs.ok("Eve", "topic list"))  # not yet
-    await three_orgs.ok("Alice", "poll close 2")
+    await three_orgs.ok("Alice", "poll close 2 confirm:yes")
     closed = three_orgs.notices[-1]
     assert closed.title == "Poll #2 closed: passed"
     assert "“pipeline” is no longer an off-limits topic." in closed.text
@@ -285,7 +286,7 @@ async def test_a_failed_removal_poll_keeps_the_topic(three_orgs: Chat) -> None:
     await three_orgs.ok("Dan", "topic propose-remove pipeline")
     await three_orgs.ok("Bob", "poll vote 2 agree")
     await three_orgs.ok("Erin", "poll vote 2 block We agreed on this")
-    await three_orgs.ok("Alice", "poll close 2")
+    await three_orgs.ok("Alice", "poll close 2 confirm:yes")
     assert "no longer" not in three_orgs.notices[-1].text
     assert "“pipeline”" in text_of(await three_orgs.ok("Eve", "topic list"))
 
@@ -306,7 +307,7 @@ async def test_removing_a_topic_partners_adopted_by_poll_is_announced_and_logged
 
 async def test_an_organization_leaving_is_announced_and_logged(three_orgs: Chat) -> None:
     three_orgs.outlet.posted.clear()
-    await three_orgs.ok("Alice", 'coalition org remove "Food Bank"')
+    await three_orgs.ok("Alice", 'coalition org remove "Food Bank" confirm:yes')
     (notice,) = three_orgs.notices
     assert notice.title == "Food Bank left the coalition"
     assert "Recorded by Alice" in notice.text

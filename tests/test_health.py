@@ -37,7 +37,7 @@ async def poll(chat: Chat, clock: MovableClock, number: int, day: int,
         at(clock, day, hours)
         await chat.ok(person, f"poll vote {number} agree")
     at(clock, day + 2)
-    await chat.ok("Alice", f"poll close {number}")
+    await chat.ok("Alice", f"poll close {number} confirm:yes")
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ async def test_each_flag_goes_away_when_its_cause_does(history: Chat,
     await c.ok("Alice", 'poll create "Question 7?" quorum:0% closes:"2027-03-05 12:00"')
     for person in ("Dan", "Yan"):
         await c.ok(person, "poll vote 7 agree")
-    await c.ok("Alice", "poll close 7")
+    await c.ok("Alice", "poll close 7 confirm:yes")
     reply = await c.ok("Alice", "coalition health")
     assert field(reply, "Flags") == "Nothing to flag."
     assert "Polls: voted in 1 of 6 (17%)" in org_field(reply, "#4 Youth Voice")

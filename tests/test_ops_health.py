@@ -138,7 +138,7 @@ async def test_metrics_parse_and_count_commands_and_deliveries(
     async with serving(coalition.bot, running) as base:
         await coalition.ok("Alice", "poll create Join the march?")
         await coalition.say("Alice", "poll vote 42 agree")
-        await coalition.ok("Alice", "poll close 1")  # its result is a delivery
+        await coalition.ok("Alice", "poll close 1 confirm:yes")  # its result is a delivery
         status, text = await get(f"{base}/metrics")
     assert status == 200
     samples = {}

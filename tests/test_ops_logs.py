@@ -68,7 +68,7 @@ async def test_one_line_per_delivery_outcome(
         clock: MovableClock) -> None:
     await coalition.ok("Alice", f'poll create "{SECRET_TEXT}?"')
     outbox.fail_next = 1  # the poll's notice fails once: a retry line
-    await coalition.ok("Alice", "poll close 1")
+    await coalition.ok("Alice", "poll close 1 confirm:yes")
     records = lines(json_log)
     deliveries = [r for r in records if r.get("event") == "delivery"]
     assert [(r["outcome"], r["platform"], r["coalition"]) for r in deliveries] == [

@@ -46,7 +46,7 @@ async def test_a_service_logs_json_serves_healthz_and_answers_status(
         discord = Driver(fake)
         await discord.coalition()
         await discord.ok("poll create", question=f"{SECRET}?")
-        await discord.ok("poll close", poll="1")
+        await discord.ok("poll close", poll="1", confirm="yes")
         await discord.posted(0)
         async with aiohttp.ClientSession() as session:
             async with session.get(f"http://127.0.0.1:{port}/healthz") as answer:

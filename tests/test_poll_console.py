@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 from console_support import answer, console, db_rows
@@ -31,7 +32,7 @@ poll vote 1 agree We can bring 20 people
 poll vote #1 disagree
 poll status 1
 /as Alice
-poll close 1
+poll close 1 confirm:yes
 """)
     created = answer(lines, "Alice", "poll create Join the march?")
     assert created[0] == "== Poll #1: Join the march? =="
@@ -39,17 +40,20 @@ poll close 1
     assert answer(lines, "Bob", "poll vote 1 agree We can bring 20 people") == [
         "(only you) Recorded Tenants United's vote on poll #1: agree. You can change it "
         "until the poll closes."]
-    assert answer(lines, "Carol", "poll vote #1 disagree") == [
+    changed = answer(lines, "Carol", "poll vote #1 disagree")
+    assert changed[0] == (
         "(only you) Changed Tenants United's vote on poll #1 from agree to disagree. You "
-        "can change it until the poll closes."]
+        "can change it until the poll closes.")
+    # Bob, who cast the vote Carol changed, is told privately
+    assert changed[1] == "✉ to bob: == Poll #1: Tenants United's vote was changed =="
     status = answer(lines, "Carol", "poll status 1")
     assert status[0] == "== Poll #1: Join the march? =="
     assert "  Voted: Tenants United: disagree (by Carol)" in status
     assert "  Not voted: Climate Now" in status
     assert "  Quorum: 1 of 2 voted (50%); 50% needed: met" in status
-    assert "  Tally: agree: 0" in status
-    assert "    disagree: 1" in status
-    closed = answer(lines, "Alice", "poll close 1")
+    assert "  Tally: agree: 0 (0%)" in status
+    assert "    disagree: 1 (100%)" in status
+    closed = answer(lines, "Alice", "poll close 1 confirm:yes")
     assert closed[0].startswith("(only you) You closed poll #1: failed. It is decision #1")
     assert "📣 == Poll #1 closed: failed ==" in closed
     assert "📣 agree has 0 of 1 deciding votes, not more than half (1 of 2 voted)." in closed
@@ -70,24 +74,25 @@ poll vote 1 yes
 poll vote 1 block We were not consulted
 poll status 1
 /as Alice
-poll close 1
+poll close 1 confirm:yes
 """)
     status = answer(lines, "Dan", "poll status 1")
     assert ("  If it closed now: Blocked by Climate Now: We were not consulted (3 of 3 "
             "voted).") in status
     assert "  Voted: Tenants United: agree (by Bob)" in status
     assert "    Climate Now: block (by Dan) (We were not consulted)" in status
-    closed = answer(lines, "Alice", "poll close 1")
+    closed = answer(lines, "Alice", "poll close 1 confirm:yes")
     assert closed[0].startswith("(only you) You closed poll #1: failed.")
     assert closed.pop(4).startswith("📣 Closed early by Alice; it was to close ")
+    assert re.fullmatch("📣 Decision log head: [0-9a-f]{12}", closed.pop(4))
     assert closed[1:] == [
         "📣 == Poll #1 closed: failed ==",
         "📣 Endorse the ordinance?",
         "📣 Blocked by Climate Now: We were not consulted (3 of 3 voted).",
-        "📣   Tally: agree: 2",
-        "📣     abstain: 0",
-        "📣     disagree: 0",
-        "📣     block: 1",
+        "📣   Tally: agree: 2 (67%)",
+        "📣     abstain: 0 (0%)",
+        "📣     disagree: 0 (0%)",
+        "📣     block: 1 (33%)",
     ]
 
 
@@ -97,10 +102,10 @@ poll create Go? quorum:100
 /as Bob
 poll vote 1 agree
 /as Alice
-poll close 1
+poll close 1 confirm:yes
 coalition log
 """)
-    closed = answer(lines, "Alice", "poll close 1")
+    closed = answer(lines, "Alice", "poll close 1 confirm:yes")
     assert closed[0].startswith("(only you) You closed poll #1: no quorum.")
     assert "📣 == Poll #1 closed: no quorum ==" in closed
     assert "📣 Quorum not met: 1 of 2 voted, 100% needed." in closed
@@ -119,10 +124,10 @@ poll vote 1 saturday
 /as Dan
 poll vote 1 2
 /as Alice
-poll close 1
+poll close 1 confirm:yes
 poll status 1
 """)
-    closed = answer(lines, "Alice", "poll close 1")
+    closed = answer(lines, "Alice", "poll close 1 confirm:yes")
     assert closed[0].startswith("(only you) You closed poll #1: tie.")
     assert "📣 == Poll #1 closed: tie ==" in closed
     assert "📣 Tie between Saturday, Sunday with 1 each (2 of 2 voted)." in closed
@@ -137,13 +142,13 @@ poll create Go?
 /as Bob
 poll vote 1 agree
 /as Alice
-poll close 1
+poll close 1 confirm:yes
 """)
-    assert "📣 == Poll #1 closed: passed ==" in answer(first, "Alice", "poll close 1")
+    assert "📣 == Poll #1 closed: passed ==" in answer(first, "Alice", "poll close 1 confirm:yes")
     later = console(tmp_path, """\
 poll vote 1 disagree
 poll status 1
-poll close 1
+poll close 1 confirm:yes
 coalition log
 """, user="Dan")
     refused = answer(later, "Dan", "poll vote 1 disagree")
@@ -154,7 +159,7 @@ coalition log
     status = answer(later, "Dan", "poll status 1")
     assert "  Voted: Tenants United: agree (by Bob)" in status
     assert "  Not voted: Climate Now" in status
-    assert answer(later, "Dan", "poll close 1")[0] == (
+    assert answer(later, "Dan", "poll close 1 confirm:yes")[0] == (
         "! `/poll close` is for coordinators; you are a representative here.")
     assert db_rows(tmp_path, "SELECT voter, choice FROM vote") == [("org:1", "agree")]
     assert db_rows(tmp_path, "SELECT count(*) FROM decision") == [(1,)]
@@ -167,16 +172,16 @@ coalition org add "Food Bank"
 coalition rep add Erin "Food Bank"
 poll create Which plan? choices:"Plan Kestrel|Plan Osprey" anonymous:yes
 /as Bob
-poll vote 1 "plan kestrel" my-secret-reason
+poll vote 1 confirm:yes "plan kestrel" my-secret-reason
 /as Carol
-poll vote 1 "Plan Osprey"
+poll vote 1 confirm:yes "Plan Osprey"
 /as Dan
-poll vote 1 "Plan Osprey"
+poll vote 1 confirm:yes "Plan Osprey"
 /as Erin
-poll vote 1 2
+poll vote 1 2 confirm:yes
 poll status 1
 /as Alice
-poll close 1
+poll close 1 confirm:yes
 coalition log
 coalition export decisions csv
 coalition export decisions json
@@ -185,7 +190,7 @@ coalition export decisions json
                      'poll create Which plan? choices:"Plan Kestrel|Plan Osprey" anonymous:yes')
     assert ("Anonymous: nobody, not even the bot, records who chose what; the tally is "
             "shown only when the poll closes.") in created
-    assert answer(lines, "Carol", 'poll vote 1 "Plan Osprey"')[0] == (
+    assert answer(lines, "Carol", 'poll vote 1 confirm:yes "Plan Osprey"')[0] == (
         "! Tenants United has already voted in anonymous poll #1.")
     status = answer(lines, "Erin", "poll status 1")
     assert "  Tally: shown when the poll closes: while it is open, a tally next to who has " \
@@ -194,7 +199,7 @@ coalition export decisions json
     voted = [line for line in status if "(by " in line]
     assert sorted(line.split(": ")[-1].strip() for line in voted) == [
         "Climate Now (by Dan)", "Food Bank (by Erin)", "Tenants United (by Bob)"]
-    closed = answer(lines, "Alice", "poll close 1")
+    closed = answer(lines, "Alice", "poll close 1 confirm:yes")
     assert "📣 == Poll #1 closed: Plan Osprey ==" in closed
     log = answer(lines, "Alice", "coalition log")
     assert log[1] == ("  #1 Which plan? (poll #1): Plan Osprey: Plan Osprey has 2 of 3 "

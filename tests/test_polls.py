@@ -157,7 +157,7 @@ async def test_a_second_representative_overrides_the_first_for_their_organizatio
         "Changed Tenants United's vote on poll #1 from agree to disagree.")
     status = await two_reps.ok("Dan", "poll status 1")
     assert field(status, "Voted") == "Tenants United: disagree (by Carol)"
-    assert field(status, "Tally") == "agree: 0\nabstain: 0\ndisagree: 1"
+    assert field(status, "Tally") == "agree: 0 (0%)\nabstain: 0 (0%)\ndisagree: 1 (100%)"
     assert field(status, "Not voted") == "Climate Now"
     assert field(status, "Quorum") == "1 of 2 voted (50%); 50% needed: met"
     assert vote_rows(db_path) == [("org:1", "Tenants United", "Carol", "disagree", None, 1)]
@@ -214,7 +214,7 @@ async def test_observer_organizations_neither_vote_nor_count_for_quorum(
     await two_reps.ok("Dan", "poll vote 1 agree")
     status = await two_reps.ok("Olga", "poll status 1")
     assert field(status, "Quorum") == "2 of 2 voted (100%); 100% needed: met"
-    closed = await two_reps.ok("Alice", "poll close 1")
+    closed = await two_reps.ok("Alice", "poll close 1 confirm:yes")
     assert closed.text.startswith("You closed poll #1: passed.")
     assert decisions(db_path)[0]["electorate"] == 2
 
@@ -235,7 +235,7 @@ async def test_member_polls_give_each_member_one_vote_they_can_change(
     await two_reps.ok("Carol", "poll vote 1 Margherita")  # same org as Bob: still a vote
     status = await two_reps.ok("Alice", "poll status 1")
     assert "one vote per member" in status.text
-    assert field(status, "Tally") == "Margherita: 1\nFunghi: 2"
+    assert field(status, "Tally") == "Margherita: 1 (33%)\nFunghi: 2 (67%)"
     voted = field(status, "Voted").splitlines()
     assert sorted(voted) == ["Bob: Funghi", "Carol: Margherita", "Eve: Funghi"]
     assert field(status, "Not voted") == "Alice, Dan"
@@ -323,7 +323,7 @@ async def test_hidden_results_show_who_voted_but_no_tally_until_the_close(
     assert "If it closed now" not in field_names(status)
     assert "block:" not in body
     assert "Not now" not in body
-    await two_reps.ok("Alice", "poll close 1")
+    await two_reps.ok("Alice", "poll close 1 confirm:yes")
     closed = await two_reps.ok("Dan", "poll status 1")
     assert field(closed, "Voted") == "Tenants United: block (by Bob) (Not now)"
     assert "block: 1" in field(closed, "Tally")
@@ -367,7 +367,7 @@ async def test_close_records_the_decision_and_announces_it_in_the_home_channel(
     await two_reps.ok("Dan", "poll vote 1 abstain")
     assert decisions(db_path) == []
     clock.advance(hours=1)
-    reply = await two_reps.ok("Alice", "poll close 1")
+    reply = await two_reps.ok("Alice", "poll close 1 confirm:yes")
     assert reply.private
     assert reply.text.startswith("You closed poll #1: passed. It is decision #1 in the log")
     row = poll_row(db_path)
@@ -383,11 +383,13 @@ async def test_close_records_the_decision_and_announces_it_in_the_home_channel(
     assert json.loads(decision["tallies"]) == {"agree": 1, "abstain": 1, "disagree": 0}
     notice = two_reps.notices[-1]
     assert notice.title == "Poll #1 closed: passed"
-    assert notice.text == ("Join the march?\n"
-                           "agree has 1 of 1 deciding votes, more than half (2 of 2 voted).\n"
-                           "Closed early by Alice; it was to close Thu 26 Nov 2026, 10:00 "
-                           "(America/New_York).")
-    assert field(notice, "Tally") == "agree: 1\nabstain: 1\ndisagree: 0"
+    text, head = notice.text.rsplit("\n", 1)
+    assert text == ("Join the march?\n"
+                    "agree has 1 of 1 deciding votes, more than half (2 of 2 voted).\n"
+                    "Closed early by Alice; it was to close Thu 26 Nov 2026, 10:00 "
+                    "(America/New_York).")
+    assert re.fullmatch("Decision log head: [0-9a-f]{12}", head)
+    assert field(notice, "Tally") == "agree: 1 (50%)\nabstain: 1 (50%)\ndisagree: 0 (0%)"
     assert notice.mentions == ()
     assert two_reps.outlet.posted[-1][0] == "console"  # the home channel
 
@@ -395,9 +397,9 @@ async def test_close_records_the_decision_and_announces_it_in_the_home_channel(
 async def test_closing_twice_is_refused_and_records_one_decision(two_reps: Chat,
                                                                  db_path: Path) -> None:
     await two_reps.ok("Alice", "poll create Go?")
-    await two_reps.ok("Alice", "poll close 1")
+    await two_reps.ok("Alice", "poll close 1 confirm:yes")
     posted = len(two_reps.notices)
-    message = await refused_without_change(two_reps, db_path, "Alice", "poll close #1")
+    message = await refused_without_change(two_reps, db_path, "Alice", "poll close #1 confirm:yes")
     assert message == "Poll #1 is already closed.\nSee the result with `/poll status #1`."
     assert len(two_reps.notices) == posted
     assert len(decisions(db_path)) == 1
@@ -405,14 +407,14 @@ async def test_closing_twice_is_refused_and_records_one_decision(two_reps: Chat,
 
 async def test_a_closed_poll_takes_no_votes(two_reps: Chat, db_path: Path) -> None:
     await two_reps.ok("Alice", "poll create Go?")
-    await two_reps.ok("Alice", "poll close 1")
+    await two_reps.ok("Alice", "poll close 1 confirm:yes")
     message = await refused_without_change(two_reps, db_path, "Bob", "poll vote 1 agree")
     assert "it takes no more votes" in message
 
 
 async def test_only_coordinators_close_polls(two_reps: Chat, db_path: Path) -> None:
     await two_reps.ok("Alice", "poll create Go?")
-    message = await refused_without_change(two_reps, db_path, "Bob", "poll close 1")
+    message = await refused_without_change(two_reps, db_path, "Bob", "poll close 1 confirm:yes")
     assert "is for coordinators" in message
 
 
@@ -421,7 +423,8 @@ async def test_concurrent_closes_record_exactly_one_decision(two_reps: Chat, bot
     await two_reps.ok("Alice", "poll create Go?")
     await two_reps.ok("Bob", "poll vote 1 agree")
     inv = Invocation(platform="console", workspace_id="local", channel_id="console",
-                     user_id=console_user_id("Alice"), user_name="Alice", line="poll close 1")
+                     user_id=console_user_id("Alice"), user_name="Alice",
+                     line="poll close 1 confirm:yes")
     replies = await asyncio.gather(*(bot.handle(inv) for _ in range(20)))
     await bot.drain()
     assert sum(not r.error for r in replies) == 1
@@ -438,7 +441,7 @@ async def test_consensus_fails_on_a_single_block(two_reps: Chat, db_path: Path) 
     await two_reps.ok("Bob", "poll vote 1 agree")
     await two_reps.ok("Erin", "poll vote 1 agree")
     await two_reps.ok("Dan", "poll vote 1 block We were not consulted")
-    await two_reps.ok("Alice", "poll close 1")
+    await two_reps.ok("Alice", "poll close 1 confirm:yes")
     (decision,) = decisions(db_path)
     assert (decision["outcome"], decision["summary"]) == (
         "failed", "Blocked by Climate Now: We were not consulted (3 of 3 voted).")
@@ -449,7 +452,7 @@ async def test_a_poll_below_quorum_closes_without_a_decision(two_reps: Chat,
                                                              db_path: Path) -> None:
     await two_reps.ok("Alice", "poll create Go? quorum:100")
     await two_reps.ok("Bob", "poll vote 1 agree")
-    reply = await two_reps.ok("Alice", "poll close 1")
+    reply = await two_reps.ok("Alice", "poll close 1 confirm:yes")
     assert reply.text.startswith("You closed poll #1: no quorum.")
     (decision,) = decisions(db_path)
     assert (decision["outcome"], decision["quorum_met"]) == ("no quorum", 0)
@@ -464,7 +467,7 @@ async def test_a_plurality_tie_is_reported_not_broken(two_reps: Chat, db_path: P
     status = await two_reps.ok("Alice", "poll status 1")
     assert field(status, "If it closed now") == ("Tie between Saturday, Sunday with 1 each "
                                                  "(2 of 2 voted).")
-    await two_reps.ok("Alice", "poll close 1")
+    await two_reps.ok("Alice", "poll close 1 confirm:yes")
     (decision,) = decisions(db_path)
     assert decision["outcome"] == "tie"
     assert two_reps.notices[-1].title == "Poll #1 closed: tie"
@@ -555,7 +558,7 @@ async def test_remind_when_everyone_voted_posts_nothing(two_reps: Chat) -> None:
 
 async def test_remind_on_a_closed_poll_is_refused(two_reps: Chat, db_path: Path) -> None:
     await two_reps.ok("Alice", "poll create Go?")
-    await two_reps.ok("Alice", "poll close 1")
+    await two_reps.ok("Alice", "poll close 1 confirm:yes")
     posted = len(two_reps.notices)
     message = await refused_without_change(two_reps, db_path, "Alice", "poll remind 1")
     assert message == "Poll #1 is closed; there is nobody left to remind."
@@ -570,7 +573,7 @@ async def test_poll_list_shows_open_closed_or_all_newest_first(two_reps: Chat) -
     await two_reps.ok("Alice", "poll create Second?")
     await two_reps.ok("Alice", "poll create Third?")
     await two_reps.ok("Bob", "poll vote 1 agree")
-    await two_reps.ok("Alice", "poll close 2")
+    await two_reps.ok("Alice", "poll close 2 confirm:yes")
 
     def numbers(reply: Reply) -> list[str]:
         return [line.split()[0] for line in reply.text.splitlines()]
@@ -597,11 +600,11 @@ async def close_two_polls(chat: Chat) -> None:
     await chat.ok("Alice", "poll create First?")
     await chat.ok("Bob", "poll vote 1 agree Good idea")
     await chat.ok("Dan", "poll vote 1 disagree")
-    await chat.ok("Alice", "poll close 1")
+    await chat.ok("Alice", "poll close 1 confirm:yes")
     await chat.ok("Alice", 'poll create "=HYPERLINK(1)" choices:"Red|Blue" rule:plurality')
     await chat.ok("Bob", "poll vote 2 blue")
     await chat.ok("Carol", "poll vote 2 red")  # overrides Bob
-    await chat.ok("Alice", "poll close 2")
+    await chat.ok("Alice", "poll close 2 confirm:yes")
 
 
 async def test_coalition_log_shows_the_latest_decisions_newest_first(two_reps: Chat) -> None:
@@ -672,7 +675,7 @@ async def test_export_votes_as_csv_has_one_row_per_vote(two_reps: Chat) -> None:
 
 async def test_a_quorum_is_exported_as_the_poll_required_it(two_reps: Chat) -> None:
     await two_reps.ok("Alice", "poll create Strike? quorum:75%")
-    await two_reps.ok("Alice", "poll close 1")
+    await two_reps.ok("Alice", "poll close 1 confirm:yes")
     await two_reps.ok("Alice", "topic add pipeline")  # a decision without a poll
     rows = list(csv.DictReader(io.StringIO(
         (await two_reps.ok("Dan", "coalition export decisions")).files[0].content)))
@@ -691,7 +694,7 @@ async def test_no_piece_of_an_exported_cell_split_at_a_separator_is_a_formula(
         two_reps: Chat, reason: str) -> None:
     await two_reps.ok("Alice", f"poll create {reason}? choices:\"{reason}|b\" rule:plurality")
     await two_reps.ok("Bob", f"poll vote 1 1 {reason}")
-    await two_reps.ok("Alice", "poll close 1")
+    await two_reps.ok("Alice", "poll close 1 confirm:yes")
     for what in ("decisions", "votes"):
         content = (await two_reps.ok("Dan", f"coalition export {what}")).files[0].content
         for row in csv.reader(io.StringIO(content)):
@@ -724,7 +727,7 @@ async def test_export_of_an_empty_log_has_only_the_header(coalition: Chat) -> No
     (file,) = reply.files
     assert file.content.splitlines() == [
         "decision,poll,question,rule,quorum_pct,outcome,summary,decided_at,closed_by,"
-        "electorate,voted,quorum_met,anonymous"]
+        "electorate,voted,quorum_met,anonymous,statement"]
 
 
 # --- anonymous polls ---------------------------------------------------------------------
@@ -737,12 +740,12 @@ async def anonymous_poll(chat: Chat) -> None:
     await chat.ok("Alice", 'coalition rep add Erin "Food Bank"')
     await chat.ok("Alice", 'poll create Which plan? choices:"Plan Kestrel|Plan Osprey" '
                            "anonymous:yes")
-    reply = await chat.ok("Bob", f'poll vote 1 "plan kestrel" {SECRET}')
+    reply = await chat.ok("Bob", f'poll vote 1 confirm:yes "plan kestrel" {SECRET}')
     assert reply.text == ("Recorded Tenants United's vote on poll #1: Plan Kestrel. The poll "
                           "is anonymous: your choice went into the tally only, and your "
                           "reason was not kept.")
-    await chat.ok("Dan", 'poll vote 1 "Plan Osprey"')
-    await chat.ok("Erin", "poll vote 1 2")
+    await chat.ok("Dan", 'poll vote 1 confirm:yes "Plan Osprey"')
+    await chat.ok("Erin", "poll vote 1 2 confirm:yes")
 
 
 async def test_an_anonymous_vote_cannot_be_cast_twice_for_an_org(two_reps: Chat,
@@ -761,9 +764,9 @@ async def test_anonymous_status_log_and_export_never_show_a_choice_per_voter(
     assert field(status, "Tally").startswith("shown when the poll closes")  # not while open
     assert sorted(field(status, "Voted").splitlines()) == [
         "Climate Now (by Dan)", "Food Bank (by Erin)", "Tenants United (by Bob)"]
-    await two_reps.ok("Alice", "poll close 1")
+    await two_reps.ok("Alice", "poll close 1 confirm:yes")
     closed = await two_reps.ok("Alice", "poll status 1")
-    assert field(closed, "Tally") == "Plan Kestrel: 1\nPlan Osprey: 2"
+    assert field(closed, "Tally") == "Plan Kestrel: 1 (33%)\nPlan Osprey: 2 (67%)"
     assert sorted(field(closed, "Voted").splitlines()) == [
         "Climate Now (by Dan)", "Food Bank (by Erin)", "Tenants United (by Bob)"]
     log = await two_reps.ok("Alice", "coalition log")
@@ -797,10 +800,12 @@ async def test_anonymous_status_log_and_export_never_show_a_choice_per_voter(
 async def test_no_table_links_an_anonymous_voter_to_a_choice(two_reps: Chat,
                                                              db_path: Path) -> None:
     await anonymous_poll(two_reps)
-    await two_reps.ok("Alice", "poll close 1")
+    await two_reps.ok("Alice", "poll close 1 confirm:yes")
     assert [r[3:5] for r in vote_rows(db_path)] == [(None, None)] * 3
     # Where can a choice's name be found at all? Only in aggregate places.
+    # the log's chain entry holds the decision's tallies, as the decision row does
     allowed = {("poll", "choices"), ("anonymous_tally", "choice"), ("decision", "tallies"),
+               ("log_entry", "body"),
                ("decision", "summary"), ("decision", "outcome"),
                ("notice", "body")}  # the result notice in the outbox: the tally
     found = set()
@@ -835,8 +840,8 @@ async def _anonymous_database(path: Path, first: str, second: str) -> dict[str, 
         await chat.ok("Alice", 'coalition rep add Bob "Tenants United"')
         await chat.ok("Alice", 'coalition rep add Dan "Climate Now"')
         await chat.ok("Alice", 'poll create Which? choices:"Kestrel|Osprey" anonymous:yes')
-        await chat.ok("Bob", f"poll vote 1 {first}")
-        await chat.ok("Dan", f"poll vote 1 {second}")
+        await chat.ok("Bob", f"poll vote 1 {first} confirm:yes")
+        await chat.ok("Dan", f"poll vote 1 {second} confirm:yes")
     finally:
         await bot.close()
     return {table: stored_order(path, table) for table in ("vote", "anonymous_tally")}
@@ -869,7 +874,7 @@ async def test_poll_numbers_of_another_coalition_are_not_found(two_reps: Chat,
     await two_reps.ok("Zed", 'coalition org add "Elsewhere"', workspace="other")
     await two_reps.ok("Zed", 'coalition rep add Zed "Elsewhere"', workspace="other")
     before = snapshot(db_path)
-    for line in ("poll status 1", "poll vote 1 agree", "poll close 1", "poll remind 1"):
+    for line in ("poll status 1", "poll vote 1 agree", "poll close 1 confirm:yes", "poll remind 1"):
         reply = await two_reps.say("Zed", line, workspace="other")
         assert reply.error
         assert reply.text.startswith("There is no poll #1 in this coalition."), line
@@ -906,7 +911,8 @@ async def test_a_hundred_concurrent_votes_of_one_representative_leave_one_vote(
     assert rows[0][5] == 99  # every later vote replaced the one before
     status = await two_reps.ok("Alice", "poll status 1")
     assert field(status, "Quorum").startswith("1 of 2 voted")
-    assert sum(int(line.split(": ")[1]) for line in field(status, "Tally").splitlines()) == 1
+    assert sum(int(line.split(": ")[1].split()[0])
+               for line in field(status, "Tally").splitlines()) == 1
 
 
 async def test_concurrent_votes_of_different_organizations_are_all_counted(
@@ -922,16 +928,17 @@ async def test_concurrent_votes_of_different_organizations_are_all_counted(
     assert not [r.text for r in replies if r.error]
     assert len(vote_rows(db_path)) == 11
     status = await coalition.ok("Alice", "poll status 1")
-    assert field(status, "Tally") == "agree: 1\nabstain: 0\ndisagree: 10"
+    assert field(status, "Tally") == "agree: 1 (9%)\nabstain: 0 (0%)\ndisagree: 10 (91%)"
     assert field(status, "Not voted") == "Climate Now"
     anonymous = await coalition.ok("Alice", "poll create Secret? anonymous:yes")
     assert anonymous.title == "Poll #2: Secret?"
-    replies = await asyncio.gather(*(bot.handle(invocation(u, line.replace("1", "2")))
-                                     for u, line in lines * 3))
+    replies = await asyncio.gather(*(
+        bot.handle(invocation(u, line.replace("1", "2") + " confirm:yes"))
+        for u, line in lines * 3))
     assert sum(not r.error for r in replies) == 11  # one vote per org, the rest refused
-    await coalition.ok("Alice", "poll close 2")  # an anonymous tally shows once closed
+    await coalition.ok("Alice", "poll close 2 confirm:yes")  # an anonymous tally shows once closed
     status = await coalition.ok("Alice", "poll status 2")
-    assert field(status, "Tally") == "agree: 1\nabstain: 0\ndisagree: 10"
+    assert field(status, "Tally") == "agree: 1 (9%)\nabstain: 0 (0%)\ndisagree: 10 (91%)"
 
 
 # --- extending a poll ---------------------------------------------------------------------
@@ -974,7 +981,7 @@ async def test_a_closed_poll_is_not_reopened(two_reps: Chat, clock: MovableClock
                                             db_path: Path, closed_by: str) -> None:
     await two_reps.ok("Alice", "poll create Join the May Day march?")
     if closed_by == "hand":
-        await two_reps.ok("Alice", "poll close 1")
+        await two_reps.ok("Alice", "poll close 1 confirm:yes")
     else:
         clock.advance(days=3, seconds=1)  # past its deadline; nothing closed it yet
     before = snapshot(db_path)

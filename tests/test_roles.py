@@ -306,7 +306,7 @@ async def test_a_coordinator_deletes_a_role_and_who_held_it(partners: Chat,
     await partners.ok("Alice", 'role create "Press contact"')
     await partners.ok("Alice", 'role create Facilitator')
     await partners.ok("Alice", 'role assign "Press contact" Bob')
-    reply = await partners.ok("Alice", 'role delete "press contact"')
+    reply = await partners.ok("Alice", 'role delete confirm:yes "press contact"')
     assert reply.text == "Role Press contact removed; the person who held it no longer does."
     assert [f.name for f in (await partners.ok("Carol", "role list")).fields] == [
         "#2 Facilitator"]
@@ -318,6 +318,6 @@ async def test_deleting_a_role_that_cannot_be_deleted_changes_nothing(
         partners: Chat, db_path: Path) -> None:
     await partners.ok("Alice", 'role create "Press contact"')
     assert "coordinator" in await refused_without_change(partners, db_path, "Bob",
-                                                         'role delete "Press contact"')
+                                                         'role delete confirm:yes "Press contact"')
     assert "Treasurer" in await refused_without_change(partners, db_path, "Alice",
-                                                       "role delete Treasurer")
+                                                       "role delete Treasurer confirm:yes")

@@ -304,7 +304,7 @@ async def test_a_poll_closes_itself_at_its_deadline_and_posts_the_outcome_once(
     assert sent.title == "Poll #1 closed: passed"
     assert sent.at == DEADLINE + SECOND
     assert "Closed at its deadline." in sent.notice.text
-    assert field(sent, "Tally").splitlines()[0] == "agree: 2"
+    assert field(sent, "Tally").splitlines()[0] == "agree: 2 (100%)"
     [row] = deliveries(db_path, "poll-result")
     assert (row["status"], row["late"]) == ("sent", 0)
 
@@ -365,7 +365,7 @@ async def test_a_poll_closed_by_hand_before_its_deadline_is_not_closed_or_announ
         db_path: Path) -> None:
     await coalition.ok("Alice", "poll create Go?")
     await scheduler.tick()
-    await coalition.ok("Alice", "poll close 1")
+    await coalition.ok("Alice", "poll close 1 confirm:yes")
     closed_by_hand = len(outbox.titled("Poll #1 closed"))
     for when in (DEADLINE - timedelta(hours=24), DEADLINE + SECOND, DEADLINE + timedelta(days=1)):
         await tick_at(scheduler, clock, when)

@@ -15,7 +15,7 @@ async def offered(chat: Chat, kind: str, typed: str = "", workspace: str = "loca
 async def test_open_polls_newest_first_matched_by_number_or_words(coalition: Chat) -> None:
     for question in ("Join the march?", "Endorse the union?", "Rent strike?"):
         await coalition.ok("Alice", f'poll create "{question}"')
-    await coalition.ok("Alice", "poll close 2")
+    await coalition.ok("Alice", "poll close 2 confirm:yes")
     assert await offered(coalition, "poll") == [
         Suggestion("#3 Rent strike?", "3"), Suggestion("#1 Join the march?", "1")]
     assert await offered(coalition, "poll", "#1") == [Suggestion("#1 Join the march?", "1")]

@@ -59,7 +59,7 @@ async def rent(partners: Chat) -> Chat:
 async def pass_proposal(chat: Chat, number: int = 1) -> Reply:
     await chat.ok("Bob", f"poll vote {number} agree")
     await chat.ok("Dan", f"poll vote {number} agree")
-    return await chat.ok("Alice", f"poll close {number}")
+    return await chat.ok("Alice", f"poll close {number} confirm:yes")
 
 
 # --- /topic add, list, remove ------------------------------------------------------------
@@ -217,7 +217,7 @@ async def test_a_passed_proposal_adds_the_topic_when_the_poll_closes(
     assert closed.text.startswith("You closed poll #1: passed. It is decision #1")
     (notice,) = partners.notices
     assert notice.title == "Poll #1 closed: passed"
-    assert notice.text.endswith("“electoral endorsements” is now an off-limits topic.")
+    assert "\n“electoral endorsements” is now an off-limits topic.\n" in notice.text
     assert topic_rows(db_path) == [("electoral endorsements", "we differ", "Bob", 1, 0)]
     assert [r[:3] for r in decision_rows(db_path)] == [
         (1, "Keep “electoral endorsements” off the table in the coalition's shared spaces? "
@@ -233,12 +233,12 @@ async def test_a_proposal_passes_by_the_rule_it_was_given(partners: Chat,
     assert query(db_path, "SELECT rule FROM poll") == [("majority",)]
     await partners.ok("Bob", "poll vote 1 agree")
     await partners.ok("Dan", "poll vote 1 disagree")  # a tie is not a majority
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     assert topic_rows(db_path) == []
     await partners.ok("Dan", "topic propose pipeline rule:majority")
     await partners.ok("Bob", "poll vote 2 agree")
     await partners.ok("Dan", "poll vote 2 agree")
-    await partners.ok("Alice", "poll close 2")
+    await partners.ok("Alice", "poll close 2 confirm:yes")
     assert topic_rows(db_path) == [("pipeline", "", "Dan", 2, 0)]
 
 
@@ -254,7 +254,7 @@ async def test_a_proposal_that_does_not_pass_adds_nothing(
     builds = bot.topics.builds
     for user, choice in votes:
         await partners.ok(user, f"poll vote 1 {choice}")
-    closed = await partners.ok("Alice", "poll close 1")
+    closed = await partners.ok("Alice", "poll close 1 confirm:yes")
     assert "passed" not in closed.text
     notice = partners.notices[-1]  # before it, a block is announced when cast
     assert notice.title.startswith("Poll #1 closed: ")
@@ -280,7 +280,7 @@ async def test_a_close_that_fails_leaves_neither_the_decision_nor_the_topic(
             conn.execute("CREATE TRIGGER no_topics BEFORE INSERT ON topic"
                          " BEGIN SELECT RAISE(ABORT, 'no topics today'); END")
     before = snapshot(db_path)
-    failed = await partners.say("Alice", "poll close 1")
+    failed = await partners.say("Alice", "poll close 1 confirm:yes")
     assert failed.error
     assert failed.private
     assert snapshot(db_path) == before
@@ -290,7 +290,7 @@ async def test_a_close_that_fails_leaves_neither_the_decision_nor_the_topic(
     assert partners.notices == []
     with connect(db_path) as conn:
         conn.execute("DROP TRIGGER no_topics" + (" ON topic" if is_postgres(db_path) else ""))
-    await partners.ok("Alice", "poll close 1")
+    await partners.ok("Alice", "poll close 1 confirm:yes")
     assert [r[:3] for r in decision_rows(db_path)] == [
         (1, "Keep “pipeline” off the table in the coalition's shared spaces? (split)",
          "passed")]
@@ -520,7 +520,7 @@ async def test_the_matcher_is_compiled_once_and_rebuilt_only_when_the_list_chang
     assert bot.topics.builds == builds + 2  # a proposal alone changes nothing
     await rent.ok("Bob", "poll vote 2 agree")
     await rent.ok("Dan", "poll vote 2 agree")
-    await rent.ok("Alice", "poll close 2")
+    await rent.ok("Alice", "poll close 2 confirm:yes")
     for _ in range(10):
         await nudge(bot, "Zed", "unions")
     assert bot.topics.builds == builds + 3

@@ -30,6 +30,14 @@ PREVIOUS = 5  # the schema version of the previous release
 _OLD = available_migrations()[4].sql
 OLD_DELIVERY = _OLD[_OLD.index("CREATE TABLE delivery ("):_OLD.index("CREATE INDEX delivery_p")]
 BACK_TO_5 = f"""
+DROP TABLE log_entry;
+DROP TABLE poll_proxy;
+ALTER TABLE vote DROP COLUMN by_proxy;
+ALTER TABLE poll DROP COLUMN details;
+ALTER TABLE poll DROP COLUMN pick;
+ALTER TABLE poll DROP COLUMN withdrawn_at;
+ALTER TABLE poll DROP COLUMN withdraw_reason;
+ALTER TABLE poll DROP COLUMN outcome_text;
 DROP TABLE calendar_feed;
 DROP TABLE coalition_page;
 DROP TABLE oauth_state;

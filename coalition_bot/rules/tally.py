@@ -25,6 +25,7 @@ __all__ = [
     "Ballot",
     "Outcome",
     "count",
+    "count_picks",
     "decide",
     "latest_votes",
 ]
@@ -71,6 +72,16 @@ def count(choices: Sequence[str], votes: Mapping[str, str]) -> dict[str, int]:
     return tallies
 
 
+def count_picks(choices: Sequence[str], picks: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """Votes per choice when each voter may choose several (`pick:K`): every choice a
+    voter chose gets one vote from them."""
+    tallies = dict.fromkeys(choices, 0)
+    for chosen in picks.values():
+        for choice in chosen:
+            tallies[choice] = tallies.get(choice, 0) + 1
+    return tallies
+
+
 def _leaders(tallies: Mapping[str, int]) -> list[str]:
     """The choices with the most votes (`tallies` holds at least one vote)."""
     top = max(tallies.values())
@@ -78,9 +89,11 @@ def _leaders(tallies: Mapping[str, int]) -> list[str]:
 
 
 def decide(tallies: Mapping[str, int], *, rule: str, electorate: int, quorum_pct: int,
-           proposal: bool) -> Outcome:
-    """The outcome of a count under `rule` for an electorate of `electorate` voters."""
-    voted = sum(tallies.values())
+           proposal: bool, voters: int | None = None) -> Outcome:
+    """The outcome of a count under `rule` for an electorate of `electorate` voters.
+    `voters`: how many voted, when a voter may give several votes (`count_picks`);
+    otherwise every vote is one voter."""
+    voted = sum(tallies.values()) if voters is None else voters
     quorum_met = electorate > 0 and Fraction(voted, electorate) * 100 >= quorum_pct
     turnout = f"{voted} of {electorate} voted"
     if not quorum_met:

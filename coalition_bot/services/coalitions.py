@@ -12,6 +12,7 @@ from coalition_bot.errors import Conflict, NotFound, UsageError
 from coalition_bot.model import Binding, Coalition, Occurrence, Org, Person
 from coalition_bot.replies import CommandRef, Notice
 from coalition_bot.rules.text import clean_line, lookalike_key, name_key
+from coalition_bot.services import decision_log
 from coalition_bot.services.context import Context
 from coalition_bot.services.meetings import next_occurrence
 from coalition_bot.services.people import caller_for
@@ -28,6 +29,7 @@ __all__ = [
     "add_org",
     "add_representative",
     "connect",
+    "coordinators",
     "disconnect",
     "join_org",
     "new_link_code",
@@ -68,7 +70,17 @@ async def _bind_caller(ctx: Context, coalition_id: int) -> tuple[int, Person]:
     ctx.coalition_record = await coalition_sql.get_coalition(ctx.conn, coalition_id)
     caller = await caller_for(ctx)
     await coalition_sql.add_coordinator(ctx.conn, coalition_id, caller.person.id, None, ctx.now)
+    await _log_person(ctx, "coordinator-added", caller.person, coalition_id)
     return binding_id, caller.person
+
+
+async def _log_person(ctx: Context, kind: str, person: Person,
+                      coalition_id: int | None = None) -> None:
+    """A coordinator added or removed, as an entry of the decision log's chain."""
+    by = ctx.caller_record.person.display_name if ctx.caller_record else person.display_name
+    await decision_log.append(ctx.conn, coalition_id or ctx.coalition.id, kind,
+                              {"person": person.display_name, "person_id": person.id,
+                               "platform": person.platform, "by": by}, ctx.now)
 
 
 async def setup(ctx: Context, name: str, timezone: str) -> Coalition:
@@ -151,13 +163,16 @@ async def connect(ctx: Context, code: str) -> Person:
 class Roster:
     org: Org
     representatives: tuple[Person, ...]
+    waiting: tuple[Person, ...] = ()  # said they are with it (`join`), not confirmed yet
 
 
 async def org_roster(ctx: Context) -> list[Roster]:
-    """Every organization with its representatives, in number order."""
+    """Every organization with its representatives and who asked to join it, in number
+    order."""
     reps = await people_sql.representatives(ctx.conn, ctx.coalition.id)
+    waiting = await people_sql.pending_joiners(ctx.conn, ctx.coalition.id)
     orgs = await org_sql.list_orgs(ctx.conn, ctx.coalition.id)
-    return [Roster(o, tuple(reps.get(o.id, ()))) for o in orgs]
+    return [Roster(o, tuple(reps.get(o.id, ())), tuple(waiting.get(o.id, ()))) for o in orgs]
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +247,9 @@ async def add_org(ctx: Context, name: str, observer: bool) -> tuple[Org, bool]:
     key = name_key(clean)
     existing = await org_sql.find_org_by_name(ctx.conn, ctx.coalition.id, key)
     if existing is not None and existing.left_at is not None:
-        return await org_sql.rejoin(ctx.conn, existing.id, observer), True
+        back = await org_sql.rejoin(ctx.conn, existing.id, observer)
+        await _log_org(ctx, back, rejoined=True)
+        return back, True
     if existing is not None:
         raise Conflict(f"`{existing.name}` is already organization #{existing.number}.")
     looks = lookalike_key(clean)
@@ -243,8 +260,16 @@ async def add_org(ctx: Context, name: str, observer: bool) -> tuple[Org, bool]:
                 "but is spelled with letters of another alphabet.",
                 hint="Type the name with the letters of one alphabet, or use "
                      f"#{other.number} to mean that organization.")
-    return await org_sql.add_org(ctx.conn, ctx.coalition.id, clean, key, observer,
-                                 ctx.now), False
+    org = await org_sql.add_org(ctx.conn, ctx.coalition.id, clean, key, observer, ctx.now)
+    await _log_org(ctx, org, rejoined=False)
+    return org, False
+
+
+async def _log_org(ctx: Context, org: Org, *, rejoined: bool) -> None:
+    await decision_log.append(ctx.conn, ctx.coalition.id, "org-added",
+                              {"org": org.number, "name": org.name, "observer": org.observer,
+                               "rejoined": rejoined,
+                               "by": ctx.caller.person.display_name}, ctx.now)
 
 
 async def remove_org(ctx: Context, org: Org) -> int:
@@ -254,6 +279,9 @@ async def remove_org(ctx: Context, org: Org) -> int:
     is told. Returns how many representatives it had."""
     reps = (await people_sql.representatives(ctx.conn, ctx.coalition.id)).get(org.id, [])
     await org_sql.set_left(ctx.conn, org.id, ctx.now)
+    for rep in reps:  # they stop representing it; nobody is left waiting to join it
+        if rep.org_id == org.id:
+            await people_sql.set_declared_org(ctx.conn, rep.id, None)
     who = ctx.caller.person.display_name
     number = await poll_sql.add_record(
         ctx.conn, ctx.coalition.id, question=f"{org.name} leaves the coalition",
@@ -263,7 +291,9 @@ async def remove_org(ctx: Context, org: Org) -> int:
                       f"Recorded by {who} (decision #{number} in the log). It no longer "
                       "votes or counts toward any quorum, open polls included; a "
                       "coordinator brings it back with "
-                      + CommandRef(f"coalition org add \"{org.name}\"") + "."))
+                      + CommandRef(f"coalition org add \"{org.name}\"") + "."
+                      + decision_log.footer(await decision_log.seal(ctx.conn,
+                                                                    ctx.coalition.id))))
     return len(reps)
 
 
@@ -283,6 +313,8 @@ async def remove_representative(ctx: Context, person: Person, org: Org) -> int:
         raise NotFound(f"{person.display_name} does not represent {org.name}.",
                        hint="See who represents whom with " + CommandRef("coalition org list")
                             + ".")
+    if person.org_id == org.id:  # no longer with it: not someone waiting to join it
+        await people_sql.set_declared_org(ctx.conn, person.id, None)
     reps = await people_sql.representatives(ctx.conn, ctx.coalition.id)
     return len(reps.get(org.id, ()))
 
@@ -291,7 +323,16 @@ async def join_org(ctx: Context, org: Org) -> bool:
     """The caller declares their organization. False if they already represent it."""
     caller = ctx.caller
     await people_sql.set_declared_org(ctx.conn, caller.person.id, org.id)
-    return org.id not in caller.org_ids
+    if org.id in caller.org_ids:
+        return False
+    name = caller.person.display_name
+    for coordinator in await coordinators(ctx):  # they decide; tell them privately
+        ctx.notify_person(coordinator, Notice(
+            ctx.coalition.id, f"{name} asks to represent {org.name}",
+            f"{name} says they are with {org.name}. If so, make them a representative "
+            f"with `/coalition rep add @{name} \"{org.name}\"`; `/coalition org list` "
+            "shows who is waiting."))
+    return True
 
 
 PLATFORM_NAMES = {"slack": "Slack", "discord": "Discord", "console": "the console"}
@@ -319,6 +360,12 @@ async def _keep_a_coordinator_everywhere(ctx: Context, leaving: Person) -> None:
                  + ", or take that workspace out with " + CommandRef("coalition disconnect") + ".")
 
 
+async def coordinators(ctx: Context) -> list[Person]:
+    """The coalition's coordinators, oldest person first."""
+    ids = await coalition_sql.coordinator_ids(ctx.conn, ctx.coalition.id)
+    return [await people_sql.get_person(ctx.conn, pid) for pid in sorted(ids)]
+
+
 async def remove_coordinator(ctx: Context, person: Person) -> None:
     """A person stops being a coordinator; every workspace of the coalition keeps one."""
     coordinators = await coalition_sql.coordinator_ids(ctx.conn, ctx.coalition.id)
@@ -327,6 +374,7 @@ async def remove_coordinator(ctx: Context, person: Person) -> None:
                        hint=CommandRef("coalition info") + " lists the coordinators.")
     await _keep_a_coordinator_everywhere(ctx, person)
     await coalition_sql.remove_coordinator(ctx.conn, ctx.coalition.id, person.id)
+    await _log_person(ctx, "coordinator-removed", person)
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,10 +394,16 @@ async def remove_member(ctx: Context, person: Person) -> Removed:
     coordinator, reps = await people_sql.remove_roles(ctx.conn, ctx.coalition.id, person.id)
     await people_sql.set_left(ctx.conn, person.id, ctx.now)
     polls = await poll_sql.drop_elector(ctx.conn, ctx.coalition.id, f"person:{person.id}")
+    if coordinator:
+        await _log_person(ctx, "coordinator-removed", person)
     return Removed(bool(coordinator), reps, polls)
 
 
 async def add_coordinator(ctx: Context, person: Person) -> bool:
-    """Make a person a coordinator; False if they already were."""
-    return await coalition_sql.add_coordinator(ctx.conn, ctx.coalition.id, person.id,
-                                               ctx.caller.person.id, ctx.now)
+    """Make a person a coordinator (an entry of the decision log); False if they already
+    were."""
+    added = await coalition_sql.add_coordinator(ctx.conn, ctx.coalition.id, person.id,
+                                                ctx.caller.person.id, ctx.now)
+    if added:
+        await _log_person(ctx, "coordinator-added", person)
+    return added

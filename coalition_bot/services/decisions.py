@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from coalition_bot.model import Decision
 from coalition_bot.services.context import Context
+from coalition_bot.store import chain as chain_sql
 from coalition_bot.store import polls as poll_sql
 
 __all__ = ["CSV_COLUMNS", "VOTE_COLUMNS", "csv_rows", "latest", "records", "vote_rows",
@@ -13,7 +14,8 @@ __all__ = ["CSV_COLUMNS", "VOTE_COLUMNS", "csv_rows", "latest", "records", "vote
 
 # One row per decision; its tallies follow as `choice_1`, `votes_1`, `choice_2`, ...
 CSV_COLUMNS = ("decision", "poll", "question", "rule", "quorum_pct", "outcome", "summary",
-               "decided_at", "closed_by", "electorate", "voted", "quorum_met", "anonymous")
+               "decided_at", "closed_by", "electorate", "voted", "quorum_met", "anonymous",
+               "statement")
 # One row per vote (anonymous polls: who voted, never what)
 VOTE_COLUMNS = ("decision", "poll", "question", "voter", "cast_by", "choice", "reason")
 
@@ -31,7 +33,8 @@ def voters_line(decision: Decision) -> str:
         if "choice" in v:
             text += f": {v['choice']}"
         if v.get("cast_by") and v["cast_by"] != v["voter"]:
-            text += f" (by {v['cast_by']})"
+            text += f" (by {v['cast_by']}, by proxy)" if v.get("proxy") else \
+                f" (by {v['cast_by']})"
         if v.get("reason"):
             text += f" ({v['reason']})"
         parts.append(text)
@@ -45,7 +48,8 @@ def _record(d: Decision, timezone: str) -> dict[str, object]:
         "decided_at": d.decided_at.astimezone(ZoneInfo(timezone)).isoformat(),
         "closed_by": d.closed_by,
         "electorate": d.electorate, "voted": d.voted, "quorum_met": d.quorum_met,
-        "anonymous": d.anonymous, "tallies": d.tallies, "voters": d.voters,
+        "anonymous": d.anonymous, "statement": d.statement, "tallies": d.tallies,
+        "voters": d.voters,
     }
 
 
@@ -54,8 +58,14 @@ async def _log(ctx: Context) -> list[Decision]:
 
 
 async def records(ctx: Context) -> list[dict[str, object]]:
-    """The whole decision log, oldest first, as JSON records (tallies and voters nested)."""
-    return [_record(d, ctx.coalition.timezone) for d in await _log(ctx)]
+    """The whole decision log, oldest first, as JSON records (tallies and voters nested),
+    each with its entry's place in the hash chain and its hash (`log_entry`, `hash`)."""
+    chained = await chain_sql.decision_hashes(ctx.conn, ctx.coalition.id)
+    found = []
+    for d in await _log(ctx):
+        seq, digest = chained.get(d.number, (None, None))
+        found.append({**_record(d, ctx.coalition.timezone), "log_entry": seq, "hash": digest})
+    return found
 
 
 async def csv_rows(ctx: Context) -> tuple[list[dict[str, object]], list[str]]:

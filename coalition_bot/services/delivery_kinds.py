@@ -31,8 +31,10 @@ from coalition_bot.replies import (
 )
 from coalition_bot.rules.times import format_span
 from coalition_bot.services import digest, meetings, polls, resources
+from coalition_bot.services.decision_log import footer
 from coalition_bot.services.meetings import Due
 from coalition_bot.services.page import calendar_fields
+from coalition_bot.store import chain as chain_sql
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.store import meetings as meeting_sql
@@ -203,7 +205,9 @@ class PollResult(DeliveryKind):
             return None
         return polls.result_notice(poll.coalition_id, poll.number, decision.outcome,
                                    f"{decision.question}\n{decision.summary}\n"
-                                   "Closed at its deadline.", decision.tallies)
+                                   "Closed at its deadline."
+                                   + footer(await chain_sql.hash_for_poll(conn, subject_id)),
+                                   decision.tallies, decision.voted)
 
 
 class ActionDue(DeliveryKind):

@@ -19,13 +19,13 @@ from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from coalition_bot.replies import Attachment
-from coalition_bot.services import decisions, goals, meetings
+from coalition_bot.services import decision_log, decisions, goals, meetings
 from coalition_bot.services.context import Context
 from coalition_bot.store import resources as resource_sql
 
 __all__ = ["EXPORTS", "Export", "export", "table_file"]
 
-Export = Literal["decisions", "votes", "goals", "actions", "resources"]
+Export = Literal["decisions", "votes", "goals", "actions", "resources", "log"]
 EXPORTS: tuple[Export, ...] = get_args(Export)
 GOAL_COLUMNS = ("goal", "text", "status", "created_at", "updated_at", "updates")
 ACTION_COLUMNS = ("action", "meeting", "occurrence", "text", "owner", "due_at", "done_at",
@@ -108,6 +108,14 @@ async def export(ctx: Context, what: str, fmt: str) -> Attachment:
     if what == "resources":
         return table_file("resources", await _resource_rows(ctx), RESOURCE_COLUMNS, fmt,
                           ctx.now)
+    if what == "log":  # JSON only: a CSV cell could not be checked byte for byte
+        await decision_log.seal(ctx.conn, ctx.coalition.id)
+        chain = await decision_log.export_entries(ctx.conn, ctx.coalition.id)
+        body = {"coalition": ctx.coalition.name, "format": "coalition-bot decision log 1",
+                "head": chain[-1]["hash"] if chain else None, "entries": chain}
+        return Attachment(f"log-{ctx.now:%Y%m%d-%H%M}.json",
+                          json.dumps(body, indent=2, ensure_ascii=False) + "\n",
+                          "application/json")
     if what == "votes":
         return table_file("votes", await decisions.vote_rows(ctx), decisions.VOTE_COLUMNS,
                           fmt, ctx.now)

@@ -82,6 +82,7 @@ from coalition_bot.rules.recurrence import (
 )
 from coalition_bot.rules.text import clean_line
 from coalition_bot.rules.times import format_local, parse_date, parse_duration
+from coalition_bot.services import changes
 from coalition_bot.services.context import Context
 from coalition_bot.store import meetings as meeting_sql
 from coalition_bot.store import orgs as org_sql
@@ -256,6 +257,7 @@ async def cancel(ctx: Context, number: int, which: str | None) -> tuple[Meeting,
         raise Conflict("The occurrence on " + When(occ.start, tz) + " is already cancelled.")
     moved = _local(occ.start, tz) if occ.key != local_key(_local(occ.start, tz)) else None
     await meeting_sql.set_change(ctx.conn, meeting.id, occ.key, cancelled=True, moved_to=moved)
+    await changes.occurrence_changed(ctx, meeting, occ, "cancelled")
     return meeting, "the occurrence on " + When(occ.start, tz)
 
 
@@ -289,6 +291,7 @@ async def reschedule(ctx: Context, number: int, start: datetime,
     occ = await find_occurrence(ctx, meeting, on)
     await meeting_sql.set_change(ctx.conn, meeting.id, occ.key, cancelled=False,
                                  moved_to=new_local)
+    await changes.occurrence_changed(ctx, meeting, occ, "moved to " + When(start, tz))
     return meeting, "the occurrence of " + When(occ.start, tz) + " to " \
                     + When(start, tz)
 

@@ -76,13 +76,22 @@ from datetime import datetime, timedelta
 from coalition_bot.errors import Conflict, NotFound, PermissionDenied, UsageError
 from coalition_bot.model import Coalition, Org, Person, Poll, Vote
 from coalition_bot.replies import Button, ButtonStyle, CommandRef, Field, Mention, Notice, When
-from coalition_bot.rules.tally import BLOCK, PROPOSAL_CHOICES, Outcome, count, decide
+from coalition_bot.rules.tally import (
+    BLOCK,
+    PROPOSAL_CHOICES,
+    Outcome,
+    count,
+    count_picks,
+    decide,
+)
 from coalition_bot.rules.text import clean_line, name_key, quote_arg
 from coalition_bot.rules.topics import phrase_key
+from coalition_bot.services import changes, decision_log
 from coalition_bot.services.context import Context
 from coalition_bot.store import orgs as org_sql
 from coalition_bot.store import people as people_sql
 from coalition_bot.store import polls as poll_sql
+from coalition_bot.store import proxies as proxy_sql
 from coalition_bot.store import topics as topic_sql
 from coalition_bot.store.database import Conn
 
@@ -155,10 +164,11 @@ def parse_choices(raw: str | None) -> tuple[bool, tuple[str, ...]]:
 
 async def create(ctx: Context, *, question: str, choices: str | None, electorate: str,
                  rule: str, quorum_pct: int, closes_at: datetime | None, anonymous: bool,
-                 results: str) -> Poll:
+                 results: str, details: str | None = None, pick: int | None = None) -> Poll:
     """Open a poll. Proposals (no choices) vote agree / abstain / disagree, and block
     under consensus (the only rule where a block weighs more than a disagree)."""
     proposal, options = parse_choices(choices)
+    picks = _check_pick(pick or 1, proposal, options, rule)
     if proposal and rule != "consensus":  # a block weighs only under consensus
         options = tuple(c for c in options if c != BLOCK)
     if rule == "consensus" and not proposal:
@@ -175,7 +185,47 @@ async def create(ctx: Context, *, question: str, choices: str | None, electorate
     return await poll_sql.create_poll(
         ctx.conn, ctx.coalition.id, question=text, proposal=proposal, choices=options,
         electorate=electorate, rule=rule, quorum_pct=quorum_pct, anonymous=anonymous,
-        results=results, closes_at=closes, created_by=ctx.caller.person.id, now=ctx.now)
+        results=results, closes_at=closes, created_by=ctx.caller.person.id, now=ctx.now,
+        details=clean_details(details), pick=picks)
+
+
+DETAILS_MAX = 1500
+
+
+def clean_details(raw: str | None) -> str:
+    """A poll's background text: kept as typed (line breaks too), trimmed, bounded."""
+    text = (raw or "").strip()
+    if len(text) > DETAILS_MAX:
+        raise UsageError(f"details can be at most {DETAILS_MAX} characters, not {len(text)}.")
+    return text
+
+
+def _check_pick(pick: int, proposal: bool, options: tuple[str, ...], rule: str) -> int:
+    """`pick:K`: each voter chooses up to K choices, counted by plurality."""
+    if pick == 1:
+        return 1
+    if proposal:
+        raise UsageError("pick: is for polls with choices; a proposal takes one answer.",
+                         hint='Add choices, like choices:"Saturday|Sunday|Monday" pick:2.')
+    if rule != "plurality":
+        raise UsageError(f"pick:{pick} lets each voter choose several choices, so only "
+                         "rule:plurality can count it (the choices with most votes win).",
+                         hint="Add rule:plurality.")
+    if pick >= len(options):
+        raise UsageError(f"pick:{pick} must be less than the number of choices "
+                         f"({len(options)}).")
+    return pick
+
+
+def match_picks(poll: Poll, raw: str) -> tuple[str, ...]:
+    """Up to `poll.pick` choices typed as `A|B` (names or numbers), in the poll's order."""
+    chosen = {match_choice(poll, part) for part in raw.split("|") if part.strip()}
+    if not chosen:
+        raise UsageError("Say which choices, separated by |, like Saturday|Sunday.")
+    if len(chosen) > poll.pick:
+        raise UsageError(f"Poll #{poll.number} lets you choose up to {poll.pick}, not "
+                         f"{len(chosen)}.", hint=f"Choices: {', '.join(poll.choices)}.")
+    return tuple(c for c in poll.choices if c in chosen)
 
 
 async def get_poll(conn: Conn, coalition_id: int, number: int) -> Poll:
@@ -223,10 +273,14 @@ async def poll_state(conn: Conn, poll: Poll) -> PollState:
     if poll.anonymous:
         tallies = count(poll.choices, {})
         tallies.update(await poll_sql.anonymous_tallies(conn, poll.id))
+    elif poll.pick > 1:
+        tallies = count_picks(poll.choices, {v.voter: (v.choice or "").split("|")
+                                             for v in counted if v.choice})
     else:
         tallies = count(poll.choices, {v.voter: v.choice or "" for v in counted})
     outcome = decide(tallies, rule=poll.rule, electorate=len(electorate),
-                     quorum_pct=poll.quorum_pct, proposal=poll.proposal)
+                     quorum_pct=poll.quorum_pct, proposal=poll.proposal,
+                     voters=len(counted) if poll.pick > 1 else None)
     blockers = [v for v in counted if v.choice == BLOCK]
     if poll.rule == "consensus" and outcome.quorum_met and tallies.get(BLOCK):
         outcome = replace(outcome, summary=block_summary(
@@ -245,7 +299,7 @@ def block_summary(blockers: list[Vote], *, anonymous: bool, blocks: int, turnout
     return f"Blocked by {who} ({turnout})."
 
 
-async def _voting_org(ctx: Context, poll: Poll, org: Org | None) -> Org:
+async def voting_org(ctx: Context, poll: Poll, org: Org | None) -> Org:
     """The organization the caller votes for in an org poll, or a clear refusal."""
     caller = ctx.caller
     represented = [await org_sql.get_org(ctx.conn, oid) for oid in caller.org_ids]
@@ -281,6 +335,7 @@ class Cast:
     previous: str | None  # the choice it replaced, if any
     reason_dropped: bool
     counted_as: str | None = None  # why the choice was recorded as another one
+    by_proxy: bool = False  # cast with the organization's proxy
 
 
 async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
@@ -292,31 +347,77 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
         raise Conflict(f"Poll #{poll.number} closed on " + when + "; it takes no more votes.",
                        hint="See the result with " + CommandRef(f"poll status #{poll.number}")
                             + ".")
-    picked, counted_as = _weighed_choice(poll, choice)
+    if poll.pick > 1:
+        picked, counted_as = "|".join(match_picks(poll, choice)), None
+    else:
+        picked, counted_as = _weighed_choice(poll, choice)
     person = ctx.caller.person
     if poll.electorate == "orgs":
-        voting_org = await _voting_org(ctx, poll, org)
-        voter, voter_name, org_id = f"org:{voting_org.id}", voting_org.name, voting_org.id
+        proxied = await _proxy_org(ctx, poll, org)
+        by_proxy = proxied is not None
+        deciding = proxied or await voting_org(ctx, poll, org)
+        voter, voter_name, org_id = f"org:{deciding.id}", deciding.name, deciding.id
     else:
         if org is not None:
             raise UsageError(f"Poll #{poll.number} is a member poll: everyone votes for "
                              "themselves, so org: does not apply.")
         voter, voter_name, org_id = f"person:{person.id}", person.display_name, None
+        by_proxy = False
     if not await poll_sql.is_elector(ctx.conn, poll.id, voter):
         raise _not_an_elector(poll, voter_name)
     note = clean_line(reason) if reason else None
     if poll.anonymous:
+        first, *more = picked.split("|")
         if not await poll_sql.cast_anonymous_vote(ctx.conn, poll.id, voter, org_id, person.id,
-                                                  picked, ctx.now):
+                                                  first, ctx.now):
             raise Conflict(
                 f"{voter_name} has already voted in anonymous poll #{poll.number}.",
                 hint="Anonymous votes cannot be changed: nobody, not even the bot, "
                      "knows which choice was whose.")
+        for other in more:
+            await poll_sql.add_to_tally(ctx.conn, poll.id, other)
         return Cast(poll, picked, voter_name, None, bool(note), counted_as)
+    if by_proxy:
+        await _check_proxy_vote(ctx, poll, voter, voter_name, picked)
     previous = await poll_sql.vote_choice(ctx.conn, poll.id, voter)
-    await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now)
+    caster = await poll_sql.vote_caster(ctx.conn, poll.id, voter)
+    await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now,
+                             by_proxy=by_proxy)
+    if not by_proxy and poll.electorate == "orgs":  # its own vote ends any proxy
+        await proxy_sql.revoke(ctx.conn, poll.id, voter)
+    if caster is not None and previous is not None and previous != picked \
+            and poll.electorate == "orgs":  # whoever cast it before should know
+        await changes.vote_changed(ctx, poll, voter_name, caster, previous, picked)
     _announce_block(ctx, poll, voter_name, picked, previous, note)
-    return Cast(poll, picked, voter_name, previous, False, counted_as)
+    return Cast(poll, picked, voter_name, previous, False, counted_as, by_proxy)
+
+
+async def _proxy_org(ctx: Context, poll: Poll, org: Org | None) -> Org | None:
+    """The organization whose proxy the caller casts, if this vote is one (the caller
+    does not represent the organization named, or represents none and holds one proxy)."""
+    caller = ctx.caller
+    if (org is not None and org.id in caller.org_ids) or (org is None and caller.org_ids):
+        return None
+    held = await proxy_sql.held_by(ctx.conn, poll.id, caller.person.id)
+    if org is not None:
+        return org if f"org:{org.id}" in held else None
+    if len(held) > 1:
+        names = [(await org_sql.get_org(ctx.conn, int(k[4:]))).name for k in held]
+        raise UsageError(f"You hold the proxies of {', '.join(names)}. Say which one this "
+                         f"vote is for.", hint=f'Add org:NAME, for example org:"{names[0]}".')
+    return await org_sql.get_org(ctx.conn, int(held[0][4:])) if held else None
+
+
+async def _check_proxy_vote(ctx: Context, poll: Poll, voter: str, name: str,
+                            choice: str) -> None:
+    """A proxy cannot block, and cannot override the organization's own vote."""
+    if choice == BLOCK:
+        raise PermissionDenied(f"A proxy cannot block: under consensus a block stops the "
+                               f"proposal alone, which only {name}'s own representatives "
+                               "may do.", hint="Vote disagree instead, or ask them to vote.")
+    if await proxy_sql.own_vote_cast(ctx.conn, poll.id, voter):
+        raise Conflict(f"{name} has voted itself in poll #{poll.number}; its own vote "
+                       "overrides the proxy.")
 
 
 def _weighed_choice(poll: Poll, raw: str) -> tuple[str, str | None]:
@@ -411,10 +512,16 @@ def results_visible(poll: Poll, now: datetime) -> bool:
     return poll.results == "live" and not poll.anonymous
 
 
+def tally_lines(tallies: dict[str, int], voted: int) -> str:
+    """`agree: 3 (60%)` per choice: the share of those who voted (with pick:K a voter
+    may choose several, so the shares can add up to more than 100%)."""
+    return "\n".join(f"{choice}: {n} ({round(100 * n / voted)}%)" if voted
+                     else f"{choice}: {n}" for choice, n in tallies.items())
+
+
 def tally_fields(state: PollState) -> tuple[Field, ...]:
-    lines = [f"{choice}: {n}" for choice, n in state.tallies.items()]
-    return (Field("Tally", "\n".join(lines) if sum(state.tallies.values())
-                  else "no votes yet"),)
+    return (Field("Tally", tally_lines(state.tallies, len(state.votes))
+                  if sum(state.tallies.values()) else "no votes yet"),)
 
 
 def public_votes(state: PollState) -> list[dict[str, str]]:
@@ -422,6 +529,8 @@ def public_votes(state: PollState) -> list[dict[str, str]]:
     rows = []
     for v in state.votes:
         row = {"voter": v.voter_name, "cast_by": v.cast_by}
+        if v.by_proxy:
+            row["proxy"] = "yes"
         if not state.poll.anonymous:
             row["choice"] = v.choice or ""
             row["reason"] = v.reason or ""
@@ -443,6 +552,10 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
                        hint="See the result with " + CommandRef(f"poll status #{poll.number}")
                             + ".")
     label = outcome_label(state.outcome, poll)
+    proxies = sum(v.by_proxy for v in state.votes)
+    if proxies:  # the result says how many votes were cast for others
+        state = replace(state, outcome=replace(state.outcome, summary=(
+            f"{state.outcome.summary} {proxies} vote(s) cast by proxy.")))
     number = await poll_sql.add_decision(
         conn, coalition.id, poll, outcome=label, summary=state.outcome.summary,
         tallies=state.tallies, voters=public_votes(state), electorate=len(state.electors),
@@ -467,16 +580,17 @@ async def close_poll(conn: Conn, coalition: Coalition, poll: Poll, *, now: datet
         if topic is not None:
             await topic_sql.remove_topic(conn, coalition.id, topic.id, removal[1], now)
             text += f"\n“{topic.phrase}” is no longer an off-limits topic."
-    notice = result_notice(coalition.id, poll.number, label, text, state.tallies)
+    text += decision_log.footer(await decision_log.seal(conn, coalition.id))
+    notice = result_notice(coalition.id, poll.number, label, text, state.tallies,
+                           len(state.votes))
     return state, number, notice
 
 
 def result_notice(coalition_id: int, poll_number: int | None, outcome: str, text: str,
-                  tallies: dict[str, int]) -> Notice:
+                  tallies: dict[str, int], voted: int) -> Notice:
     """The home-channel post that a poll closed, with its outcome and tally."""
-    lines = [f"{choice}: {n}" for choice, n in tallies.items()]
     return Notice(coalition_id, f"Poll #{poll_number} closed: {outcome}", text,
-                  fields=(Field("Tally", "\n".join(lines) if sum(tallies.values())
+                  fields=(Field("Tally", tally_lines(tallies, voted) if sum(tallies.values())
                                 else "no votes"),))
 
 

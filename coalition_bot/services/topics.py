@@ -63,7 +63,7 @@ from coalition_bot.rules.topics import (
     phrase_key,
     phrase_words,
 )
-from coalition_bot.services import polls
+from coalition_bot.services import decision_log, polls
 from coalition_bot.services.context import Context
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import people as people_sql
@@ -114,7 +114,9 @@ async def add(ctx: Context, phrase: str, reason: str | None) -> Topic:
     assert found is not None
     ctx.notify(Notice(ctx.coalition.id, f"Off-limits topic added: “{found.phrase}”",
                       f"Added by {who}, without a poll (decision #{number} in the log)."
-                      + (f"\nReason: {found.reason}" if found.reason else "")))
+                      + (f"\nReason: {found.reason}" if found.reason else "")
+                      + decision_log.footer(await decision_log.seal(ctx.conn,
+                                                                    ctx.coalition.id))))
     return found
 
 
@@ -153,7 +155,9 @@ async def remove(ctx: Context, phrase: str) -> Topic:
         outcome="removed", summary=summary, decided_by=who, now=ctx.now)
     ctx.notify(Notice(ctx.coalition.id, f"Off-limits topic removed: “{topic.phrase}”",
                       f"{summary}\nThis is decision #{number} in the log. Partners who "
-                      "disagree can propose it again with " + CommandRef("topic propose") + "."))
+                      "disagree can propose it again with " + CommandRef("topic propose") + "."
+                      + decision_log.footer(await decision_log.seal(ctx.conn,
+                                                                    ctx.coalition.id))))
     return topic
 
 

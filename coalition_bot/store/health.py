@@ -19,7 +19,7 @@ __all__ = [
 _CLOSED_ORG_POLLS = (
     " FROM poll p JOIN poll_elector e ON e.poll_id = p.id"
     " WHERE p.coalition_id = ? AND p.electorate = 'orgs' AND p.status = 'closed'"
-    " AND p.closed_at >= ? AND p.closed_at <= ?")
+    " AND p.withdrawn_at IS NULL AND p.closed_at >= ? AND p.closed_at <= ?")
 
 
 async def org_poll_figures(conn: Conn, coalition_id: int, since: datetime, until: datetime
@@ -38,7 +38,8 @@ async def org_poll_figures(conn: Conn, coalition_id: int, since: datetime, until
         f"SELECT v.voter, {conn.dialect.seconds_between('v.cast_at', 'p.created_at')},"
         " p.closed_at FROM poll p JOIN vote v ON v.poll_id = p.id"
         " WHERE p.coalition_id = ? AND p.electorate = 'orgs' AND p.status = 'closed'"
-        " AND p.closed_at >= ? AND p.closed_at <= ? AND substr(v.voter, 1, 4) = 'org:'", window)
+        " AND p.withdrawn_at IS NULL AND p.closed_at >= ? AND p.closed_at <= ?"
+        " AND substr(v.voter, 1, 4) = 'org:'", window)
     spans: dict[str, list[int]] = {}
     latest: dict[str, str] = {}
     for voter, seconds, closed in votes:

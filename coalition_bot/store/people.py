@@ -14,6 +14,7 @@ __all__ = [
     "find_person",
     "get_person",
     "list_people",
+    "pending_joiners",
     "people_by_name",
     "remove_representative",
     "remove_roles",
@@ -81,7 +82,7 @@ async def people_by_name(conn: Conn, coalition_id: int, name: str) -> list[Perso
     return [_person(r) for r in rows]
 
 
-async def set_declared_org(conn: Conn, person_id: int, org_id: int) -> None:
+async def set_declared_org(conn: Conn, person_id: int, org_id: int | None) -> None:
     await conn.execute("UPDATE person SET org_id = ? WHERE id = ?", (org_id, person_id))
 
 
@@ -157,3 +158,17 @@ async def remove_roles(conn: Conn, coalition_id: int, person_id: int) -> tuple[i
         (coalition_id, person_id))
     reps = await conn.execute("DELETE FROM representative WHERE person_id = ?", (person_id,))
     return coordinator.rowcount, reps.rowcount
+
+
+async def pending_joiners(conn: Conn, coalition_id: int) -> dict[int, list[Person]]:
+    """People who said they are with an organization (`/coalition join`) but do not
+    represent it yet, by organization id."""
+    rows = await fetch_all(
+        conn, "SELECT p.* FROM person p WHERE p.coalition_id = ? AND p.org_id IS NOT NULL"
+              " AND p.left_at IS NULL AND NOT EXISTS (SELECT 1 FROM representative r"
+              " WHERE r.person_id = p.id AND r.org_id = p.org_id) ORDER BY p.id",
+        (coalition_id,))
+    found: dict[int, list[Person]] = {}
+    for row in rows:
+        found.setdefault(row["org_id"], []).append(_person(row))
+    return found

@@ -6,12 +6,14 @@ import json
 from datetime import datetime
 
 from coalition_bot.model import Decision, Electorate, Poll, PollStatus, Results, Rule, Vote
+from coalition_bot.store.chain import add_pending_decision
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, iso_end, next_number
 
 __all__ = [
     "add_decision",
     "add_record",
+    "add_to_tally",
     "anonymous_tallies",
     "cast_anonymous_vote",
     "cast_vote",
@@ -28,8 +30,13 @@ __all__ = [
     "mark_closed",
     "open_polls_closing_before",
     "set_closes_at",
+    "set_outcome_text",
+    "set_text",
+    "vote_caster",
     "vote_choice",
+    "vote_count",
     "votes",
+    "withdraw",
 ]
 
 
@@ -39,21 +46,25 @@ def _poll(row: Row) -> Poll:
         tuple(json.loads(row["choices"])), Electorate(row["electorate"]), Rule(row["rule"]),
         row["quorum_pct"], bool(row["anonymous"]), Results(row["results"]),
         from_iso(row["closes_at"]), PollStatus(row["status"]),
-        from_iso(row["closed_at"]) if row["closed_at"] else None, from_iso(row["created_at"]))
+        from_iso(row["closed_at"]) if row["closed_at"] else None, from_iso(row["created_at"]),
+        row["details"], row["pick"],
+        from_iso(row["withdrawn_at"]) if row["withdrawn_at"] else None, row["withdraw_reason"],
+        row["outcome_text"])
 
 
 async def create_poll(conn: Conn, coalition_id: int, *, question: str, proposal: bool,
                       choices: tuple[str, ...], electorate: str, rule: str, quorum_pct: int,
                       anonymous: bool, results: str, closes_at: datetime, created_by: int,
-                      now: datetime) -> Poll:
+                      now: datetime, details: str = "", pick: int = 1) -> Poll:
     number = await next_number(conn, coalition_id, "poll")
     row = await fetch_one(
         conn,
         "INSERT INTO poll (coalition_id, number, question, proposal, choices, electorate,"
-        " rule, quorum_pct, anonymous, results, closes_at, created_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        " rule, quorum_pct, anonymous, results, closes_at, created_by, created_at, details,"
+        " pick) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         (coalition_id, number, question, int(proposal), json.dumps(list(choices)), electorate,
-         rule, quorum_pct, int(anonymous), results, iso(closes_at), created_by, iso(now)),
+         rule, quorum_pct, int(anonymous), results, iso(closes_at), created_by, iso(now),
+         details, pick),
     )
     await _fix_electorate(conn, row["id"], coalition_id, electorate)
     if anonymous:  # every counter exists from the start: no row's age tells a first vote
@@ -116,19 +127,20 @@ async def list_polls(conn: Conn, coalition_id: int, status: str | None) -> list[
 
 
 async def cast_vote(conn: Conn, poll_id: int, voter: str, org_id: int | None, cast_by: int,
-                    choice: str, reason: str | None, now: datetime) -> bool:
+                    choice: str, reason: str | None, now: datetime, *,
+                    by_proxy: bool = False) -> bool:
     """Record a voter's vote, replacing their earlier one. True if it replaced one.
 
     The (poll, voter) primary key makes two votes arriving at once end as one row.
     """
     row = await fetch_one(
         conn,
-        "INSERT INTO vote (poll_id, voter, org_id, cast_by, choice, reason, cast_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO vote (poll_id, voter, org_id, cast_by, choice, reason, cast_at, by_proxy)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (poll_id, voter) DO UPDATE SET cast_by = excluded.cast_by,"
         " choice = excluded.choice, reason = excluded.reason, cast_at = excluded.cast_at,"
-        " changes = vote.changes + 1 RETURNING changes",
-        (poll_id, voter, org_id, cast_by, choice, reason, iso(now)))
+        " by_proxy = excluded.by_proxy, changes = vote.changes + 1 RETURNING changes",
+        (poll_id, voter, org_id, cast_by, choice, reason, iso(now), int(by_proxy)))
     return bool(row[0])
 
 
@@ -149,6 +161,12 @@ async def cast_anonymous_vote(conn: Conn, poll_id: int, voter: str, org_id: int 
     return True
 
 
+async def add_to_tally(conn: Conn, poll_id: int, choice: str) -> None:
+    """One more anonymous vote for a choice (a pick:K ballot's further choices)."""
+    await conn.execute("UPDATE anonymous_tally SET votes = votes + 1 WHERE poll_id = ?"
+                       " AND choice = ?", (poll_id, choice))
+
+
 async def votes(conn: Conn, poll_id: int) -> list[Vote]:
     """The counted votes of a poll, first cast first, with voter and caster names.
 
@@ -163,7 +181,8 @@ async def votes(conn: Conn, poll_id: int) -> list[Vote]:
         " WHERE v.poll_id = ? ORDER BY v.cast_at, v.voter",
         (poll_id,))
     return [Vote(r["voter"], r["voter_name"] or "?", r["cast_by_name"], r["cast_by"], r["choice"],
-                 r["reason"], from_iso(r["cast_at"]), r["changes"]) for r in rows]
+                 r["reason"], from_iso(r["cast_at"]), r["changes"], bool(r["by_proxy"]))
+            for r in rows]
 
 
 async def vote_choice(conn: Conn, poll_id: int, voter: str) -> str | None:
@@ -171,6 +190,13 @@ async def vote_choice(conn: Conn, poll_id: int, voter: str) -> str | None:
     row = await fetch_one(conn, "SELECT choice FROM vote WHERE poll_id = ? AND voter = ?",
                           (poll_id, voter))
     return row[0] if row else None
+
+
+async def vote_caster(conn: Conn, poll_id: int, voter: str) -> int | None:
+    """Who cast a voter's counted vote, if they voted."""
+    row = await fetch_one(conn, "SELECT cast_by FROM vote WHERE poll_id = ? AND voter = ?",
+                          (poll_id, voter))
+    return int(row[0]) if row else None
 
 
 async def anonymous_tallies(conn: Conn, poll_id: int) -> dict[str, int]:
@@ -182,6 +208,30 @@ async def anonymous_tallies(conn: Conn, poll_id: int) -> dict[str, int]:
 async def count_people(conn: Conn, coalition_id: int) -> int:
     row = await fetch_one(conn, "SELECT count(*) FROM person WHERE coalition_id = ?",
                           (coalition_id,))
+    return int(row[0])
+
+
+async def set_text(conn: Conn, poll_id: int, question: str, details: str) -> None:
+    """Change a poll's question and details (`/poll edit`)."""
+    await conn.execute("UPDATE poll SET question = ?, details = ? WHERE id = ?",
+                       (question, details, poll_id))
+
+
+async def withdraw(conn: Conn, poll_id: int, by: int, reason: str, now: datetime) -> bool:
+    """Take back an open poll: closed, with no decision; False if it was not open."""
+    cur = await conn.execute(
+        "UPDATE poll SET status = 'closed', closed_at = ?, closed_by = ?, withdrawn_at = ?,"
+        " withdraw_reason = ? WHERE id = ? AND status = 'open'",
+        (iso(now), by, iso(now), reason, poll_id))
+    return cur.rowcount == 1
+
+
+async def set_outcome_text(conn: Conn, poll_id: int, text: str) -> None:
+    await conn.execute("UPDATE poll SET outcome_text = ? WHERE id = ?", (text, poll_id))
+
+
+async def vote_count(conn: Conn, poll_id: int) -> int:
+    row = await fetch_one(conn, "SELECT count(*) FROM vote WHERE poll_id = ?", (poll_id,))
     return int(row[0])
 
 
@@ -206,13 +256,15 @@ async def add_decision(conn: Conn, coalition_id: int, poll: Poll, *, outcome: st
                        electorate: int, quorum_met: bool, closed_by: str,
                        now: datetime) -> int:
     number = await next_number(conn, coalition_id, "decision")
-    await conn.execute(
+    row = await fetch_one(
+        conn,
         "INSERT INTO decision (coalition_id, number, poll_id, question, rule, outcome, summary,"
         " tallies, voters, electorate, voted, quorum_met, anonymous, decided_at, closed_by)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (coalition_id, number, poll.id, poll.question, poll.rule, outcome, summary,
          json.dumps(tallies), json.dumps(voters), electorate, len(voters), int(quorum_met),
          int(poll.anonymous), iso(now), closed_by))
+    await add_pending_decision(conn, coalition_id, row[0], now)
     return number
 
 
@@ -220,7 +272,8 @@ async def decisions(conn: Conn, coalition_id: int, limit: int | None = None) -> 
     """The decision log, newest first."""
     rows = await fetch_all(
         conn,
-        "SELECT d.*, p.number AS poll_number, p.quorum_pct AS quorum_pct FROM decision d"
+        "SELECT d.*, p.number AS poll_number, p.quorum_pct AS quorum_pct,"
+        " p.outcome_text AS statement FROM decision d"
         " LEFT JOIN poll p ON p.id = d.poll_id"
         " WHERE d.coalition_id = ? ORDER BY d.number DESC"
         + (" LIMIT ?" if limit is not None else ""),
@@ -233,7 +286,8 @@ def _decision(row: Row) -> Decision:
                     row["outcome"], row["summary"], json.loads(row["tallies"]),
                     json.loads(row["voters"]), row["electorate"], row["voted"],
                     bool(row["quorum_met"]), bool(row["anonymous"]),
-                    from_iso(row["decided_at"]), row["closed_by"], row["quorum_pct"])
+                    from_iso(row["decided_at"]), row["closed_by"], row["quorum_pct"],
+                    row["statement"] or "")
 
 
 async def add_record(conn: Conn, coalition_id: int, *, question: str, outcome: str,
@@ -241,11 +295,14 @@ async def add_record(conn: Conn, coalition_id: int, *, question: str, outcome: s
     """A decision-log entry that no poll decided (a coordinator's act, such as removing an
     off-limits topic). Returns its number."""
     number = await next_number(conn, coalition_id, "decision")
-    await conn.execute(
+    row = await fetch_one(
+        conn,
         "INSERT INTO decision (coalition_id, number, poll_id, question, rule, outcome, summary,"
         " tallies, voters, electorate, voted, quorum_met, anonymous, decided_at, closed_by)"
-        " VALUES (?, ?, NULL, ?, 'coordinator', ?, ?, '{}', '[]', 0, 0, 0, 0, ?, ?)",
+        " VALUES (?, ?, NULL, ?, 'coordinator', ?, ?, '{}', '[]', 0, 0, 0, 0, ?, ?)"
+        " RETURNING id",
         (coalition_id, number, question, outcome, summary, iso(now), decided_by))
+    await add_pending_decision(conn, coalition_id, row[0], now)
     return number
 
 
@@ -263,6 +320,7 @@ async def find_poll_by_id(conn: Conn, poll_id: int) -> Poll | None:
 
 async def decision_for_poll(conn: Conn, poll_id: int) -> Decision | None:
     row = await fetch_one(
-        conn, "SELECT d.*, p.number AS poll_number, p.quorum_pct AS quorum_pct FROM decision d"
+        conn, "SELECT d.*, p.number AS poll_number, p.quorum_pct AS quorum_pct,"
+        " p.outcome_text AS statement FROM decision d"
               " JOIN poll p ON p.id = d.poll_id WHERE d.poll_id = ?", (poll_id,))
     return _decision(row) if row else None

@@ -110,7 +110,7 @@ async def test_double_votes_of_a_hundred_members_at_once_count_once_each(
         await member_polls(bot)
         people = [f"Member{i:03d}" for i in range(100)]
         replies = await asyncio.gather(*(
-            bot.handle(said(name, f"poll vote {poll} {choice}"))
+            bot.handle(said(name, f"poll vote {poll} {choice} confirm:yes"))
             for name in people for poll in (1, 2) for choice in ("agree", "disagree")))
         assert not [r.text for r in replies if r.error and APOLOGY in r.text]
         public = votes(db, 1)
@@ -137,7 +137,7 @@ async def test_two_bots_on_one_file_racing_double_votes_count_each_voter_once(
         await member_polls(first)
         people = [f"Member{i:03d}" for i in range(100)]
         replies = await asyncio.gather(*(
-            bot.handle(said(name, f"poll vote {poll} {choice}"))
+            bot.handle(said(name, f"poll vote {poll} {choice} confirm:yes"))
             for name in people for poll in (1, 2)
             for bot, choice in ((first, "agree"), (second, "disagree"))))
         assert not [r.text for r in replies if r.error and APOLOGY in r.text]
@@ -175,7 +175,7 @@ def test_two_console_processes_racing_double_votes_count_each_voter_once(
         console.wait_for("Goals: none yet")
     for choice, console in consoles.items():
         console.send_in_background("".join(
-            f"/as Member{i:03d}\npoll vote 1 {choice}\npoll vote 2 {choice}\n"
+            f"/as Member{i:03d}\npoll vote 1 {choice}\npoll vote 2 {choice} confirm:yes\n"
             for i in range(100)), then_close=True)
     for console in consoles.values():
         assert console.finish() == 0, console.errors()
@@ -244,7 +244,7 @@ async def test_fifty_coalitions_at_once_never_see_each_others_data(tmp_path: Pat
                     f'role assign "{m["Role"]}" {rep}',
                     f'topic add {m["topic"]}',
                     f'poll vote 1 agree org:"{m["Org"]}"',  # Alice is no rep: refused
-                    "poll close 1"]
+                    "poll close 1 confirm:yes"]
         steps = {k: setup_steps(k) for k in range(50)}
         for step in range(len(steps[0])):  # each step in all 50 coalitions at once
             replies = await asyncio.gather(*(as_coordinator(bot, k, steps[k][step])

@@ -92,7 +92,7 @@ def setup_script(name: str, zone: str, now: datetime) -> list[tuple[str, str]]:
         ("Bob", "poll vote 1 agree We can bring 20 people"),
         ("Eve", "poll vote 2 Sunday"),
         ("Bob", "poll vote 4 agree"),
-        ("Alice", "poll close 4"),
+        ("Alice", "poll close 4 confirm:yes"),
         ("Alice", f'meeting schedule "Strategy call" "{soon} 18:00" every:weekly '
                   'where:"Room 4"'),
         ("Alice", f'meeting schedule "Press day" "{later} 10:00" remind:2h'),

@@ -137,8 +137,11 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
         ("Alice", f"role assign {role} {quote_arg(coord)}"),
         ("Alice", f"role unassign {role} {quote_arg(coord)}"),
         ("Alice", f"role create {spare_role}"),
-        ("Alice", f"role delete {spare_role}"),
-        ("Alice", f"poll create {p('poll', 'create', 'question')}"),
+        ("Alice", f"role delete {spare_role} confirm:yes"),
+        ("Alice", f"poll create details:{q('poll', 'create', 'details')} "
+                  f"{p('poll', 'create', 'question')}"),
+        ("Alice", f"poll edit 1 question:{q('poll', 'edit', 'question', suffix='edited')} "
+                  f"details:{q('poll', 'edit', 'details', suffix='edited')}"),
         ("Alice", f"poll create {p('poll', 'create', 'question')} electorate:members "
                   f"choices:{quote_arg(choice_a + '|' + choice_b)}"),
         (rep, f"poll vote 2 {quote_arg(choice_b)} {p('poll', 'vote', 'reason')}"),
@@ -164,7 +167,7 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
         ("Alice", "coalition info"), ("Alice", "coalition org list"),
         ("Alice", "coalition goals"), ("Alice", "poll list all"), ("Alice", "poll status 1"),
         ("Alice", "poll status 2"), ("Alice", "poll remind 1"), ("Alice", "poll remind 2"),
-        ("Alice", "poll close 2"), ("Alice", "coalition log"),
+        ("Alice", "poll close 2 confirm:yes"), ("Alice", "coalition log"),
         ("Alice", "coalition export decisions json"), ("Alice", "meeting list"),
         ("Alice", "meeting info 1"), ("Alice", "meeting info 2"), ("Alice", "meeting agenda 1"),
         ("Alice", "meeting minutes 1"), ("Alice", "meeting actions all"),
@@ -172,6 +175,10 @@ def scenario(r: int) -> tuple[list[tuple[str, str]], set[tuple[str, str, str]]]:
         ("Alice", "topic list"), ("Alice", "poll status 3"),
         ("Alice", "coalition health"), ("Alice", "coalition digest on monday 09:00"),
         ("Alice", "coalition digest preview"),
+        ("Alice", f"poll outcome 2 {p('poll', 'outcome', 'text')}"),
+        ("Alice", f"poll withdraw 1 {p('poll', 'withdraw', 'reason')}"),
+        ("Alice", "poll status 1"), ("Alice", "poll status 2"), ("Alice", "poll list all"),
+        ("Alice", "coalition log"), ("Alice", "coalition export log"),
     ]
     return lines, filled
 
@@ -268,7 +275,7 @@ async def test_pings_typed_on_slack_ping_nobody(slack: Workspace) -> None:
         (ALICE, "/topic", f'add {t[:90]} reason:"{t}"'),
         (ALICE, "/coalition", "info"), (ALICE, "/coalition", "org list"),
         (ALICE, "/coalition", "goals"), (ALICE, "/poll", "status 1"),
-        (ALICE, "/poll", "remind 1"), (ALICE, "/poll", "close 1"),
+        (ALICE, "/poll", "remind 1"), (ALICE, "/poll", "close 1 confirm:yes"),
         (ALICE, "/coalition", "log"), (ALICE, "/meeting", "info 1"),
         (ALICE, "/meeting", "agenda 1"), (ALICE, "/meeting", "actions all"),
         (ALICE, "/role", "list"), (EVIL, "/role", "mine"), (ALICE, "/role", "workload"),
@@ -342,8 +349,8 @@ async def test_pings_typed_on_discord_ping_nobody(world: World) -> None:
         await world.ok(words)
     await world.ok("poll status", poll="1")
     await world.ok("poll remind", poll="1")
-    await world.ok("poll close", poll="1")
-    await world.ok("coalition log")
+    await world.ok("poll close", poll="1", confirm="yes")
+    await world.ok("coalition log show")
     await world.ok("meeting info", meeting="1")
     await world.ok("meeting agenda show", meeting="1")
     await world.ok("role mine", by=D_EVIL)

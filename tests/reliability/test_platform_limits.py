@@ -20,7 +20,8 @@ from coalition_bot.commands.registry import COMMANDS
 from coalition_bot.replies import Invocation, Reply
 
 SHOWN = ("coalition info", "coalition org list", "coalition goals", "poll list all",
-         "poll status 1", "poll status 2", "poll remind 1", "poll close 2", "coalition log 50",
+         "poll status 1", "poll status 2", "poll remind 1", "poll close 2 confirm:yes",
+         "coalition log 50",
          "meeting list", "meeting info 1", "meeting agenda 1", "meeting actions all",
          "role list", "role workload", "topic list", "help", "meeting help")
 

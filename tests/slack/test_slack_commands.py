@@ -117,7 +117,7 @@ async def test_typed_channel_pings_are_rendered_harmless(coalition: Workspace) -
     # arrives entity-escaped. Neither may come back out as a ping.
     one = await coalition.ok(ALICE, "/poll", "create <!channel> march on Friday?")
     two = await coalition.ok(ALICE, "/poll", "create &lt;!here&gt; or &lt;!everyone&gt;?")
-    await coalition.ok(ALICE, "/poll", "close 2")
+    await coalition.ok(ALICE, "/poll", "close 2 confirm:yes")
     notice = await coalition.fake.wait_call("chat.postMessage")
     for posted in (one, two, notice.body):
         dumped = without_dates(str(posted))
@@ -187,3 +187,4 @@ async def test_health_uploads_its_chart_privately(coalition: Workspace) -> None:
     assert done.body["files"][0]["title"] == "health.png"
     uploaded = next(c for c in coalition.fake.calls if c.method.startswith("upload:"))
     assert uploaded.body["content"].startswith("\ufffdPNG")  # the bytes, as bytes
+
