@@ -43,92 +43,92 @@ async def click(chat: Chat, user: str, reply: Reply) -> Reply:
 
 
 @pytest.fixture
-async def partners(coalition: Chat) -> Chat:
+async def food_bank(coalition: Chat) -> Chat:
     await coalition.ok("Alice", 'coalition org add "Food Bank"')
     await coalition.ok("Alice", 'coalition rep add Dan "Climate Now"')
     return coalition
 
 
-async def test_closing_a_poll_short_of_its_quorum_asks_first(partners: Chat,
+async def test_closing_a_poll_short_of_its_quorum_asks_first(food_bank: Chat,
                                                               db_path: Path) -> None:
-    await partners.ok("Alice", "poll create Join the march? quorum:60")
-    await partners.ok("Bob", "poll vote 1 agree")
-    reply = await asks(partners, db_path, "Alice", "poll close 1")
+    await food_bank.ok("Alice", "poll create Join the march? quorum:60")
+    await food_bank.ok("Bob", "poll vote 1 agree")
+    reply = await asks(food_bank, db_path, "Alice", "poll close 1")
     assert reply.title == "Close poll #1 short of its quorum?"
     assert reply.text.startswith("1 of 3 have voted; its quorum of 60% needs 2. Closed now "
                                  "it is recorded as no quorum: nothing passes, and the 2 who "
                                  "have not voted can no longer vote")
     assert reply.buttons[0].command == "poll close 1 confirm:yes"
-    closed = await click(partners, "Alice", reply)
+    closed = await click(food_bank, "Alice", reply)
     assert closed.text.startswith("You closed poll #1: no quorum.")
     assert rows(db_path, "SELECT outcome FROM decision") == [("no quorum",)]
 
 
-async def test_closing_a_poll_that_met_its_quorum_does_not_ask(partners: Chat) -> None:
-    await partners.ok("Alice", "poll create Join the march?")
-    await partners.ok("Bob", "poll vote 1 agree")
-    await partners.ok("Dan", "poll vote 1 agree")
-    closed = await partners.ok("Alice", "poll close 1")
+async def test_closing_a_poll_that_met_its_quorum_does_not_ask(food_bank: Chat) -> None:
+    await food_bank.ok("Alice", "poll create Join the march?")
+    await food_bank.ok("Bob", "poll vote 1 agree")
+    await food_bank.ok("Dan", "poll vote 1 agree")
+    closed = await food_bank.ok("Alice", "poll close 1")
     assert closed.text.startswith("You closed poll #1: passed.")
 
 
 async def test_removing_an_organization_says_what_it_does_to_open_polls(
-        partners: Chat, db_path: Path) -> None:
-    await partners.ok("Alice", "poll create Join the march?")
-    await partners.ok("Alice", "poll create Fund the bus?")
-    await partners.ok("Bob", "poll vote 2 agree")
-    reply = await asks(partners, db_path, "Alice", 'coalition org remove "Tenants United"')
+        food_bank: Chat, db_path: Path) -> None:
+    await food_bank.ok("Alice", "poll create Join the march?")
+    await food_bank.ok("Alice", "poll create Fund the bus?")
+    await food_bank.ok("Bob", "poll vote 2 agree")
+    reply = await asks(food_bank, db_path, "Alice", 'coalition org remove "Tenants United"')
     assert reply.title == "Remove Tenants United from the coalition?"
     assert reply.text.startswith(
         "Its 1 representative(s) stop voting for it. 2 open poll(s) count one organization "
         "fewer, so their quorums change: poll #2: 3 → 2 organizations, and its vote there "
         "stops counting; poll #1: 3 → 2 organizations.")
     assert reply.buttons[0].command == "coalition org remove #1 confirm:yes"
-    await click(partners, "Alice", reply)
+    await click(food_bank, "Alice", reply)
     assert rows(db_path, "SELECT left_at IS NOT NULL FROM org WHERE number = 1") == [(1,)]
 
 
-async def test_deleting_a_role_says_how_many_hold_it(partners: Chat, db_path: Path) -> None:
-    await partners.ok("Alice", 'role create "Press contact"')
-    await partners.ok("Alice", 'role assign "Press contact" Bob')
-    await partners.ok("Alice", 'role assign "Press contact" Dan')
-    reply = await asks(partners, db_path, "Alice", 'role delete "press contact"')
+async def test_deleting_a_role_says_how_many_hold_it(food_bank: Chat, db_path: Path) -> None:
+    await food_bank.ok("Alice", 'role create "Press contact"')
+    await food_bank.ok("Alice", 'role assign "Press contact" Bob')
+    await food_bank.ok("Alice", 'role assign "Press contact" Dan')
+    reply = await asks(food_bank, db_path, "Alice", 'role delete "press contact"')
     assert reply.text.startswith("2 people hold it; none will any more")
     assert reply.buttons[0].command == 'role delete "Press contact" confirm:yes'
-    done = await click(partners, "Alice", reply)
+    done = await click(food_bank, "Alice", reply)
     assert done.text.startswith("Role Press contact removed")
     assert rows(db_path, "SELECT count(*) FROM role") == [(0,)]
 
 
-async def test_removing_a_coordinator_says_who_remains(partners: Chat, db_path: Path) -> None:
-    await partners.ok("Alice", "coalition coordinator add Erin")
-    reply = await asks(partners, db_path, "Alice", "coalition coordinator remove Erin")
+async def test_removing_a_coordinator_says_who_remains(food_bank: Chat, db_path: Path) -> None:
+    await food_bank.ok("Alice", "coalition coordinator add Erin")
+    reply = await asks(food_bank, db_path, "Alice", "coalition coordinator remove Erin")
     assert reply.text.startswith("Erin becomes an ordinary member; 1 coordinator(s) remain: "
                                  "Alice.")
-    await click(partners, "Alice", reply)
+    await click(food_bank, "Alice", reply)
     assert rows(db_path, "SELECT count(*) FROM coordinator") == [(1,)]
 
 
-async def test_a_refused_step_is_refused_at_once_not_asked(partners: Chat,
+async def test_a_refused_step_is_refused_at_once_not_asked(food_bank: Chat,
                                                            db_path: Path) -> None:
-    reply = await partners.say("Alice", "coalition coordinator remove Alice")
+    reply = await food_bank.say("Alice", "coalition coordinator remove Alice")
     assert reply.error
     assert "the only coordinator" in reply.text
     assert not reply.buttons
 
 
 async def test_an_anonymous_vote_asks_first_since_it_can_never_change(
-        partners: Chat, db_path: Path) -> None:
-    await partners.ok("Alice", "poll create Join the march? anonymous:yes")
-    reply = await asks(partners, db_path, "Bob", "poll vote 1 yes")
+        food_bank: Chat, db_path: Path) -> None:
+    await food_bank.ok("Alice", "poll create Join the march? anonymous:yes")
+    reply = await asks(food_bank, db_path, "Bob", "poll vote 1 yes")
     assert reply.text.startswith("Tenants United votes agree. Poll #1 is anonymous: the "
                                  "vote goes into the tally with nothing linking it to you, "
                                  "so it can never be changed or taken back, by you or anyone. "
                                  "It would be vote 1 of 3.")
     assert reply.buttons[0].command == "poll vote 1 agree confirm:yes"
-    await click(partners, "Bob", reply)
+    await click(food_bank, "Bob", reply)
     assert rows(db_path, "SELECT votes FROM anonymous_tally WHERE choice = 'agree'") == [(1,)]
-    again = await partners.say("Bob", "poll vote 1 disagree")  # refused at once, not asked
+    again = await food_bank.say("Bob", "poll vote 1 disagree")  # refused at once, not asked
     assert again.error
     assert "has already voted" in again.text
 

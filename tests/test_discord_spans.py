@@ -39,6 +39,6 @@ async def test_the_bots_times_are_timestamps_in_replies_and_notices(guild: World
     created = await guild.ok("poll create", question="Strike?", closes="2026-12-01 18:00")
     assert f"Closes {STAMP}." in created.embeds[0]["description"]
     start = len(guild.fake.calls)
-    await guild.ok("poll close", poll="1")
+    await guild.ok("poll close", poll="1", confirm="yes")
     (notice,) = await guild.posted(start)
     assert f"it was to close {STAMP}." in notice.embeds[0]["description"]

@@ -33,7 +33,7 @@ async def test_the_page_in_a_browser_in_the_readers_zone(coalition: Chat, bot: B
     await c.ok("Alice", 'coalition goal update 1 in-progress note:"Hearing set for May"')
     await c.ok("Alice", "poll create Join the May Day march?")
     await c.ok("Bob", "poll vote 1 agree")
-    await c.ok("Alice", "poll close 1")
+    await c.ok("Alice", "poll close 1 confirm:yes")
     await c.ok("Alice", 'meeting schedule "Strategy call" "2026-12-01 18:00" every:weekly')
     async with served(bot), playwright_api.async_playwright() as p:
         address = field(await c.ok("Alice", "coalition page on"), "Address")

@@ -23,7 +23,7 @@ async def _with_history(c: Chat) -> None:
     await c.ok("Alice", 'coalition goal update 1 in-progress note:"Hearing set for May"')
     await c.ok("Alice", "poll create Join the May Day march?")
     await c.ok("Bob", "poll vote 1 agree Reason: our members asked for it")
-    await c.ok("Alice", "poll close 1")
+    await c.ok("Alice", "poll close 1 confirm:yes")
     await c.ok("Alice", 'meeting schedule "Strategy call" "2026-12-01 18:00" every:weekly '
                         'where:"Union hall, 5 Elm St"')
 
@@ -125,9 +125,9 @@ async def test_nothing_private_is_on_the_page(partners: Chat, bot: Bot,
     await c.ok("Alice", "coalition goal add Win the rent freeze")
     await c.ok("Alice", 'coalition goal update 1 in-progress note:"Council vote in June"')
     await c.ok("Alice", "poll create Endorse the mayor? anonymous:yes")
-    await c.ok("Bob", "poll vote 1 agree Reason: secret-ballot-reason")
-    await c.ok("Dan", "poll vote 1 disagree")
-    await c.ok("Alice", "poll close 1")
+    await c.ok("Bob", "poll vote 1 agree Reason: secret-ballot-reason confirm:yes")
+    await c.ok("Dan", "poll vote 1 disagree confirm:yes")
+    await c.ok("Alice", "poll close 1 confirm:yes")
     await c.ok("Alice", 'meeting schedule "Strategy call" "2026-11-24 18:00"')
     clock.advance(hours=34)  # the call has happened: its notes and actions
     await c.ok("Bob", "meeting note 1 action Call-the-landlord-lawyer owner:Dan")
@@ -167,7 +167,7 @@ async def test_member_names_only_when_the_coalition_allows(partners: Chat, bot: 
     await c.ok("Alice", 'coalition goal update 1 done note:"Passed!"')
     await c.ok("Alice", "poll create Picnic on Sunday? electorate:members")
     await c.ok("Eve", "poll vote 1 agree")
-    await c.ok("Alice", "poll close 1")
+    await c.ok("Alice", "poll close 1 confirm:yes")
     async with served(bot) as site:
         address = field(await c.ok("Alice", "coalition page on"), "Address")
         _, hidden, _ = await site.get(address)

@@ -77,7 +77,7 @@ async def test_a_notice_keeps_its_times_through_the_outbox(
         bot: Bot, fake: FakeSlack, slack_env: None) -> None:
     async with prefixed(bot, fake) as slack:
         await slack.ok(ALICE, "/poll", 'create Strike? closes:"2026-12-01 18:00"')
-        await slack.ok(ALICE, "/poll", "close 1")
+        await slack.ok(ALICE, "/poll", "close 1 confirm:yes")
         await bot.drain()
         notice = next(c.body for c in fake.to("chat.postMessage")
                       if c.body.get("channel") == HOME and "Poll #1 closed" in text_of(c.body))
