@@ -15,29 +15,29 @@ def told(chat: Chat, user: str) -> list[str]:
 
 
 @pytest.fixture
-async def partners(coalition: Chat) -> Chat:
+async def co_representatives(coalition: Chat) -> Chat:
     await coalition.ok("Alice", 'coalition rep add Carol "Tenants United"')
     await coalition.ok("Alice", "poll create Join the march?")
     return coalition
 
 
 async def test_a_representative_is_told_when_a_co_representative_changes_the_vote(
-        partners: Chat) -> None:
-    await partners.ok("Bob", "poll vote 1 agree")
-    await partners.ok("Carol", "poll vote 1 disagree")
-    assert told(partners, "Bob") == ["Poll #1: Tenants United's vote was changed"]
-    (notice,) = [n for _, n in partners.outlet.private]
+        co_representatives: Chat) -> None:
+    await co_representatives.ok("Bob", "poll vote 1 agree")
+    await co_representatives.ok("Carol", "poll vote 1 disagree")
+    assert told(co_representatives, "Bob") == ["Poll #1: Tenants United's vote was changed"]
+    (notice,) = [n for _, n in co_representatives.outlet.private]
     assert "Carol changed Tenants United's vote from agree (cast by you) to disagree." \
         in notice.text
-    assert told(partners, "Carol") == []
+    assert told(co_representatives, "Carol") == []
 
 
 async def test_nobody_is_told_of_their_own_change_or_of_the_same_choice(
-        partners: Chat) -> None:
-    await partners.ok("Bob", "poll vote 1 agree")
-    await partners.ok("Bob", "poll vote 1 disagree")
-    await partners.ok("Carol", "poll vote 1 disagree")
-    assert partners.outlet.private == []
+        co_representatives: Chat) -> None:
+    await co_representatives.ok("Bob", "poll vote 1 agree")
+    await co_representatives.ok("Bob", "poll vote 1 disagree")
+    await co_representatives.ok("Carol", "poll vote 1 disagree")
+    assert co_representatives.outlet.private == []
 
 
 async def test_a_join_request_reaches_the_coordinators_and_the_org_list(

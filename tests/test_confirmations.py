@@ -150,12 +150,6 @@ role list
     assert any("Role Treasurer removed" in line for line in done)
 
 
-@pytest.fixture
-async def world(tmp_path: Path):
-    async with World.open(tmp_path) as w:
-        yield w
-
-
 async def test_discord_confirm_buttons_run_the_confirmed_command(world: World) -> None:
     await world.coalition()
     await world.ok("poll create", question="Join the march?", anonymous="yes")

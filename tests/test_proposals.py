@@ -34,110 +34,110 @@ async def refused(chat: Chat, db_path: Path, user: str, line: str) -> str:
 
 
 @pytest.fixture
-async def partners(coalition: Chat) -> Chat:
+async def two_orgs(coalition: Chat) -> Chat:
     await coalition.ok("Alice", 'coalition rep add Dan "Climate Now"')
     return coalition
 
 
-async def test_details_go_with_the_poll_and_its_status(partners: Chat) -> None:
-    created = await partners.ok("Alice", 'poll create Join the march? details:"Route: '
+async def test_details_go_with_the_poll_and_its_status(two_orgs: Chat) -> None:
+    created = await two_orgs.ok("Alice", 'poll create Join the march? details:"Route: '
                                          'https://example.org/route"')
     assert field(created, "Details") == "Route: https://example.org/route"
-    status = await partners.ok("Bob", "poll status 1")
+    status = await two_orgs.ok("Bob", "poll status 1")
     assert field(status, "Details") == "Route: https://example.org/route"
 
 
 async def test_edit_changes_question_and_details_quietly_before_anyone_votes(
-        partners: Chat) -> None:
-    await partners.ok("Alice", "poll create Join the march?")
-    before = len(partners.notices)
-    await partners.ok("Alice", 'poll edit 1 question:"Join the May Day march?" '
+        two_orgs: Chat) -> None:
+    await two_orgs.ok("Alice", "poll create Join the march?")
+    before = len(two_orgs.notices)
+    await two_orgs.ok("Alice", 'poll edit 1 question:"Join the May Day march?" '
                                'details:"Starts 10:00"')
-    status = await partners.ok("Bob", "poll status 1")
+    status = await two_orgs.ok("Bob", "poll status 1")
     assert status.title == "Poll #1: Join the May Day march?"
     assert field(status, "Details") == "Starts 10:00"
-    assert len(partners.notices) == before
+    assert len(two_orgs.notices) == before
 
 
 async def test_after_a_vote_only_the_details_change_and_it_is_announced(
-        partners: Chat, db_path: Path) -> None:
-    await partners.ok("Alice", "poll create Join the march?")
-    await partners.ok("Bob", "poll vote 1 agree")
-    message = await refused(partners, db_path, "Alice",
+        two_orgs: Chat, db_path: Path) -> None:
+    await two_orgs.ok("Alice", "poll create Join the march?")
+    await two_orgs.ok("Bob", "poll vote 1 agree")
+    message = await refused(two_orgs, db_path, "Alice",
                             'poll edit 1 question:"Skip the march?"')
     assert message.startswith("1 vote(s) were cast on poll #1's question, so it can no "
                               "longer change")
-    reply = await partners.ok("Alice", 'poll edit 1 details:"We meet at the park"')
+    reply = await two_orgs.ok("Alice", 'poll edit 1 details:"We meet at the park"')
     assert "the home channel(s) are told" in reply.text
-    notice = partners.notices[-1]
+    notice = two_orgs.notices[-1]
     assert notice.title == "Poll #1: details changed"
     assert field(notice, "Details now") == "We meet at the park"
     assert "after 1 vote(s)" in notice.text
 
 
-async def test_only_coordinators_edit_and_closed_polls_cannot_be(partners: Chat,
+async def test_only_coordinators_edit_and_closed_polls_cannot_be(two_orgs: Chat,
                                                                  db_path: Path) -> None:
-    await partners.ok("Alice", "poll create Join the march?")
-    assert "is for coordinators" in await refused(partners, db_path, "Bob",
+    await two_orgs.ok("Alice", "poll create Join the march?")
+    assert "is for coordinators" in await refused(two_orgs, db_path, "Bob",
                                                   'poll edit 1 details:"x"')
-    await partners.ok("Alice", "poll close 1 confirm:yes")
-    message = await refused(partners, db_path, "Alice", 'poll edit 1 details:"x"')
+    await two_orgs.ok("Alice", "poll close 1 confirm:yes")
+    message = await refused(two_orgs, db_path, "Alice", 'poll edit 1 details:"x"')
     assert "it can no longer be edited" in message
 
 
 async def test_a_withdrawn_poll_leaves_the_open_list_and_decides_nothing(
-        partners: Chat, db_path: Path) -> None:
-    await partners.ok("Alice", "poll create Join the march?")
-    await partners.ok("Bob", "poll vote 1 agree")
-    reply = await partners.ok("Alice", "poll withdraw 1 The city cancelled the march")
+        two_orgs: Chat, db_path: Path) -> None:
+    await two_orgs.ok("Alice", "poll create Join the march?")
+    await two_orgs.ok("Bob", "poll vote 1 agree")
+    reply = await two_orgs.ok("Alice", "poll withdraw 1 The city cancelled the march")
     assert reply.text.startswith("You withdrew poll #1: it takes no more votes (1 were cast)")
-    notice = partners.notices[-1]
+    notice = two_orgs.notices[-1]
     assert notice.title == "Poll #1 withdrawn"
     assert "Reason: The city cancelled the march" in notice.text
     assert "\nDecision log head: " in notice.text
-    listed = await partners.ok("Bob", "poll list")
+    listed = await two_orgs.ok("Bob", "poll list")
     assert "#1" not in listed.text
-    everything = await partners.ok("Bob", "poll list all")
+    everything = await two_orgs.ok("Bob", "poll list all")
     assert "#1 [withdrawn] Join the march?" in everything.text
-    status = await partners.ok("Bob", "poll status 1")
+    status = await two_orgs.ok("Bob", "poll status 1")
     assert "Withdrawn" in status.text
     assert "Reason: The city cancelled the march" in status.text
     assert "Outcome" not in [f.name for f in status.fields]
     assert query(db_path, "SELECT count(*) FROM decision") == [(0,)]
-    assert "takes no more votes" in await refused(partners, db_path, "Dan",
+    assert "takes no more votes" in await refused(two_orgs, db_path, "Dan",
                                                   "poll vote 1 agree")
-    assert "already closed" in await refused(partners, db_path, "Alice", "poll close 1 confirm:yes")
-    log = json.loads((await partners.ok("Bob", "coalition export log")).files[0].content)
+    assert "already closed" in await refused(two_orgs, db_path, "Alice", "poll close 1 confirm:yes")
+    log = json.loads((await two_orgs.ok("Bob", "coalition export log")).files[0].content)
     last = log["entries"][-1]
     assert (last["kind"], last["entry"]["poll"], last["entry"]["reason"],
             last["entry"]["votes"]) == ("poll-withdrawn", 1, "The city cancelled the march", 1)
-    assert (await partners.ok("Bob", "coalition log verify")).title == \
+    assert (await two_orgs.ok("Bob", "coalition log verify")).title == \
         "The decision log is intact"
 
 
-async def test_the_written_outcome_is_posted_logged_and_exported(partners: Chat,
+async def test_the_written_outcome_is_posted_logged_and_exported(two_orgs: Chat,
                                                                  db_path: Path) -> None:
-    await partners.ok("Alice", "poll create Join the march?")
-    await partners.ok("Bob", "poll vote 1 agree")
-    message = await refused(partners, db_path, "Alice", "poll outcome 1 We march.")
+    await two_orgs.ok("Alice", "poll create Join the march?")
+    await two_orgs.ok("Bob", "poll vote 1 agree")
+    message = await refused(two_orgs, db_path, "Alice", "poll outcome 1 We march.")
     assert message.startswith("Poll #1 is still open")
-    await partners.ok("Alice", "poll close 1 confirm:yes")
-    await partners.ok("Alice", "poll outcome 1 We march. Tenants United brings the banner.")
-    notice = partners.notices[-1]
+    await two_orgs.ok("Alice", "poll close 1 confirm:yes")
+    await two_orgs.ok("Alice", "poll outcome 1 We march. Tenants United brings the banner.")
+    notice = two_orgs.notices[-1]
     assert notice.title == "Poll #1: the outcome"
     assert "Decided: passed. Written by Alice:\nWe march. Tenants United brings the " \
            "banner.\nDecision log head: " in notice.text
-    log = await partners.ok("Bob", "coalition log")
+    log = await two_orgs.ok("Bob", "coalition log")
     assert "Written outcome: We march. Tenants United brings the banner." in \
         log.fields[0].value
-    records = json.loads((await partners.ok("Bob", "coalition export decisions json")
+    records = json.loads((await two_orgs.ok("Bob", "coalition export decisions json")
                           ).files[0].content)
     assert records[0]["statement"] == "We march. Tenants United brings the banner."
-    await partners.ok("Alice", "poll outcome 1 We march at 10.")
-    assert "(replacing the earlier one)" in partners.notices[-1].text
-    status = await partners.ok("Bob", "poll status 1")
+    await two_orgs.ok("Alice", "poll outcome 1 We march at 10.")
+    assert "(replacing the earlier one)" in two_orgs.notices[-1].text
+    status = await two_orgs.ok("Bob", "poll status 1")
     assert field(status, "Written outcome") == "We march at 10."
-    chain = json.loads((await partners.ok("Bob", "coalition export log")).files[0].content)
+    chain = json.loads((await two_orgs.ok("Bob", "coalition export log")).files[0].content)
     assert [e["entry"]["text"] for e in chain["entries"] if e["kind"] == "poll-outcome"] == [
         "We march. Tenants United brings the banner.", "We march at 10."]
     query(db_path, "SELECT 1")  # the file is readable by anyone's sqlite3
@@ -199,8 +199,8 @@ async def test_pick_k_is_refused_where_it_cannot_count(coalition: Chat, db_path:
     assert expected in await refused(coalition, db_path, "Alice", line)
 
 
-async def test_a_withdrawn_poll_is_not_counted_in_health(partners: Chat) -> None:
-    await partners.ok("Alice", "poll create Join the march?")
-    await partners.ok("Alice", "poll withdraw 1")
-    health = await partners.ok("Alice", "coalition health")
+async def test_a_withdrawn_poll_is_not_counted_in_health(two_orgs: Chat) -> None:
+    await two_orgs.ok("Alice", "poll create Join the march?")
+    await two_orgs.ok("Alice", "poll withdraw 1")
+    health = await two_orgs.ok("Alice", "coalition health")
     assert "Polls: none closed in the period that it could vote in." in health.fields[0].value
