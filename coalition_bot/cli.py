@@ -81,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
                                              "bot must be stopped)")
     restore.add_argument("backup", help="the backup file")
     _database_options(restore, "replace")
+    copy = sub.add_parser("copy", help="copy an SQLite database into an empty PostgreSQL "
+                                       "database (stop the bot first)")
+    copy.add_argument("--from", dest="source", required=True, metavar="PATH",
+                      help="the SQLite file, at this version's schema (see migrate)")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL",
+                      help="postgresql://USER@HOST/DATABASE, empty; no password in it "
+                           "(PGPASSWORD or ~/.pgpass)")
     verify = sub.add_parser("verify-log", help="check every coalition's decision log (its "
                                                "hash chain); exit 1 if one does not verify")
     _database_options(verify, "check")
@@ -310,6 +317,17 @@ def _restore(args: argparse.Namespace) -> None:
           f"schema itself, or run `coalition-bot migrate`).")
 
 
+async def _copy(args: argparse.Namespace) -> None:
+    from coalition_bot.store.copy import copy_database
+
+    report = await copy_database(args.source, args.target)
+    for table, rows in report.tables:
+        print(f"  {table}: {rows}")
+    print(f"copied {report.source} into {report.target}: {report.rows} rows in "
+          f"{len(report.tables)} tables, schema version {report.schema_version}; row counts "
+          f"checked. Point [bot] database at it and start the bot.")
+
+
 async def _overview(path: str) -> Overview:
     from coalition_bot.clock import system_clock
     from coalition_bot.health import LATE_AFTER
@@ -472,6 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(run_sync(args.config, args.guild))
         elif args.action == "restore":
             _restore(args)
+        elif args.action == "copy":
+            asyncio.run(_copy(args))
         elif args.action == "verify-log":
             return asyncio.run(_verify_log(args))
         elif args.action == "check-config":

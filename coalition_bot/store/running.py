@@ -2,7 +2,8 @@
 
 Every bot process (`run`, `console`) holds a shared lock on it while it runs; several
 processes may share one file. `restore` takes it exclusively, so it refuses while any
-bot runs and no bot starts while it swaps the file. The kernel drops a lock when its
+bot runs and no bot starts while it swaps the file; `copy` takes it too, so nothing a
+bot writes is left behind by a copy to PostgreSQL. The kernel drops a lock when its
 process dies, so a crash leaves nothing stale behind (a PID file would).
 """
 
@@ -34,8 +35,9 @@ def hold_shared(database: str) -> IO[str] | None:
     return handle
 
 
-def hold_exclusive(database: str) -> IO[str] | None:
-    """The file to ourselves, or None while any other process holds it."""
+def hold_exclusive(database: str, what: str = "restore") -> IO[str] | None:
+    """The file to ourselves, or None while any other process holds it. `what` (restore,
+    copy) is written into the lock file, for whoever wonders who holds it."""
     handle = _open(database)
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -44,6 +46,6 @@ def hold_exclusive(database: str) -> IO[str] | None:
         return None
     handle.seek(0)
     handle.truncate()
-    handle.write(f"restore by pid {os.getpid()}\n")
+    handle.write(f"{what} by pid {os.getpid()}\n")
     handle.flush()
     return handle
