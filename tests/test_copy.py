@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -22,7 +23,9 @@ from scheduler_support import Outbox
 from coalition_bot.bot import Bot
 from coalition_bot.cli import main
 from coalition_bot.installations import Installation
+from coalition_bot.replies import Message
 from coalition_bot.scheduler import Scheduler
+from coalition_bot.services.people import console_user_id
 from coalition_bot.store.database import Database
 from coalition_bot.store.migrate import available_migrations
 from coalition_bot.store.running import hold_shared
@@ -120,10 +123,11 @@ SHOWN = ["coalition info", "coalition org list", "coalition goals", "coalition l
 
 async def build_coalition(chat: Chat, bot: Bot, outbox: Outbox, clock: MovableClock,
                           key: str) -> None:
-    """Everything a coalition keeps: organizations, people, roles, goals, polls of every
-    kind with votes, proxies and decisions, meetings with a series, changes, RSVPs,
-    agendas, notes and attendance, topics, resources, the page, a digest, a link code,
-    an installation with encrypted tokens, and notices still waiting in the outbox."""
+    """Everything a coalition keeps, a row in every table: organizations, people, roles,
+    goals, polls of every kind with votes, proxies and decisions, meetings with a series,
+    changes, RSVPs, agendas, notes and attendance, topics and a nudge, resources, the
+    page and a calendar feed, a digest, a link code, an installation with encrypted
+    tokens and an OAuth state, and notices still waiting in the outbox."""
     for line in [
             'coalition setup "Eastside Tenants" America/New_York',
             'coalition org add "Tenants United"', 'coalition org add "Climate Now"',
@@ -163,14 +167,21 @@ async def build_coalition(chat: Chat, bot: Bot, outbox: Outbox, clock: MovableCl
             ("Dan", "poll vote 1 disagree reason:\"Too soon;\nwait\""),
             ("Fay", "poll proxy 1 Bob"), ("Bob", "poll vote 1 abstain org:\"Faith Forum\""),
             ("Bob", 'poll vote 2 "Red|Green ✊"'), ("Dan", "poll vote 2 Blue"),
-            ("Bob", "poll vote 3 agree"), ("Eve", "poll vote 3 disagree"),
-            ("Dan", "poll vote 3 agree"), ("Bob", "poll vote 4 agree"),
+            ("Bob", "poll vote 3 agree confirm:yes"),
+            ("Eve", "poll vote 3 disagree confirm:yes"),
+            ("Dan", "poll vote 3 agree confirm:yes"), ("Bob", "poll vote 4 agree"),
             ("Bob", "topic propose fracking reason:\"Splits the faith groups\"")]:
         await chat.ok(user, line)
     for line in ["poll close 1 confirm:yes", "poll close 2 confirm:yes",
                  "poll close 3 confirm:yes", "poll outcome 1 We march, banners up front"]:
         await chat.ok("Alice", line)
+    await chat.ok("Eve", "meeting feed")
+    nudged = await bot.on_message(Message(
+        platform="console", workspace_id="local", channel_id="console",
+        user_id=console_user_id("Eve"), user_name="Eve", text="What about the pipeline?"))
+    assert nudged is not None
     bot.installations.unlock(TokenCipher(key))
+    await bot.installations.issue_state("state-1", timedelta(minutes=10))
     await bot.installations.save(Installation(
         platform="slack", team_id="T042", bot_token="xoxb-secret-42", team_name="Tenants",
         refresh_token="xoxe-refresh-42", token_expires_at=1_900_000_000,
@@ -205,10 +216,13 @@ async def test_a_coalition_copied_to_postgresql_works_there_as_it_did(
         "SELECT kind FROM delivery WHERE status = 'pending'")]
     assert waiting == ["notice"]  # poll #4's result, still in the outbox
     assert "intact" in before["coalition log verify"]
+    assert "agree: 2 (67%)" in before["poll status 3"]  # anonymous: a tally, no names
+    unchanged = source.read_bytes()
 
     code, out, err = await asyncio.to_thread(copy, source, target, capsys)
 
     assert (code, err) == (0, "")
+    assert source.read_bytes() == unchanged  # only read
     counts = pg_tables(target)
     lines = out.splitlines()
     assert lines[-1].startswith(f"copied {source} into {target}: {sum(counts.values())} rows "
@@ -230,12 +244,7 @@ async def test_a_coalition_copied_to_postgresql_works_there_as_it_did(
                 row["seq"] = rowid  # PostgreSQL's column for SQLite's rowid
         assert sorted(map(repr, (sorted(r.items()) for r in got))) == \
             sorted(map(repr, (sorted(r.items()) for r in want))), table
-    assert counts["vote"]
-    assert counts["anonymous_tally"]
-    assert counts["poll_proxy"]
-    assert counts["log_entry"]
-    assert counts["installation"]
-    assert counts["meeting_change"]
+    assert [table for table, rows in counts.items() if not rows] == []
     assert pg_rows(target, "SELECT count(*) FROM meeting WHERE next_remind_at IS NOT NULL"
                    ) != [(0,)]
 
@@ -265,6 +274,10 @@ async def test_a_coalition_copied_to_postgresql_works_there_as_it_did(
         assert "#3" in text_of(reply)
         await chat.ok("Alice", 'coalition org add "Youth Bloc"')
         await chat.ok("Eve", "meeting rsvp 3 yes")
+        await chat.ok("Bob", "meeting attended 1 Dan occurrence:2026-11-24")
+        assert pg_rows(target, "SELECT p.display_name FROM attendance a JOIN person p"
+                               " ON p.id = a.person_id ORDER BY a.seq") == [
+            ("Bob",), ("Eve",), ("Dan",)]  # recorded after the two copied
         verified = text_of(await chat.ok("Alice", "coalition log verify"))
         assert "intact" in verified
     finally:
@@ -327,7 +340,7 @@ def test_a_source_newer_than_this_version_is_refused(
     assert pg_rows(target, "SELECT to_regclass('coalition') IS NULL") == [(True,)]
 
 
-def test_an_unreachable_server_is_named(tmp_path: Path,
+def test_an_unreachable_server_is_named(tmp_path: Path, postgres_server: str,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     source = coalition_db(tmp_path)
     url = f"postgresql://nobody@/coalition?host={tmp_path}&port=5999"
@@ -335,6 +348,12 @@ def test_an_unreachable_server_is_named(tmp_path: Path,
     assert code == 2
     assert err.startswith(f"coalition-bot: Cannot use the database {url}: PostgreSQL says:")
     assert len(err.strip().splitlines()) == 1
+    missing = _with_database(postgres_server, "no_such_database")
+    code, _, err = copy(source, missing, capsys)
+    assert code == 2
+    assert err.startswith(f"coalition-bot: Cannot use the database {missing}: PostgreSQL "
+                          f"says:")
+    assert err.strip().endswith("does not exist (create it with createdb).")
 
 
 def test_a_password_in_the_url_is_refused_and_never_shown(
