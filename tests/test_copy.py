@@ -459,3 +459,83 @@ def test_a_value_postgresql_cannot_hold_is_named(
                            f"'many', which is not a whole number, so nothing was changed; "
                            f"correct it in the file and copy again.")
     empty_target(target)
+
+
+@pytest.mark.parametrize(("change", "held"), [
+    ("UPDATE coalition SET name = X'FF00'", "bytes that are not UTF-8 text"),
+    ("UPDATE coalition SET name = 'East' || char(0) || 'side'",
+     "a NUL character, which PostgreSQL's text cannot hold")])
+def test_text_postgresql_cannot_hold_is_named(
+        tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str], change: str,
+        held: str) -> None:
+    source = coalition_db(tmp_path)
+    with contextlib.closing(sqlite3.connect(source)) as conn, conn:
+        conn.execute(change)
+        (rowid,) = conn.execute("SELECT rowid FROM coalition").fetchone()
+    code, _, err = copy(source, target, capsys)
+    assert code == 2
+    assert err.strip() == (f"coalition-bot: coalition.name of the source's row {rowid} "
+                           f"holds {held}, so nothing was changed; correct it in the file "
+                           f"and copy again.")
+    empty_target(target)
+
+
+def test_text_kept_as_a_blob_arrives_as_text(
+        tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """SQLite keeps what it is given: UTF-8 bytes in a text column are the text."""
+    source = coalition_db(tmp_path)
+    with contextlib.closing(sqlite3.connect(source)) as conn, conn:
+        conn.execute("UPDATE coalition SET name = CAST('Eastside Inquilinos ✊' AS BLOB)")
+        assert conn.execute("SELECT typeof(name) FROM coalition").fetchone() == ("blob",)
+    assert copy(source, target, capsys)[0] == 0
+    assert pg_rows(target, "SELECT name FROM coalition") == [("Eastside Inquilinos ✊",)]
+
+
+def test_the_command_line_help_lists_copy(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "copy an SQLite database into an empty PostgreSQL database" in \
+        " ".join(capsys.readouterr().out.split())
+    with pytest.raises(SystemExit):
+        main(["copy", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--from PATH" in out
+    assert "no password in it (PGPASSWORD or ~/.pgpass)" in out
+
+
+def test_rows_postgresql_refuses_roll_the_whole_copy_back(
+        tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A vote of a poll that is gone (SQLite checks keys only when asked to): PostgreSQL
+    refuses it, and the tables copied before it go too."""
+    source = coalition_db(tmp_path)
+    with contextlib.closing(sqlite3.connect(source)) as conn, conn:
+        conn.execute("INSERT INTO vote (poll_id, voter, cast_by, choice, cast_at)"
+                     " VALUES (999, 'org:1', 1, 'agree', '2026-11-23T15:00:00+00:00')")
+    code, _, err = copy(source, target, capsys)
+    assert code == 2
+    assert err.startswith(f"coalition-bot: PostgreSQL refused the rows of vote for {target} "
+                          f"(insert or update on table \"vote\" violates foreign key")
+    assert err.strip().endswith("), so nothing was changed.")
+    assert len(err.strip().splitlines()) == 1
+    empty_target(target)
+
+
+def test_a_bad_key_written_after_the_rows_is_named_too(
+        tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """coalition.created_by goes in after the people (the keys form a cycle); a value
+    there that is no number, or no person, is refused as any other."""
+    source = coalition_db(tmp_path)
+    with contextlib.closing(sqlite3.connect(source)) as conn, conn:
+        conn.execute("UPDATE coalition SET created_by = 'Alice'")
+    code, _, err = copy(source, target, capsys)
+    assert code == 2
+    assert "coalition.created_by of the source's row 1 holds 'Alice', which is not a " \
+           "whole number" in err
+    with contextlib.closing(sqlite3.connect(source)) as conn, conn:
+        conn.execute("UPDATE coalition SET created_by = 99")
+    code, _, err = copy(source, target, capsys)
+    assert code == 2
+    assert err.startswith(f"coalition-bot: PostgreSQL refused the rows of coalition for "
+                          f"{target} (insert or update on table \"coalition\" violates "
+                          f"foreign key")
+    empty_target(target)

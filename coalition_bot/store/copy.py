@@ -365,7 +365,7 @@ async def _copy(src: sqlite3.Connection, pg: psycopg.AsyncConnection[PgRow],
             counts.append((table.name, await _copy_table(src, pg, table, shown)))
         for table in order:
             if table.later:
-                await _write_later(src, pg, table)
+                await _write_later(src, pg, table, shown)
         for name, expected in counts:
             cur = await pg.execute(sql.SQL("SELECT count(*) FROM {}").format(
                 sql.Identifier(name)))
@@ -403,8 +403,8 @@ async def _copy_table(src: sqlite3.Connection, pg: psycopg.AsyncConnection[PgRow
                         values = []
                         for column, value in zip(table.columns, raw[1:], strict=True):
                             try:
-                                values.append(None if column in deferred else
-                                              _value(value, table.types[column]))
+                                fit = _value(value, table.types[column])  # checked now
+                                values.append(None if column in deferred else fit)
                             except _Refused as why:
                                 row = f"row {raw[0]}" if rowid else "a row"
                                 raise Conflict(
@@ -422,8 +422,9 @@ async def _copy_table(src: sqlite3.Connection, pg: psycopg.AsyncConnection[PgRow
 
 
 async def _write_later(src: sqlite3.Connection, pg: psycopg.AsyncConnection[PgRow],
-                       table: _Table) -> None:
-    """Write the deferred columns from the source, by primary key."""
+                       table: _Table, shown: str) -> None:
+    """Write the deferred columns from the source (checked by `_copy_table`), by primary
+    key."""
     key = ", ".join(f'"{c}"' for c in table.key)
     later = ", ".join(f'"{c}"' for c in table.later)
     rows = src.execute(f'SELECT {later}, {key} FROM "{table.name}"').fetchall()
@@ -433,8 +434,12 @@ async def _write_later(src: sqlite3.Connection, pg: psycopg.AsyncConnection[PgRo
         sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in table.key))
     kinds = [table.types[c] for c in (*table.later, *table.key)]
     values = [[_value(v, k) for v, k in zip(row, kinds, strict=True)] for row in rows]
-    async with pg.cursor() as cur:
-        await cur.executemany(statement, values)
+    try:
+        async with pg.cursor() as cur:
+            await cur.executemany(statement, values)
+    except psycopg.Error as error:
+        raise StorageError(f"PostgreSQL refused the rows of {table.name} for {shown} "
+                           f"({_first_line(error)}), so nothing was changed.") from None
 
 
 async def _restart(pg: psycopg.AsyncConnection[PgRow], table: str, column: str) -> None:
