@@ -10,6 +10,7 @@ rotation, tokens expire; requests and the outbox renew them before they do.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime
 
@@ -152,7 +153,9 @@ def stored(db_path) -> tuple[str, str, int]:
 
 
 async def test_an_expired_token_is_renewed_and_a_reminder_still_arrives(
-        rotating: Door, bot: Bot, fake: FakeSlack, clock: MovableClock, db_path) -> None:
+        rotating: Door, bot: Bot, fake: FakeSlack, clock: MovableClock, db_path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # slack_sdk logs each renewal's request and answer
     a = await rotating.install(TEAM_A, "Eastside Org")
     installed = fake.token_of(TEAM_A)
     assert installed.startswith("xoxe.xoxb-")
@@ -185,6 +188,12 @@ async def test_an_expired_token_is_renewed_and_a_reminder_still_arrives(
     assert "Eastside Tenants" in text_of(info)
     assert not [c for c in fake.calls if c.method.startswith(("chat.", "users."))
                 and c not in fake.delivered]  # no call was refused for an expired token
+    assert "grant_type" in caplog.text  # the renewals were logged, their secrets not
+    issued = [t for t in [*fake.tokens, *fake.refresh_tokens] if t.startswith("xoxe")]
+    assert len(issued) > 4
+    for secret in issued:
+        assert secret.split("-")[-1] not in caplog.text  # its random part
+    assert "renewed the expiring token of slack team T0AAA" in caplog.text
 
 
 async def test_a_refused_renewal_fails_the_delivery_for_good_with_the_reason(
@@ -207,3 +216,36 @@ async def test_a_refused_renewal_fails_the_delivery_for_good_with_the_reason(
     assert "invalid_refresh_token" in failed[1]
     assert failed[2] == 1
     assert not posts(fake, HOME_A, "Reminder: Strategy call")
+    # a command there is told how to install again, and does nothing
+    answer = text_of(await a.run(ALICE, "/coalition", "info", channel=HOME_A))
+    assert "not installed in this workspace" in answer
+    assert "/slack/install" in answer
+
+
+def test_the_distributed_manifest_may_turn_on_token_rotation_and_org_wide_installs(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    from pathlib import Path
+
+    from coalition_bot.adapters.slack.manifest import manifest
+    from coalition_bot.cli import main
+    from coalition_bot.commands.registry import COMMANDS
+
+    plain = manifest(COMMANDS, url="https://bot.example.org", distribution=True)
+    assert plain["settings"]["token_rotation_enabled"] is False
+    assert plain["settings"]["org_deploy_enabled"] is False
+    assert main(["slack-manifest", "--distribution", "--url", "https://bot.example.org",
+                 "--token-rotation", "--org-deploy", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["settings"]["token_rotation_enabled"] is True
+    assert data["settings"]["org_deploy_enabled"] is True
+    assert data["oauth_config"]["redirect_urls"] == [
+        "https://bot.example.org/slack/oauth_redirect"]
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = Path(__file__).resolve().parent / "data" / "manifest.schema.1.0.0.json"
+    jsonschema.validate(data, json.loads(schema.read_text(encoding="utf-8")))
+    # a single-token app's one token would expire with nobody to renew it
+    assert main(["slack-manifest", "--url", "https://bot.example.org",
+                 "--token-rotation"]) == 2
+    assert "--token-rotation is for an app installed through OAuth" \
+        in capsys.readouterr().err
