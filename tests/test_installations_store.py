@@ -1,6 +1,5 @@
 """The core's installations API on every backend: an org-wide install serving the
-teams noted in its org, a renewed token kept encrypted, and an org-wide uninstall
-telling the coalitions of the teams it served."""
+teams noted in its org, a renewed token kept, and an org-wide uninstall."""
 
 from __future__ import annotations
 

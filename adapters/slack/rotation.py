@@ -13,7 +13,8 @@ own rotator, which nothing would serialize with ours, has nothing left to do) an
 A refresh token is spent by its use, so two renewals of one installation must not race:
 renewals are serialized per installation in this process, and the installation is
 read again inside the lock. Another process may still renew first; a refusal of the
-refresh token is therefore checked against the database before it counts, and a pair
+refresh token is therefore checked against the database (at once, and once more after
+`RACE_GRACE`, the time the winner has to store its pair) before it counts, and a pair
 renewed elsewhere is taken instead. A refusal that stands (`invalid_refresh_token`: the
 app was reinstalled, or rotation reset) is `RenewalRefused`, a `DeliveryRefused`: the row
 fails for good, with the reason; an outage is left to the outbox to retry.
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 RENEW_MINUTES = 120  # renew a token due to expire this soon (bolt's default)
+RACE_GRACE = 1.0  # seconds a refused renewal waits for another process's to be stored
 
 
 class RenewalRefused(DeliveryRefused):
@@ -115,9 +117,11 @@ class TokenRenewal:
             if outage is error:
                 raise error
             raise outage from error
-        now = await self._again(current)
-        if now is not None and now.refresh_token != current.refresh_token:
-            return now  # another process renewed it first
+        for wait in (0.0, RACE_GRACE):
+            await asyncio.sleep(wait)
+            now = await self._again(current)
+            if now is not None and now.refresh_token != current.refresh_token:
+                return now  # another process renewed it first
         where = current.team_id or current.enterprise_id
         log.warning("Slack refused to renew the token of workspace %s (%s)", where, code)
         raise RenewalRefused(where, code or f"HTTP {status}") from error

@@ -148,6 +148,9 @@ class FakeSlack:
         call = Call(method, request.headers.get("Authorization"), body)
         self.record(call)
         if method == "oauth.v2.access":
+            held = self.holds.get((method, ""))
+            if held:
+                await asyncio.sleep(held.pop(0))
             return web.json_response(self._oauth_access(call))
         refused = self._token_refused(call)
         if refused:

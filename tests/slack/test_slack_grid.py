@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from datetime import UTC, datetime
 
 import pytest
 from helpers import MovableClock, query
 from oauth_harness import HOME_A, TEAM_A, TOKEN_KEY, Door, serving_oauth, set_oauth_env
-from slack_harness import ALICE, BOB, Call, FakeSlack, Workspace, text_of
+from slack_harness import ALICE, BOB, CHEN, Call, FakeSlack, Workspace, text_of
 
 from coalition_bot.bot import Bot
 from coalition_bot.scheduler import Scheduler
 from coalition_bot.tokens import TokenCipher
 
+CODE = re.compile(r"`([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})`")
 ORG = "E0GRID"
 GRID_TEAM, GRID_HOME = "T0GRID", "C0GRIDHOME"
 
@@ -74,8 +76,15 @@ async def test_an_org_wide_install_serves_its_teams_scheduled_notices_until_unin
         door: Door, bot: Bot, fake: FakeSlack, clock: MovableClock, db_path) -> None:
     grid = await grid_coalition(door)
     org_token = fake.token_of(ORG)
+    # a partner outside the org, with its own install, connects to the coalition
+    code = CODE.search(text_of(await grid.ok(ALICE, "/coalition", "link",
+                                             channel=GRID_HOME)))
+    assert code
+    a = await door.install(TEAM_A, "Eastside Org")
+    await a.ok(CHEN, "/coalition", f"connect {code[1]}", channel=HOME_A)
     assert query(db_path, "SELECT enterprise_id, team_id, is_enterprise_install"
-                          " FROM installation") == [(ORG, "", 1)]
+                          " FROM installation ORDER BY team_id") \
+        == [(ORG, "", 1), ("", TEAM_A, 0)]
     assert query(db_path, "SELECT team_id, enterprise_id FROM team_enterprise") \
         == [(GRID_TEAM, ORG)]
 
@@ -95,8 +104,8 @@ async def test_an_org_wide_install_serves_its_teams_scheduled_notices_until_unin
         authorizations=[{"enterprise_id": ORG, "team_id": None, "user_id": "U0BOTE0GRID",
                          "is_bot": True, "is_enterprise_install": True}])
     assert status == 200
-    await fake.wait_for(lambda: query(db_path, "SELECT count(*) FROM installation")
-                        == [(0,)])
+    await fake.wait_for(lambda: query(db_path, "SELECT team_id FROM installation")
+                        == [(TEAM_A,)])
     fake.revoked.add(org_token)
     await reach_noon(bot, clock, 24)
     for _ in range(3):  # never retried
@@ -110,6 +119,11 @@ async def test_an_org_wide_install_serves_its_teams_scheduled_notices_until_unin
         assert f"not installed in workspace {GRID_TEAM}" in reason, kind
         assert attempts == 1, kind
     assert not posts(fake, GRID_HOME, "Call 24")
+    # the partner heard that the org's workspace left, and still gets its notices
+    (told,) = posts(fake, HOME_A, "removed the bot")
+    assert f"{GRID_TEAM} (Grid Org)" in text_of(told.body)
+    assert told.auth == f"Bearer {fake.token_of(TEAM_A)}"
+    assert len(posts(fake, HOME_A, "Reminder: Call 24")) == 1
     # the team's link to its org stays: a new org-wide install serves it again
     await door.install_org(ORG, "Grid Org")
     info = await grid.ok(ALICE, "/coalition", "info", channel=GRID_HOME)
@@ -249,3 +263,34 @@ def test_the_distributed_manifest_may_turn_on_token_rotation_and_org_wide_instal
                  "--token-rotation"]) == 2
     assert "--token-rotation is for an app installed through OAuth" \
         in capsys.readouterr().err
+
+
+async def test_two_processes_renewing_one_token_at_once_both_end_with_a_live_one(
+        rotating: Door, bot: Bot, fake: FakeSlack, db_path) -> None:
+    """Two renewals that no lock serializes (as in two processes): Slack takes the
+    refresh token once; the other renewal finds the pair the first one stored."""
+    from slack_harness import CLIENT_ID, CLIENT_SECRET
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from coalition_bot.adapters.slack.rotation import TokenRenewal
+
+    await rotating.install(TEAM_A, "Eastside Org")
+    await asyncio.sleep(1.1)
+    found = await bot.installations.find("slack", TEAM_A)
+    assert found is not None
+    one, two = (TokenRenewal(bot.installations, client_id=CLIENT_ID,
+                             client_secret=CLIENT_SECRET,
+                             client=AsyncWebClient(base_url=fake.api_base))
+                for _ in range(2))
+    fake.holds[("oauth.v2.access", "")] = [0.3, 0.3]  # both are on their way at once
+    renewed = await asyncio.gather(one.fresh(found), two.fresh(found))
+    taken = {id(c) for c in fake.delivered}
+    refused = [c for c in fake.calls if c.method == "oauth.v2.access"
+               and c.body.get("grant_type") == "refresh_token" and id(c) not in taken]
+    assert len(refused) == 1  # they did race for the one refresh token
+    for inst in renewed:
+        assert inst.bot_token != found.bot_token
+        assert inst.bot_token in fake.tokens
+    stored = await bot.installations.find("slack", TEAM_A)
+    assert stored is not None
+    assert stored.refresh_token in fake.refresh_tokens
