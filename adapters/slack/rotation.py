@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Bot as SlackBot
@@ -88,6 +89,8 @@ class TokenRenewal:
         """`found`, or, when its token expires within `minutes`, with a renewed one."""
         if not found.refresh_token or found.token_expires_at is None:
             return found  # rotation is off for this install: its token never expires
+        if found.token_expires_at > time.time() + self.minutes * 60:
+            return found  # not due: no lock, no second read
         key = (found.enterprise_id, found.team_id)
         async with self._locks.setdefault(key, asyncio.Lock()):
             current = await self._again(found) or found

@@ -294,3 +294,18 @@ async def test_two_processes_renewing_one_token_at_once_both_end_with_a_live_one
     stored = await bot.installations.find("slack", TEAM_A)
     assert stored is not None
     assert stored.refresh_token in fake.refresh_tokens
+
+
+async def test_a_token_far_from_expiry_is_used_as_it_is(
+        rotating: Door, bot: Bot, fake: FakeSlack, clock: MovableClock) -> None:
+    fake.token_lifetime = 3 * 3600  # renewed only in its last 2 hours
+    a = await rotating.install(TEAM_A, "Eastside Org")
+    installed = fake.token_of(TEAM_A)
+    await a.ok(ALICE, "/coalition", 'setup "Eastside Tenants" America/New_York',
+               channel=HOME_A)
+    await a.ok(ALICE, "/meeting", 'schedule "Strategy call" "2026-11-23 12:00" remind:1h',
+               channel=HOME_A)
+    await reach_noon(bot, clock, 23)
+    (reminder,) = posts(fake, HOME_A, "Reminder: Strategy call")
+    assert reminder.auth == f"Bearer {installed}"
+    assert not [c for c in fake.calls if c.body.get("grant_type") == "refresh_token"]
