@@ -118,6 +118,13 @@ def _parser() -> argparse.ArgumentParser:
     slack_manifest.add_argument("--distribution", action="store_true",
                                 help="for an app many workspaces install ([slack] install = "
                                      "\"oauth\"): adds the OAuth redirect URL; needs --url")
+    slack_manifest.add_argument("--token-rotation", action="store_true",
+                                help="with --distribution: bot tokens expire every 12 hours "
+                                     "and the bot renews them (Slack cannot turn this off "
+                                     "again)")
+    slack_manifest.add_argument("--org-deploy", action="store_true",
+                                help="with --distribution: Enterprise Grid orgs may install "
+                                     "the app org-wide, for all their workspaces")
     sub.add_parser("new-token-key", help="print a new key for [slack] token_key_env (tokens "
                                          "of installed workspaces are encrypted with it)")
     return parser
@@ -464,7 +471,9 @@ def _slack_manifest(args: argparse.Namespace) -> None:
     from coalition_bot.commands.registry import COMMANDS
 
     sys.stdout.write(render_manifest(COMMANDS, prefix=args.prefix, url=args.url,
-                                     fmt=args.format, distribution=args.distribution))
+                                     fmt=args.format, distribution=args.distribution,
+                                     token_rotation=args.token_rotation,
+                                     org_deploy=args.org_deploy))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,13 +5,18 @@ Platform-neutral: a record holds the ids, names and the bot token of one workspa
 one Enterprise Grid org); the token is encrypted at rest (`coalition_bot.tokens`) and
 decrypted only when read here. Adapters reach this through `Bot.installations`; the
 Slack adapter wraps it in bolt's installation and state stores.
+
+Enterprise Grid: an org-wide install (team '') serves every team of its org. A team's
+org is remembered (`note_team`) from its requests and its own install, so `find` with a
+team alone (what a delivery row knows) falls back to the org's install, as bolt's
+`find_installation(enterprise_id, team_id, is_enterprise_install)` does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from coalition_bot.clock import Clock
@@ -61,6 +66,7 @@ class Installations:
         self.db = db
         self.clock = clock
         self._cipher: TokenCipher | None = None
+        self._noted: dict[tuple[str, str], str] = {}  # (platform, team) -> org, written
 
     def unlock(self, cipher: TokenCipher) -> None:
         """Give the key tokens are encrypted with (from the environment)."""
@@ -87,16 +93,35 @@ class Installations:
             installed_at=inst.installed_at or self.clock())
         async with self.db.transaction() as conn:
             await sql.upsert(conn, row)
+            if inst.team_id and inst.enterprise_id:
+                await sql.note_team(conn, inst.platform, inst.team_id, inst.enterprise_id,
+                                    row.installed_at)
         log.info("installed on %s %s (team %s, enterprise %s)", inst.platform,
                  inst.team_name or inst.team_id, inst.team_id or "-",
                  inst.enterprise_id or "-")
 
+    async def note_team(self, platform: str, team_id: str, enterprise_id: str) -> None:
+        """Remember the Enterprise Grid org of a team (once per process, unless it moves),
+        so that deliveries to it can use the org-wide install's token."""
+        if not team_id or not enterprise_id:
+            return
+        if self._noted.get((platform, team_id)) == enterprise_id:
+            return
+        async with self.db.transaction() as conn:
+            await sql.note_team(conn, platform, team_id, enterprise_id, self.clock())
+        self._noted[(platform, team_id)] = enterprise_id
+
     async def find(self, platform: str, team_id: str, *,
                    enterprise_id: str = "") -> Installation | None:
-        """The installation serving a team (or, with team_id '', an org-wide one)."""
+        """The installation serving a team: its own, else the org-wide install of its
+        org (`enterprise_id`, or the one noted for it); with team_id '', an org's."""
         async with self.db.transaction() as conn:
             row = await sql.find(conn, platform, enterprise_id=enterprise_id,
                                  team_id=team_id)
+            if row is None and team_id:
+                org = enterprise_id or await sql.enterprise_of(conn, platform, team_id)
+                if org:
+                    row = await sql.find(conn, platform, enterprise_id=org, team_id="")
         if row is None:
             return None
         try:
@@ -107,10 +132,28 @@ class Installations:
                       platform, team_id or enterprise_id)
             return None
 
+    async def renew(self, inst: Installation, *, bot_token: str,
+                    refresh_token: str | None, expires_at: int | None) -> Installation:
+        """Keep a renewed (rotated) token of an installation, encrypted; the record
+        with it."""
+        cipher = self.cipher
+        async with self.db.transaction() as conn:
+            row = await sql.find(conn, inst.platform, enterprise_id=inst.enterprise_id,
+                                 team_id=inst.team_id)
+            if row is not None:
+                await sql.set_token(
+                    conn, row, cipher.encrypt(bot_token),
+                    cipher.encrypt(refresh_token) if refresh_token else None, expires_at)
+        log.info("renewed the expiring token of %s team %s", inst.platform,
+                 inst.team_id or inst.enterprise_id)
+        return replace(inst, bot_token=bot_token, refresh_token=refresh_token,
+                       token_expires_at=expires_at)
+
     async def delete(self, platform: str, team_id: str, *, enterprise_id: str = "",
                      announce: bool = True) -> int:
-        """Delete a workspace's tokens; with `announce`, tell the other workspaces of
-        its coalition that it left. How many installations were deleted."""
+        """Delete a workspace's tokens (with team_id '', an org-wide install's); with
+        `announce`, tell the other workspaces of each coalition of a team that lost
+        its token that it left. How many installations were deleted."""
         now = self.clock()
         async with self.db.transaction() as conn:
             gone = await sql.delete(conn, platform, enterprise_id=enterprise_id,
@@ -118,6 +161,13 @@ class Installations:
             if gone and announce and team_id:
                 await announce_departure(conn, platform, team_id,
                                          gone[0].team_name or team_id, now)
+            elif gone and announce and enterprise_id:  # the org's teams lost their token
+                org = gone[0].enterprise_name or enterprise_id
+                for team in await sql.teams_of(conn, platform, enterprise_id):
+                    if await sql.find(conn, platform, enterprise_id=enterprise_id,
+                                      team_id=team) is None:
+                        await announce_departure(conn, platform, team, f"{team} ({org})",
+                                                 now)
         if gone:
             log.info("uninstalled from %s team %s: its tokens are deleted", platform,
                      team_id or enterprise_id)

@@ -110,14 +110,15 @@ class SlackAdapter:
         # endpoint is served; still, the secret is never "": a random one refuses all.
         self.oauth = oauth is not None
         if oauth is not None:
-            self.app = oauth_app(bot, config, oauth, client=self.client, logger=bolt_log,
-                                 signing_secret=signing_secret or secrets.token_hex(32))
+            self.app, self.tokens = oauth_app(
+                bot, config, oauth, client=self.client, logger=bolt_log,
+                signing_secret=signing_secret or secrets.token_hex(32))
             watch_uninstalls(self.app, bot)
         else:
             self.app = AsyncApp(client=self.client, name="coalition-bot", logger=bolt_log,
                                 signing_secret=signing_secret or secrets.token_hex(32),
                                 process_before_response=True)
-        self.tokens = TeamTokens(bot, self.client)
+            self.tokens = TeamTokens(bot, self.client)
         self._app_token = app_token
         self.render = Renderer(bot.commands, self.prefix)
         self.names = NameCache(self.client)

@@ -5,6 +5,10 @@
 `BotStateStore` is its `AsyncOAuthStateStore`: a state is a random nonce signed with
 the state secret (HMAC-SHA256), remembered hashed in the database and consumed once, so
 a forged state fails the signature and a replayed one finds nothing to consume.
+
+With token rotation, `async_find_bot` hands bolt a token already renewed
+(`rotation.TokenRenewal`) and no refresh token, so bolt's own rotator never spends the
+refresh token behind our back.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import (
 )
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
+from coalition_bot.adapters.slack.rotation import TokenRenewal, as_slack_bot
 from coalition_bot.bot import Installation, Installations
 
 __all__ = ["PLATFORM", "BotInstallationStore", "BotStateStore"]
@@ -38,8 +43,10 @@ def _scopes(scopes: Any) -> str:
 class BotInstallationStore(AsyncInstallationStore):
     """Bot installations per team (and per Enterprise Grid org) in the bot's database."""
 
-    def __init__(self, installations: Installations) -> None:
+    def __init__(self, installations: Installations,
+                 renewal: TokenRenewal | None = None) -> None:
         self.installations = installations
+        self.renewal = renewal
 
     @property
     def logger(self) -> logging.Logger:
@@ -72,15 +79,14 @@ class BotInstallationStore(AsyncInstallationStore):
             found = await self.installations.find(PLATFORM, "", enterprise_id=enterprise_id)
         if found is None:
             return None
-        return SlackBot(
-            app_id=found.app_id or None, enterprise_id=found.enterprise_id or None,
-            enterprise_name=found.enterprise_name or None, team_id=found.team_id or None,
-            team_name=found.team_name or None, bot_token=found.bot_token,
-            bot_id=found.bot_id, bot_user_id=found.bot_user_id,
-            bot_scopes=found.bot_scopes, bot_refresh_token=found.refresh_token,
-            bot_token_expires_at=found.token_expires_at,
-            is_enterprise_install=found.is_enterprise_install,
-            installed_at=found.installed_at.timestamp() if found.installed_at else 0.0)
+        if team_id and enterprise_id:  # deliveries to this team need its org later
+            await self.installations.note_team(PLATFORM, team_id, enterprise_id)
+        if self.renewal is not None and found.refresh_token:
+            found = await self.renewal.fresh(found)  # RenewalRefused: bolt says not installed
+            bot = as_slack_bot(found)
+            bot.bot_refresh_token = None  # renewed here already; bolt must not renew again
+            return bot
+        return as_slack_bot(found)
 
     async def async_find_installation(self, *, enterprise_id: str | None,
                                       team_id: str | None, user_id: str | None = None,

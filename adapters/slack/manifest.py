@@ -4,7 +4,10 @@ Paste it at https://api.slack.com/apps → Create New App → From a manifest. W
 the app talks to us over HTTP at `URL/slack/events`; without, over Socket Mode. With
 `--distribution` (and `--url`) it is the app many workspaces install through OAuth:
 its redirect URL is `URL/slack/oauth_redirect`, and it hears `app_uninstalled` and
-`tokens_revoked`.
+`tokens_revoked`. A distributed app may also turn on token rotation (`--token-rotation`:
+bot tokens expire after 12 hours and the bot renews them, see `rotation.py`; Slack does
+not let an app turn it off again) and org-wide installs into an Enterprise Grid org
+(`--org-deploy`).
 """
 
 from __future__ import annotations
@@ -76,11 +79,19 @@ def request_url(url: str) -> str:
 
 
 def manifest(commands: Mapping[str, Command], *, prefix: str = "", url: str | None = None,
-             name: str = "coalition-bot", distribution: bool = False) -> dict[str, Any]:
+             name: str = "coalition-bot", distribution: bool = False,
+             token_rotation: bool = False, org_deploy: bool = False) -> dict[str, Any]:
     """The manifest as a dict: commands (with `prefix`), scopes, events, interactivity,
     and Socket Mode on unless a public `url` is given; `distribution` adds the OAuth
-    redirect URL and the uninstall events (it needs `url`)."""
+    redirect URL and the uninstall events (it needs `url`), and with it
+    `token_rotation` expiring tokens and `org_deploy` org-wide Grid installs."""
     check_prefix(prefix, commands)
+    for wanted, flag in ((token_rotation, "--token-rotation"), (org_deploy, "--org-deploy")):
+        if wanted and not distribution:
+            raise ConfigError(f"{flag} is for an app installed through OAuth: only then "
+                              f"does the bot keep (and renew) a token per workspace.",
+                              hint="Add --distribution --url https://… and set [slack] "
+                                   "install = \"oauth\".")
     if distribution and not url:
         raise ConfigError("A distributed app (installed into many workspaces) needs the "
                           "bot's public address: Slack redirects installs to it.",
@@ -116,9 +127,9 @@ def manifest(commands: Mapping[str, Command], *, prefix: str = "", url: str | No
         "settings": {
             "event_subscriptions": events,
             "interactivity": interactivity,
-            "org_deploy_enabled": False,
+            "org_deploy_enabled": org_deploy,
             "socket_mode_enabled": endpoint is None,
-            "token_rotation_enabled": False,
+            "token_rotation_enabled": token_rotation,
         },
     }
 
@@ -159,9 +170,11 @@ def to_yaml(value: Any, indent: int = 0) -> str:
 
 def render_manifest(commands: Mapping[str, Command], *, prefix: str = "",
                     url: str | None = None, fmt: str = "yaml",
-                    distribution: bool = False) -> str:
+                    distribution: bool = False, token_rotation: bool = False,
+                    org_deploy: bool = False) -> str:
     """The manifest as text, YAML (the default) or JSON."""
-    data = manifest(commands, prefix=prefix, url=url, distribution=distribution)
+    data = manifest(commands, prefix=prefix, url=url, distribution=distribution,
+                    token_rotation=token_rotation, org_deploy=org_deploy)
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return to_yaml(data) + "\n"

@@ -42,11 +42,17 @@ app; the default stays one bot token (HTTP or Socket Mode).
 - **Leaving.** `app_uninstalled` and `tokens_revoked` (bot tokens) delete the team's
   rows; in the same transaction `services/installations.py` queues a notice to the home
   channels of the coalition's other bindings. The binding itself stays, so a reinstall
-  resumes the same coalition. Enterprise Grid: rows are keyed by (enterprise, team);
-  an org-wide install has team '' and serves the org's teams on requests, but the
-  outbox looks tokens up by team alone (a delivery row knows no enterprise), so
-  notices to a team covered only by an org-wide install fail as not installed: not
-  yet supported (it needs the team's enterprise id kept with its binding).
+  resumes the same coalition.
+- **Enterprise Grid.** Rows are keyed by (enterprise, team); an org-wide install has
+  team '' and serves every team of its org. A delivery row knows its team only, so the
+  team's org is remembered (`team_enterprise`, migration 0017) whenever bolt authorizes
+  a request from it and when it installs on its own; `Installations.find(team)` then
+  falls back to the org's install, as bolt's `find_installation` does. Uninstalling the
+  org-wide app deletes the org's row: its teams' notices fail as not installed, and the
+  coalitions those teams are in hear that they left.
+- **Token rotation** (`rotation.py`): expiring tokens are renewed before they expire,
+  for requests (inside our installation store) and for the outbox (`TeamTokens`), and
+  the new pair is kept encrypted.
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ from coalition_bot.adapters.slack.installations import (
     BotStateStore,
 )
 from coalition_bot.adapters.slack.manifest import BOT_SCOPES
+from coalition_bot.adapters.slack.rotation import RENEW_MINUTES, TokenRenewal
 from coalition_bot.bot import Bot
 from coalition_bot.config import SlackConfig
 from coalition_bot.logs import SecretScrub
@@ -117,11 +124,14 @@ def _scrub_sdk_logs() -> None:
 
 
 def oauth_app(bot: Bot, config: SlackConfig, secrets: OAuthSecrets, *, client: AsyncWebClient,
-              signing_secret: str, logger: logging.Logger) -> AsyncApp:
+              signing_secret: str, logger: logging.Logger) -> tuple[AsyncApp, TeamTokens]:
     """The bolt app for many workspaces: OAuth flow, our stores, per-team authorize
-    (its auth.test cached per token, so a request costs no extra round trip)."""
+    (its auth.test cached per token, so a request costs no extra round trip); and the
+    clients with each workspace's token, renewed when rotation is on."""
     _scrub_sdk_logs()
-    store = BotInstallationStore(bot.installations)
+    renewal = TokenRenewal(bot.installations, client_id=secrets.client_id,
+                           client_secret=secrets.client_secret, client=client)
+    store = BotInstallationStore(bot.installations, renewal)
     settings = AsyncOAuthSettings(
         client_id=secrets.client_id, client_secret=secrets.client_secret,
         scopes=list(BOT_SCOPES), user_scopes=[], redirect_uri=config.redirect_url or None,
@@ -132,27 +142,35 @@ def oauth_app(bot: Bot, config: SlackConfig, secrets: OAuthSecrets, *, client: A
         state_expiration_seconds=STATE_SECONDS, logger=logger)
     authorize = AsyncInstallationStoreAuthorize(
         logger=logger, client_id=secrets.client_id, client_secret=secrets.client_secret,
-        installation_store=store, bot_only=True, cache_enabled=True, client=client)
-    return AsyncApp(client=client, name="coalition-bot", logger=logger,
-                    signing_secret=signing_secret, process_before_response=True,
-                    # bolt takes an AsyncAuthorize instance here (it checks with
-                    # isinstance) but types the parameter as a plain callable
-                    oauth_settings=settings, authorize=authorize,  # type: ignore[arg-type]
-                    installation_store=store, installation_store_bot_only=True,
-                    user_facing_authorize_error_message=NOT_INSTALLED)
+        installation_store=store, bot_only=True, cache_enabled=True, client=client,
+        token_rotation_expiration_minutes=RENEW_MINUTES)
+    app = AsyncApp(client=client, name="coalition-bot", logger=logger,
+                   signing_secret=signing_secret, process_before_response=True,
+                   # bolt takes an AsyncAuthorize instance here (it checks with
+                   # isinstance) but types the parameter as a plain callable
+                   oauth_settings=settings, authorize=authorize,  # type: ignore[arg-type]
+                   installation_store=store, installation_store_bot_only=True,
+                   user_facing_authorize_error_message=NOT_INSTALLED)
+    return app, TeamTokens(bot, client, renewal)
 
 
 class TeamTokens:
     """A Web API client with the token of the workspace a call is for."""
 
-    def __init__(self, bot: Bot, base: AsyncWebClient) -> None:
+    def __init__(self, bot: Bot, base: AsyncWebClient,
+                 renewal: TokenRenewal | None = None) -> None:
         self.bot = bot
         self.base = base
+        self.renewal = renewal
 
     async def client(self, team_id: str) -> AsyncWebClient:
+        """The team's own install, else its org's org-wide one (`NotInstalled` when
+        neither); an expiring token renewed first (`RenewalRefused` when Slack will not)."""
         found = await self.bot.installations.find(PLATFORM, team_id) if team_id else None
         if found is None:
             raise NotInstalled(team_id)
+        if self.renewal is not None:
+            found = await self.renewal.fresh(found)
         client = AsyncWebClient(token=found.bot_token, base_url=self.base.base_url,
                                 session=self.base.session, timeout=self.base.timeout,
                                 logger=self.base.logger)
@@ -177,8 +195,18 @@ def watch_uninstalls(app: AsyncApp, bot: Bot) -> None:
 async def _forget(bot: Bot, body: dict[str, Any], why: str) -> None:
     team = str(body.get("team_id") or "")
     enterprise = str(body.get("enterprise_id") or "")
+    if _org_wide(body):  # the org's own install goes, not the team the event names
+        team = ""
     gone = await bot.installations.delete(PLATFORM, team, enterprise_id=enterprise)
     log.info("Slack workspace %s: %s; %d installation(s) deleted", team or enterprise, why,
              gone)
     if gone:
         bot.outbox.kick()  # the other workspaces hear that it left
+
+
+def _org_wide(body: dict[str, Any]) -> bool:
+    """Whether an event is for an org-wide (Enterprise Grid) install: Slack says so in
+    `authorizations`, or at the top for older payloads."""
+    authorizations = body.get("authorizations") or [{}]
+    flag = authorizations[0].get("is_enterprise_install", body.get("is_enterprise_install"))
+    return bool(body.get("enterprise_id")) and flag in (True, "true")

@@ -2,7 +2,9 @@
 
 Plain standard SQL: `installation` is keyed by (platform, enterprise_id, team_id), with
 '' for an absent id, and an upsert on that key (`ON CONFLICT ... DO UPDATE`) so that a
-reinstall replaces the row.
+reinstall replaces the row. `team_enterprise` (migration 0017) remembers which Enterprise
+Grid org a team belongs to, so a team covered only by its org's org-wide install can be
+served when all that is known is the team (a delivery row).
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ __all__ = [
     "add_state",
     "all_rows",
     "delete",
+    "enterprise_of",
     "find",
+    "note_team",
     "set_ciphers",
+    "set_token",
     "take_state",
+    "teams_of",
     "upsert",
 ]
 
@@ -117,6 +123,40 @@ async def set_ciphers(conn: Conn, row: InstallationRow, token_cipher: str,
                        " WHERE platform = ? AND enterprise_id = ? AND team_id = ?",
                        (token_cipher, refresh_cipher, row.platform, row.enterprise_id,
                         row.team_id))
+
+
+async def set_token(conn: Conn, row: InstallationRow, token_cipher: str,
+                    refresh_cipher: str | None, expires_at: int | None) -> None:
+    """A renewed (rotated) token for the installation of `row`."""
+    await conn.execute("UPDATE installation SET token_cipher = ?, refresh_cipher = ?,"
+                       " token_expires_at = ?"
+                       " WHERE platform = ? AND enterprise_id = ? AND team_id = ?",
+                       (token_cipher, refresh_cipher, expires_at, row.platform,
+                        row.enterprise_id, row.team_id))
+
+
+async def note_team(conn: Conn, platform: str, team_id: str, enterprise_id: str,
+                    now: datetime) -> None:
+    """Remember that `team_id` belongs to the Enterprise Grid org `enterprise_id`."""
+    await conn.execute(
+        "INSERT INTO team_enterprise (platform, team_id, enterprise_id, seen_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (platform, team_id) DO UPDATE SET"
+        " enterprise_id = excluded.enterprise_id, seen_at = excluded.seen_at",
+        (platform, team_id, enterprise_id, iso(now)))
+
+
+async def enterprise_of(conn: Conn, platform: str, team_id: str) -> str:
+    """The org a team was last seen in, or ''."""
+    row = await fetch_one(conn, "SELECT enterprise_id FROM team_enterprise"
+                                " WHERE platform = ? AND team_id = ?", (platform, team_id))
+    return str(row[0]) if row is not None else ""
+
+
+async def teams_of(conn: Conn, platform: str, enterprise_id: str) -> list[str]:
+    """The teams seen in an org, oldest first."""
+    return [str(r[0]) for r in await fetch_all(
+        conn, "SELECT team_id FROM team_enterprise WHERE platform = ? AND enterprise_id = ?"
+              " ORDER BY seen_at, team_id", (platform, enterprise_id))]
 
 
 async def add_state(conn: Conn, state_hash: str, expires_at: datetime,

@@ -76,19 +76,29 @@ class Door:
         assert visit.status == 200, visit.page
         return self.workspace(team)
 
+    async def install_org(self, enterprise: str, name: str) -> None:
+        """An org admin installs the app org-wide into the Enterprise Grid org."""
+        visit = await self.visit("", name, enterprise=enterprise)
+        assert visit.status == 200, visit.page
+
     async def visit(self, team: str, name: str, *, state: str | None = None,
-                    cookie: str | None = None) -> Visit:
+                    cookie: str | None = None, enterprise: str = "") -> Visit:
         issued, set_cookie = await self.start_install()
         code = f"code-{next(_codes)}"
-        self.fake.codes[code] = (team, name)
+        if enterprise:
+            self.fake.org_codes[code] = (enterprise, name)
+        else:
+            self.fake.codes[code] = (team, name)
         state = issued if state is None else state
         cookie = set_cookie if cookie is None else cookie
         status, page = await self.come_back(code=code, state=state, cookie=cookie)
         return Visit(status, page, state, cookie)
 
-    def workspace(self, team: str) -> Workspace:
+    def workspace(self, team: str, *, enterprise: str = "") -> Workspace:
+        """A team's requests; with `enterprise`, a team of that org, served by its
+        org-wide install."""
         return Workspace(self.fake, f"{self.base}/slack/events", self.http, self.adapter,
-                         team=team)
+                         team=team, enterprise=enterprise)
 
 
 @asynccontextmanager

@@ -86,6 +86,16 @@ class FakeSlack:
     revoked: set[str] = field(default_factory=set)
     # the OAuth install flow: codes Slack would hand the browser -> (team id, team name)
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # codes for an org-wide Enterprise Grid install -> (enterprise id, org name); its
+    # token serves every team of the org
+    org_codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    team_orgs: dict[str, str] = field(default_factory=dict)  # team -> its Grid org
+    # token rotation: with a lifetime (seconds), tokens are xoxe.xoxb-… that expire
+    # (`token_expired` after it, by the wall clock, as Slack's), each with a refresh
+    # token good for one `oauth.v2.access` with grant_type=refresh_token
+    token_lifetime: int | None = None
+    expiry: dict[str, float] = field(default_factory=dict)  # token -> time.time() it dies
+    refresh_tokens: dict[str, str] = field(default_factory=dict)  # live refresh -> owner
     client_id: str = CLIENT_ID
     client_secret: str = CLIENT_SECRET
 
@@ -138,6 +148,9 @@ class FakeSlack:
         call = Call(method, request.headers.get("Authorization"), body)
         self.record(call)
         if method == "oauth.v2.access":
+            held = self.holds.get((method, ""))
+            if held:
+                await asyncio.sleep(held.pop(0))
             return web.json_response(self._oauth_access(call))
         refused = self._token_refused(call)
         if refused:
@@ -166,6 +179,8 @@ class FakeSlack:
         token = (call.auth or "").removeprefix("Bearer ")
         if token in self.revoked:
             return "token_revoked"
+        if token in self.expiry and time.time() >= self.expiry[token]:
+            return "token_expired"
         return "" if token in self.tokens else ("not_authed" if not token else "invalid_auth")
 
     def _oauth_access(self, call: Call) -> dict[str, Any]:
@@ -176,20 +191,62 @@ class FakeSlack:
         expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
         if basic != expected:
             return {"ok": False, "error": "invalid_client_id"}
-        team = self.codes.pop(str(call.body.get("code") or ""), None)
+        if call.body.get("grant_type") == "refresh_token":
+            return self._refresh(call)
+        code = str(call.body.get("code") or "")
+        if code in self.org_codes:
+            return self._org_install(call, *self.org_codes.pop(code))
+        team = self.codes.pop(code, None)
         if team is None:
             return {"ok": False, "error": "invalid_code"}
-        token = f"xoxb-{team[0]}-{os.urandom(8).hex()}"
         bot_user = f"U0BOT{team[0]}"
-        self.tokens[token] = (team[0], bot_user)
         self.delivered.append(call)
         return {"ok": True, "app_id": "A0APP", "authed_user": {"id": "U0INSTALLER"},
-                "scope": "commands,chat:write", "token_type": "bot", "access_token": token,
+                "scope": "commands,chat:write", "token_type": "bot",
+                **self._issue(team[0], bot_user),
                 "bot_user_id": bot_user, "team": {"id": team[0], "name": team[1]},
-                "enterprise": None, "is_enterprise_install": False}
+                "enterprise": {"id": self.team_orgs[team[0]], "name": "Grid Org"}
+                if team[0] in self.team_orgs else None, "is_enterprise_install": False}
+
+    def _issue(self, owner: str, bot_user: str) -> dict[str, Any]:
+        """A new bot token for `owner` (a team, or an org for an org-wide install)."""
+        if self.token_lifetime is None:
+            token = f"xoxb-{owner}-{os.urandom(8).hex()}"
+            self.tokens[token] = (owner, bot_user)
+            return {"access_token": token}
+        token = f"xoxe.xoxb-1-{owner}-{os.urandom(8).hex()}"
+        refresh = f"xoxe-1-{owner}-{os.urandom(8).hex()}"
+        self.tokens[token] = (owner, bot_user)
+        self.expiry[token] = time.time() + self.token_lifetime
+        self.refresh_tokens[refresh] = owner
+        return {"access_token": token, "refresh_token": refresh,
+                "expires_in": self.token_lifetime}
+
+    def _org_install(self, call: Call, enterprise: str, name: str) -> dict[str, Any]:
+        """An org-wide install: the org, no team, is_enterprise_install."""
+        bot_user = f"U0BOT{enterprise}"
+        self.delivered.append(call)
+        return {"ok": True, "app_id": "A0APP", "authed_user": {"id": "U0INSTALLER"},
+                "scope": "commands,chat:write", "token_type": "bot",
+                **self._issue(enterprise, bot_user), "bot_user_id": bot_user,
+                "team": None, "enterprise": {"id": enterprise, "name": name},
+                "is_enterprise_install": True}
+
+    def _refresh(self, call: Call) -> dict[str, Any]:
+        """oauth.v2.access with grant_type=refresh_token: a new token and a new refresh
+        token; the refresh token used is spent."""
+        owner = self.refresh_tokens.pop(str(call.body.get("refresh_token") or ""), None)
+        if owner is None:
+            return {"ok": False, "error": "invalid_refresh_token"}
+        bot_user = next((u for o, u in self.tokens.values() if o == owner), "U0BOT")
+        self.delivered.append(call)
+        return {"ok": True, "app_id": "A0APP", "token_type": "bot", "scope":
+                "commands,chat:write", **self._issue(owner, bot_user),
+                "bot_user_id": bot_user, "team": {"id": owner}}
 
     def token_of(self, team: str) -> str:
-        """The live token Slack issued for `team` (its latest install)."""
+        """The live token Slack issued for `team` (or an org: its org-wide install), its
+        latest install or renewal."""
         live = [t for t, (tid, _) in self.tokens.items() if tid == team and t not in self.revoked]
         assert live, f"no token for {team}"
         return live[-1]
@@ -332,13 +389,16 @@ class Workspace:
     """Drives the bot the way a Slack workspace does: signed POSTs to /slack/events."""
 
     def __init__(self, fake: FakeSlack, url: str, http: aiohttp.ClientSession,
-                 adapter: Any, prefix: str = "", team: str = TEAM) -> None:
+                 adapter: Any, prefix: str = "", team: str = TEAM,
+                 enterprise: str = "") -> None:
         self.fake = fake
         self.url = url
         self.http = http
         self.adapter = adapter
         self.prefix = prefix
         self.team = team  # another team id: a second workspace on the same app
+        # an Enterprise Grid org the team is in, its app installed org-wide
+        self.enterprise = enterprise
         self._ids = itertools.count(1)
 
     def next_id(self, kind: str) -> str:
@@ -359,7 +419,9 @@ class Workspace:
             "channel_name": "home", "user_id": user.id, "user_name": user.name.lower(),
             "command": f"/{self.prefix}{command.lstrip('/')}", "text": text,
             "api_app_id": "A0APP", "response_url": self.fake.response_url(rid),
-            "trigger_id": trigger or f"{rid}.trigger"})
+            "trigger_id": trigger or f"{rid}.trigger",
+            **({"enterprise_id": self.enterprise, "enterprise_name": "Grid Org",
+                "is_enterprise_install": "true"} if self.enterprise else {})})
 
     async def command(self, user: User, command: str, text: str = "", *,
                       channel: str = HOME, **signing: Any) -> tuple[str, int, str]:
@@ -441,11 +503,13 @@ class Workspace:
             "authorizations": [{"team_id": self.team, "user_id": BOT_USER, "is_bot": True}],
         })
 
-    async def event(self, event: dict[str, Any], *, event_id: str) -> int:
-        """Send an Events API event of this workspace (app_uninstalled, tokens_revoked)."""
+    async def event(self, event: dict[str, Any], *, event_id: str,
+                    **fields: Any) -> int:
+        """Send an Events API event of this workspace (app_uninstalled, tokens_revoked);
+        `fields` add to or replace the envelope's."""
         body = json.dumps({"token": "unused", "team_id": self.team, "api_app_id": "A0APP",
                            "type": "event_callback", "event_id": event_id,
-                           "event_time": int(time.time()), "event": event})
+                           "event_time": int(time.time()), "event": event} | fields)
         status, _ = await self.post(body, sign(body) | {"Content-Type": "application/json"})
         return status
 
