@@ -16,7 +16,8 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from coalition_bot.bot import Bot
-from coalition_bot.config import ConfigError, WebConfig
+from coalition_bot.config import WebConfig
+from coalition_bot.http_site import HttpSite
 from coalition_bot.rules.calendar_links import webcal
 from coalition_bot.rules.times import format_local
 from coalition_bot.services import feeds, page
@@ -67,7 +68,7 @@ class WebServer:
         self.limiter = RateLimiter(config.rate_limit)
         self.templates = _environment()
         self._seen: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
-        self._runner: web.AppRunner | None = None
+        self._site: HttpSite | None = None  # its own server, when not on Slack's
         page.configure(config.base_url)
 
     @property
@@ -161,34 +162,22 @@ class WebServer:
 
     async def serve(self) -> str:
         """Serve the routes alone on [web] host:port; say where."""
-        app = web.Application()
-        for method, path, handler in self.routes:
-            app.router.add_route(method, path, handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        host, port = self.config.host, self.config.port
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except OSError as error:
-            await runner.cleanup()
-            raise ConfigError(f"Cannot listen on {host}:{port} for the coalition pages: "
-                              f"{error.strerror or error}.",
-                              hint="Pick another [web] host or port.") from None
-        self._runner = runner
-        bound_host, bound_port = runner.addresses[0][:2]
-        bound_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-        return f"http://{bound_host}:{bound_port}/c/..."
+        site = HttpSite(self.routes, purpose="for the coalition pages",
+                        hint="Pick another [web] host or port.")
+        where = await site.start(self.config.host, self.config.port)
+        self._site = site
+        return f"{where}/c/..."
 
     @property
     def port(self) -> int:
         """The port it listens on (after `serve`), useful with port 0."""
-        assert self._runner is not None
-        return int(self._runner.addresses[0][1])
+        assert self._site is not None
+        return self._site.port
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
 
 
 def _webcal(address: str) -> str:

@@ -24,6 +24,6 @@ async def test_pages_share_slacks_http_server(bot, fake: FakeSlack, slack_env) -
             async with workspace.http.get(f"{base}/c/eastside-tenants/calendar.ics") as answer:
                 assert answer.status == 200
                 assert answer.headers["Content-Type"] == "text/calendar; charset=utf-8"
-        assert pages._runner is None  # no server of its own
+        assert pages._site is None  # no server of its own
     finally:
         page.configure("")
