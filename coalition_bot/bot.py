@@ -2,7 +2,8 @@
 
 A `Bot` is one database, one dispatcher, the outlets that post notices and the outbox.
 Adapters talk to the core only through it (`handle`, `on_message`, `suggest`,
-`home_workspace`, the error replies); the import contract forbids them `store`,
+`home_workspace`, the error replies), and so do the web pages (`page_view`,
+`coalition_feed`, `personal_feed`, `page_url`); the import contract forbids both `store`,
 `services`, the dispatcher and the outbox.
 """
 
@@ -24,14 +25,17 @@ from coalition_bot.installations import Installation, Installations
 from coalition_bot.outbox import Outbox
 from coalition_bot.outlets import FrontDoor, Outlet
 from coalition_bot.replies import Invocation, Message, Reply
+from coalition_bot.services import feeds, page
+from coalition_bot.services.feeds import Feed
+from coalition_bot.services.page import PageView
 from coalition_bot.services.people import console_user_id
 from coalition_bot.services.suggest import Suggestion, suggest
 from coalition_bot.services.topics import TopicWatch
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store.database import Database
 
-__all__ = ["Bot", "CommandRecord", "FrontDoor", "Installation", "Installations", "Outlet",
-           "Suggestion"]
+__all__ = ["Bot", "CommandRecord", "Feed", "FrontDoor", "Installation", "Installations",
+           "Outlet", "PageView", "Suggestion"]
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +150,34 @@ class Bot:
         async with self.db.transaction() as conn:
             homes = await coalition_sql.bindings(conn, coalition_id)
         return next((b.workspace_id for b in homes if b.platform == platform), None)
+
+    # --- the web pages (coalition_bot.web): read only, one short transaction each ----------
+
+    async def page_view(self, slug: str) -> PageView | None:
+        """What the coalition page at /c/SLUG shows now; None for no such page or one
+        turned off (alike)."""
+        async with self.db.transaction() as conn:
+            return await page.view(conn, slug, self.clock())
+
+    async def coalition_feed(self, slug: str) -> Feed | None:
+        """The calendar feed of the page at /c/SLUG; None when there is none to give."""
+        async with self.db.transaction() as conn:
+            return await feeds.coalition_feed(conn, slug, self.clock())
+
+    async def personal_feed(self, token: str) -> Feed | None:
+        """A person's own feed by its secret token; None for a token nobody holds."""
+        async with self.db.transaction() as conn:
+            return await feeds.personal_feed(conn, token, self.clock())
+
+    @staticmethod
+    def configure_pages(base_url: str) -> None:
+        """Where the web pages are seen from outside (`[web] base_url`)."""
+        page.configure(base_url)
+
+    @staticmethod
+    def page_url(path: str) -> str:
+        """The public address of a page or feed path (`[web] base_url`), or ""."""
+        return page.url(path)
 
     @staticmethod
     def error_reply(error: CoalitionError) -> Reply:

@@ -15,12 +15,11 @@ from importlib import resources
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from coalition_bot.bot import Bot
+from coalition_bot.bot import Bot, Feed
 from coalition_bot.config import WebConfig
 from coalition_bot.http_site import HttpSite
 from coalition_bot.rules.calendar_links import webcal
 from coalition_bot.rules.times import format_local
-from coalition_bot.services import feeds, page
 from coalition_bot.web.limits import RateLimiter
 
 __all__ = ["WebServer"]
@@ -69,7 +68,7 @@ class WebServer:
         self.templates = _environment()
         self._seen: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
         self._site: HttpSite | None = None  # its own server, when not on Slack's
-        page.configure(config.base_url)
+        self.bot.configure_pages(config.base_url)
 
     @property
     def routes(self) -> list[tuple[str, str, Handler]]:
@@ -102,14 +101,13 @@ class WebServer:
         now = self.bot.clock()
         if not _ADDRESS_WORD.fullmatch(request.match_info["slug"]):
             return not_found()
-        async with self.bot.db.transaction() as conn:
-            found = await page.view(conn, request.match_info["slug"], now)
+        found = await self.bot.page_view(request.match_info["slug"])
         if found is None:
             return not_found()
         html = self.templates.get_template("page.html").render(
             page=found, script=SCRIPT, now=now,
-            feed_url=page.url(found.feed_path) or found.feed_path,
-            webcal=_webcal(page.url(found.feed_path)))
+            feed_url=self.bot.page_url(found.feed_path) or found.feed_path,
+            webcal=_webcal(self.bot.page_url(found.feed_path)))
         headers = {**COMMON_HEADERS, "Content-Security-Policy": PAGE_POLICY}
         if found.access == "link":
             headers["X-Robots-Tag"] = "noindex, nofollow"
@@ -120,19 +118,17 @@ class WebServer:
         slug = request.match_info["slug"]
         if not _ADDRESS_WORD.fullmatch(slug):
             return not_found()
-        async with self.bot.db.transaction() as conn:
-            feed = await feeds.coalition_feed(conn, slug, self.bot.clock())
+        feed = await self.bot.coalition_feed(slug)
         return self._feed(request, f"c:{slug}", feed, "coalition-meetings.ics", public=True)
 
     async def personal_feed(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
         if not _ADDRESS_WORD.fullmatch(token):
             return not_found()
-        async with self.bot.db.transaction() as conn:
-            feed = await feeds.personal_feed(conn, token, self.bot.clock())
+        feed = await self.bot.personal_feed(token)
         return self._feed(request, f"f:{token}", feed, "my-meetings.ics", public=False)
 
-    def _feed(self, request: web.Request, key: str, feed: feeds.Feed | None, filename: str,
+    def _feed(self, request: web.Request, key: str, feed: Feed | None, filename: str,
               *, public: bool) -> web.StreamResponse:
         if feed is None:
             self._seen.pop(key, None)
