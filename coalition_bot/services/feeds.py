@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from coalition_bot.services.calendar import FeedInfo, calendar, occurrence_calendar
 from coalition_bot.services.context import Context
 from coalition_bot.services.meetings import occurrence_by_key
-from coalition_bot.services.page import enabled_page, page_path, url
+from coalition_bot.services.page import enabled_page, page_path
+from coalition_bot.services.site import Site
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import meetings as meeting_sql
 from coalition_bot.store import pages as page_sql
@@ -39,13 +40,13 @@ def feed_path(token: str) -> str:
     return f"/feed/{token}.ics"
 
 
-async def coalition_feed(conn: Conn, slug: str, now: datetime) -> Feed | None:
+async def coalition_feed(conn: Conn, slug: str, now: datetime, site: Site) -> Feed | None:
     """The coalition's feed, or None: no such page, off, or not showing meetings."""
     page = await enabled_page(conn, slug)
     if page is None or "meetings" not in page.shown:
         return None
     coalition = await coalition_sql.get_coalition(conn, page.coalition_id)
-    info = FeedInfo(url(page_path(slug)), REFRESH, coalition.created_at)
+    info = FeedInfo(site.url(page_path(slug)), REFRESH, coalition.created_at)
     cal = await calendar(conn, coalition, now, info)
     return Feed(coalition.name, cal.to_ical())
 

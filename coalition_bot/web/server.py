@@ -68,7 +68,6 @@ class WebServer:
         self.templates = _environment()
         self._seen: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
         self._site: HttpSite | None = None  # its own server, when not on Slack's
-        self.bot.configure_pages(config.base_url)
 
     @property
     def routes(self) -> list[tuple[str, str, Handler]]:
