@@ -30,6 +30,8 @@ PREVIOUS = 5  # the schema version of the previous release
 _OLD = available_migrations()[4].sql
 OLD_DELIVERY = _OLD[_OLD.index("CREATE TABLE delivery ("):_OLD.index("CREATE INDEX delivery_p")]
 BACK_TO_5 = f"""
+DROP INDEX team_enterprise_org;
+DROP TABLE team_enterprise;
 DROP TABLE log_entry;
 DROP TABLE poll_proxy;
 ALTER TABLE vote DROP COLUMN by_proxy;
