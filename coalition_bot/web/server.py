@@ -6,7 +6,6 @@ import base64
 import hashlib
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -27,7 +26,6 @@ __all__ = ["WebServer"]
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-SEEN_MAX = 4096  # feeds whose Last-Modified is remembered
 SCRIPT = resources.files("coalition_bot.web").joinpath("localize.js").read_text("utf-8")
 SCRIPT_HASH = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode()
 COMMON_HEADERS = {
@@ -66,7 +64,6 @@ class WebServer:
         self.config = config
         self.limiter = RateLimiter(config.rate_limit)
         self.templates = _environment()
-        self._seen: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
         self._site: HttpSite | None = None  # its own server, when not on Slack's
 
     @property
@@ -118,42 +115,30 @@ class WebServer:
         if not _ADDRESS_WORD.fullmatch(slug):
             return not_found()
         feed = await self.bot.coalition_feed(slug)
-        return self._feed(request, f"c:{slug}", feed, "coalition-meetings.ics", public=True)
+        return self._feed(request, feed, "coalition-meetings.ics", public=True)
 
     async def personal_feed(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
         if not _ADDRESS_WORD.fullmatch(token):
             return not_found()
         feed = await self.bot.personal_feed(token)
-        return self._feed(request, f"f:{token}", feed, "my-meetings.ics", public=False)
+        return self._feed(request, feed, "my-meetings.ics", public=False)
 
-    def _feed(self, request: web.Request, key: str, feed: Feed | None, filename: str,
-              *, public: bool) -> web.StreamResponse:
+    def _feed(self, request: web.Request, feed: Feed | None, filename: str, *,
+              public: bool) -> web.StreamResponse:
         if feed is None:
-            self._seen.pop(key, None)
             return not_found()
-        etag = '"' + hashlib.sha256(feed.body).hexdigest()[:32] + '"'
-        modified = self._last_modified(key, etag)
-        headers = {**COMMON_HEADERS, "ETag": etag,
-                   "Last-Modified": format_datetime(modified, usegmt=True),
+        headers = {**COMMON_HEADERS, "ETag": feed.etag,
+                   "Last-Modified": format_datetime(feed.modified.astimezone(UTC),
+                                                    usegmt=True),
                    "Cache-Control": "no-cache" if public else "private, no-cache"}
         if not public:
             headers["X-Robots-Tag"] = "noindex, nofollow"
-        if _not_modified(request, etag, modified):
+        if _not_modified(request, feed.etag, feed.modified):
             return web.Response(status=304, headers=headers)
         headers["Content-Disposition"] = f'inline; filename="{filename}"'
         return web.Response(body=feed.body, content_type="text/calendar", charset="utf-8",
                             headers=headers)
-
-    def _last_modified(self, key: str, etag: str) -> datetime:
-        """When this server first served these bytes at this address (whole seconds)."""
-        seen = self._seen.pop(key, None)
-        if seen is None or seen[0] != etag:
-            seen = (etag, self.bot.clock().astimezone(UTC).replace(microsecond=0))
-        self._seen[key] = seen
-        while len(self._seen) > SEEN_MAX:
-            self._seen.popitem(last=False)
-        return seen[1]
 
     async def serve(self) -> str:
         """Serve the routes alone on [web] host:port; say where."""
