@@ -2,7 +2,8 @@
 
 A `Bot` is one database, one dispatcher, the outlets that post notices and the outbox.
 Adapters talk to the core only through it (`handle`, `on_message`, `suggest`,
-`home_workspace`, the error replies); the import contract forbids them `store`,
+`home_workspace`, the error replies), and so do the web pages (`page_view`,
+`coalition_feed`, `personal_feed`, `page_url`); the import contract forbids both `store`,
 `services`, the dispatcher and the outbox.
 """
 
@@ -24,14 +25,18 @@ from coalition_bot.installations import Installation, Installations
 from coalition_bot.outbox import Outbox
 from coalition_bot.outlets import FrontDoor, Outlet
 from coalition_bot.replies import Invocation, Message, Reply
+from coalition_bot.services import feeds, page
+from coalition_bot.services.feeds import Feed
+from coalition_bot.services.page import PageView
 from coalition_bot.services.people import console_user_id
+from coalition_bot.services.site import Site
 from coalition_bot.services.suggest import Suggestion, suggest
 from coalition_bot.services.topics import TopicWatch
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store.database import Database
 
-__all__ = ["Bot", "CommandRecord", "FrontDoor", "Installation", "Installations", "Outlet",
-           "Suggestion"]
+__all__ = ["Bot", "CommandRecord", "Feed", "FrontDoor", "Installation", "Installations",
+           "Outlet", "PageView", "Suggestion"]
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +63,16 @@ class Bot:
     """
 
     def __init__(self, *, db: Database, clock: Clock = system_clock,
-                 commands: Mapping[str, Command] = COMMANDS) -> None:
+                 commands: Mapping[str, Command] = COMMANDS, base_url: str = "") -> None:
         self.db = db
         self.clock = clock
         self.commands = commands
-        self.dispatcher = Dispatcher(db=db, commands=commands, clock=clock)
+        # where this bot's web pages are seen ([web] base_url): its own, shared by the
+        # replies (dispatcher), the notices (outbox) and the feeds
+        self.site = Site(base_url)
+        self.dispatcher = Dispatcher(db=db, commands=commands, clock=clock, site=self.site)
         self.outlets: dict[str, Outlet] = {}
-        self.outbox = Outbox(db=db, clock=clock, outlets=self.outlets)
+        self.outbox = Outbox(db=db, clock=clock, outlets=self.outlets, site=self.site)
         self.topics = TopicWatch()
         # workspaces installed through OAuth, their tokens encrypted (Slack, many teams)
         self.installations = Installations(db, clock)
@@ -75,10 +83,11 @@ class Bot:
         self.http_routes: list[tuple[str, str, Callable[..., Any]]] = []
 
     @classmethod
-    async def open(cls, path: str | Path, *, clock: Clock = system_clock) -> Bot:
+    async def open(cls, path: str | Path, *, clock: Clock = system_clock,
+                   base_url: str = "") -> Bot:
         """Open (and migrate) the database at `path` (an SQLite file, or a PostgreSQL
-        URL) and wire a bot to it."""
-        return cls(db=await Database(path).open(), clock=clock)
+        URL) and wire a bot to it; `base_url` is `[web] base_url` when it serves pages."""
+        return cls(db=await Database(path).open(), clock=clock, base_url=base_url)
 
     async def close(self) -> None:
         await self.drain()
@@ -146,6 +155,33 @@ class Bot:
         async with self.db.transaction() as conn:
             homes = await coalition_sql.bindings(conn, coalition_id)
         return next((b.workspace_id for b in homes if b.platform == platform), None)
+
+    # --- the web pages (coalition_bot.web): read only, one short transaction each ----------
+
+    async def page_view(self, slug: str) -> PageView | None:
+        """What the coalition page at /c/SLUG shows now; None for no such page or one
+        turned off (alike)."""
+        async with self.db.transaction() as conn:
+            return await page.view(conn, slug, self.clock())
+
+    async def coalition_feed(self, slug: str) -> Feed | None:
+        """The calendar feed of the page at /c/SLUG; None when there is none to give."""
+        async with self.db.transaction() as conn:
+            return await feeds.coalition_feed(conn, slug, self.clock(), self.site)
+
+    async def personal_feed(self, token: str) -> Feed | None:
+        """A person's own feed by its secret token; None for a token nobody holds."""
+        async with self.db.transaction() as conn:
+            return await feeds.personal_feed(conn, token, self.clock())
+
+    def serve_pages_at(self, base_url: str) -> None:
+        """Where this bot's web pages are seen from outside, once known (a test's server
+        on a free port); the composition root gives `[web] base_url` to `open`."""
+        self.site.base_url = Site(base_url).base_url
+
+    def page_url(self, path: str) -> str:
+        """The public address of a page or feed path (`[web] base_url`), or ""."""
+        return self.site.url(path)
 
     @staticmethod
     def error_reply(error: CoalitionError) -> Reply:

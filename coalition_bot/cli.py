@@ -150,7 +150,8 @@ async def _console(args: argparse.Namespace) -> int:
         web_config = load_config(args.config).web
     path = _db_path(args.db)
     in_use = hold_shared(path)  # `restore` refuses while any bot holds it
-    bot = await Bot.open(path, clock=_clock())
+    bot = await Bot.open(path, clock=_clock(), base_url=web_config.base_url
+                         if web_config is not None and web_config.enabled else "")
     scheduler = Scheduler(bot)
     pages = None
     try:
@@ -206,7 +207,8 @@ async def _run(args: argparse.Namespace) -> None:
     created = on_file and not _exists(path)  # a start that fails leaves no new file behind
     in_use = hold_shared(path) if on_file else None  # `restore` refuses while held
     try:
-        bot = await Bot.open(path, clock=_clock())
+        bot = await Bot.open(path, clock=_clock(),
+                             base_url=config.web.base_url if config.web.enabled else "")
     except BaseException:
         if in_use is not None:
             in_use.close()

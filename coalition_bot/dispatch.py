@@ -29,6 +29,7 @@ from coalition_bot.rules.times import parse_date, parse_when
 from coalition_bot.services.context import Context
 from coalition_bot.services.deliveries import enqueue_notices
 from coalition_bot.services.people import caller_for, find_org, find_user
+from coalition_bot.services.site import Site
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import people as people_sql
 from coalition_bot.store.database import Database
@@ -93,8 +94,10 @@ def error_reply(error: CoalitionError) -> Reply:
 class Dispatcher:
     """Runs invocations against the command specs, one transaction each."""
 
-    def __init__(self, *, db: Database, commands: Mapping[str, Command], clock: Clock) -> None:
+    def __init__(self, *, db: Database, commands: Mapping[str, Command], clock: Clock,
+                 site: Site | None = None) -> None:
         self.db = db
+        self.site = site if site is not None else Site()  # [web] base_url
         self.commands = commands
         self.clock = clock
 
@@ -146,7 +149,7 @@ class Dispatcher:
     async def _execute(self, inv: Invocation, command: Command, sub: Subcommand,
                        typed: dict[str, Any], seen: _Seen) -> Outcome:
         async with self.db.transaction() as conn:
-            ctx = Context(conn=conn, invocation=inv, now=self.clock())
+            ctx = Context(conn=conn, invocation=inv, now=self.clock(), site=self.site)
             bound = await coalition_sql.find_bound_coalition(conn, inv.platform,
                                                              inv.workspace_id)
             if bound is not None:

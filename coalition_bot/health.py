@@ -38,8 +38,8 @@ from typing import Any
 from aiohttp import web
 
 from coalition_bot.bot import Bot
-from coalition_bot.config import ConfigError
 from coalition_bot.errors import CoalitionError
+from coalition_bot.http_site import HttpSite
 from coalition_bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from coalition_bot.outlets import FrontDoor
 from coalition_bot.scheduler import Scheduler
@@ -130,7 +130,7 @@ class AdminServer:
         self.scheduler = scheduler
         self.doors = doors
         self.metrics = metrics or Metrics().attach(bot)
-        self._runner: web.AppRunner | None = None
+        self._site: HttpSite | None = None
 
     @property
     def routes(self) -> list[tuple[str, str, Any]]:
@@ -158,23 +158,13 @@ class AdminServer:
 
     async def serve(self, port: int, host: str = "127.0.0.1") -> str:
         """Serve the routes alone on host:port (`[bot] admin_port`); say where."""
-        app = web.Application()
-        for method, path, handler in self.routes:
-            app.router.add_route(method, path, handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except OSError as error:
-            await runner.cleanup()
-            raise ConfigError(f"Cannot listen on {host}:{port} for /healthz and /metrics: "
-                                 f"{error.strerror or error}.",
-                                 hint="Pick another [bot] admin_port.") from None
-        self._runner = runner
-        bound = runner.addresses[0][1]
-        return f"http://{host}:{bound}/healthz and /metrics"
+        site = HttpSite(self.routes, purpose="for /healthz and /metrics",
+                        hint="Pick another [bot] admin_port.")
+        where = await site.start(host, port)
+        self._site = site
+        return f"{where}/healthz and /metrics"
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None

@@ -82,6 +82,7 @@ from coalition_bot.model import DeliveryKind
 from coalition_bot.outlets import DeliveryDeferred, DeliveryRefused, Outlet
 from coalition_bot.replies import Notice
 from coalition_bot.services import deliveries
+from coalition_bot.services.site import Site
 from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.store.database import Conn, Database
 
@@ -161,8 +162,11 @@ class Outbox:
     def __init__(self, *, db: Database, clock: Clock, outlets: Mapping[str, Outlet],
                  owner: str | None = None, lease: timedelta = timedelta(seconds=30),
                  retry_base: timedelta = timedelta(seconds=30),
-                 retry_max: timedelta = timedelta(minutes=30)) -> None:
+                 retry_max: timedelta = timedelta(minutes=30),
+                 site: Site | None = None) -> None:
         self.db = db
+        # where the "Add to calendar" feed links of reminders point ([web] base_url)
+        self.site = site if site is not None else Site()
         self.clock = clock
         self.outlets = outlets
         self.owner = owner or process_identity()
@@ -246,7 +250,7 @@ class Outbox:
             late = deliveries.is_late(claimed.due_at, now)
             notice = await deliveries.render(conn, claimed.kind, claimed.subject_id,
                                              claimed.occurrence, claimed.offset_min,
-                                             late=late, now=now)
+                                             late=late, now=now, site=self.site)
             target = await deliveries.current_target(conn, claimed)
             if notice is None or target is None:  # nothing to say, or nowhere to say it
                 await self._mark(conn, claimed, "dropped", now)

@@ -645,13 +645,14 @@ async def _digest_preview(ctx: Context, args: NoArgs) -> Reply:
                  fields=notice.fields)
 
 
-def _page_reply(title: str, found: page.Page, text: str | Text = "") -> Reply:
-    address = page.url(page.page_path(found.slug)) or page.page_path(found.slug)
+def _page_reply(site: page.Site, title: str, found: page.Page,
+                text: str | Text = "") -> Reply:
+    address = site.url(page.page_path(found.slug)) or page.page_path(found.slug)
     shown = ", ".join(found.shown) or "nothing"
     who = "anyone (public)" if found.access == "public" else "only people given the link"
     fields = [Field("Address", address), Field("Who can find it", who),
               Field("Shows", shown)]
-    if not page.SITE.base_url:
+    if not site.base_url:
         fields.append(Field("Served", "not by this bot yet: its operator turns on [web] in "
                                       "the config"))
     return Reply(title=title, text=text, fields=tuple(fields))
@@ -665,7 +666,7 @@ class PageOnArgs:
 
 async def _page_on(ctx: Context, args: PageOnArgs) -> Reply:
     found = await page.turn_on(ctx, args.access)
-    return _page_reply("Coalition page on", found, "Change what it shows with "
+    return _page_reply(ctx.site, "Coalition page on", found, "Change what it shows with "
                        + CommandRef("coalition page show goals,decisions,meetings,topics,names")
                        + ".")
 
@@ -687,12 +688,12 @@ class PageShowArgs:
 
 async def _page_show(ctx: Context, args: PageShowArgs) -> Reply:
     found = await page.set_shown(ctx, page.parse_shown(args.what))
-    return _page_reply("Coalition page updated", found)
+    return _page_reply(ctx.site, "Coalition page updated", found)
 
 
 async def _page_rotate(ctx: Context, args: NoArgs) -> Reply:
     found = await page.rotate(ctx)
-    return _page_reply("Coalition page moved", found, "The old address answers \"not "
+    return _page_reply(ctx.site, "Coalition page moved", found, "The old address answers \"not "
                        "found\" from now on.")
 
 

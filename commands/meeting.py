@@ -88,7 +88,7 @@ async def _schedule(ctx: Context, args: ScheduleArgs) -> Reply:
     assert occ is not None
     return Reply(title=f"Meeting #{meeting.number}: {meeting.title}",
                  text="First: " + _when(occ) + f".\n{_summary(meeting)}.",
-                 fields=await page.calendar_fields(ctx.conn, occ),
+                 fields=await page.calendar_fields(ctx.conn, occ, ctx.site),
                  buttons=meetings.rsvp_buttons(occ))
 
 
@@ -143,7 +143,7 @@ async def _info(ctx: Context, args: MeetingArgs) -> Reply:
                                               for o in later[:3])))
     fields.append(Field("Next reminder", _next_reminder(meeting, occ, later, ctx.now)))
     if not occ.cancelled:
-        fields += await page.calendar_fields(ctx.conn, occ)
+        fields += await page.calendar_fields(ctx.conn, occ, ctx.site)
     return Reply(title=head, fields=tuple(fields),
                  buttons=() if occ.cancelled else meetings.rsvp_buttons(occ))
 
@@ -453,7 +453,7 @@ class FeedArgs:
 async def _feed(ctx: Context, args: FeedArgs) -> Reply:
     token, new = await feeds.my_feed(ctx, args.reset is not None)
     path = feeds.feed_path(token)
-    address = page.url(path)
+    address = ctx.site.url(path)
     text = ("Subscribe to it in your calendar app (\"add calendar from URL\"): it has the "
             "meetings you said yes or maybe to. Keep it to yourself; "
             + CommandRef("meeting feed reset") + " gives a new address and stops the old one.")

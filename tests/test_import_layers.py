@@ -111,6 +111,17 @@ def test_an_adapter_reaching_past_the_bot_breaks_the_front_door_rule(
     assert f"coalition_bot.adapters.console.render -> {forbidden}" in result.stdout
 
 
+@pytest.mark.parametrize("forbidden", ["coalition_bot.store.pages",
+                                       "coalition_bot.services.page"])
+def test_the_web_pages_reaching_past_the_bot_break_the_front_door_rule(
+        installed: Path, tmp_path: Path, forbidden: str) -> None:
+    stage = planted(installed, tmp_path, "coalition_bot/web/server.py", f"import {forbidden}")
+    result = lint(stage)
+    assert result.returncode != 0
+    assert broken(result) == {FRONT_DOORS}
+    assert f"coalition_bot.web.server -> {forbidden}" in result.stdout
+
+
 # --- the contract's text ---------------------------------------------------------------------
 
 

@@ -12,7 +12,6 @@ from multidict import CIMultiDict
 
 from coalition_bot.bot import Bot
 from coalition_bot.config import WebConfig
-from coalition_bot.services import page
 from coalition_bot.web import WebServer
 
 
@@ -36,12 +35,12 @@ async def served(bot: Bot, **settings: object) -> AsyncIterator[Site]:
     server = WebServer(bot, config)
     await server.serve()
     base = f"http://127.0.0.1:{server.port}"
-    page.configure(base)  # what `[web] base_url` says, once the port is known
+    bot.serve_pages_at(base)  # what `[web] base_url` says, once the port is known
     try:
         async with aiohttp.ClientSession() as http:
             yield Site(server, base, http)
     finally:
-        page.configure("")
+        bot.serve_pages_at("")
         await server.stop()
 
 

@@ -54,6 +54,7 @@ from coalition_bot.adapters.slack.retries import RetryGuard
 from coalition_bot.adapters.slack.text import from_slack, mentioned_users
 from coalition_bot.bot import Bot
 from coalition_bot.config import ConfigError, SlackConfig
+from coalition_bot.http_site import HttpSite, Route
 from coalition_bot.replies import Attachment, Invocation, Message, Notice, Reply
 
 __all__ = ["EVENTS_PATH", "SlackAdapter"]
@@ -125,7 +126,7 @@ class SlackAdapter:
         self.retries = RetryGuard()
         self._inflight: set[asyncio.Task[Any]] = set()
         self._session: ClientSession | None = None  # shared by every call out, once started
-        self._runner: web.AppRunner | None = None
+        self._site: HttpSite | None = None  # listening, over HTTP
         self._socket: Any = None
         self._register()
         bot.add_outlet(self)
@@ -180,33 +181,23 @@ class SlackAdapter:
         return f"installs at {INSTALL_PATH}"
 
     async def _start_http(self, what: str) -> str:
-        web_app = web.Application()
-        web_app.router.add_post(EVENTS_PATH, self._http)
+        routes: list[Route] = [("POST", EVENTS_PATH, self._http)]
         flow = self.app.oauth_flow
         if flow is not None:
-            web_app.router.add_get(flow.install_path, self._install_page)
-            web_app.router.add_get(flow.redirect_uri_path, self._oauth_redirect)
-        for method, path, handler in self.bot.http_routes:  # /healthz, /metrics
-            web_app.router.add_route(method, path, handler)
-        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=STOP_GRACE)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, self.config.host, self.config.port).start()
-        except OSError as error:
-            await runner.cleanup()
-            raise ConfigError(f"Cannot listen on {self.config.host}:{self.config.port}: "
-                              f"{error.strerror or error}.",
-                              hint="Pick another [slack] host or port.") from None
-        self._runner = runner
+            routes += [("GET", flow.install_path, self._install_page),
+                       ("GET", flow.redirect_uri_path, self._oauth_redirect)]
+        routes += self.bot.http_routes  # /healthz, /metrics, the coalition pages
+        site = HttpSite(routes, hint="Pick another [slack] host or port.",
+                        shutdown_timeout=STOP_GRACE)
+        where = await site.start(self.config.host, self.config.port)
+        self._site = site
         self._share_session()
-        host, port = runner.addresses[0][:2]
-        host = f"[{host}]" if ":" in host else host
-        return f"HTTP on http://{host}:{port}{EVENTS_PATH}, {what}"
+        return f"HTTP on {where}{EVENTS_PATH}, {what}"
 
     @property
     def connected(self) -> bool:
         """Listening (HTTP), or holding a live Socket Mode connection."""
-        if self._runner is not None:
+        if self._site is not None:
             return True
         client = getattr(self._socket, "client", None)
         session = getattr(client, "current_session", None)
@@ -236,9 +227,9 @@ class SlackAdapter:
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
         running = [t for t in self._inflight if t is not asyncio.current_task()]
         if running:
             _, late = await asyncio.wait(running, timeout=STOP_GRACE)

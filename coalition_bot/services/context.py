@@ -8,6 +8,7 @@ from datetime import datetime
 from coalition_bot.errors import NotSetUp
 from coalition_bot.model import Binding, Coalition, Level, Person
 from coalition_bot.replies import Invocation, Notice
+from coalition_bot.services.site import Site
 from coalition_bot.store.database import Conn
 
 __all__ = ["Caller", "Context"]
@@ -29,6 +30,7 @@ class Context:
     conn: Conn
     invocation: Invocation
     now: datetime
+    site: Site = field(default_factory=Site)  # where its web pages are ([web] base_url)
     binding: Binding | None = None
     coalition_record: Coalition | None = None
     caller_record: Caller | None = None

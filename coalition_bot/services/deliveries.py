@@ -33,6 +33,7 @@ from coalition_bot.services.delivery_kinds import (
     person_target,
 )
 from coalition_bot.services.meetings import Due
+from coalition_bot.services.site import Site
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.store import polls as poll_sql
@@ -120,10 +121,10 @@ async def describe(conn: Conn, delivery: delivery_sql.Delivery) -> str:
 
 
 async def render(conn: Conn, kind: str, subject_id: int, occurrence: str, offset_min: int,
-                 *, late: bool, now: datetime) -> Notice | None:
+                 *, late: bool, now: datetime, site: Site) -> Notice | None:
     """The notice for a delivery as things are now; None if there is nothing to say
     (meeting cancelled, action done, everyone voted)."""
-    notice = await kind_of(kind).render(conn, subject_id, occurrence, offset_min, now)
+    notice = await kind_of(kind).render(conn, subject_id, occurrence, offset_min, now, site)
     if notice is not None and late:
         notice = Notice(notice.coalition_id, "(late) " + notice.title, notice.text,
                         notice.fields, notice.buttons, notice.mentions)

@@ -34,6 +34,7 @@ from coalition_bot.services import digest, meetings, polls, resources
 from coalition_bot.services.decision_log import footer
 from coalition_bot.services.meetings import Due
 from coalition_bot.services.page import calendar_fields
+from coalition_bot.services.site import Site
 from coalition_bot.store import chain as chain_sql
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import deliveries as delivery_sql
@@ -121,7 +122,7 @@ class DeliveryKind:
         return await home_targets(conn, due.coalition_id)
 
     async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
-                     now: datetime) -> Notice | None:
+                     now: datetime, site: Site) -> Notice | None:
         """The notice as things are now; None if there is nothing to say."""
         raise NotImplementedError
 
@@ -140,7 +141,7 @@ class MeetingReminder(DeliveryKind):
         return due.at + timedelta(minutes=due.offset_min)  # the offset ends at the meeting
 
     async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
-                     now: datetime) -> Notice | None:
+                     now: datetime, site: Site) -> Notice | None:
         meeting = await meeting_sql.find_meeting_by_id(conn, subject_id)
         occ = await meetings.occurrence_by_key(conn, meeting, occurrence) if meeting else None
         if meeting is None or occ is None or occ.end <= now:
@@ -159,7 +160,7 @@ class MeetingReminder(DeliveryKind):
         if agenda:
             fields.append(Field("Agenda", "\n".join(f"{i}. {t}" for i, (t, _) in
                                                     enumerate(agenda, 1))))
-        fields += await calendar_fields(conn, occ)  # "Add to calendar" links
+        fields += await calendar_fields(conn, occ, site)  # "Add to calendar" links
         return Notice(meeting.coalition_id, f"Reminder: {meeting.title} in {coming}",
                       f"Meeting #{meeting.number}. Will you be there?", fields=tuple(fields),
                       buttons=meetings.rsvp_buttons(occ))
@@ -175,7 +176,7 @@ class PollClosing(DeliveryKind):
         return due.at + timedelta(minutes=due.offset_min)  # the offset ends at the deadline
 
     async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
-                     now: datetime) -> Notice | None:
+                     now: datetime, site: Site) -> Notice | None:
         poll = await poll_sql.find_poll_by_id(conn, subject_id)
         if poll is None or not poll.accepts_votes(now):
             return None
@@ -198,7 +199,7 @@ class PollResult(DeliveryKind):
         return max(due.at, now) + RESULT_KEEP
 
     async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
-                     now: datetime) -> Notice | None:
+                     now: datetime, site: Site) -> Notice | None:
         poll = await poll_sql.find_poll_by_id(conn, subject_id)
         decision = await poll_sql.decision_for_poll(conn, subject_id) if poll else None
         if poll is None or decision is None:
@@ -229,7 +230,7 @@ class ActionDue(DeliveryKind):
         return [await person_target(conn, await people_sql.get_person(conn, note.owner_id))]
 
     async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
-                     now: datetime) -> Notice | None:
+                     now: datetime, site: Site) -> Notice | None:
         note = await meeting_sql.find_note(conn, subject_id)
         if note is None or note.done_at is not None or note.due_at is None:
             return None
@@ -265,7 +266,7 @@ class ResourceExpiring(DeliveryKind):
                 for p in await resources.posters(conn, due.subject_id)]
 
     async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
-                     now: datetime) -> Notice | None:
+                     now: datetime, site: Site) -> Notice | None:
         return await resources.expiring_notice(conn, subject_id, now)
 
 
@@ -280,7 +281,7 @@ class Digest(DeliveryKind):
         return due.at + DIGEST_KEEP
 
     async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
-                     now: datetime) -> Notice | None:
+                     now: datetime, site: Site) -> Notice | None:
         return await digest.render(conn, subject_id, now)
 
 
@@ -295,7 +296,7 @@ class CommandNotice(DeliveryKind):
         return due.at + NOTICE_KEEP
 
     async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
-                     now: datetime) -> Notice | None:
+                     now: datetime, site: Site) -> Notice | None:
         body = await delivery_sql.notice_body(conn, subject_id)
         return notice_from_json(body) if body is not None else None
 

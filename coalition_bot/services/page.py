@@ -13,8 +13,10 @@ topics if the coalition shows them. Organizations are always named; people only 
 `names` in `/coalition page show`. Nothing else is read: no private reply, no ballot of
 an anonymous poll, no nudge, no action item, no note, no personal feed.
 
-The address people see comes from `[web] base_url`, which the composition root gives
-`configure` once at start (the core reads no config); without it replies give the path.
+The address people see comes from `[web] base_url`: the composition root gives it to
+the `Bot`, whose `Site` reaches the commands (`Context.site`), the outbox's notices and
+the feeds explicitly (the core reads no config, and two bots in one process keep their
+own); without it replies give the path.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from coalition_bot.rules.calendar_links import google_link, outlook_link, webcal
 from coalition_bot.rules.recurrence import describe
 from coalition_bot.services.context import Context
 from coalition_bot.services.meetings import next_occurrence, occurrences_between
+from coalition_bot.services.site import Site
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import goals as goal_sql
 from coalition_bot.store import meetings as meeting_sql
@@ -42,9 +45,9 @@ from coalition_bot.store import topics as topic_sql
 from coalition_bot.store.database import Conn
 from coalition_bot.store.pages import Page
 
-__all__ = ["DEFAULT_SHOWN", "SHOWABLE", "SITE", "Page", "PageView", "calendar_fields", "configure",
-           "feed_path", "page_path", "parse_shown", "rotate", "set_shown", "turn_off",
-           "turn_on", "url", "view"]
+__all__ = ["DEFAULT_SHOWN", "SHOWABLE", "Page", "PageView", "Site",
+           "calendar_fields", "feed_path", "page_path", "parse_shown", "rotate", "set_shown",
+           "turn_off", "turn_on", "view"]
 
 SHOWABLE = ("goals", "decisions", "meetings", "topics", "names")
 DEFAULT_SHOWN = ("goals", "decisions", "meetings")
@@ -53,33 +56,12 @@ MEETINGS_AHEAD = timedelta(days=92)  # the page lists meetings of the next three
 MEETINGS_SHOWN = 30
 
 
-@dataclass(slots=True)
-class Site:
-    """Where the bot's web server is seen from outside (`[web] base_url`); "" when this
-    process serves no web pages."""
-
-    base_url: str = ""
-
-
-SITE = Site()
-
-
-def configure(base_url: str) -> None:
-    """Set the public address the replies give (`[web] base_url`); "" for none."""
-    SITE.base_url = base_url.rstrip("/")
-
-
 def page_path(slug: str) -> str:
     return f"/c/{slug}"
 
 
 def feed_path(slug: str) -> str:
     return f"/c/{slug}/calendar.ics"
-
-
-def url(path: str) -> str:
-    """The address of `path` on the bot's web server, or "" when it has none."""
-    return f"{SITE.base_url}{path}" if SITE.base_url else ""
 
 
 # --- turning it on and off --------------------------------------------------------------
@@ -302,7 +284,7 @@ async def _meetings(conn: Conn, coalition_id: int, now: datetime) -> tuple[Meeti
 
 # --- "Add to calendar" ------------------------------------------------------------------
 
-async def calendar_fields(conn: Conn, occ: Occurrence) -> tuple[Field, ...]:
+async def calendar_fields(conn: Conn, occ: Occurrence, site: Site) -> tuple[Field, ...]:
     """Fields for a meeting reply or reminder: Google Calendar and Outlook links for this
     date, and the coalition's feed as `webcal://` when its page is on and served."""
     m = occ.meeting
@@ -310,7 +292,7 @@ async def calendar_fields(conn: Conn, occ: Occurrence) -> tuple[Field, ...]:
     outlook = outlook_link(m.title, occ.start, occ.end, location=m.location)
     fields = [Field("Add to Google Calendar", google), Field("Add to Outlook", outlook)]
     page = await page_sql.find_page(conn, m.coalition_id)
-    feed = url(feed_path(page.slug)) if page is not None and page.enabled \
+    feed = site.url(feed_path(page.slug)) if page is not None and page.enabled \
         and "meetings" in page.shown else ""
     if feed:
         fields.append(Field("Subscribe to every meeting", webcal(feed)))

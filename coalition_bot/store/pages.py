@@ -1,16 +1,16 @@
-"""SQL for the coalition's page (`coalition_page`) and personal calendar feeds
-(`calendar_feed`)."""
+"""SQL for the coalition's page (`coalition_page`), personal calendar feeds
+(`calendar_feed`) and when each feed last changed (`feed_stamp`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
 
 __all__ = ["Page", "answered", "feed_owner", "feed_token", "find_page", "page_by_slug", "save_page",
-           "set_feed_token", "slug_taken"]
+           "set_feed_token", "slug_taken", "stamp_feed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +88,22 @@ async def answered(conn: Conn, person_id: int, answers: tuple[str, ...]) -> list
                                  f" AND answer IN ({marks}) ORDER BY occurrence",
                            (person_id, *answers))
     return [(int(r["meeting_id"]), str(r["occurrence"])) for r in rows]
+
+
+async def stamp_feed(conn: Conn, coalition_id: int, feed: str, etag: str,
+                     now: datetime) -> datetime:
+    """When `feed` ('coalition', or 'person N') last changed: the time it was first
+    served as `etag`. Bytes not seen before are recorded now (whole seconds, and always
+    after the previous time, so a change within one second still moves it)."""
+    row = await fetch_one(conn, "SELECT etag, modified_at FROM feed_stamp"
+                                " WHERE coalition_id = ? AND feed = ?", (coalition_id, feed))
+    if row is not None and row["etag"] == etag:
+        return from_iso(row["modified_at"])
+    modified = now.replace(microsecond=0)
+    if row is not None:
+        modified = max(modified, from_iso(row["modified_at"]) + timedelta(seconds=1))
+    await conn.execute(
+        "INSERT INTO feed_stamp (coalition_id, feed, etag, modified_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (coalition_id, feed) DO UPDATE SET etag = excluded.etag,"
+        " modified_at = excluded.modified_at", (coalition_id, feed, etag, iso(modified)))
+    return modified

@@ -12,7 +12,8 @@
   JavaScript; a few lines show times in the reader's own zone (the coalition's zone is
   the fallback) and the Content-Security-Policy allows only those lines, by hash.
 - **Caching.** Feeds carry a strong ETag (a hash of the bytes) and Last-Modified (when
-  this server first saw those bytes), and answer 304 to a matching conditional request;
+  those bytes were first served, kept in the database by `services/feeds.py`, so every
+  process and every restart agree), and answer 304 to a matching conditional request;
   pages and feeds are `Cache-Control: no-cache`, so a proxy asks again each time and a
   page turned off is gone at once.
 - **Rate limit.** Each client address gets `[web] rate_limit` requests a minute (a token

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -15,11 +14,11 @@ from importlib import resources
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from coalition_bot.bot import Bot
-from coalition_bot.config import ConfigError, WebConfig
+from coalition_bot.bot import Bot, Feed
+from coalition_bot.config import WebConfig
+from coalition_bot.http_site import HttpSite
 from coalition_bot.rules.calendar_links import webcal
 from coalition_bot.rules.times import format_local
-from coalition_bot.services import feeds, page
 from coalition_bot.web.limits import RateLimiter
 
 __all__ = ["WebServer"]
@@ -27,7 +26,6 @@ __all__ = ["WebServer"]
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-SEEN_MAX = 4096  # feeds whose Last-Modified is remembered
 SCRIPT = resources.files("coalition_bot.web").joinpath("localize.js").read_text("utf-8")
 SCRIPT_HASH = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode()
 COMMON_HEADERS = {
@@ -66,9 +64,7 @@ class WebServer:
         self.config = config
         self.limiter = RateLimiter(config.rate_limit)
         self.templates = _environment()
-        self._seen: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
-        self._runner: web.AppRunner | None = None
-        page.configure(config.base_url)
+        self._site: HttpSite | None = None  # its own server, when not on Slack's
 
     @property
     def routes(self) -> list[tuple[str, str, Handler]]:
@@ -101,14 +97,13 @@ class WebServer:
         now = self.bot.clock()
         if not _ADDRESS_WORD.fullmatch(request.match_info["slug"]):
             return not_found()
-        async with self.bot.db.transaction() as conn:
-            found = await page.view(conn, request.match_info["slug"], now)
+        found = await self.bot.page_view(request.match_info["slug"])
         if found is None:
             return not_found()
         html = self.templates.get_template("page.html").render(
             page=found, script=SCRIPT, now=now,
-            feed_url=page.url(found.feed_path) or found.feed_path,
-            webcal=_webcal(page.url(found.feed_path)))
+            feed_url=self.bot.page_url(found.feed_path) or found.feed_path,
+            webcal=_webcal(self.bot.page_url(found.feed_path)))
         headers = {**COMMON_HEADERS, "Content-Security-Policy": PAGE_POLICY}
         if found.access == "link":
             headers["X-Robots-Tag"] = "noindex, nofollow"
@@ -119,76 +114,50 @@ class WebServer:
         slug = request.match_info["slug"]
         if not _ADDRESS_WORD.fullmatch(slug):
             return not_found()
-        async with self.bot.db.transaction() as conn:
-            feed = await feeds.coalition_feed(conn, slug, self.bot.clock())
-        return self._feed(request, f"c:{slug}", feed, "coalition-meetings.ics", public=True)
+        feed = await self.bot.coalition_feed(slug)
+        return self._feed(request, feed, "coalition-meetings.ics", public=True)
 
     async def personal_feed(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
         if not _ADDRESS_WORD.fullmatch(token):
             return not_found()
-        async with self.bot.db.transaction() as conn:
-            feed = await feeds.personal_feed(conn, token, self.bot.clock())
-        return self._feed(request, f"f:{token}", feed, "my-meetings.ics", public=False)
+        feed = await self.bot.personal_feed(token)
+        return self._feed(request, feed, "my-meetings.ics", public=False)
 
-    def _feed(self, request: web.Request, key: str, feed: feeds.Feed | None, filename: str,
-              *, public: bool) -> web.StreamResponse:
+    def _feed(self, request: web.Request, feed: Feed | None, filename: str, *,
+              public: bool) -> web.StreamResponse:
         if feed is None:
-            self._seen.pop(key, None)
             return not_found()
-        etag = '"' + hashlib.sha256(feed.body).hexdigest()[:32] + '"'
-        modified = self._last_modified(key, etag)
-        headers = {**COMMON_HEADERS, "ETag": etag,
-                   "Last-Modified": format_datetime(modified, usegmt=True),
+        headers = {**COMMON_HEADERS, "ETag": feed.etag,
+                   "Last-Modified": format_datetime(feed.modified.astimezone(UTC),
+                                                    usegmt=True),
                    "Cache-Control": "no-cache" if public else "private, no-cache"}
         if not public:
             headers["X-Robots-Tag"] = "noindex, nofollow"
-        if _not_modified(request, etag, modified):
+        if _not_modified(request, feed.etag, feed.modified):
             return web.Response(status=304, headers=headers)
         headers["Content-Disposition"] = f'inline; filename="{filename}"'
         return web.Response(body=feed.body, content_type="text/calendar", charset="utf-8",
                             headers=headers)
 
-    def _last_modified(self, key: str, etag: str) -> datetime:
-        """When this server first served these bytes at this address (whole seconds)."""
-        seen = self._seen.pop(key, None)
-        if seen is None or seen[0] != etag:
-            seen = (etag, self.bot.clock().astimezone(UTC).replace(microsecond=0))
-        self._seen[key] = seen
-        while len(self._seen) > SEEN_MAX:
-            self._seen.popitem(last=False)
-        return seen[1]
-
     async def serve(self) -> str:
         """Serve the routes alone on [web] host:port; say where."""
-        app = web.Application()
-        for method, path, handler in self.routes:
-            app.router.add_route(method, path, handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        host, port = self.config.host, self.config.port
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except OSError as error:
-            await runner.cleanup()
-            raise ConfigError(f"Cannot listen on {host}:{port} for the coalition pages: "
-                              f"{error.strerror or error}.",
-                              hint="Pick another [web] host or port.") from None
-        self._runner = runner
-        bound_host, bound_port = runner.addresses[0][:2]
-        bound_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-        return f"http://{bound_host}:{bound_port}/c/..."
+        site = HttpSite(self.routes, purpose="for the coalition pages",
+                        hint="Pick another [web] host or port.")
+        where = await site.start(self.config.host, self.config.port)
+        self._site = site
+        return f"{where}/c/..."
 
     @property
     def port(self) -> int:
         """The port it listens on (after `serve`), useful with port 0."""
-        assert self._runner is not None
-        return int(self._runner.addresses[0][1])
+        assert self._site is not None
+        return self._site.port
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
 
 
 def _webcal(address: str) -> str:
