@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from coalition_bot.charts import Bar, participation_png
-from coalition_bot.commands.args import NoArgs
+from coalition_bot.commands.args import Confirm, NoArgs
 from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.model import Binding, GoalStatus, Level, Occurrence, Org, Person
 from coalition_bot.replies import Attachment, CommandRef, Field, Notice, Reply, Text, When, join
@@ -288,10 +288,6 @@ async def _org_add(ctx: Context, args: OrgAddArgs) -> Reply:
     return Reply(title=f"Organization #{org.number} added",
                  text=f"{org.name} is {role}. Add its representatives with "
                       + CommandRef("coalition rep add USER ORG") + ".")
-
-
-Confirm = Annotated[bool | None, Arg(
-    "yes: do it without asking first (it cannot be undone)", keyword_only=True)]
 
 
 @dataclass(frozen=True, slots=True)
