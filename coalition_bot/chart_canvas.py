@@ -5,16 +5,14 @@ measure and once to draw) was most of a chart's cost; organization names and fig
 repeat from one report to the next, so each text, font and size is laid out once per
 process. Imported by the first chart (`charts`), so matplotlib loads only then.
 
-matplotlib's modules, fonts and caches then live as long as the process: about 45 000
-objects that every full pass of Python's garbage collector would walk again (~30 ms a
-pass here, several per `/coalition health`). Loading this module moves everything alive
-into the collector's permanent generation (`gc.freeze`), once.
+Loading it changes nothing else: the long-running bot takes its start-up heap,
+matplotlib's included, out of the garbage collector's full passes itself
+(`cli.settle_heap`).
 """
 
 from __future__ import annotations
 
 import threading
-from gc import collect, freeze
 from math import cos, radians, sin
 from typing import Any
 
@@ -85,6 +83,3 @@ class CachingCanvas(FigureCanvasAgg):
             self.renderer = _Renderer(w, h, self.figure.dpi)  # type: ignore[no-untyped-call]
         return self.renderer  # type: ignore[no-any-return]
 
-
-collect()
-freeze()

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["Bar", "participation_png"]
+__all__ = ["Bar", "load", "participation_png"]
 
 _INK = "#333333"
 _GRID = "#bbbbbb"
@@ -85,6 +85,12 @@ def participation_png(title: str, bars: Sequence[Bar]) -> bytes:
     out = io.BytesIO()
     pixels.convert("L").save(out, format="png", compress_level=1)
     return out.getvalue()
+
+
+def load() -> None:
+    """Import what a chart needs (matplotlib, Pillow) and find its font, ahead of the
+    first chart: an empty chart, drawn and dropped."""
+    participation_png("", ())
 
 
 def _text(figure: Figure, x: float, y: float, words: str, **style: Any) -> None:
