@@ -31,6 +31,7 @@ from pathlib import Path
 
 from common import goal, machine, summary
 
+from coalition_bot import charts
 from coalition_bot.bot import Bot
 from coalition_bot.cli import settle_heap
 from coalition_bot.replies import Invocation
@@ -158,9 +159,17 @@ async def main() -> None:
             from coalition_bot.charts import Bar, participation_png
             bars = [Bar(f"#{n} Organization {n}", 0.6, "3 of 5 (60%)") for n in range(ORGS)]
             for _ in range(5):
+                charts._drawn.clear()
                 began = time.perf_counter()
                 participation_png("Share of polls voted in, last 90 days", bars)
                 chart.append((time.perf_counter() - began) * 1000)
+            anew, anew_cpu = [], []  # the chart not kept: as after a new vote
+            for _ in range(10):
+                charts._drawn.clear()
+                began, began_cpu = time.perf_counter(), time.process_time()
+                reply = await bot.handle(invocation("coalition health"))
+                anew.append((time.perf_counter() - began) * 1000)
+                anew_cpu.append((time.process_time() - began_cpu) * 1000)
             fresh = []  # every label new to the process (renamed organizations, new figures)
             for run in range(5):
                 new = [Bar(f"#{n} Renamed {run}-{n}", 0.6, f"{run} of {n + 9} ({n}%)")
@@ -176,9 +185,12 @@ async def main() -> None:
     print(f"  {summary(times)}")
     print(f"  CPU time of this process (what other processes on the machine do not add): "
           f"{summary(cpu)}")
+    print(f"  chart drawn anew each call (not kept): {summary(anew)}")
+    print(f"    CPU time: {summary(anew_cpu)}")
     print(f"  of which the chart alone: {summary(chart)}")
     print(f"  the chart alone, every label new: {summary(fresh)}")
-    print(f"  goal (every call <= {GOAL_MS:.0f} ms): {goal(max(times) <= GOAL_MS)}")
+    print(f"  goal (every call <= {GOAL_MS:.0f} ms, chart kept or drawn anew): "
+          f"{goal(max(times + anew) <= GOAL_MS)}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
@@ -602,8 +603,10 @@ async def _health(ctx: Context, args: HealthArgs) -> Reply:
     period = args.period or health.DEFAULT_PERIOD
     found = await health.report(ctx, period)
     reply = health_reply(found, ctx.coalition.name, period)
-    png = participation_png(f"Share of polls voted in, last {_period_words(period)}",
-                            [_bar(r) for r in found.rows])
+    # drawn in a worker thread: the event loop keeps serving other people's commands
+    png = await asyncio.to_thread(
+        participation_png, f"Share of polls voted in, last {_period_words(period)}",
+        [_bar(r) for r in found.rows])
     return dataclasses.replace(reply, files=(Attachment("health.png", media_type="image/png",
                                                         data=png),))
 
