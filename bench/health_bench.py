@@ -9,7 +9,8 @@ organization polls closed over the last 90 days (every organization an elector, 
 overdue) and 20 roles: built with sqlite3 directly, after the migrations, the way months
 of use leave them. What is timed is the whole command through `Bot.handle`, as a
 coordinator: parsing, the transaction, the queries, the figures and flags, the reply
-and the PNG. One warm-up call (it imports matplotlib and draws each label's glyphs,
+and the PNG. Start-up as `coalition-bot run` does it (`cli.settle_heap`: matplotlib loaded, the heap
+frozen), one warm-up call (it draws each label's glyphs,
 which later charts reuse), then 20 timed calls; then the chart alone, with the same
 labels and with labels never drawn before. The
 process's CPU time per call is printed beside the wall time: on a machine shared with
@@ -30,7 +31,9 @@ from pathlib import Path
 
 from common import goal, machine, summary
 
+from coalition_bot import charts
 from coalition_bot.bot import Bot
+from coalition_bot.cli import settle_heap
 from coalition_bot.replies import Invocation
 
 ORGS, POLLS, MEETINGS, ACTIONS, ROLES = 50, 500, 2_000, 5_000, 20
@@ -137,6 +140,7 @@ async def main() -> None:
         await bot.close()
         fill(path, random.Random(7))
         bot = await Bot.open(path, clock=lambda: NOW)
+        settle_heap()  # as `coalition-bot run` does once it serves
         try:
             first = time.perf_counter()
             reply = await bot.handle(invocation("coalition health"))
@@ -155,9 +159,17 @@ async def main() -> None:
             from coalition_bot.charts import Bar, participation_png
             bars = [Bar(f"#{n} Organization {n}", 0.6, "3 of 5 (60%)") for n in range(ORGS)]
             for _ in range(5):
+                charts._drawn.clear()
                 began = time.perf_counter()
                 participation_png("Share of polls voted in, last 90 days", bars)
                 chart.append((time.perf_counter() - began) * 1000)
+            anew, anew_cpu = [], []  # the chart not kept: as after a new vote
+            for _ in range(10):
+                charts._drawn.clear()
+                began, began_cpu = time.perf_counter(), time.process_time()
+                reply = await bot.handle(invocation("coalition health"))
+                anew.append((time.perf_counter() - began) * 1000)
+                anew_cpu.append((time.process_time() - began_cpu) * 1000)
             fresh = []  # every label new to the process (renamed organizations, new figures)
             for run in range(5):
                 new = [Bar(f"#{n} Renamed {run}-{n}", 0.6, f"{run} of {n + 9} ({n}%)")
@@ -169,13 +181,16 @@ async def main() -> None:
             await bot.close()
     print(f"/coalition health, {ORGS} organizations, {POLLS} polls, {MEETINGS} meetings, "
           f"{ACTIONS} action items:")
-    print(f"  first call (imports matplotlib): {warm:.1f} ms")
+    print(f"  first call: {warm:.1f} ms")
     print(f"  {summary(times)}")
     print(f"  CPU time of this process (what other processes on the machine do not add): "
           f"{summary(cpu)}")
+    print(f"  chart drawn anew each call (not kept): {summary(anew)}")
+    print(f"    CPU time: {summary(anew_cpu)}")
     print(f"  of which the chart alone: {summary(chart)}")
     print(f"  the chart alone, every label new: {summary(fresh)}")
-    print(f"  goal (every call <= {GOAL_MS:.0f} ms): {goal(max(times) <= GOAL_MS)}")
+    print(f"  goal (every call <= {GOAL_MS:.0f} ms, chart kept or drawn anew): "
+          f"{goal(max(times + anew) <= GOAL_MS)}")
 
 
 if __name__ == "__main__":

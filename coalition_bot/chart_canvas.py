@@ -1,90 +1,98 @@
-"""An Agg canvas that keeps each plain text's measure and glyph image between charts.
+"""matplotlib pieces for fast charts: plain one-line texts drawn from a glyph cache.
 
 FreeType laying out a label (the same calls as matplotlib's `RendererAgg`, once to
-measure and once to draw) was most of a chart's cost; organization names and figures
-repeat from one report to the next, so each text, font and size is laid out once per
-process. Imported by the first chart (`charts`), so matplotlib loads only then.
-
-matplotlib's modules, fonts and caches then live as long as the process: about 45 000
-objects that every full pass of Python's garbage collector would walk again (~30 ms a
-pass here, several per `/coalition health`). Loading this module moves everything alive
-into the collector's permanent generation (`gc.freeze`), once.
+measure and once to draw) was most of a chart's cost, and matplotlib's `Text` artists
+(properties, layout, a bbox per text) most of the rest. `Texts` is one artist for all
+of a chart's texts: each text, font size and resolution is laid out once per process
+(organization names and figures repeat from one report to the next), then copied onto
+the canvas as an image, positioned from its cached measure. Imported by the first
+chart (`charts`), so matplotlib loads only then.
 """
 
 from __future__ import annotations
 
 import threading
-from gc import collect, freeze
-from math import cos, radians, sin
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
 from matplotlib.font_manager import FontProperties
 
-__all__ = ["CachingCanvas"]
+__all__ = ["Label", "Texts"]
 
-_GlyphKey = tuple[str, FontProperties, float, int, bool]
-_CACHED = 4096  # labels kept (a few KB each)
+_CACHED = 4096  # texts kept (a few KB each)
 _lock = threading.Lock()
-_measures: dict[tuple[str, FontProperties, float, int], tuple[float, float, float]] = {}
-_images: dict[_GlyphKey, tuple[np.ndarray[Any, Any], float, float, float]] = {}
+# (text, font size, dpi, hinting, antialiased) -> (glyph image, width, height, descent,
+# bitmap offset x, bitmap offset y), all in pixels
+_Glyphs = tuple[np.ndarray[Any, Any], float, float, float, float, float]
+_glyphs: dict[tuple[str, float, float, Any, bool], _Glyphs] = {}
+_fonts: dict[float, FontProperties] = {}
 
 
-def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
-    with _lock:
-        if len(cache) >= _CACHED:
-            cache.clear()  # simplest bound: labels of the coalitions in use come back
-        cache[key] = value
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A one-line plain text (never mathtext: names are users' words) at figure
+    fractions, aligned horizontally and vertically on that point."""
+
+    x: float
+    y: float
+    text: str
+    size: float = 8.0
+    ha: Literal["left", "center", "right"] = "left"
+    va: Literal["top", "center"] = "center"
 
 
-class _Renderer(RendererAgg):
-    """Agg that keeps each plain text's measure and glyph image between charts (the
-    same FreeType calls as `RendererAgg`, done once per text, font and size)."""
+def _font(size: float) -> FontProperties:
+    found = _fonts.get(size)
+    if found is None:
+        found = _fonts.setdefault(size, FontProperties(size=size))  # rcParams' family
+    return found
 
-    def get_text_width_height_descent(self, s: str, prop: FontProperties,
-                                      ismath: Any) -> tuple[float, float, float]:
-        if ismath:
-            return super().get_text_width_height_descent(s, prop, ismath)  # type: ignore[no-untyped-call,no-any-return]
-        key = (s, prop.copy(), self.dpi, get_hinting_flag())  # type: ignore[no-untyped-call]
-        found = _measures.get(key)
-        if found is None:
-            found = super().get_text_width_height_descent(s, prop, ismath)  # type: ignore[no-untyped-call]
-            _keep(_measures, key, found)
-        return found
 
-    def draw_text(self, gc: Any, x: float, y: float, s: str, prop: FontProperties,
-                  angle: float, ismath: Any = False, mtext: Any = None) -> None:
-        if ismath:
-            super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)  # type: ignore[no-untyped-call]
+def _laid_out(renderer: RendererAgg, text: str, size: float, antialiased: bool) -> _Glyphs:
+    """The text's glyph image and measures, from the cache or FreeType (what
+    `RendererAgg.get_text_width_height_descent` and `draw_text` do, done once)."""
+    flags = get_hinting_flag()  # type: ignore[no-untyped-call]
+    key = (text, size, float(renderer.dpi), flags, antialiased)
+    found = _glyphs.get(key)
+    if found is None:
+        font = renderer._prepare_font(_font(size))  # type: ignore[no-untyped-call]
+        font.set_text(text, 0, flags=flags)
+        width, height = font.get_width_height()
+        descent = font.get_descent() / 64.0
+        font.draw_glyphs_to_bitmap(antialiased=antialiased)
+        xo, yo = font.get_bitmap_offset()
+        found = (np.asarray(font.get_image()).copy(), width / 64.0, height / 64.0, descent,
+                 xo / 64.0, yo / 64.0)
+        with _lock:
+            if len(_glyphs) >= _CACHED:
+                _glyphs.clear()  # simplest bound: labels of the coalitions in use come back
+            _glyphs[key] = found
+    return found
+
+
+class Texts(Artist):
+    """All of a chart's texts as one artist, in black, drawn from the glyph cache."""
+
+    def __init__(self, labels: Sequence[Label]) -> None:
+        super().__init__()
+        self.labels = list(labels)
+
+    def draw(self, renderer: Any) -> None:
+        if not self.get_visible():
             return
-        flags = get_hinting_flag()  # type: ignore[no-untyped-call]
-        key = (s, prop.copy(), self.dpi, flags, bool(gc.get_antialiased()))
-        found = _images.get(key)
-        if found is None:  # what RendererAgg.draw_text does, keeping the result
-            font = self._prepare_font(prop)  # type: ignore[no-untyped-call]
-            font.set_text(s, 0, flags=key[3])
-            font.draw_glyphs_to_bitmap(antialiased=key[4])
-            xo, yo = font.get_bitmap_offset()
-            found = (np.asarray(font.get_image()).copy(), font.get_descent() / 64.0,
-                     xo / 64.0, yo / 64.0)
-            _keep(_images, key, found)
-        image, d, xo, yo = found
-        x = round(x + xo + d * sin(radians(angle)))
-        y = round(y + yo + d * cos(radians(angle)))
-        self._renderer.draw_text_image(image, x, y + 1, angle, gc)
-
-
-class CachingCanvas(FigureCanvasAgg):
-    """An Agg canvas drawing with `_Renderer`."""
-
-    def get_renderer(self) -> _Renderer:
-        w, h = self.figure.bbox.size
-        if not isinstance(getattr(self, "renderer", None), _Renderer) or (
-                self.renderer.width, self.renderer.height) != (int(w), int(h)):
-            self.renderer = _Renderer(w, h, self.figure.dpi)  # type: ignore[no-untyped-call]
-        return self.renderer  # type: ignore[no-any-return]
-
-
-collect()
-freeze()
+        width, height = renderer.get_canvas_width_height()
+        gc = renderer.new_gc()
+        gc.set_foreground("black")
+        gc.set_antialiased(True)
+        for label in self.labels:
+            image, w, h, d, xo, yo = _laid_out(renderer, label.text, label.size, True)
+            left = label.x * width - {"left": 0.0, "center": w / 2, "right": w}[label.ha]
+            baseline = label.y * height - (h / 2 if label.va == "center" else h) + d
+            # `RendererAgg.draw_text` at angle 0: the image's top-left corner, y down
+            renderer._renderer.draw_text_image(
+                image, round(left + xo), round(height - baseline + yo - d) + 1, 0.0, gc)
+        gc.restore()

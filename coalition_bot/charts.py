@@ -5,26 +5,27 @@ and adds nothing the text lacks: the text stays the source of truth.
 One dark grey on white, values written beside the bars: readable printed in grey scale,
 and saved as a grey-scale PNG (a quarter of the pixels' bytes to compress).
 
-Speed (`bench/health_bench.py`): FreeType laying out the labels, twice per label (once
-to measure, once to draw), was most of a chart's cost; `chart_canvas` keeps each
-label's measure and glyph image between charts (organization names and figures repeat
-from one report to the next). Everything else is one artist per kind: the bars are one
-collection, the grid one set of lines, no Axes with their ticks and spines. matplotlib
-is imported by the first chart, not at start-up (40 MB and ~0.4 s every start would
-pay, and every command-line call).
+Speed (`bench/health_bench.py`): FreeType laying out the labels (twice per label, to
+measure and to draw) and matplotlib's `Text` artists were most of a chart's cost;
+`chart_canvas.Texts` draws all texts as one artist from a per-process glyph cache
+(organization names and figures repeat from one report to the next). The bars are one
+collection, the grid one set of lines, no Axes with their ticks and spines. The last
+few charts are kept by title and bars: a report whose figures did not change reuses its
+picture. The handler draws in a worker thread (`asyncio.to_thread`), so the event loop
+keeps answering other people while a chart is drawn. matplotlib is imported by the
+first chart, or at start-up by `coalition-bot run` (`cli.settle_heap`), never by a
+command-line call.
 """
 
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-__all__ = ["Bar", "participation_png"]
+__all__ = ["Bar", "load", "participation_png"]
 
 _INK = "#333333"
 _GRID = "#bbbbbb"
@@ -34,6 +35,9 @@ _ROW = 0.25  # inches per organization
 _TOP, _BOTTOM = 0.45, 0.55  # inches: the title above, the percentages below
 _LEFT, _RIGHT = 0.42, 0.97  # of the width: the bars (the labels left of them)
 _GRID_AT = (0, 25, 50, 75, 100)
+_KEPT = 16  # charts kept, by title and bars
+_drawn: OrderedDict[tuple[str, tuple[Bar, ...]], bytes] = OrderedDict()
+_drawn_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,17 +51,40 @@ class Bar:
 
 
 def participation_png(title: str, bars: Sequence[Bar]) -> bytes:
-    """A horizontal bar chart of each organization's share of polls voted in, as PNG."""
+    """A horizontal bar chart of each organization's share of polls voted in, as PNG.
+    The same title and bars give the same picture: the last few are kept (`_drawn`)."""
+    key = (title, tuple(bars))
+    with _drawn_lock:
+        found = _drawn.get(key)
+        if found is not None:
+            _drawn.move_to_end(key)
+            return found
+    png = _draw(title, bars)
+    with _drawn_lock:
+        _drawn[key] = png
+        while len(_drawn) > _KEPT:
+            _drawn.popitem(last=False)
+    return png
+
+
+def load() -> None:
+    """Import what a chart needs (matplotlib, Pillow) and find its font, ahead of the
+    first chart: an empty chart, drawn and dropped."""
+    _draw("", ())
+
+
+def _draw(title: str, bars: Sequence[Bar]) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.figure import Figure
     from PIL import Image
 
-    from coalition_bot.chart_canvas import CachingCanvas
+    from coalition_bot.chart_canvas import Label, Texts
 
     rows = max(len(bars), 1)
     height = _TOP + _BOTTOM + _ROW * rows
     figure = Figure(figsize=(_WIDTH, height), dpi=_DPI)
-    canvas = CachingCanvas(figure)
+    canvas = FigureCanvasAgg(figure)
 
     def at(percent: float, row: float) -> tuple[float, float]:
         """Figure fractions of a point: x in percent, one row per organization from
@@ -71,25 +98,19 @@ def participation_png(title: str, bars: Sequence[Bar]) -> bytes:
         [[at(0, y + 0.2), at(share, y + 0.2), at(share, y + 0.8), at(0, y + 0.8)]
          for y, share in enumerate(100 * (b.share or 0) for b in bars)],
         facecolors=_INK, edgecolors="none"))
-    for x in _GRID_AT:
-        _text(figure, *at(x, rows + 0.3), f"{x}%", ha="center", va="top")
-    for y, bar in enumerate(bars):  # the organization and its figure, as the reply says
-        _text(figure, *at(-1, y + 0.5), _shorten(f"{bar.label}: {bar.note}"), ha="right",
-              va="center")
+    labels = [Label(*at(x, rows + 0.3), f"{x}%", ha="center", va="top") for x in _GRID_AT]
+    labels += [Label(*at(-1, y + 0.5), _shorten(f"{bar.label}: {bar.note}"), ha="right")
+               for y, bar in enumerate(bars)]  # the organization and its figure, as the text
     if not bars:
-        _text(figure, *at(-1, 0.5), "no organizations yet", ha="right", va="center")
-    _text(figure, 0.01, 1 - 0.22 / height, title, fontsize=10, va="center")
+        labels.append(Label(*at(-1, 0.5), "no organizations yet", ha="right"))
+    labels.append(Label(0.01, 1 - 0.22 / height, title, size=10))
+    figure.add_artist(Texts(labels))
     canvas.draw()  # type: ignore[no-untyped-call]
     rgba = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
     pixels = Image.frombuffer("RGBA", canvas.get_width_height(), rgba, "raw", "RGBA", 0, 1)
     out = io.BytesIO()
     pixels.convert("L").save(out, format="png", compress_level=1)
     return out.getvalue()
-
-
-def _text(figure: Figure, x: float, y: float, words: str, **style: Any) -> None:
-    """Plain text at figure fractions: names are users' words, never mathtext."""
-    figure.text(x, y, words, fontsize=style.pop("fontsize", 8), parse_math=False, **style)
 
 
 def _shorten(label: str, most: int = 48) -> str:

@@ -23,9 +23,31 @@ import inspect
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-__all__ = ["NoArgs", "args_type", "build_args", "field_types"]
+if TYPE_CHECKING:
+    from coalition_bot.commands.spec import OptionType
+
+__all__ = ["Arg", "Confirm", "NoArgs", "args_type", "build_args", "field_types"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Arg:
+    """What an argument field says about its option beyond its name, type and default."""
+
+    help: str
+    type: OptionType | None = None  # None: read from the field's type (see `spec._TYPES`)
+    max_length: int = 200
+    rest: bool = False
+    kind: str = ""
+    min_value: int | None = None
+    max_value: int | None = None
+    keyword_only: bool = False
+
+
+# The option of a subcommand that cannot be undone: yes skips the question (`services.confirm`).
+Confirm = Annotated[bool | None, Arg(
+    "yes: do it without asking first (it cannot be undone)", keyword_only=True)]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

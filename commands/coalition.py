@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,7 +10,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from coalition_bot.charts import Bar, participation_png
-from coalition_bot.commands.args import NoArgs
+from coalition_bot.commands.args import Confirm, NoArgs
 from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.model import Binding, GoalStatus, Level, Occurrence, Org, Person
 from coalition_bot.replies import Attachment, CommandRef, Field, Notice, Reply, Text, When, join
@@ -288,10 +289,6 @@ async def _org_add(ctx: Context, args: OrgAddArgs) -> Reply:
     return Reply(title=f"Organization #{org.number} added",
                  text=f"{org.name} is {role}. Add its representatives with "
                       + CommandRef("coalition rep add USER ORG") + ".")
-
-
-Confirm = Annotated[bool | None, Arg(
-    "yes: do it without asking first (it cannot be undone)", keyword_only=True)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -606,8 +603,10 @@ async def _health(ctx: Context, args: HealthArgs) -> Reply:
     period = args.period or health.DEFAULT_PERIOD
     found = await health.report(ctx, period)
     reply = health_reply(found, ctx.coalition.name, period)
-    png = participation_png(f"Share of polls voted in, last {_period_words(period)}",
-                            [_bar(r) for r in found.rows])
+    # drawn in a worker thread: the event loop keeps serving other people's commands
+    png = await asyncio.to_thread(
+        participation_png, f"Share of polls voted in, last {_period_words(period)}",
+        [_bar(r) for r in found.rows])
     return dataclasses.replace(reply, files=(Attachment("health.png", media_type="image/png",
                                                         data=png),))
 

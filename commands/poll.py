@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
+from coalition_bot.commands.args import Confirm
 from coalition_bot.commands.spec import Arg, Command, OptionType, Subcommand
 from coalition_bot.model import Electorate, Level, Org, Person, Poll, Results, Rule
 from coalition_bot.replies import CommandRef, Field, Reply, Text, When, join
@@ -32,8 +33,6 @@ PollNumber = Annotated[int, Arg("the poll's number", type=OptionType.NUMBER, kin
 Details = Annotated[str | None, Arg(
     "background: what is proposed, why, links", keyword_only=True,
     max_length=polls.DETAILS_MAX)]
-Confirm = Annotated[bool | None, Arg(
-    "yes: do it without asking first (it cannot be undone)", keyword_only=True)]
 
 
 def _electorate(poll: Poll) -> str:

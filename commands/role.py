@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from coalition_bot.commands.args import NoArgs
+from coalition_bot.commands.args import Confirm, NoArgs
 from coalition_bot.commands.spec import Arg, Command, Subcommand
 from coalition_bot.model import Level, Org, Person
 from coalition_bot.replies import CommandRef, Field, Reply, When, join
@@ -67,8 +67,7 @@ async def _unassign(ctx: Context, args: UnassignArgs) -> Reply:
 @dataclass(frozen=True, slots=True)
 class DeleteArgs:
     role: RoleName
-    confirm: Annotated[bool | None, Arg(
-        "yes: do it without asking first (it cannot be undone)", keyword_only=True)] = None
+    confirm: Confirm = None
 
 
 async def _delete(ctx: Context, args: DeleteArgs) -> Reply:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from coalition_bot.commands.args import args_type, field_types
+from coalition_bot.commands.args import Arg, args_type, field_types
 from coalition_bot.model import Level, Org, Person
 from coalition_bot.replies import CommandRef, Reply, Text
 
@@ -103,20 +103,6 @@ class Option:
         if self.required:
             return self.name.upper() if self.type is not OptionType.NUMBER else "#N"
         return f"[{self.name}:{self.metavar}]"
-
-
-@dataclass(frozen=True, slots=True)
-class Arg:
-    """What an argument field says about its option beyond its name, type and default."""
-
-    help: str
-    type: OptionType | None = None  # None: read from the field's type (see `_TYPES`)
-    max_length: int = 200
-    rest: bool = False
-    kind: str = ""
-    min_value: int | None = None
-    max_value: int | None = None
-    keyword_only: bool = False
 
 
 # The option type of each field type; NUMBER, PERCENT and TIMEZONE are named in `Arg`.

@@ -14,7 +14,7 @@ import pytest
 from helpers import Chat
 
 from coalition_bot.bot import Bot
-from coalition_bot.commands.args import NoArgs, args_type, build_args, field_types
+from coalition_bot.commands.args import Confirm, NoArgs, args_type, build_args, field_types
 from coalition_bot.commands.registry import COMMANDS
 from coalition_bot.commands.spec import (
     Arg,
@@ -204,3 +204,16 @@ async def test_records_read_back_carry_their_enum_members(bot: Bot, partners: Ch
     assert note.kind is NoteKind.ACTION
     assert item.kind is ResourceKind.OFFER
     assert item.status is ResourceStatus.OPEN
+
+
+def test_every_confirm_option_is_the_one_confirm_alias():
+    """`confirm:yes` says the same everywhere because it is declared once (`args.Confirm`):
+    every subcommand field named `confirm` carries that alias's very Arg."""
+    (shared,) = Confirm.__metadata__
+    found = []
+    for command, sub in SUBCOMMANDS:
+        hints = typing.get_type_hints(args_type(sub.handler), include_extras=True)
+        if "confirm" in hints:
+            found.append(f"{command.name} {sub.words}")
+            assert hints["confirm"].__metadata__[0] is shared, found[-1]
+    assert {"role delete", "poll close"} <= set(found), found

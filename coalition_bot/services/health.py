@@ -22,8 +22,9 @@ In detail:
   A PNG needs bytes: `Attachment.data` (text files keep `content`); the console writes
   `payload()`, Slack uploads `data or content`, Discord wraps `payload()` in a BytesIO.
   `chart_canvas` keeps each label's FreeType layout between charts (most of a chart's
-  cost; names repeat from report to report) and, once loaded, takes the long-lived heap
-  out of the garbage collector's full passes (`gc.freeze`). Texts never parse mathtext:
+  cost; names repeat from report to report). The long-running bot loads it at start-up
+  and takes its long-lived heap out of the garbage collector's full passes
+  (`cli.settle_heap`, `gc.freeze`). Texts never parse mathtext:
   names are users' words (`$` in a name broke the chart before).
 - Attendance is recorded after the fact (`/meeting attended`); the minutes list it once
   there is any, and fall back to RSVPs before that.
