@@ -222,6 +222,8 @@ class Outbox:
 
     async def _send_due(self) -> SendReport:
         report = SendReport()
+        if not self.outlets:  # a process serving no platform sends nothing
+            return report
         started = self.clock()  # what was due then; a retry set meanwhile waits
         while not self.stopping and await self._deliver(started, report):
             pass

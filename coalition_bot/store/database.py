@@ -24,9 +24,11 @@ nothing above `store/` knows which engine runs.
   SQLite without each growing its own locking. It is held for microseconds per statement,
   as on SQLite; past `busy_timeout_ms` (PostgreSQL's `lock_timeout`) the command is
   answered "busy". `durable=False` is `SET LOCAL synchronous_commit = off`.
-- **Several processes.** With the one lock, the outbox's claims (owner + lease) and the
-  scheduler's sweeps (delivery rows keyed uniquely, `ON CONFLICT DO NOTHING`) work across
-  processes as they do across processes on one SQLite file.
+- **Several processes.** With the one lock, the scheduler's sweeps (delivery rows keyed
+  uniquely, `ON CONFLICT DO NOTHING`) work across processes as they do across processes
+  on one SQLite file; on PostgreSQL the outbox's claims skip it and lock rows instead
+  (`FOR UPDATE SKIP LOCKED`), one process sweeps at a time (the others skip), and
+  processes tell each other what changed with NOTIFY (`store/coordination.py`).
 - **Passwords** come from libpq (`PGPASSWORD`, `~/.pgpass`) or an environment URL; the
   config refuses a URL holding one, and logs and messages show the URL without it
   (`dialect.safe_target`).

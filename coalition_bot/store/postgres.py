@@ -49,7 +49,7 @@ __all__ = ["MIGRATE_LOCK", "WRITE_LOCK", "PgConn", "PgDatabase", "PgRow", "canno
 log = logging.getLogger(__name__)
 
 POOL_SIZE = 8
-LISTEN_RETRY = 1.0  # seconds between attempts to reconnect the listening connection
+LISTEN_RETRY = 1.0, 30.0  # seconds before reconnecting the listening connection: first, most
 
 
 class PgRow:
@@ -215,7 +215,9 @@ class PgDatabase(Database):
     async def listen(self, channel: str) -> AsyncIterator[str | None]:
         """The payloads NOTIFY'd on `channel`, on a connection of its own. None first and
         after each reconnection: what was announced meanwhile is lost, so the caller
-        catches up. A dropped connection is a warning (no traceback), then a retry."""
+        catches up. A dropped connection is a warning (no traceback), then a retry, at
+        longer intervals while the server stays away."""
+        pause = LISTEN_RETRY[0]
         while True:
             try:
                 conn = await psycopg.AsyncConnection.connect(
@@ -223,6 +225,7 @@ class PgDatabase(Database):
                     application_name="coalition-bot listen")
                 async with conn:
                     await conn.execute(f"LISTEN {channel}")
+                    pause = LISTEN_RETRY[0]
                     yield None
                     async for notify in conn.notifies():
                         yield notify.payload
@@ -230,8 +233,9 @@ class PgDatabase(Database):
                 reason = str(error).strip().splitlines()[0] if str(error).strip() \
                     else type(error).__name__
                 log.warning("listening for other processes' changes on %s: %s; "
-                            "reconnecting in %g s", self.target, reason, LISTEN_RETRY)
-            await asyncio.sleep(LISTEN_RETRY)
+                            "reconnecting in %g s", self.target, reason, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LISTEN_RETRY[1])
 
     @asynccontextmanager
     async def transaction(self, *, durable: bool = True,
