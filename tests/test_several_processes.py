@@ -126,9 +126,9 @@ async def test_a_poll_created_in_one_process_is_closed_by_anothers_timer_at_its_
     await wait_until(lambda: bool(outbox.titled("Poll #1 closed")), within=15,
                      what="process B closed the poll and announced its result")
     [sent] = outbox.titled("Poll #1 closed")
-    # B's timer was planned from A's NOTIFY: within a few fake seconds of the deadline,
-    # where the hourly sweep would have been up to a fake hour late
-    assert closes <= sent.at < closes + timedelta(seconds=60), sent.at
+    # B's timer was planned from A's NOTIFY: within fake minutes (real seconds) of the
+    # deadline, where the hourly sweep would have been up to a fake hour late
+    assert closes <= sent.at < closes + timedelta(minutes=5), sent.at
     assert scheduler.wakeups.heard >= 1
 
 
