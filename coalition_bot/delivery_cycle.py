@@ -15,6 +15,13 @@ so tests move time without sleeping:
 
 When ticks run is the timers' business (`coalition_bot.timers`).
 
+- **Several processes** (PostgreSQL): a sweep first tries the sweep lock
+  (`store.coordination.take_sweep`); a process whose timer fires while another one
+  sweeps skips its sweep and goes on to send (at once, not queued behind that sweep),
+  then sweeps once more a moment later (`SWEEP_RETRY`) for anything that came due
+  after the other sweep's end. A sweep that wrote rows announces them (`due`), so the
+  processes serving other platforms send them at once.
+
 - **Cost: only series with something coming are read.** Each series keeps
   `meeting.next_remind_at` (migration 0006, indexed): the earliest its next reminder can
   be. It is only ever early, never late: no reminder of the series falls between the
@@ -38,6 +45,7 @@ When ticks run is the timers' business (`coalition_bot.timers`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -47,13 +55,15 @@ from coalition_bot.bot import Bot
 from coalition_bot.outbox import Coalesced, SendReport
 from coalition_bot.services import deliveries
 from coalition_bot.services.delivery_kinds import kind_of
+from coalition_bot.store import coordination
 from coalition_bot.store import deliveries as delivery_sql
 
-__all__ = ["EPSILON", "DeliveryCycle", "TickReport"]
+__all__ = ["EPSILON", "SWEEP_RETRY", "DeliveryCycle", "TickReport"]
 
 log = logging.getLogger(__name__)
 
 EPSILON = timedelta(milliseconds=1)
+SWEEP_RETRY = 0.5  # real seconds after a sweep skipped because another process swept
 
 
 @dataclass
@@ -63,6 +73,7 @@ class TickReport(SendReport):
     created: int = 0
     skipped: int = 0
     closed_polls: int = 0
+    swept: bool = True  # False: another process was sweeping, so this one skipped
 
 
 class DeliveryCycle:
@@ -78,6 +89,7 @@ class DeliveryCycle:
         self.lookback = lookback
         self._tick = Coalesced(self._run_tick)
         self.last_sweep: float | None = None  # time.monotonic() of the last sweep done
+        self._retry_planned = False
 
     async def tick(self) -> TickReport:
         """Create what came due, then send what is due on our platforms.
@@ -89,8 +101,11 @@ class DeliveryCycle:
 
     async def _run_tick(self) -> TickReport:
         report = TickReport()
-        await self._sweep(self.clock(), report)
-        self.last_sweep = time.monotonic()
+        report.swept = await self._sweep(self.clock(), report)
+        self.last_sweep = time.monotonic()  # skipped: another process swept just now
+        if not report.swept and not self._retry_planned:
+            self._retry_planned = True
+            self.bot.outbox.spawn(self._sweep_again())
         sent = await self.bot.outbox.send_due()
         for name in ("failed", "refused", "dropped", "expired"):
             setattr(report, name, getattr(sent, name))
@@ -99,8 +114,20 @@ class DeliveryCycle:
             log.info("tick: %s", report)
         return report
 
-    async def _sweep(self, now: datetime, report: TickReport) -> None:
-        async with self.bot.db.transaction() as conn:
+    async def _sweep_again(self) -> None:
+        """After a skipped sweep: once the other process's sweep is over, sweep what
+        came due after its end."""
+        await asyncio.sleep(SWEEP_RETRY)
+        self._retry_planned = False
+        if not self.bot.outbox.stopping:
+            await self.tick()
+
+    async def _sweep(self, now: datetime, report: TickReport) -> bool:
+        """Sweep into rows what came due up to `now`; False (nothing done) when another
+        process holds the sweep lock."""
+        async with self.bot.db.transaction(exclusive=False) as conn:
+            if not await coordination.take_sweep(conn):
+                return False
             since = await delivery_sql.swept_to(conn) or now
             since = min(max(since, now - self.lookback), now)
             due = await deliveries.due_between(conn, since, now + EPSILON, self.poll_reminder,
@@ -122,3 +149,6 @@ class DeliveryCycle:
                         report.skipped += too_old
                         report.created += not too_old
             await delivery_sql.set_swept_to(conn, now + EPSILON)
+            if report.created:
+                await coordination.announce_due(conn)
+        return True

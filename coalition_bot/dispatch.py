@@ -31,6 +31,7 @@ from coalition_bot.services.deliveries import enqueue_notices
 from coalition_bot.services.people import caller_for, find_org, find_user
 from coalition_bot.services.site import Site
 from coalition_bot.store import coalitions as coalition_sql
+from coalition_bot.store import coordination
 from coalition_bot.store import people as people_sql
 from coalition_bot.store.database import Database
 
@@ -161,7 +162,11 @@ class Dispatcher:
             reply = await sub.handler(ctx, build_args(sub.handler, typed))
             # into the outbox, in this transaction: sent after the commit
             if ctx.notices or ctx.private_notices:
-                await enqueue_notices(conn, ctx.notices, ctx.now, private=ctx.private_notices)
+                if await enqueue_notices(conn, ctx.notices, ctx.now,
+                                         private=ctx.private_notices):
+                    await coordination.announce_due(conn)
+            if ctx.coalition_record is not None:  # other processes re-plan it on commit
+                await coordination.announce_plan(conn, ctx.coalition_record.id)
         if sub.private and not reply.private:
             reply = dataclasses.replace(reply, private=True)
         changed = ctx.coalition_record.id if ctx.coalition_record else None

@@ -226,27 +226,28 @@ class Outbox:
 
     async def _send_due(self) -> SendReport:
         report = SendReport()
-        if self.stopping:
+        if not self.outlets:  # a process serving no platform sends nothing
             return report
-        async with self.db.transaction() as conn:
-            rows = await delivery_sql.due_pending(conn, self.clock(), list(self.outlets))
-        for row in rows:
-            if self.stopping:
-                break
-            await self._deliver(row, report)
+        started = self.clock()  # what was due then; a retry set meanwhile waits
+        while not self.stopping and await self._deliver(started, report):
+            pass
         return report
 
-    async def _deliver(self, row: delivery_sql.Delivery, report: SendReport) -> None:
+    async def _deliver(self, due_by: datetime, report: SendReport) -> bool:
+        """Claim the next delivery due by `due_by` and send it; False when none is left.
+        The outbox's transactions touch only its own claimed rows: on PostgreSQL they
+        skip the global write lock (`exclusive=False`), so processes claim side by side."""
         now = self.clock()
-        async with self.db.transaction(durable=False) as conn:  # a claim may be lost
-            claimed = await delivery_sql.claim(conn, row.id, owner=self.owner, now=now,
-                                               lease_until=now + self.lease)
+        async with self.db.transaction(durable=False, exclusive=False) as conn:
+            claimed = await delivery_sql.claim_next(
+                conn, list(self.outlets), owner=self.owner, now=now, due_by=due_by,
+                lease_until=now + self.lease)
             if claimed is None:
-                return  # another process has it, or sent it meanwhile
+                return False  # nothing left, or all of it being sent by other processes
             if now >= claimed.expires_at:
                 await self._mark(conn, claimed, "expired", now)
                 report.expired += 1
-                return
+                return True
             late = deliveries.is_late(claimed.due_at, now)
             notice = await deliveries.render(conn, claimed.kind, claimed.subject_id,
                                              claimed.occurrence, claimed.offset_min,
@@ -255,23 +256,24 @@ class Outbox:
             if notice is None or target is None:  # nothing to say, or nowhere to say it
                 await self._mark(conn, claimed, "dropped", now)
                 report.dropped += 1
-                return
+                return True
         try:
             await self._send_holding_lease(claimed, target, notice)
         except DeliveryRefused as refused:
-            async with self.db.transaction() as conn:
+            async with self.db.transaction(exclusive=False) as conn:
                 await self._mark(conn, claimed, "failed", self.clock(), error=refused.reason,
                                  hint=refused.hint)
             report.refused += 1
-            return
+            return True
         except Exception as error:  # network, 5xx, rate limit: try again later
             await self._retry_later(claimed, error)
             report.failed += 1
-            return
-        async with self.db.transaction() as conn:
+            return True
+        async with self.db.transaction(exclusive=False) as conn:
             await self._mark(conn, claimed, "sent", self.clock(), late=late)
         report.sent.append((claimed.kind, claimed.subject_id, claimed.occurrence,
                             claimed.offset_min, claimed.platform))
+        return True
 
     async def _retry_later(self, claimed: delivery_sql.Delivery, error: Exception) -> None:
         now = self.clock()
@@ -279,7 +281,7 @@ class Outbox:
         if isinstance(error, DeliveryDeferred):
             wait = max(wait, timedelta(seconds=error.retry_after))
         reason = error.reason if isinstance(error, DeliveryDeferred) else repr(error)
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(exclusive=False) as conn:
             await self._mark(conn, claimed, "pending", now, error=reason,
                              next_try_at=now + wait)
 
@@ -323,7 +325,7 @@ class Outbox:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3 / speed)
             now = self.clock()
-            async with self.db.transaction(durable=False) as conn:
+            async with self.db.transaction(durable=False, exclusive=False) as conn:
                 held = await delivery_sql.extend_lease(conn, [delivery_id], owner=self.owner,
                                                        lease_until=now + self.lease)
             if not held:

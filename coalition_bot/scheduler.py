@@ -5,12 +5,14 @@ The scheduler is two parts: the delivery cycle (`coalition_bot.delivery_cycle`: 
 marks them) and the timers that decide when a tick runs (`coalition_bot.timers`:
 APScheduler date jobs at each due time in the next hours, plus a periodic sweep).
 `Scheduler` is the cycle with its timers: it recovers from a previous run, starts and
-stops both, and re-plans a coalition whenever one of its commands succeeds.
+stops both, and re-plans a coalition whenever one of its commands succeeds, in this
+process or (PostgreSQL) in another one (`coalition_bot.wakeups`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -21,6 +23,7 @@ from coalition_bot.delivery_cycle import EPSILON, DeliveryCycle, TickReport
 from coalition_bot.errors import StorageError
 from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.timers import Timers
+from coalition_bot.wakeups import Wakeups
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -48,6 +51,8 @@ class Scheduler(DeliveryCycle):
         self.timers = Timers(bot, self._fire, poll_reminder=poll_reminder, horizon=horizon,
                              sweep_every=sweep_every)
         self._ticks: set[asyncio.Task[TickReport]] = set()
+        self.wakeups = Wakeups(bot.db, changed=self.changed, due=bot.outbox.kick,
+                               lost=self._catch_up)
         self.running = False  # between start() and stop(): the timers are on
 
     @property
@@ -67,7 +72,11 @@ class Scheduler(DeliveryCycle):
         self.timers.aps = aps
 
     async def start(self) -> None:
-        """Recover from a previous run, deliver what is due, and start the timers."""
+        """Listen to other processes, recover from a previous run, deliver what is due,
+        and start the timers."""
+        self.wakeups.start()
+        with contextlib.suppress(TimeoutError):  # it goes on trying; the sweep covers
+            await asyncio.wait_for(self.wakeups.ready.wait(), timeout=10)
         async with self.bot.db.transaction() as conn:
             orphaned = await delivery_sql.orphaned(conn, self.clock())
         if orphaned:
@@ -78,6 +87,15 @@ class Scheduler(DeliveryCycle):
         self.running = True
         self.bot.add_change_listener(self.changed)
         await self.plan()
+
+    def _catch_up(self) -> None:
+        """What other processes announced while we were not listening is lost: re-plan
+        every coalition and run a tick."""
+        async def catch_up() -> None:
+            await self.plan()
+            await self._fire()
+        if self.running:
+            self.bot.outbox.spawn(catch_up())
 
     async def _fire(self) -> None:
         """What a timer runs: a tick in a task of our own, so that stopping APScheduler
@@ -97,6 +115,7 @@ class Scheduler(DeliveryCycle):
         most `grace` seconds) and mark them. Never raises for what it waits on."""
         deadline = time.monotonic() + grace
         self.running = False
+        await self.wakeups.stop()
         await self.timers.stop()
         self.bot.outbox.stopping = True  # a pass stops after the send in progress
         if self._ticks:

@@ -90,7 +90,7 @@ class Timers:
         if self.aps is None:
             return 0
         now = self.clock()
-        async with self.bot.db.transaction() as conn:
+        async with self.bot.db.transaction(exclusive=False) as conn:  # reads only
             due: list[Due] = await deliveries.due_between(
                 conn, now, now + self.horizon, self.poll_reminder, coalition_id=coalition_id)
             for poll in await poll_sql.open_polls_closing_before(conn, now + self.horizon):

@@ -24,9 +24,11 @@ nothing above `store/` knows which engine runs.
   SQLite without each growing its own locking. It is held for microseconds per statement,
   as on SQLite; past `busy_timeout_ms` (PostgreSQL's `lock_timeout`) the command is
   answered "busy". `durable=False` is `SET LOCAL synchronous_commit = off`.
-- **Several processes.** With the one lock, the outbox's claims (owner + lease) and the
-  scheduler's sweeps (delivery rows keyed uniquely, `ON CONFLICT DO NOTHING`) work across
-  processes as they do across processes on one SQLite file.
+- **Several processes.** With the one lock, the scheduler's sweeps (delivery rows keyed
+  uniquely, `ON CONFLICT DO NOTHING`) work across processes as they do across processes
+  on one SQLite file; on PostgreSQL the outbox's claims skip it and lock rows instead
+  (`FOR UPDATE SKIP LOCKED`), one process sweeps at a time (the others skip), and
+  processes tell each other what changed with NOTIFY (`store/coordination.py`).
 - **Passwords** come from libpq (`PGPASSWORD`, `~/.pgpass`) or an environment URL; the
   config refuses a URL holding one, and logs and messages show the URL without it
   (`dialect.safe_target`).
@@ -139,8 +141,16 @@ class Database:
         """The file, or the URL (no password), for messages and logs."""
         raise NotImplementedError
 
-    def transaction(self, *, durable: bool = True) -> AbstractAsyncContextManager[Conn]:
+    def transaction(self, *, durable: bool = True,
+                    exclusive: bool = True) -> AbstractAsyncContextManager[Conn]:
+        """`exclusive=False` only matters on PostgreSQL (see `store.postgres`)."""
         raise NotImplementedError
+
+    async def listen(self, channel: str) -> AsyncIterator[str | None]:
+        """What other processes announce on `channel` (`store.coordination`); nothing on
+        SQLite, where one process knows what it did."""
+        return
+        yield  # an async generator that ends at once
 
     async def open(self, *, run_migrations: bool = True) -> Database:
         raise NotImplementedError
@@ -305,7 +315,8 @@ class SqliteDatabase(Database):
                 await asyncio.sleep(pause)
 
     @asynccontextmanager
-    async def transaction(self, *, durable: bool = True) -> AsyncIterator[SqliteConn]:
+    async def transaction(self, *, durable: bool = True,
+                          exclusive: bool = True) -> AsyncIterator[SqliteConn]:
         """One write transaction: commits on normal exit, rolls back on any exception.
 
         A transaction that changed nothing commits on the spot; one that wrote commits
@@ -315,6 +326,8 @@ class SqliteDatabase(Database):
         change survives the process being killed, as the write has reached the OS, but
         not a power loss before the next fsync. Only for what is safe to lose that way:
         the outbox's claims and lease extensions (a lost claim is a lease run out).
+        `exclusive` is PostgreSQL's (`store.postgres`): BEGIN IMMEDIATE is always one
+        writer here.
         """
         async with self._lock:
             if self._inline is None:

@@ -15,6 +15,7 @@ __all__ = [
     "Overview",
     "add_notice",
     "claim",
+    "claim_next",
     "count_failed_since",
     "create",
     "due_pending",
@@ -111,6 +112,25 @@ async def claim(conn: Conn, delivery_id: int, *, owner: str, now: datetime,
         "UPDATE delivery SET status = 'sending', attempts = attempts + 1, claimed_at = ?,"
         f" owner = ?, lease_until = ? WHERE id = ? AND {_CLAIMABLE} RETURNING *",
         (iso(now), owner, iso(lease_until), delivery_id, iso(now), iso(now)))
+    return _delivery(row) if row else None
+
+
+async def claim_next(conn: Conn, platforms: Collection[str], *, owner: str, now: datetime,
+                     due_by: datetime, lease_until: datetime) -> Delivery | None:
+    """Claim the oldest delivery on these platforms that was claimable at `due_by` (a
+    pass's start) for `owner` until `lease_until`; None when there is none. On
+    PostgreSQL a row another process is claiming right now is passed over, not waited
+    for (`Dialect.skip_locked`)."""
+    if not platforms:
+        return None
+    marks = ", ".join("?" * len(platforms))
+    row = await fetch_one(
+        conn,
+        "UPDATE delivery SET status = 'sending', attempts = attempts + 1, claimed_at = ?,"
+        " owner = ?, lease_until = ? WHERE id = (SELECT id FROM delivery"
+        f" WHERE {_CLAIMABLE} AND platform IN ({marks}) ORDER BY due_at, id LIMIT 1"
+        f"{conn.dialect.skip_locked}) RETURNING *",
+        (iso(now), owner, iso(lease_until), iso(due_by), iso(due_by), *platforms))
     return _delivery(row) if row else None
 
 

@@ -11,7 +11,9 @@ What is left differs by engine and lives here:
 - `seconds_between`: the one date computation in SQL (`julianday` has no PostgreSQL twin);
 - `insertion_order`: SQLite's `rowid`, a `seq` column in the PostgreSQL twin;
 - locking (`BEGIN IMMEDIATE` against an advisory lock) and durability (`synchronous`
-  against `synchronous_commit`) live in each engine's `Database`;
+  against `synchronous_commit`) live in each engine's `Database`; a claim's row lock
+  that other processes skip (`skip_locked`: `FOR UPDATE SKIP LOCKED`, nothing on SQLite,
+  whose one writer already excludes them) is the one locking clause in the SQL;
 - the `next_remind_at` triggers are written once per engine in the migrations
   (`migrations/NNNN_*.sql` and `migrations/postgresql/NNNN_*.sql`).
 """
@@ -38,6 +40,13 @@ class Dialect:
         """A column that orders a table's rows as inserted: SQLite's `rowid`; the
         PostgreSQL twins give such tables a `seq` identity column."""
         return "seq" if self.name == "postgresql" else "rowid"
+
+    @property
+    def skip_locked(self) -> str:
+        """Ends a sub-select picking rows to claim: on PostgreSQL the rows are locked and
+        rows another transaction has locked are passed over (`FOR UPDATE SKIP LOCKED`),
+        so processes claim side by side; SQLite's one writer needs nothing."""
+        return " FOR UPDATE SKIP LOCKED" if self.name == "postgresql" else ""
 
     def seconds_between(self, later: str, earlier: str) -> str:
         """An SQL expression: whole seconds from the ISO text `earlier` to `later`."""

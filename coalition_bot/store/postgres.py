@@ -9,7 +9,13 @@ one-file engine gives by its nature is given here on purpose:
   write steps (a number handed out, a name checked then added) stay as safe as on
   SQLite without each needing its own locking; PostgreSQL's row locks still let readers
   and the outbox's `FOR UPDATE SKIP LOCKED` claims in other processes go on.
+- The outbox's transactions (claims, lease extensions, marks) skip `WRITE_LOCK`
+  (`exclusive=False`): they write only delivery rows they claim with `FOR UPDATE SKIP
+  LOCKED` and mark only while the claim is theirs, and they never wait for a lock, so
+  two processes claim side by side and a long command elsewhere does not hold up sends.
 - `durable=False` (outbox claims) is `synchronous_commit = off` for that transaction.
+- `listen(channel)`: NOTIFY payloads on a connection of its own, reconnecting when it
+  drops (`store.coordination` says what is announced).
 - Migrations run under a session advisory lock (`MIGRATE_LOCK`), so processes starting
   together apply each one once.
 
@@ -33,6 +39,7 @@ from psycopg.types.string import StrDumper
 from psycopg_pool import AsyncConnectionPool
 
 from coalition_bot.errors import SchemaTooNew, StorageError
+from coalition_bot.store.coordination import MIGRATE_LOCK, WRITE_LOCK
 from coalition_bot.store.database import Database
 from coalition_bot.store.dialect import POSTGRESQL, postgres_sql, safe_target
 from coalition_bot.store.migrate import Migration, available_migrations
@@ -41,9 +48,8 @@ __all__ = ["MIGRATE_LOCK", "WRITE_LOCK", "PgConn", "PgDatabase", "PgRow", "canno
 
 log = logging.getLogger(__name__)
 
-WRITE_LOCK = 0x636F_616C  # "coal": every transaction, like SQLite's one writer
-MIGRATE_LOCK = 0x636F_616D  # held while migrating
 POOL_SIZE = 8
+LISTEN_RETRY = 1.0, 30.0  # seconds before reconnecting the listening connection: first, most
 
 
 class PgRow:
@@ -206,15 +212,44 @@ class PgDatabase(Database):
         async with self._pool.connection() as conn:
             yield conn
 
+    async def listen(self, channel: str) -> AsyncIterator[str | None]:
+        """The payloads NOTIFY'd on `channel`, on a connection of its own. None first and
+        after each reconnection: what was announced meanwhile is lost, so the caller
+        catches up. A dropped connection is a warning (no traceback), then a retry, at
+        longer intervals while the server stays away."""
+        pause = LISTEN_RETRY[0]
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self.url, autocommit=True, connect_timeout=10,
+                    application_name="coalition-bot listen")
+                async with conn:
+                    await conn.execute(f"LISTEN {channel}")
+                    pause = LISTEN_RETRY[0]
+                    yield None
+                    async for notify in conn.notifies():
+                        yield notify.payload
+            except psycopg.Error as error:
+                reason = str(error).strip().splitlines()[0] if str(error).strip() \
+                    else type(error).__name__
+                log.warning("listening for other processes' changes on %s: %s; "
+                            "reconnecting in %g s", self.target, reason, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LISTEN_RETRY[1])
+
     @asynccontextmanager
-    async def transaction(self, *, durable: bool = True) -> AsyncIterator[PgConn]:
+    async def transaction(self, *, durable: bool = True,
+                          exclusive: bool = True) -> AsyncIterator[PgConn]:
         """One write transaction under `WRITE_LOCK`: commits on normal exit, rolls back
-        on any exception. `durable=False`: the COMMIT does not wait for the WAL flush."""
+        on any exception. `durable=False`: the COMMIT does not wait for the WAL flush.
+        `exclusive=False`: no `WRITE_LOCK`, for transactions whose writes row locks
+        guard (the outbox's) or that take their locks themselves (a sweep)."""
         if self._pool is None:
             raise RuntimeError("database is not open")
         try:
             async with self._pool.connection() as conn:
-                begin = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+                begin = "BEGIN" if not exclusive else \
+                    f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
                 if not durable:
                     begin += "; SET LOCAL synchronous_commit = off"
                 await conn.execute(begin.encode())

@@ -1,0 +1,58 @@
+"""How several bot processes on one PostgreSQL database keep out of each other's way
+and tell each other what changed. On SQLite each of these is a no-op: its one writer
+already serialises everything, and a lone process knows what it did itself.
+
+- **Locks** (advisory, ids below): every transaction takes `WRITE_LOCK`, like SQLite's
+  one writer, except the outbox's, which touch only their own claimed delivery rows and
+  rely on row locks (`transaction(exclusive=False)`, claims with `SKIP LOCKED`). A sweep
+  first *tries* `SWEEP_LOCK`: a process that does not get it skips that sweep instead
+  of queueing behind another process's sweep of the same due items.
+- **Wake-ups** (`NOTIFY coalition_bot`, sent on commit, so only for what happened):
+  `plan:ID` when a command wrote something in coalition ID (its schedule may have
+  moved: the other processes re-plan it), `due` when delivery rows were written (the
+  other processes send those on their platforms). Each process listens on one
+  connection (`Database.listen`, `coalition_bot.wakeups`).
+"""
+
+from __future__ import annotations
+
+from coalition_bot.store.database import Conn
+from coalition_bot.store.rows import fetch_one
+
+__all__ = ["CHANNEL", "MIGRATE_LOCK", "SWEEP_LOCK", "WRITE_LOCK", "announce_due",
+           "announce_plan", "take_sweep"]
+
+WRITE_LOCK = 0x636F_616C  # "coal": every transaction, like SQLite's one writer
+MIGRATE_LOCK = 0x636F_616D  # held while migrating
+SWEEP_LOCK = 0x636F_6173  # held by the one process sweeping due items into rows
+CHANNEL = "coalition_bot"
+
+
+def _postgres(conn: Conn) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+async def take_sweep(conn: Conn) -> bool:
+    """In a transaction begun with `exclusive=False`: take the sweep lock, then the
+    write lock, and say True; False, holding nothing, while another process sweeps."""
+    if not _postgres(conn):
+        return True
+    row = await fetch_one(conn, f"SELECT pg_try_advisory_xact_lock({SWEEP_LOCK})")
+    if not row[0]:
+        return False
+    await conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+    return True
+
+
+async def announce_plan(conn: Conn, coalition_id: int) -> None:
+    """Tell the other processes, on commit, that coalition `coalition_id` changed, if
+    this transaction wrote anything (a command that only read tells nobody)."""
+    if _postgres(conn):
+        await conn.execute("SELECT pg_notify(?, ?) WHERE pg_current_xact_id_if_assigned()"
+                           " IS NOT NULL", (CHANNEL, f"plan:{coalition_id}"))
+
+
+async def announce_due(conn: Conn) -> None:
+    """Tell the other processes, on commit, that delivery rows are waiting to be sent."""
+    if _postgres(conn):
+        await conn.execute("SELECT pg_notify(?, 'due')", (CHANNEL,))
