@@ -11,7 +11,8 @@ already serialises everything, and a lone process knows what it did itself.
   `plan:ID` when a command wrote something in coalition ID (its schedule may have
   moved: the other processes re-plan it), `due` when delivery rows were written (the
   other processes send those on their platforms). Each process listens on one
-  connection (`Database.listen`, `coalition_bot.wakeups`).
+  connection (`Database.listen`, `coalition_bot.wakeups`). "Wrote something" is
+  `pg_current_xact_id_if_assigned()` (PostgreSQL 13 or newer).
 """
 
 from __future__ import annotations
