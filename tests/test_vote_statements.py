@@ -41,7 +41,8 @@ async def test_a_vote_runs_eight_statements(poll: Chat) -> None:
     first = await traced(poll, "Bob", "poll vote 1 agree")
     change = await traced(poll, "Bob", "poll vote 1 disagree")
     for sql in (first, change):
-        assert sql[0] == "BEGIN IMMEDIATE" and sql[-1] == "COMMIT", sql
+        assert sql[0] == "BEGIN IMMEDIATE", sql
+        assert sql[-1] == "COMMIT", sql
         assert len(sql) == 8, sql
         assert sum(s.startswith("SELECT * FROM poll ") for s in sql) == 1, sql
         assert not any("poll_proxy" in s and s.startswith("DELETE") for s in sql), sql
@@ -55,7 +56,8 @@ async def test_the_organizations_own_vote_ends_an_unused_proxy(poll: Chat,
     assert any(s.startswith("DELETE FROM poll_proxy") for s in sql), sql
     assert proxies(db_path) == []
     refused = await poll.say("Alice", 'poll vote 1 disagree org:"Tenants United"')
-    assert refused.error and "not a representative of Tenants United" in refused.text
+    assert refused.error
+    assert "not a representative of Tenants United" in refused.text
 
 
 async def test_a_proxy_vote_keeps_the_proxy_and_is_refused_after_the_own_vote(
