@@ -1,6 +1,8 @@
 """Durable votes per second through the service layer, against raw aiosqlite.
 
 Run by hand:  python bench/votes_throughput.py
+              python bench/votes_throughput.py --backend postgresql [--url URL]
+              (PostgreSQL, one process and two: see bench/votes_postgres.py)
 
 Ours: `Bot.handle` with `poll vote #1 CHOICE` invocations (the whole path a front door
 takes: grammar, one BEGIN IMMEDIATE transaction, caller, permission, the vote upsert,
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -236,4 +239,10 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if "--backend" in sys.argv and sys.argv[sys.argv.index("--backend") + 1] == "postgresql":
+        import votes_postgres
+
+        print(machine())
+        votes_postgres.main(sys.argv)
+    else:
+        asyncio.run(main())

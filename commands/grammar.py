@@ -19,7 +19,7 @@ from typing import Any
 
 from coalition_bot.commands.spec import Command, Option, OptionType, Subcommand
 from coalition_bot.errors import CoalitionError, UsageError
-from coalition_bot.replies import CommandRef, join
+from coalition_bot.replies import CommandRef, Text, join
 from coalition_bot.rules.times import parse_duration
 from coalition_bot.rules.zones import resolve_zone
 
@@ -303,7 +303,7 @@ def bind(command: Command, sub: Subcommand, values: Mapping[str, str]) -> dict[s
     TIME, DATE, USER and ORG values stay text here; the dispatcher resolves them inside the
     caller's coalition.
     """
-    usage = "Usage: " + command.usage(sub)
+    usage = _usage(command, sub)
     for name in values:
         if sub.option(name) is None:
             names = [o.name for o in sub.options]
@@ -325,6 +325,19 @@ def bind(command: Command, sub: Subcommand, values: Mapping[str, str]) -> dict[s
             error.option = error.option or option.name  # a form shows it under that input
             raise
     return out
+
+
+_USAGES: dict[tuple[int, int], tuple[Command, Subcommand, Text]] = {}
+
+
+def _usage(command: Command, sub: Subcommand) -> Text:
+    """`Usage: …` for a subcommand, the hint of its errors: built once per spec, not on
+    every command (it took a tenth of a vote's Python)."""
+    key = (id(command), id(sub))
+    known = _USAGES.get(key)
+    if known is None or known[0] is not command or known[1] is not sub:
+        known = _USAGES[key] = (command, sub, "Usage: " + command.usage(sub))
+    return known[2]
 
 
 def convert(option: Option, raw: str, usage: str = "") -> Any:

@@ -110,12 +110,11 @@ class VoteArgs:
 
 
 async def _vote(ctx: Context, args: VoteArgs) -> Reply:
-    if not args.confirm:
-        poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args.poll)
-        if poll.anonymous:
-            return await _ask_anonymous(ctx, poll, args)
-    cast = await polls.cast(ctx, number=args.poll, choice=args.choice,
-                            reason=args.reason, org=args.org)
+    poll = await polls.get_poll(ctx.conn, ctx.coalition.id, args.poll)
+    if poll.anonymous and not args.confirm:
+        return await _ask_anonymous(ctx, poll, args)
+    cast = await polls.cast(ctx, poll=poll, choice=args.choice, reason=args.reason,
+                            org=args.org)
     who = "your" if cast.poll.electorate == "members" else f"{cast.voter_name}'s"
     if cast.by_proxy:
         who = f"{cast.voter_name}'s proxy"
@@ -137,7 +136,7 @@ async def _vote(ctx: Context, args: VoteArgs) -> Reply:
 async def _ask_anonymous(ctx: Context, poll: Poll, args: VoteArgs) -> Reply:
     """An anonymous vote can never be changed: say so, and what it adds, before it is."""
     async with confirm.rehearsal(ctx):
-        cast = await polls.cast(ctx, number=poll.number, choice=args.choice,
+        cast = await polls.cast(ctx, poll=poll, choice=args.choice,
                                 reason=args.reason, org=args.org)
         state = await polls.poll_state(ctx.conn, poll)
     org = f" org:#{args.org.number}" if args.org is not None else ""

@@ -59,8 +59,11 @@ class Cluster:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start() -> Cluster:
-    """initdb and start a private cluster; raise RuntimeError saying why it cannot."""
+def start(*, fsync: bool = False) -> Cluster:
+    """initdb and start a private cluster; raise RuntimeError saying why it cannot.
+
+    The tests run it with `fsync=off` (nothing to keep); the benchmarks with `fsync=True`,
+    so a COMMIT costs what it costs in production."""
     pg_ctl = find_pg_ctl()
     if pg_ctl is None:
         raise RuntimeError("no PostgreSQL server here (pg_ctl not found; "
@@ -79,7 +82,7 @@ def start() -> Cluster:
         if made.returncode != 0:
             raise RuntimeError(f"initdb failed: {made.stderr.strip()[-500:]}")
         options = (f"-c listen_addresses='' -c unix_socket_directories='{folder}' "
-                   "-c port=5432 -c fsync=off -c max_connections=200")
+                   f"-c port=5432 -c fsync={'on' if fsync else 'off'} -c max_connections=200")
         started = cluster._run("pg_ctl", "-D", str(folder / "data"), "-l",
                                str(folder / "server.log"), "-o", options, "-w", "start")
         if started.returncode != 0:

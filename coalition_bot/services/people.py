@@ -36,6 +36,10 @@ CONSOLE = "console"
 async def standing(ctx: Context, person: Person) -> Caller:
     """A person's level in their coalition and the organizations they represent."""
     coordinator, represented = await people_sql.standing(ctx.conn, person)
+    return _caller(person, coordinator, represented)
+
+
+def _caller(person: Person, coordinator: bool, represented: list[int]) -> Caller:
     org_ids = tuple(represented)
     if coordinator:
         level = Level.COORDINATOR
@@ -49,9 +53,14 @@ async def standing(ctx: Context, person: Person) -> Caller:
 async def caller_for(ctx: Context) -> Caller:
     """The invoking user as a person of the coalition (created on first sight)."""
     inv = ctx.invocation
-    person = await people_sql.ensure_person(
-        ctx.conn, ctx.coalition.id, inv.platform, inv.user_id, clean_line(inv.user_name) or None,
-        ctx.now)
+    name = clean_line(inv.user_name) or None
+    known = await people_sql.find_caller(ctx.conn, ctx.coalition.id, inv.platform, inv.user_id)
+    if known is not None:  # the usual case, every command: one statement
+        person, coordinator, represented = known
+        if person.left_at is None and (name is None or person.display_name == name):
+            return _caller(person, coordinator, represented)
+    person = await people_sql.ensure_person(ctx.conn, ctx.coalition.id, inv.platform,
+                                            inv.user_id, name, ctx.now)
     if person.left_at is not None:  # a coordinator removed them; they are back
         await people_sql.set_left(ctx.conn, person.id, None)
         person = replace(person, left_at=None)

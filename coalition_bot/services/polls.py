@@ -338,10 +338,10 @@ class Cast:
     by_proxy: bool = False  # cast with the organization's proxy
 
 
-async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
+async def cast(ctx: Context, *, poll: Poll, choice: str, reason: str | None,
                org: Org | None) -> Cast:
-    """Cast (or change) the caller's vote, checked against the poll's clock and electorate."""
-    poll = await get_poll(ctx.conn, ctx.coalition.id, number)
+    """Cast (or change) the caller's vote in `poll` (read in this transaction), checked
+    against the poll's clock and electorate."""
     if not poll.accepts_votes(ctx.now):
         when = When(poll.closed_at or poll.closes_at, ctx.coalition.timezone)
         raise Conflict(f"Poll #{poll.number} closed on " + when + "; it takes no more votes.",
@@ -363,7 +363,8 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
                              "themselves, so org: does not apply.")
         voter, voter_name, org_id = f"person:{person.id}", person.display_name, None
         by_proxy = False
-    if not await poll_sql.is_elector(ctx.conn, poll.id, voter):
+    state = await poll_sql.voter_state(ctx.conn, poll.id, voter)
+    if not state.elector:
         raise _not_an_elector(poll, voter_name)
     note = clean_line(reason) if reason else None
     if poll.anonymous:
@@ -378,12 +379,12 @@ async def cast(ctx: Context, *, number: int, choice: str, reason: str | None,
             await poll_sql.add_to_tally(ctx.conn, poll.id, other)
         return Cast(poll, picked, voter_name, None, bool(note), counted_as)
     if by_proxy:
-        await _check_proxy_vote(ctx, poll, voter, voter_name, picked)
-    previous = await poll_sql.vote_choice(ctx.conn, poll.id, voter)
-    caster = await poll_sql.vote_caster(ctx.conn, poll.id, voter)
+        _check_proxy_vote(poll, state, voter_name, picked)
+    previous, caster = state.choice, state.cast_by
     await poll_sql.cast_vote(ctx.conn, poll.id, voter, org_id, person.id, picked, note, ctx.now,
                              by_proxy=by_proxy)
-    if not by_proxy and poll.electorate == "orgs":  # its own vote ends any proxy
+    if not by_proxy and poll.electorate == "orgs" and state.proxy_given:
+        # its own vote ends the proxy (no statement when none was given: most votes)
         await proxy_sql.revoke(ctx.conn, poll.id, voter)
     if caster is not None and previous is not None and previous != picked \
             and poll.electorate == "orgs":  # whoever cast it before should know
@@ -408,14 +409,13 @@ async def _proxy_org(ctx: Context, poll: Poll, org: Org | None) -> Org | None:
     return await org_sql.get_org(ctx.conn, int(held[0][4:])) if held else None
 
 
-async def _check_proxy_vote(ctx: Context, poll: Poll, voter: str, name: str,
-                            choice: str) -> None:
+def _check_proxy_vote(poll: Poll, state: poll_sql.VoterState, name: str, choice: str) -> None:
     """A proxy cannot block, and cannot override the organization's own vote."""
     if choice == BLOCK:
         raise PermissionDenied(f"A proxy cannot block: under consensus a block stops the "
                                f"proposal alone, which only {name}'s own representatives "
                                "may do.", hint="Vote disagree instead, or ask them to vote.")
-    if await proxy_sql.own_vote_cast(ctx.conn, poll.id, voter):
+    if state.own_vote_cast:
         raise Conflict(f"{name} has voted itself in poll #{poll.number}; its own vote "
                        "overrides the proxy.")
 

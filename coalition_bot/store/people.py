@@ -11,6 +11,7 @@ from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
 __all__ = [
     "add_representative",
     "ensure_person",
+    "find_caller",
     "find_person",
     "get_person",
     "list_people",
@@ -57,6 +58,25 @@ async def ensure_person(conn: Conn, coalition_id: int, platform: str, user_id: s
             (coalition_id, platform, user_id),
         )
     return _person(row)
+
+
+async def find_caller(conn: Conn, coalition_id: int, platform: str,
+                      user_id: str) -> tuple[Person, bool, list[int]] | None:
+    """A platform user's person, whether they coordinate, and the organizations they
+    represent (in id order), in one statement: `find_person` and `standing` together,
+    for the caller of every command. None if the coalition has not seen them yet."""
+    rows = await fetch_all(
+        conn,
+        "SELECT p.*, EXISTS (SELECT 1 FROM coordinator c WHERE c.coalition_id = p.coalition_id"
+        " AND c.person_id = p.id) AS coordinates, r.org_id AS rep_org FROM person p"
+        " LEFT JOIN representative r ON r.person_id = p.id"
+        " WHERE p.coalition_id = ? AND p.platform = ? AND p.platform_user_id = ?"
+        " ORDER BY r.org_id",
+        (coalition_id, platform, user_id))
+    if not rows:
+        return None
+    return (_person(rows[0]), bool(rows[0]["coordinates"]),
+            [r["rep_org"] for r in rows if r["rep_org"] is not None])
 
 
 async def find_person(conn: Conn, coalition_id: int, platform: str,

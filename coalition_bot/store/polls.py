@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from coalition_bot.model import Decision, Electorate, Poll, PollStatus, Results, Rule, Vote
@@ -11,6 +12,7 @@ from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, iso_end, next_number
 
 __all__ = [
+    "VoterState",
     "add_decision",
     "add_record",
     "add_to_tally",
@@ -35,6 +37,7 @@ __all__ = [
     "vote_caster",
     "vote_choice",
     "vote_count",
+    "voter_state",
     "votes",
     "withdraw",
 ]
@@ -98,6 +101,36 @@ async def is_elector(conn: Conn, poll_id: int, voter: str) -> bool:
     row = await fetch_one(conn, "SELECT 1 FROM poll_elector WHERE poll_id = ? AND voter = ?",
                           (poll_id, voter))
     return row is not None
+
+
+@dataclass(frozen=True, slots=True)
+class VoterState:
+    """Where a voter stands in a poll before a vote: all a vote needs to read about them."""
+
+    elector: bool  # in the electorate fixed when the poll opened
+    choice: str | None  # the choice of their counted vote (None: none, or anonymous)
+    cast_by: int | None  # who cast that vote (None: they have not voted)
+    by_proxy: bool  # that vote was cast with their proxy
+    proxy_given: bool  # someone holds their proxy in this poll
+
+    @property
+    def own_vote_cast(self) -> bool:
+        """Their own representatives (not a proxy) cast their vote."""
+        return self.cast_by is not None and not self.by_proxy
+
+
+async def voter_state(conn: Conn, poll_id: int, voter: str) -> VoterState:
+    """A voter's electorate membership, counted vote and proxy in a poll, in one
+    statement (every vote asks; each is a primary-key lookup)."""
+    row = await fetch_one(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM poll_elector WHERE poll_id = ? AND voter = ?),"
+        " v.choice, v.cast_by, v.by_proxy,"
+        " EXISTS (SELECT 1 FROM poll_proxy WHERE poll_id = ? AND voter = ?)"
+        " FROM (SELECT 1) AS one LEFT JOIN vote v ON v.poll_id = ? AND v.voter = ?",
+        (poll_id, voter, poll_id, voter, poll_id, voter))
+    return VoterState(bool(row[0]), row[1], None if row[2] is None else int(row[2]),
+                      bool(row[3]), bool(row[4]))
 
 
 async def drop_elector(conn: Conn, coalition_id: int, voter: str) -> int:
