@@ -48,6 +48,7 @@ from coalition_bot.outbox import Coalesced, SendReport
 from coalition_bot.services import deliveries
 from coalition_bot.services.delivery_kinds import kind_of
 from coalition_bot.store import deliveries as delivery_sql
+from coalition_bot.store import polls as poll_sql
 
 __all__ = ["EPSILON", "DeliveryCycle", "TickReport"]
 
@@ -100,7 +101,15 @@ class DeliveryCycle:
         return report
 
     async def _sweep(self, now: datetime, report: TickReport) -> None:
-        async with self.bot.db.transaction() as conn:
+        # Without a poll to close, the sweep writes only what the next sweep would write
+        # again (rows keyed uniquely, and its mark): it commits without an fsync, like a
+        # claim. A power loss can only undo it whole, before the next durable commit (a
+        # mark, a command) makes it durable too, as the journal keeps commits in order;
+        # nothing was sent from it by then. One fsync per delivery (its mark), not one
+        # per tick as well: with 3 ms between reminders that halves the disk's work.
+        async with self.bot.db.transaction(durable=False) as conn:
+            closing = await poll_sql.open_polls_closing_before(conn, now)
+        async with self.bot.db.transaction(durable=bool(closing)) as conn:
             since = await delivery_sql.swept_to(conn) or now
             since = min(max(since, now - self.lookback), now)
             due = await deliveries.due_between(conn, since, now + EPSILON, self.poll_reminder,
