@@ -226,6 +226,27 @@ async def ours(path: Path) -> dict[str, Any]:
             "states": states, "replan_ms": replan_ms, "replan_jobs": jobs6}
 
 
+async def commit_floor(folder: Path, rows: int = 500) -> list[float]:
+    """A single-row INSERT + durable COMMIT through aiosqlite on a file in `folder`, with
+    the bot's pragmas (WAL, synchronous=FULL), ms each: what one delivery's mark costs at
+    least (its fsync and the hop to aiosqlite's thread), measured beside the run."""
+    import aiosqlite
+
+    path = folder / f"floor-{time.time_ns()}.db"
+    took = []
+    async with aiosqlite.connect(path, isolation_level=None) as con:
+        await con.execute("PRAGMA journal_mode = WAL")
+        await con.execute("PRAGMA synchronous = FULL")
+        await con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT)")
+        for i in range(rows):
+            start = time.perf_counter()
+            await con.execute("BEGIN IMMEDIATE")
+            await con.execute("INSERT INTO t (x) VALUES (?)", (str(i),))
+            await con.execute("COMMIT")
+            took.append((time.perf_counter() - start) * 1000)
+    return took
+
+
 async def alone(path: Path, samples: int = 20) -> list[float]:
     """Production spacing: one reminder due, alone; ms from tick() to the outlet."""
     from coalition_bot.bot import Bot
@@ -315,7 +336,9 @@ async def main() -> None:
         shutil.copy(db, single)
         lone = await alone(single)
         base = await aps_alone()
+        floor = await commit_floor(work)
         run = await ours(db)
+        floor_after = await commit_floor(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -323,6 +346,11 @@ async def main() -> None:
     print(f"\n1. lateness of {MEETINGS} reminders, one per bot-minute, clock x{SPEED:.0f} "
           f"(3 ms apart in real time), real time measured")
     print(f"   baseline: APScheduler alone, {MEETINGS} date jobs:   {ms(base)}")
+    print(f"   floor: INSERT + durable COMMIT (aiosqlite, WAL, FULL), before the run: "
+          f"{ms(floor)}; after: {ms(floor_after)}")
+    print(f"   (each delivery's mark is one durable commit: at 3 ms apart the disk must "
+          f"commit in under 3 ms, p50 before/after {pct(floor, 50):.1f}/"
+          f"{pct(floor_after, 50):.1f} ms here)")
     if late:
         print(f"   ours: sweep, claim, render, outlet, mark:         {ms(late)}   "
               f"ratio p50 {pct(late, 50) / max(pct(base, 50), 1e-3):.0f}x, "

@@ -262,6 +262,9 @@ def two_child(url: str, anchor_real: float, lead: float) -> None:
 
         clock = WarpClock(sb.T0 - timedelta(seconds=lead * sb.SPEED), anchor_real, sb.SPEED)
         bot = await Bot.open(url, clock=clock)
+        # the claim's lease is bot time: 30 s would be 1.5 real ms at x20 000, and any
+        # send slower than that would look like a dead owner's to the other process
+        bot.outbox.lease = timedelta(seconds=30) * sb.SPEED
         outlet = sb.Stamp(sb.MEETINGS)
         bot.add_outlet(outlet)
         scheduler = Scheduler(bot, grace=timedelta(hours=1) * sb.SPEED,
@@ -314,7 +317,9 @@ async def pg_two(lead: float = 40.0) -> None:
     try:
         url = server.database("two")
         started = time.perf_counter()
-        await fill(url, sb.MEETINGS, sb.COALITIONS, sb.due, marked=False, swept_to=None)
+        # as months of use leave them: marks known, the sweep mark a minute before start
+        await fill(url, sb.MEETINGS, sb.COALITIONS, sb.due, marked=True,
+                   swept_to=sb.T0 - timedelta(seconds=lead * sb.SPEED + 60))
         print(f"\nbuilt {sb.MEETINGS} biweekly series in {sb.COALITIONS} coalitions on "
               f"PostgreSQL in {time.perf_counter() - started:.1f} s ({server.note})")
         floor = await insert_floor(server.database("floor"))

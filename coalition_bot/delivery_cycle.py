@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 from coalition_bot.bot import Bot
 from coalition_bot.outbox import Coalesced, SendReport
 from coalition_bot.services import deliveries
-from coalition_bot.services.delivery_kinds import kind_of
+from coalition_bot.services.delivery_kinds import Target, kind_of
 from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.store import polls as poll_sql
 
@@ -116,10 +116,17 @@ class DeliveryCycle:
                                                sweep=True)
             closed = await deliveries.close_overdue_polls(conn, now)
             report.closed_polls = len(closed)
+            homes: dict[int, list[Target]] = {}  # a coalition's home channels, read once
             for item in due + closed:
                 kind = kind_of(item.kind)
                 too_old = now - item.at > self.grace and not kind.announced_late
-                for target in await kind.targets(conn, item):
+                if kind.to_home_channels:
+                    if item.coalition_id not in homes:
+                        homes[item.coalition_id] = await kind.targets(conn, item)
+                    targets = homes[item.coalition_id]
+                else:
+                    targets = await kind.targets(conn, item)
+                for target in targets:
                     created = await delivery_sql.create(
                         conn, coalition_id=item.coalition_id, kind=item.kind,
                         subject_id=item.subject_id, occurrence=item.occurrence,

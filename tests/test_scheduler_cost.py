@@ -62,3 +62,17 @@ async def test_a_tick_reads_only_the_series_with_a_reminder_coming(
 
     assert any("FROM meeting" in s for s in statements), "the sweep did not look"
     assert scans(db_path, statements, "meeting") == []
+
+
+async def test_a_sweep_reads_a_coalitions_home_channels_once_for_all_its_reminders(
+        coalition: Chat, outbox: Outbox, bot: Bot, scheduler: Scheduler, clock: MovableClock,
+        db_path: Path) -> None:
+    for i in range(5):  # five meetings at the same time: five reminders in one sweep
+        await coalition.ok("Alice", f'meeting schedule "Call {i}" "2026-11-23 10:30"'
+                                    " remind:15m")
+    await scheduler.tick()
+
+    statements = await traced_tick(bot, scheduler, clock, timedelta(minutes=16))
+
+    assert len(outbox.sent) == 5
+    assert sum("FROM binding WHERE coalition_id" in s for s in statements) == 1
