@@ -25,7 +25,7 @@ way months of use leave them: built with sqlite3 directly, after the migrations.
    Baseline, same run: APScheduler alone (AsyncIOScheduler) firing 10 000 date jobs on
    the same real schedule, each job only noting the time.
 2. Start-up: a new process opens the database and starts the Scheduler (recovery, the
-   first tick, and plan(), which puts a date job at every due time in the next 6 hours);
+   first tick, and plan(), which plans a tick at every due time in the next 6 hours);
    the time from spawning the process to start() returning, and the peak RSS. Baseline:
    the same with an empty database. Real time (no warp), an hour before the first
    reminder of the run, so that plan() finds 300 due times ahead.
@@ -288,12 +288,25 @@ def startup_child(path: str) -> None:
         await scheduler.start()
         ready = time.time()
         jobs = len(scheduler.timers.planned())
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = peak_rss_mb()
         print(json.dumps({"ready": ready, "rss_mb": rss, "jobs": jobs}), flush=True)
         await scheduler.stop()
         await bot.close()
 
     asyncio.run(go())
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. /proc's VmHWM starts afresh at exec; getrusage's
+    ru_maxrss may keep the peak of the parent that forked it (the bench, which holds
+    the rows it built)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def startup(path: Path) -> tuple[float, float, int]:
@@ -372,7 +385,7 @@ async def main() -> None:
     print(f"   baseline: empty database:        {t_empty:5.2f} s   peak RSS {rss_empty:6.1f} MB")
     print(f"   {MEETINGS} meeting series:         {t_full:5.2f} s   peak RSS {rss_full:6.1f} MB"
           f"   ratio {t_full / t_empty:.1f}x time, {rss_full / rss_empty:.1f}x RSS; "
-          f"{jobs_full} APScheduler jobs")
+          f"{jobs_full} due times planned")
     print(f"   goal: <= 2 s -> {goal(t_full <= 2)}; <= 150 MB -> {goal(rss_full <= 150)}")
 
 

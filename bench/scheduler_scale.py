@@ -237,7 +237,7 @@ async def big(work: Path, runs: int = 3) -> None:
             print(f"   {name:10} empty database:  {t_empty:5.2f} s  peak RSS {rss_empty:6.1f} MB")
             print(f"   {name:10} {BIG_SERIES} series: {t_full:5.2f} s  peak RSS "
                   f"{rss_full:6.1f} MB  ratio {t_full / t_empty:.1f}x time, "
-                  f"{rss_full / rss_empty:.1f}x RSS; {jobs} APScheduler jobs")
+                  f"{rss_full / rss_empty:.1f}x RSS; {jobs} due times planned")
             print(f"   {name:10} goal: <= 2 s -> {goal(t_full <= 2)}; <= 200 MB -> "
                   f"{goal(rss_full <= 200)}")
     finally:

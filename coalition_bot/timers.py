@@ -104,7 +104,7 @@ class Timers:
         return datetime.fromtimestamp(time.time() + max(ahead, 0.0), UTC)
 
     async def plan(self, coalition_id: int | None = None) -> int:
-        """Put a date job at each due time in the coming hours (for one coalition, or
+        """Plan a tick at each due time in the coming hours (for one coalition, or
         all); each job just runs a tick. Returns how many jobs are planned."""
         if self.aps is None:
             return 0
