@@ -3,7 +3,7 @@
 The scheduler is two parts: the delivery cycle (`coalition_bot.delivery_cycle`: one
 `tick()` sweeps what came due into delivery rows, then the outbox claims, sends and
 marks them) and the timers that decide when a tick runs (`coalition_bot.timers`:
-APScheduler date jobs at each due time in the next hours, plus a periodic sweep).
+a timer at each due time in the next hours, plus a periodic sweep).
 `Scheduler` is the cycle with its timers: it recovers from a previous run, starts and
 stops both, and re-plans a coalition whenever one of its commands succeeds, in this
 process or (PostgreSQL) in another one (`coalition_bot.wakeups`).
@@ -134,7 +134,7 @@ class Scheduler(DeliveryCycle):
         return self.timers.speed()
 
     async def plan(self, coalition_id: int | None = None) -> int:
-        """Put a date job at each due time in the coming hours (for one coalition, or
+        """Plan a tick at each due time in the coming hours (for one coalition, or
         all); each job just runs a tick. Returns how many jobs are planned."""
         return await self.timers.plan(coalition_id)
 

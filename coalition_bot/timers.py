@@ -1,23 +1,30 @@
 """When the delivery cycle runs: timers derived from the database.
 
-APScheduler (AsyncIOScheduler) only decides *when* a tick runs: a date job at each due
-time in the next hours, derived from the database at start-up, again every half
-horizon, and for a coalition whenever one of its commands succeeds, plus a periodic
-sweep. A job does nothing but call `fire`; what a tick does is `coalition_bot.
-delivery_cycle`'s.
+A tick runs at each due time in the next hours, derived from the database at start-up,
+again every half horizon, and for a coalition whenever one of its commands succeeds,
+plus a periodic sweep. A timer does nothing but call `fire`; what a tick does is
+`coalition_bot.delivery_cycle`'s.
 
-- **APScheduler only decides when `tick()` runs**: `plan()` puts a date job at each due
-  time in the next 6 hours (derived from the database at start-up, every 3 hours, and for
-  a coalition right after any of its commands succeeds, via `Bot.add_change_listener`),
-  plus a sweep every 30 s that catches anything else. A moved meeting simply comes due
-  at its new time: rows are created from what the database says when the time comes.
-  Timers that fire while a tick waits to start join that tick (one that starts after a
-  due time delivers it), so a thousand reminders at 18:00 cost one sweep, not a thousand.
+- **The due times are kept here, one timer is armed**: `plan()` puts each due time in
+  the next 6 hours into a heap (by job id: kind, subject, occurrence, offset), and one
+  event-loop timer waits for the earliest; when it fires, every due time reached is
+  taken off and a tick runs, and the timer is armed for the next one. APScheduler runs
+  the periodic ones: a sweep every 30 s that catches anything else, and the re-plan
+  every 3 hours. (A date job per due time cost ~0.3-1.4 ms each in APScheduler's
+  `add_job`: 1 500 due times in the 6 hours of 100 000 series were most of a start-up,
+  bench/scheduler_bench.py --big.) A timer never fires before its time by the wall
+  clock, as APScheduler's did not: at x20 000 a microsecond early is 20 ms of bot time.
+- A moved meeting simply comes due at its new time: rows are created from what the
+  database says when the time comes. Re-planning a coalition (via
+  `Bot.add_change_listener`, right after any of its commands succeeds) replaces its due
+  times. Timers that fire while a tick waits to start join that tick (one that starts
+  after a due time delivers it), so a thousand reminders at 18:00 cost one sweep.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -52,6 +59,11 @@ class Timers:
         self.sweep_every = sweep_every
         self.aps: AsyncIOScheduler | None = None
         self._planned: dict[int | None, set[str]] = {}
+        self._jobs: dict[str, float] = {}  # job id -> the epoch second it fires
+        self._heap: list[tuple[float, str]] = []  # (when, job id); stale ones skipped
+        self._timer: asyncio.TimerHandle | None = None
+        self._armed_for: float | None = None
+        self._firing: set[asyncio.Future[None]] = set()
         self._replan: set[int] = set()
         self._replan_task: asyncio.Task[None] | None = None
 
@@ -72,6 +84,13 @@ class Timers:
         if self.aps is not None:
             self.aps.shutdown(wait=False)
             self.aps = None
+        self._disarm()
+        self._jobs.clear()
+        self._heap.clear()
+        self._planned.clear()
+        for task in list(self._firing):  # as APScheduler's shutdown cancels its jobs
+            task.cancel()
+        await asyncio.gather(*self._firing, return_exceptions=True)
         if self._replan_task is not None:
             self._replan_task.cancel()
             await asyncio.gather(self._replan_task, return_exceptions=True)
@@ -85,7 +104,7 @@ class Timers:
         return datetime.fromtimestamp(time.time() + max(ahead, 0.0), UTC)
 
     async def plan(self, coalition_id: int | None = None) -> int:
-        """Put a date job at each due time in the coming hours (for one coalition, or
+        """Plan a tick at each due time in the coming hours (for one coalition, or
         all); each job just runs a tick. Returns how many jobs are planned."""
         if self.aps is None:
             return 0
@@ -105,19 +124,60 @@ class Timers:
                 self._remove_job(job_id)
         for item in due:
             job_id = f"{item.kind}:{item.subject_id}:{item.occurrence}:{item.offset_min}"
-            self.aps.add_job(self.fire, "date", run_date=self._real_time(item.at),
-                             id=job_id, replace_existing=True, misfire_grace_time=None)
+            at = self._real_time(item.at).timestamp()
+            self._jobs[job_id] = at
+            heapq.heappush(self._heap, (at, job_id))
             self._planned.setdefault(coalition_id if coalition_id is not None
                                      else item.coalition_id, set()).add(job_id)
+        if len(self._heap) > 2 * len(self._jobs) + 1000:  # mostly re-planned entries
+            self._heap = [(at, job_id) for job_id, at in self._jobs.items()]
+            heapq.heapify(self._heap)
+        self._arm()
         return len(due)
 
-    def _remove_job(self, job_id: str) -> None:
-        from apscheduler.jobstores.base import JobLookupError
+    def planned(self) -> dict[str, datetime]:
+        """The due times waiting to fire: job id -> the real (wall-clock) moment."""
+        return {job_id: datetime.fromtimestamp(at, UTC) for job_id, at in self._jobs.items()}
 
-        try:
-            self.aps.remove_job(job_id)  # type: ignore[union-attr]
-        except JobLookupError:
-            pass  # it ran already
+    def _remove_job(self, job_id: str) -> None:
+        self._jobs.pop(job_id, None)  # its heap entry is skipped when it comes up
+
+    def _arm(self) -> None:
+        """Arm the one timer for the earliest due time still planned."""
+        heap = self._heap
+        while heap and self._jobs.get(heap[0][1]) != heap[0][0]:
+            heapq.heappop(heap)  # removed or re-planned since
+        if not heap or self.aps is None:
+            self._disarm()
+            return
+        at = heap[0][0]
+        if self._timer is not None and self._armed_for == at:
+            return
+        self._disarm()
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(max(at - time.time(), 0.0), self._due_now)
+        self._armed_for = at
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._armed_for = None
+
+    def _due_now(self) -> None:
+        """The timer fired: take off every due time reached (by the wall clock, never
+        early) and run one tick for them; arm the timer for the next."""
+        self._timer = self._armed_for = None
+        now, reached = time.time(), False
+        while self._heap and self._heap[0][0] <= now:
+            at, job_id = heapq.heappop(self._heap)
+            if self._jobs.get(job_id) == at:
+                del self._jobs[job_id]
+                reached = True
+        if reached and self.aps is not None:
+            task = asyncio.ensure_future(self.fire())
+            self._firing.add(task)
+            task.add_done_callback(self._firing.discard)
+        self._arm()
 
     def changed(self, coalition_id: int) -> None:
         """A command of this coalition succeeded: re-derive its jobs soon (coalesced)."""

@@ -33,11 +33,10 @@ NO_SWEEP = 3600.0  # a fake hour: a real minute at 60x, longer than any test her
 
 
 def job_times(scheduler: Scheduler) -> dict[str, datetime]:
-    """The date jobs APScheduler holds (id → real run time), without the periodic ones."""
-    aps = scheduler._aps
-    assert aps is not None, "the scheduler is not started"
-    return {job.id: job.next_run_time for job in aps.get_jobs()
-            if job.id not in ("sweep", "replan")}
+    """The due times the timers wait for (id → real run time), without the periodic
+    sweep and re-plan (APScheduler's)."""
+    assert scheduler._aps is not None, "the scheduler is not started"
+    return scheduler.timers.planned()
 
 
 def real_time_of(clock: WarpClock, fake: datetime) -> float:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from icalendar import Calendar, Event, vDuration, vRecur
+from typing import TYPE_CHECKING
 
 from coalition_bot.model import Coalition, Meeting, Occurrence
 from coalition_bot.replies import Attachment
@@ -21,6 +20,9 @@ from coalition_bot.rules.recurrence import localize, parse_key
 from coalition_bot.services.meetings import next_occurrence
 from coalition_bot.store import meetings as meeting_sql
 from coalition_bot.store.database import Conn
+
+if TYPE_CHECKING:  # icalendar is imported by the first calendar built, not at start-up
+    from icalendar import Calendar, Event
 
 __all__ = ["FeedInfo", "calendar", "event_uid", "ical", "occurrence_calendar"]
 
@@ -44,6 +46,8 @@ def event_uid(coalition_id: int, meeting_number: int, key: str = "") -> str:
 
 
 def _new_calendar(name: str, feed: FeedInfo | None) -> Calendar:
+    from icalendar import Calendar, vDuration
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -75,6 +79,8 @@ async def calendar(conn: Conn, coalition: Coalition, now: datetime,
     """Every meeting that is not cancelled: one VEVENT per series, EXDATE for cancelled
     occurrences, and a RECURRENCE-ID override for each moved one. A feed's events also
     carry a description (join link, RSVP, agenda of the next date) and the page's URL."""
+    from icalendar import vRecur
+
     cal = _new_calendar(coalition.name, feed)
     meetings = [m for m in await meeting_sql.list_meetings(conn, coalition.id) if not m.cancelled]
     changed = await meeting_sql.changes(conn, [m.id for m in meetings])
@@ -147,6 +153,8 @@ async def ical(conn: Conn, coalition: Coalition, now: datetime) -> Attachment:
 
 def _event(uid: str, title: str, location: str, start: datetime, length: timedelta,
            stamp: datetime) -> Event:
+    from icalendar import Event
+
     event = Event()
     event.add("uid", uid)
     event.add("summary", title)

@@ -1,0 +1,78 @@
+"""What a scheduler tick costs, counted in what SQLite reads rather than timed: a tick
+must not do work that grows with every series the coalitions ever scheduled.
+
+Each statement a tick runs is traced on the bot's own connection, then asked for its
+query plan: a `SCAN meeting` is a read of every meeting row. The reminder candidates
+used to be asked with an `OR` and an `ORDER BY id`, which SQLite answered by scanning
+the table (10-16 ms a tick with 10 000 series, bench/scheduler_bench.py).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+from helpers import Chat, MovableClock
+from scheduler_support import Outbox, execute, tick_at
+
+from coalition_bot.bot import Bot
+from coalition_bot.scheduler import Scheduler
+
+SERIES = 60
+
+
+async def traced_tick(bot: Bot, scheduler: Scheduler, clock: MovableClock,
+                      step: timedelta) -> list[str]:
+    """The statements one tick ran, `step` after the last one (values inlined)."""
+    seen: list[str] = []
+    await bot.db.conn.set_trace_callback(seen.append)  # type: ignore[attr-defined]
+    try:
+        await tick_at(scheduler, clock, clock.now + step)
+    finally:
+        await bot.db.conn.set_trace_callback(None)  # type: ignore[attr-defined]
+    return seen
+
+
+def scans(db_path: Path, statements: list[str], table: str) -> list[str]:
+    """The statements whose plan reads every row of `table`."""
+    found = []
+    with sqlite3.connect(db_path) as con:
+        for sql in statements:
+            if sql.split()[0].upper() not in ("SELECT", "UPDATE", "DELETE", "WITH"):
+                continue
+            plan = [row[3] for row in con.execute("EXPLAIN QUERY PLAN " + sql)]
+            if any(step == f"SCAN {table}" or step.startswith(f"SCAN {table} ")
+                   for step in plan):
+                found.append(" ".join(sql.split())[:120])
+    return found
+
+
+async def test_a_tick_reads_only_the_series_with_a_reminder_coming(
+        coalition: Chat, outbox: Outbox, bot: Bot, scheduler: Scheduler, clock: MovableClock,
+        db_path: Path) -> None:
+    for i in range(SERIES):  # a series a day at 18:00, then a few with a reminder soon
+        day = 1 + i % 28
+        await coalition.ok("Alice", f'meeting schedule "Call {i}" "2026-12-{day:02d} 18:00"'
+                                    " every:weekly remind:1h")
+    await scheduler.tick()  # the first sweep reads every series once and marks them
+    execute(db_path, "UPDATE meeting SET next_remind_at = NULL WHERE number = 7")  # unknown
+
+    statements = await traced_tick(bot, scheduler, clock, timedelta(minutes=1))
+
+    assert any("FROM meeting" in s for s in statements), "the sweep did not look"
+    assert scans(db_path, statements, "meeting") == []
+
+
+async def test_a_sweep_reads_a_coalitions_home_channels_once_for_all_its_reminders(
+        coalition: Chat, outbox: Outbox, bot: Bot, scheduler: Scheduler, clock: MovableClock,
+        db_path: Path) -> None:
+    for i in range(5):  # five meetings at the same time: five reminders in one sweep
+        await coalition.ok("Alice", f'meeting schedule "Call {i}" "2026-11-23 10:30"'
+                                    " remind:15m")
+    await scheduler.tick()
+
+    statements = await traced_tick(bot, scheduler, clock, timedelta(minutes=16))
+
+    assert len(outbox.sent) == 5
+    assert sum("FROM binding WHERE coalition_id" in s for s in statements) == 1
