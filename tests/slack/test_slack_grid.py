@@ -30,7 +30,7 @@ GRID_TEAM, GRID_HOME = "T0GRID", "C0GRIDHOME"
 
 
 @pytest.fixture
-async def door(bot: Bot, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch):
+async def grid_door(bot: Bot, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch):
     set_oauth_env(monkeypatch)
     fake.check_tokens = True
     async with serving_oauth(bot, fake) as door:
@@ -73,7 +73,8 @@ async def grid_coalition(door: Door) -> Workspace:
 
 
 async def test_an_org_wide_install_serves_its_teams_scheduled_notices_until_uninstalled(
-        door: Door, bot: Bot, fake: FakeSlack, clock: MovableClock, db_path) -> None:
+        grid_door: Door, bot: Bot, fake: FakeSlack, clock: MovableClock, db_path) -> None:
+    door = grid_door
     grid = await grid_coalition(door)
     org_token = fake.token_of(ORG)
     # a partner outside the org, with its own install, connects to the coalition
@@ -131,7 +132,8 @@ async def test_an_org_wide_install_serves_its_teams_scheduled_notices_until_unin
 
 
 async def test_a_team_of_the_org_that_installs_itself_keeps_its_own_token(
-        door: Door, bot: Bot, fake: FakeSlack, db_path) -> None:
+        grid_door: Door, bot: Bot, fake: FakeSlack, db_path) -> None:
+    door = grid_door
     await door.install_org(ORG, "Grid Org")
     fake.team_orgs[TEAM_A] = ORG
     await door.install(TEAM_A, "Eastside Org")  # a workspace install inside the org
