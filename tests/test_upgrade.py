@@ -30,6 +30,7 @@ PREVIOUS = 5  # the schema version of the previous release
 _OLD = available_migrations()[4].sql
 OLD_DELIVERY = _OLD[_OLD.index("CREATE TABLE delivery ("):_OLD.index("CREATE INDEX delivery_p")]
 BACK_TO_5 = f"""
+DROP INDEX note_action_due;
 DROP TABLE feed_stamp;
 DROP INDEX team_enterprise_org;
 DROP TABLE team_enterprise;
