@@ -51,7 +51,8 @@ class Timers:
         self.horizon = horizon
         self.sweep_every = sweep_every
         self.aps: AsyncIOScheduler | None = None
-        self._planned: dict[int | None, set[str]] = {}
+        # per coalition, the date jobs put in APScheduler: job id -> due time
+        self._planned: dict[int | None, dict[str, datetime]] = {}
         self._replan: set[int] = set()
         self._replan_task: asyncio.Task[None] | None = None
 
@@ -99,16 +100,23 @@ class Timers:
                                    "", 0))
         if self.aps is None:  # stopped meanwhile
             return 0
-        keys = {coalition_id} if coalition_id is not None else set(self._planned)
-        for key in keys:
-            for job_id in self._planned.pop(key, set()):
-                self._remove_job(job_id)
+        wanted: dict[int | None, dict[str, datetime]] = {}
         for item in due:
             job_id = f"{item.kind}:{item.subject_id}:{item.occurrence}:{item.offset_min}"
-            self.aps.add_job(self.fire, "date", run_date=self._real_time(item.at),
-                             id=job_id, replace_existing=True, misfire_grace_time=None)
-            self._planned.setdefault(coalition_id if coalition_id is not None
-                                     else item.coalition_id, set()).add(job_id)
+            wanted.setdefault(coalition_id if coalition_id is not None
+                              else item.coalition_id, {})[job_id] = item.at
+        keys = {coalition_id} if coalition_id is not None else set(self._planned) | set(wanted)
+        for key in keys:  # only what changed: a command re-plans its whole coalition
+            planned, jobs = self._planned.pop(key, {}), wanted.get(key, {})
+            for job_id in planned.keys() - jobs.keys():
+                self._remove_job(job_id)
+            for job_id, at in jobs.items():
+                if planned.get(job_id) != at or self.aps.get_job(job_id) is None:
+                    self.aps.add_job(self.fire, "date", run_date=self._real_time(at),
+                                     id=job_id, replace_existing=True,
+                                     misfire_grace_time=None)
+            if jobs:
+                self._planned[key] = jobs
         return len(due)
 
     def _remove_job(self, job_id: str) -> None:
