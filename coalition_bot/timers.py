@@ -91,7 +91,7 @@ class Timers:
         if self.aps is None:
             return 0
         now = self.clock()
-        async with self.bot.db.transaction() as conn:
+        async with self.bot.db.transaction(read_only=True) as conn:  # holds up no writer
             due: list[Due] = await deliveries.due_between(
                 conn, now, now + self.horizon, self.poll_reminder, coalition_id=coalition_id)
             for poll in await poll_sql.open_polls_closing_before(conn, now + self.horizon):

@@ -139,7 +139,10 @@ class Database:
         """The file, or the URL (no password), for messages and logs."""
         raise NotImplementedError
 
-    def transaction(self, *, durable: bool = True) -> AbstractAsyncContextManager[Conn]:
+    def transaction(self, *, durable: bool = True,
+                    read_only: bool = False) -> AbstractAsyncContextManager[Conn]:
+        """One transaction; `read_only` for one that only reads (a snapshot that takes
+        no write lock: other processes' writers go on meanwhile)."""
         raise NotImplementedError
 
     async def open(self, *, run_migrations: bool = True) -> Database:
@@ -305,8 +308,11 @@ class SqliteDatabase(Database):
                 await asyncio.sleep(pause)
 
     @asynccontextmanager
-    async def transaction(self, *, durable: bool = True) -> AsyncIterator[SqliteConn]:
+    async def transaction(self, *, durable: bool = True,
+                          read_only: bool = False) -> AsyncIterator[SqliteConn]:
         """One write transaction: commits on normal exit, rolls back on any exception.
+        `read_only`: a deferred BEGIN, a snapshot that takes no write lock (WAL lets other
+        processes write meanwhile); the caller promises not to write in it.
 
         A transaction that changed nothing commits on the spot; one that wrote commits
         in aiosqlite's thread, so the fsync does not hold up the event loop.
@@ -324,7 +330,10 @@ class SqliteDatabase(Database):
             if not durable:  # SQLite takes the safety level only outside a transaction
                 raw.execute("PRAGMA synchronous = NORMAL")
             try:
-                await self._begin(raw)
+                if read_only:
+                    raw.execute("BEGIN")
+                else:
+                    await self._begin(raw)
                 changes = raw.total_changes
                 try:
                     yield conn
