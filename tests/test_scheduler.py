@@ -780,3 +780,23 @@ async def test_planning_the_timers_waits_for_no_writer(
     finally:
         await scheduler.stop()
     assert planned == 1
+
+
+async def test_a_start_while_another_process_holds_the_database_still_starts(
+        coalition: Chat, scheduler: Scheduler, outbox: Outbox, clock: MovableClock,
+        db_path: Path | str, caplog: pytest.LogCaptureFixture) -> None:
+    """Three `run` processes, one killed and restarted while another wrote 1,800 rows
+    in one sweep: the start's first tick waited 5 s for the write lock, raised busy,
+    and the restarted process exited. It starts now; its timers do the tick later."""
+    await coalition.ok("Alice", 'meeting schedule Soon "2026-11-23 16:00" remind:1h')
+    try:
+        with write_lock_held_elsewhere(db_path):
+            await scheduler.start()
+        assert scheduler.running
+        assert "the scheduler cannot use the database" in caplog.text
+        await scheduler.tick()  # what its next timer does, the lock released
+        # 15:00:30 in New York: the reminder is due
+        await tick_at(scheduler, clock, utc(2026, 11, 23, 20, 0, 30))
+    finally:
+        await scheduler.stop()
+    assert [s.title for s in outbox.sent] == ["Reminder: Soon in 1 hour"]

@@ -88,7 +88,7 @@ from coalition_bot.store.dialect import SQLITE, Dialect, is_postgres_url
 from coalition_bot.store.migrate import migrate, refuse_newer
 
 __all__ = ["BUSY_TIMEOUT_MS", "Conn", "Database", "Result", "SqliteConn", "SqliteDatabase",
-           "cannot_open"]
+           "cannot_open", "is_busy"]
 
 log = logging.getLogger(__name__)
 
@@ -370,6 +370,11 @@ class SqliteDatabase(Database):
         except asyncio.CancelledError:
             await asyncio.wait({commit})
             raise
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether `error` is SQLite saying another process held the file past the wait."""
+    return isinstance(error, sqlite3.OperationalError) and _busy(error)
 
 
 def _busy(error: sqlite3.Error) -> bool:
