@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Copy", "clean_env", "resent_inside_window", "wait_for"]
+__all__ = ["Copy", "clean_env", "extra_copies_inside_window", "resent_inside_window",
+           "wait_for"]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -68,3 +69,22 @@ def resent_inside_window(key: str, copies: Sequence[Copy], report: str, *,
             f"was alive\n{report}")
         widest = max(widest, first.killed_at - first.at)
     return widest
+
+
+def extra_copies_inside_window(key: str, copies: Sequence[Copy], expected: int, report: str,
+                               *, slack: float = 0.0) -> float:
+    """Like `resent_inside_window`, for a group of `expected` messages that people cannot
+    tell apart one by one (a meeting's five reminders, one of which may say how long was
+    really left once it went out late): each copy beyond `expected` must be matched by
+    a copy whose sender was killed after it, with a later copy after that kill. Returns
+    the widest gap between such a copy and the kill of its sender."""
+    extra = len(copies) - expected
+    assert extra >= 0, f"{key}: {len(copies)} copies of {expected}\n{report}"
+    ordered = sorted(copies, key=lambda c: c.at)
+    gaps = [c.killed_at - c.at for c in ordered
+            if c.killed_at is not None and c.at <= c.killed_at + slack
+            and any(later.at >= c.killed_at for later in ordered)]
+    assert extra <= len(gaps), (
+        f"{key}: {extra} copies too many, {len(gaps)} of them explained by a kill of "
+        f"their sender\n{report}")
+    return max(sorted(gaps)[:extra] or [0.0])
