@@ -22,6 +22,7 @@ from coalition_bot.bot import Bot
 from coalition_bot.delivery_cycle import EPSILON, DeliveryCycle, TickReport
 from coalition_bot.errors import StorageError
 from coalition_bot.store import deliveries as delivery_sql
+from coalition_bot.store.database import is_busy
 from coalition_bot.timers import Timers
 from coalition_bot.wakeups import Wakeups
 
@@ -73,16 +74,26 @@ class Scheduler(DeliveryCycle):
 
     async def start(self) -> None:
         """Listen to other processes, recover from a previous run, deliver what is due,
-        and start the timers."""
+        and start the timers. A database busy meanwhile (another process in a long sweep)
+        is logged, not raised: the timers start anyway and their next tick does it, so a
+        restart never fails for a moment's wait."""
         self.wakeups.start()
         with contextlib.suppress(TimeoutError):  # it goes on trying; the sweep covers
             await asyncio.wait_for(self.wakeups.ready.wait(), timeout=10)
-        async with self.bot.db.transaction() as conn:
-            orphaned = await delivery_sql.orphaned(conn, self.clock())
-        if orphaned:
-            log.warning("%d deliveries were being sent by a process that stopped; they go "
-                        "out again (at least once: see ARCHITECTURE.md)", orphaned)
-        await self.tick()
+        try:
+            async with self.bot.db.transaction() as conn:
+                orphaned = await delivery_sql.orphaned(conn, self.clock())
+            if orphaned:
+                log.warning("%d deliveries were being sent by a process that stopped; they "
+                            "go out again (at least once: see ARCHITECTURE.md)", orphaned)
+            await self.tick()
+        except StorageError as error:
+            log.error("the scheduler cannot use the database: %s", error.message)
+        except Exception as error:
+            if not is_busy(error):
+                raise
+            log.error("the scheduler cannot use the database: it is busy (another process "
+                      "is writing); its next tick tries again")
         self.timers.start(replan=self.plan)
         self.running = True
         self.bot.add_change_listener(self.changed)

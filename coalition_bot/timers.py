@@ -58,7 +58,8 @@ class Timers:
         self.horizon = horizon
         self.sweep_every = sweep_every
         self.aps: AsyncIOScheduler | None = None
-        self._planned: dict[int | None, set[str]] = {}
+        # per coalition, its planned due times: job id -> due time (the bot's clock)
+        self._planned: dict[int | None, dict[str, datetime]] = {}
         self._jobs: dict[str, float] = {}  # job id -> the epoch second it fires
         self._heap: list[tuple[float, str]] = []  # (when, job id); stale ones skipped
         self._timer: asyncio.TimerHandle | None = None
@@ -109,7 +110,7 @@ class Timers:
         if self.aps is None:
             return 0
         now = self.clock()
-        async with self.bot.db.transaction(exclusive=False) as conn:  # reads only
+        async with self.bot.db.transaction(read_only=True) as conn:  # holds up no writer
             due: list[Due] = await deliveries.due_between(
                 conn, now, now + self.horizon, self.poll_reminder, coalition_id=coalition_id)
             for poll in await poll_sql.open_polls_closing_before(conn, now + self.horizon):
@@ -118,17 +119,23 @@ class Timers:
                                    "", 0))
         if self.aps is None:  # stopped meanwhile
             return 0
-        keys = {coalition_id} if coalition_id is not None else set(self._planned)
-        for key in keys:
-            for job_id in self._planned.pop(key, set()):
-                self._remove_job(job_id)
+        wanted: dict[int | None, dict[str, datetime]] = {}
         for item in due:
             job_id = f"{item.kind}:{item.subject_id}:{item.occurrence}:{item.offset_min}"
-            at = self._real_time(item.at).timestamp()
-            self._jobs[job_id] = at
-            heapq.heappush(self._heap, (at, job_id))
-            self._planned.setdefault(coalition_id if coalition_id is not None
-                                     else item.coalition_id, set()).add(job_id)
+            wanted.setdefault(coalition_id if coalition_id is not None
+                              else item.coalition_id, {})[job_id] = item.at
+        keys = {coalition_id} if coalition_id is not None else set(self._planned) | set(wanted)
+        for key in keys:  # only what changed: a command re-plans its whole coalition
+            planned, jobs = self._planned.pop(key, {}), wanted.get(key, {})
+            for job_id in planned.keys() - jobs.keys():
+                self._remove_job(job_id)
+            for job_id, due_at in jobs.items():
+                if planned.get(job_id) != due_at or job_id not in self._jobs:
+                    at = self._real_time(due_at).timestamp()
+                    self._jobs[job_id] = at
+                    heapq.heappush(self._heap, (at, job_id))
+            if jobs:
+                self._planned[key] = jobs
         if len(self._heap) > 2 * len(self._jobs) + 1000:  # mostly re-planned entries
             self._heap = [(at, job_id) for job_id, at in self._jobs.items()]
             heapq.heapify(self._heap)

@@ -194,6 +194,8 @@ class Call:
     body: Any
     files: dict[str, str | bytes] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
+    auth: str | None = None  # the Authorization header: which token sent it
+    at: float = field(default_factory=time.time)  # when the fake received it
 
 
 class FakeDiscord:
@@ -278,7 +280,8 @@ class FakeDiscord:
     async def _api(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         body, files = await self._read(request)
-        call = Call(request.method, path, body, files, dict(request.query))
+        call = Call(request.method, path, body, files, dict(request.query),
+                    request.headers.get("Authorization"))
         self._record(call)
         method, parts = request.method, path.strip("/").split("/")
         if method == "GET" and path == "/users/@me":

@@ -11,6 +11,10 @@ The clock starts on Monday 23 November 2026, 15:00 UTC (10:00 in New York).
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -738,3 +742,61 @@ async def test_an_extended_poll_closes_itself_at_its_new_deadline(
     assert poll_status(db_path) == "closed"
     [sent] = outbox.titled("Poll #1 closed")
     assert sent.at == later + SECOND
+
+
+@contextmanager
+def write_lock_held_elsewhere(db_path: Path | str) -> Iterator[None]:
+    """Another process in the middle of a write: SQLite's write lock, or the advisory
+    lock every PostgreSQL write transaction takes."""
+    if isinstance(db_path, str):
+        import psycopg
+
+        from coalition_bot.store.postgres import WRITE_LOCK
+
+        with psycopg.connect(db_path, autocommit=True) as pg:
+            pg.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+            yield
+        return
+    other = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+async def test_planning_the_timers_waits_for_no_writer(
+        coalition: Chat, scheduler: Scheduler, db_path: Path | str) -> None:
+    """Each command re-plans its coalition's timers: a read of every meeting due within
+    hours, a tenth of a second with hundreds of them. Under the write lock, on
+    PostgreSQL every other process's commands and sends queued behind it (and after 5 s
+    failed as busy); it reads a snapshot instead, and needs no lock."""
+    await coalition.ok("Alice", 'meeting schedule Soon "2026-11-23 16:00" remind:1h')
+    await scheduler.start()
+    try:
+        with write_lock_held_elsewhere(db_path):
+            planned = await asyncio.wait_for(scheduler.timers.plan(1), 3)
+    finally:
+        await scheduler.stop()
+    assert planned == 1
+
+
+async def test_a_start_while_another_process_holds_the_database_still_starts(
+        coalition: Chat, scheduler: Scheduler, outbox: Outbox, clock: MovableClock,
+        db_path: Path | str, caplog: pytest.LogCaptureFixture) -> None:
+    """Three `run` processes, one killed and restarted while another wrote 1,800 rows
+    in one sweep: the start's first tick waited 5 s for the write lock, raised busy,
+    and the restarted process exited. It starts now; its timers do the tick later."""
+    await coalition.ok("Alice", 'meeting schedule Soon "2026-11-23 16:00" remind:1h')
+    try:
+        with write_lock_held_elsewhere(db_path):
+            await scheduler.start()
+        assert scheduler.running
+        assert "the scheduler cannot use the database" in caplog.text
+        await scheduler.tick()  # what its next timer does, the lock released
+        # 15:00:30 in New York: the reminder is due
+        await tick_at(scheduler, clock, utc(2026, 11, 23, 20, 0, 30))
+    finally:
+        await scheduler.stop()
+    assert [s.title for s in outbox.sent] == ["Reminder: Soon in 1 hour"]

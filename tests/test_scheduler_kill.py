@@ -29,7 +29,6 @@ never both print one.
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import sqlite3
@@ -42,6 +41,8 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kill_support import Copy, clean_env, resent_inside_window, wait_for
+
 SCRIPT = Path(sys.executable).parent / "coalition-bot"
 SEED = 20261123
 MEETINGS = 22
@@ -52,13 +53,6 @@ FIRST_DUE = 8  # real seconds after the anchor: M01 at 10:10, reminded at 10:08
 REMINDER = re.compile(r"^📣 == (\(late\) )?Reminder: (M\d\d) in 2 minutes ==$")
 STEP = re.compile(r"^📣 Alice: step (\d+)$")  # the note line of a goal update's notice
 UPDATED = "== Goal #1: in-progress =="  # the reply that acknowledges a goal update
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COALITION_BOT")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    env.update(extra)
-    return env
 
 
 @dataclass
@@ -141,27 +135,16 @@ def reminder_rows(db: Path) -> list[tuple[str, str, int]]:
 def resent(runs: list[Run], pattern: re.Pattern[str], key: str, n: int, report: str) -> None:
     """Check that a line printed `n` > 1 times was re-sent only after its first sender
     died: at most twice, the first printer killed, the second print after that kill."""
-    prints = sorted(((at, run) for run in runs for at in run.printed_at(pattern, key)),
-                    key=lambda pair: pair[0])
-    (first_at, first), (second_at, _) = prints[0], prints[1]
-    assert n == 2, f"{key} printed {n} times\n{report}"
-    assert first.killed_at is not None, f"{key}: printed twice, its first sender lived\n{report}"
-    assert first_at <= first.killed_at <= second_at, (
-        f"{key}: printed again while its first sender was alive\n{report}")
+    copies = [Copy(at, str(run.proc.pid), run.killed_at)
+              for run in runs for at in run.printed_at(pattern, key)]
+    assert len(copies) == n
+    resent_inside_window(key, copies, report, most=2)
 
 
 def unsent_notices(db: Path) -> int:
     with closing(sqlite3.connect(db, timeout=10)) as conn:
         return conn.execute("SELECT count(*) FROM delivery WHERE kind = 'notice'"
                             " AND status IN ('pending', 'sending')").fetchone()[0]
-
-
-def wait_for(check, *, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within} s: {what}")
-        time.sleep(0.02)
 
 
 def test_kill_9_of_either_of_two_consoles_prints_every_reminder_and_notice_once(

@@ -109,6 +109,32 @@ async def test_plan_puts_jobs_only_for_what_is_due_within_its_horizon(
         assert abs(jobs[job_id].timestamp() - real_time_of(clock, fake)) < 0.05, job_id
 
 
+async def test_replanning_an_unchanged_coalition_leaves_its_jobs_alone(
+        warped: tuple[Bot, Chat, Outbox, Scheduler], db_path: Path) -> None:
+    """Every command re-plans its coalition: with hundreds of reminders coming, taking
+    every job out and putting it back cost each command a third of a second of the
+    event loop. Only a new, moved or gone due time touches the timers' heap."""
+    _, chat, _, scheduler = warped
+    for n in range(1, 4):
+        await chat.ok("Alice", f'meeting schedule M{n} "2026-11-23 1{n}:00" remind:1h')
+    await scheduler.start()
+    timers = scheduler.timers
+    before, pushed = timers.planned(), len(timers._heap)
+    assert len(before) == 3
+    assert await timers.plan(1) == 3
+    assert timers.planned() == before
+    assert len(timers._heap) == pushed, "unchanged due times were planned again"
+    await chat.ok("Alice", "meeting cancel 3")
+    await chat.ok("Alice", 'meeting reschedule 2 "2026-11-23 12:30"')
+    await timers.plan(1)
+    jobs = timers.planned()
+    ids = dict(query(db_path, "SELECT title, id FROM meeting"))
+    assert sorted(jobs) == sorted([f"meeting-reminder:{ids['M1']}:2026-11-23T11:00:60",
+                                   f"meeting-reminder:{ids['M2']}:2026-11-23T12:30:60"])
+    kept = f"meeting-reminder:{ids['M1']}:2026-11-23T11:00:60"
+    assert jobs[kept] == before[kept]
+
+
 async def test_a_command_that_changes_a_meeting_replans_its_jobs(
         warped: tuple[Bot, Chat, Outbox, Scheduler], db_path: Path) -> None:
     bot, chat, outbox, scheduler = warped

@@ -90,7 +90,7 @@ from coalition_bot.store.dialect import SQLITE, Dialect, is_postgres_url
 from coalition_bot.store.migrate import migrate, refuse_newer
 
 __all__ = ["BUSY_TIMEOUT_MS", "Conn", "Database", "Result", "SqliteConn", "SqliteDatabase",
-           "cannot_open"]
+           "cannot_open", "is_busy"]
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +142,11 @@ class Database:
         raise NotImplementedError
 
     def transaction(self, *, durable: bool = True,
-                    exclusive: bool = True) -> AbstractAsyncContextManager[Conn]:
-        """`exclusive=False` only matters on PostgreSQL (see `store.postgres`)."""
+                    exclusive: bool = True,
+                    read_only: bool = False) -> AbstractAsyncContextManager[Conn]:
+        """One transaction; `read_only` for one that only reads (a snapshot that takes
+        no write lock: other processes' writers go on meanwhile). `exclusive=False`
+        only matters on PostgreSQL (see `store.postgres`)."""
         raise NotImplementedError
 
     async def listen(self, channel: str) -> AsyncIterator[str | None]:
@@ -316,8 +319,11 @@ class SqliteDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self, *, durable: bool = True,
-                          exclusive: bool = True) -> AsyncIterator[SqliteConn]:
+                          exclusive: bool = True,
+                          read_only: bool = False) -> AsyncIterator[SqliteConn]:
         """One write transaction: commits on normal exit, rolls back on any exception.
+        `read_only`: a deferred BEGIN, a snapshot that takes no write lock (WAL lets other
+        processes write meanwhile); the caller promises not to write in it.
 
         A transaction that changed nothing commits on the spot; one that wrote commits
         in aiosqlite's thread, so the fsync does not hold up the event loop.
@@ -337,7 +343,10 @@ class SqliteDatabase(Database):
             if not durable:  # SQLite takes the safety level only outside a transaction
                 raw.execute("PRAGMA synchronous = NORMAL")
             try:
-                await self._begin(raw)
+                if read_only:
+                    raw.execute("BEGIN")
+                else:
+                    await self._begin(raw)
                 changes = raw.total_changes
                 try:
                     yield conn
@@ -374,6 +383,11 @@ class SqliteDatabase(Database):
         except asyncio.CancelledError:
             await asyncio.wait({commit})
             raise
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether `error` is SQLite saying another process held the file past the wait."""
+    return isinstance(error, sqlite3.OperationalError) and _busy(error)
 
 
 def _busy(error: sqlite3.Error) -> bool:

@@ -239,18 +239,23 @@ class PgDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self, *, durable: bool = True,
-                          exclusive: bool = True) -> AsyncIterator[PgConn]:
+                          exclusive: bool = True,
+                          read_only: bool = False) -> AsyncIterator[PgConn]:
         """One write transaction under `WRITE_LOCK`: commits on normal exit, rolls back
         on any exception. `durable=False`: the COMMIT does not wait for the WAL flush.
         `exclusive=False`: no `WRITE_LOCK`, for transactions whose writes row locks
-        guard (the outbox's) or that take their locks themselves (a sweep)."""
+        guard (the outbox's) or that take their locks themselves (a sweep).
+        `read_only`: a consistent snapshot without `WRITE_LOCK` (PostgreSQL refuses any
+        write in it), so a long read waits for no one and holds no one up."""
         if self._pool is None:
             raise RuntimeError("database is not open")
         try:
             async with self._pool.connection() as conn:
                 begin = "BEGIN" if not exclusive else \
                     f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-                if not durable:
+                if read_only:
+                    begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                elif not durable:
                     begin += "; SET LOCAL synchronous_commit = off"
                 await conn.execute(begin.encode())
                 try:

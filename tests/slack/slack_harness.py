@@ -56,6 +56,7 @@ class Call:
     method: str  # "chat.postMessage", or "response_url:ID", "upload:ID"
     auth: str | None
     body: dict[str, Any]
+    at: float = field(default_factory=time.time)  # when the fake received it
 
     def dump(self) -> str:
         return json.dumps(self.body, ensure_ascii=False)
