@@ -11,8 +11,9 @@ measure and to draw) and matplotlib's `Text` artists were most of a chart's cost
 (organization names and figures repeat from one report to the next). The bars are one
 collection, the grid one set of lines, no Axes with their ticks and spines. The last
 few charts are kept by title and bars: a report whose figures did not change reuses its
-picture. The handler draws in a worker thread (`asyncio.to_thread`), so the event loop
-keeps answering other people while a chart is drawn. matplotlib is imported by the
+picture. The handler only says what to draw (`Attachment.draw`); the dispatcher draws
+it after the command's transaction, in a worker thread, so the event loop and the
+database keep answering other people while a chart is drawn. matplotlib is imported by the
 first chart, or at start-up by `coalition-bot run` (`cli.settle_heap`), never by a
 command-line call.
 """

@@ -193,6 +193,12 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def _settled(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("could not load the chart library at start-up: %s", task.exception(),
+                    extra={"event": "settle_heap_failed"})
+
+
 async def _run(args: argparse.Namespace) -> None:
     """Start every front door the config enables and serve until SIGINT / SIGTERM."""
     import signal
@@ -275,7 +281,8 @@ async def _run(args: argparse.Namespace) -> None:
             print(f"coalition-bot: {door.platform} ready: {where}", flush=True)
         await scheduler.start()
         started = True
-        await asyncio.to_thread(settle_heap)  # once serving: nobody waits for it
+        settling = asyncio.create_task(asyncio.to_thread(settle_heap))  # nobody waits
+        settling.add_done_callback(_settled)
         await stop.wait()
         log.info("stopping: finishing the sends in progress")
     finally:

@@ -10,6 +10,7 @@ transaction rolls back, so nothing half-written stays.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import sqlite3
@@ -167,6 +168,7 @@ class Dispatcher:
                     await coordination.announce_due(conn)
             if ctx.coalition_record is not None:  # other processes re-plan it on commit
                 await coordination.announce_plan(conn, ctx.coalition_record.id)
+        reply = await _draw_files(reply)  # after the transaction: nobody waits for it
         if sub.private and not reply.private:
             reply = dataclasses.replace(reply, private=True)
         changed = ctx.coalition_record.id if ctx.coalition_record else None
@@ -191,6 +193,17 @@ class Dispatcher:
             f"`/{command.name} {sub.words}` is for {_ARTICLE[sub.level]}; "
             f"you are a {ctx.caller.level.label} here.",
             hint=f"Ask a coordinator ({', '.join(names)})." if names else "")
+
+
+async def _draw_files(reply: Reply) -> Reply:
+    """The reply with the files its handler left to draw (`Attachment.draw`: a chart)
+    drawn, each in a worker thread: the event loop goes on meanwhile, and the database,
+    whose transaction is over, serves other commands."""
+    if not any(f.draw is not None for f in reply.files):
+        return reply
+    files = [dataclasses.replace(f, data=await asyncio.to_thread(f.draw), draw=None)
+             if f.draw is not None else f for f in reply.files]
+    return dataclasses.replace(reply, files=tuple(files))
 
 
 async def _resolve_values(ctx: Context, sub: Subcommand, typed: dict[str, Any]) -> None:

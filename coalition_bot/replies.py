@@ -9,7 +9,7 @@ platform and show each span their own way; nothing is ever recovered from the wo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -213,12 +213,17 @@ class Mention:
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """A file that goes with a reply (an export, minutes, a chart). Text files carry
-    `content`; binary ones (a PNG) carry `data` instead. The console writes it to disk."""
+    `content`; binary ones (a PNG) carry `data` instead. The console writes it to disk.
+
+    A handler may leave a costly file to `draw` instead (a chart): the dispatcher calls
+    it once the command's transaction is over, in a worker thread, and fills `data`, so
+    neither the event loop nor other people's commands wait for the drawing."""
 
     filename: str
     content: str = ""
     media_type: str = "text/plain"
     data: bytes = b""
+    draw: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
 
     def payload(self) -> bytes:
         """The file's bytes: `data`, or `content` as UTF-8."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Literal
@@ -603,12 +603,12 @@ async def _health(ctx: Context, args: HealthArgs) -> Reply:
     period = args.period or health.DEFAULT_PERIOD
     found = await health.report(ctx, period)
     reply = health_reply(found, ctx.coalition.name, period)
-    # drawn in a worker thread: the event loop keeps serving other people's commands
-    png = await asyncio.to_thread(
+    # drawn by the dispatcher after the transaction, in a worker thread (`Attachment.draw`)
+    chart = functools.partial(
         participation_png, f"Share of polls voted in, last {_period_words(period)}",
         [_bar(r) for r in found.rows])
     return dataclasses.replace(reply, files=(Attachment("health.png", media_type="image/png",
-                                                        data=png),))
+                                                        draw=chart),))
 
 
 @dataclass(frozen=True, slots=True)

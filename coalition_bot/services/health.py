@@ -15,9 +15,11 @@ In detail:
 - The time to vote uses `vote.cast_at`, the latest cast: a changed vote counts from its
   change (the first cast is not kept).
 - **The chart** (`coalition_bot/charts.py`, matplotlib's Agg canvas on a `Figure`, no
-  pyplot: no global state, safe beside the event loop) is drawn by the command handler,
-  so rules, store and services never import matplotlib; matplotlib itself is imported
-  on first use, not at start-up. It repeats the text's figures and adds none. One dark
+  pyplot: no global state, safe in a worker thread) is left to draw by the command
+  handler (`Attachment.draw`) and drawn by the dispatcher after the transaction, in a
+  worker thread, so rules, store and services never import matplotlib and nobody waits
+  for the drawing; matplotlib is imported on first use, or at start-up by
+  `coalition-bot run`. It repeats the text's figures and adds none. One dark
   grey on white with the values written beside the bars, so it reads in grey scale.
   A PNG needs bytes: `Attachment.data` (text files keep `content`); the console writes
   `payload()`, Slack uploads `data or content`, Discord wraps `payload()` in a BytesIO.
