@@ -95,7 +95,7 @@ async def test_two_processes_claim_due_deliveries_side_by_side_each_sent_once(
 
 
 @pytest.fixture
-async def two(db_path: str) -> AsyncIterator[tuple[Chat, Bot, Outbox, Scheduler]]:
+async def pg_pair(db_path: str) -> AsyncIterator[tuple[Chat, Bot, Outbox, Scheduler]]:
     """Process A, where commands arrive (no scheduler, no outlet of its platform), and
     process B, with the console outlet and a started scheduler that sweeps only hourly
     (fake time, 60x)."""
@@ -118,8 +118,8 @@ async def two(db_path: str) -> AsyncIterator[tuple[Chat, Bot, Outbox, Scheduler]
 
 
 async def test_a_poll_created_in_one_process_is_closed_by_anothers_timer_at_its_deadline(
-        two: tuple[Chat, Bot, Outbox, Scheduler]) -> None:
-    chat, _, outbox, scheduler = two
+        pg_pair: tuple[Chat, Bot, Outbox, Scheduler]) -> None:
+    chat, _, outbox, scheduler = pg_pair
     # 10:01 in New York: 150 fake seconds after the anchor, 2.5 real seconds
     await chat.ok("Alice", 'poll create Go? closes:"2026-11-23 10:01"')
     closes = utc(2026, 11, 23, 15, 1)
@@ -133,8 +133,8 @@ async def test_a_poll_created_in_one_process_is_closed_by_anothers_timer_at_its_
 
 
 async def test_a_notice_raised_in_one_process_is_sent_at_once_by_the_process_with_its_platform(
-        two: tuple[Chat, Bot, Outbox, Scheduler]) -> None:
-    chat, _, outbox, _ = two
+        pg_pair: tuple[Chat, Bot, Outbox, Scheduler]) -> None:
+    chat, _, outbox, _ = pg_pair
     await chat.ok("Alice", "poll create Join the May Day march?")
     await chat.ok("Alice", "poll remind 1")
     took = await wait_until(lambda: bool(outbox.titled("Reminder: poll #1")), within=10,
@@ -144,9 +144,9 @@ async def test_a_notice_raised_in_one_process_is_sent_at_once_by_the_process_wit
 
 
 async def test_the_listener_reconnects_after_its_connection_is_terminated(
-        two: tuple[Chat, Bot, Outbox, Scheduler], db_path: str,
+        pg_pair: tuple[Chat, Bot, Outbox, Scheduler], db_path: str,
         caplog: pytest.LogCaptureFixture) -> None:
-    chat, _, outbox, scheduler = two
+    chat, _, outbox, scheduler = pg_pair
     caplog.set_level(logging.INFO)
     with psycopg.connect(db_path, autocommit=True) as admin:
         [(ended,)] = admin.execute(
