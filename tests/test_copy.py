@@ -28,6 +28,7 @@ from coalition_bot.scheduler import Scheduler
 from coalition_bot.services.people import console_user_id
 from coalition_bot.store.database import Database
 from coalition_bot.store.migrate import available_migrations
+from coalition_bot.store.rows import fetch_one
 from coalition_bot.store.running import hold_shared
 from coalition_bot.tokens import TokenCipher, new_key
 
@@ -186,6 +187,10 @@ async def build_coalition(chat: Chat, bot: Bot, outbox: Outbox, clock: MovableCl
         platform="slack", team_id="T042", bot_token="xoxb-secret-42", team_name="Tenants",
         refresh_token="xoxe-refresh-42", token_expires_at=1_900_000_000,
         bot_scopes="commands,chat:write", installed_at=clock()))
+    await bot.installations.note_team("slack", "T043", "E042")  # a team of a Grid org
+    async with bot.db.transaction() as conn:
+        slug = (await fetch_one(conn, "SELECT slug FROM coalition_page"))[0]
+    assert await bot.coalition_feed(slug) is not None  # served: its stamp is kept
     clock.advance(days=1, hours=10)  # the first reminders come due, the call happens
     await Scheduler(bot).tick()
     await chat.ok("Bob", "meeting attended 1 Bob,Eve occurrence:2026-11-24")
