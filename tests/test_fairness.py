@@ -159,6 +159,7 @@ async def test_the_last_coordinator_of_a_workspace_cannot_step_down(
     await coalition.bot.handle(replace(discord, line=f"coalition disconnect {console[:2]}"))
     assert query(db_path, "SELECT platform FROM binding") == [("discord",)]
     # Alice (console) is still a coordinator but can reach the coalition from nowhere
+    await coalition.bot.drain()  # the disconnect notice is out before the snapshot
     before = snapshot(db_path)
     step_down = await coalition.bot.handle(replace(
         discord, line=f"coalition coordinator remove <@{DISCORD_ERIN}> confirm:yes",
