@@ -163,9 +163,7 @@ class Dispatcher:
             reply = await sub.handler(ctx, build_args(sub.handler, typed))
             # into the outbox, in this transaction: sent after the commit
             if ctx.notices or ctx.private_notices:
-                if await enqueue_notices(conn, ctx.notices, ctx.now,
-                                         private=ctx.private_notices):
-                    await coordination.announce_due(conn)
+                await enqueue_notices(conn, ctx.notices, ctx.now, private=ctx.private_notices)
             if ctx.coalition_record is not None:  # other processes re-plan it on commit
                 await coordination.announce_plan(conn, ctx.coalition_record.id)
         reply = await _draw_files(reply)  # after the transaction: nobody waits for it

@@ -35,6 +35,7 @@ from coalition_bot.services.delivery_kinds import (
 from coalition_bot.services.meetings import Due
 from coalition_bot.services.site import Site
 from coalition_bot.store import coalitions as coalition_sql
+from coalition_bot.store import coordination
 from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.store import polls as poll_sql
 from coalition_bot.store.database import Conn
@@ -99,6 +100,8 @@ async def enqueue_notices(conn: Conn, notices: Sequence[Notice], now: datetime, 
                 occurrence="", offset_min=0, platform=target.platform,
                 workspace_id=target.workspace_id, target=target.key, due_at=now,
                 expires_at=kind_of(due.kind).expiry(due, now), status="pending", now=now)
+    if rows:  # other processes send them at once (PostgreSQL NOTIFY, on commit)
+        await coordination.announce_due(conn)
     return rows
 
 

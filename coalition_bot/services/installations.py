@@ -11,6 +11,7 @@ from datetime import datetime
 from coalition_bot.replies import Notice
 from coalition_bot.services.delivery_kinds import NOTICE_KEEP, home_targets, notice_to_json
 from coalition_bot.store import coalitions as coalition_sql
+from coalition_bot.store import coordination
 from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.store.database import Conn
 
@@ -52,4 +53,5 @@ async def announce_departure(conn: Conn, platform: str, workspace_id: str, name:
             occurrence="", offset_min=0, platform=target.platform,
             workspace_id=target.workspace_id, target=target.key, due_at=now,
             expires_at=now + NOTICE_KEEP, status="pending", now=now)
+    await coordination.announce_due(conn)  # other processes send it at once
     return rows
