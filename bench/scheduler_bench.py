@@ -177,6 +177,7 @@ async def ours(path: Path) -> dict[str, Any]:
     bot.add_outlet(outlet)
     scheduler = Scheduler(bot, grace=timedelta(hours=1) * SPEED, sweep_every=30 * SPEED,
                           horizon=timedelta(days=12))
+    bot.outbox.lease *= SPEED  # 30 real seconds, as in production
     sweeps: list[float] = []
     ticks: list[float] = []
     plans: list[float] = []

@@ -71,12 +71,14 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from coalition_bot.clock import Clock, speed_of
+from coalition_bot.delivery_marks import Mark, MarkQueue
 from coalition_bot.errors import StorageError
 from coalition_bot.model import DeliveryKind
 from coalition_bot.outlets import DeliveryDeferred, DeliveryRefused, Outlet
@@ -84,13 +86,16 @@ from coalition_bot.replies import Notice
 from coalition_bot.services import deliveries
 from coalition_bot.services.site import Site
 from coalition_bot.store import deliveries as delivery_sql
-from coalition_bot.store.database import Conn, Database
+from coalition_bot.store.database import Database
 
 __all__ = ["Coalesced", "DeliveryRecord", "Outbox", "SendReport", "process_identity"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+BATCH = 20  # deliveries claimed (and rendered) per transaction
+LANES = 8  # channels sent to at once; one channel's deliveries go out in order
 
 
 def process_identity() -> str:
@@ -100,12 +105,18 @@ def process_identity() -> str:
 
 class Coalesced(Generic[T]):
     """Runs `work` one at a time; a call made while a run waits to start joins that run
-    (and gets its result): a burst of calls costs one run, not one each."""
+    (and gets its result): a burst of calls costs one run, not one each.
 
-    def __init__(self, work: Callable[[], Awaitable[T]]) -> None:
+    `spacing` (real seconds): a run starts at least that long after the previous one
+    started, and calls made meanwhile join it. Alone, a call waits for nothing; in a
+    burst, one run serves every call of the last `spacing` seconds."""
+
+    def __init__(self, work: Callable[[], Awaitable[T]], *, spacing: float = 0.0) -> None:
         self._work = work
+        self.spacing = spacing
         self.lock = asyncio.Lock()
         self._queued: asyncio.Future[T] | None = None
+        self._last_start = float("-inf")
 
     async def __call__(self) -> T:
         if self._queued is not None:
@@ -113,7 +124,11 @@ class Coalesced(Generic[T]):
         queued = self._queued = asyncio.get_running_loop().create_future()
         try:
             async with self.lock:
+                wait = self._last_start + self.spacing - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)  # calls meanwhile join this run
                 self._queued = None  # started: a later call must wait for a new run
+                self._last_start = time.monotonic()
                 result = await self._work()
         except BaseException as error:
             if self._queued is queued:
@@ -175,6 +190,7 @@ class Outbox:
         self.retry_max = retry_max
         self.stopping = False
         self._pass = Coalesced(self._send_due)
+        self.marks = MarkQueue(db, self.owner)
         self._tasks: set[asyncio.Task[object]] = set()
         self.listeners: list[Callable[[DeliveryRecord], None]] = []  # after each mark
 
@@ -229,51 +245,109 @@ class Outbox:
         if not self.outlets:  # a process serving no platform sends nothing
             return report
         started = self.clock()  # what was due then; a retry set meanwhile waits
-        while not self.stopping and await self._deliver(started, report):
-            pass
+        more = True
+        while more and not self.stopping:
+            batch, more = await self._claim(started, report)
+            if batch:
+                await self._send_batch(batch, report)
         return report
 
-    async def _deliver(self, due_by: datetime, report: SendReport) -> bool:
-        """Claim the next delivery due by `due_by` and send it; False when none is left.
-        The outbox's transactions touch only its own claimed rows: on PostgreSQL they
-        skip the global write lock (`exclusive=False`), so processes claim side by side."""
+    async def _claim(self, due_by: datetime,
+                     report: SendReport) -> tuple[list[_Ready], bool]:
+        """Claim up to `BATCH` deliveries due by `due_by` and render them, in one short
+        transaction; and whether more may be left (a whole batch was claimed: rows
+        written later are sent by the pass that whoever wrote them asks for). Expired
+        rows, and rows with nothing to say or nowhere to say it, are marked there and
+        then. The outbox's transactions touch only its own claimed rows: on PostgreSQL
+        they skip the global write lock (`exclusive=False`), so processes claim side by
+        side."""
         now = self.clock()
+        ready: list[_Ready] = []
+        ended: list[tuple[delivery_sql.Delivery, str]] = []
         async with self.db.transaction(durable=False, exclusive=False) as conn:
-            claimed = await delivery_sql.claim_next(
+            claimed_rows = await delivery_sql.claim_batch(
                 conn, list(self.outlets), owner=self.owner, now=now, due_by=due_by,
-                lease_until=now + self.lease)
-            if claimed is None:
-                return False  # nothing left, or all of it being sent by other processes
-            if now >= claimed.expires_at:
-                await self._mark(conn, claimed, "expired", now)
+                lease_until=now + self.lease, limit=BATCH)
+            if not claimed_rows:
+                return [], False  # nothing left, or all of it being sent elsewhere
+            for claimed in claimed_rows:
+                if now >= claimed.expires_at:
+                    ended.append((claimed, "expired"))
+                    continue
+                late = deliveries.is_late(claimed.due_at, now)
+                notice = await deliveries.render(conn, claimed.kind, claimed.subject_id,
+                                                 claimed.occurrence, claimed.offset_min,
+                                                 late=late, now=now, site=self.site)
+                target = await deliveries.current_target(conn, claimed)
+                if notice is None or target is None:  # nothing to say, or nowhere to
+                    ended.append((claimed, "dropped"))
+                    continue
+                ready.append(_Ready(claimed, target, notice, late))
+            for claimed, status in ended:
+                await delivery_sql.mark(conn, claimed.id, status, owner=self.owner, now=now)
+        for claimed, status in ended:
+            self._marked(Mark(claimed, status, now), held=True)
+            if status == "expired":
                 report.expired += 1
-                return True
-            late = deliveries.is_late(claimed.due_at, now)
-            notice = await deliveries.render(conn, claimed.kind, claimed.subject_id,
-                                             claimed.occurrence, claimed.offset_min,
-                                             late=late, now=now, site=self.site)
-            target = await deliveries.current_target(conn, claimed)
-            if notice is None or target is None:  # nothing to say, or nowhere to say it
-                await self._mark(conn, claimed, "dropped", now)
+            else:
                 report.dropped += 1
-                return True
+        return ready, len(claimed_rows) == BATCH
+
+    async def _send_batch(self, batch: list[_Ready], report: SendReport) -> None:
+        """Send a claimed batch: one channel's deliveries one after another, in order,
+        and up to `LANES` channels at once; the claims' leases are extended meanwhile.
+        Deliveries not yet begun when the outbox stops are given back at once."""
+        lanes: dict[tuple[str, str, str], list[_Ready]] = {}
+        for ready in batch:
+            claimed = ready.claimed
+            lanes.setdefault((claimed.platform, claimed.workspace_id, ready.target),
+                             []).append(ready)
+        held = {ready.claimed.id for ready in batch}  # claimed, not yet marked
+        unsent = set(held)  # claimed, not yet begun
+        gate = asyncio.Semaphore(LANES)
+
+        async def lane(items: list[_Ready]) -> None:
+            async with gate:
+                for ready in items:
+                    if self.stopping:
+                        return
+                    unsent.discard(ready.claimed.id)
+                    await self._send_one(ready, report, held)
+
+        keeper = asyncio.create_task(self._keep_lease(held))
         try:
-            await self._send_holding_lease(claimed, target, notice)
+            outcomes = await asyncio.gather(*(lane(items) for items in lanes.values()),
+                                            return_exceptions=True)
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+        if unsent:  # stopping, or a lane failed: the next pass (or process) sends them
+            async with self.db.transaction(durable=False, exclusive=False) as conn:
+                await delivery_sql.release(conn, unsent, owner=self.owner)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _send_one(self, ready: _Ready, report: SendReport, held: set[int]) -> None:
+        """Post one delivery and mark it; `held`: the claims whose leases are kept."""
+        claimed = ready.claimed
+        try:
+            try:
+                await self._post(claimed, ready.target, ready.notice)
+            finally:
+                held.discard(claimed.id)  # its mark comes next, well within the lease
         except DeliveryRefused as refused:
-            async with self.db.transaction(exclusive=False) as conn:
-                await self._mark(conn, claimed, "failed", self.clock(), error=refused.reason,
-                                 hint=refused.hint)
+            await self._mark(Mark(claimed, "failed", self.clock(), error=refused.reason,
+                                  hint=refused.hint))
             report.refused += 1
-            return True
+            return
         except Exception as error:  # network, 5xx, rate limit: try again later
             await self._retry_later(claimed, error)
             report.failed += 1
-            return True
-        async with self.db.transaction(exclusive=False) as conn:
-            await self._mark(conn, claimed, "sent", self.clock(), late=late)
+            return
+        await self._mark(Mark(claimed, "sent", self.clock(), late=ready.late))
         report.sent.append((claimed.kind, claimed.subject_id, claimed.occurrence,
                             claimed.offset_min, claimed.platform))
-        return True
 
     async def _retry_later(self, claimed: delivery_sql.Delivery, error: Exception) -> None:
         now = self.clock()
@@ -281,56 +355,66 @@ class Outbox:
         if isinstance(error, DeliveryDeferred):
             wait = max(wait, timedelta(seconds=error.retry_after))
         reason = error.reason if isinstance(error, DeliveryDeferred) else repr(error)
-        async with self.db.transaction(exclusive=False) as conn:
-            await self._mark(conn, claimed, "pending", now, error=reason,
-                             next_try_at=now + wait)
+        await self._mark(Mark(claimed, "pending", now, error=reason, next_try_at=now + wait))
 
-    async def _mark(self, conn: Conn, claimed: delivery_sql.Delivery,
-                    status: str, now: datetime, *, late: bool = False, error: str = "",
-                    hint: str = "", next_try_at: datetime | None = None) -> None:
-        if not await delivery_sql.mark(conn, claimed.id, status, owner=self.owner, now=now,
-                                       late=late, error=error, hint=hint,
-                                       next_try_at=next_try_at):
+    async def _mark(self, mark: Mark) -> None:
+        """Record the outcome durably (with the other marks waiting: `MarkQueue`)."""
+        self._marked(mark, held=await self.marks.mark(mark))
+
+    def _marked(self, mark: Mark, *, held: bool) -> None:
+        """Log a mark made, and tell the listeners (the metrics)."""
+        claimed = mark.claimed
+        if not held:
             log.warning("delivery %s (%s to %s): the claim ran out before it could be marked "
                         "%s, so another process may send it again", claimed.id, claimed.kind,
-                        claimed.platform, status)
+                        claimed.platform, mark.status)
             return
         record = DeliveryRecord(claimed.id, claimed.kind, claimed.platform,
-                                claimed.coalition_id, _OUTCOME[status], late)
-        _log_delivery(record, claimed.attempts, error, next_try_at - now if next_try_at
-                      else None)
+                                claimed.coalition_id, _OUTCOME[mark.status], mark.late)
+        _log_delivery(record, claimed.attempts, mark.error,
+                      mark.next_try_at - mark.now if mark.next_try_at else None)
         for listener in self.listeners:
             listener(record)
 
-    async def _send_holding_lease(self, claimed: delivery_sql.Delivery, target: str,
-                                  notice: Notice) -> None:
-        """Send through the platform's outlet, extending the claim's lease meanwhile."""
+    async def _post(self, claimed: delivery_sql.Delivery, target: str,
+                    notice: Notice) -> None:
+        """Send through the platform's outlet."""
         outlet = self.outlets.get(claimed.platform)
         if outlet is None:  # the outlet went away since the rows were read
             raise RuntimeError(f"no outlet for {claimed.platform}")
-        keeper = asyncio.create_task(self._keep_lease(claimed.id))
-        try:
-            if target.startswith("user:"):
-                await outlet.post_private(target[len("user:"):], notice,
-                                          workspace_id=claimed.workspace_id)
-            else:
-                await outlet.post_notice(notice, target, workspace_id=claimed.workspace_id)
-        finally:
-            keeper.cancel()
-            await asyncio.gather(keeper, return_exceptions=True)
+        if target.startswith("user:"):
+            await outlet.post_private(target[len("user:"):], notice,
+                                      workspace_id=claimed.workspace_id)
+        else:
+            await outlet.post_notice(notice, target, workspace_id=claimed.workspace_id)
 
-    async def _keep_lease(self, delivery_id: int) -> None:
-        """Every third of a lease (in real seconds), extend the claim by a whole lease."""
+    async def _keep_lease(self, held: set[int]) -> None:
+        """Every third of a lease (in real seconds), extend the claims still `held` by a
+        whole lease."""
         speed = speed_of(self.clock)
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3 / speed)
-            now = self.clock()
-            async with self.db.transaction(durable=False, exclusive=False) as conn:
-                held = await delivery_sql.extend_lease(conn, [delivery_id], owner=self.owner,
-                                                       lease_until=now + self.lease)
             if not held:
-                log.warning("delivery %s: lost its claim while sending", delivery_id)
-                return
+                continue
+            now = self.clock()
+            ids = list(held)
+            async with self.db.transaction(durable=False, exclusive=False) as conn:
+                kept = await delivery_sql.extend_lease(conn, ids, owner=self.owner,
+                                                       lease_until=now + self.lease)
+            lost = sorted(i for i in ids if i not in kept and i in held)  # not sent since
+            if lost:
+                log.warning("deliveries %s lost their claim while being sent",
+                            ", ".join(map(str, lost)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A claimed delivery, rendered, with where it goes now."""
+
+    claimed: delivery_sql.Delivery
+    target: str
+    notice: Notice
+    late: bool
 
 
 def _log_delivery(record: DeliveryRecord, attempts: int, reason: str,

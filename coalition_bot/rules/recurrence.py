@@ -53,6 +53,9 @@ def local_key(local: datetime) -> str:
 
 
 def parse_key(key: str) -> datetime:
+    """The local start a key names; `ValueError` when it is not `YYYY-MM-DDTHH:MM`."""
+    if len(key) == 16 and key[10] == "T" and key[4] == key[7] == "-" and key[13] == ":":
+        return datetime.fromisoformat(key)  # the stored form: ~10x faster than strptime
     return datetime.strptime(key, KEY_FORMAT)
 
 

@@ -710,16 +710,15 @@ async def occurrence_by_key(conn: Conn, meeting: Meeting, key: str) -> Occurrenc
     """The occurrence a key names, where it happens now; None if cancelled or gone."""
     if meeting.cancelled:
         return None
-    cancelled, moved_to = (await meeting_sql.changes(conn, [meeting.id])).get(
-        meeting.id, {}).get(key, (False, ""))
+    changed = (await meeting_sql.changes(conn, [meeting.id])).get(meeting.id, {})
+    cancelled, moved_to = changed.get(key, (False, ""))
     if cancelled:
         return None
     original = localize(parse_key(key), meeting.timezone)
     if not moved_to:
         # still part of the series? (a series move may have dropped it)
-        found = [o for o in await occurrences_between(conn, meeting, original,
-                                                      original + timedelta(minutes=1))
-                 if o.key == key]
+        found = [o for o in expand(meeting, changed, original,
+                                   original + timedelta(minutes=1)) if o.key == key]
         return found[0] if found else None
     return Occurrence(meeting, key, localize(parse_key(moved_to), meeting.timezone))
 

@@ -15,7 +15,7 @@ __all__ = [
     "Overview",
     "add_notice",
     "claim",
-    "claim_next",
+    "claim_batch",
     "count_failed_since",
     "create",
     "due_pending",
@@ -25,6 +25,7 @@ __all__ = [
     "notice_body",
     "orphaned",
     "overview",
+    "release",
     "set_swept_to",
     "swept_to",
     "waiting",
@@ -115,35 +116,48 @@ async def claim(conn: Conn, delivery_id: int, *, owner: str, now: datetime,
     return _delivery(row) if row else None
 
 
-async def claim_next(conn: Conn, platforms: Collection[str], *, owner: str, now: datetime,
-                     due_by: datetime, lease_until: datetime) -> Delivery | None:
-    """Claim the oldest delivery on these platforms that was claimable at `due_by` (a
-    pass's start) for `owner` until `lease_until`; None when there is none. On
-    PostgreSQL a row another process is claiming right now is passed over, not waited
+async def claim_batch(conn: Conn, platforms: Collection[str], *, owner: str, now: datetime,
+                      due_by: datetime, lease_until: datetime, limit: int) -> list[Delivery]:
+    """Claim the oldest `limit` deliveries on these platforms that were claimable at
+    `due_by` (a pass's start) for `owner` until `lease_until`, oldest first; on
+    PostgreSQL rows another process is claiming right now are passed over, not waited
     for (`Dialect.skip_locked`)."""
     if not platforms:
-        return None
+        return []
     marks = ", ".join("?" * len(platforms))
-    row = await fetch_one(
+    rows = await fetch_all(
         conn,
         "UPDATE delivery SET status = 'sending', attempts = attempts + 1, claimed_at = ?,"
-        " owner = ?, lease_until = ? WHERE id = (SELECT id FROM delivery"
-        f" WHERE {_CLAIMABLE} AND platform IN ({marks}) ORDER BY due_at, id LIMIT 1"
+        " owner = ?, lease_until = ? WHERE id IN (SELECT id FROM delivery"
+        f" WHERE {_CLAIMABLE} AND platform IN ({marks}) ORDER BY due_at, id LIMIT ?"
         f"{conn.dialect.skip_locked}) RETURNING *",
-        (iso(now), owner, iso(lease_until), iso(due_by), iso(due_by), *platforms))
-    return _delivery(row) if row else None
+        (iso(now), owner, iso(lease_until), iso(due_by), iso(due_by), *platforms, limit))
+    return sorted((_delivery(r) for r in rows), key=lambda d: (d.due_at, d.id))
 
 
-async def extend_lease(conn: Conn, delivery_ids: Collection[int], *, owner: str,
-                       lease_until: datetime) -> int:
-    """Extend the owner's claims on these deliveries; how many it still holds."""
+async def release(conn: Conn, delivery_ids: Collection[int], *, owner: str) -> int:
+    """Give back the owner's claims on deliveries it never began to send (it is
+    stopping): pending again at once, the claim's attempt undone; how many."""
     if not delivery_ids:
         return 0
     marks = ", ".join("?" * len(delivery_ids))
     cur = await conn.execute(
-        f"UPDATE delivery SET lease_until = ? WHERE id IN ({marks}) AND owner = ?"
-        " AND status = 'sending'", (iso(lease_until), *delivery_ids, owner))
+        "UPDATE delivery SET status = 'pending', attempts = attempts - 1, owner = NULL,"
+        f" lease_until = NULL WHERE id IN ({marks}) AND owner = ? AND status = 'sending'",
+        (*delivery_ids, owner))
     return cur.rowcount
+
+
+async def extend_lease(conn: Conn, delivery_ids: Collection[int], *, owner: str,
+                       lease_until: datetime) -> set[int]:
+    """Extend the owner's claims on these deliveries; the ids it still holds."""
+    if not delivery_ids:
+        return set()
+    marks = ", ".join("?" * len(delivery_ids))
+    rows = await fetch_all(
+        conn, f"UPDATE delivery SET lease_until = ? WHERE id IN ({marks}) AND owner = ?"
+              " AND status = 'sending' RETURNING id", (iso(lease_until), *delivery_ids, owner))
+    return {int(row[0]) for row in rows}
 
 
 async def mark(conn: Conn, delivery_id: int, status: str, *, owner: str, now: datetime,
