@@ -169,6 +169,7 @@ class DeliveryCycle:
         grace window, unless its kind is announced late); announces new rows."""
         created = report.created
         homes: dict[int, list[Target]] = {}  # a coalition's home channels, read once
+        rows: list[delivery_sql.NewDelivery] = []
         for item in due:
             kind = kind_of(item.kind)
             too_old = now - item.at > self.grace and not kind.announced_late
@@ -178,15 +179,13 @@ class DeliveryCycle:
                 targets = homes[item.coalition_id]
             else:
                 targets = await kind.targets(conn, item)
-            for target in targets:
-                if await delivery_sql.create(
-                        conn, coalition_id=item.coalition_id, kind=item.kind,
-                        subject_id=item.subject_id, occurrence=item.occurrence,
-                        offset_min=item.offset_min, platform=target.platform,
-                        workspace_id=target.workspace_id, target=target.key, due_at=item.at,
-                        expires_at=kind.expiry(item, now),
-                        status="skipped" if too_old else "pending", now=now):
-                    report.skipped += too_old
-                    report.created += not too_old
+            rows += [delivery_sql.NewDelivery(
+                item.coalition_id, item.kind, item.subject_id, item.occurrence,
+                item.offset_min, target.platform, target.workspace_id, target.key, item.at,
+                kind.expiry(item, now), "skipped" if too_old else "pending")
+                for target in targets]
+        for status in await delivery_sql.create_many(conn, rows, now):
+            report.skipped += status == "skipped"
+            report.created += status == "pending"
         if report.created > created:
             await coordination.announce_due(conn)

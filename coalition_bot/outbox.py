@@ -23,10 +23,17 @@ In detail:
   channel *as it is then* (moved by `/coalition home` since), and is dropped if that
   workspace has left the coalition.
 - **Claims have an owner and a lease** (`coalition_bot.outbox`). Each process has an
-  identity (host, pid, random). Sending a row is: claim it in a short transaction
-  (`sending`, owner, `lease_until` = now + 30 s), render it, post it through the outlet
-  of its platform while a task extends the lease every 10 s, then mark it — and the
-  mark only applies if the claim is still ours. A `sending` row can be claimed by anyone
+  identity (host, pid, random). Sending is: claim the oldest due rows, up to `BATCH`
+  (20), in one short transaction (`sending`, owner, `lease_until` = now + 30 s) and
+  render them, post them through the outlet of their platform while a task extends
+  the leases of those not yet posted every 10 s, then mark each — and a mark only
+  applies if the claim is still ours. Up to `LANES` (8) channels are posted to at once,
+  each channel's rows one after another in due order, so one slow channel (a rate
+  limit, a slow workspace) holds up only its own notices. The marks that wait together
+  go in one durable commit (`coalition_bot.delivery_marks`): a burst costs an fsync
+  per commit, not per post. Rows of a batch not yet begun when the outbox stops are
+  given back at once (pending, the attempt undone), so the next start sends them
+  without waiting for a lease. A `sending` row can be claimed by anyone
   else only once its lease has run out. So a second process starting beside a running
   one (a rolling restart, a console) never re-sends what the first one is sending.
   Claims and lease extensions commit without an fsync (`transaction(durable=False)`:
@@ -53,15 +60,17 @@ In detail:
   trip in which Slack or Discord has the post and we do not know it yet.
   `tests/test_scheduler_kill.py` runs two consoles on one file and kills them 20+ times
   around due times: a line is printed twice at most in a few runs, and only when its
-  first sender was killed before the second print. The other way to get a duplicate is
+  first sender was killed before the second print. With marks committed together, a
+  mark may also wait for the commit in progress (one fsync): bench/scheduler_bench.py
+  prints the send-to-mark time of every post of a burst. The other way to get a duplicate is
   a process frozen (SIGSTOP, a paused VM) longer than its lease in the middle of a send:
   it then loses the claim, and its late mark is refused and logged as a warning.
-- **Graceful stop.** SIGTERM (or the console's end of input) stops the timers, lets the
-  pass in progress finish the post it is on (at most `[scheduler] stop_grace`, 10 s) and
-  mark it, then stops the front doors. APScheduler's shutdown cancels its own job tasks,
-  so timers run each tick in a task of the scheduler's own (`Scheduler._fire`), which the
-  shutdown cannot cancel. A post still running after the grace is cancelled; its lease
-  runs out and the next start sends it.
+- **Graceful stop.** SIGTERM (or the console's end of input) stops the timers, lets the pass
+  in progress finish the posts it is on, one per channel it is posting to (at most
+  `[scheduler] stop_grace`, 10 s), and mark them, then stops the front doors. APScheduler's
+  shutdown cancels its own job tasks, so timers run each tick in a task of the scheduler's
+  own (`Scheduler._fire`), which the shutdown cannot cancel. A post still running after the
+  grace is cancelled; its lease runs out and the next start sends it.
 """
 
 from __future__ import annotations

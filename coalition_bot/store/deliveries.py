@@ -12,12 +12,14 @@ from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
 
 __all__ = [
     "Delivery",
+    "NewDelivery",
     "Overview",
     "add_notice",
     "claim",
     "claim_batch",
     "count_failed_since",
     "create",
+    "create_many",
     "due_pending",
     "extend_lease",
     "failed_since",
@@ -73,6 +75,49 @@ async def create(conn: Conn, *, coalition_id: int, kind: DeliveryKind, subject_i
         (coalition_id, kind, subject_id, occurrence, offset_min, platform, workspace_id,
          target, iso(due_at), iso(expires_at), status, iso(now), iso(now)))
     return cur.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A delivery row to write (see `create`)."""
+
+    coalition_id: int
+    kind: DeliveryKind
+    subject_id: int
+    occurrence: str
+    offset_min: int
+    platform: str
+    workspace_id: str
+    target: str
+    due_at: datetime
+    expires_at: datetime
+    status: str
+
+
+_CHUNK = 500  # rows per INSERT: 13 parameters each, well under SQLite's 32 766
+
+
+async def create_many(conn: Conn, rows: list[NewDelivery], now: datetime) -> list[str]:
+    """Write these delivery rows, skipping those that exist, in as few statements as
+    the parameter limit allows (a sweep writes one per reminder and home channel); the
+    statuses of the rows written."""
+    written: list[str] = []
+    for at in range(0, len(rows), _CHUNK):
+        chunk = rows[at:at + _CHUNK]
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+        params = [value for r in chunk for value in (
+            r.coalition_id, r.kind, r.subject_id, r.occurrence, r.offset_min, r.platform,
+            r.workspace_id, r.target, iso(r.due_at), iso(r.expires_at), r.status, iso(now),
+            iso(now))]
+        found = await fetch_all(
+            conn,
+            "INSERT INTO delivery (coalition_id, kind, subject_id, occurrence, offset_min,"
+            " platform, workspace_id, target, due_at, expires_at, status, next_try_at,"
+            f" created_at) VALUES {values}"
+            " ON CONFLICT (kind, subject_id, occurrence, offset_min, platform, workspace_id,"
+            " target, due_at) DO NOTHING RETURNING status", params)
+        written += [row[0] for row in found]
+    return written
 
 
 async def add_notice(conn: Conn, coalition_id: int, body: str, now: datetime) -> int:
