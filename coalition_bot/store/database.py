@@ -107,9 +107,11 @@ class Result(Protocol):
 
 class Conn(Protocol):
     """A transaction's statements, whichever engine runs them. SQL is written once, in
-    the form both engines run (see `store.dialect`), with `?` placeholders."""
+    the form both engines run (see `store.dialect`), with `?` placeholders. `origin`
+    names the process in its announcements (`store.coordination`)."""
 
     dialect: Dialect
+    origin: str
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> Result: ...
 
@@ -126,6 +128,7 @@ class Database:
     """
 
     busy_timeout_ms: float
+    origin: str = ""  # this process in its announcements (`store.coordination`)
 
     def __new__(cls, target: str | Path) -> Database:
         if cls is not Database:
@@ -179,6 +182,7 @@ class SqliteConn:
 
     __slots__ = ("_raw",)
     dialect = SQLITE
+    origin = ""  # a lone process announces nothing
 
     def __init__(self, raw: sqlite3.Connection) -> None:
         self._raw = raw

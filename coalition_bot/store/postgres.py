@@ -39,7 +39,7 @@ from psycopg.types.string import StrDumper
 from psycopg_pool import AsyncConnectionPool
 
 from coalition_bot.errors import SchemaTooNew, StorageError
-from coalition_bot.store.coordination import MIGRATE_LOCK, WRITE_LOCK
+from coalition_bot.store.coordination import MIGRATE_LOCK, WRITE_LOCK, new_origin
 from coalition_bot.store.database import Database
 from coalition_bot.store.dialect import POSTGRESQL, postgres_sql, safe_target
 from coalition_bot.store.migrate import Migration, available_migrations
@@ -114,11 +114,12 @@ class PgResult:
 class PgConn:
     """A transaction's statements on one pooled connection."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "origin")
     dialect = POSTGRESQL
 
-    def __init__(self, conn: psycopg.AsyncConnection[PgRow]) -> None:
+    def __init__(self, conn: psycopg.AsyncConnection[PgRow], origin: str = "") -> None:
         self._conn = conn
+        self.origin = origin
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> PgResult:
         cur = await self._conn.execute(postgres_sql(sql), tuple(params))
@@ -151,6 +152,7 @@ class PgDatabase(Database):
     def __init__(self, url: str) -> None:
         self.url = url
         self.busy_timeout_ms: float = 5000
+        self.origin = new_origin()  # names this process in its NOTIFYs
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[PgRow]] | None = None
 
     @property
@@ -259,7 +261,7 @@ class PgDatabase(Database):
                     begin += "; SET LOCAL synchronous_commit = off"
                 await conn.execute(begin.encode())
                 try:
-                    yield PgConn(conn)
+                    yield PgConn(conn, self.origin)
                     await conn.execute(b"COMMIT")
                 except BaseException:
                     if not conn.closed and conn.info.transaction_status != \
