@@ -12,7 +12,9 @@ already serialises everything, and a lone process knows what it did itself.
   moved: the other processes re-plan it), `due` when delivery rows were written (the
   other processes send those on their platforms). Each process listens on one
   connection (`Database.listen`, `coalition_bot.wakeups`). "Wrote something" is
-  `pg_current_xact_id_if_assigned()` (PostgreSQL 13 or newer).
+  first `Conn.wrote` (a statement other than a read ran, known from the server's
+  status replies: a read-only command costs no extra round trip), then, in the
+  statement, `pg_current_xact_id_if_assigned()` (PostgreSQL 13 or newer).
 - **Whose announcement**: PostgreSQL delivers a NOTIFY to every listener, the sender's
   own included, and the sender is a pooled connection, not the listening one, so their
   backend pids never match. Each payload ends in `/ORIGIN`, the sending `Database`'s
@@ -83,8 +85,10 @@ async def take_sweep(conn: Conn) -> bool:
 
 async def announce_plan(conn: Conn, coalition_id: int) -> None:
     """Tell the other processes, on commit, that coalition `coalition_id` changed, if
-    this transaction wrote anything (a command that only read tells nobody)."""
-    if _postgres(conn):
+    this transaction wrote anything. A command that only read tells nobody and costs no
+    round trip (`conn.wrote`); the server's own check covers a write that changed no
+    row (`pg_current_xact_id_if_assigned`)."""
+    if _postgres(conn) and conn.wrote:
         await conn.execute("SELECT pg_notify(?, ?) WHERE pg_current_xact_id_if_assigned()"
                            " IS NOT NULL", (CHANNEL, f"plan:{coalition_id}/{conn.origin}"))
 
