@@ -7,8 +7,10 @@ A command that changed a coalition announces `plan:ID` and one that raised notic
 sends the rows waiting on its platforms, instead of finding them at its next periodic
 sweep. When the listening connection drops (a server restart, `pg_terminate_backend`)
 it logs a warning and reconnects; whatever was announced meanwhile is lost, so after a
-reconnection the process re-plans everything and runs a tick. On SQLite there is
-nothing to listen to: one process knows what it did itself.
+reconnection the process re-plans everything and runs a tick. Its own announcements
+reach it too; it ignores them (their origin is its `Database`'s), having re-planned and
+kicked its outbox itself. On SQLite there is nothing to listen to: one process knows
+what it did itself.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from coalition_bot.store.coordination import CHANNEL
+from coalition_bot.store.coordination import CHANNEL, parse
 from coalition_bot.store.database import Database
 
 __all__ = ["Wakeups"]
@@ -27,7 +29,8 @@ log = logging.getLogger(__name__)
 
 class Wakeups:
     """Listens for other processes' announcements: `changed(coalition_id)` for `plan:ID`,
-    `due()` for `due`, and `lost()` after a reconnection (catch up on everything)."""
+    `due()` for `due`, and `lost()` after a reconnection (catch up on everything).
+    Announcements of this process's own `Database` are skipped (counted in `own`)."""
 
     def __init__(self, db: Database, *, changed: Callable[[int], None],
                  due: Callable[[], None], lost: Callable[[], None]) -> None:
@@ -37,6 +40,7 @@ class Wakeups:
         self.lost = lost
         self.connections = 0  # how many times the listening connection was (re)opened
         self.heard = 0  # announcements acted on
+        self.own = 0  # this process's own announcements, skipped
         self.ready = asyncio.Event()  # listening (or nothing to listen to: SQLite)
         self._task: asyncio.Task[None] | None = None
 
@@ -68,10 +72,14 @@ class Wakeups:
                 log.info("listening again for other processes' changes; catching up")
                 self.lost()
             return
-        kind, _, rest = payload.partition(":")
-        if kind == "plan" and rest.isdigit():
-            self.heard += 1
-            self.changed(int(rest))
-        elif kind == "due":
-            self.heard += 1
+        heard = parse(payload)
+        if heard is None:
+            return
+        if heard.origin and heard.origin == self.db.origin:
+            self.own += 1
+            return
+        self.heard += 1
+        if heard.coalition_id is not None:
+            self.changed(heard.coalition_id)
+        else:
             self.due()

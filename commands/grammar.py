@@ -4,7 +4,11 @@ A line is `[/]COMMAND SUBCOMMAND... VALUES...`. Values are positional, in option
 order, or `name:value`; a value with spaces goes in double quotes (`"a b"`; curly
 quotes from phones count too; `\\"` inside quotes is a literal quote). Free text (an
 option that takes the rest of the line) keeps the quotes written inside it
-(`Sign the "Homes for All" letter?`); only a value wholly in quotes loses them. `help`
+(`Sign the "Homes for All" letter?`); only a value wholly in quotes loses them. A
+`name:value` the command has no option for is refused, naming the options it takes,
+even inside free text (`options:"yes,no"` for `choices:` must not end up in a poll's
+question); a colon followed by a space (`Budget: approve`), a quoted `"a:b"` and web
+addresses stay text. `help`
 or `--help` anywhere asks for help instead of running the command.
 """
 
@@ -29,6 +33,7 @@ __all__ = ["Parsed", "Token", "bind", "parse", "resolve", "suggest", "tokenize"]
 _QUOTES = {'"': '"', "“": '”"', "”": '”"', "„": '“”"'}
 _KEY = re.compile(r"^([a-z][a-z0-9_-]*):(.*)$", re.DOTALL)
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
+_SCHEMES = frozenset({"mailto", "tel", "sms", "geo"})  # addresses without `//`
 HELP_WORDS = ("help", "--help", "-h")
 FLAG_HELP = ("--help", "-h")
 
@@ -217,14 +222,20 @@ def _assign(command: Command, sub: Subcommand, tokens: list[Token]) -> dict[str,
                                  hint="Usage: " + command.usage(sub), option=token.key)
             values[token.key] = token.text
         elif token.key and (not _takes_free_text(sub, values)
-                            or _misspelled_option(token.key, sub)):
+                            or _misspelled_option(token.key, sub)
+                            or _option_shaped(token)):
             names = [o.name for o in sub.options]
-            close = _takes_free_text(sub, values) and _misspelled_option(token.key, sub)
+            in_text = _takes_free_text(sub, values)
+            close = in_text and _misspelled_option(token.key, sub)
             hint = f" Did you mean `{close}:`?" if close else suggest(token.key, names)
+            takes = (" It takes " + ", ".join(f"`{n}:`" for n in names) + "."
+                     if names else " It takes no options.")
+            as_text = (f" To write `{token.key}:` as text, put it in double quotes."
+                       if in_text else "")
             raise UsageError(
                 CommandRef(command.usage(sub).split(" [")[0].removeprefix("/"))
-                + f" has no option `{token.key}`.{hint}",
-                hint="Usage: " + command.usage(sub),
+                + f" has no option `{token.key}`.{hint}{takes}",
+                hint="Usage: " + command.usage(sub) + as_text,
             )
         else:
             positional.append(token)
@@ -252,6 +263,14 @@ def _free_text(tokens: list[Token]) -> str:
     if len(tokens) == 1 and tokens[0].whole:
         return tokens[0].text
     return " ".join(t.raw or t.text for t in tokens)
+
+
+def _option_shaped(token: Token) -> bool:
+    """Whether an unknown `name:value` inside free text was meant as an option: a value
+    follows the colon directly (`options:"yes,no"`). `Note: the hearing moved` (a space
+    after the colon), a quoted `"options:yes"`, a web address (`https://…`, kept as a
+    value by `tokenize`) and `mailto:`/`tel:` addresses stay text."""
+    return token.text != "" and token.key not in _SCHEMES
 
 
 def _misspelled_option(word: str, sub: Subcommand) -> str:

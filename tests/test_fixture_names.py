@@ -54,3 +54,5 @@ def test_the_check_sees_fixtures() -> None:
     assert found["world"] == ["tests/conftest.py"]
     assert found["partners"] == ["tests/conftest.py"]
     assert "two_reps" in found
+    # the OAuth door of the OAuth and Grid tests is set up in one place
+    assert found["door"] == ["tests/slack/conftest.py"]

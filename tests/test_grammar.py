@@ -430,8 +430,27 @@ def test_values_for_a_subcommand_without_options_are_too_many() -> None:
 def test_unknown_option_name_suggests_the_closest_one() -> None:
     error = _usage_error("coalition org add Acme obsrver:yes")
     assert error.message == ("`/coalition org add NAME` has no option `obsrver`. "
-                             "Did you mean `observer`?")
+                             "Did you mean `observer`? It takes `name:`, `observer:`.")
     assert error.hint == "Usage: /coalition org add NAME [observer:yes|no]"
+
+
+def test_an_unknown_option_in_free_text_is_refused_listing_the_options() -> None:
+    error = _usage_error('poll create "Lunch?" options:"yes,no"')
+    assert str(error.message).startswith("`/poll create QUESTION` has no option `options`.")
+    assert "It takes `question:`, `choices:`, `electorate:`" in str(error.message)
+    assert "To write `options:` as text, put it in double quotes." in str(error.hint)
+    for line in ["coalition goal add Deadline: March foo:bar",
+                 "poll vote 1 agree because colour:red", "coalition goal add see:it"]:
+        assert "has no option" in str(_usage_error(line).message), line
+    assert "It takes no options." in str(_usage_error("coalition info now:yes").message)
+
+
+def test_colons_that_are_not_options_stay_free_text() -> None:
+    for text in ["Budget: approve the plan", '"options:yes"', "see https://x.org/a:b",
+                 "write to mailto:info@x.org", "call tel:+15550100", "meet at 6:30pm",
+                 "Q3:agenda", ":tada: we won"]:
+        want = text.strip('"')
+        assert _parse_and_bind(f"coalition goal add {text}")["text"] == want, text
 
 
 def test_option_given_twice_is_refused() -> None:
@@ -477,9 +496,9 @@ def test_rest_option_takes_all_remaining_words() -> None:
     assert args == {"text": "Pass the rent stabilization ordinance"}
 
 
-def test_rest_option_keeps_unknown_colon_words_as_text() -> None:
-    args = _parse_and_bind("coalition goal add Deadline: March, see https://x.org foo:bar")
-    assert args == {"text": "Deadline: March, see https://x.org foo:bar"}
+def test_rest_option_keeps_colon_words_that_are_not_options_as_text() -> None:
+    args = _parse_and_bind("coalition goal add Deadline: March, see https://x.org foo:")
+    assert args == {"text": "Deadline: March, see https://x.org foo:"}
 
 
 def test_rest_option_keeps_quotes_written_inside_free_text() -> None:
@@ -501,7 +520,8 @@ def test_free_text_wholly_in_quotes_loses_its_quotes() -> None:
 def test_a_misspelled_option_inside_free_text_is_refused_with_the_option_meant() -> None:
     error = _usage_error('poll vote #1 agree orgg:"Dock Workers"')
     assert error.message == ("`/poll vote #N CHOICE` has no option `orgg`. "
-                             "Did you mean `org:`?")
+                             "Did you mean `org:`? It takes `poll:`, `choice:`, `reason:`, "
+                             "`org:`, `confirm:`.")
     for line, meant in [("poll vote 1 agree because reson:hi", "reason"),
                         ("poll create Should we? anonymus:yes", "anonymous"),
                         ("poll create Should we? quorom:60%", "quorum"),
@@ -512,7 +532,7 @@ def test_a_misspelled_option_inside_free_text_is_refused_with_the_option_meant()
 
 
 def test_a_colon_in_ordinary_prose_stays_free_text() -> None:
-    for text in ["Note: the hearing moved", "Deadline: March, see https://x.org foo:bar",
+    for text in ["Note: the hearing moved", "Deadline: March, see https://x.org",
                  "Should we add a role: treasurer?", "or: maybe not", "Q3: agenda",
                  "ratio 2:1 it is"]:
         assert _parse_and_bind(f"coalition goal add {text}")["text"] == text

@@ -129,6 +129,27 @@ async def test_a_misspelled_option_in_a_vote_reason_is_refused_not_kept_as_text(
     assert [r[4] for r in vote_rows(db_path)] == ["Reason: we said so"]
 
 
+async def test_an_unknown_option_is_refused_naming_the_options_not_made_the_question(
+        coalition: Chat, db_path: Path) -> None:
+    """`options:` for `choices:` would otherwise make the whole line the question."""
+    message = await refused_without_change(coalition, db_path, "Alice",
+                                           'poll create "Lunch?" options:"yes,no"')
+    assert message.startswith("`/poll create QUESTION` has no option `options`.")
+    assert "It takes `question:`, `choices:`, `electorate:`" in message
+    reply = await coalition.say("Alice", 'poll create "Lunch?" options:"yes,no"')
+    assert reply.private
+    assert "double quotes" in text_of(reply)
+    # a colon and a space, a quoted colon, a web address: still the question
+    for line, question in [("poll create Budget: approve the plan?",
+                            "Budget: approve the plan?"),
+                           ('poll create "options:yes"', "options:yes"),
+                           ("poll create Read https://x.org/a?b=c:d first?",
+                            "Read https://x.org/a?b=c:d first?")]:
+        await coalition.ok("Alice", line)
+        assert query(db_path, "SELECT question FROM poll ORDER BY id DESC LIMIT 1") \
+            == [(question,)]
+
+
 async def test_only_coordinators_create_polls(coalition: Chat, db_path: Path) -> None:
     message = await refused_without_change(coalition, db_path, "Bob", "poll create Go?")
     assert "`/poll create` is for coordinators; you are a representative here." in message

@@ -221,3 +221,77 @@ async def test_one_process_sweeps_at_a_time_and_the_other_skips_without_waiting(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_process_ignores_its_own_announcements_and_the_other_still_hears_them(
+        db_path: str) -> None:
+    """PostgreSQL delivers a NOTIFY to its sender's listener too. Process A, whose own
+    command already re-planned its coalition and kicked its outbox, must not do both
+    again for its own `plan` and `due`; process B hears them all. A NOTIFY sent last by
+    someone else (in commit order, so after A's) shows A had read everything before."""
+    clock = WarpClock(ANCHOR, time.time(), SPEED)
+    a, b = [await Bot.open(db_path, clock=clock) for _ in range(2)]
+    schedulers = Scheduler(a, sweep_every=NO_SWEEP), Scheduler(b, sweep_every=NO_SWEEP)
+    try:
+        for scheduler in schedulers:
+            await scheduler.start()
+        chat = Chat(a, RecordingOutlet("console"))
+        await chat.ok("Alice", SETUP)
+        await chat.ok("Alice", 'coalition org add "Tenants United"')
+        await chat.ok("Alice", "poll create Join the May Day march?")
+        await chat.ok("Alice", "poll remind 1")  # a plan:ID and a due
+        mine, theirs = (s.wakeups for s in schedulers)
+        await wait_until(lambda: theirs.heard == 5, within=10,
+                         what="process B heard A's four plans and its due")
+        async with await psycopg.AsyncConnection.connect(db_path, autocommit=True) as other:
+            await other.execute("SELECT pg_notify('coalition_bot', 'due')")
+        await wait_until(lambda: mine.heard >= 1, within=10,
+                         what="process A heard another process's announcement")
+        assert mine.heard == 1, "A re-planned or sent again for its own announcements"
+        assert mine.own == 5
+    finally:
+        for scheduler in schedulers:
+            await scheduler.stop()
+        await a.close()
+        await b.close()
+
+
+async def test_a_command_that_only_reads_sends_no_notify_and_costs_no_round_trip_for_it(
+        db_path: str) -> None:
+    """The server logs each statement of process B's one pooled connection back to it
+    (`log_statement`, `client_min_messages`): `poll list` and `poll status` run no
+    `pg_notify` and nothing arrives at a listener; `poll create` announces its plan."""
+    clock = WarpClock(ANCHOR, time.time(), SPEED)
+    a = await Bot.open(db_path, clock=clock)
+    b = await Bot.open(db_path, clock=clock)
+    listener = await psycopg.AsyncConnection.connect(db_path, autocommit=True)
+    try:
+        setup = Chat(a, RecordingOutlet("console"))
+        await setup.ok("Alice", SETUP)
+        await setup.ok("Alice", "poll create Join the May Day march?")
+        statements: list[str] = []
+        async with b.db.connection() as conn:  # B's pool: one connection, used in turn
+            conn.add_notice_handler(lambda d: statements.append(d.message_primary or ""))
+            try:
+                await conn.execute("SET log_statement = 'all'")
+            except psycopg.errors.InsufficientPrivilege:
+                pytest.skip("the test server's user may not set log_statement")
+            await conn.execute("SET client_min_messages = log")
+        await listener.execute("LISTEN coalition_bot")
+        chat = Chat(b, RecordingOutlet("console"))
+        for line in ("poll list", "poll status 1"):
+            statements.clear()
+            await chat.ok("Alice", line)
+            assert any("FROM poll " in s for s in statements), statements  # seen at all
+            assert not any("pg_notify" in s for s in statements), f"{line}: {statements}"
+        heard = [n.payload async for n in listener.notifies(timeout=0.5)]
+        assert heard == [], "a read-only command announced a change"
+        statements.clear()
+        await chat.ok("Alice", "poll create Rent strike?")
+        assert any("pg_notify" in s for s in statements)
+        heard = [n.payload async for n in listener.notifies(timeout=2, stop_after=1)]
+        assert [p.partition("/")[0] for p in heard] == ["plan:1"]
+    finally:
+        await listener.close()
+        await a.close()
+        await b.close()

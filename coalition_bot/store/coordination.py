@@ -12,21 +12,59 @@ already serialises everything, and a lone process knows what it did itself.
   moved: the other processes re-plan it), `due` when delivery rows were written (the
   other processes send those on their platforms). Each process listens on one
   connection (`Database.listen`, `coalition_bot.wakeups`). "Wrote something" is
-  `pg_current_xact_id_if_assigned()` (PostgreSQL 13 or newer).
+  first `Conn.wrote` (a statement other than a read ran, known from the server's
+  status replies: a read-only command costs no extra round trip), then, in the
+  statement, `pg_current_xact_id_if_assigned()` (PostgreSQL 13 or newer).
+- **Whose announcement**: PostgreSQL delivers a NOTIFY to every listener, the sender's
+  own included, and the sender is a pooled connection, not the listening one, so their
+  backend pids never match. Each payload ends in `/ORIGIN`, the sending `Database`'s
+  token (one per process), and `parse` says whose it was: a process ignores its own
+  (it re-planned and kicked its outbox itself), which would otherwise re-plan every
+  command twice and double the outbox passes. A payload without an origin (an older
+  process during a rolling upgrade) counts as another process's.
 """
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import fetch_one
 
-__all__ = ["CHANNEL", "MIGRATE_LOCK", "SWEEP_LOCK", "WRITE_LOCK", "announce_due",
-           "announce_plan", "take_sweep"]
+__all__ = ["CHANNEL", "MIGRATE_LOCK", "SWEEP_LOCK", "WRITE_LOCK", "Announcement",
+           "announce_due", "announce_plan", "new_origin", "parse", "take_sweep"]
 
 WRITE_LOCK = 0x636F_616C  # "coal": every transaction, like SQLite's one writer
 MIGRATE_LOCK = 0x636F_616D  # held while migrating
 SWEEP_LOCK = 0x636F_6173  # held by the one process sweeping due items into rows
 CHANNEL = "coalition_bot"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One NOTIFY payload read back: `plan` (with the coalition) or `due`, and the
+    token of the process that sent it ("" when it did not say)."""
+
+    kind: str
+    coalition_id: int | None
+    origin: str
+
+
+def new_origin() -> str:
+    """A token naming one `Database` (one process) in its announcements."""
+    return secrets.token_hex(8)
+
+
+def parse(payload: str) -> Announcement | None:
+    """`plan:ID/ORIGIN` or `due/ORIGIN` (the origin optional); None for anything else."""
+    body, _, origin = payload.partition("/")
+    kind, _, rest = body.partition(":")
+    if kind == "plan" and rest.isdigit():
+        return Announcement("plan", int(rest), origin)
+    if kind == "due" and not rest:
+        return Announcement("due", None, origin)
+    return None
 
 
 def _postgres(conn: Conn) -> bool:
@@ -47,13 +85,15 @@ async def take_sweep(conn: Conn) -> bool:
 
 async def announce_plan(conn: Conn, coalition_id: int) -> None:
     """Tell the other processes, on commit, that coalition `coalition_id` changed, if
-    this transaction wrote anything (a command that only read tells nobody)."""
-    if _postgres(conn):
+    this transaction wrote anything. A command that only read tells nobody and costs no
+    round trip (`conn.wrote`); the server's own check covers a write that changed no
+    row (`pg_current_xact_id_if_assigned`)."""
+    if _postgres(conn) and conn.wrote:
         await conn.execute("SELECT pg_notify(?, ?) WHERE pg_current_xact_id_if_assigned()"
-                           " IS NOT NULL", (CHANNEL, f"plan:{coalition_id}"))
+                           " IS NOT NULL", (CHANNEL, f"plan:{coalition_id}/{conn.origin}"))
 
 
 async def announce_due(conn: Conn) -> None:
     """Tell the other processes, on commit, that delivery rows are waiting to be sent."""
     if _postgres(conn):
-        await conn.execute("SELECT pg_notify(?, 'due')", (CHANNEL,))
+        await conn.execute("SELECT pg_notify(?, ?)", (CHANNEL, f"due/{conn.origin}"))

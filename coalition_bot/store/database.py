@@ -107,9 +107,17 @@ class Result(Protocol):
 
 class Conn(Protocol):
     """A transaction's statements, whichever engine runs them. SQL is written once, in
-    the form both engines run (see `store.dialect`), with `?` placeholders."""
+    the form both engines run (see `store.dialect`), with `?` placeholders. `origin`
+    names the process in its announcements (`store.coordination`); `wrote` says
+    whether anything but reads ran, so a read-only command announces nothing."""
 
     dialect: Dialect
+    origin: str
+
+    @property
+    def wrote(self) -> bool:
+        """Whether this transaction ran a statement that may have written (so far)."""
+        ...
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> Result: ...
 
@@ -126,6 +134,7 @@ class Database:
     """
 
     busy_timeout_ms: float
+    origin: str = ""  # this process in its announcements (`store.coordination`)
 
     def __new__(cls, target: str | Path) -> Database:
         if cls is not Database:
@@ -177,11 +186,17 @@ class SqliteConn:
     methods are coroutines so the store reads the same whichever thread runs them.
     """
 
-    __slots__ = ("_raw",)
+    __slots__ = ("_begun", "_raw")
     dialect = SQLITE
+    origin = ""  # a lone process announces nothing
 
     def __init__(self, raw: sqlite3.Connection) -> None:
         self._raw = raw
+        self._begun = raw.total_changes  # at the start of the transaction
+
+    @property
+    def wrote(self) -> bool:
+        return self._raw.total_changes != self._begun
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
         """Run one statement; the cursor gives `rowcount`, `lastrowid` and the rows."""
@@ -347,7 +362,7 @@ class SqliteDatabase(Database):
                     raw.execute("BEGIN")
                 else:
                     await self._begin(raw)
-                changes = raw.total_changes
+                changes = conn._begun = raw.total_changes
                 try:
                     yield conn
                     if raw.total_changes == changes or not durable:

@@ -39,7 +39,7 @@ from psycopg.types.string import StrDumper
 from psycopg_pool import AsyncConnectionPool
 
 from coalition_bot.errors import SchemaTooNew, StorageError
-from coalition_bot.store.coordination import MIGRATE_LOCK, WRITE_LOCK
+from coalition_bot.store.coordination import MIGRATE_LOCK, WRITE_LOCK, new_origin
 from coalition_bot.store.database import Database
 from coalition_bot.store.dialect import POSTGRESQL, postgres_sql, safe_target
 from coalition_bot.store.migrate import Migration, available_migrations
@@ -49,6 +49,7 @@ __all__ = ["MIGRATE_LOCK", "WRITE_LOCK", "PgConn", "PgDatabase", "PgRow", "canno
 log = logging.getLogger(__name__)
 
 POOL_SIZE = 8
+_READS = frozenset({"SELECT", "SHOW", "SET", "RESET"})  # statuses of statements that write nothing
 LISTEN_RETRY = 1.0, 30.0  # seconds before reconnecting the listening connection: first, most
 
 
@@ -114,23 +115,35 @@ class PgResult:
 class PgConn:
     """A transaction's statements on one pooled connection."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "origin", "wrote")
     dialect = POSTGRESQL
 
-    def __init__(self, conn: psycopg.AsyncConnection[PgRow]) -> None:
+    def __init__(self, conn: psycopg.AsyncConnection[PgRow], origin: str = "") -> None:
         self._conn = conn
+        self.origin = origin
+        self.wrote = False  # a statement other than a read ran (`_note`)
+
+    def _note(self, cur: psycopg.AsyncCursor[Any]) -> None:
+        """Remember whether this transaction ran anything but a read, from the status
+        the server answered with (`INSERT 0 1`, `SELECT 3`): no extra round trip."""
+        if not self.wrote:
+            status = (cur.statusmessage or "").split(" ", 1)[0]
+            self.wrote = status not in _READS
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> PgResult:
         cur = await self._conn.execute(postgres_sql(sql), tuple(params))
+        self._note(cur)
         return PgResult(cur.rowcount)
 
     async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[PgRow]:
         cur = await self._conn.execute(postgres_sql(sql), tuple(params))
+        self._note(cur)
         return await cur.fetchall() if cur.description is not None else []
 
     async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> PgResult:
         async with self._conn.cursor() as cur:
             await cur.executemany(postgres_sql(sql), [tuple(row) for row in rows])
+            self._note(cur)
             return PgResult(max(cur.rowcount, 0))
 
     @property
@@ -151,6 +164,7 @@ class PgDatabase(Database):
     def __init__(self, url: str) -> None:
         self.url = url
         self.busy_timeout_ms: float = 5000
+        self.origin = new_origin()  # names this process in its NOTIFYs
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[PgRow]] | None = None
 
     @property
@@ -259,7 +273,7 @@ class PgDatabase(Database):
                     begin += "; SET LOCAL synchronous_commit = off"
                 await conn.execute(begin.encode())
                 try:
-                    yield PgConn(conn)
+                    yield PgConn(conn, self.origin)
                     await conn.execute(b"COMMIT")
                 except BaseException:
                     if not conn.closed and conn.info.transaction_status != \

@@ -1,9 +1,13 @@
 """Fixtures for the Slack front door: the fake Slack, and the real adapter serving HTTP on
-127.0.0.1 (port 0) with its Web API pointed at the fake."""
+127.0.0.1 (port 0) with its Web API pointed at the fake; `door`, the same installed
+through OAuth (tests/slack/oauth_harness.py)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
+from oauth_harness import Door, oauth_door
 from slack_harness import BOT_TOKEN, SECRET, FakeSlack, Workspace, serving, set_up_coalition
 
 
@@ -33,3 +37,11 @@ async def coalition(workspace: Workspace) -> Workspace:
     """A coalition set up on Slack by Alice in the home channel; Bob represents Tenants
     United, Climate Now has no representative yet."""
     return await set_up_coalition(workspace)
+
+
+@pytest.fixture
+async def door(bot, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Door]:
+    """The bot on Slack with `install = "oauth"` (no bot token of its own), the fake
+    Slack refusing any token it did not issue to that workspace."""
+    async with oauth_door(bot, fake, monkeypatch) as served:
+        yield served

@@ -1,6 +1,7 @@
 """Slack installed into many workspaces through the OAuth flow: the environment, a
 browser that goes through `/slack/install` and Slack's redirect back, and the real
-adapter serving it all (the fake Slack answers `oauth.v2.access`)."""
+adapter serving it all (the fake Slack answers `oauth.v2.access`). The `door` fixture
+(tests/slack/conftest.py) gives the OAuth and Grid tests all of it, tokens checked."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ from typing import Any
 
 import aiohttp
 import pytest
-from slack_harness import CLIENT_ID, CLIENT_SECRET, SECRET, FakeSlack, Workspace, http_config
+from slack_harness import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SECRET,
+    Call,
+    FakeSlack,
+    Workspace,
+    http_config,
+    text_of,
+)
 
 from coalition_bot.tokens import new_key
 
@@ -21,6 +31,7 @@ TEAM_A, TEAM_B = "T0AAA", "T0BBB"
 HOME_A, HOME_B = "C0HOMEA", "C0HOMEB"
 STATE_SECRET = "test-state-secret"
 TOKEN_KEY = new_key()
+LINK_CODE = re.compile(r"`([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})`")  # in /coalition link
 _codes = itertools.count(1)
 
 
@@ -32,6 +43,12 @@ def set_oauth_env(monkeypatch: pytest.MonkeyPatch, *, key: str = TOKEN_KEY) -> N
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+
+
+def posts(fake: FakeSlack, channel: str, title: str) -> list[Call]:
+    """The messages posted to `channel` whose text holds `title`."""
+    return [c for c in fake.delivered if c.method == "chat.postMessage"
+            and c.body.get("channel") == channel and title in text_of(c.body)]
 
 
 @dataclass
@@ -116,3 +133,14 @@ async def serving_oauth(bot: Any, fake: FakeSlack) -> AsyncIterator[Door]:
             yield Door(fake, url[1], http, adapter)
     finally:
         await adapter.stop()
+
+
+@asynccontextmanager
+async def oauth_door(bot: Any, fake: FakeSlack,
+                     monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Door]:
+    """The OAuth set-up of the OAuth and Grid tests: the environment set, the fake Slack
+    refusing any token it did not issue to that workspace, the adapter serving."""
+    set_oauth_env(monkeypatch)
+    fake.check_tokens = True
+    async with serving_oauth(bot, fake) as door:
+        yield door

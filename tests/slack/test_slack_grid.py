@@ -11,35 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from datetime import UTC, datetime
 
 import pytest
 from helpers import MovableClock, query
-from oauth_harness import HOME_A, TEAM_A, TOKEN_KEY, Door, serving_oauth, set_oauth_env
-from slack_harness import ALICE, BOB, CHEN, Call, FakeSlack, Workspace, text_of
+from oauth_harness import HOME_A, LINK_CODE, TEAM_A, TOKEN_KEY, Door, oauth_door, posts
+from slack_harness import ALICE, BOB, CHEN, FakeSlack, Workspace, text_of
 
 from coalition_bot.bot import Bot
 from coalition_bot.scheduler import Scheduler
 from coalition_bot.tokens import TokenCipher
 
-CODE = re.compile(r"`([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})`")
 ORG = "E0GRID"
 GRID_TEAM, GRID_HOME = "T0GRID", "C0GRIDHOME"
-
-
-@pytest.fixture
-async def grid_door(bot: Bot, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch):
-    set_oauth_env(monkeypatch)
-    fake.check_tokens = True
-    async with serving_oauth(bot, fake) as door:
-        yield door
-
-
-def posts(fake: FakeSlack, channel: str, title: str) -> list[Call]:
-    return [c for c in fake.delivered if c.method == "chat.postMessage"
-            and c.body.get("channel") == channel and title in text_of(c.body)]
 
 
 async def meeting_and_poll(ws: Workspace, channel: str, *, day: int) -> None:
@@ -73,13 +58,12 @@ async def grid_coalition(door: Door) -> Workspace:
 
 
 async def test_an_org_wide_install_serves_its_teams_scheduled_notices_until_uninstalled(
-        grid_door: Door, bot: Bot, fake: FakeSlack, clock: MovableClock, db_path) -> None:
-    door = grid_door
+        door: Door, bot: Bot, fake: FakeSlack, clock: MovableClock, db_path) -> None:
     grid = await grid_coalition(door)
     org_token = fake.token_of(ORG)
     # a partner outside the org, with its own install, connects to the coalition
-    code = CODE.search(text_of(await grid.ok(ALICE, "/coalition", "link",
-                                             channel=GRID_HOME)))
+    code = LINK_CODE.search(text_of(await grid.ok(ALICE, "/coalition", "link",
+                                                  channel=GRID_HOME)))
     assert code
     a = await door.install(TEAM_A, "Eastside Org")
     await a.ok(CHEN, "/coalition", f"connect {code[1]}", channel=HOME_A)
@@ -132,8 +116,7 @@ async def test_an_org_wide_install_serves_its_teams_scheduled_notices_until_unin
 
 
 async def test_a_team_of_the_org_that_installs_itself_keeps_its_own_token(
-        grid_door: Door, bot: Bot, fake: FakeSlack, db_path) -> None:
-    door = grid_door
+        door: Door, bot: Bot, fake: FakeSlack, db_path) -> None:
     await door.install_org(ORG, "Grid Org")
     fake.team_orgs[TEAM_A] = ORG
     await door.install(TEAM_A, "Eastside Org")  # a workspace install inside the org
@@ -155,10 +138,8 @@ async def test_a_team_of_the_org_that_installs_itself_keeps_its_own_token(
 @pytest.fixture
 async def rotating(bot: Bot, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch):
     """Token rotation on: every token Slack issues lives 1 second."""
-    set_oauth_env(monkeypatch)
-    fake.check_tokens = True
     fake.token_lifetime = 1
-    async with serving_oauth(bot, fake) as door:
+    async with oauth_door(bot, fake, monkeypatch) as door:
         yield door
 
 

@@ -10,33 +10,27 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from datetime import UTC, datetime
 
 import pytest
 from helpers import MovableClock, query
-from oauth_harness import HOME_A, HOME_B, TEAM_A, TEAM_B, Door, serving_oauth, set_oauth_env
-from slack_harness import ALICE, BOB, CHEN, DANA, Call, FakeSlack, Workspace, text_of
+from oauth_harness import (
+    HOME_A,
+    HOME_B,
+    LINK_CODE,
+    TEAM_A,
+    TEAM_B,
+    Door,
+    posts,
+    serving_oauth,
+    set_oauth_env,
+)
+from slack_harness import ALICE, BOB, CHEN, DANA, FakeSlack, Workspace, text_of
 
 from coalition_bot.bot import Bot
 from coalition_bot.config import ConfigError
 from coalition_bot.scheduler import Scheduler
 from coalition_bot.tokens import TokenCipher, new_key
-
-CODE = re.compile(r"`([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})`")
-
-
-@pytest.fixture
-async def door(bot: Bot, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch):
-    set_oauth_env(monkeypatch)
-    fake.check_tokens = True
-    async with serving_oauth(bot, fake) as door:
-        yield door
-
-
-def posts(fake: FakeSlack, channel: str, title: str) -> list[Call]:
-    return [c for c in fake.delivered if c.method == "chat.postMessage"
-            and c.body.get("channel") == channel and title in text_of(c.body)]
 
 
 async def two_workspaces_one_coalition(door: Door) -> tuple[Workspace, Workspace]:
@@ -48,7 +42,8 @@ async def two_workspaces_one_coalition(door: Door) -> tuple[Workspace, Workspace
     await a.ok(ALICE, "/coalition", 'org add "Tenants United"', channel=HOME_A)
     await a.ok(ALICE, "/coalition", 'org add "Climate Now"', channel=HOME_A)
     await a.ok(ALICE, "/coalition", f'rep add {BOB.mention} "Tenants United"', channel=HOME_A)
-    found = CODE.search(text_of(await a.ok(ALICE, "/coalition", "link", channel=HOME_A)))
+    linked = await a.ok(ALICE, "/coalition", "link", channel=HOME_A)
+    found = LINK_CODE.search(text_of(linked))
     assert found
     joined = await b.ok(CHEN, "/coalition", f"connect {found[1]}", channel=HOME_B)
     assert "now part of Eastside Tenants" in text_of(joined)
