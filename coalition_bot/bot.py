@@ -75,7 +75,7 @@ class Bot:
         self.outbox = Outbox(db=db, clock=clock, outlets=self.outlets, site=self.site)
         self.topics = TopicWatch()
         # workspaces installed through OAuth, their tokens encrypted (Slack, many teams)
-        self.installations = Installations(db, clock)
+        self.installations = Installations(db, clock, self.outbox.kick)
         self._change_listeners: list[Callable[[int], None]] = []
         self.command_listeners: list[Callable[[CommandRecord], None]] = []
         # (method, path, handler) that the bot's HTTP server serves beside its own routes

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -62,9 +63,11 @@ def _state_hash(state: str) -> str:
 class Installations:
     """save / find / delete installations, issue and consume one-time OAuth states."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock,
+                 notices_written: Callable[[], None] = lambda: None) -> None:
         self.db = db
         self.clock = clock
+        self.notices_written = notices_written  # the outbox sends them (`Bot`: its kick)
         self._cipher: TokenCipher | None = None
         self._noted: dict[tuple[str, str], str] = {}  # (platform, team) -> org, written
 
@@ -171,6 +174,8 @@ class Installations:
         if gone:
             log.info("uninstalled from %s team %s: its tokens are deleted", platform,
                      team_id or enterprise_id)
+            if announce:
+                self.notices_written()  # the other workspaces hear that it left, now
         return len(gone)
 
     async def rotate_keys(self, platform: str) -> int:

@@ -199,9 +199,7 @@ async def _forget(bot: Bot, body: dict[str, Any], why: str) -> None:
         team = ""
     gone = await bot.installations.delete(PLATFORM, team, enterprise_id=enterprise)
     log.info("Slack workspace %s: %s; %d installation(s) deleted", team or enterprise, why,
-             gone)
-    if gone:
-        bot.outbox.kick()  # the other workspaces hear that it left
+             gone)  # the delete kicks the outbox: the other workspaces hear that it left
 
 
 def _org_wide(body: dict[str, Any]) -> bool:

@@ -156,6 +156,20 @@ async def test_uninstalling_removes_the_tokens_keeps_the_coalition_and_tells_the
     assert "Eastside Tenants" in info
 
 
+async def test_a_bot_deleted_through_bolts_installation_store_is_announced_at_once(
+        door: Door, bot: Bot, fake: FakeSlack, db_path) -> None:
+    from coalition_bot.adapters.slack.installations import BotInstallationStore
+
+    await two_workspaces_one_coalition(door)
+    await bot.drain()
+    await BotInstallationStore(bot.installations).async_delete_bot(enterprise_id=None,
+                                                                   team_id=TEAM_B)
+    await bot.drain()  # no sweep runs here: the delete itself set the outbox going
+    (told,) = posts(fake, HOME_A, "removed the bot")
+    assert "Northside Org" in text_of(told.body)
+    assert query(db_path, "SELECT team_id FROM installation") == [(TEAM_A,)]
+
+
 async def test_a_revoked_bot_token_is_forgotten(door: Door, bot: Bot, fake: FakeSlack,
                                                 db_path) -> None:
     a = await door.install(TEAM_A, "Eastside Org")
