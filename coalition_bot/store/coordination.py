@@ -76,11 +76,11 @@ async def take_sweep(conn: Conn) -> bool:
     write lock, and say True; False, holding nothing, while another process sweeps."""
     if not _postgres(conn):
         return True
-    row = await fetch_one(conn, f"SELECT pg_try_advisory_xact_lock({SWEEP_LOCK})")
-    if not row[0]:
-        return False
-    await conn.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-    return True
+    # one round trip: the write lock is asked for only once the sweep lock is ours
+    row = await fetch_one(conn, f"SELECT CASE WHEN pg_try_advisory_xact_lock({SWEEP_LOCK})"
+                                f" THEN pg_advisory_xact_lock({WRITE_LOCK})::text IS NOT NULL"
+                                " ELSE false END")
+    return bool(row[0])
 
 
 async def announce_plan(conn: Conn, coalition_id: int) -> None:
