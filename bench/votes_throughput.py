@@ -212,6 +212,8 @@ async def main() -> None:
           f"{median(window):.0f} µs, p99 {window[int(len(window) * 0.99) - 1]:.0f} µs, "
           f"max {window[-1]:.0f} µs ({len(window)} marks)")
     print(f"goal: >= 50% of the floor -> {goal(ratio_seq >= 0.5)}")
+    print(f"goal (issue 15, SQLite keeps its speed): >= 0.8 of the floor one at a time -> "
+          f"{goal(ratio_seq >= 0.8)}")
 
 
 if __name__ == "__main__":
