@@ -1,16 +1,19 @@
 """Shared by the benchmarks in this folder (not a benchmark itself).
 
 Percentiles, the machine line every benchmark prints, a coalition set up through the
-real `Bot.handle`, and a counter of aiosqlite calls (each one is a hop to aiosqlite's
+real `Bot.handle`, the votes benchmark's voters and vote loop (SQLite and PostgreSQL
+alike), and a counter of aiosqlite calls (each one is a hop to aiosqlite's
 worker thread and back) and of SQL statements (sqlite3's trace callback).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import platform
 import statistics
+import time
 from collections.abc import Iterator
 
 import aiosqlite
@@ -51,6 +54,47 @@ async def say(bot: Bot, platform_: str, workspace: str, user: str, line: str, *,
     if reply.error:
         raise RuntimeError(f"{line!r} failed: {reply.text}")
     return reply.text
+
+
+VOTERS = 200  # organizations, one representative each
+VOTES_EACH = 5  # votes per voter in a round: first votes, then changes
+CHOICES = ("agree", "disagree", "abstain", "block", "agree")
+
+
+async def setup_voters(bot: Bot) -> None:
+    """A coalition with `VOTERS` organizations (representative `repN` of `Org N`) and
+    poll #1, the one every vote is cast in."""
+    await say(bot, "console", "bench", "alice", 'coalition setup "Bench Coalition" UTC',
+              name="Alice")
+    for i in range(VOTERS):
+        await say(bot, "console", "bench", "alice", f'coalition org add "Org {i}"')
+        await say(bot, "console", "bench", "alice", f'coalition rep add rep{i} "Org {i}"')
+    await say(bot, "console", "bench", "alice", 'poll create "Endorse the bench?"')
+
+
+def vote_lines(round_no: int, voters: range = range(VOTERS)) -> list[tuple[str, str]]:
+    """(user, line) for a round: each voter of `voters` votes `VOTES_EACH` times, the
+    choices shifted by `round_no` so most votes change the voter's choice."""
+    return [(f"rep{i}", f"poll vote 1 {CHOICES[(k + round_no) % len(CHOICES)]}")
+            for k in range(VOTES_EACH) for i in voters]
+
+
+async def vote(bot: Bot, lines: list[tuple[str, str]], concurrency: int) -> float:
+    """Votes per second: `lines` through `Bot.handle`, one at a time or `concurrency`
+    at a time."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(user: str, line: str) -> None:
+        async with gate:
+            await say(bot, "console", "bench", user, line)
+
+    start = time.perf_counter()
+    if concurrency == 1:
+        for user, line in lines:
+            await say(bot, "console", "bench", user, line)
+    else:
+        await asyncio.gather(*(one(u, line) for u, line in lines))
+    return len(lines) / (time.perf_counter() - start)
 
 
 class Calls:

@@ -34,27 +34,21 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from common import median, say
+from common import VOTERS, median, say, setup_voters, vote, vote_lines
 
 from coalition_bot.bot import Bot
 from coalition_bot.store.postgres import WRITE_LOCK
 
-ORGS = 200
+ORGS = VOTERS
 ROUNDS = 3
-VOTES = 1000  # per round: ORGS voters x 5 votes
+VOTES = len(vote_lines(0))  # per round: ORGS voters x 5 votes
 CONCURRENCY = 50
-CHOICES = ("agree", "disagree", "abstain", "block", "agree")
 
 
 def with_database(url: str, name: str) -> str:
     """The same server's URL, naming another database."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + name))
-
-
-def vote_lines(round_no: int, orgs: range) -> list[tuple[str, str]]:
-    return [(f"rep{i}", f"poll vote 1 {CHOICES[(k + round_no) % len(CHOICES)]}")
-            for k in range(5) for i in orgs]
 
 
 async def floor_round(url: str, rows: int, *, lock: bool = False) -> float:
@@ -73,31 +67,6 @@ async def floor_round(url: str, rows: int, *, lock: bool = False) -> float:
                                (1, f"org:{i}", "agree", "2026-12-02T01:00:00+00:00"))
             await conn.commit()
         return rows / (time.perf_counter() - start)
-
-
-async def setup(bot: Bot) -> None:
-    await say(bot, "console", "bench", "alice", 'coalition setup "Bench Coalition" UTC',
-              name="Alice")
-    for i in range(ORGS):
-        await say(bot, "console", "bench", "alice", f'coalition org add "Org {i}"')
-        await say(bot, "console", "bench", "alice", f'coalition rep add rep{i} "Org {i}"')
-    await say(bot, "console", "bench", "alice", 'poll create "Endorse the bench?"')
-
-
-async def vote(bot: Bot, lines: list[tuple[str, str]], concurrency: int) -> float:
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(user: str, line: str) -> None:
-        async with gate:
-            await say(bot, "console", "bench", user, line)
-
-    start = time.perf_counter()
-    if concurrency == 1:
-        for user, line in lines:
-            await say(bot, "console", "bench", user, line)
-    else:
-        await asyncio.gather(*(one(u, line) for u, line in lines))
-    return len(lines) / (time.perf_counter() - start)
 
 
 # --- two processes ------------------------------------------------------------------
@@ -163,7 +132,7 @@ async def run(server: str) -> None:
     try:
         bot = await Bot.open(url)
         try:
-            await setup(bot)
+            await setup_voters(bot)
             await vote(bot, vote_lines(99, range(ORGS)), 1)  # every voter has voted once
             floors, seq, conc, two, f2, f2_locked = [], [], [], [], [], []
             for r in range(ROUNDS):

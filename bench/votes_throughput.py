@@ -28,16 +28,15 @@ import time
 from pathlib import Path
 
 import aiosqlite
-from common import Calls, goal, machine, median, say
+from common import VOTERS, Calls, goal, machine, median, say, setup_voters, vote, vote_lines
 
 from coalition_bot.bot import Bot
 from coalition_bot.store.database import BUSY_TIMEOUT_MS
 
-ORGS = 200
+ORGS = VOTERS
 ROUNDS = 5
-VOTES_PER_ROUND = 1000  # ORGS voters x 5 votes each
+VOTES_PER_ROUND = len(vote_lines(0))  # ORGS voters x 5 votes each
 CONCURRENCY = 50
-CHOICES = ("agree", "disagree", "abstain", "block", "agree")
 NOTICES_PER_ROUND = 300
 
 
@@ -77,35 +76,12 @@ async def floor_round(path: Path, rows: int) -> float:
 
 
 async def setup(bot: Bot) -> None:
-    await say(bot, "console", "bench", "alice", 'coalition setup "Bench Coalition" UTC',
-              name="Alice")
-    for i in range(ORGS):
-        await say(bot, "console", "bench", "alice", f'coalition org add "Org {i}"')
-        await say(bot, "console", "bench", "alice", f'coalition rep add rep{i} "Org {i}"')
-    await say(bot, "console", "bench", "alice", 'poll create "Endorse the bench?"')
+    await setup_voters(bot)
     await say(bot, "console", "bench", "alice", "coalition goal add Bench the bench")
 
 
-def vote_lines(round_no: int) -> list[tuple[str, str]]:
-    return [(f"rep{i}", f"poll vote 1 {CHOICES[(k + round_no) % len(CHOICES)]}")
-            for k in range(VOTES_PER_ROUND // ORGS) for i in range(ORGS)]
-
-
 async def ours_round(bot: Bot, round_no: int, concurrency: int) -> float:
-    lines = vote_lines(round_no)
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(user: str, line: str) -> None:
-        async with gate:
-            await say(bot, "console", "bench", user, line)
-
-    start = time.perf_counter()
-    if concurrency == 1:
-        for user, line in lines:
-            await say(bot, "console", "bench", user, line)
-    else:
-        await asyncio.gather(*(one(u, line) for u, line in lines))
-    return len(lines) / (time.perf_counter() - start)
+    return await vote(bot, vote_lines(round_no), concurrency)
 
 
 class NullOutlet:
@@ -236,6 +212,8 @@ async def main() -> None:
           f"{median(window):.0f} µs, p99 {window[int(len(window) * 0.99) - 1]:.0f} µs, "
           f"max {window[-1]:.0f} µs ({len(window)} marks)")
     print(f"goal: >= 50% of the floor -> {goal(ratio_seq >= 0.5)}")
+    print(f"goal (issue 15, SQLite keeps its speed): >= 0.8 of the floor one at a time -> "
+          f"{goal(ratio_seq >= 0.8)}")
 
 
 if __name__ == "__main__":

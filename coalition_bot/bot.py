@@ -117,13 +117,14 @@ class Bot:
 
     def _record(self, record: CommandRecord) -> None:
         """One log line per command, then the listeners (metrics)."""
-        log.info("command %s: %s in %.0f ms (platform %s, coalition %s)", record.command,
-                 record.outcome, record.seconds * 1000, record.platform,
-                 record.coalition if record.coalition is not None else "-",
-                 extra={"event": "command", "command": record.command,
-                        "platform": record.platform, "coalition": record.coalition,
-                        "outcome": record.outcome,
-                        "duration_ms": round(record.seconds * 1000, 1)})
+        if log.isEnabledFor(logging.INFO):  # its fields are built only for a log that keeps it
+            log.info("command %s: %s in %.0f ms (platform %s, coalition %s)", record.command,
+                     record.outcome, record.seconds * 1000, record.platform,
+                     record.coalition if record.coalition is not None else "-",
+                     extra={"event": "command", "command": record.command,
+                            "platform": record.platform, "coalition": record.coalition,
+                            "outcome": record.outcome,
+                            "duration_ms": round(record.seconds * 1000, 1)})
         for listener in self.command_listeners:
             try:
                 listener(record)

@@ -15,6 +15,7 @@ or `--help` anywhere asks for help instead of running the command.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ __all__ = ["Parsed", "Token", "bind", "parse", "resolve", "suggest", "tokenize"]
 # which characters close a quote opened by each opening character
 _QUOTES = {'"': '"', "“": '”"', "”": '”"', "„": '“”"'}
 _KEY = re.compile(r"^([a-z][a-z0-9_-]*):(.*)$", re.DOTALL)
+# a line `tokenize` may split on whitespace alone: no quote of _QUOTES, no backslash
+_PLAIN_LINE = re.compile(r'[^"“”„\\]*\Z')
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
 _SCHEMES = frozenset({"mailto", "tel", "sms", "geo"})  # addresses without `//`
 HELP_WORDS = ("help", "--help", "-h")
@@ -59,6 +62,8 @@ class Parsed:
 
 def tokenize(line: str) -> list[Token]:
     """Split a line into words, honouring double quotes and `name:value` pairs."""
+    if _PLAIN_LINE.match(line):  # no quote, no backslash: whitespace splits it (most lines)
+        return [_plain_token(word) for word in line.split()]
     tokens: list[Token] = []
     buf: list[str] = []
     raw: list[str] = []
@@ -101,6 +106,16 @@ def tokenize(line: str) -> list[Token]:
     if started:
         tokens.append(_token("".join(buf), quoted, prefix_end, "".join(raw)))
     return tokens
+
+
+@functools.lru_cache(maxsize=512)
+def _plain_token(word: str) -> Token:
+    """`_token` of an unquoted word (no quote character in it): `tokenize`'s fast path.
+    Tokens are frozen, so the last 512 words' (command and subcommand names, numbers,
+    choices) are made once."""
+    if ":" in word:
+        return _token(word, False, -1, word)
+    return Token(word, False, raw=word)
 
 
 def _token(text: str, quoted: bool, prefix_end: int, raw: str) -> Token:

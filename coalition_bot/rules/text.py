@@ -12,6 +12,7 @@ In detail:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -26,6 +27,8 @@ def clean_line(text: str) -> str:
     """One line of user text: control characters (newlines, escapes) become spaces,
     bidirectional overrides are dropped, runs of spaces folded. Joiners stay, so emoji
     sequences and Persian words keep their shape."""
+    if text.isprintable():  # no control or format character at all (most names)
+        return " ".join(text.split())
     kept = "".join(" " if unicodedata.category(ch) == "Cc" else ch
                    for ch in text if ch not in _BIDI_OVERRIDES)
     return " ".join(kept.split())
@@ -48,9 +51,11 @@ def drop_format(text: str) -> str:
     return _FORMAT.sub("", text)
 
 
+@functools.lru_cache(maxsize=1024)
 def name_key(name: str) -> str:
     """The form two names are compared in: format characters dropped, NFKC, case-folded,
-    spaces folded (`Tenants United\u200b` = `tenants united`)."""
+    spaces folded (`Tenants United\u200b` = `tenants united`). Kept for the last 1 024
+    names asked (a poll's choices are compared on every vote)."""
     return " ".join(unicodedata.normalize("NFKC", drop_format(name)).casefold().split())
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from coalition_bot.model import Binding, Coalition
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
+from coalition_bot.store.rows import Row, RowCache, fetch_all, fetch_one, from_iso, iso
 
 __all__ = [
     "add_binding",
@@ -85,10 +85,15 @@ async def find_bound_coalition(conn: Conn, platform: str,
         "SELECT b.id AS binding_id, b.platform, b.workspace_id, b.home_channel_id, c.*"
         " FROM binding b JOIN coalition c ON c.id = b.coalition_id"
         " WHERE b.platform = ? AND b.workspace_id = ?", (platform, workspace_id))
-    if row is None:
-        return None
+    return None if row is None else _BOUND(row)
+
+
+def _bound(row: Row) -> tuple[Binding, Coalition]:
     return (Binding(row["binding_id"], row["id"], row["platform"], row["workspace_id"],
                     row["home_channel_id"]), _coalition(row))
+
+
+_BOUND = RowCache(_bound)  # every command reads its workspace's row; parsed once
 
 
 async def set_home_channel(conn: Conn, binding_id: int, channel_id: str) -> None:

@@ -392,7 +392,7 @@ class SqliteDatabase(Database):
     async def _commit(self) -> None:
         """COMMIT in aiosqlite's thread; a cancelled caller still waits for it to end,
         so the lock is never released while the connection is mid-COMMIT."""
-        commit = asyncio.ensure_future(self.conn.execute("COMMIT"))
+        commit = asyncio.ensure_future(self.conn.commit())  # COMMIT, without a cursor
         try:
             await asyncio.shield(commit)
         except asyncio.CancelledError:

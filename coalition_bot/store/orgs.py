@@ -6,7 +6,7 @@ from datetime import datetime
 
 from coalition_bot.model import Org
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, next_number
+from coalition_bot.store.rows import Row, RowCache, fetch_all, fetch_one, from_iso, iso, next_number
 
 __all__ = [
     "add_org", "find_org_by_name", "find_org_by_number", "get_org", "list_orgs", "rejoin",
@@ -43,8 +43,11 @@ async def find_org_by_number(conn: Conn, coalition_id: int, number: int) -> Org 
     return _org(row) if row else None
 
 
+_READ_ORGS = RowCache(_org)  # a voter's organization, read by every vote
+
+
 async def get_org(conn: Conn, org_id: int) -> Org:
-    return _org(await fetch_one(conn, "SELECT * FROM org WHERE id = ?", (org_id,)))
+    return _READ_ORGS(await fetch_one(conn, "SELECT * FROM org WHERE id = ?", (org_id,)))
 
 
 async def list_orgs(conn: Conn, coalition_id: int) -> list[Org]:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from coalition_bot.model import Person
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
+from coalition_bot.store.rows import Row, RowCache, fetch_all, fetch_one, from_iso, iso
 
 __all__ = [
     "add_representative",
@@ -60,6 +60,9 @@ async def ensure_person(conn: Conn, coalition_id: int, platform: str, user_id: s
     return _person(row)
 
 
+_CALLERS = RowCache(_person)  # every command reads its caller; parsed once while unchanged
+
+
 async def find_caller(conn: Conn, coalition_id: int, platform: str,
                       user_id: str) -> tuple[Person, bool, list[int]] | None:
     """A platform user's person, whether they coordinate, and the organizations they
@@ -75,7 +78,7 @@ async def find_caller(conn: Conn, coalition_id: int, platform: str,
         (coalition_id, platform, user_id))
     if not rows:
         return None
-    return (_person(rows[0]), bool(rows[0]["coordinates"]),
+    return (_CALLERS(rows[0]), bool(rows[0]["coordinates"]),
             [r["rep_org"] for r in rows if r["rep_org"] is not None])
 
 

@@ -9,7 +9,16 @@ from datetime import datetime
 from coalition_bot.model import Decision, Electorate, Poll, PollStatus, Results, Rule, Vote
 from coalition_bot.store.chain import add_pending_decision
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, iso_end, next_number
+from coalition_bot.store.rows import (
+    Row,
+    RowCache,
+    fetch_all,
+    fetch_one,
+    from_iso,
+    iso,
+    iso_end,
+    next_number,
+)
 
 __all__ = [
     "VoterState",
@@ -144,10 +153,13 @@ async def drop_elector(conn: Conn, coalition_id: int, voter: str) -> int:
     return cur.rowcount
 
 
+_FOUND_POLLS = RowCache(_poll)  # a poll read unchanged (every vote) is not parsed again
+
+
 async def find_poll(conn: Conn, coalition_id: int, number: int) -> Poll | None:
     row = await fetch_one(conn, "SELECT * FROM poll WHERE coalition_id = ? AND number = ?",
                           (coalition_id, number))
-    return _poll(row) if row else None
+    return _FOUND_POLLS(row) if row else None
 
 
 async def list_polls(conn: Conn, coalition_id: int, status: str | None) -> list[Poll]:

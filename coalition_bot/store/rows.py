@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from coalition_bot.store.database import Conn
 
-__all__ = ["Row", "fetch_all", "fetch_one", "from_iso", "iso", "iso_end", "next_number"]
+__all__ = ["Row", "RowCache", "fetch_all", "fetch_one", "from_iso", "iso", "iso_end", "next_number"]
 
 
 class Row(Protocol):
@@ -32,6 +32,41 @@ def iso_end(when: datetime) -> str:
 
 def from_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+T = TypeVar("T")
+
+
+class RowCache(Generic[T]):
+    """What `parse` made of the rows of one query, kept by each row's values.
+
+    Every command reads the same few rows again unchanged (its workspace's coalition,
+    its caller, the poll voted in), and building a frozen model from a row (ISO times,
+    JSON, enums) cost more than the query. A row whose values are all as before gives
+    the model made last time; a changed row is a new key, parsed anew. For immutable
+    models only, and one cache per query (the key is the values, not the columns'
+    names). Holds at most `size` models, dropping the oldest first.
+    """
+
+    __slots__ = ("_known", "_parse", "_size")
+
+    def __init__(self, parse: Callable[[Row], T], size: int = 256) -> None:
+        self._parse = parse
+        self._size = size
+        self._known: dict[tuple[Any, ...], T] = {}
+
+    def __call__(self, row: Row) -> T:
+        try:
+            key = tuple(cast(Iterable[Any], row))  # sqlite3.Row and PgRow give their values
+            return self._known[key]
+        except KeyError:
+            pass
+        except TypeError:  # no row, or a value that cannot be a key: as without a cache
+            return self._parse(row)
+        if len(self._known) >= self._size:
+            del self._known[next(iter(self._known))]
+        made = self._known[key] = self._parse(row)
+        return made
 
 
 
