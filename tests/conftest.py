@@ -24,7 +24,50 @@ from coalition_bot.bot import Bot
 from coalition_bot.scheduler import Scheduler
 
 PG_ENV = "COALITION_BOT_TEST_PG"  # a server's URL (a database it may create others in)
-_TESTS = "coalition_tests"
+# pytest-xdist's worker ("gw0", "gw1"…; unset when the suite runs in one process): each
+# worker has its own test database, so two workers on one server never empty each other's
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_TESTS = f"coalition_tests_{WORKER}" if WORKER else "coalition_tests"
+
+# `-n auto` (pyproject's addopts) runs the suite in this many worker processes at most:
+# past a few, the longest file (test_multiprocess_pg.py, ~3 min alone) bounds the run.
+MAX_WORKERS = 4
+# The slowest files (seconds, serial, on the 2-core VM) go to the workers first, so that
+# none of them is left running alone at the end (`--dist loadfile` hands out whole files,
+# in collection order with `--no-loadscope-reorder`).
+SLOW_FIRST = (
+    "tests/test_multiprocess_pg.py",  # 143
+    "tests/reliability/test_fuzz_commands.py",  # 101
+    "tests/test_scheduler_kill.py",  # 57
+    "tests/slack/test_outbox_processes.py",  # 35
+    "tests/test_grammar_fuzz.py",  # 30
+    "tests/reliability/test_kill_during_votes.py",  # 26
+    "tests/test_packaging.py",  # 20
+)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """How many workers `-n auto` starts: one per usable core (at most MAX_WORKERS), and
+    none when the run names a single test file (its output, `-s` included, then comes as
+    without xdist; one file runs in one worker anyway). PYTEST_XDIST_AUTO_NUM_WORKERS
+    still decides when set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    files = {Path(arg.split("::", 1)[0]).resolve() for arg in config.args}
+    if len(files) == 1 and next(iter(files)).is_file():
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        os.cpu_count() or 1
+    return min(MAX_WORKERS, cores)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In xdist's workers, the files of SLOW_FIRST first (the order of the rest, and of
+    the tests within each file, unchanged); a run in one process keeps pytest's order."""
+    if not WORKER:
+        return
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

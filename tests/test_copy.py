@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
@@ -43,7 +44,9 @@ def _with_database(url: str, name: str) -> str:
 @pytest.fixture
 def target(postgres_server: str) -> Iterator[str]:
     """The URL of a new, empty PostgreSQL database (not migrated), dropped afterwards."""
-    name = f"coalition_copy_{next(_numbers)}"
+    # named for the xdist worker too: two workers may share one server
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"coalition_copy_{worker}_{next(_numbers)}"
     admin = _with_database(postgres_server, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
