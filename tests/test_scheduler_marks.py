@@ -61,6 +61,19 @@ async def test_a_series_with_nothing_in_the_lookahead_is_marked_that_far_and_rem
     assert [s.at for s in outbox.reminders()] == [utc(2027, 1, 20, 14)]
 
 
+async def test_series_with_nothing_in_the_lookahead_are_read_again_at_spread_times(
+        coalition: Chat, scheduler: Scheduler, clock: MovableClock, db_path: Path) -> None:
+    for k in range(12):  # read together at a start, they would all come up together
+        await coalition.ok("Alice", f'meeting schedule Retreat{k} "2027-01-20 10:00"')
+    await scheduler.tick()
+    swept = clock.now + EPSILON
+    again = sorted(from_iso(mark) for mark in marks(db_path).values())
+    assert len(set(again)) == 12
+    assert swept + REMIND_LOOKAHEAD / 2 <= again[0]
+    assert again[-1] <= swept + REMIND_LOOKAHEAD
+    assert again[-1] - again[0] >= REMIND_LOOKAHEAD / 3
+
+
 async def test_reading_only_marked_series_skips_those_with_nothing_coming(
         coalition: Chat, scheduler: Scheduler, clock: MovableClock) -> None:
     await coalition.ok("Alice", CALL)
