@@ -172,19 +172,43 @@ def timed(samples: list[float], fn: Callable[..., Awaitable[Any]]) -> Callable[.
     return wrapper
 
 
-async def ours(path: Path) -> dict[str, Any]:
+async def warped(target: Path | str, clock: Any) -> tuple[Any, Stamp, Any]:
+    """The bot (on a file or a PostgreSQL URL), its outlet and the Scheduler of a lateness
+    run on `clock` (a WarpClock at SPEED): the settings that are real time in production
+    stay real time (the grace window, the periodic sweep, the claim's 30 s lease)."""
     from coalition_bot.bot import Bot
-    from coalition_bot.cli import settle_heap
-    from coalition_bot.clock import WarpClock
     from coalition_bot.scheduler import Scheduler
 
-    clock = WarpClock(T0 - timedelta(seconds=LEAD * SPEED), time.time(), SPEED)
-    bot = await Bot.open(path, clock=clock)
+    bot = await Bot.open(target, clock=clock)
+    bot.outbox.lease *= SPEED  # bot time: 30 s would be 1.5 real ms at x20 000
     outlet = Stamp(MEETINGS)
     bot.add_outlet(outlet)
     scheduler = Scheduler(bot, grace=timedelta(hours=1) * SPEED, sweep_every=30 * SPEED,
                           horizon=timedelta(days=12))
-    bot.outbox.lease *= SPEED  # 30 real seconds, as in production
+    return bot, outlet, scheduler
+
+
+async def start_as_run(scheduler: Any) -> float:
+    """Start the Scheduler, then settle the heap as `coalition-bot run` does once it
+    serves (gc.freeze); the 3-hourly re-plan is moved out of the run. Seconds start()
+    took."""
+    from coalition_bot.cli import settle_heap
+
+    started = time.time()
+    await scheduler.start()
+    took = time.time() - started
+    settle_heap()
+    scheduler._aps.reschedule_job("replan", trigger="interval", seconds=3600)
+    return took
+
+
+async def ours(path: Path) -> dict[str, Any]:
+    from coalition_bot.bot import Bot
+    from coalition_bot.clock import WarpClock
+    from coalition_bot.scheduler import Scheduler
+
+    clock = WarpClock(T0 - timedelta(seconds=LEAD * SPEED), time.time(), SPEED)
+    bot, outlet, scheduler = await warped(path, clock)
     marked: dict[int, float] = {}  # delivery id -> real time its mark was committed
     bot.outbox.listeners.append(lambda record: marked.setdefault(record.id, time.time()))
     sweeps: list[float] = []
@@ -193,13 +217,9 @@ async def ours(path: Path) -> dict[str, Any]:
     scheduler._sweep = timed(sweeps, scheduler._sweep)  # type: ignore[method-assign]
     scheduler.tick = timed(ticks, scheduler.tick)  # type: ignore[method-assign]
     scheduler.plan = timed(plans, scheduler.plan)  # type: ignore[method-assign]
-    started = time.time()
-    await scheduler.start()
-    start_s = time.time() - started
-    settle_heap()  # as `coalition-bot run` does once it serves (gc.freeze)
+    start_s = await start_as_run(scheduler)
     aps = scheduler._aps
     assert aps is not None
-    aps.reschedule_job("replan", trigger="interval", seconds=3600)  # out of the run
     planned = len(scheduler.timers.planned())
     try:
         # until every reminder came, or GIVE_UP real seconds after the last one was due

@@ -256,27 +256,11 @@ def two_child(url: str, anchor_real: float, lead: float) -> None:
     import scheduler_bench as sb
 
     async def go() -> None:
-        from coalition_bot.bot import Bot
-        from coalition_bot.cli import settle_heap
         from coalition_bot.clock import WarpClock
-        from coalition_bot.scheduler import Scheduler
 
         clock = WarpClock(sb.T0 - timedelta(seconds=lead * sb.SPEED), anchor_real, sb.SPEED)
-        bot = await Bot.open(url, clock=clock)
-        # the claim's lease is bot time: 30 s would be 1.5 real ms at x20 000, and any
-        # send slower than that would look like a dead owner's to the other process
-        bot.outbox.lease = timedelta(seconds=30) * sb.SPEED
-        outlet = sb.Stamp(sb.MEETINGS)
-        bot.add_outlet(outlet)
-        scheduler = Scheduler(bot, grace=timedelta(hours=1) * sb.SPEED,
-                              sweep_every=30 * sb.SPEED, horizon=timedelta(days=12))
-        started = time.time()
-        await scheduler.start()
-        start_s = time.time() - started
-        settle_heap()  # as `coalition-bot run` does once it serves (gc.freeze)
-        aps = scheduler._aps
-        assert aps is not None
-        aps.reschedule_job("replan", trigger="interval", seconds=3600)
+        bot, outlet, scheduler = await sb.warped(url, clock)
+        start_s = await sb.start_as_run(scheduler)
         last = sb.real_due(clock.anchor, clock.anchor_real, sb.due(sb.MEETINGS - 1))
         await asyncio.sleep(max(last + sb.GIVE_UP - time.time(), 0))
         logging.getLogger("apscheduler").setLevel(logging.CRITICAL)

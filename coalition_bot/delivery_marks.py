@@ -59,11 +59,6 @@ class MarkQueue:
             self._writer = asyncio.create_task(self._write())
         return await asyncio.shield(done)
 
-    async def drain(self) -> None:
-        """Wait until every mark handed over so far is committed (or failed)."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
-
     async def _write(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting, []

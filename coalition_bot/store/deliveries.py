@@ -61,22 +61,6 @@ def _delivery(row: Row) -> Delivery:
                     row["last_error"] or "", row["hint"] or "")
 
 
-async def create(conn: Conn, *, coalition_id: int, kind: DeliveryKind, subject_id: int,
-                 occurrence: str, offset_min: int, platform: str, workspace_id: str,
-                 target: str, due_at: datetime, expires_at: datetime, status: str,
-                 now: datetime) -> bool:
-    """Create a delivery row ('pending', or 'skipped' when too late); False if it exists."""
-    cur = await conn.execute(
-        "INSERT INTO delivery (coalition_id, kind, subject_id, occurrence, offset_min,"
-        " platform, workspace_id, target, due_at, expires_at, status, next_try_at,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (kind, subject_id, occurrence, offset_min, platform, workspace_id,"
-        " target, due_at) DO NOTHING",
-        (coalition_id, kind, subject_id, occurrence, offset_min, platform, workspace_id,
-         target, iso(due_at), iso(expires_at), status, iso(now), iso(now)))
-    return cur.rowcount == 1
-
-
 @dataclass(frozen=True, slots=True)
 class NewDelivery:
     """A delivery row to write (see `create`)."""
@@ -118,6 +102,16 @@ async def create_many(conn: Conn, rows: list[NewDelivery], now: datetime) -> lis
             " target, due_at) DO NOTHING RETURNING status", params)
         written += [row[0] for row in found]
     return written
+
+
+async def create(conn: Conn, *, coalition_id: int, kind: DeliveryKind, subject_id: int,
+                 occurrence: str, offset_min: int, platform: str, workspace_id: str,
+                 target: str, due_at: datetime, expires_at: datetime, status: str,
+                 now: datetime) -> bool:
+    """Create a delivery row ('pending', or 'skipped' when too late); False if it exists."""
+    return bool(await create_many(conn, [NewDelivery(
+        coalition_id, kind, subject_id, occurrence, offset_min, platform, workspace_id,
+        target, due_at, expires_at, status)], now))
 
 
 async def add_notice(conn: Conn, coalition_id: int, body: str, now: datetime) -> int:
