@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from coalition_bot.model import Binding, Coalition
@@ -13,6 +14,7 @@ __all__ = [
     "add_coordinator",
     "add_link_code",
     "bindings",
+    "bindings_of",
     "coordinator_ids",
     "create_coalition",
     "find_binding",
@@ -131,6 +133,19 @@ async def bindings(conn: Conn, coalition_id: int) -> list[Binding]:
     rows = await fetch_all(conn, "SELECT * FROM binding WHERE coalition_id = ? ORDER BY id",
                            (coalition_id,))
     return [_binding(r) for r in rows]
+
+
+async def bindings_of(conn: Conn, coalition_ids: Collection[int]) -> dict[int, list[Binding]]:
+    """`bindings` of several coalitions in one statement; a coalition with none is
+    missing."""
+    ids = sorted(set(coalition_ids))
+    found: dict[int, list[Binding]] = {}
+    if not ids:
+        return found
+    for r in await fetch_all(conn, "SELECT * FROM binding WHERE coalition_id IN"
+                                   f" ({','.join('?' * len(ids))}) ORDER BY id", ids):
+        found.setdefault(r["coalition_id"], []).append(_binding(r))
+    return found
 
 
 async def add_coordinator(conn: Conn, coalition_id: int, person_id: int,
