@@ -106,6 +106,7 @@ T = TypeVar("T")
 
 BATCH = 20  # deliveries claimed (and rendered) per transaction
 LANES = 8  # channels sent to at once; one channel's deliveries go out in order
+TIDY_EVERY = 1000  # marks between two `Database.tidy()` (PostgreSQL's VACUUM)
 
 
 def process_identity() -> str:
@@ -203,6 +204,7 @@ class Outbox:
         self.marks = MarkQueue(db, self.owner)
         self._tasks: set[asyncio.Task[object]] = set()
         self.listeners: list[Callable[[DeliveryRecord], None]] = []  # after each mark
+        self._untidy = 0  # marks since the last `Database.tidy()`
 
     async def send_due(self) -> SendReport:
         """One pass: every delivery due now on our platforms (joins a pass about to
@@ -364,8 +366,13 @@ class Outbox:
         await self._mark(Mark(claimed, "pending", now, error=reason, next_try_at=now + wait))
 
     async def _mark(self, mark: Mark) -> None:
-        """Record the outcome durably (with the other marks waiting: `MarkQueue`)."""
+        """Record the outcome durably (with the other marks waiting: `MarkQueue`); every
+        `TIDY_EVERY` marks, tidy the database in the background (`Database.tidy`)."""
         self._marked(mark, held=await self.marks.mark(mark))
+        self._untidy += 1
+        if self._untidy >= TIDY_EVERY:
+            self._untidy = 0
+            self.spawn(self.db.tidy())
 
     def _marked(self, mark: Mark, *, held: bool) -> None:
         """Log a mark made, and tell the listeners (the metrics)."""

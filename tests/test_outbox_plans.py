@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 from db_access import connect, is_postgres
+from helpers import Chat
+from scheduler_support import wait_until
 
+from coalition_bot import outbox as outbox_module
 from coalition_bot.bot import Bot
 from coalition_bot.store.deliveries import CLAIM_BATCH, MARK
 from coalition_bot.store.dialect import postgres_sql
@@ -83,3 +86,29 @@ async def test_a_claim_walks_only_the_open_rows_and_a_mark_finds_its_row_by_id(
         assert "SCAN delivery\n" not in claim + "\n", claim
         assert "TEMP B-TREE" not in claim, claim
         assert "PRIMARY KEY" in mark, mark
+
+
+def vacuums(db_path: str) -> int:
+    with connect(db_path) as db:
+        return sum(r[0] for r in db.execute(
+            "SELECT vacuum_count FROM pg_stat_user_tables"
+            " WHERE relname IN ('delivery', 'meeting')"))
+
+
+async def test_every_thousand_marks_the_outbox_tidies_what_its_churn_left(
+        coalition: Chat, bot: Bot, db_path: Path | str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dead versions claims and marks leave are cleared long before autovacuum's next
+    look (a minute): every `TIDY_EVERY` marks the outbox asks for a VACUUM. SQLite
+    updates in place: nothing to do, and nothing fails."""
+    monkeypatch.setattr(outbox_module, "TIDY_EVERY", 3)
+    before = vacuums(str(db_path)) if is_postgres(db_path) else 0
+    for n in range(1, 4):  # each update is a notice to the home channel: three marks
+        await coalition.ok("Alice", f"coalition goal add Goal {n}")
+        await coalition.ok("Alice", f"coalition goal update #{n} in-progress")
+    await bot.drain()
+    assert len(coalition.outlet.posted) >= 3
+    if is_postgres(db_path):
+        await wait_until(lambda: vacuums(str(db_path)) >= before + 2, within=10,
+                         what="delivery and meeting vacuumed")
+    await bot.db.tidy()  # and on its own, whenever asked

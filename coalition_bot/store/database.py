@@ -164,6 +164,10 @@ class Database:
         return
         yield  # an async generator that ends at once
 
+    async def tidy(self) -> None:
+        """Clear what the outbox's and the scheduler's churn left behind (PostgreSQL:
+        `store.postgres.PgDatabase.tidy`); nothing on SQLite, which updates in place."""
+
     async def open(self, *, run_migrations: bool = True) -> Database:
         raise NotImplementedError
 

@@ -226,6 +226,21 @@ class PgDatabase(Database):
         async with self._pool.connection() as conn:
             yield conn
 
+    async def tidy(self) -> None:
+        """VACUUM the tables that churn: each claim and mark of a delivery,
+        and each sweep's move of a series' next reminder, leaves the row's old version
+        behind, and its index entries, until a VACUUM. Autovacuum wakes once a minute;
+        in a burst (10 000 reminders in half a minute) the outbox's claims would read
+        tens of thousands of dead entries each. The outbox asks for this every
+        `outbox.TIDY_EVERY` marks. It waits for no one (`SKIP_LOCKED`: a VACUUM already
+        running elsewhere is enough), blocks no reader or writer, and a role that does
+        not own the tables only gets the server's warning."""
+        try:
+            async with self.connection() as conn:
+                await conn.execute("VACUUM (SKIP_LOCKED) delivery, meeting")
+        except psycopg.Error as error:  # the server went away: the next one will do
+            log.warning("tidying %s: %s", self.target, type(error).__name__)
+
     async def listen(self, channel: str) -> AsyncIterator[str | None]:
         """The payloads NOTIFY'd on `channel`, on a connection of its own. None first and
         after each reconnection: what was announced meanwhile is lost, so the caller
