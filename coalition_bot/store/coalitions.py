@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from coalition_bot.model import Binding, Coalition
@@ -13,6 +14,7 @@ __all__ = [
     "add_coordinator",
     "add_link_code",
     "bindings",
+    "bindings_of",
     "coordinator_ids",
     "create_coalition",
     "find_binding",
@@ -131,6 +133,23 @@ async def bindings(conn: Conn, coalition_id: int) -> list[Binding]:
     rows = await fetch_all(conn, "SELECT * FROM binding WHERE coalition_id = ? ORDER BY id",
                            (coalition_id,))
     return [_binding(r) for r in rows]
+
+
+_IDS_PER_QUERY = 500
+
+
+async def bindings_of(conn: Conn, coalition_ids: Collection[int]) -> dict[int, list[Binding]]:
+    """`bindings` of each of these coalitions (every id a key, [] for none), in as few
+    queries as the parameter limit allows: a sweep's due items of many coalitions."""
+    ids = sorted(set(coalition_ids))
+    found: dict[int, list[Binding]] = {coalition_id: [] for coalition_id in ids}
+    for first in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[first:first + _IDS_PER_QUERY]
+        marks = ", ".join("?" * len(chunk))
+        for row in await fetch_all(conn, "SELECT * FROM binding"
+                                         f" WHERE coalition_id IN ({marks}) ORDER BY id", chunk):
+            found[row["coalition_id"]].append(_binding(row))
+    return found
 
 
 async def add_coordinator(conn: Conn, coalition_id: int, person_id: int,
