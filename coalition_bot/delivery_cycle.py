@@ -15,12 +15,27 @@ so tests move time without sleeping:
 
 When ticks run is the timers' business (`coalition_bot.timers`).
 
-- **Several processes** (PostgreSQL): a sweep first tries the sweep lock
-  (`store.coordination.take_sweep`); a process whose timer fires while another one
-  sweeps skips its sweep and goes on to send (at once, not queued behind that sweep),
-  then sweeps once more a moment later (`SWEEP_RETRY`) for anything that came due
-  after the other sweep's end. A sweep that wrote rows announces them (`due`), so the
-  processes serving other platforms send them at once.
+- **Several processes** (PostgreSQL): a sweep first tries the sweep lock, reading the
+  sweep mark in the same round trip (`store.coordination.take_sweep_from`); a process
+  whose timer fires while another one sweeps skips its sweep and goes on to send (at
+  once, not queued behind that sweep), then sweeps once more a moment later
+  (`SWEEP_RETRY`) for anything that came due after the other sweep's end. The spacing
+  between sweeps (`SWEEP_SPACING`) holds across processes: a process that finds the
+  mark of another process's sweep less than a spacing old (in the clock's time: the
+  spacing times `speed_of(clock)`) skips too, ending its transaction at once, and sweeps
+  again when the spacing is over (its timers firing meanwhile join that sweep:
+  `Coalesced.next_run_at`), so two processes sweep about as often as one, and
+  nothing waits longer than about a spacing if the other process died just then. A
+  mark is skipped for once only (a clock that stands still or runs behind cannot keep a
+  process from sweeping), and a process's own mark never (it spaces its own sweeps). The
+  mark is kept to the microsecond for this. A sweep that wrote rows announces them
+  (`due`), so the processes serving other platforms send them at once.
+- **Statements** (each one costs client CPU on PostgreSQL): a sweep reads the open
+  actions (due, and the reminder ahead) in one query, the open polls once (they give
+  the poll-closing reminders and tell whether one is past its deadline: `Found`), the
+  home channels of every coalition with something due in one (`home_targets_of`), and
+  moves the series' marks in one statement (`Dialect.batch_statements`): 14 statements
+  a sweep with the transaction's, where there were about 20.
 
 - **Cost: only series with something coming are read.** Each series keeps
   `meeting.next_remind_at` (migration 0006, indexed): the earliest its next reminder can
@@ -180,7 +195,8 @@ class DeliveryCycle:
             if not start.taken:
                 return SWEEP_RETRY
             wait = self._spacing_left(start, now)
-            if wait is not None:
+            if wait is not None:  # the timers firing till the spacing is over join the
+                self._sweeps.next_run_at(time.monotonic() + wait)  # sweep made then
                 return wait  # ends the transaction at once: it wrote nothing
             since = start.swept_to or now
             since = min(max(since, now - self.lookback), now)

@@ -6,7 +6,10 @@ already serialises everything, and a lone process knows what it did itself.
   one writer, except the outbox's, which touch only their own claimed delivery rows and
   rely on row locks (`transaction(exclusive=False)`, claims with `SKIP LOCKED`). A sweep
   first *tries* `SWEEP_LOCK`: a process that does not get it skips that sweep instead
-  of queueing behind another process's sweep of the same due items.
+  of queueing behind another process's sweep of the same due items. The same round
+  trip reads the sweep mark (`take_sweep_from`), by which a process that does get the
+  lock sees that another process swept a moment ago and skips too
+  (`delivery_cycle.SWEEP_SPACING`).
 - **Wake-ups** (`NOTIFY coalition_bot`, sent on commit, so only for what happened):
   `plan:ID` when a command wrote something in coalition ID (its schedule may have
   moved: the other processes re-plan it), `due` when delivery rows were written (the
