@@ -25,20 +25,21 @@ In detail:
 - **Claims have an owner and a lease** (`coalition_bot.outbox`). Each process has an
   identity (host, pid, random). Sending is: claim the oldest due rows, up to `BATCH`
   (20), in one short transaction (`sending`, owner, `lease_until` = now + 30 s) and
-  render them, post them through the outlet of their platform while a task extends
-  the leases of those not yet posted every 10 s, then mark each — and a mark only
-  applies if the claim is still ours. Up to `LANES` (8) channels are posted to at once,
-  each channel's rows one after another in due order, so one slow channel (a rate
-  limit, a slow workspace) holds up only its own notices. The marks that wait together
-  go in one durable commit (`coalition_bot.delivery_marks`): a burst costs an fsync
-  per commit, not per post. Rows of a batch not yet begun when the outbox stops are
-  given back at once (pending, the attempt undone), so the next start sends them
-  without waiting for a lease. A `sending` row can be claimed by anyone
-  else only once its lease has run out. So a second process starting beside a running
-  one (a rolling restart, a console) never re-sends what the first one is sending.
-  Claims and lease extensions commit without an fsync (`transaction(durable=False)`:
-  synchronous=NORMAL for that COMMIT): they survive a killed process, and a power loss
-  can only undo one, which is the same as its lease running out. Marks stay durable.
+  render them (each kind its rows together: a batch of meeting reminders is five reads,
+  `services.deliveries.render_batch`), post them through the outlet of their platform
+  while a task extends the leases of those not yet posted every 10 s, then mark each —
+  and a mark only applies if the claim is still ours. Up to `LANES` (8) channels are
+  posted to at once, each channel's rows one after another in due order, so one slow
+  channel (a rate limit, a slow workspace) holds up only its own notices. The marks that
+  wait together go in one durable commit (`coalition_bot.delivery_marks`): a burst costs
+  an fsync per commit, not per post. Rows of a batch not yet begun when the outbox stops
+  are given back at once (pending, the attempt undone), so the next start sends them
+  without waiting for a lease. A `sending` row can be claimed by anyone else only once
+  its lease has run out. So a second process starting beside a running one (a rolling
+  restart, a console) never re-sends what the first one is sending. Claims and lease
+  extensions commit without an fsync (`transaction(durable=False)`: synchronous=NORMAL
+  for that COMMIT): they survive a killed process, and a power loss can only undo one,
+  which is the same as its lease running out. Marks stay durable.
 - **What a failure means is the adapter's call.** An outlet raises `DeliveryRefused` when
   the platform refused for good (Slack `channel_not_found`, `not_in_channel`,
   `is_archived`, `invalid_auth`...; Discord 403/404 and other 4xx): the row is `failed`
@@ -285,19 +286,15 @@ class Outbox:
                 lease_until=now + self.lease, limit=BATCH)
             if not claimed_rows:
                 return [], False  # nothing left, or all of it being sent elsewhere
-            for claimed in claimed_rows:
-                if now >= claimed.expires_at:
-                    ended.append((claimed, "expired"))
-                    continue
-                late = deliveries.is_late(claimed.due_at, now)
-                notice = await deliveries.render(conn, claimed.kind, claimed.subject_id,
-                                                 claimed.occurrence, claimed.offset_min,
-                                                 late=late, now=now, site=self.site)
-                target = await deliveries.current_target(conn, claimed)
+            live = [c for c in claimed_rows if now < c.expires_at]
+            ended += [(c, "expired") for c in claimed_rows if now >= c.expires_at]
+            rendered = await deliveries.render_batch(conn, live, now=now, site=self.site)
+            for claimed, (notice, target) in zip(live, rendered, strict=True):
                 if notice is None or target is None:  # nothing to say, or nowhere to
                     ended.append((claimed, "dropped"))
                     continue
-                ready.append(_Ready(claimed, target, notice, late))
+                ready.append(_Ready(claimed, target, notice,
+                                    deliveries.is_late(claimed.due_at, now)))
             for claimed, status in ended:
                 await delivery_sql.mark(conn, claimed.id, status, owner=self.owner, now=now)
         for claimed, status in ended:

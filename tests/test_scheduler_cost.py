@@ -76,7 +76,28 @@ async def test_a_sweep_reads_a_coalitions_home_channels_once_for_all_its_reminde
     statements = await traced_tick(bot, scheduler, clock, timedelta(minutes=16))
 
     assert len(outbox.sent) == 5
-    assert sum("FROM binding WHERE coalition_id" in s for s in statements) == 1
+    # once by the sweep (where the rows go), once by the send (where they go now)
+    assert sum("FROM binding WHERE coalition_id" in s for s in statements) == 2
+
+
+async def test_a_batch_of_reminders_is_rendered_with_one_read_of_each_kind(
+        coalition: Chat, outbox: Outbox, bot: Bot, scheduler: Scheduler, clock: MovableClock,
+        db_path: Path) -> None:
+    """Reminders claimed together are rendered together: the series, their changed
+    dates, the yes answers, the agendas and the page are each read once for all."""
+    for i in range(5):
+        await coalition.ok("Alice", f'meeting schedule "Call {i}" "2026-11-23 10:30"'
+                                    " remind:15m")
+        await coalition.ok("Bob", f"meeting rsvp {i + 1} yes")
+        await coalition.ok("Bob", f"meeting agenda add {i + 1} Item {i}")
+    await scheduler.tick()
+
+    statements = await traced_tick(bot, scheduler, clock, timedelta(minutes=16))
+
+    assert len(outbox.sent) == 5
+    for table in ("FROM meeting WHERE id", "FROM rsvp", "FROM agenda_item",
+                  "FROM coalition_page"):
+        assert sum(table in s for s in statements) == 1, table
 
 
 async def test_a_sweep_reads_home_channels_open_polls_and_actions_once_whatever_is_due(

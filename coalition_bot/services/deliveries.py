@@ -43,9 +43,23 @@ from coalition_bot.store import polls as poll_sql
 from coalition_bot.store.database import Conn
 
 __all__ = [
-    "Found", "Target", "close_overdue_polls", "current_target", "describe", "due_between",
-    "enqueue_notices", "find_due", "home_targets", "home_targets_of", "is_late",
-    "notice_from_json", "notice_to_json", "person_target", "render",
+    "Found",
+    "Target",
+    "close_overdue_polls",
+    "current_target",
+    "current_targets",
+    "describe",
+    "due_between",
+    "enqueue_notices",
+    "find_due",
+    "home_targets",
+    "home_targets_of",
+    "is_late",
+    "notice_from_json",
+    "notice_to_json",
+    "person_target",
+    "render",
+    "render_batch",
 ]
 
 
@@ -133,12 +147,24 @@ async def current_target(conn: Conn, delivery: delivery_sql.Delivery) -> str | N
     """Where a delivery goes now. A home-channel row follows its workspace's home channel
     (moved by `/coalition home` since the row was written); None when that workspace has
     left the coalition. A private row goes where it says."""
-    if delivery.target.startswith("user:") or not delivery.workspace_id:
-        return delivery.target
-    binding = await coalition_sql.find_binding(conn, delivery.platform, delivery.workspace_id)
-    if binding is None or binding.coalition_id != delivery.coalition_id:
-        return None
-    return binding.home_channel_id or None
+    return (await current_targets(conn, [delivery]))[0]
+
+
+async def current_targets(conn: Conn, rows: Sequence[delivery_sql.Delivery]
+                          ) -> list[str | None]:
+    """`current_target` of each row, reading the bindings of their coalitions once."""
+    homes = [r for r in rows if not r.target.startswith("user:") and r.workspace_id]
+    bound = await coalition_sql.bindings_of(conn, {r.coalition_id for r in homes})
+    found: list[str | None] = []
+    for row in rows:
+        if row.target.startswith("user:") or not row.workspace_id:
+            found.append(row.target)
+            continue
+        binding = next((b for b in bound.get(row.coalition_id, ())
+                        if b.platform == row.platform and b.workspace_id == row.workspace_id),
+                       None)
+        found.append(binding.home_channel_id or None if binding is not None else None)
+    return found
 
 
 async def describe(conn: Conn, delivery: delivery_sql.Delivery) -> str:
@@ -152,10 +178,29 @@ async def render(conn: Conn, kind: str, subject_id: int, occurrence: str, offset
     """The notice for a delivery as things are now; None if there is nothing to say
     (meeting cancelled, action done, everyone voted)."""
     notice = await kind_of(kind).render(conn, subject_id, occurrence, offset_min, now, site)
-    if notice is not None and late:
-        notice = Notice(notice.coalition_id, "(late) " + notice.title, notice.text,
-                        notice.fields, notice.buttons, notice.mentions)
-    return notice
+    return _marked_late(notice) if notice is not None and late else notice
+
+
+async def render_batch(conn: Conn, rows: Sequence[delivery_sql.Delivery], *, now: datetime,
+                       site: Site) -> list[tuple[Notice | None, str | None]]:
+    """`render` and `current_target` of each claimed row, in order, each kind rendering
+    its rows together (`DeliveryKind.render_many`): a batch of reminders costs a few
+    statements, not a few per reminder."""
+    by_kind: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        by_kind.setdefault(row.kind, []).append(i)
+    notices: list[Notice | None] = [None] * len(rows)
+    for kind, places in by_kind.items():
+        rendered = await kind_of(kind).render_many(conn, [rows[i] for i in places], now, site)
+        for i, notice in zip(places, rendered, strict=True):
+            late = notice is not None and is_late(rows[i].due_at, now)
+            notices[i] = _marked_late(notice) if notice is not None and late else notice
+    return list(zip(notices, await current_targets(conn, rows), strict=True))
+
+
+def _marked_late(notice: Notice) -> Notice:
+    return Notice(notice.coalition_id, "(late) " + notice.title, notice.text,
+                  notice.fields, notice.buttons, notice.mentions)
 
 
 def is_late(due_at: datetime, now: datetime) -> bool:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from coalition_bot.model import Coalition, Person
+from coalition_bot.model import Coalition, Occurrence, Person
 from coalition_bot.model import DeliveryKind as KindName
 from coalition_bot.replies import (
     Button,
@@ -33,12 +33,13 @@ from coalition_bot.rules.times import format_span
 from coalition_bot.services import digest, meetings, polls, resources
 from coalition_bot.services.decision_log import footer
 from coalition_bot.services.meetings import Due
-from coalition_bot.services.page import calendar_fields
+from coalition_bot.services.page import calendar_links
 from coalition_bot.services.site import Site
 from coalition_bot.store import chain as chain_sql
 from coalition_bot.store import coalitions as coalition_sql
 from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.store import meetings as meeting_sql
+from coalition_bot.store import pages as page_sql
 from coalition_bot.store import people as people_sql
 from coalition_bot.store import polls as poll_sql
 from coalition_bot.store.database import Conn
@@ -139,6 +140,13 @@ class DeliveryKind:
         """The notice as things are now; None if there is nothing to say."""
         raise NotImplementedError
 
+    async def render_many(self, conn: Conn, rows: Sequence[delivery_sql.Delivery],
+                          now: datetime, site: Site) -> list[Notice | None]:
+        """`render` for several rows of this kind (a claimed batch), in their order. A
+        kind that reads much per row reads for all of them at once instead."""
+        return [await self.render(conn, r.subject_id, r.occurrence, r.offset_min, now, site)
+                for r in rows]
+
     async def describe(self, conn: Conn, delivery: delivery_sql.Delivery) -> str:
         """A few words saying what a delivery of this kind was."""
         return self.label
@@ -155,28 +163,61 @@ class MeetingReminder(DeliveryKind):
 
     async def render(self, conn: Conn, subject_id: int, occurrence: str, offset_min: int,
                      now: datetime, site: Site) -> Notice | None:
-        meeting = await meeting_sql.find_meeting_by_id(conn, subject_id)
-        occ = await meetings.occurrence_by_key(conn, meeting, occurrence) if meeting else None
-        if meeting is None or occ is None or occ.end <= now:
-            return None
-        planned = timedelta(minutes=offset_min)
-        left = occ.start - now
-        coming = format_span(planned if left > planned - timedelta(minutes=2) else left)
-        fields = [Field("When", Text(When(occ.start, meeting.timezone)))]
-        if meeting.location:
-            fields.append(Field("Where", meeting.location))
-        said_yes = await meetings.coming_by_org(conn, occ)
-        fields.append(Field("Coming", "\n".join(f"{org}: {', '.join(names)}"
-                                                 for org, names in said_yes)
-                            or "Nobody has said yes yet."))
-        agenda = await meeting_sql.agenda(conn, meeting.id, occ.key)
-        if agenda:
-            fields.append(Field("Agenda", "\n".join(f"{i}. {t}" for i, (t, _) in
-                                                    enumerate(agenda, 1))))
-        fields += await calendar_fields(conn, occ, site)  # "Add to calendar" links
-        return Notice(meeting.coalition_id, f"Reminder: {meeting.title} in {coming}",
-                      f"Meeting #{meeting.number}. Will you be there?", fields=tuple(fields),
-                      buttons=meetings.rsvp_buttons(occ))
+        return (await self._render_all(conn, [(subject_id, occurrence, offset_min)], now,
+                                       site))[0]
+
+    async def render_many(self, conn: Conn, rows: Sequence[delivery_sql.Delivery],
+                          now: datetime, site: Site) -> list[Notice | None]:
+        return await self._render_all(
+            conn, [(r.subject_id, r.occurrence, r.offset_min) for r in rows], now, site)
+
+    async def _render_all(self, conn: Conn, wanted: list[tuple[int, str, int]],
+                          now: datetime, site: Site) -> list[Notice | None]:
+        """Reminders of (series, occurrence, offset), reading what they show once for
+        all of them: five statements, however many."""
+        found = await meeting_sql.meetings_by_ids(conn, sorted({s for s, _, _ in wanted}))
+        changed = await meeting_sql.changes(
+            conn, sorted(m.id for m in found.values() if not m.cancelled))
+        occs = [meetings.occurrence_in(found[s], changed.get(s, {}), key) if s in found
+                else None for s, key, _ in wanted]
+        live = [o for o in occs if o is not None and o.end > now]
+        keys = sorted({(o.meeting.id, o.key) for o in live})
+        said = await meeting_sql.said_yes(conn, keys)
+        agendas = await meeting_sql.agendas(conn, keys)
+        pages = await page_sql.pages_of(conn, sorted({o.meeting.coalition_id for o in live}))
+        notices: list[Notice | None] = []
+        for occ, (_, _, offset_min) in zip(occs, wanted, strict=True):
+            if occ is None or occ.end <= now:
+                notices.append(None)
+                continue
+            key = (occ.meeting.id, occ.key)
+            page = pages.get(occ.meeting.coalition_id)
+            notices.append(_reminder(occ, offset_min, now, meetings.by_org(said.get(key, [])),
+                                     agendas.get(key, []), calendar_links(occ, site, page)))
+        return notices
+
+
+def _reminder(occ: Occurrence, offset_min: int, now: datetime,
+              said_yes: list[tuple[str, list[str]]], agenda: list[tuple[str, str]],
+              calendar: tuple[Field, ...]) -> Notice:
+    """A meeting's reminder, from what was read for it."""
+    meeting = occ.meeting
+    planned = timedelta(minutes=offset_min)
+    left = occ.start - now
+    coming = format_span(planned if left > planned - timedelta(minutes=2) else left)
+    fields = [Field("When", Text(When(occ.start, meeting.timezone)))]
+    if meeting.location:
+        fields.append(Field("Where", meeting.location))
+    fields.append(Field("Coming", "\n".join(f"{org}: {', '.join(names)}"
+                                             for org, names in said_yes)
+                        or "Nobody has said yes yet."))
+    if agenda:
+        fields.append(Field("Agenda", "\n".join(f"{i}. {t}" for i, (t, _) in
+                                                enumerate(agenda, 1))))
+    fields += calendar  # "Add to calendar" links
+    return Notice(meeting.coalition_id, f"Reminder: {meeting.title} in {coming}",
+                  f"Meeting #{meeting.number}. Will you be there?", fields=tuple(fields),
+                  buttons=meetings.rsvp_buttons(occ))
 
 
 class PollClosing(DeliveryKind):

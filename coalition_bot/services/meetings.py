@@ -343,19 +343,23 @@ async def attendance(ctx: Context, occ: Occurrence) -> Attendance:
 
 
 async def coming_by_org(conn: Conn, occ: Occurrence) -> list[tuple[str, list[str]]]:
-    """Who said yes to an occurrence, grouped by organization (by organization number;
-    people with none last), names in the order they answered."""
+    """Who said yes to an occurrence, grouped by organization (`by_org`)."""
+    key = (occ.meeting.id, occ.key)
+    return by_org((await meeting_sql.said_yes(conn, [key])).get(key, []))
+
+
+def by_org(said_yes: list[meeting_sql.Yes]) -> list[tuple[str, list[str]]]:
+    """People who said yes, grouped by organization (by organization number; people
+    with none last), names in the order they answered."""
     groups: dict[int | None, list[str]] = {}
-    for person_id, answer in await meeting_sql.rsvps(conn, occ.meeting.id, occ.key):
-        if answer != "yes":
-            continue
-        person = await people_sql.get_person(conn, person_id)
-        org_ids: list[int | None] = [*await people_sql.represented_org_ids(conn, person_id)]
-        for org_id in org_ids or [person.org_id]:
-            groups.setdefault(org_id, []).append(person.display_name)
-    orgs = {oid: await org_sql.get_org(conn, oid) for oid in groups if oid is not None}
-    named = sorted((orgs[oid].number, orgs[oid].name, names)
-                   for oid, names in groups.items() if oid is not None)
+    orgs: dict[int, tuple[int, str]] = {}
+    for person in said_yes:
+        for org_id, number, name in person.orgs:
+            orgs[org_id] = (number, name)
+            groups.setdefault(org_id, []).append(person.name)
+        if not person.orgs:
+            groups.setdefault(None, []).append(person.name)
+    named = sorted((*orgs[oid], names) for oid, names in groups.items() if oid is not None)
     found = [(name, names) for _, name, names in named]
     if None in groups:
         found.append(("No organization", groups[None]))
@@ -719,7 +723,15 @@ async def occurrence_by_key(conn: Conn, meeting: Meeting, key: str) -> Occurrenc
     """The occurrence a key names, where it happens now; None if cancelled or gone."""
     if meeting.cancelled:
         return None
-    changed = (await meeting_sql.changes(conn, [meeting.id])).get(meeting.id, {})
+    return occurrence_in(meeting, (await meeting_sql.changes(conn, [meeting.id])).get(
+        meeting.id, {}), key)
+
+
+def occurrence_in(meeting: Meeting, changed: dict[str, tuple[bool, str]],
+                  key: str) -> Occurrence | None:
+    """`occurrence_by_key` with the series' changed dates already read."""
+    if meeting.cancelled:
+        return None
     cancelled, moved_to = changed.get(key, (False, ""))
     if cancelled:
         return None

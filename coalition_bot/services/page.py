@@ -46,8 +46,8 @@ from coalition_bot.store.database import Conn
 from coalition_bot.store.pages import Page
 
 __all__ = ["DEFAULT_SHOWN", "SHOWABLE", "Page", "PageView", "Site",
-           "calendar_fields", "feed_path", "page_path", "parse_shown", "rotate", "set_shown",
-           "turn_off", "turn_on", "view"]
+           "calendar_fields", "calendar_links", "feed_path", "page_path", "parse_shown",
+           "rotate", "set_shown", "turn_off", "turn_on", "view"]
 
 SHOWABLE = ("goals", "decisions", "meetings", "topics", "names")
 DEFAULT_SHOWN = ("goals", "decisions", "meetings")
@@ -287,11 +287,16 @@ async def _meetings(conn: Conn, coalition_id: int, now: datetime) -> tuple[Meeti
 async def calendar_fields(conn: Conn, occ: Occurrence, site: Site) -> tuple[Field, ...]:
     """Fields for a meeting reply or reminder: Google Calendar and Outlook links for this
     date, and the coalition's feed as `webcal://` when its page is on and served."""
+    return calendar_links(occ, site, await page_sql.find_page(conn, occ.meeting.coalition_id))
+
+
+def calendar_links(occ: Occurrence, site: Site, page: Page | None
+                   ) -> tuple[Field, ...]:
+    """`calendar_fields` with the coalition's page already read (None: it has none)."""
     m = occ.meeting
     google = google_link(m.title, occ.start, occ.end, location=m.location)
     outlook = outlook_link(m.title, occ.start, occ.end, location=m.location)
     fields = [Field("Add to Google Calendar", google), Field("Add to Outlook", outlook)]
-    page = await page_sql.find_page(conn, m.coalition_id)
     feed = site.url(feed_path(page.slug)) if page is not None and page.enabled \
         and "meetings" in page.shown else ""
     if feed:

@@ -11,6 +11,8 @@ from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
 
 __all__ = [
+    "CLAIM_BATCH",
+    "MARK",
     "Delivery",
     "MarkRow",
     "NewDelivery",
@@ -129,8 +131,28 @@ async def notice_body(conn: Conn, notice_id: int) -> str | None:
     return row[0] if row else None
 
 
-_CLAIMABLE = ("(status = 'pending' AND next_try_at <= ?"
+# `owner` is set only while a row is 'sending' (a claim sets both; a mark or a release
+# clears both), so "the owner's claim" is `id = ? AND owner = ?`. Saying `status =
+# 'sending'` as well would let PostgreSQL's planner pick the `delivery_open` index for
+# it, whose dead entries after a burst it would then read for every mark (0020).
+
+# Claimable: pending and its (next) try has come, or being sent by a process whose lease
+# ran out. It names `delivery_open`'s condition as well, so both engines walk that index
+# (migration 0020) instead of every row ever sent.
+_CLAIMABLE = ("status IN ('pending', 'sending') AND (status = 'pending' AND next_try_at <= ?"
               " OR status = 'sending' AND coalesce(lease_until, '') < ?)")
+
+# claim_batch's statement: {platforms} the placeholders of the platforms' names
+CLAIM_BATCH = (
+    "UPDATE delivery SET status = 'sending', attempts = attempts + 1, claimed_at = ?,"
+    " owner = ?, lease_until = ? WHERE id IN (SELECT id FROM delivery"
+    f" WHERE {_CLAIMABLE} AND platform IN ({{platforms}}) ORDER BY due_at, id LIMIT ?"
+    "{skip_locked}) RETURNING *")
+
+# mark's statement
+MARK = ("UPDATE delivery SET status = ?, late = ?, sent_at = CASE WHEN ? = 'sent' THEN ? END,"
+        " last_error = nullif(?, ''), hint = nullif(?, ''), next_try_at = ?,"
+        " owner = NULL, lease_until = NULL WHERE id = ? AND owner = ?")
 
 
 async def due_pending(conn: Conn, now: datetime, platforms: Collection[str]) -> list[Delivery]:
@@ -167,11 +189,7 @@ async def claim_batch(conn: Conn, platforms: Collection[str], *, owner: str, now
         return []
     marks = ", ".join("?" * len(platforms))
     rows = await fetch_all(
-        conn,
-        "UPDATE delivery SET status = 'sending', attempts = attempts + 1, claimed_at = ?,"
-        " owner = ?, lease_until = ? WHERE id IN (SELECT id FROM delivery"
-        f" WHERE {_CLAIMABLE} AND platform IN ({marks}) ORDER BY due_at, id LIMIT ?"
-        f"{conn.dialect.skip_locked}) RETURNING *",
+        conn, CLAIM_BATCH.format(platforms=marks, skip_locked=conn.dialect.skip_locked),
         (iso(now), owner, iso(lease_until), iso(due_by), iso(due_by), *platforms, limit))
     return sorted((_delivery(r) for r in rows), key=lambda d: (d.due_at, d.id))
 
@@ -184,7 +202,7 @@ async def release(conn: Conn, delivery_ids: Collection[int], *, owner: str) -> i
     marks = ", ".join("?" * len(delivery_ids))
     cur = await conn.execute(
         "UPDATE delivery SET status = 'pending', attempts = attempts - 1, owner = NULL,"
-        f" lease_until = NULL WHERE id IN ({marks}) AND owner = ? AND status = 'sending'",
+        f" lease_until = NULL WHERE id IN ({marks}) AND owner = ?",
         (*delivery_ids, owner))
     return cur.rowcount
 
@@ -197,7 +215,7 @@ async def extend_lease(conn: Conn, delivery_ids: Collection[int], *, owner: str,
     marks = ", ".join("?" * len(delivery_ids))
     rows = await fetch_all(
         conn, f"UPDATE delivery SET lease_until = ? WHERE id IN ({marks}) AND owner = ?"
-              " AND status = 'sending' RETURNING id", (iso(lease_until), *delivery_ids, owner))
+              " RETURNING id", (iso(lease_until), *delivery_ids, owner))
     return {int(row[0]) for row in rows}
 
 
@@ -208,10 +226,7 @@ async def mark(conn: Conn, delivery_id: int, status: str, *, owner: str, now: da
     try), failed for good, expired or dropped. False if the claim is no longer the
     owner's (its lease ran out and another process took the row back)."""
     cur = await conn.execute(
-        "UPDATE delivery SET status = ?, late = ?, sent_at = CASE WHEN ? = 'sent' THEN ? END,"
-        " last_error = nullif(?, ''), hint = nullif(?, ''), next_try_at = ?,"
-        " owner = NULL, lease_until = NULL"
-        " WHERE id = ? AND owner = ? AND status = 'sending'",
+        MARK,
         (status, int(late), status, iso(now), error[:500], hint[:500],
          iso(next_try_at) if next_try_at else None, delivery_id, owner))
     return cur.rowcount == 1
@@ -235,8 +250,9 @@ _MARKS_PER_STATEMENT = 500  # 7 parameters each
 
 async def mark_many(conn: Conn, marks: Sequence[MarkRow], *, owner: str) -> list[bool]:
     """`mark` each of these in one statement (per 500): for each, whether the claim was
-    still the owner's. Each mark sets exactly what `mark` sets, with its own `now`; the
-    ids must differ (a statement updates a row once)."""
+    still the owner's. Each mark sets exactly what `mark` sets (`MARK`), with its own
+    `now`, and finds its row by id and owner alone like it; the ids must differ (a
+    statement updates a row once)."""
     held: set[int] = set()
     for first in range(0, len(marks), _MARKS_PER_STATEMENT):
         chunk = marks[first:first + _MARKS_PER_STATEMENT]
@@ -252,7 +268,7 @@ async def mark_many(conn: Conn, marks: Sequence[MarkRow], *, owner: str) -> list
             " last_error = nullif(v.column5, ''), hint = nullif(v.column6, ''),"
             " next_try_at = v.column7, owner = NULL, lease_until = NULL"
             f" FROM (VALUES {values}) AS v WHERE delivery.id = v.column1"
-            " AND delivery.owner = ? AND delivery.status = 'sending' RETURNING delivery.id",
+            " AND delivery.owner = ? RETURNING delivery.id",  # owner: only while 'sending'
             [*params, owner])
         held.update(int(row[0]) for row in rows)
     return [m.delivery_id in held for m in marks]
@@ -261,7 +277,8 @@ async def mark_many(conn: Conn, marks: Sequence[MarkRow], *, owner: str) -> list
 async def orphaned(conn: Conn, now: datetime) -> int:
     """Deliveries left 'sending' by a process whose lease has run out (it died or was
     killed mid-send): they will be claimed and sent again."""
-    row = await fetch_one(conn, "SELECT count(*) FROM delivery WHERE status = 'sending'"
+    row = await fetch_one(conn, "SELECT count(*) FROM delivery WHERE status IN ('pending',"
+                                " 'sending') AND status = 'sending'"
                                 " AND coalesce(lease_until, '') < ?", (iso(now),))
     return int(row[0])
 

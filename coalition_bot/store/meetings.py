@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from coalition_bot.model import Meeting, Note, NoteKind
 from coalition_bot.rules.recurrence import local_key
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso, iso_end, next_number
 
+T = TypeVar("T")
+
 __all__ = [
+    "Yes",
     "actions",
     "add_agenda_item",
     "add_attendance",
     "add_note",
     "agenda",
     "agenda_rows",
+    "agendas",
     "all_active_meetings",
     "attendees",
     "changes",
@@ -27,6 +33,7 @@ __all__ = [
     "find_note",
     "list_meetings",
     "mark_done",
+    "meetings_by_ids",
     "note_coalition",
     "notes",
     "open_actions_due",
@@ -36,6 +43,7 @@ __all__ = [
     "reopen",
     "rewrite_agenda",
     "rsvps",
+    "said_yes",
     "set_cancelled",
     "set_change",
     "set_next_reminders",
@@ -86,6 +94,15 @@ async def find_meeting(conn: Conn, coalition_id: int, number: int) -> Meeting | 
 async def find_meeting_by_id(conn: Conn, meeting_id: int) -> Meeting | None:
     row = await fetch_one(conn, "SELECT * FROM meeting WHERE id = ?", (meeting_id,))
     return _meeting(row) if row else None
+
+
+async def meetings_by_ids(conn: Conn, meeting_ids: list[int]) -> dict[int, Meeting]:
+    """The series of these ids that exist, by id, in one statement per 500."""
+    rows = []
+    for chunk in _chunks(meeting_ids):
+        rows += await fetch_all(conn, f"SELECT * FROM meeting WHERE id IN ({_marks(chunk)})",
+                                chunk)
+    return {r["id"]: _meeting(r) for r in rows}
 
 
 async def list_meetings(conn: Conn, coalition_id: int) -> list[Meeting]:
@@ -153,7 +170,42 @@ async def update_series(conn: Conn, meeting_id: int, start_local: datetime,
                        (local_key(start_local), rrule, meeting_id))
 
 
-_IDS_PER_QUERY = 500
+_IDS_PER_QUERY = 500  # SQLite caps a statement's parameters
+
+
+def _chunks(values: list[T]) -> list[list[T]]:
+    return [values[first:first + _IDS_PER_QUERY]
+            for first in range(0, len(values), _IDS_PER_QUERY)]
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _of_occurrences(keys: list[tuple[int, str]], rows: list[Row]
+                    ) -> dict[tuple[int, str], list[Row]]:
+    """`rows` (with meeting_id and occurrence) of the occurrences `keys`, in order: a
+    query by both columns' IN lists may also match other pairs of them."""
+    wanted = set(keys)
+    found: dict[tuple[int, str], list[Row]] = {}
+    for r in rows:
+        key = (r["meeting_id"], r["occurrence"])
+        if key in wanted:
+            found.setdefault(key, []).append(r)
+    return found
+
+
+async def _by_occurrences(conn: Conn, sql: str, keys: list[tuple[int, str]]
+                          ) -> dict[tuple[int, str], list[Row]]:
+    """Run `sql` (its `{ids}` and `{keys}`: IN lists of meeting ids and occurrence keys)
+    over `keys` in chunks; the rows of each occurrence asked for."""
+    rows: list[Row] = []
+    for chunk in _chunks(sorted(set(keys))):
+        ids = sorted({m for m, _ in chunk})
+        occurrences = sorted({o for _, o in chunk})
+        rows += await fetch_all(conn, sql.format(ids=_marks(ids), keys=_marks(occurrences)),
+                                [*ids, *occurrences])
+    return _of_occurrences(keys, rows)
 
 
 async def update_details(conn: Conn, meeting_id: int, *, title: str, location: str,
@@ -169,10 +221,9 @@ async def update_details(conn: Conn, meeting_id: int, *, title: str, location: s
 async def changes(conn: Conn, meeting_ids: list[int]) -> dict[int, dict[str, tuple[bool, str]]]:
     """Cancelled or moved occurrences: meeting id → occurrence → (cancelled, moved_to)."""
     rows = []
-    for first in range(0, len(meeting_ids), _IDS_PER_QUERY):  # SQLite caps parameters
-        chunk = meeting_ids[first:first + _IDS_PER_QUERY]
+    for chunk in _chunks(meeting_ids):
         rows += await fetch_all(conn, "SELECT * FROM meeting_change WHERE meeting_id IN"
-                                      f" ({','.join('?' * len(chunk))})", chunk)
+                                      f" ({_marks(chunk)})", chunk)
     found: dict[int, dict[str, tuple[bool, str]]] = {}
     for r in rows:
         found.setdefault(r["meeting_id"], {})[r["occurrence"]] = (
@@ -219,6 +270,42 @@ async def rsvps(conn: Conn, meeting_id: int, occurrence: str) -> list[tuple[int,
     return [(r["person_id"], r["answer"]) for r in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class Yes:
+    """Someone who said yes to an occurrence, with the organizations they represent
+    (id, number, name; in id order) or, representing none, the one they said they are
+    with (or none)."""
+
+    name: str
+    orgs: tuple[tuple[int, int, str], ...]
+
+
+async def said_yes(conn: Conn, keys: list[tuple[int, str]]
+                   ) -> dict[tuple[int, str], list[Yes]]:
+    """Who said yes to each occurrence (meeting id, key), in the order they answered,
+    in one statement: the reminders of a batch are rendered together."""
+    found = await _by_occurrences(
+        conn,
+        "SELECT r.meeting_id, r.occurrence, r.person_id, p.display_name,"
+        " coalesce(ro.id, po.id) AS org_id, coalesce(ro.number, po.number) AS org_number,"
+        " coalesce(ro.name, po.name) AS org_name"
+        " FROM rsvp r JOIN person p ON p.id = r.person_id"
+        " LEFT JOIN representative rep ON rep.person_id = r.person_id"
+        " LEFT JOIN org ro ON ro.id = rep.org_id"
+        " LEFT JOIN org po ON po.id = p.org_id AND rep.person_id IS NULL"
+        " WHERE r.answer = 'yes' AND r.meeting_id IN ({ids}) AND r.occurrence IN ({keys})"
+        " ORDER BY r.answered_at, r.person_id, org_id", keys)
+    said: dict[tuple[int, str], list[Yes]] = {}
+    for key, rows in found.items():
+        people: dict[int, tuple[str, list[tuple[int, int, str]]]] = {}
+        for r in rows:
+            _, orgs = people.setdefault(r["person_id"], (r["display_name"], []))
+            if r["org_id"] is not None:
+                orgs.append((r["org_id"], r["org_number"], r["org_name"]))
+        said[key] = [Yes(name, tuple(orgs)) for name, orgs in people.values()]
+    return said
+
+
 async def add_attendance(conn: Conn, meeting_id: int, occurrence: str, person_ids: list[int],
                          recorded_by: int, now: datetime) -> int:
     """Record that people came to an occurrence; how many were not recorded yet."""
@@ -246,6 +333,17 @@ async def add_agenda_item(conn: Conn, meeting_id: int, occurrence: str, text: st
         conn, "SELECT count(*) FROM agenda_item WHERE meeting_id = ? AND occurrence = ?",
         (meeting_id, occurrence))
     return int(row[0])
+
+
+async def agendas(conn: Conn, keys: list[tuple[int, str]]
+                  ) -> dict[tuple[int, str], list[tuple[str, str]]]:
+    """`agenda` of several occurrences (meeting id, key) in one statement."""
+    found = await _by_occurrences(
+        conn,
+        "SELECT a.meeting_id, a.occurrence, a.text, coalesce(p.display_name, '?') AS who"
+        " FROM agenda_item a LEFT JOIN person p ON p.id = a.added_by"
+        " WHERE a.meeting_id IN ({ids}) AND a.occurrence IN ({keys}) ORDER BY a.id", keys)
+    return {key: [(r["text"], r["who"]) for r in rows] for key, rows in found.items()}
 
 
 async def agenda_rows(conn: Conn, meeting_id: int, occurrence: str

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from coalition_bot.store.database import Conn
 from coalition_bot.store.rows import Row, fetch_all, fetch_one, from_iso, iso
 
-__all__ = ["Page", "answered", "feed_owner", "feed_token", "find_page", "page_by_slug", "save_page",
-           "set_feed_token", "slug_taken", "stamp_feed"]
+__all__ = ["Page", "answered", "feed_owner", "feed_token", "find_page", "page_by_slug",
+           "pages_of", "save_page", "set_feed_token", "slug_taken", "stamp_feed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,15 @@ async def find_page(conn: Conn, coalition_id: int) -> Page | None:
     row = await fetch_one(conn, "SELECT * FROM coalition_page WHERE coalition_id = ?",
                           (coalition_id,))
     return _page(row) if row else None
+
+
+async def pages_of(conn: Conn, coalition_ids: list[int]) -> dict[int, Page]:
+    """The pages of these coalitions that have one, in one statement."""
+    if not coalition_ids:
+        return {}
+    rows = await fetch_all(conn, "SELECT * FROM coalition_page WHERE coalition_id IN"
+                                 f" ({','.join('?' * len(coalition_ids))})", coalition_ids)
+    return {r["coalition_id"]: _page(r) for r in rows}
 
 
 async def page_by_slug(conn: Conn, slug: str) -> Page | None:
