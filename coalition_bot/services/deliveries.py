@@ -4,9 +4,9 @@ Seven kinds, one class each in `services.delivery_kinds` (its expiry, targets an
 rendering): `meeting-reminder`, `poll-closing`, `poll-result`, `action-due`,
 `resource-expiring`, `digest` and `notice` (raised by a command, kept as it was
 written: to the home channels, or privately to one person, `Context.notify_person`).
-This module finds what comes due (`due_between`, `find_due`, `close_overdue_polls`), writes a
-command's notices into the outbox (`enqueue_notices`), and answers the outbox's
-questions about a row (where it goes now, what it says now, what it was).
+This module finds what comes due (`due_between`, `find_due`, `close_overdue_polls`),
+writes a command's notices into the outbox (`enqueue_notices`), and answers the
+outbox's questions about a row (where it goes now, what it says now, what it was).
 
 Rows go to every home channel of the coalition (every binding), whichever platforms the
 process that writes them can post to: the process that has the platform sends them.
@@ -28,7 +28,6 @@ from coalition_bot.services.delivery_kinds import (
     PollResult,
     Target,
     home_targets,
-    home_targets_of,
     kind_of,
     notice_from_json,
     notice_to_json,
@@ -53,7 +52,6 @@ __all__ = [
     "enqueue_notices",
     "find_due",
     "home_targets",
-    "home_targets_of",
     "is_late",
     "notice_from_json",
     "notice_to_json",
