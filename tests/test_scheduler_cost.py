@@ -126,3 +126,4 @@ async def test_a_sweep_reads_home_channels_open_polls_and_actions_once_whatever_
     assert sum("FROM binding WHERE coalition_id" in s for s in sweep) == 1
     assert sum("FROM poll WHERE status = 'open'" in s for s in sweep) == 1
     assert sum("FROM note n" in s for s in sweep) == 1
+    assert scans(db_path, sweep, "n") == []  # the open actions: ranges of the index
