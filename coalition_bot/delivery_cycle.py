@@ -15,12 +15,28 @@ so tests move time without sleeping:
 
 When ticks run is the timers' business (`coalition_bot.timers`).
 
-- **Several processes** (PostgreSQL): a sweep first tries the sweep lock
-  (`store.coordination.take_sweep`); a process whose timer fires while another one
-  sweeps skips its sweep and goes on to send (at once, not queued behind that sweep),
-  then sweeps once more a moment later (`SWEEP_RETRY`) for anything that came due
-  after the other sweep's end. A sweep that wrote rows announces them (`due`), so the
-  processes serving other platforms send them at once.
+- **Several processes** (PostgreSQL): a sweep first tries the sweep lock, reading the
+  sweep mark in the same round trip (`store.coordination.take_sweep_from`); a process
+  whose timer fires while another one sweeps skips its sweep and goes on to send (at
+  once, not queued behind that sweep), then sweeps once more a moment later
+  (`SWEEP_RETRY`) for anything that came due after the other sweep's end. The spacing
+  between sweeps (`SWEEP_SPACING`) holds across processes: a process that finds the
+  mark of another process's sweep less than a spacing old (in the clock's time: the
+  spacing times `speed_of(clock)`) skips too, ending its transaction at once, and sweeps
+  again when the spacing is over (its timers firing meanwhile join that sweep:
+  `Coalesced.next_run_at`), so two processes sweep about as often as one, and
+  nothing waits longer than about a spacing if the other process died just then. A
+  mark is skipped for once only (a clock that stands still or runs behind cannot keep a
+  process from sweeping), and a process's own mark never (it spaces its own sweeps). The
+  mark is kept to the microsecond for this. A sweep that wrote rows announces them
+  (`due`), so the processes serving other platforms send them at once.
+- **Statements** (each one costs client CPU on PostgreSQL): a sweep reads the open
+  actions (due, and the reminder ahead) in one query, the open polls once (they give
+  the poll-closing reminders and tell whether one is past its deadline: `Found`), the
+  home channels of every coalition with something due in one (`home_targets_of`), and
+  moves the series' marks in one statement (`Dialect.batch_statements`): 14 statements
+  a sweep that writes rows, BEGIN and COMMIT included, where there were 18 and one more
+  per coalition with something due; a sweep skipped is 3 (BEGIN, lock and mark, COMMIT).
 
 - **Cost: only series with something coming are read.** Each series keeps
   `meeting.next_remind_at` (migration 0006, indexed): the earliest its next reminder can
@@ -55,13 +71,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from coalition_bot.bot import Bot
+from coalition_bot.clock import speed_of
 from coalition_bot.outbox import Coalesced, SendReport
 from coalition_bot.services import deliveries
-from coalition_bot.services.delivery_kinds import Target, kind_of
+from coalition_bot.services.delivery_kinds import home_targets_of, kind_of
 from coalition_bot.services.meetings import Due
 from coalition_bot.store import coordination
 from coalition_bot.store import deliveries as delivery_sql
-from coalition_bot.store import polls as poll_sql
 from coalition_bot.store.database import Conn
 
 __all__ = ["EPSILON", "SWEEP_RETRY", "DeliveryCycle", "TickReport"]
@@ -99,7 +115,9 @@ class DeliveryCycle:
         self.lookback = lookback
         self._sweeps = Coalesced(self._run_sweep, spacing=SWEEP_SPACING)
         self.last_sweep: float | None = None  # time.monotonic() of the last sweep done
-        self._retry_planned = False
+        self._retry_at: float | None = None  # time.monotonic() of the sweep again planned
+        self._wrote: datetime | None = None  # the sweep mark this process last wrote
+        self._spaced_by: datetime | None = None  # the mark a sweep was last skipped for
 
     async def tick(self) -> TickReport:
         """Create what came due, then send what is due on our platforms.
@@ -111,9 +129,6 @@ class DeliveryCycle:
         queued after it, so the next sweep never waits for the sends (a slow platform,
         a long backlog) and rows it writes are claimed by the very next pass."""
         swept = await self._sweeps()
-        if not swept.swept and not self._retry_planned:
-            self._retry_planned = True
-            self.bot.outbox.spawn(self._sweep_again())
         sent = await self.bot.outbox.send_due()
         report = TickReport(sent=list(sent.sent), failed=sent.failed, refused=sent.refused,
                             dropped=sent.dropped, expired=sent.expired,
@@ -125,21 +140,50 @@ class DeliveryCycle:
 
     async def _run_sweep(self) -> TickReport:
         report = TickReport()
-        report.swept = await self._sweep(self.clock(), report)
+        again = await self._sweep(self.clock(), report)
+        report.swept = again is None
+        if again is not None:
+            self._sweep_again(again)
         self.last_sweep = time.monotonic()  # skipped: another process swept just now
         return report
 
-    async def _sweep_again(self) -> None:
-        """After a skipped sweep: once the other process's sweep is over, sweep what
-        came due after its end."""
-        await asyncio.sleep(SWEEP_RETRY)
-        self._retry_planned = False
+    def _sweep_again(self, wait: float) -> None:
+        """After a skipped sweep: sweep again in `wait` real seconds (unless a sweep
+        again is planned sooner), for what came due after the other process's sweep."""
+        at = time.monotonic() + wait
+        if self._retry_at is not None and self._retry_at <= at:
+            return
+        self._retry_at = at
+        self.bot.outbox.spawn(self._retry(at))
+
+    async def _retry(self, at: float) -> None:
+        await asyncio.sleep(max(at - time.monotonic(), 0.0))
+        if self._retry_at != at:  # a sooner one replaced this one, and ran
+            return
+        self._retry_at = None
         if not self.bot.outbox.stopping:
             await self.tick()
 
-    async def _sweep(self, now: datetime, report: TickReport) -> bool:
-        """Sweep into rows what came due up to `now`; False (nothing done) when another
-        process holds the sweep lock."""
+    def _spacing_left(self, start: coordination.SweepStart, now: datetime) -> float | None:
+        """Real seconds until a sweep may follow the last one, when another process made
+        that one less than `SWEEP_SPACING` ago (this process spaces its own: `Coalesced`);
+        None: sweep now. A mark already skipped for once is not skipped for again, so a
+        clock that stands still (tests) or runs behind another machine's cannot keep a
+        process from sweeping."""
+        mark = start.swept_to
+        if not start.shared or mark is None or mark in (self._wrote, self._spaced_by):
+            return None
+        speed = speed_of(self.clock)
+        since = (now - (mark - EPSILON)).total_seconds() / speed  # real seconds
+        if abs(since) >= SWEEP_SPACING:
+            return None
+        self._spaced_by = mark
+        return SWEEP_SPACING - since
+
+    async def _sweep(self, now: datetime, report: TickReport) -> float | None:
+        """Sweep into rows what came due up to `now`; or, doing nothing, the real seconds
+        after which to try again: another process holds the sweep lock (`SWEEP_RETRY`),
+        or swept less than `SWEEP_SPACING` ago (the rest of the spacing)."""
         # The sweep writes only what the next sweep would write again (rows keyed
         # uniquely, and its mark): it commits without an fsync, like a claim. A power
         # loss can only undo it whole, before the next durable commit (a mark, a
@@ -148,40 +192,43 @@ class DeliveryCycle:
         # as well. Closing a poll is a decision: polls past their deadline are closed in
         # a durable transaction of their own, only when there are some.
         async with self.bot.db.transaction(durable=False, exclusive=False) as conn:
-            if not await coordination.take_sweep(conn):
-                return False
-            since = await delivery_sql.swept_to(conn) or now
+            start = await coordination.take_sweep_from(conn)  # and the mark, one round trip
+            if not start.taken:
+                return SWEEP_RETRY
+            wait = self._spacing_left(start, now)
+            if wait is not None:  # the timers firing till the spacing is over join the
+                self._sweeps.next_run_at(time.monotonic() + wait)  # sweep made then
+                return wait  # ends the transaction at once: it wrote nothing
+            since = start.swept_to or now
             since = min(max(since, now - self.lookback), now)
-            due = await deliveries.due_between(conn, since, now + EPSILON, self.poll_reminder,
-                                               sweep=True)
-            await self._write_rows(conn, due, now, report)
+            found = await deliveries.find_due(conn, since, now + EPSILON, self.poll_reminder,
+                                              sweep=True)
+            await self._write_rows(conn, found.due, now, report)
             await delivery_sql.set_swept_to(conn, now + EPSILON)
-            closing = bool(await poll_sql.open_polls_closing_before(conn, now))
-        if closing:
+            self._wrote = now + EPSILON
+        if found.polls_past_deadline(now):
             async with self.bot.db.transaction(exclusive=False) as conn:
                 if not await coordination.take_sweep(conn):
-                    return True  # the other process closes them
+                    return None  # the other process closes them
                 closed = await deliveries.close_overdue_polls(conn, now)
                 report.closed_polls = len(closed)
                 await self._write_rows(conn, closed, now, report)
-        return True
+        return None
 
     async def _write_rows(self, conn: Conn, due: list[Due], now: datetime,
                           report: TickReport) -> None:
         """A delivery row per place each due item goes ('skipped' when older than the
         grace window, unless its kind is announced late); announces new rows."""
         created = report.created
-        homes: dict[int, list[Target]] = {}  # a coalition's home channels, read once
+        # the home channels of every coalition with an item due, in one query
+        homes = await home_targets_of(conn, {item.coalition_id for item in due
+                                             if kind_of(item.kind).to_home_channels})
         rows: list[delivery_sql.NewDelivery] = []
         for item in due:
             kind = kind_of(item.kind)
             too_old = now - item.at > self.grace and not kind.announced_late
-            if kind.to_home_channels:
-                if item.coalition_id not in homes:
-                    homes[item.coalition_id] = await kind.targets(conn, item)
-                targets = homes[item.coalition_id]
-            else:
-                targets = await kind.targets(conn, item)
+            targets = (homes[item.coalition_id] if kind.to_home_channels
+                       else await kind.targets(conn, item))
             rows += [delivery_sql.NewDelivery(
                 item.coalition_id, item.kind, item.subject_id, item.occurrence,
                 item.offset_min, target.platform, target.workspace_id, target.key, item.at,

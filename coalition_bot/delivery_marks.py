@@ -5,8 +5,11 @@ to several channels at once; when their posts end close together, their marks qu
 behind the commit in progress. `MarkQueue.mark` hands a mark over and waits for the
 commit that holds it: the first mark starts a commit at once (alone, it waits for
 nothing: a lone reminder is marked exactly as before), and the marks that arrive while
-that commit's fsync runs go together in the next one. Each mark is still its own
-`UPDATE … WHERE owner = ?`, checked on its own; one transaction records them all or none.
+that commit's fsync runs go together in the next one. The marks of one commit are one
+`UPDATE … FROM (VALUES …) WHERE owner = ? … RETURNING id` (`store.deliveries.mark_many`):
+each mark sets what it set alone, with its own time, and is still checked on its own (the
+ids returned are the claims that were still ours); one transaction records them all or
+none.
 
 The at-least-once window (a post the platform took, then the process killed before its
 mark reached the disk) grows by at most the commit in progress a mark waits behind:
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from coalition_bot.store import deliveries as delivery_sql
-from coalition_bot.store.database import Database
+from coalition_bot.store.database import Conn, Database
 
 __all__ = ["Mark", "MarkQueue"]
 
@@ -59,15 +62,34 @@ class MarkQueue:
             self._writer = asyncio.create_task(self._write())
         return await asyncio.shield(done)
 
+    async def _update(self, conn: Conn, marks: list[Mark]) -> list[bool]:
+        """One statement for all the marks (`store.deliveries.mark_many`), or one per
+        round when a delivery is marked twice: in order, so the first mark wins, as
+        with one statement per mark."""
+        held: list[bool] = [False] * len(marks)
+        left = list(range(len(marks)))
+        while left:
+            seen: set[int] = set()
+            now: list[int] = []
+            later: list[int] = []
+            for at in left:
+                (later if marks[at].claimed.id in seen else now).append(at)
+                seen.add(marks[at].claimed.id)
+            rows = [delivery_sql.MarkRow(
+                marks[at].claimed.id, marks[at].status, marks[at].now, marks[at].late,
+                marks[at].error, marks[at].hint, marks[at].next_try_at) for at in now]
+            for at, ok in zip(now, await delivery_sql.mark_many(conn, rows, owner=self.owner),
+                              strict=True):
+                held[at] = ok
+            left = later
+        return held
+
     async def _write(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
                 async with self.db.transaction(exclusive=False) as conn:
-                    held = [await delivery_sql.mark(
-                        conn, m.claimed.id, m.status, owner=self.owner, now=m.now,
-                        late=m.late, error=m.error, hint=m.hint, next_try_at=m.next_try_at)
-                        for m, _ in batch]
+                    held = await self._update(conn, [m for m, _ in batch])
             except BaseException as error:  # the file is gone, the disk full: all of them
                 for _, done in batch:
                     if done.done():

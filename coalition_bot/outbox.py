@@ -129,6 +129,12 @@ class Coalesced(Generic[T]):
         self._queued: asyncio.Future[T] | None = None
         self._last_start = float("-inf")
 
+    def next_run_at(self, at: float) -> None:
+        """Start the next run at `at` (`time.monotonic()`) at the soonest, instead of a
+        spacing after this one started: for a run that found its work done elsewhere
+        and knows when it is worth running again. Calls meanwhile join that run."""
+        self._last_start = at - self.spacing
+
     async def __call__(self) -> T:
         if self._queued is not None:
             return await asyncio.shield(self._queued)

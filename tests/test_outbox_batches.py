@@ -161,3 +161,18 @@ async def test_runs_asked_for_within_the_spacing_are_one_run() -> None:
     assert await asyncio.gather(*(runs() for _ in range(10))) == [2] * 10
     assert started[1] - started[0] >= 0.1
     assert len(started) == 2
+
+
+async def test_a_run_can_set_when_the_next_one_starts_and_calls_meanwhile_join_it() -> None:
+    started: list[float] = []
+
+    async def work() -> int:
+        started.append(time.monotonic())
+        if len(started) == 1:
+            runs.next_run_at(time.monotonic() + 0.05)  # not the whole spacing
+        return len(started)
+
+    runs = Coalesced(work, spacing=1.0)
+    assert await runs() == 1
+    assert await asyncio.gather(*(runs() for _ in range(5))) == [2] * 5
+    assert 0.05 <= started[1] - started[0] < 0.9

@@ -10,10 +10,11 @@ the table (10-16 ms a tick with 10 000 series, bench/scheduler_bench.py).
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from helpers import Chat, MovableClock
+from helpers import Chat, MovableClock, query
 from scheduler_support import Outbox, execute, tick_at
 
 from coalition_bot.bot import Bot
@@ -97,3 +98,32 @@ async def test_a_batch_of_reminders_is_rendered_with_one_read_of_each_kind(
     for table in ("FROM meeting WHERE id", "FROM rsvp", "FROM agenda_item",
                   "FROM coalition_page"):
         assert sum(table in s for s in statements) == 1, table
+
+
+async def test_a_sweep_reads_home_channels_open_polls_and_actions_once_whatever_is_due(
+        coalition: Chat, outbox: Outbox, bot: Bot, scheduler: Scheduler, clock: MovableClock,
+        db_path: Path) -> None:
+    """Reminders of three coalitions in one sweep, a poll past its deadline and a poll
+    not: one query for all their home channels, one for the open polls (closing ones and
+    the closing reminder's), one for the open actions (due, and due in two days)."""
+    for k in range(3):
+        home = replace(coalition, workspace=f"w{k}", channel=f"home{k}") if k else coalition
+        if k:
+            await home.ok("Alice", f'coalition setup "Coalition {k}" America/New_York')
+        await home.ok("Alice", f'meeting schedule "Call {k}" "2026-11-23 10:30" remind:15m')
+    await coalition.ok("Alice", 'poll create "Soon?" closes:"2026-11-23 10:10"')
+    await coalition.ok("Alice", 'poll create "Later?" closes:"2026-11-30 10:10"')
+    await scheduler.tick()
+
+    statements = await traced_tick(bot, scheduler, clock, timedelta(minutes=16))
+
+    assert [s.title for s in outbox.sent].count("Reminder: Call 0 in 15 minutes") == 1
+    assert query(db_path, "SELECT target FROM delivery WHERE kind = 'meeting-reminder'"
+                          " ORDER BY target") == [("console",), ("home1",), ("home2",)]
+    assert query(db_path, "SELECT question, status FROM poll ORDER BY id") == [
+        ("Soon?", "closed"), ("Later?", "open")]
+    sweep = statements[:statements.index("COMMIT")]  # then the poll is closed on its own
+    assert sum("FROM binding WHERE coalition_id" in s for s in sweep) == 1
+    assert sum("FROM poll WHERE status = 'open'" in s for s in sweep) == 1
+    assert sum("FROM note n" in s for s in sweep) == 1
+    assert scans(db_path, sweep, "n") == []  # the open actions: ranges of the index

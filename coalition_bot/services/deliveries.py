@@ -4,9 +4,9 @@ Seven kinds, one class each in `services.delivery_kinds` (its expiry, targets an
 rendering): `meeting-reminder`, `poll-closing`, `poll-result`, `action-due`,
 `resource-expiring`, `digest` and `notice` (raised by a command, kept as it was
 written: to the home channels, or privately to one person, `Context.notify_person`).
-This module finds what comes due (`due_between`, `close_overdue_polls`), writes a
-command's notices into the outbox (`enqueue_notices`), and answers the outbox's
-questions about a row (where it goes now, what it says now, what it was).
+This module finds what comes due (`due_between`, `find_due`, `close_overdue_polls`),
+writes a command's notices into the outbox (`enqueue_notices`), and answers the
+outbox's questions about a row (where it goes now, what it says now, what it was).
 
 Rows go to every home channel of the coalition (every binding), whichever platforms the
 process that writes them can post to: the process that has the platform sends them.
@@ -15,9 +15,10 @@ process that writes them can post to: the process that has the platform sends th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from coalition_bot.model import Person
+from coalition_bot.model import Person, Poll
 from coalition_bot.replies import Notice
 from coalition_bot.services import digest, meetings, polls, resources
 from coalition_bot.services.delivery_kinds import (
@@ -41,6 +42,7 @@ from coalition_bot.store import polls as poll_sql
 from coalition_bot.store.database import Conn
 
 __all__ = [
+    "Found",
     "Target",
     "close_overdue_polls",
     "current_target",
@@ -48,6 +50,7 @@ __all__ = [
     "describe",
     "due_between",
     "enqueue_notices",
+    "find_due",
     "home_targets",
     "is_late",
     "notice_from_json",
@@ -58,12 +61,32 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What `find_due` found: the items due, and the open polls it read on the way (those
+    closing before the window's end plus the poll reminder's lead, or its end)."""
+
+    due: list[Due]
+    open_polls: list[Poll]
+
+    def polls_past_deadline(self, now: datetime) -> bool:
+        """Whether an open poll's deadline is before `now` (`close_overdue_polls` has
+        work), without reading the polls again: `now` is at most the window's end."""
+        return any(poll_sql.closes_before(poll, now) for poll in self.open_polls)
+
+
 async def due_between(conn: Conn, start: datetime, end: datetime,
-                      poll_reminder: timedelta, *, sweep: bool = False,
+                      poll_reminder: timedelta, *,
                       coalition_id: int | None = None) -> list[Due]:
-    """Every delivery (of every coalition, or one) due in [start, end), in time order.
-    With `sweep`, the caller moves the sweep mark to `end` in this transaction, and
-    each meeting series read records when it next needs reading."""
+    """Every delivery (of every coalition, or one) due in [start, end), in time order."""
+    return (await find_due(conn, start, end, poll_reminder, coalition_id=coalition_id)).due
+
+
+async def find_due(conn: Conn, start: datetime, end: datetime, poll_reminder: timedelta, *,
+                   sweep: bool = False, coalition_id: int | None = None) -> Found:
+    """`due_between`, with the open polls read. With `sweep`, the caller moves the sweep
+    mark to `end` in this transaction, and each meeting series read records when it next
+    needs reading."""
     if sweep:
         found = await meetings.sweep_reminders(conn, start, end)
     else:
@@ -71,14 +94,16 @@ async def due_between(conn: Conn, start: datetime, end: datetime,
     found += await meetings.actions_due(conn, start, end)
     found += await resources.reminders_due(conn, start, end)
     found += await digest.digests_due(conn, start, end)
-    for poll in await poll_sql.open_polls_closing_before(conn, end + poll_reminder):
+    open_polls = await poll_sql.open_polls_closing_before(
+        conn, end + max(poll_reminder, timedelta(0)))
+    for poll in open_polls:
         at = poll.closes_at - poll_reminder
         if start <= at < end and at > poll.created_at:
             found.append(Due(PollClosing.name, poll.coalition_id, at, poll.id, "",
                              int(poll_reminder.total_seconds() // 60)))
     if coalition_id is not None:
         found = [d for d in found if d.coalition_id == coalition_id]
-    return sorted(found, key=lambda d: d.at)
+    return Found(sorted(found, key=lambda d: d.at), open_polls)
 
 
 async def close_overdue_polls(conn: Conn, now: datetime) -> list[Due]:

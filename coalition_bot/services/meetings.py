@@ -601,12 +601,12 @@ async def actions_due(conn: Conn, start: datetime, end: datetime) -> list[Due]:
     for an item written down with less time than that left)."""
     ahead = ACTION_REMIND_BEFORE
     offset = int(ahead.total_seconds() // 60)
+    due, coming = await meeting_sql.open_actions_due_in(  # one query for both
+        conn, [(start, end), (start + ahead, end + ahead)])
     found = [Due("action-due", coalition_id, note.due_at, note.id, "", 0)
-             for coalition_id, note in await meeting_sql.open_actions_due(conn, start, end)
-             if note.due_at is not None]
+             for coalition_id, note in due if note.due_at is not None]
     found += [Due("action-due", coalition_id, note.due_at - ahead, note.id, "", offset)
-              for coalition_id, note in await meeting_sql.open_actions_due(
-                  conn, start + ahead, end + ahead)
+              for coalition_id, note in coming
               if note.due_at is not None and note.due_at - ahead >= note.added_at]
     return found
 

@@ -135,16 +135,20 @@ async def bindings(conn: Conn, coalition_id: int) -> list[Binding]:
     return [_binding(r) for r in rows]
 
 
+_IDS_PER_QUERY = 500
+
+
 async def bindings_of(conn: Conn, coalition_ids: Collection[int]) -> dict[int, list[Binding]]:
-    """`bindings` of several coalitions in one statement; a coalition with none is
-    missing."""
+    """`bindings` of each of these coalitions (every id a key, [] for none), in as few
+    queries as the parameter limit allows: a sweep's due items of many coalitions."""
     ids = sorted(set(coalition_ids))
-    found: dict[int, list[Binding]] = {}
-    if not ids:
-        return found
-    for r in await fetch_all(conn, "SELECT * FROM binding WHERE coalition_id IN"
-                                   f" ({','.join('?' * len(ids))}) ORDER BY id", ids):
-        found.setdefault(r["coalition_id"], []).append(_binding(r))
+    found: dict[int, list[Binding]] = {coalition_id: [] for coalition_id in ids}
+    for first in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[first:first + _IDS_PER_QUERY]
+        marks = ", ".join("?" * len(chunk))
+        for row in await fetch_all(conn, "SELECT * FROM binding"
+                                         f" WHERE coalition_id IN ({marks}) ORDER BY id", chunk):
+            found[row["coalition_id"]].append(_binding(row))
     return found
 
 

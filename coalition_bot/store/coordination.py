@@ -6,7 +6,10 @@ already serialises everything, and a lone process knows what it did itself.
   one writer, except the outbox's, which touch only their own claimed delivery rows and
   rely on row locks (`transaction(exclusive=False)`, claims with `SKIP LOCKED`). A sweep
   first *tries* `SWEEP_LOCK`: a process that does not get it skips that sweep instead
-  of queueing behind another process's sweep of the same due items.
+  of queueing behind another process's sweep of the same due items. The same round
+  trip reads the sweep mark (`take_sweep_from`), by which a process that does get the
+  lock sees that another process swept a moment ago and skips too
+  (`delivery_cycle.SWEEP_SPACING`).
 - **Wake-ups** (`NOTIFY coalition_bot`, sent on commit, so only for what happened):
   `plan:ID` when a command wrote something in coalition ID (its schedule may have
   moved: the other processes re-plan it), `due` when delivery rows were written (the
@@ -28,12 +31,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from coalition_bot.store.database import Conn
-from coalition_bot.store.rows import fetch_one
+from coalition_bot.store.rows import fetch_one, from_iso
 
 __all__ = ["CHANNEL", "MIGRATE_LOCK", "SWEEP_LOCK", "WRITE_LOCK", "Announcement",
-           "announce_due", "announce_plan", "new_origin", "parse", "take_sweep"]
+           "SweepStart", "announce_due", "announce_plan", "new_origin", "parse", "take_sweep",
+           "take_sweep_from"]
 
 WRITE_LOCK = 0x636F_616C  # "coal": every transaction, like SQLite's one writer
 MIGRATE_LOCK = 0x636F_616D  # held while migrating
@@ -81,6 +86,37 @@ async def take_sweep(conn: Conn) -> bool:
                                 f" THEN pg_advisory_xact_lock({WRITE_LOCK})::text IS NOT NULL"
                                 " ELSE false END")
     return bool(row[0])
+
+
+@dataclass(frozen=True, slots=True)
+class SweepStart:
+    """`take_sweep_from`'s answer: whether the sweep lock is ours, where the last sweep
+    stopped (`scheduler_state.swept_to`), and whether other processes may sweep too
+    (PostgreSQL), so that a sweep mark may be another process's."""
+
+    taken: bool
+    swept_to: datetime | None
+    shared: bool
+
+
+async def take_sweep_from(conn: Conn) -> SweepStart:
+    """`take_sweep`, and the sweep mark read in the same round trip on PostgreSQL.
+
+    Under READ COMMITTED the statement's snapshot is taken before the locks are granted,
+    so the mark read may be stale: a sweep another process committed between that
+    snapshot and our lock is not seen. That is harmless: this sweep then starts earlier,
+    over a window that other sweep already covered, and writes nothing twice (delivery
+    rows are unique-keyed and their INSERT skips those that exist; the next statements,
+    each with a fresh snapshot, see that sweep's series marks); and a stale mark is older,
+    so it never makes a process skip a sweep it should have made."""
+    if not _postgres(conn):
+        row = await fetch_one(conn, "SELECT swept_to FROM scheduler_state WHERE id = 1")
+        return SweepStart(True, from_iso(row[0]) if row else None, False)
+    row = await fetch_one(conn, f"SELECT CASE WHEN pg_try_advisory_xact_lock({SWEEP_LOCK})"
+                                f" THEN pg_advisory_xact_lock({WRITE_LOCK})::text IS NOT NULL"
+                                " ELSE false END,"
+                                " (SELECT swept_to FROM scheduler_state WHERE id = 1)")
+    return SweepStart(bool(row[0]), from_iso(row[1]) if row[1] else None, True)
 
 
 async def announce_plan(conn: Conn, coalition_id: int) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from coalition_bot.model import DeliveryKind
 from coalition_bot.store.database import Conn
@@ -14,6 +14,7 @@ __all__ = [
     "CLAIM_BATCH",
     "MARK",
     "Delivery",
+    "MarkRow",
     "NewDelivery",
     "Overview",
     "add_notice",
@@ -26,6 +27,7 @@ __all__ = [
     "extend_lease",
     "failed_since",
     "mark",
+    "mark_many",
     "notice_body",
     "orphaned",
     "overview",
@@ -230,6 +232,48 @@ async def mark(conn: Conn, delivery_id: int, status: str, *, owner: str, now: da
     return cur.rowcount == 1
 
 
+@dataclass(frozen=True, slots=True)
+class MarkRow:
+    """One claim's outcome for `mark_many` (the arguments of `mark`)."""
+
+    delivery_id: int
+    status: str
+    now: datetime
+    late: bool = False
+    error: str = ""
+    hint: str = ""
+    next_try_at: datetime | None = None
+
+
+_MARKS_PER_STATEMENT = 500  # 7 parameters each
+
+
+async def mark_many(conn: Conn, marks: Sequence[MarkRow], *, owner: str) -> list[bool]:
+    """`mark` each of these in one statement (per 500): for each, whether the claim was
+    still the owner's. Each mark sets exactly what `mark` sets (`MARK`), with its own
+    `now`, and finds its row by id and owner alone like it; the ids must differ (a
+    statement updates a row once)."""
+    held: set[int] = set()
+    for first in range(0, len(marks), _MARKS_PER_STATEMENT):
+        chunk = marks[first:first + _MARKS_PER_STATEMENT]
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+        params: list[object] = [value for m in chunk for value in (
+            m.delivery_id, m.status, int(m.late), iso(m.now), m.error[:500], m.hint[:500],
+            iso(m.next_try_at) if m.next_try_at else None)]
+        # VALUES names its columns column1 … column7 on both engines
+        rows = await fetch_all(
+            conn,
+            "UPDATE delivery SET status = v.column2, late = v.column3,"
+            " sent_at = CASE WHEN v.column2 = 'sent' THEN v.column4 END,"
+            " last_error = nullif(v.column5, ''), hint = nullif(v.column6, ''),"
+            " next_try_at = v.column7, owner = NULL, lease_until = NULL"
+            f" FROM (VALUES {values}) AS v WHERE delivery.id = v.column1"
+            " AND delivery.owner = ? RETURNING delivery.id",  # owner: only while 'sending'
+            [*params, owner])
+        held.update(int(row[0]) for row in rows)
+    return [m.delivery_id in held for m in marks]
+
+
 async def orphaned(conn: Conn, now: datetime) -> int:
     """Deliveries left 'sending' by a process whose lease has run out (it died or was
     killed mid-send): they will be claimed and sent again."""
@@ -263,9 +307,13 @@ async def swept_to(conn: Conn) -> datetime | None:
 
 
 async def set_swept_to(conn: Conn, when: datetime) -> None:
+    """Move the sweep mark to `when`, kept to the microsecond (not to the second like
+    every other time): processes sharing a database read it to space their sweeps
+    (`coordination.take_sweep_from`), and a sweep is milliseconds apart from the next."""
     await conn.execute(
         "INSERT INTO scheduler_state (id, swept_to) VALUES (1, ?)"
-        " ON CONFLICT (id) DO UPDATE SET swept_to = excluded.swept_to", (iso(when),))
+        " ON CONFLICT (id) DO UPDATE SET swept_to = excluded.swept_to",
+        (when.astimezone(UTC).isoformat(timespec="microseconds"),))
 
 
 async def waiting(conn: Conn, coalition_id: int, now: datetime) -> tuple[int, datetime | None]:

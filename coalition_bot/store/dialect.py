@@ -14,6 +14,8 @@ What is left differs by engine and lives here:
   against `synchronous_commit`) live in each engine's `Database`; a claim's row lock
   that other processes skip (`skip_locked`: `FOR UPDATE SKIP LOCKED`, nothing on SQLite,
   whose one writer already excludes them) is the one locking clause in the SQL;
+- `batch_statements`: many rows' updates as one `UPDATE … FROM (VALUES …)` on
+  PostgreSQL, where each statement costs client CPU, `executemany` on SQLite;
 - the `next_remind_at` triggers are written once per engine in the migrations
   (`migrations/NNNN_*.sql` and `migrations/postgresql/NNNN_*.sql`).
 """
@@ -47,6 +49,14 @@ class Dialect:
         rows another transaction has locked are passed over (`FOR UPDATE SKIP LOCKED`),
         so processes claim side by side; SQLite's one writer needs nothing."""
         return " FOR UPDATE SKIP LOCKED" if self.name == "postgresql" else ""
+
+    @property
+    def batch_statements(self) -> bool:
+        """Whether many rows' changes go better as one statement (`UPDATE … FROM
+        (VALUES …)`) than as one statement per row: on PostgreSQL each statement costs
+        client CPU and a round trip; SQLite's `executemany` reruns one prepared statement
+        in C, for next to nothing."""
+        return self.name == "postgresql"
 
     def seconds_between(self, later: str, earlier: str) -> str:
         """An SQL expression: whole seconds from the ISO text `earlier` to `later`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -36,6 +37,7 @@ __all__ = [
     "note_coalition",
     "notes",
     "open_actions_due",
+    "open_actions_due_in",
     "pin_past_and_forget_future",
     "reminder_candidates",
     "reopen",
@@ -137,10 +139,25 @@ async def reminder_candidates(conn: Conn, before: datetime,
     return sorted((_meeting(r) for r in rows), key=lambda m: m.id)
 
 
+_MARKS_PER_STATEMENT = 1000  # 2 parameters each
+
+
 async def set_next_reminders(conn: Conn, marks: list[tuple[int, datetime]]) -> None:
-    """Record (meeting id, the earliest its next reminder can be) for the scheduler."""
-    await conn.executemany("UPDATE meeting SET next_remind_at = ? WHERE id = ?",
-                           [(iso(at), meeting_id) for meeting_id, at in marks])
+    """Record (meeting id, the earliest its next reminder can be) for the scheduler: on
+    PostgreSQL one statement per thousand series (`Dialect.batch_statements`), on
+    SQLite one prepared UPDATE run for each."""
+    if not conn.dialect.batch_statements:
+        await conn.executemany("UPDATE meeting SET next_remind_at = ? WHERE id = ?",
+                               [(iso(at), meeting_id) for meeting_id, at in marks])
+        return
+    for first in range(0, len(marks), _MARKS_PER_STATEMENT):
+        chunk = marks[first:first + _MARKS_PER_STATEMENT]
+        values = ", ".join(["(?, ?)"] * len(chunk))
+        # VALUES names its columns column1, column2 on both engines
+        await conn.execute(
+            "UPDATE meeting SET next_remind_at = v.column2"
+            f" FROM (VALUES {values}) AS v WHERE meeting.id = v.column1",
+            [value for meeting_id, at in chunk for value in (meeting_id, iso(at))])
 
 
 async def set_cancelled(conn: Conn, meeting_id: int) -> None:
@@ -446,8 +463,25 @@ async def reopen(conn: Conn, note_id: int) -> bool:
 
 async def open_actions_due(conn: Conn, start: datetime, end: datetime) -> list[tuple[int, Note]]:
     """(coalition id, action) for open actions of every coalition due in [start, end)."""
-    rows = await fetch_all(
-        conn, _NOTE_SELECT + " WHERE n.kind = 'action' AND n.done_at IS NULL"
-                             " AND n.due_at >= ? AND n.due_at < ? ORDER BY n.due_at",
-        (iso_end(start), iso_end(end)))
-    return [(r["coalition_id"], _note(r)) for r in rows]
+    [found] = await open_actions_due_in(conn, [(start, end)])
+    return found
+
+
+async def open_actions_due_in(conn: Conn, windows: Sequence[tuple[datetime, datetime]],
+                              ) -> list[list[tuple[int, Note]]]:
+    """`open_actions_due` for each window [start, end), read in one query; an action
+    due in two windows that overlap is in both lists."""
+    if not windows:
+        return []
+    # a range search of the index per window (an OR of the ranges would scan all of it)
+    query = " UNION ALL ".join(
+        _NOTE_SELECT.replace(" FROM note n", f", {k} AS found_in FROM note n", 1)
+        + " WHERE n.kind = 'action' AND n.done_at IS NULL AND n.due_at >= ? AND n.due_at < ?"
+        for k in range(len(windows)))
+    rows = await fetch_all(conn, query + " ORDER BY due_at, id",
+                           [bound for start, end in windows
+                            for bound in (iso_end(start), iso_end(end))])
+    found: list[list[tuple[int, Note]]] = [[] for _ in windows]
+    for r in rows:
+        found[r["found_in"]].append((r["coalition_id"], _note(r)))
+    return found

@@ -28,6 +28,7 @@ __all__ = [
     "anonymous_tallies",
     "cast_anonymous_vote",
     "cast_vote",
+    "closes_before",
     "count_people",
     "create_poll",
     "decision_for_poll",
@@ -356,6 +357,12 @@ async def open_polls_closing_before(conn: Conn, end: datetime) -> list[Poll]:
     rows = await fetch_all(conn, "SELECT * FROM poll WHERE status = 'open' AND closes_at < ?"
                                  " ORDER BY closes_at", (iso_end(end),))
     return [_poll(r) for r in rows]
+
+
+def closes_before(poll: Poll, end: datetime) -> bool:
+    """Whether `open_polls_closing_before(end)` would find this open poll: the same bound,
+    for a caller that read the polls closing before a later time once already."""
+    return iso(poll.closes_at) < iso_end(end)
 
 
 async def find_poll_by_id(conn: Conn, poll_id: int) -> Poll | None:
