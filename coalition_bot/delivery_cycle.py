@@ -119,8 +119,15 @@ class DeliveryCycle:
         self._wrote: datetime | None = None  # the sweep mark this process last wrote
         self._spaced_by: datetime | None = None  # the mark a sweep was last skipped for
 
-    async def tick(self) -> TickReport:
+    async def tick(self, *, for_due_time: bool = False) -> TickReport:
         """Create what came due, then send what is due on our platforms.
+
+        A tick run for a due time (`for_due_time`: a timer) whose sweep another process
+        made or is making sends nothing: that process sends what it swept for the
+        platforms it serves and announces the rest (`_write_rows`), and the sweep this
+        process plans again when it skips (`_sweep_again`) sends then. So two processes
+        do not both claim after every sweep, one of them finding nothing (three round
+        trips each). The periodic tick, a catch-up and a retry always send.
 
         A sweep asked for while another one waits to start joins that one: a sweep that
         starts after a due time finds it, so a burst of timers (a thousand reminders at
@@ -129,6 +136,8 @@ class DeliveryCycle:
         queued after it, so the next sweep never waits for the sends (a slow platform,
         a long backlog) and rows it writes are claimed by the very next pass."""
         swept = await self._sweeps()
+        if for_due_time and not swept.swept:
+            return swept
         sent = await self.bot.outbox.send_due()
         report = TickReport(sent=list(sent.sent), failed=sent.failed, refused=sent.refused,
                             dropped=sent.dropped, expired=sent.expired,
@@ -237,5 +246,7 @@ class DeliveryCycle:
         for status in await delivery_sql.create_many(conn, rows, now):
             report.skipped += status == "skipped"
             report.created += status == "pending"
-        if report.created > created:
-            await coordination.announce_due(conn)
+        served = self.bot.outbox.outlets
+        if report.created > created and any(
+                r.platform not in served for r in rows if r.status == "pending"):
+            await coordination.announce_due(conn)  # this process sends its own

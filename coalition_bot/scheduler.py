@@ -108,10 +108,10 @@ class Scheduler(DeliveryCycle):
         if self.running:
             self.bot.outbox.spawn(catch_up())
 
-    async def _fire(self) -> None:
+    async def _fire(self, *, for_due_time: bool = False) -> None:
         """What a timer runs: a tick in a task of our own, so that stopping APScheduler
         (which cancels its jobs) never cancels a send half way."""
-        task = asyncio.ensure_future(self.tick())
+        task = asyncio.ensure_future(self.tick(for_due_time=for_due_time))
         self._ticks.add(task)
         task.add_done_callback(self._ticks.discard)
         try:

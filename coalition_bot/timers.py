@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 class Timers:
     """Plans a tick at each due time within `horizon`, and one every `sweep_every`."""
 
-    def __init__(self, bot: Bot, fire: Callable[[], Awaitable[None]], *,
+    def __init__(self, bot: Bot, fire: Callable[..., Awaitable[None]], *,
                  poll_reminder: timedelta, horizon: timedelta, sweep_every: float) -> None:
         self.bot = bot
         self.clock = bot.clock
@@ -181,7 +181,7 @@ class Timers:
                 del self._jobs[job_id]
                 reached = True
         if reached and self.aps is not None:
-            task = asyncio.ensure_future(self.fire())
+            task = asyncio.ensure_future(self.fire(for_due_time=True))
             self._firing.add(task)
             task.add_done_callback(self._firing.discard)
         self._arm()

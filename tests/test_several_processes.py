@@ -295,3 +295,56 @@ async def test_a_command_that_only_reads_sends_no_notify_and_costs_no_round_trip
         await listener.close()
         await a.close()
         await b.close()
+
+
+async def announced_due(listener: psycopg.AsyncConnection[tuple[object, ...]]) -> int:
+    """How many `due` announcements reached `listener` so far."""
+    count = 0
+    async for notify in listener.notifies(timeout=0.5):
+        count += notify.payload.startswith("due")
+    return count
+
+
+async def test_the_process_that_swept_sends_its_rows_and_announces_only_what_it_cannot(
+        db_path: str, clock: MovableClock) -> None:
+    """In a burst both processes' timers fire at every due time. The one whose sweep
+    wrote the rows sends them itself, telling nobody when it serves every platform they
+    are for; the other, finding that sweep, neither sweeps nor claims (it would find
+    nothing: three round trips). Rows for a platform the sweeper lacks are announced."""
+    first, second = [await Bot.open(db_path, clock=clock) for _ in range(2)]
+    listener = await psycopg.AsyncConnection.connect(db_path, autocommit=True)
+    try:
+        await listener.execute("LISTEN coalition_bot")
+        await Chat(first, RecordingOutlet("console")).ok("Alice", SETUP)
+        outlets = Outbox("console", clock), Outbox("console", clock)
+        first.add_outlet(outlets[0])
+        second.add_outlet(outlets[1])
+        cycles = Scheduler(first), Scheduler(second)
+        await polls_closing(first, 5, timedelta(minutes=5))
+        clock.advance(minutes=6)
+
+        swept = await cycles[0].tick(for_due_time=True)
+        skipped = await cycles[1].tick(for_due_time=True)  # the same due time, at once
+
+        assert swept.swept
+        assert swept.closed_polls == 5
+        assert len(outlets[0].titled("Poll #")) == 5
+        assert not skipped.swept
+        assert skipped.sent == []
+        assert outlets[1].sent == []
+        assert await announced_due(listener) == 0
+        # a Discord server joins the coalition: its rows are the other process's
+        async with first.db.transaction() as conn:
+            await conn.execute("INSERT INTO binding (coalition_id, platform, workspace_id,"
+                               " home_channel_id, created_at) SELECT id, 'discord', 'G1',"
+                               " 'C1', created_at FROM coalition")
+        await polls_closing(first, 2, timedelta(minutes=5))
+        clock.advance(minutes=6)
+        await cycles[0].tick(for_due_time=True)
+        assert await announced_due(listener) == 1
+        await first.drain()
+        await second.drain()
+    finally:
+        await listener.close()
+        await first.close()
+        await second.close()
