@@ -211,7 +211,7 @@ class DeliveryCycle:
             since = start.swept_to or now
             since = min(max(since, now - self.lookback), now)
             found = await deliveries.find_due(conn, since, now + EPSILON, self.poll_reminder,
-                                              sweep=True)
+                                              sweep=True, marked_from=start.swept_to)
             await self._write_rows(conn, found.due, now, report)
             await delivery_sql.set_swept_to(conn, now + EPSILON)
             self._wrote = now + EPSILON

@@ -172,6 +172,24 @@ async def test_a_restart_after_the_due_time_within_grace_delivers_it_late_once(
     assert (row["offset_min"], row["status"], row["late"]) == (1440, "sent", 1)
 
 
+async def test_a_weekly_meeting_is_reminded_again_after_a_downtime_longer_than_the_lookback(
+        coalition: Chat, bot: Bot, outbox: Outbox, scheduler: Scheduler, clock: MovableClock,
+        db_path: Path) -> None:
+    """A sweep reads the series whose mark is at or after the previous sweep's end (no
+    mark is before it). After ten days down the sweep looks back only a week, but the
+    marks the last sweep left, older than that week, are still read and moved on: the
+    next week's reminder goes out."""
+    await coalition.ok("Alice", f"{KICKOFF} every:weekly remind:1h")
+    await tick_at(scheduler, clock, KICKOFF_1H - timedelta(minutes=5))
+    await bot.close()  # down for ten days, across two of its reminders
+    back = KICKOFF_1H + timedelta(days=10)
+    async with restarted(db_path, clock, outbox) as second:
+        await tick_at(second, clock, back)
+        await tick_at(second, clock, KICKOFF_1H + timedelta(days=14))
+    assert [(s.at, s.title) for s in outbox.reminders()] == [
+        (KICKOFF_1H + timedelta(days=14), "Reminder: Kickoff in 1 hour")]
+
+
 async def test_a_reminder_missed_by_more_than_grace_is_recorded_skipped_and_not_sent(
         coalition: Chat, bot: Bot, outbox: Outbox, scheduler: Scheduler, clock: MovableClock,
         db_path: Path) -> None:

@@ -83,12 +83,14 @@ async def due_between(conn: Conn, start: datetime, end: datetime,
 
 
 async def find_due(conn: Conn, start: datetime, end: datetime, poll_reminder: timedelta, *,
-                   sweep: bool = False, coalition_id: int | None = None) -> Found:
+                   sweep: bool = False, coalition_id: int | None = None,
+                   marked_from: datetime | None = None) -> Found:
     """`due_between`, with the open polls read. With `sweep`, the caller moves the sweep
     mark to `end` in this transaction, and each meeting series read records when it next
-    needs reading."""
+    needs reading; `marked_from` is the sweep mark before it (see
+    `meetings.sweep_reminders`)."""
     if sweep:
-        found = await meetings.sweep_reminders(conn, start, end)
+        found = await meetings.sweep_reminders(conn, start, end, marked_from=marked_from)
     else:
         found = await meetings.reminders_due(conn, start, end, coalition_id)
     found += await meetings.actions_due(conn, start, end)

@@ -117,21 +117,27 @@ async def all_active_meetings(conn: Conn) -> list[Meeting]:
     return [_meeting(r) for r in rows]
 
 
-async def reminder_candidates(conn: Conn, before: datetime,
-                              coalition_id: int | None = None) -> list[Meeting]:
+async def reminder_candidates(conn: Conn, before: datetime, coalition_id: int | None = None,
+                              *, marked_from: datetime | None = None) -> list[Meeting]:
     """Active series with reminders whose next one may fall before `before` (or is not
     known): the only series a scheduler tick needs to expand (migration 0006).
 
     Every coalition: two index searches on `next_remind_at` (a mark before `before`, or
     none), so a tick with nothing due reads no series. Written as one `OR` with an
     `ORDER BY id`, SQLite scanned the whole table instead (10-16 ms a tick with 10 000
-    series; `tests/test_scheduler_marks.py` counts the rows a sweep visits)."""
+    series; `tests/test_scheduler_marks.py` counts the rows a sweep visits).
+    `marked_from`: no mark is before it, so the search starts there (a sweep's)."""
     active = "SELECT * FROM meeting WHERE cancelled = 0 AND remind_min != ''"
     if coalition_id is not None:  # one coalition: its own series, by its index
         rows = await fetch_all(
             conn, f"{active} AND coalition_id = ?"
                   " AND (next_remind_at IS NULL OR next_remind_at < ?)",
             (coalition_id, iso_end(before)))
+    elif marked_from is not None:  # no mark is before it (`sweep_reminders`)
+        rows = await fetch_all(
+            conn, f"{active} AND next_remind_at >= ? AND next_remind_at < ?"
+                  f" UNION ALL {active} AND next_remind_at IS NULL",
+            (iso(marked_from), iso_end(before)))
     else:
         rows = await fetch_all(
             conn, f"{active} AND next_remind_at < ?"
