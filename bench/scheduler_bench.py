@@ -175,7 +175,13 @@ def timed(samples: list[float], fn: Callable[..., Awaitable[Any]]) -> Callable[.
 async def warped(target: Path | str, clock: Any) -> tuple[Any, Stamp, Any]:
     """The bot (on a file or a PostgreSQL URL), its outlet and the Scheduler of a lateness
     run on `clock` (a WarpClock at SPEED): the settings that are real time in production
-    stay real time (the grace window, the periodic sweep, the claim's 30 s lease)."""
+    stay real time (the grace window, the periodic sweep, the claim's 30 s lease).
+
+    The timers are planned once, at start, over a horizon that reaches past the last
+    reminder (the periodic re-plan is moved out of the run: `start_as_run`). A fixed
+    12 days did not: with --pg-two's 40 s lead (9 bot-days at x20 000) the reminders
+    after the first ~4 400 had no timer, waited for the 30 s periodic sweep and expired,
+    which is most of what sessions 5 and 6 counted as missing there."""
     from coalition_bot.bot import Bot
     from coalition_bot.scheduler import Scheduler
 
@@ -183,8 +189,9 @@ async def warped(target: Path | str, clock: Any) -> tuple[Any, Stamp, Any]:
     bot.outbox.lease *= SPEED  # bot time: 30 s would be 1.5 real ms at x20 000
     outlet = Stamp(MEETINGS)
     bot.add_outlet(outlet)
+    horizon = max(timedelta(days=12), due(MEETINGS - 1) - clock() + timedelta(days=1))
     scheduler = Scheduler(bot, grace=timedelta(hours=1) * SPEED, sweep_every=30 * SPEED,
-                          horizon=timedelta(days=12))
+                          horizon=horizon)
     return bot, outlet, scheduler
 
 
