@@ -17,9 +17,9 @@ When ticks run is the timers' business (`coalition_bot.timers`).
 
 - **Several processes** (PostgreSQL): a sweep first tries the sweep lock, reading the
   sweep mark in the same round trip (`store.coordination.take_sweep_from`); a process
-  whose timer fires while another one sweeps skips its sweep and goes on to send (at
-  once, not queued behind that sweep), then sweeps once more a moment later
-  (`SWEEP_RETRY`) for anything that came due after the other sweep's end. The spacing
+  whose timer fires while another one sweeps skips its sweep (not queued behind it),
+  then sweeps once more a moment later (`SWEEP_RETRY`) for anything that came due after
+  the other sweep's end, and sends then: the process that swept sends what it wrote. The spacing
   between sweeps (`SWEEP_SPACING`) holds across processes: a process that finds the
   mark of another process's sweep less than a spacing old (in the clock's time: the
   spacing times `speed_of(clock)`) skips too, ending its transaction at once, and sweeps
@@ -28,8 +28,9 @@ When ticks run is the timers' business (`coalition_bot.timers`).
   nothing waits longer than about a spacing if the other process died just then. A
   mark is skipped for once only (a clock that stands still or runs behind cannot keep a
   process from sweeping), and a process's own mark never (it spaces its own sweeps). The
-  mark is kept to the microsecond for this. A sweep that wrote rows announces them
-  (`due`), so the processes serving other platforms send them at once.
+  mark is kept to the microsecond for this. A sweep that wrote rows for a platform this
+  process does not serve announces them (`due`), so the processes serving it send them
+  at once; rows it can send it sends itself, telling nobody (`tick(for_due_time=)`).
 - **Statements** (each one costs client CPU on PostgreSQL): a sweep reads the open
   actions (due, and the reminder ahead) in one query, the open polls once (they give
   the poll-closing reminders and tell whether one is past its deadline: `Found`), the

@@ -19,26 +19,12 @@ bench/scheduler_bench.py prints it as "send to mark".
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import datetime
 
 from coalition_bot.store import deliveries as delivery_sql
 from coalition_bot.store.database import Conn, Database
+from coalition_bot.store.deliveries import Mark  # what became of one claim
 
 __all__ = ["Mark", "MarkQueue"]
-
-
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """What became of one claimed delivery (see `store.deliveries.mark`)."""
-
-    claimed: delivery_sql.Delivery
-    status: str
-    now: datetime
-    late: bool = False
-    error: str = ""
-    hint: str = ""
-    next_try_at: datetime | None = None
 
 
 class MarkQueue:
@@ -75,9 +61,7 @@ class MarkQueue:
             for at in left:
                 (later if marks[at].claimed.id in seen else now).append(at)
                 seen.add(marks[at].claimed.id)
-            rows = [delivery_sql.MarkRow(
-                marks[at].claimed.id, marks[at].status, marks[at].now, marks[at].late,
-                marks[at].error, marks[at].hint, marks[at].next_try_at) for at in now]
+            rows = [marks[at] for at in now]
             for at, ok in zip(now, await delivery_sql.mark_many(conn, rows, owner=self.owner),
                               strict=True):
                 held[at] = ok

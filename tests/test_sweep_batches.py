@@ -165,10 +165,9 @@ async def test_a_commits_marks_in_one_statement_set_what_one_mark_each_sets(
             assert await delivery_sql.mark(conn, alone[n].id, status, owner="me", now=now,
                                            late=late, error=error, hint=hint,
                                            next_try_at=retry)
-            batch.append(delivery_sql.MarkRow(together[n].id, status, now, late, error, hint,
-                                              retry))
-        batch.insert(2, delivery_sql.MarkRow(theirs[0].id, "sent", clock.now))
-        batch.append(delivery_sql.MarkRow(theirs[1].id, "failed", clock.now))
+            batch.append(delivery_sql.Mark(together[n], status, now, late, error, hint, retry))
+        batch.insert(2, delivery_sql.Mark(theirs[0], "sent", clock.now))
+        batch.append(delivery_sql.Mark(theirs[1], "failed", clock.now))
         held = await delivery_sql.mark_many(conn, batch, owner="me")
     assert held == [True, True, False, True, True, True, True, False]
     for one, other in zip(alone, together, strict=True):

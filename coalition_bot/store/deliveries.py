@@ -14,7 +14,7 @@ __all__ = [
     "CLAIM_BATCH",
     "MARK",
     "Delivery",
-    "MarkRow",
+    "Mark",
     "NewDelivery",
     "Overview",
     "add_notice",
@@ -233,10 +233,10 @@ async def mark(conn: Conn, delivery_id: int, status: str, *, owner: str, now: da
 
 
 @dataclass(frozen=True, slots=True)
-class MarkRow:
-    """One claim's outcome for `mark_many` (the arguments of `mark`)."""
+class Mark:
+    """What became of one claimed delivery: `mark`'s arguments, for `mark_many`."""
 
-    delivery_id: int
+    claimed: Delivery
     status: str
     now: datetime
     late: bool = False
@@ -248,7 +248,7 @@ class MarkRow:
 _MARKS_PER_STATEMENT = 500  # 7 parameters each
 
 
-async def mark_many(conn: Conn, marks: Sequence[MarkRow], *, owner: str) -> list[bool]:
+async def mark_many(conn: Conn, marks: Sequence[Mark], *, owner: str) -> list[bool]:
     """`mark` each of these in one statement (per 500): for each, whether the claim was
     still the owner's. Each mark sets exactly what `mark` sets (`MARK`), with its own
     `now`, and finds its row by id and owner alone like it; the ids must differ (a
@@ -258,7 +258,7 @@ async def mark_many(conn: Conn, marks: Sequence[MarkRow], *, owner: str) -> list
         chunk = marks[first:first + _MARKS_PER_STATEMENT]
         values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
         params: list[object] = [value for m in chunk for value in (
-            m.delivery_id, m.status, int(m.late), iso(m.now), m.error[:500], m.hint[:500],
+            m.claimed.id, m.status, int(m.late), iso(m.now), m.error[:500], m.hint[:500],
             iso(m.next_try_at) if m.next_try_at else None)]
         # VALUES names its columns column1 … column7 on both engines
         rows = await fetch_all(
@@ -271,7 +271,7 @@ async def mark_many(conn: Conn, marks: Sequence[MarkRow], *, owner: str) -> list
             " AND delivery.owner = ? RETURNING delivery.id",  # owner: only while 'sending'
             [*params, owner])
         held.update(int(row[0]) for row in rows)
-    return [m.delivery_id in held for m in marks]
+    return [m.claimed.id in held for m in marks]
 
 
 async def orphaned(conn: Conn, now: datetime) -> int:
