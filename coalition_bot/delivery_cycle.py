@@ -209,7 +209,10 @@ class DeliveryCycle:
             if wait is not None:  # the timers firing till the spacing is over join the
                 self._sweeps.next_run_at(time.monotonic() + wait)  # sweep made then
                 return wait  # ends the transaction at once: it wrote nothing
-            since = start.swept_to or now
+            # from the second the last sweep ended in: every other time is stored to the
+            # second, so an item made just after that sweep, due at once, reads back as
+            # due before the mark's microseconds (rows are unique: none is written twice)
+            since = (start.swept_to or now).replace(microsecond=0)
             since = min(max(since, now - self.lookback), now)
             found = await deliveries.find_due(conn, since, now + EPSILON, self.poll_reminder,
                                               sweep=True, marked_from=start.swept_to)
