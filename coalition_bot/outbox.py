@@ -107,6 +107,10 @@ T = TypeVar("T")
 BATCH = 20  # deliveries claimed (and rendered) per transaction
 LANES = 8  # channels sent to at once; one channel's deliveries go out in order
 TIDY_EVERY = 1000  # marks between two `Database.tidy()` (PostgreSQL's VACUUM)
+# and at these counts of a process's first marks: plans PostgreSQL cached while the table
+# was small (a seq scan of a few rows) are made again once VACUUM updates its size, so a
+# burst on a new table does not run on them until the 1 000th mark
+TIDY_FIRST = (100, 300)
 
 
 def process_identity() -> str:
@@ -211,6 +215,7 @@ class Outbox:
         self._tasks: set[asyncio.Task[object]] = set()
         self.listeners: list[Callable[[DeliveryRecord], None]] = []  # after each mark
         self._untidy = 0  # marks since the last `Database.tidy()`
+        self._marks = 0  # marks made by this process
 
     async def send_due(self) -> SendReport:
         """One pass: every delivery due now on our platforms (joins a pass about to
@@ -373,10 +378,12 @@ class Outbox:
 
     async def _mark(self, mark: Mark) -> None:
         """Record the outcome durably (with the other marks waiting: `MarkQueue`); every
-        `TIDY_EVERY` marks, tidy the database in the background (`Database.tidy`)."""
+        `TIDY_EVERY` marks (and at `TIDY_FIRST`), tidy the database in the background
+        (`Database.tidy`)."""
         self._marked(mark, held=await self.marks.mark(mark))
         self._untidy += 1
-        if self._untidy >= TIDY_EVERY:
+        self._marks += 1
+        if self._untidy >= TIDY_EVERY or self._marks in TIDY_FIRST:
             self._untidy = 0
             self.spawn(self.db.tidy())
 

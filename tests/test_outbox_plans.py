@@ -102,6 +102,7 @@ async def test_every_thousand_marks_the_outbox_tidies_what_its_churn_left(
     look (a minute): every `TIDY_EVERY` marks the outbox asks for a VACUUM. SQLite
     updates in place: nothing to do, and nothing fails."""
     monkeypatch.setattr(outbox_module, "TIDY_EVERY", 3)
+    monkeypatch.setattr(outbox_module, "TIDY_FIRST", ())
     before = vacuums(str(db_path)) if is_postgres(db_path) else 0
     for n in range(1, 4):  # each update is a notice to the home channel: three marks
         await coalition.ok("Alice", f"coalition goal add Goal {n}")
@@ -112,3 +113,21 @@ async def test_every_thousand_marks_the_outbox_tidies_what_its_churn_left(
         await wait_until(lambda: vacuums(str(db_path)) >= before + 2, within=10,
                          what="delivery and meeting vacuumed")
     await bot.db.tidy()  # and on its own, whenever asked
+
+
+async def test_a_processs_first_marks_tidy_early_as_the_table_grows(
+        coalition: Chat, bot: Bot, db_path: Path | str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans PostgreSQL cached while the outbox's table was nearly empty are made again
+    once a VACUUM records its size: a process tidies at a few early counts of marks too
+    (`TIDY_FIRST`), not only every `TIDY_EVERY`."""
+    monkeypatch.setattr(outbox_module, "TIDY_FIRST", (2,))
+    before = vacuums(str(db_path)) if is_postgres(db_path) else 0
+    for n in range(1, 3):  # two marks: TIDY_EVERY (1 000) is far off
+        await coalition.ok("Alice", f"coalition goal add Goal {n}")
+        await coalition.ok("Alice", f"coalition goal update #{n} in-progress")
+    await bot.drain()
+    assert len(coalition.outlet.posted) >= 2
+    if is_postgres(db_path):
+        await wait_until(lambda: vacuums(str(db_path)) >= before + 2, within=10,
+                         what="delivery and meeting vacuumed after the second mark")
