@@ -95,6 +95,21 @@ def vacuums(db_path: str) -> int:
             " WHERE relname IN ('delivery', 'meeting')"))
 
 
+async def vacuumed_after_marks(coalition: Chat, bot: Bot, db_path: Path | str,
+                               marks: int) -> None:
+    """Raise `marks` notices to the home channel (a goal's update each), let the outbox
+    send and mark them, and (PostgreSQL) wait until delivery and meeting were vacuumed."""
+    before = vacuums(str(db_path)) if is_postgres(db_path) else 0
+    for n in range(1, marks + 1):
+        await coalition.ok("Alice", f"coalition goal add Goal {n}")
+        await coalition.ok("Alice", f"coalition goal update #{n} in-progress")
+    await bot.drain()
+    assert len(coalition.outlet.posted) >= marks
+    if is_postgres(db_path):
+        await wait_until(lambda: vacuums(str(db_path)) >= before + 2, within=10,
+                         what=f"delivery and meeting vacuumed after {marks} marks")
+
+
 async def test_every_thousand_marks_the_outbox_tidies_what_its_churn_left(
         coalition: Chat, bot: Bot, db_path: Path | str,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,15 +118,7 @@ async def test_every_thousand_marks_the_outbox_tidies_what_its_churn_left(
     updates in place: nothing to do, and nothing fails."""
     monkeypatch.setattr(outbox_module, "TIDY_EVERY", 3)
     monkeypatch.setattr(outbox_module, "TIDY_FIRST", ())
-    before = vacuums(str(db_path)) if is_postgres(db_path) else 0
-    for n in range(1, 4):  # each update is a notice to the home channel: three marks
-        await coalition.ok("Alice", f"coalition goal add Goal {n}")
-        await coalition.ok("Alice", f"coalition goal update #{n} in-progress")
-    await bot.drain()
-    assert len(coalition.outlet.posted) >= 3
-    if is_postgres(db_path):
-        await wait_until(lambda: vacuums(str(db_path)) >= before + 2, within=10,
-                         what="delivery and meeting vacuumed")
+    await vacuumed_after_marks(coalition, bot, db_path, 3)
     await bot.db.tidy()  # and on its own, whenever asked
 
 
@@ -122,12 +129,4 @@ async def test_a_processs_first_marks_tidy_early_as_the_table_grows(
     once a VACUUM records its size: a process tidies at a few early counts of marks too
     (`TIDY_FIRST`), not only every `TIDY_EVERY`."""
     monkeypatch.setattr(outbox_module, "TIDY_FIRST", (2,))
-    before = vacuums(str(db_path)) if is_postgres(db_path) else 0
-    for n in range(1, 3):  # two marks: TIDY_EVERY (1 000) is far off
-        await coalition.ok("Alice", f"coalition goal add Goal {n}")
-        await coalition.ok("Alice", f"coalition goal update #{n} in-progress")
-    await bot.drain()
-    assert len(coalition.outlet.posted) >= 2
-    if is_postgres(db_path):
-        await wait_until(lambda: vacuums(str(db_path)) >= before + 2, within=10,
-                         what="delivery and meeting vacuumed after the second mark")
+    await vacuumed_after_marks(coalition, bot, db_path, 2)  # TIDY_EVERY (1 000) is far off
