@@ -318,6 +318,40 @@ async def test_a_transaction_cancelled_at_any_point_leaves_the_connection_usable
     assert coalition_names(db_path)[-1] == "Next"
 
 
+async def test_a_transaction_cancelled_during_its_commit_keeps_the_lock_until_it_ends(
+        db: Database, db_path: Path) -> None:
+    """The COMMIT runs in aiosqlite's thread. Cancelled while it runs (held there 0.2 s
+    by a progress handler), the transaction waits for it to end before it lets the next
+    one in: the row is committed, the caller sees the cancellation, nothing else."""
+    slow, entered = threading.Event(), threading.Event()
+
+    def handler() -> int:
+        if slow.is_set() and threading.current_thread() is not threading.main_thread():
+            slow.clear()
+            entered.set()
+            threading.Event().wait(0.2)  # the COMMIT, stuck in its thread
+        return 0
+
+    await db.conn.set_progress_handler(handler, 1)
+
+    async def write(name: str) -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO coalition (name, timezone, created_at)"
+                               " VALUES (?, 'UTC', ?)", (name, NOW))
+            slow.set()
+
+    first = asyncio.create_task(write("Committed"))
+    assert await asyncio.to_thread(entered.wait, 5)
+    first.cancel()
+    second = asyncio.create_task(write("Next"))
+    outcomes = await asyncio.gather(first, second, return_exceptions=True)
+    await db.conn.set_progress_handler(None, 1)
+    assert isinstance(outcomes[0], asyncio.CancelledError), outcomes
+    assert outcomes[1] is None
+    assert coalition_names(db_path)[-2:] == ["Committed", "Next"]
+    assert not db.conn.in_transaction
+
+
 async def test_a_transaction_without_fsync_commits_and_the_next_one_is_durable_again(
         db_path: Path) -> None:
     """The outbox's claims skip the fsync (synchronous=NORMAL for one COMMIT); the

@@ -74,6 +74,7 @@ SQLite, in detail:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -395,12 +396,19 @@ class SqliteDatabase(Database):
 
     async def _commit(self) -> None:
         """COMMIT in aiosqlite's thread; a cancelled caller still waits for it to end,
-        so the lock is never released while the connection is mid-COMMIT."""
-        commit = asyncio.ensure_future(self.conn.commit())  # COMMIT, without a cursor
+        so the lock is never released while the connection is mid-COMMIT.
+
+        Awaited directly (a task and a shield around every COMMIT cost 27 µs, a tenth of
+        a vote's Python). Cancelled, the COMMIT goes on in aiosqlite's one thread, which
+        runs its calls first in, first out: once a call queued after it has returned,
+        the COMMIT has ended, and `raw.in_transaction` says whether it committed."""
         try:
-            await asyncio.shield(commit)
+            await self.conn.commit()  # COMMIT, without a cursor
         except asyncio.CancelledError:
-            await asyncio.wait({commit})
+            after = asyncio.ensure_future(self.conn.commit())  # nothing to commit: a no-op
+            while not after.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(after)
             raise
 
 
