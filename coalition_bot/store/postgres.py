@@ -34,6 +34,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
+from psycopg.pq import ExecStatus
 from psycopg.rows import BaseRowFactory
 from psycopg.types.string import StrDumper
 from psycopg_pool import AsyncConnectionPool
@@ -47,6 +48,8 @@ from coalition_bot.store.migrate import Migration, available_migrations
 __all__ = ["MIGRATE_LOCK", "WRITE_LOCK", "PgConn", "PgDatabase", "PgRow", "cannot_open"]
 
 log = logging.getLogger(__name__)
+
+TUPLES_OK = ExecStatus.TUPLES_OK
 
 POOL_SIZE = 8
 _READS = frozenset({"SELECT", "SHOW", "SET", "RESET"})  # statuses of statements that write nothing
@@ -81,10 +84,22 @@ class PgRow:
         return f"PgRow({tuple(self._values)!r})"
 
 
+_INDEXES: dict[tuple[bytes | None, ...], dict[str, int]] = {}  # column names -> index
+
+
 def _rows(cursor: Any) -> Any:
-    index: dict[str, int] = {}
-    for number, column in enumerate(cursor.description or ()):
-        index.setdefault(column.name, number)
+    """Rows as `PgRow`, their index by name made once per set of column names: read
+    from the result itself (`cursor.description` builds a `Column` per column on every
+    call, a tenth of the scheduler's client CPU with two processes)."""
+    res = cursor.pgresult
+    names = tuple(res.fname(i) for i in range(res.nfields)) if res is not None else ()
+    index = _INDEXES.get(names)
+    if index is None:
+        index = {}
+        for number, name in enumerate(names):
+            index.setdefault((name or b"").decode(), number)
+        if len(_INDEXES) < 1000:  # the store's statements: a few hundred at most
+            _INDEXES[names] = index
 
     def make(values: Sequence[Any]) -> PgRow:
         return PgRow(values, index)
@@ -138,7 +153,8 @@ class PgConn:
     async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[PgRow]:
         cur = await self._conn.execute(postgres_sql(sql), tuple(params))
         self._note(cur)
-        return await cur.fetchall() if cur.description is not None else []
+        res = cur.pgresult  # rows only from a statement that gives them (not UPDATE)
+        return await cur.fetchall() if res is not None and res.status == TUPLES_OK else []
 
     async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> PgResult:
         async with self._conn.cursor() as cur:
