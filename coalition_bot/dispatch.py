@@ -64,6 +64,9 @@ class _Seen:
     coalition: int | None = None
 
 
+LINES_KEPT = 512  # typed lines kept parsed and bound (`Dispatcher._parse`)
+LINE_KEPT_MAX = 200  # characters: longer lines (free text) are parsed every time
+
 BUSY = ("The database is busy: another program is using it, so nothing was changed; "
         "try again in a moment.")
 FULL = ("The bot's disk is full, so nothing was changed (everything saved before is safe). "
@@ -102,13 +105,15 @@ class Dispatcher:
         self.site = site if site is not None else Site()  # [web] base_url
         self.commands = commands
         self.clock = clock
+        # typed lines lately parsed and bound: line -> (parsed, checked values), see `_parse`
+        self._lines: dict[str, tuple[Parsed, dict[str, Any]]] = {}
 
     async def run(self, inv: Invocation) -> Outcome:
         """Answer one invocation. Never raises for anything a user can type."""
         seen = _Seen(command=self._known_name(inv))
         try:
             _refuse_broken_text(inv)
-            parsed, values = self._parse(inv)
+            parsed, values, typed = self._parse(inv)
             if parsed.command is not None:
                 seen.command = " ".join([parsed.command.name,
                                          *([parsed.sub.words] if parsed.sub else [])])
@@ -116,8 +121,11 @@ class Dispatcher:
                 return Outcome(help_reply(self.commands, parsed.command, parsed.sub),
                                command=seen.command, result="help")
             assert parsed.command is not None
-            typed = bind(parsed.command, parsed.sub, values)
-            return await self._execute(inv, parsed.command, parsed.sub, typed, seen)
+            if typed is None:
+                typed = bind(parsed.command, parsed.sub, values)
+                self._remember(inv, parsed, typed)
+            # a copy: the dispatcher resolves TIME, USER and ORG values in place
+            return await self._execute(inv, parsed.command, parsed.sub, dict(typed), seen)
         except CoalitionError as error:
             return Outcome(error_reply(error), command=seen.command, result="refused",
                            coalition=seen.coalition)
@@ -141,12 +149,26 @@ class Dispatcher:
         first = words[0].lstrip("/").lower() if words else ""
         return first if first in self.commands else ""
 
-    def _parse(self, inv: Invocation) -> tuple[Parsed, Mapping[str, str]]:
+    def _parse(self, inv: Invocation) -> tuple[Parsed, Mapping[str, str], dict[str, Any] | None]:
+        """The command matched, its raw values, and their checked values (`bind`) when
+        this very line was parsed and bound lately (else None). The grammar is a pure
+        function of the line, and parsing and binding a typed line again was a tenth of
+        a vote's Python (bench/votes_throughput.py)."""
         if inv.args is not None:
-            parsed = resolve(self.commands, inv.command, inv.path)
-            return parsed, inv.args
+            return resolve(self.commands, inv.command, inv.path), inv.args, None
+        known = self._lines.get(inv.line)
+        if known is not None:
+            return known[0], known[0].values, known[1]
         parsed = parse(inv.line, self.commands)
-        return parsed, parsed.values
+        return parsed, parsed.values, None
+
+    def _remember(self, inv: Invocation, parsed: Parsed, typed: dict[str, Any]) -> None:
+        """Keep a typed line that parsed and bound (at most `LINES_KEPT`, oldest out)."""
+        if inv.args is not None or len(inv.line) > LINE_KEPT_MAX:
+            return
+        if len(self._lines) >= LINES_KEPT:
+            del self._lines[next(iter(self._lines))]
+        self._lines[inv.line] = (parsed, typed)
 
     async def _execute(self, inv: Invocation, command: Command, sub: Subcommand,
                        typed: dict[str, Any], seen: _Seen) -> Outcome:

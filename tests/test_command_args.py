@@ -217,3 +217,17 @@ def test_every_confirm_option_is_the_one_confirm_alias():
             found.append(f"{command.name} {sub.words}")
             assert hints["confirm"].__metadata__[0] is shared, found[-1]
     assert {"role delete", "poll close"} <= set(found), found
+
+
+async def test_a_line_said_again_starts_from_its_text_each_time(coalition: Chat) -> None:
+    """Typed lines are kept parsed and bound (`Dispatcher._parse`), and the dispatcher
+    turns USER and ORG values into records in place: a line said again gets its values
+    as text again, and a line refused is refused again."""
+    line = 'coalition rep add Carol "Climate Now"'
+    await coalition.ok("Alice", line)
+    again = await coalition.say("Alice", line)
+    assert "Carol" in again.text and "Climate Now" in again.text, again.text
+    assert "went wrong" not in again.text
+    for _ in range(2):
+        refused = await coalition.say("Alice", 'coalition rep add Carol "No Such Org"')
+        assert refused.error and "No Such Org" in refused.text, refused.text
