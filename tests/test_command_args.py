@@ -226,8 +226,10 @@ async def test_a_line_said_again_starts_from_its_text_each_time(coalition: Chat)
     line = 'coalition rep add Carol "Climate Now"'
     await coalition.ok("Alice", line)
     again = await coalition.say("Alice", line)
-    assert "Carol" in again.text and "Climate Now" in again.text, again.text
+    assert "Carol" in again.text, again.text
+    assert "Climate Now" in again.text, again.text
     assert "went wrong" not in again.text
     for _ in range(2):
         refused = await coalition.say("Alice", 'coalition rep add Carol "No Such Org"')
-        assert refused.error and "No Such Org" in refused.text, refused.text
+        assert refused.error
+        assert "No Such Org" in refused.text, refused.text
