@@ -68,7 +68,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from coalition_bot.bot import Bot
@@ -101,6 +101,8 @@ class TickReport(SendReport):
     skipped: int = 0
     closed_polls: int = 0
     swept: bool = True  # False: another process was sweeping, so this one skipped
+    # time.monotonic() when its sweep ended: a send pass started since sees its rows
+    ended: float = field(default=float("-inf"), repr=False, compare=False)
 
 
 class DeliveryCycle:
@@ -139,7 +141,8 @@ class DeliveryCycle:
         swept = await self._sweeps()
         if for_due_time and not swept.swept:
             return swept
-        sent = await self.bot.outbox.send_due()
+        sent = await self.bot.outbox.send_due(ready_at=swept.ended)  # ticks that shared
+        # a sweep share the pass that started after it (see `Coalesced`)
         report = TickReport(sent=list(sent.sent), failed=sent.failed, refused=sent.refused,
                             dropped=sent.dropped, expired=sent.expired,
                             created=swept.created, skipped=swept.skipped,
@@ -154,7 +157,7 @@ class DeliveryCycle:
         report.swept = again is None
         if again is not None:
             self._sweep_again(again)
-        self.last_sweep = time.monotonic()  # skipped: another process swept just now
+        self.last_sweep = report.ended = time.monotonic()  # skipped: another swept now
         return report
 
     def _sweep_again(self, wait: float) -> None:
@@ -203,7 +206,9 @@ class DeliveryCycle:
         # a durable transaction of their own, only when there are some.
         async with self.bot.db.transaction(durable=False, exclusive=False) as conn:
             start = await coordination.take_sweep_from(conn)  # and the mark, one round trip
-            if not start.taken:
+            if not start.taken:  # another process is sweeping now: the timers firing in
+                # the next spacing join one sweep then, not one try each (3 statements)
+                self._sweeps.next_run_at(time.monotonic() + SWEEP_SPACING)
                 return SWEEP_RETRY
             wait = self._spacing_left(start, now)
             if wait is not None:  # the timers firing till the spacing is over join the

@@ -124,13 +124,20 @@ class Coalesced(Generic[T]):
 
     `spacing` (real seconds): a run starts at least that long after the previous one
     started, and calls made meanwhile join it. Alone, a call waits for nothing; in a
-    burst, one run serves every call of the last `spacing` seconds."""
+    burst, one run serves every call of the last `spacing` seconds.
+
+    `ready_at` (`time.monotonic()`): what the caller needs was in place then, so a run
+    that started since serves it too, and the call joins the run in progress instead of
+    queueing the next one (the ticks that shared one sweep share one send pass: a pass
+    after them found nothing, three statements each, on PostgreSQL)."""
 
     def __init__(self, work: Callable[[], Awaitable[T]], *, spacing: float = 0.0) -> None:
         self._work = work
         self.spacing = spacing
         self.lock = asyncio.Lock()
         self._queued: asyncio.Future[T] | None = None
+        self._running: asyncio.Future[T] | None = None  # the run in progress, if any
+        self._running_since = float("-inf")  # when it started (`time.monotonic()`)
         self._last_start = float("-inf")
 
     def next_run_at(self, at: float) -> None:
@@ -139,7 +146,10 @@ class Coalesced(Generic[T]):
         and knows when it is worth running again. Calls meanwhile join that run."""
         self._last_start = at - self.spacing
 
-    async def __call__(self) -> T:
+    async def __call__(self, *, ready_at: float | None = None) -> T:
+        running = self._running
+        if running is not None and ready_at is not None and self._running_since >= ready_at:
+            return await asyncio.shield(running)
         if self._queued is not None:
             return await asyncio.shield(self._queued)
         queued = self._queued = asyncio.get_running_loop().create_future()
@@ -149,8 +159,12 @@ class Coalesced(Generic[T]):
                 if wait > 0:
                     await asyncio.sleep(wait)  # calls meanwhile join this run
                 self._queued = None  # started: a later call must wait for a new run
-                self._last_start = time.monotonic()
-                result = await self._work()
+                self._running = queued
+                self._last_start = self._running_since = time.monotonic()
+                try:
+                    result = await self._work()
+                finally:
+                    self._running = None
         except BaseException as error:
             if self._queued is queued:
                 self._queued = None
@@ -217,10 +231,11 @@ class Outbox:
         self._untidy = 0  # marks since the last `Database.tidy()`
         self._marks = 0  # marks made by this process
 
-    async def send_due(self) -> SendReport:
+    async def send_due(self, *, ready_at: float | None = None) -> SendReport:
         """One pass: every delivery due now on our platforms (joins a pass about to
-        start). Stops early, between two sends, once the outbox is stopping."""
-        return await self._pass()
+        start, or one running that started after `ready_at`: see `Coalesced`). Stops
+        early, between two sends, once the outbox is stopping."""
+        return await self._pass(ready_at=ready_at)
 
     def kick(self) -> None:
         """A command wrote deliveries: send them soon, in the background."""

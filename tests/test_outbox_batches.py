@@ -176,3 +176,28 @@ async def test_a_run_can_set_when_the_next_one_starts_and_calls_meanwhile_join_i
     assert await runs() == 1
     assert await asyncio.gather(*(runs() for _ in range(5))) == [2] * 5
     assert 0.05 <= started[1] - started[0] < 0.9
+
+
+async def test_a_call_ready_before_the_run_in_progress_started_joins_it() -> None:
+    """`ready_at`: what the caller needs was in place before the run in progress began,
+    so that run serves it; a call ready after it began (or saying nothing) waits for
+    the next run."""
+    started: list[float] = []
+    release = asyncio.Event()
+
+    async def work() -> int:
+        started.append(time.monotonic())
+        await release.wait()
+        return len(started)
+
+    runs = Coalesced(work)
+    before = time.monotonic()
+    first = asyncio.ensure_future(runs())
+    await asyncio.sleep(0.01)  # the first run is in progress
+    joined = asyncio.ensure_future(runs(ready_at=before))
+    queued = asyncio.ensure_future(runs(ready_at=time.monotonic()))
+    plain = asyncio.ensure_future(runs())
+    await asyncio.sleep(0.01)
+    release.set()
+    assert await asyncio.gather(first, joined, queued, plain) == [1, 1, 2, 2]
+    assert len(started) == 2

@@ -9,6 +9,7 @@ the table (10-16 ms a tick with 10 000 series, bench/scheduler_bench.py).
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import replace
 from datetime import timedelta
@@ -127,3 +128,27 @@ async def test_a_sweep_reads_home_channels_open_polls_and_actions_once_whatever_
     assert sum("FROM poll WHERE status = 'open'" in s for s in sweep) == 1
     assert sum("FROM note n" in s for s in sweep) == 1
     assert scans(db_path, sweep, "n") == []  # the open actions: ranges of the index
+
+
+async def test_timers_that_share_a_sweep_share_one_send_pass(
+        coalition: Chat, outbox: Outbox, bot: Bot, scheduler: Scheduler, clock: MovableClock,
+        db_path: Path) -> None:
+    """Three timers firing together join one sweep, then the send pass that started
+    after it: one claim, not a second pass that finds nothing (three statements each on
+    PostgreSQL)."""
+    for i in range(5):
+        await coalition.ok("Alice", f'meeting schedule "Call {i}" "2026-11-23 10:30"'
+                                    " remind:15m")
+    await scheduler.tick()  # the next sweep waits out the spacing: the timers join it
+    clock.now += timedelta(minutes=16)
+    seen: list[str] = []
+    await bot.db.conn.set_trace_callback(seen.append)  # type: ignore[attr-defined]
+    try:
+        reports = await asyncio.gather(*(scheduler.tick(for_due_time=True)
+                                         for _ in range(3)))
+    finally:
+        await bot.db.conn.set_trace_callback(None)  # type: ignore[attr-defined]
+
+    assert len(outbox.sent) == 5
+    assert [len(r.sent) for r in reports] == [5, 5, 5]  # each tick saw the one pass
+    assert sum(s.startswith("UPDATE delivery SET status = 'sending'") for s in seen) == 1
