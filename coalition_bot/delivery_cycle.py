@@ -17,9 +17,10 @@ When ticks run is the timers' business (`coalition_bot.timers`).
 
 - **Several processes** (PostgreSQL): a sweep first tries the sweep lock, reading the
   sweep mark in the same round trip (`store.coordination.take_sweep_from`); a process
-  whose timer fires while another one sweeps skips its sweep (not queued behind it),
-  then sweeps once more a moment later (`SWEEP_RETRY`) for anything that came due after
-  the other sweep's end, and sends then: the process that swept sends what it wrote. The spacing
+  whose timer fires while another one sweeps skips its sweep (not queued behind it; its
+  timers firing in the next spacing join one try then), then sweeps once more a moment
+  later (`SWEEP_RETRY`) for anything that came due after the other sweep's end, and
+  sends then: the process that swept sends what it wrote. The spacing
   between sweeps (`SWEEP_SPACING`) holds across processes: a process that finds the
   mark of another process's sweep less than a spacing old (in the clock's time: the
   spacing times `speed_of(clock)`) skips too, ending its transaction at once, and sweeps
@@ -38,6 +39,9 @@ When ticks run is the timers' business (`coalition_bot.timers`).
   moves the series' marks in one statement (`Dialect.batch_statements`): 14 statements
   a sweep that writes rows, BEGIN and COMMIT included, where there were 18 and one more
   per coalition with something due; a sweep skipped is 3 (BEGIN, lock and mark, COMMIT).
+  The ticks that joined one sweep then join the send pass that started after it
+  (`Coalesced(ready_at=)`): a pass queued behind it would find nothing, three statements
+  (two processes at 3 ms apart: 45 % of the claims found nothing, now 15 %).
 
 - **Cost: only series with something coming are read.** Each series keeps
   `meeting.next_remind_at` (migration 0006, indexed): the earliest its next reminder can
