@@ -53,6 +53,10 @@ TUPLES_OK = ExecStatus.TUPLES_OK
 
 POOL_SIZE = 8
 _READS = frozenset({"SELECT", "SHOW", "SET", "RESET"})  # statuses of statements that write nothing
+# ms: the tidying VACUUM rests this long after each slice of its work (PostgreSQL's
+# cost-based delay, as autovacuum's own), so it does not take the server's CPU in one
+# burst while reminders wait behind it
+TIDY_COST_DELAY_MS = 2
 LISTEN_RETRY = 1.0, 30.0  # seconds before reconnecting the listening connection: first, most
 
 
@@ -253,7 +257,11 @@ class PgDatabase(Database):
         not own the tables only gets the server's warning."""
         try:
             async with self.connection() as conn:
-                await conn.execute("VACUUM (SKIP_LOCKED) delivery, meeting")
+                await conn.execute(f"SET vacuum_cost_delay = {TIDY_COST_DELAY_MS}")
+                try:
+                    await conn.execute("VACUUM (SKIP_LOCKED) delivery, meeting")
+                finally:
+                    await conn.execute("RESET vacuum_cost_delay")
         except psycopg.Error as error:  # the server went away: the next one will do
             log.warning("tidying %s: %s", self.target, type(error).__name__)
 
